@@ -1,0 +1,97 @@
+package analysis
+
+// This file holds the contract of summary.json (docs/results-format.md):
+// analysis fills Metrics and Warnings, thresholds and package baselines fill
+// Checks, and the verdicts follow from the checks.
+
+// SummaryVersion is the version of the summary.json format.
+const SummaryVersion = 1
+
+// Verdicts of a check, a case and a run.
+const (
+	Pass         = "pass"
+	Fail         = "fail"         // a threshold or regression check failed
+	Error        = "error"        // execution error: the case could not be measured
+	Skipped      = "skipped"      // the case did not run (interrupted, time limit)
+	Regression   = "regression"   // a significant change beyond tolerance, for the worse
+	Improvement  = "improvement"  // a significant change beyond tolerance, for the better
+	Inconclusive = "inconclusive" // the change is within noise ("~")
+	NoBaseline   = "no_baseline"
+	Incomparable = "incomparable" // fingerprint differs from the baseline's
+)
+
+// Metric kinds.
+const (
+	KindDistribution = "distribution" // Count, Mean, ..., P999 are set
+	KindRate         = "rate"         // Value is set (per second, or a ratio such as error_rate)
+)
+
+// Metric is one metric of one case, in base units (seconds, tokens, bytes).
+// Its JSON form has {unit, count, mean, stddev, min, max, p50, p90, p95,
+// p99, p999, ci} for distributions and {unit, value} for rates.
+type Metric struct {
+	Kind   string  `json:"kind"`
+	Unit   string  `json:"unit"`
+	Count  int     `json:"count"`
+	Mean   float64 `json:"mean"`
+	Stddev float64 `json:"stddev"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	P50    float64 `json:"p50"`
+	P90    float64 `json:"p90"`
+	P95    float64 `json:"p95"`
+	P99    float64 `json:"p99"`
+	P999   float64 `json:"p999"`
+	// CI holds a distribution-free 95% confidence interval per percentile
+	// ("p50" → [lo, hi]); absent when there are too few samples.
+	CI    map[string][2]float64 `json:"ci,omitempty"`
+	Value float64               `json:"value"`
+	// Reps holds the metric's headline statistic for each repetition, for
+	// the significance test against a baseline (see package baselines).
+	Reps []float64 `json:"reps,omitempty"`
+}
+
+// Check is one threshold or regression check of one case.
+type Check struct {
+	Name      string  `json:"name"`   // the threshold expression, or "metric.stat" for a regression check
+	Kind      string  `json:"kind"`   // "threshold" or "regression"
+	Metric    string  `json:"metric"` // e.g. "ttft"
+	Stat      string  `json:"stat"`   // e.g. "p95", "value"
+	Verdict   string  `json:"verdict"`
+	Value     float64 `json:"value"`
+	Unit      string  `json:"unit"`
+	Limit     float64 `json:"limit,omitempty"`     // thresholds
+	Op        string  `json:"op,omitempty"`        // thresholds: <, <=, >, >=, ==
+	Baseline  float64 `json:"baseline,omitempty"`  // regression
+	Delta     float64 `json:"delta,omitempty"`     // regression: relative change (0.1 = +10%)
+	Tolerance float64 `json:"tolerance,omitempty"` // regression: allowed relative change
+	PValue    float64 `json:"p_value,omitempty"`   // regression: significance test
+	Detail    string  `json:"detail,omitempty"`    // why: e.g. which fingerprint field differs
+}
+
+// Case is the summary of one case (one point of a benchmark's sweep).
+type Case struct {
+	ID          string            `json:"id"`        // stable, e.g. "chat/users=8,prompt_tokens=512"
+	Benchmark   string            `json:"benchmark"` // benchmark name from the suite
+	Kind        string            `json:"kind"`      // benchmark kind: "llm", "chroma", "io500", ...
+	Params      map[string]string `json:"params"`    // swept parameters and their values
+	Verdict     string            `json:"verdict"`   // pass, fail, error or skipped
+	Repetitions int               `json:"repetitions"`
+	Start       string            `json:"start,omitempty"` // RFC 3339 UTC
+	End         string            `json:"end,omitempty"`
+	Seconds     float64           `json:"seconds"` // measured window length
+	Metrics     map[string]Metric `json:"metrics"`
+	Checks      []Check           `json:"checks"`
+	Warnings    []string          `json:"warnings,omitempty"` // footnotes, not failures
+	Errors      []string          `json:"errors,omitempty"`   // execution errors
+	Fingerprint map[string]string `json:"fingerprint,omitempty"`
+}
+
+// Summary is the content of summary.json.
+type Summary struct {
+	Version    int    `json:"version"`
+	Suite      string `json:"suite"`
+	Verdict    string `json:"verdict"` // pass, fail or error
+	Incomplete bool   `json:"incomplete,omitempty"`
+	Cases      []Case `json:"cases"`
+}

@@ -1,0 +1,31 @@
+package runner
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+)
+
+// Driver performs operations against one service. Implementations live in
+// package suites (vLLM/OpenAI, Ollama, ...), registered in one explicit map.
+type Driver interface {
+	// Do performs one operation and records it in s. The caller has set
+	// s.Seq, s.Rep, s.Worker, s.Warmup and s.Scheduled; Do sets the other
+	// timestamps as offsets from op.Start (time.Since(op.Start)), the token
+	// counts, the status and, when the operation failed, the error class.
+	// Do never returns an error: a failed operation is a sample.
+	Do(ctx context.Context, op Op, s *Sample)
+}
+
+// Op is what a Driver needs to know about the operation it performs.
+type Op struct {
+	Start time.Time  // the case start; every Sample offset is relative to it
+	Seq   int64      // operation number, stable for a given seed: use it to pick prompts
+	Rand  *rand.Rand // seeded per worker; not safe for use by other goroutines
+}
+
+// Preparer is an optional extra a Driver may implement: Prepare runs once
+// before the case starts (model discovery, collection creation, ...).
+type Preparer interface {
+	Prepare(ctx context.Context) error
+}

@@ -1,0 +1,54 @@
+package runner
+
+import "time"
+
+// Load modes.
+const (
+	ModeClosed = "closed" // Users send, wait for the whole response, think, repeat
+	ModeOpen   = "open"   // requests are scheduled at Rate regardless of responses
+)
+
+// Arrival processes for open-loop load.
+const (
+	ArrivalConstant = "constant"
+	ArrivalPoisson  = "poisson"
+	ArrivalGamma    = "gamma"
+)
+
+// Load describes how one case drives its service. Zero values mean "not
+// set"; suites fills in defaults before handing a Load to runner.
+type Load struct {
+	Mode string `json:"mode"` // ModeClosed or ModeOpen
+
+	// Closed loop.
+	Users     int           `json:"users,omitempty"`
+	ThinkTime time.Duration `json:"think_time,omitempty"`
+	ThinkDist string        `json:"think_dist,omitempty"` // "fixed" (default) or "exponential"
+
+	// Open loop.
+	Rate           float64       `json:"rate,omitempty"`            // target operations per second
+	Arrival        string        `json:"arrival,omitempty"`         // ArrivalConstant, ArrivalPoisson, ArrivalGamma
+	Burstiness     float64       `json:"burstiness,omitempty"`      // gamma shape; 1 = Poisson, <1 burstier
+	MaxConcurrency int           `json:"max_concurrency,omitempty"` // 0 = unbounded
+	RampUp         time.Duration `json:"ramp_up,omitempty"`         // rate grows linearly from 0 over RampUp
+
+	// Stop conditions: whichever comes first; at least one is set.
+	Duration time.Duration `json:"duration,omitempty"`
+	Requests int64         `json:"requests,omitempty"`
+
+	// Warm-up: operations scheduled before Warmup elapsed, or the first
+	// WarmupRequests operations, are flagged Warmup and excluded from metrics.
+	Warmup         time.Duration `json:"warmup,omitempty"`
+	WarmupRequests int64         `json:"warmup_requests,omitempty"`
+
+	Seed int64 `json:"seed"`
+
+	// LagLimit is the queue-delay p99 beyond which the generator is said to
+	// have fallen behind (a warning in the report). Default 10ms.
+	LagLimit time.Duration `json:"lag_limit,omitempty"`
+
+	// Worker and Workers split the load across client processes (SLURM
+	// client nodes): worker i of n takes its share of users or rate.
+	Worker  int `json:"worker,omitempty"`
+	Workers int `json:"workers,omitempty"`
+}

@@ -1,0 +1,183 @@
+package runner
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// Error classes recorded in Sample.Error. An operation that fails against
+// the server is data, not a Go error: it becomes a sample with one of these.
+const (
+	ErrConnect         = "connect"
+	ErrTimeout         = "timeout"
+	ErrHTTP4xx         = "http_4xx"
+	ErrHTTP5xx         = "http_5xx"
+	ErrStreamTruncated = "stream_truncated"
+	ErrParse           = "parse"
+	ErrCanceled        = "canceled"
+	ErrOther           = "other"
+)
+
+// Token count sources recorded in Sample.TokenSource.
+const (
+	TokensFromUsage   = "usage"   // the server reported usage (OpenAI usage, Ollama eval_count)
+	TokensFromCounted = "counted" // benchrun counted token-bearing chunks
+)
+
+// Sample is one operation (one request, one query, one IO500 phase).
+//
+// All times are offsets in nanoseconds from the case start (Case.Start), so
+// a sample file is independent of wall clocks on other nodes. A zero offset
+// other than Scheduled means "did not happen" (no first token, for example).
+type Sample struct {
+	Seq       int64  `json:"seq"`              // operation number within the case and worker
+	Rep       int    `json:"rep"`              // repetition index, from 0
+	Worker    string `json:"worker,omitempty"` // worker/node that sent it, e.g. "node2/0"
+	Warmup    bool   `json:"warmup,omitempty"` // excluded from metrics, kept for inspection
+
+	Scheduled  time.Duration `json:"scheduled_ns"`             // when it should have been sent
+	Sent       time.Duration `json:"sent_ns"`                  // when it was actually sent
+	FirstByte  time.Duration `json:"first_byte_ns,omitempty"`  // first response byte (httptrace)
+	FirstToken time.Duration `json:"first_token_ns,omitempty"` // first token-bearing chunk
+	LastToken  time.Duration `json:"last_token_ns,omitempty"`  // last token-bearing chunk
+	Done       time.Duration `json:"done_ns"`                  // response fully read or failed
+
+	// ITL holds every gap between consecutive token-bearing chunks in
+	// nanoseconds; with continuous usage stats a chunk's gap is divided by the
+	// tokens it carried and repeated once per token.
+	ITL []time.Duration `json:"itl_ns,omitempty"`
+
+	InputTokens  int    `json:"input_tokens,omitempty"`
+	OutputTokens int    `json:"output_tokens,omitempty"`
+	TokenSource  string `json:"token_source,omitempty"` // TokensFromUsage or TokensFromCounted
+
+	Status      int    `json:"status,omitempty"`       // HTTP status, 0 when none
+	Error       string `json:"error,omitempty"`        // error class, empty on success
+	ErrorDetail string `json:"error_detail,omitempty"` // human-readable cause, truncated
+
+	// Server holds timings and counters the server reported about this
+	// operation, in base units (Ollama's load_duration in seconds, ...).
+	Server map[string]float64 `json:"server,omitempty"`
+	// Values holds per-operation measurements that are not latencies, in base
+	// units (recall_at_10, bytes, ...). Analysis summarises each key.
+	Values map[string]float64 `json:"values,omitempty"`
+}
+
+// OK reports whether the operation succeeded.
+func (s *Sample) OK() bool { return s.Error == "" }
+
+// SampleWriter appends samples to a JSONL stream, one line per sample,
+// flushing each line as it is written so a killed process loses nothing that
+// completed. It is safe for concurrent use.
+type SampleWriter struct {
+	mu  sync.Mutex
+	w   *bufio.Writer
+	c   io.Closer
+	n   int64
+	err error
+}
+
+// NewSampleWriter writes to w. If w is an io.Closer, Close closes it.
+func NewSampleWriter(w io.Writer) *SampleWriter {
+	sw := &SampleWriter{w: bufio.NewWriterSize(w, 64<<10)}
+	if c, ok := w.(io.Closer); ok {
+		sw.c = c
+	}
+	return sw
+}
+
+// CreateSampleFile opens path for appending samples, creating it if needed.
+func CreateSampleFile(path string) (*SampleWriter, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return NewSampleWriter(f), nil
+}
+
+// Write appends one sample and flushes it.
+func (sw *SampleWriter) Write(s *Sample) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if sw.err != nil {
+		return sw.err
+	}
+	sw.w.Write(b)
+	sw.w.WriteByte('\n')
+	sw.err = sw.w.Flush()
+	sw.n++
+	return sw.err
+}
+
+// Count returns the number of samples written.
+func (sw *SampleWriter) Count() int64 {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	return sw.n
+}
+
+// Close flushes and closes the underlying file.
+func (sw *SampleWriter) Close() error {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	err := sw.w.Flush()
+	if sw.c != nil {
+		if cerr := sw.c.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// ReadSamples calls fn for each sample in a JSONL stream. A truncated last
+// line (a process killed mid-write) is ignored; any other bad line is an
+// error naming its line number.
+func ReadSamples(r io.Reader, fn func(*Sample) error) error {
+	br := bufio.NewReaderSize(r, 256<<10)
+	line := 0
+	for {
+		b, err := br.ReadBytes('\n')
+		if len(b) > 0 {
+			line++
+			complete := b[len(b)-1] == '\n'
+			var s Sample
+			if jerr := json.Unmarshal(b, &s); jerr != nil {
+				if !complete && err == io.EOF {
+					return nil // torn final write
+				}
+				return fmt.Errorf("line %d: %w", line, jerr)
+			}
+			if ferr := fn(&s); ferr != nil {
+				return ferr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// ReadSampleFile reads every sample in a JSONL file.
+func ReadSampleFile(path string, fn func(*Sample) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := ReadSamples(f, fn); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
