@@ -10,8 +10,9 @@ import (
 // package suites (vLLM/OpenAI, Ollama, ...), registered in one explicit map.
 type Driver interface {
 	// Do performs one operation and records it in s. The caller has set
-	// s.Seq, s.Rep, s.Worker, s.Warmup and s.Scheduled; Do sets the other
-	// timestamps as offsets from op.Start (time.Since(op.Start)), the token
+	// s.Seq, s.Rep, s.Worker, s.Warmup, s.Scheduled and s.Sent (taken just
+	// before calling Do); Do sets the other timestamps as offsets from
+	// op.Start (time.Since(op.Start)), the token
 	// counts, the status and, when the operation failed, the error class.
 	// Do never returns an error: a failed operation is a sample.
 	Do(ctx context.Context, op Op, s *Sample)

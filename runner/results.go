@@ -1,0 +1,145 @@
+package runner
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// ResultsVersion is the version of the results directory layout
+// (docs/results-format.md).
+const ResultsVersion = 1
+
+// Paths inside a results directory.
+const (
+	ManifestFile = "manifest.json"
+	SummaryFile  = "summary.json"
+	SamplesDir   = "samples"
+	LogsDir      = "logs"
+)
+
+// Manifest describes one run: what ran, where, with what. It is written at
+// the start of a run and rewritten as cases finish, so a killed run still
+// has one.
+type Manifest struct {
+	Version         int               `json:"version"`
+	Suite           string            `json:"suite"`
+	SuiteFile       string            `json:"suite_file"`
+	SuiteSHA256     string            `json:"suite_sha256"`
+	BenchrunVersion string            `json:"benchrun_version"`
+	BenchrunCommit  string            `json:"benchrun_commit,omitempty"`
+	Host            string            `json:"host"`
+	Start           time.Time         `json:"start"`
+	End             time.Time         `json:"end,omitzero"`
+	Incomplete      bool              `json:"incomplete,omitempty"`
+	Reason          string            `json:"reason,omitempty"` // why incomplete: "interrupted", "TIMEOUT", ...
+	Slurm           *SlurmInfo        `json:"slurm,omitempty"`
+	Fingerprint     map[string]string `json:"fingerprint"`
+	Services        []ServiceInfo     `json:"services,omitempty"`
+	Cases           []CaseInfo        `json:"cases"`
+}
+
+// SlurmInfo records the allocation a run used.
+type SlurmInfo struct {
+	JobID     string   `json:"job_id"`
+	Nodes     []string `json:"nodes"`
+	Partition string   `json:"partition,omitempty"`
+	State     string   `json:"state,omitempty"` // final job state seen by the submit side
+}
+
+// ServiceInfo records one service as it ran.
+type ServiceInfo struct {
+	Name     string `json:"name"`
+	Kind     string `json:"kind"`
+	URL      string `json:"url"`
+	External bool   `json:"external,omitempty"` // given by url: probed, never started
+	Node     string `json:"node,omitempty"`
+	Log      string `json:"log,omitempty"` // relative to the results directory
+	Version  string `json:"version,omitempty"`
+}
+
+// CaseInfo records one case as it ran.
+type CaseInfo struct {
+	ID          string            `json:"id"`
+	Benchmark   string            `json:"benchmark"`
+	Kind        string            `json:"kind"`
+	Params      map[string]string `json:"params,omitempty"`
+	Samples     string            `json:"samples"` // relative path of the JSONL file
+	Status      string            `json:"status"`  // "pending", "running", "done", "error", "skipped"
+	Error       string            `json:"error,omitempty"`
+	Start       time.Time         `json:"start,omitzero"` // wall clock of offset zero in the samples
+	End         time.Time         `json:"end,omitzero"`
+	Repetitions int               `json:"repetitions"`
+	DatasetHash string            `json:"dataset_sha256,omitempty"`
+	Load        *Load             `json:"load,omitempty"`
+	// Settings holds what analysis needs to know about the case beyond
+	// its samples (SLO targets for goodput, ...), as strings.
+	Settings map[string]string `json:"settings,omitempty"`
+}
+
+// CaseFileName maps a case id such as "chat/users=8,prompt_tokens=512" to a
+// file name: characters outside [A-Za-z0-9._=,+-] become %XX, so the mapping
+// is reversible and distinct ids give distinct names.
+func CaseFileName(id string) string {
+	var b strings.Builder
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			c == '.' && i > 0, c == '_', c == '=', c == ',', c == '+', c == '-':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// SamplePath returns the samples file of a case, relative to the results directory.
+func SamplePath(id string) string {
+	return filepath.Join(SamplesDir, CaseFileName(id)+".jsonl")
+}
+
+// WriteJSONAtomic writes v as indented JSON to path via a temporary file and
+// a rename, so readers never see a half-written file.
+func WriteJSONAtomic(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// ReadManifest reads DIR/manifest.json.
+func ReadManifest(dir string) (*Manifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	return &m, nil
+}
