@@ -1,0 +1,171 @@
+package ci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version and commit are set at build time with
+// -ldflags "-X github.com/benchrun/benchrun/ci.version=v1.2.3 -X ...ci.commit=abc".
+// Without them, Version reads the module version and VCS revision that the
+// go command stamps into the binary.
+var version, commit string
+
+// Version returns benchrun's version and commit.
+func Version() (string, string) {
+	v, c := version, commit
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && c == "" {
+				c = s.Value
+			}
+			if s.Key == "vcs.modified" && s.Value == "true" && c != "" && !strings.HasSuffix(c, "-dirty") {
+				c += "-dirty"
+			}
+		}
+	}
+	if v == "" {
+		v = "devel"
+	}
+	return v, c
+}
+
+// env is what every command gets: where to write and how to log.
+type env struct {
+	stdout, stderr io.Writer
+	log            *slog.Logger
+	color          bool
+	quiet          bool
+}
+
+func newEnv(c *cli.Context, stdout, stderr io.Writer) *env {
+	e := &env{stdout: stdout, stderr: stderr, quiet: c.Bool("quiet")}
+	_, noColorEnv := os.LookupEnv("NO_COLOR")
+	e.color = !c.Bool("no-color") && !noColorEnv && isTerminal(stdout)
+	level := slog.LevelInfo
+	if e.quiet {
+		level = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.String("log-format") == "json" {
+		e.log = slog.New(slog.NewJSONHandler(stderr, opts))
+	} else {
+		e.log = slog.New(slog.NewTextHandler(stderr, opts))
+	}
+	return e
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// NewApp builds the benchrun CLI writing to stdout and stderr. It never
+// calls os.Exit; run it with Run.
+func NewApp(stdout, stderr io.Writer) *cli.App {
+	v, _ := Version()
+	app := &cli.App{
+		Name:  "benchrun",
+		Usage: "benchmark AI services end to end and catch performance regressions",
+		Description: "benchrun runs a TOML suite — start services, wait until ready, drive load, stop\n" +
+			"everything — then compares latency percentiles and throughput with stored\n" +
+			"baselines and writes HTML, markdown, JUnit and JSON reports.\n\n" +
+			"Exit codes: 0 all checks passed, 1 a threshold or regression failed,\n" +
+			"2 an execution error, 3 invalid suite or usage, 130 interrupted.",
+		Version:         v,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "results directory (default results/<suite>/<UTC timestamp>)", EnvVars: []string{"BENCHRUN_OUTPUT"}},
+			&cli.StringFlag{Name: "baselines", Usage: "baselines directory (default: the suite's, else baselines/)", EnvVars: []string{"BENCHRUN_BASELINES"}},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json", EnvVars: []string{"BENCHRUN_LOG_FORMAT"}},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only warnings, errors and the final summary", EnvVars: []string{"BENCHRUN_QUIET"}},
+			&cli.BoolFlag{Name: "no-color", Usage: "no colors in terminal output (NO_COLOR is honoured too)", EnvVars: []string{"BENCHRUN_NO_COLOR"}},
+		},
+		Before: func(c *cli.Context) error {
+			if f := c.String("log-format"); f != "text" && f != "json" {
+				return withExitCode(fmt.Errorf("--log-format %q: want text or json", f), ExitUsage)
+			}
+			return nil
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // only main exits
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return withExitCode(err, ExitUsage)
+		},
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(stderr, "benchrun: unknown command %q; see benchrun --help\n", name)
+		},
+	}
+	app.Commands = commands(stdout, stderr)
+	for _, cmd := range app.Commands {
+		cmd.OnUsageError = app.OnUsageError
+		for _, sub := range cmd.Subcommands {
+			sub.OnUsageError = app.OnUsageError
+		}
+	}
+	return app
+}
+
+// commands is the one list of subcommands.
+func commands(stdout, stderr io.Writer) []*cli.Command {
+	return []*cli.Command{
+		suiteCommand(stdout, stderr),
+		validateCommand(stdout, stderr),
+		planCommand(stdout, stderr),
+		schemaCommand(stdout, stderr),
+		versionCommand(stdout, stderr),
+	}
+}
+
+// Run runs the CLI with args (args[0] is the program name) and returns the
+// exit code. ctx is cancelled on SIGINT/SIGTERM by main.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := NewApp(stdout, stderr)
+	err := app.RunContext(ctx, args)
+	if err == nil && len(args) > 1 && !knownCommand(app, args[1:]) {
+		return ExitUsage
+	}
+	if err != nil {
+		var s errSilent
+		if msg := err.Error(); msg != "" && !errors.As(err, &s) {
+			fmt.Fprintf(stderr, "benchrun: %s\n", msg)
+		}
+	}
+	return ExitCode(err)
+}
+
+// knownCommand reports whether args name a command (urfave/cli returns no
+// error for an unknown one, only calls CommandNotFound).
+func knownCommand(app *cli.App, args []string) bool {
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			if a == "-o" || a == "--output" || a == "--baselines" || a == "--log-format" {
+				return true // value follows; let urfave decide
+			}
+			continue
+		}
+		for _, c := range app.Commands {
+			if c.HasName(a) {
+				return true
+			}
+		}
+		return a == "help"
+	}
+	return true
+}

@@ -1,0 +1,147 @@
+package ci
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/suites"
+)
+
+// runCase runs every repetition of one case against the service at url,
+// appending samples to the case's JSONL file as they complete.
+func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *runner.CaseInfo) error {
+	drv, hash, err := suites.NewDriver(s, cs, url)
+	if err != nil {
+		return err
+	}
+	info.DatasetHash = hash
+	if p, ok := drv.(runner.Preparer); ok {
+		if err := p.Prepare(ctx); err != nil {
+			return fmt.Errorf("case %s: preparing: %w", cs.ID, err)
+		}
+	}
+	w, err := runner.CreateSampleFile(filepath.Join(dir, info.Samples))
+	if err != nil {
+		return fmt.Errorf("case %s: %w", cs.ID, err)
+	}
+	defer w.Close()
+	load := caseLoad(cs)
+	info.Load = &load
+	info.Settings = caseSettings(cs)
+	start := time.Now()
+	info.Start = start.UTC()
+	host, _ := os.Hostname()
+	for rep := 0; rep < cs.Benchmark.Repetitions; rep++ {
+		if ctx.Err() != nil {
+			break
+		}
+		e.log.Info("case started", "case", cs.ID, "rep", rep+1, "of", cs.Benchmark.Repetitions)
+		var prog runner.Progress
+		st, err := runner.RunCase(ctx, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: host}, start, w, &prog)
+		if err != nil {
+			return fmt.Errorf("case %s: %w", cs.ID, err)
+		}
+		e.log.Info("case finished", "case", cs.ID, "rep", rep+1, "requests", st.Completed, "errors", st.Errors)
+	}
+	return nil
+}
+
+func caseLoad(cs suites.Case) runner.Load {
+	if w, ok := cs.Workload.(*suites.LLMWorkload); ok {
+		return w.Load()
+	}
+	return runner.Load{}
+}
+
+// caseSettings records what analysis needs beyond the samples.
+func caseSettings(cs suites.Case) map[string]string {
+	b := cs.Benchmark
+	m := map[string]string{}
+	if b.SLO.TTFT > 0 {
+		m["slo.ttft"] = b.SLO.TTFT.D().String()
+	}
+	if b.SLO.TPOT > 0 {
+		m["slo.tpot"] = b.SLO.TPOT.D().String()
+	}
+	if b.SLO.E2E > 0 {
+		m["slo.e2e"] = b.SLO.E2E.D().String()
+	}
+	return m
+}
+
+// fingerprint describes the environment a run measured: baselines are
+// compared only between runs whose fingerprints match.
+func fingerprint(s *suites.Suite, host string) map[string]string {
+	fp := map[string]string{
+		"arch": runtime.GOOS + "/" + runtime.GOARCH,
+		"cpu":  cpuModel(),
+	}
+	if p := os.Getenv("SLURM_JOB_PARTITION"); p != "" {
+		fp["partition"] = p
+	}
+	for k, v := range s.Suite.Fingerprint {
+		fp[k] = v
+	}
+	return fp
+}
+
+// caseFingerprint adds what is particular to one case: the service it
+// drove and a hash of the suite parts that shape the measurement.
+func caseFingerprint(global map[string]string, s *suites.Suite, cs suites.Case) map[string]string {
+	fp := map[string]string{}
+	for k, v := range global {
+		fp[k] = v
+	}
+	sv := s.Service(cs.Benchmark.Service)
+	if sv != nil {
+		fp["service_kind"] = sv.Kind
+		if sv.Model != "" {
+			fp["model"] = sv.Model
+		}
+		if sv.Image != "" {
+			fp["image"] = sv.Image
+		}
+	}
+	if w, ok := cs.Workload.(*suites.LLMWorkload); ok && w.Model != "" {
+		fp["model"] = w.Model
+	}
+	// Thresholds and regression settings do not change what is measured,
+	// so they stay out of the hash.
+	b := *cs.Benchmark
+	b.Thresholds, b.Regression, b.Workload, b.Dataset = nil, suites.Regression{}, nil, nil
+	parts, _ := json.Marshal([]any{b.Kind, b.Service, b.Repetitions, b.SLO, cs.Workload, cs.Dataset, svForHash(sv)})
+	sum := sha256.Sum256(parts)
+	fp["suite_sha256"] = hex.EncodeToString(sum[:8])
+	return fp
+}
+
+func svForHash(sv *suites.Service) any {
+	if sv == nil {
+		return nil
+	}
+	c := *sv
+	c.Port, c.URL, c.Readiness = 0, "", suites.Readiness{}
+	return c
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# slurm-cluster.sh — a real three-node SLURM cluster on one Debian 12 machine,
+# for benchrun's integration tests (package slurm, BENCHRUN_SLURM=1).
+#
+#   ci/slurm-cluster.sh up      install (if missing) and start; idempotent
+#   ci/slurm-cluster.sh status  print daemons and sinfo; exit 1 if not up
+#   ci/slurm-cluster.sh down    stop everything and remove the namespaces
+#
+# Layout: a bridge brbench (10.77.0.1/24) in the root namespace, where
+# slurmctld runs; network namespaces node1..node3 (10.77.0.11-13) joined to it
+# by veth pairs; one slurmd per namespace, started with nsenter + unshare --uts
+# (not `ip netns exec`, which remounts /sys and breaks slurmd's cgroup
+# detection). Names go to /etc/hosts so node1:PORT reaches a service from any
+# node and from the root namespace. munged runs once (as user munge); its unix
+# socket is shared by all namespaces. No accounting: sacct is unavailable and
+# finished jobs are visible through `scontrol show job` for MinJobAge seconds.
+#
+# Root only. Changes: /etc/slurm/slurm.conf, /etc/hosts (a marked block),
+# the munge key if absent, interfaces and namespaces named below.
+set -euo pipefail
+
+NODES=(node1 node2 node3)
+BRIDGE=brbench
+NET=10.77.0
+CTL_ADDR=$NET.1
+CONF=/etc/slurm/slurm.conf
+MARK="# benchrun-slurm-cluster"
+PARTITION=bench
+
+die() { echo "slurm-cluster: $*" >&2; exit 1; }
+log() { echo "slurm-cluster: $*" >&2; }
+
+node_addr() { # node_addr nodeN -> 10.77.0.(10+N)
+	echo "$NET.$((10 + ${1#node}))"
+}
+
+install_packages() {
+	local need=()
+	command -v slurmctld >/dev/null || need+=(slurm-wlm)
+	command -v munged >/dev/null || need+=(munge)
+	command -v nsenter >/dev/null || need+=(util-linux)
+	command -v ip >/dev/null || need+=(iproute2)
+	[ ${#need[@]} -eq 0 ] && return 0
+	log "installing ${need[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${need[@]}"
+}
+
+start_munge() {
+	if [ ! -s /etc/munge/munge.key ]; then
+		log "creating munge key"
+		mungekey --create --keyfile=/etc/munge/munge.key
+	fi
+	chown munge:munge /etc/munge/munge.key
+	chmod 0400 /etc/munge/munge.key
+	install -d -o munge -g munge -m 0755 /run/munge
+	install -d -o munge -g munge -m 0700 /var/lib/munge /var/log/munge
+	if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
+		log "starting munged"
+		# munged refuses to start over a stale socket from a killed daemon.
+		rm -f /run/munge/munge.socket.2 /run/munge/munged.pid
+		runuser -u munge -- /usr/sbin/munged
+		for _ in $(seq 50); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && return 0; sleep 0.1; done
+		die "munged did not come up"
+	fi
+}
+
+setup_network() {
+	if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+		ip link add "$BRIDGE" type bridge
+	fi
+	ip addr replace "$CTL_ADDR/24" dev "$BRIDGE"
+	ip link set "$BRIDGE" up
+	ip link set lo up
+	local n addr
+	for n in "${NODES[@]}"; do
+		addr=$(node_addr "$n")
+		[ -e "/run/netns/$n" ] || ip netns add "$n"
+		if ! ip link show "veth-$n" >/dev/null 2>&1; then
+			ip link add "veth-$n" type veth peer name eth0 netns "$n"
+		fi
+		ip link set "veth-$n" master "$BRIDGE"
+		ip link set "veth-$n" up
+		ip -n "$n" link set lo up
+		ip -n "$n" addr replace "$addr/24" dev eth0
+		ip -n "$n" link set eth0 up
+		ip -n "$n" route replace default via "$CTL_ADDR"
+	done
+	# /etc/hosts: rewrite our marked block, leave the rest alone.
+	local tmp
+	tmp=$(mktemp)
+	grep -v -- "$MARK" /etc/hosts | sed -e '$a\' >"$tmp" || true
+	echo "$CTL_ADDR $(hostname -s)-ctl $MARK" >>"$tmp"
+	for n in "${NODES[@]}"; do
+		echo "$(node_addr "$n") $n $MARK" >>"$tmp"
+	done
+	cat "$tmp" >/etc/hosts # keep the inode: /etc/hosts may be a bind mount
+	rm -f "$tmp"
+}
+
+write_conf() {
+	local cpus mem
+	cpus=$(nproc)
+	mem=$(($(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 / 4))
+	install -d /etc/slurm /var/spool/slurmctld /var/log/slurm
+	local tmp
+	tmp=$(mktemp)
+	cat >"$tmp" <<EOF
+# Written by ci/slurm-cluster.sh; rewritten by every "up".
+ClusterName=benchrun
+SlurmctldHost=$(hostname -s)($CTL_ADDR)
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+MpiDefault=none
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+SchedulerType=sched/backfill
+SlurmctldPort=6817
+SlurmdPort=6818
+StateSaveLocation=/var/spool/slurmctld
+SlurmdSpoolDir=/var/spool/slurmd/%n
+SlurmctldPidFile=/run/slurmctld.pid
+SlurmdPidFile=/run/slurmd-%n.pid
+SlurmctldLogFile=/var/log/slurm/slurmctld.log
+SlurmdLogFile=/var/log/slurm/slurmd-%n.log
+SlurmdTimeout=10
+SlurmctldTimeout=30
+ReturnToService=2
+MinJobAge=300
+KillWait=5
+InactiveLimit=0
+Waittime=0
+MessageTimeout=10
+NodeName=node[1-${#NODES[@]}] NodeHostname=node[1-${#NODES[@]}] NodeAddr=$NET.[11-$((10 + ${#NODES[@]}))] CPUs=$cpus RealMemory=$mem State=UNKNOWN
+PartitionName=$PARTITION Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
+EOF
+	if ! cmp -s "$tmp" "$CONF"; then
+		cp "$tmp" "$CONF"
+		chmod 0644 "$CONF"
+		CONF_CHANGED=1
+	fi
+	rm -f "$tmp"
+}
+
+pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+start_daemons() {
+	if [ "${CONF_CHANGED:-0}" = 1 ]; then stop_daemons; fi
+	if ! pid_alive /run/slurmctld.pid; then
+		log "starting slurmctld"
+		/usr/sbin/slurmctld -i
+	fi
+	local n
+	for n in "${NODES[@]}"; do
+		if ! pid_alive "/run/slurmd-$n.pid"; then
+			log "starting slurmd $n"
+			install -d "/var/spool/slurmd/$n"
+			nsenter --net="/run/netns/$n" unshare --uts \
+				sh -c "hostname $n; exec /usr/sbin/slurmd -N $n"
+		fi
+	done
+}
+
+wait_idle() {
+	local want=${#NODES[@]} idle
+	for _ in $(seq 120); do
+		idle=$(sinfo -h -N -p "$PARTITION" -o '%N %t' 2>/dev/null | awk '$2 ~ /^(idle|mix|alloc)$/' | wc -l)
+		if [ "$idle" -ge "$want" ]; then return 0; fi
+		# A node left "down" by an earlier run comes back with ReturnToService=2
+		# once it registers; nudge nodes that stay down anyway.
+		sinfo -h -N -p "$PARTITION" -o '%N %t' 2>/dev/null | awk '$2 ~ /^down$|^drain/ {print $1}' |
+			while read -r n; do scontrol update nodename="$n" state=resume 2>/dev/null || true; done
+		sleep 0.5
+	done
+	sinfo -N >&2 || true
+	die "nodes did not become idle in 60 s"
+}
+
+stop_daemons() {
+	local f
+	for f in /run/slurmd-node*.pid /run/slurmctld.pid; do
+		[ -e "$f" ] || continue
+		if pid_alive "$f"; then kill "$(cat "$f")" 2>/dev/null || true; fi
+	done
+	for _ in $(seq 50); do
+		local alive=0
+		for f in /run/slurmd-node*.pid /run/slurmctld.pid; do
+			pid_alive "$f" && alive=1
+		done
+		[ $alive = 0 ] && break
+		sleep 0.1
+	done
+	rm -f /run/slurmd-node*.pid /run/slurmctld.pid
+}
+
+cmd_up() {
+	local t0=$SECONDS
+	install_packages
+	start_munge
+	setup_network
+	write_conf
+	start_daemons
+	wait_idle
+	log "up in $((SECONDS - t0)) s: $(sinfo -h -o '%P %D %t %N' | tr '\n' ' ')"
+}
+
+cmd_down() {
+	stop_daemons
+	# Job steps and tasks left in the namespaces die with them.
+	local n pids
+	for n in "${NODES[@]}"; do
+		if [ -e "/run/netns/$n" ]; then
+			pids=$(ip netns pids "$n" 2>/dev/null || true)
+			[ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
+			ip link del "veth-$n" 2>/dev/null || true
+			ip netns del "$n"
+		fi
+	done
+	ip link del "$BRIDGE" 2>/dev/null || true
+	if grep -q -- "$MARK" /etc/hosts; then
+		local tmp
+		tmp=$(mktemp)
+		grep -v -- "$MARK" /etc/hosts >"$tmp" || true
+		cat "$tmp" >/etc/hosts
+		rm -f "$tmp"
+	fi
+	log "down"
+}
+
+cmd_status() {
+	local ok=0 n
+	pid_alive /run/slurmctld.pid && echo "slurmctld: running" || { echo "slurmctld: stopped"; ok=1; }
+	for n in "${NODES[@]}"; do
+		pid_alive "/run/slurmd-$n.pid" && echo "slurmd $n: running" || { echo "slurmd $n: stopped"; ok=1; }
+	done
+	if [ $ok = 0 ]; then sinfo -N -p "$PARTITION" || ok=1; fi
+	return $ok
+}
+
+[ "$(id -u)" = 0 ] || die "must run as root"
+case "${1:-}" in
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+*) die "usage: $0 up|down|status" ;;
+esac

@@ -1,0 +1,210 @@
+package ci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/suites"
+)
+
+func suiteCommand(stdout, stderr io.Writer) *cli.Command {
+	return &cli.Command{
+		Name:      "suite",
+		Usage:     "run a suite end to end: services, load, analysis, baselines, reports",
+		ArgsUsage: "FILE",
+		Description: "Validates the suite, starts its services, waits until they are ready, runs\n" +
+			"every case, stops the services, then analyses the samples, compares them with\n" +
+			"the baselines and writes the reports. The exit code says how it went.\n\n" +
+			"Example:\n   benchrun suite -o results/nightly nightly.toml",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "local", Usage: "run here even when the suite has a [slurm] section"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return withExitCode(errors.New("suite: name exactly one suite file"), ExitUsage)
+			}
+			e := newEnv(c, stdout, stderr)
+			s, err := loadSuite(stderr, c.Args().First())
+			if err != nil {
+				return err
+			}
+			dir := resultsDir(c.String("output"), s, time.Now())
+			res, err := execute(c.Context, e, s, dir)
+			if err != nil {
+				return err
+			}
+			return finish(c.Context, e, dir, c.String("baselines"), res)
+		},
+	}
+}
+
+// resultsDir picks the results directory: -o, else the suite's output,
+// else results/<suite>/<UTC timestamp>.
+func resultsDir(flag string, s *suites.Suite, now time.Time) string {
+	switch {
+	case flag != "":
+		return flag
+	case s.Suite.Output != "":
+		return s.Path(s.Suite.Output)
+	}
+	return filepath.Join("results", s.Suite.Name, now.UTC().Format("20060102T150405Z"))
+}
+
+// execution is what execute leaves for the analysis: whether the run was
+// cut short, and why.
+type execution struct {
+	interrupted bool
+	execErr     error // a service did not start, ...
+}
+
+// execute runs every case of s, streaming samples under dir. It returns an
+// error only when nothing could be recorded at all (dir not writable).
+func execute(ctx context.Context, e *env, s *suites.Suite, dir string) (*execution, error) {
+	for _, sub := range []string{runner.SamplesDir, runner.LogsDir} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return nil, withExitCode(fmt.Errorf("results directory: %w", err), ExitError)
+		}
+	}
+	src, err := os.ReadFile(s.File)
+	if err != nil {
+		return nil, withExitCode(err, ExitError)
+	}
+	if err := os.WriteFile(filepath.Join(dir, suiteCopy), src, 0o644); err != nil {
+		return nil, withExitCode(fmt.Errorf("results directory: %w", err), ExitError)
+	}
+	m := newManifest(s)
+	cases := s.Cases()
+	for _, cs := range cases {
+		m.Cases = append(m.Cases, runner.CaseInfo{ID: cs.ID, Benchmark: cs.Benchmark.Name, Kind: cs.Benchmark.Kind,
+			Params: cs.Params, Samples: runner.SamplePath(cs.ID), Status: "pending", Repetitions: cs.Benchmark.Repetitions})
+	}
+	save := func() {
+		if err := runner.WriteJSONAtomic(filepath.Join(dir, runner.ManifestFile), m); err != nil {
+			e.log.Error("writing manifest", "err", err)
+		}
+	}
+	save()
+	e.log.Info("run started", "suite", s.Suite.Name, "dir", dir, "cases", len(cases))
+
+	res := &execution{}
+	exe, _ := os.Executable()
+	services := map[string]*runner.Process{}
+	urls := map[string]string{}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for name, p := range services {
+			if err := p.Stop(stopCtx); err != nil {
+				e.log.Warn("stopping service", "service", name, "err", err)
+			}
+		}
+		m.End = time.Now().UTC()
+		save()
+	}()
+
+	for i := range s.Services {
+		sv := &s.Services[i]
+		if !usedService(s, sv.Name) {
+			continue
+		}
+		port := 0
+		if sv.URL == "" && sv.Port == 0 {
+			if port, err = suites.FreePort("127.0.0.1"); err != nil {
+				res.execErr = err
+				break
+			}
+		}
+		logRel := filepath.Join(runner.LogsDir, sv.Name+".log")
+		rs := sv.RunnerService(suites.ServiceOptions{Exe: exe, Port: port, LogPath: filepath.Join(dir, logRel)})
+		info := runner.ServiceInfo{Name: sv.Name, Kind: sv.Kind, URL: rs.URL, External: rs.External}
+		if !rs.External {
+			info.Log = logRel
+		}
+		m.Services = append(m.Services, info)
+		save()
+		e.log.Info("starting service", "service", sv.Name, "url", rs.URL, "external", rs.External)
+		p, err := runner.StartService(ctx, rs)
+		if err != nil {
+			if ctx.Err() != nil {
+				res.interrupted = true
+			} else {
+				res.execErr = fmt.Errorf("service %q: %w", sv.Name, err)
+			}
+			break
+		}
+		services[sv.Name] = p
+		urls[sv.Name] = rs.URL
+		e.log.Info("service ready", "service", sv.Name)
+	}
+
+	for i, cs := range cases {
+		ci := &m.Cases[i]
+		if res.interrupted || ctx.Err() != nil {
+			res.interrupted = true
+			ci.Status = "skipped"
+			continue
+		}
+		if res.execErr != nil {
+			ci.Status = "error"
+			ci.Error = res.execErr.Error()
+			continue
+		}
+		ci.Status = "running"
+		ci.Start = time.Now().UTC()
+		save()
+		err := runCase(ctx, e, s, cs, urls[cs.Benchmark.Service], dir, ci)
+		ci.End = time.Now().UTC()
+		switch {
+		case ctx.Err() != nil:
+			res.interrupted = true
+			ci.Status = "done"
+			ci.Error = "interrupted"
+		case err != nil:
+			ci.Status = "error"
+			ci.Error = err.Error()
+			e.log.Error("case failed", "case", cs.ID, "err", err)
+		default:
+			ci.Status = "done"
+		}
+		save()
+	}
+	if res.interrupted {
+		m.Incomplete = true
+		m.Reason = "interrupted"
+	} else if res.execErr != nil {
+		m.Incomplete = true
+		m.Reason = res.execErr.Error()
+	}
+	return res, nil
+}
+
+func usedService(s *suites.Suite, name string) bool {
+	for _, b := range s.Benchmarks {
+		if b.Service == name {
+			return true
+		}
+	}
+	return false
+}
+
+// suiteCopy is the copy of the suite kept in the results directory, so
+// `benchrun report DIR` knows the thresholds and settings the run had.
+const suiteCopy = "suite.toml"
+
+func newManifest(s *suites.Suite) *runner.Manifest {
+	v, commit := Version()
+	host, _ := os.Hostname()
+	return &runner.Manifest{
+		Version: runner.ResultsVersion, Suite: s.Suite.Name, SuiteFile: s.File, SuiteSHA256: s.SHA256,
+		BenchrunVersion: v, BenchrunCommit: commit, Host: host, Start: time.Now().UTC(),
+		Fingerprint: fingerprint(s, host),
+	}
+}

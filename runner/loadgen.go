@@ -1,0 +1,608 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultDrain is how long in-flight operations may keep running after a
+// case stops scheduling when Case.Drain is zero.
+const DefaultDrain = 30 * time.Second
+
+// Think-time distributions for Load.ThinkDist.
+const (
+	ThinkFixed       = "fixed"
+	ThinkExponential = "exponential"
+)
+
+// spinWindow is how early the open-loop dispatcher wakes from its timer
+// before a scheduled send; it yields in a loop for the rest. Go timers
+// overshoot by tens of microseconds or more on a busy machine, which would
+// show up as queue delay (BenchmarkOpenLoop2000 measures it).
+const spinWindow = 200 * time.Microsecond
+
+// Case is one case as runner executes it: a load against one driver.
+type Case struct {
+	ID     string // case id, used in error messages
+	Load   Load
+	Driver Driver
+	Rep    int    // repetition index, copied to Sample.Rep
+	Worker string // label copied to Sample.Worker, e.g. "node2/0"
+
+	// Drain bounds how long in-flight (and, in open loop, queued)
+	// operations may run once the case stops scheduling; after it they are
+	// canceled. 0 means DefaultDrain.
+	Drain time.Duration
+}
+
+// CaseStats counts what one RunCase did. Counts include warm-up operations.
+type CaseStats struct {
+	Scheduled int64 // operations scheduled (open loop) or made ready (closed loop)
+	Completed int64 // samples written: finished, failed or canceled
+	Errors    int64 // samples with an error class, canceled ones included
+	Canceled  int64 // samples with Error == ErrCanceled
+	Warmup    int64 // samples flagged Warmup
+
+	Interrupted   bool          // ctx was canceled before the case finished
+	DrainTimedOut bool          // in-flight operations were canceled after Case.Drain
+	Elapsed       time.Duration // from the case start to the return of RunCase
+}
+
+// Progress holds live counters of running cases for a progress display.
+// Counters are cumulative over every RunCase it is passed to; all methods
+// are safe for concurrent use and a nil *Progress is valid (it counts
+// nothing).
+type Progress struct {
+	queued, started, completed, errors, inFlight atomic.Int64
+}
+
+// ProgressSnapshot is a point-in-time copy of a Progress.
+type ProgressSnapshot struct {
+	Queued    int64 // open loop: due, waiting for a MaxConcurrency slot
+	Started   int64 // handed to Driver.Do
+	Completed int64 // written, failures included
+	Errors    int64 // written with an error class
+	InFlight  int64 // started and not yet completed
+}
+
+// Snapshot returns the current counters; the zero snapshot for nil.
+func (p *Progress) Snapshot() ProgressSnapshot {
+	if p == nil {
+		return ProgressSnapshot{}
+	}
+	return ProgressSnapshot{
+		Queued:    p.queued.Load(),
+		Started:   p.started.Load(),
+		Completed: p.completed.Load(),
+		Errors:    p.errors.Load(),
+		InFlight:  p.inFlight.Load(),
+	}
+}
+
+func (p *Progress) add(c *atomic.Int64, d int64) {
+	if p != nil {
+		c.Add(d)
+	}
+}
+
+// RunCase drives c.Load against c.Driver and writes every operation to w as
+// it completes. start is offset zero of the case: every Sample offset is
+// time.Since(start) (monotonic), so pass a time.Now() value. p may be nil.
+//
+// RunCase sets Sample.Seq, Rep, Worker, Warmup, Scheduled and Sent (taken
+// just before Driver.Do); the driver sets the rest. Latency is measured from
+// Scheduled: in open loop an operation that waits for a MaxConcurrency slot
+// has that wait in its queue delay (Sent − Scheduled).
+//
+// Stop conditions: the case stops scheduling at offset Load.Warmup +
+// Load.Duration (the measured window lasts Duration after a time-based
+// warm-up) or after Load.Requests non-warm-up operations, whichever comes
+// first. In-flight operations then get c.Drain to finish before their
+// context is canceled.
+//
+// If ctx is canceled RunCase stops scheduling at once, cancels in-flight
+// operations (drivers record ErrCanceled), writes what they recorded and
+// returns with CaseStats.Interrupted set and a nil error. The error is
+// non-nil only for an invalid Load or Case, or when writing a sample fails
+// (the case then stops). RunCase does not close w.
+func RunCase(ctx context.Context, c Case, start time.Time, w *SampleWriter, p *Progress) (CaseStats, error) {
+	pl, err := planCase(c)
+	if err != nil {
+		return CaseStats{}, fmt.Errorf("case %q: %w", c.ID, err)
+	}
+	if w == nil {
+		return CaseStats{}, fmt.Errorf("case %q: no sample writer", c.ID)
+	}
+	opCtx, cancelOps := context.WithCancel(ctx)
+	defer cancelOps()
+	r := &caseRun{c: c, plan: pl, start: start, w: w, p: p, opCtx: opCtx, cancelOps: cancelOps, spent: make(chan struct{})}
+
+	var wg sync.WaitGroup
+	if c.Load.Mode == ModeClosed {
+		r.runClosed(&wg)
+	} else {
+		r.runOpen(&wg)
+	}
+
+	// Scheduling has stopped; let in-flight operations finish, within Drain.
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	drain := c.Drain
+	if drain <= 0 {
+		drain = DefaultDrain
+	}
+	t := time.NewTimer(drain)
+	select {
+	case <-done:
+	case <-t.C:
+		r.stats.drainTimedOut.Store(ctx.Err() == nil)
+		cancelOps()
+		<-done
+	}
+	t.Stop()
+
+	st := CaseStats{
+		Scheduled:     r.stats.scheduled.Load(),
+		Completed:     r.stats.completed.Load(),
+		Errors:        r.stats.errors.Load(),
+		Canceled:      r.stats.canceled.Load(),
+		Warmup:        r.stats.warmup.Load(),
+		Interrupted:   ctx.Err() != nil,
+		DrainTimedOut: r.stats.drainTimedOut.Load(),
+		Elapsed:       time.Since(start),
+	}
+	if err := r.writeError(); err != nil {
+		return st, fmt.Errorf("case %q: writing samples: %w", c.ID, err)
+	}
+	return st, nil
+}
+
+// casePlan is one worker's share of a Load, validated.
+type casePlan struct {
+	users          int // closed loop: users of this worker
+	firstUser      int // global index of this worker's first user
+	rate           float64
+	phase          float64       // constant arrivals: fraction of an interval to shift by
+	end            time.Duration // stop scheduling at this offset; 0 = no limit
+	requests       int64         // this worker's measured operations; 0 = no limit
+	warmupRequests int64
+	worker, stride int64 // Seq = n*stride + worker keeps Seq unique across workers
+}
+
+func planCase(c Case) (casePlan, error) {
+	l := c.Load
+	var pl casePlan
+	if c.Driver == nil {
+		return pl, errors.New("no driver")
+	}
+	n := l.Workers
+	if n == 0 {
+		n = 1
+	}
+	if n < 0 || l.Worker < 0 || l.Worker >= n {
+		return pl, fmt.Errorf("load: worker %d of %d is out of range", l.Worker, l.Workers)
+	}
+	if l.Duration < 0 || l.Requests < 0 || l.Warmup < 0 || l.WarmupRequests < 0 {
+		return pl, errors.New("load: duration, requests, warmup and warmup_requests must not be negative")
+	}
+	if l.Duration == 0 && l.Requests == 0 {
+		return pl, errors.New("load: set duration or requests (or both) so the case can stop")
+	}
+	i := l.Worker
+	pl.worker, pl.stride = int64(i), int64(n)
+	pl.requests = share(l.Requests, i, n)
+	pl.warmupRequests = share(l.WarmupRequests, i, n)
+	if l.Requests > 0 && pl.requests == 0 {
+		// More workers than requests: this worker has nothing to do. A
+		// zero share must not read as "no limit".
+		pl.requests = -1
+	}
+	if l.Duration > 0 {
+		pl.end = l.Warmup + l.Duration
+	}
+	switch l.Mode {
+	case ModeClosed:
+		if l.Users < 1 {
+			return pl, fmt.Errorf("load: closed loop needs users ≥ 1, got %d", l.Users)
+		}
+		if l.ThinkTime < 0 {
+			return pl, fmt.Errorf("load: think_time must not be negative, got %v", l.ThinkTime)
+		}
+		switch l.ThinkDist {
+		case "", ThinkFixed, ThinkExponential:
+		default:
+			return pl, fmt.Errorf("load: unknown think_dist %q (want %q or %q)", l.ThinkDist, ThinkFixed, ThinkExponential)
+		}
+		pl.users = int(share(int64(l.Users), i, n))
+		pl.firstUser = i
+	case ModeOpen:
+		if l.MaxConcurrency < 0 {
+			return pl, fmt.Errorf("load: max_concurrency must not be negative, got %d", l.MaxConcurrency)
+		}
+		pl.rate = l.Rate / float64(n)
+		pl.phase = float64(i) / float64(n)
+		if _, err := NewPacer(pl.rate, l.Arrival, l.Burstiness, l.RampUp, pl.phase, 0); err != nil {
+			return pl, fmt.Errorf("load: %w", err)
+		}
+	default:
+		return pl, fmt.Errorf("load: unknown mode %q (want %q or %q)", l.Mode, ModeClosed, ModeOpen)
+	}
+	return pl, nil
+}
+
+// share splits total over n parts evenly, the remainder to the first ones.
+func share(total int64, i, n int) int64 {
+	s := total / int64(n)
+	if int64(i) < total%int64(n) {
+		s++
+	}
+	return s
+}
+
+// Random stream purposes, so that one stream's consumption never shifts
+// another's.
+const (
+	streamPacer = iota + 1
+	streamThink
+	streamOp
+)
+
+// deriveSeed mixes a case seed with stream coordinates (splitmix64), so
+// every worker, user and purpose gets an independent, reproducible stream.
+func deriveSeed(seed int64, a, b uint64) uint64 {
+	z := uint64(seed)
+	for _, v := range [...]uint64{a, b} {
+		z += 0x9e3779b97f4a7c15 + v
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+		z ^= z >> 31
+	}
+	return z
+}
+
+// caseRun is the state of one RunCase.
+type caseRun struct {
+	c     Case
+	plan  casePlan
+	start time.Time
+	w     *SampleWriter
+	p     *Progress
+
+	opCtx     context.Context // canceled on interrupt, drain timeout or write failure
+	cancelOps context.CancelFunc
+
+	claimed   atomic.Int64  // closed loop: operations claimed, warm-up included
+	measured  atomic.Int64  // closed loop: non-warm-up operations claimed
+	spent     chan struct{} // closed loop: closed once the request budget is spent
+	spentOnce sync.Once
+
+	stats struct {
+		scheduled, completed, errors, canceled, warmup atomic.Int64
+		drainTimedOut                                  atomic.Bool
+	}
+	errMu  sync.Mutex
+	errOut error
+}
+
+func (r *caseRun) writeError() error {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	return r.errOut
+}
+
+// record writes a finished sample and counts it.
+func (r *caseRun) record(s *Sample) {
+	if err := r.w.Write(s); err != nil {
+		r.errMu.Lock()
+		if r.errOut == nil {
+			r.errOut = err
+		}
+		r.errMu.Unlock()
+		r.cancelOps()
+		return
+	}
+	r.stats.completed.Add(1)
+	r.p.add(&r.p.completed, 1)
+	if s.Warmup {
+		r.stats.warmup.Add(1)
+	}
+	if s.Error != "" {
+		r.stats.errors.Add(1)
+		r.p.add(&r.p.errors, 1)
+		if s.Error == ErrCanceled {
+			r.stats.canceled.Add(1)
+		}
+	}
+}
+
+// do performs one operation into s (reset first, keeping its buffers) and
+// records it.
+func (r *caseRun) do(seq int64, scheduled time.Duration, warm bool, rng *rand.Rand, s *Sample) {
+	itl, server, values := s.ITL[:0], s.Server, s.Values
+	clear(server)
+	clear(values)
+	*s = Sample{
+		Seq: seq, Rep: r.c.Rep, Worker: r.c.Worker, Warmup: warm, Scheduled: scheduled,
+		ITL: itl, Server: server, Values: values,
+	}
+	r.p.add(&r.p.started, 1)
+	r.p.add(&r.p.inFlight, 1)
+	s.Sent = time.Since(r.start)
+	r.c.Driver.Do(r.opCtx, Op{Start: r.start, Seq: seq, Rand: rng}, s)
+	if s.Done == 0 {
+		s.Done = time.Since(r.start)
+	}
+	r.p.add(&r.p.inFlight, -1)
+	r.record(s)
+}
+
+// pastEnd reports whether offset is at or beyond the end of scheduling.
+func (r *caseRun) pastEnd(off time.Duration) bool {
+	return r.plan.end > 0 && off >= r.plan.end
+}
+
+// runClosed starts this worker's users and returns when all of them have
+// stopped scheduling; their last operations may still be in flight in wg.
+func (r *caseRun) runClosed(wg *sync.WaitGroup) {
+	l := r.c.Load
+	for j := 0; j < r.plan.users; j++ {
+		g := uint64(r.plan.firstUser + j*int(r.plan.stride)) // global user index
+		think := rand.New(rand.NewPCG(deriveSeed(l.Seed, streamThink, g), g))
+		ops := rand.New(rand.NewPCG(deriveSeed(l.Seed, streamOp, g), g))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.user(think, ops)
+		}()
+	}
+	// Users stop themselves; RunCase waits for them through wg. Returning
+	// now starts the drain clock, which also bounds a user's last
+	// operation.
+	r.waitScheduling(wg)
+}
+
+// waitScheduling blocks until the closed-loop users stop scheduling: the
+// end offset passes, the request budget is spent, or ops are canceled.
+// Users exit on their own in those cases; operations still in flight then
+// run under the drain clock.
+func (r *caseRun) waitScheduling(wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	var endC <-chan time.Time
+	if r.plan.end > 0 {
+		t := time.NewTimer(r.plan.end - time.Since(r.start))
+		defer t.Stop()
+		endC = t.C
+	}
+	select {
+	case <-done:
+	case <-endC:
+	case <-r.spent:
+	case <-r.opCtx.Done():
+	}
+}
+
+// user is one closed-loop user: send, wait for the whole response, think,
+// repeat.
+func (r *caseRun) user(thinkRng, opRng *rand.Rand) {
+	l := r.c.Load
+	var s Sample
+	var t *time.Timer
+	for {
+		if r.opCtx.Err() != nil {
+			return
+		}
+		ready := time.Since(r.start)
+		if r.pastEnd(ready) {
+			return
+		}
+		n := r.claimed.Add(1) - 1
+		warm := n < r.plan.warmupRequests || ready < l.Warmup
+		if !warm && r.plan.requests != 0 && r.measured.Add(1) > r.plan.requests {
+			r.spentOnce.Do(func() { close(r.spent) })
+			return
+		}
+		r.stats.scheduled.Add(1)
+		r.do(n*r.plan.stride+r.plan.worker, ready, warm, opRng, &s)
+
+		think := thinkTime(l, thinkRng)
+		if think <= 0 {
+			continue
+		}
+		if r.pastEnd(time.Since(r.start) + think) {
+			return // would wake after the end: nothing left to send
+		}
+		if t == nil {
+			t = time.NewTimer(think)
+			defer t.Stop()
+		} else {
+			t.Reset(think)
+		}
+		select {
+		case <-t.C:
+		case <-r.opCtx.Done():
+			return
+		}
+	}
+}
+
+// thinkTime draws one closed-loop think time: Load.ThinkTime, or an
+// exponential variate with that mean.
+func thinkTime(l Load, rng *rand.Rand) time.Duration {
+	if l.ThinkTime > 0 && l.ThinkDist == ThinkExponential {
+		return time.Duration(rng.ExpFloat64() * float64(l.ThinkTime))
+	}
+	return l.ThinkTime
+}
+
+// openOp is one scheduled open-loop operation.
+type openOp struct {
+	seq       int64
+	scheduled time.Duration
+	warm      bool
+}
+
+// runOpen runs the dispatcher: it sleeps until each scheduled offset and
+// hands the operation to a goroutine (unbounded) or to a queue served by
+// MaxConcurrency workers. It returns when scheduling stops.
+func (r *caseRun) runOpen(wg *sync.WaitGroup) {
+	l := r.c.Load
+	pacer, _ := NewPacer(r.plan.rate, l.Arrival, l.Burstiness, l.RampUp, r.plan.phase,
+		deriveSeed(l.Seed, streamPacer, uint64(r.plan.worker)))
+	opSeed := deriveSeed(l.Seed, streamOp, 0)
+
+	var q *opQueue
+	if l.MaxConcurrency > 0 {
+		q = newOpQueue()
+		for range l.MaxConcurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.slot(q, opSeed)
+			}()
+		}
+		defer q.close()
+	}
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var measured int64
+	for k := int64(0); ; k++ {
+		off := pacer.Next()
+		if r.pastEnd(off) {
+			// Scheduling lasts until the end offset; the drain starts there.
+			sleepUntil(r.opCtx, timer, r.start, r.plan.end)
+			return
+		}
+		warm := k < r.plan.warmupRequests || off < l.Warmup
+		if !warm && r.plan.requests != 0 {
+			if r.plan.requests < 0 || measured >= r.plan.requests {
+				return
+			}
+			measured++
+		}
+		if !sleepUntil(r.opCtx, timer, r.start, off) {
+			return
+		}
+		op := openOp{seq: k*r.plan.stride + r.plan.worker, scheduled: off, warm: warm}
+		r.stats.scheduled.Add(1)
+		if q != nil {
+			r.p.add(&r.p.queued, 1)
+			q.push(op)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(opSeed, uint64(op.seq)))
+			r.do(op.seq, op.scheduled, op.warm, rng, new(Sample))
+		}()
+	}
+}
+
+// slot is one MaxConcurrency worker: it serves queued operations in
+// schedule order until the queue is closed and empty. Once operations are
+// canceled, the queued ones are written as canceled without being sent.
+func (r *caseRun) slot(q *opQueue, opSeed uint64) {
+	var s Sample
+	pcg := rand.NewPCG(0, 0)
+	rng := rand.New(pcg)
+	for {
+		op, ok := q.pop()
+		if !ok {
+			return
+		}
+		r.p.add(&r.p.queued, -1)
+		if r.opCtx.Err() != nil {
+			r.record(&Sample{
+				Seq: op.seq, Rep: r.c.Rep, Worker: r.c.Worker, Warmup: op.warm,
+				Scheduled: op.scheduled, Done: time.Since(r.start),
+				Error: ErrCanceled, ErrorDetail: "canceled while waiting for a max_concurrency slot; never sent",
+			})
+			continue
+		}
+		pcg.Seed(opSeed, uint64(op.seq))
+		r.do(op.seq, op.scheduled, op.warm, rng, &s)
+	}
+}
+
+// sleepUntil blocks until offset off from start, or until ctx is done
+// (false). It sleeps on t until spinWindow before the deadline and yields
+// in a loop for the rest, because timer wake-ups are late by a noisy
+// amount. t must not be in use elsewhere.
+func sleepUntil(ctx context.Context, t *time.Timer, start time.Time, off time.Duration) bool {
+	for {
+		if ctx.Err() != nil {
+			return false
+		}
+		d := off - time.Since(start)
+		if d <= 0 {
+			return true
+		}
+		if d > spinWindow {
+			t.Reset(d - spinWindow)
+			select {
+			case <-ctx.Done():
+				return false
+			case <-t.C:
+			}
+			continue
+		}
+		runtime.Gosched()
+	}
+}
+
+// opQueue is an unbounded FIFO of scheduled operations, so the dispatcher
+// never blocks when every MaxConcurrency slot is busy.
+type opQueue struct {
+	mu     sync.Mutex
+	cond   sync.Cond
+	items  []openOp
+	head   int
+	closed bool
+}
+
+func newOpQueue() *opQueue {
+	q := &opQueue{}
+	q.cond.L = &q.mu
+	return q
+}
+
+func (q *opQueue) push(op openOp) {
+	q.mu.Lock()
+	if q.head > 0 && q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	}
+	q.items = append(q.items, op)
+	q.mu.Unlock()
+	q.cond.Signal()
+}
+
+// pop returns the oldest operation, blocking while the queue is empty and
+// open; ok is false once it is closed and empty.
+func (q *opQueue) pop() (op openOp, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for q.head == len(q.items) {
+		if q.closed {
+			return openOp{}, false
+		}
+		q.cond.Wait()
+	}
+	op = q.items[q.head]
+	q.head++
+	return op, true
+}
+
+func (q *opQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}

@@ -1,0 +1,313 @@
+package suites
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/benchrun/benchrun/analysis"
+)
+
+// SchemaVersion is the suite format version this benchrun writes and reads.
+const SchemaVersion = 1
+
+// Suite is a loaded, validated suite file.
+type Suite struct {
+	SchemaVersion int         `toml:"schema_version" doc:"Version of the suite format; 1 is current. Omitted means current."`
+	Suite         Meta        `toml:"suite" doc:"What the suite is and where its results and baselines go."`
+	Services      []Service   `toml:"service" doc:"Services the benchmarks drive: started by benchrun, or existing endpoints given by url."`
+	Benchmarks    []Benchmark `toml:"benchmark" doc:"Benchmarks; workload or dataset keys given as arrays expand into a matrix of cases."`
+	Slurm         map[string]any `toml:"slurm" doc:"Run the whole suite in one SLURM job (see docs/slurm.md)."`
+
+	// File is the path the suite was loaded from; SHA256 is its content hash.
+	File   string `toml:"-"`
+	SHA256 string `toml:"-"`
+
+	pos *positions
+}
+
+// Meta is the [suite] table.
+type Meta struct {
+	Name        string            `toml:"name" doc:"Suite name: letters, digits, '.', '_', '-'. Names the results and baselines files."`
+	Description string            `toml:"description" doc:"Free text shown in reports."`
+	Output      string            `toml:"output" doc:"Results directory; default results/<name>/<UTC timestamp>. -o overrides."`
+	Baselines   string            `toml:"baselines" doc:"Baselines directory kept in git; default baselines/. --baselines overrides."`
+	Tolerance   Ratio             `toml:"tolerance" doc:"Default regression tolerance, e.g. \"10%\"."`
+	Fingerprint map[string]string `toml:"fingerprint" doc:"Extra environment fingerprint fields (partition, gpu, ...): baselines only compare runs whose fingerprints match."`
+}
+
+// Service is one [[service]].
+type Service struct {
+	Name      string            `toml:"name" doc:"Service name, referenced by benchmarks."`
+	Kind      string            `toml:"kind" enum:"vllm|ollama|chroma|command|emulator" doc:"What the service is; decides its default command, readiness probe and protocol."`
+	Command   []string          `toml:"command" doc:"Command to start it (argv); a string runs through sh -c. Default per kind."`
+	Args      []string          `toml:"args" doc:"Extra arguments appended to the default command."`
+	Image     string            `toml:"image" doc:"Container image (apptainer) when running under SLURM with a container runtime."`
+	Model     string            `toml:"model" doc:"Model the service serves (vllm: passed to vllm serve)."`
+	Port      int               `toml:"port" doc:"Port to listen on; 0 picks a free port."`
+	URL       string            `toml:"url" doc:"An existing endpoint: benchrun probes it but never starts or stops it."`
+	Env       map[string]string `toml:"env" doc:"Environment variables for the service process."`
+	Readiness Readiness         `toml:"readiness" doc:"How benchrun knows the service is ready."`
+	Nodes     int               `toml:"nodes" doc:"SLURM: nodes this service gets (default 1)."`
+	GPUs      int               `toml:"gpus" doc:"SLURM: GPUs per node this service uses."`
+	Emulator  EmulatorSection   `toml:"emulator" doc:"kind = \"emulator\": the emulated server's behaviour."`
+}
+
+// Readiness is a service's readiness probe.
+type Readiness struct {
+	Path     string   `toml:"path" doc:"HTTP path probed until it answers 200; default per kind (/health, /api/version, /api/v2/heartbeat)."`
+	Timeout  Duration `toml:"timeout" doc:"How long to wait for readiness; default 2m."`
+	Interval Duration `toml:"interval" doc:"Time between probes; default 250ms."`
+}
+
+// EmulatorSection configures `benchrun emulate` when a service has kind
+// "emulator". Durations are per request (prefill) or per token (decode).
+type EmulatorSection struct {
+	Flavor          string   `toml:"flavor" enum:"vllm|ollama" doc:"Protocol to emulate; default vllm."`
+	Slots           int      `toml:"slots" doc:"Sequences decoded at once (continuous batching); default 16."`
+	MaxQueue        int      `toml:"max_queue" doc:"Waiting requests beyond which the server answers 503 (ollama); 0 = unbounded."`
+	PrefillBase     Duration `toml:"prefill_base" doc:"Fixed part of time to first token."`
+	PrefillPerToken Duration `toml:"prefill_per_token" doc:"Prefill time per prompt token."`
+	DecodeBase      Duration `toml:"decode_base" doc:"Inter-token time with one running sequence."`
+	DecodePerSeq    Duration `toml:"decode_per_seq" doc:"Extra inter-token time per additional running sequence."`
+	Jitter          float64  `toml:"jitter" doc:"Relative jitter on every delay (0.1 = ±10%)."`
+	Seed            int64    `toml:"seed" doc:"Seed for jitter, output lengths and faults."`
+	ErrorRate       float64  `toml:"error_rate" doc:"Fraction of requests answered with HTTP 500."`
+	DisconnectRate  float64  `toml:"disconnect_rate" doc:"Fraction of streams cut mid-way."`
+	StartDelay      Duration `toml:"start_delay" doc:"Slow start: not ready until this long after start."`
+}
+
+// Benchmark is one [[benchmark]].
+type Benchmark struct {
+	Name        string         `toml:"name" doc:"Benchmark name: the first part of its case ids."`
+	Service     string         `toml:"service" doc:"Name of the [[service]] it drives."`
+	Kind        string         `toml:"kind" enum:"openai|ollama" doc:"Protocol driver; default from the service kind (vllm → openai, ollama → ollama)."`
+	Repetitions int            `toml:"repetitions" doc:"Times each case runs; default 1. Four or more enable the Mann-Whitney test against baselines."`
+	Thresholds  []string       `toml:"thresholds" doc:"Pass/fail expressions such as \"ttft.p95 < 500ms\" or \"error_rate < 1%\"."`
+	Workload    map[string]any `toml:"workload" sweep:"workload" doc:"How load is driven; any key given as an array is swept."`
+	Dataset     map[string]any `toml:"dataset" sweep:"dataset" doc:"What is sent; any key given as an array is swept."`
+	SLO         SLO            `toml:"slo" doc:"Service-level objectives that define goodput."`
+	Regression  Regression     `toml:"regression" doc:"How this benchmark is compared with its baseline."`
+}
+
+// SLO holds the per-request objectives for goodput.
+type SLO struct {
+	TTFT Duration `toml:"ttft" doc:"Time to first token objective."`
+	TPOT Duration `toml:"tpot" doc:"Time per output token objective."`
+	E2E  Duration `toml:"e2e" doc:"End-to-end latency objective."`
+}
+
+// Regression configures the baseline comparison of a benchmark.
+type Regression struct {
+	Disable    bool             `toml:"disable" doc:"Skip baseline comparison for this benchmark."`
+	Tolerance  Ratio            `toml:"tolerance" doc:"Relative change allowed before a significant change counts; default the suite's, else 10%."`
+	Metrics    []string         `toml:"metrics" doc:"metric.stat pairs compared, e.g. [\"ttft.p95\", \"output_tokens_per_second\"]; default set per kind."`
+	Tolerances map[string]Ratio `toml:"tolerances" doc:"Per-metric tolerance overrides keyed by metric.stat or metric."`
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// Load reads, decodes and validates a suite file. An invalid suite returns
+// Problems listing every problem with its line.
+func Load(path string) (*Suite, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, b)
+}
+
+// Parse decodes and validates suite text; file names it in problems.
+func Parse(file string, src []byte) (*Suite, error) {
+	sum := sha256.Sum256(src)
+	s := &Suite{File: file, SHA256: hex.EncodeToString(sum[:])}
+	var tree map[string]any
+	if _, err := toml.Decode(string(src), &tree); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, Problems{{File: file, Line: pe.Position.Line, Msg: "TOML syntax: " + pe.Message}}
+		}
+		return nil, Problems{{File: file, Msg: err.Error()}}
+	}
+	s.pos = indexPositions(string(src))
+	d := &decoder{file: file, pos: s.pos}
+	if probs := migrate(file, tree, s.pos); len(probs) > 0 {
+		return nil, probs
+	}
+	d.decodeStruct(nil, tree, reflectValue(s))
+	d.validate(s)
+	if len(d.probs) > 0 {
+		return nil, d.probs
+	}
+	return s, nil
+}
+
+// migrate brings an older suite up to SchemaVersion, or refuses it saying
+// what changed. Version 1 is the first released format, so there is
+// nothing to migrate yet: older or newer versions are refused.
+func migrate(file string, tree map[string]any, pos *positions) Problems {
+	v, ok := tree["schema_version"]
+	if !ok {
+		return nil
+	}
+	n, isInt := v.(int64)
+	switch {
+	case !isInt:
+		return Problems{{File: file, Line: pos.line([]string{"schema_version"}), Msg: fmt.Sprintf("schema_version: want an integer, got %s", tomlType(v))}}
+	case n > SchemaVersion:
+		return Problems{{File: file, Line: pos.line([]string{"schema_version"}), Msg: fmt.Sprintf("schema_version %d is newer than this benchrun understands (%d): upgrade benchrun", n, SchemaVersion)}}
+	case n < 1:
+		return Problems{{File: file, Line: pos.line([]string{"schema_version"}), Msg: fmt.Sprintf("schema_version %d does not exist: the first format is 1", n)}}
+	}
+	return nil
+}
+
+func (d *decoder) validate(s *Suite) {
+	if s.SchemaVersion == 0 {
+		s.SchemaVersion = SchemaVersion
+	}
+	switch {
+	case s.Suite.Name == "":
+		d.problem([]string{"suite"}, "suite.name is required")
+	case !nameRE.MatchString(s.Suite.Name):
+		d.problem([]string{"suite", "name"}, "suite.name %q: use letters, digits, '.', '_' and '-' only", s.Suite.Name)
+	}
+	services := map[string]*Service{}
+	for i := range s.Services {
+		sv := &s.Services[i]
+		p := []string{"service", fmt.Sprint(i)}
+		switch {
+		case sv.Name == "":
+			d.problem(p, "service[%d]: name is required", i)
+		case !nameRE.MatchString(sv.Name):
+			d.problem(child(p, "name"), "service %q: name must use letters, digits, '.', '_' and '-' only", sv.Name)
+		case services[sv.Name] != nil:
+			d.problem(child(p, "name"), "service %q is defined twice", sv.Name)
+		default:
+			services[sv.Name] = sv
+		}
+		d.validateService(p, sv)
+	}
+	if len(s.Benchmarks) == 0 {
+		d.problem(nil, "the suite has no [[benchmark]]")
+	}
+	seen := map[string]bool{}
+	for i := range s.Benchmarks {
+		b := &s.Benchmarks[i]
+		p := []string{"benchmark", fmt.Sprint(i)}
+		switch {
+		case b.Name == "":
+			d.problem(p, "benchmark[%d]: name is required", i)
+		case !nameRE.MatchString(b.Name):
+			d.problem(child(p, "name"), "benchmark %q: name must use letters, digits, '.', '_' and '-' only", b.Name)
+		case seen[b.Name]:
+			d.problem(child(p, "name"), "benchmark %q is defined twice", b.Name)
+		}
+		seen[b.Name] = true
+		sv := services[b.Service]
+		switch {
+		case b.Service == "":
+			d.problem(p, "benchmark %q: service is required", b.Name)
+		case sv == nil:
+			d.problem(child(p, "service"), "benchmark %q: service %q is not defined%s", b.Name, b.Service, suggest(b.Service, serviceNames(s)))
+		}
+		if b.Kind == "" && sv != nil {
+			b.Kind = defaultBenchmarkKind(sv)
+			if b.Kind == "" {
+				d.problem(child(p, "kind"), "benchmark %q: kind is required for a %q service", b.Name, sv.Kind)
+			}
+		}
+		if b.Repetitions == 0 {
+			b.Repetitions = 1
+		}
+		for j, expr := range b.Thresholds {
+			if _, err := analysis.ParseThreshold(expr); err != nil {
+				d.problem(child(child(p, "thresholds"), fmt.Sprint(j)), "benchmark %q: %v", b.Name, err)
+			}
+		}
+		if _, err := d.expand(s, i); err != nil {
+			// problems already recorded
+			_ = err
+		}
+	}
+	if s.Slurm != nil {
+		d.validateSlurm(s)
+	}
+}
+
+func serviceNames(s *Suite) []string {
+	var n []string
+	for _, sv := range s.Services {
+		n = append(n, sv.Name)
+	}
+	return n
+}
+
+func (d *decoder) validateService(p []string, sv *Service) {
+	if sv.URL != "" {
+		if !strings.HasPrefix(sv.URL, "http://") && !strings.HasPrefix(sv.URL, "https://") {
+			d.problem(child(p, "url"), "service %q: url %q must start with http:// or https://", sv.Name, sv.URL)
+		}
+		if len(sv.Command) > 0 {
+			d.problem(child(p, "command"), "service %q: give either url (an existing endpoint) or command, not both", sv.Name)
+		}
+	}
+	if sv.Kind == "" {
+		d.problem(p, "service %q: kind is required (vllm, ollama, chroma, command or emulator)", sv.Name)
+	}
+	if sv.Kind == "command" && len(sv.Command) == 0 && sv.URL == "" {
+		d.problem(p, "service %q: kind \"command\" needs a command or a url", sv.Name)
+	}
+	if sv.Kind == "command" && sv.URL == "" && sv.Port == 0 {
+		d.problem(p, "service %q: kind \"command\" needs the port it listens on", sv.Name)
+	}
+	if sv.Port > 65535 {
+		d.problem(child(p, "port"), "service %q: port %d out of range", sv.Name, sv.Port)
+	}
+	if sv.Kind == "vllm" && sv.Model == "" && len(sv.Command) == 0 && sv.URL == "" {
+		d.problem(p, "service %q: a vllm service started by benchrun needs model (or a command)", sv.Name)
+	}
+	if sv.Readiness.Path != "" && !strings.HasPrefix(sv.Readiness.Path, "/") {
+		d.problem(child(child(p, "readiness"), "path"), "service %q: readiness.path %q must start with /", sv.Name, sv.Readiness.Path)
+	}
+	for k := range sv.Env {
+		if !envNameRE.MatchString(k) {
+			d.problem(child(child(p, "env"), k), "service %q: %q is not a valid environment variable name", sv.Name, k)
+		}
+	}
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func defaultBenchmarkKind(sv *Service) string {
+	switch sv.Kind {
+	case "vllm":
+		return "openai"
+	case "ollama":
+		return "ollama"
+	case "emulator":
+		if sv.Emulator.Flavor == "ollama" {
+			return "ollama"
+		}
+		return "openai"
+	}
+	return ""
+}
+
+// Service returns the service a benchmark drives.
+func (s *Suite) Service(name string) *Service {
+	for i := range s.Services {
+		if s.Services[i].Name == name {
+			return &s.Services[i]
+		}
+	}
+	return nil
+}
+
+func (d *decoder) validateSlurm(s *Suite) {}

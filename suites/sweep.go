@@ -1,0 +1,259 @@
+package suites
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// LLMWorkload is the workload of an openai or ollama benchmark case: how
+// requests are shaped and how load is driven. In the suite any key may be
+// given as an array to sweep it.
+type LLMWorkload struct {
+	API             string   `toml:"api" enum:"chat|completions|generate" doc:"Endpoint: chat (/v1/chat/completions, /api/chat), completions (/v1/completions) or generate (/api/generate). Default chat."`
+	Model           string   `toml:"model" doc:"Model name; default: discovered from /v1/models or the service's model."`
+	Stream          bool     `toml:"stream" doc:"Stream the response (needed for ttft and itl); default true."`
+	MaxTokens       int      `toml:"max_tokens" doc:"Output token cap (ollama: num_predict); default the dataset's output_tokens."`
+	IgnoreEOS       bool     `toml:"ignore_eos" doc:"vLLM: generate exactly max_tokens; default true."`
+	Temperature     float64  `toml:"temperature" doc:"Sampling temperature; default 0."`
+	APIKeyEnv       string   `toml:"api_key_env" doc:"Name of the environment variable holding the API key (the key itself is never written anywhere)."`
+	ContinuousUsage bool     `toml:"continuous_usage_stats" doc:"vLLM: ask for usage on every chunk."`
+	KeepAlive       string   `toml:"keep_alive" doc:"Ollama keep_alive, e.g. \"5m\"."`
+	Timeout         Duration `toml:"timeout" doc:"Per-request timeout; default 5m."`
+
+	Mode           string   `toml:"mode" enum:"closed|open" doc:"closed: users send, wait, think, repeat. open: requests arrive at rate. Default closed."`
+	Users          int      `toml:"users" doc:"Closed loop: concurrent users; default 1."`
+	ThinkTime      Duration `toml:"think_time" doc:"Closed loop: pause between a user's requests."`
+	ThinkDist      string   `toml:"think_dist" enum:"fixed|exponential" doc:"Closed loop: think time distribution; default fixed."`
+	Rate           float64  `toml:"rate" doc:"Open loop: target requests per second."`
+	Arrival        string   `toml:"arrival" enum:"constant|poisson|gamma" doc:"Open loop: inter-arrival distribution; default poisson."`
+	Burstiness     float64  `toml:"burstiness" doc:"Open loop, gamma arrivals: shape; 1 = Poisson, below 1 burstier."`
+	MaxConcurrency int      `toml:"max_concurrency" doc:"Open loop: cap on requests in flight; 0 = none. Waiting for a slot counts as queue_delay."`
+	RampUp         Duration `toml:"ramp_up" doc:"Open loop: rate grows linearly from 0 over this time."`
+	Duration       Duration `toml:"duration" doc:"Stop after this long (measured part); default 30s unless requests is set."`
+	Requests       int      `toml:"requests" doc:"Stop after this many measured requests."`
+	Warmup         Duration `toml:"warmup" doc:"Requests scheduled in this first part are flagged warm-up and excluded from metrics."`
+	WarmupRequests int      `toml:"warmup_requests" doc:"The first N requests are warm-up."`
+	Seed           int64    `toml:"seed" doc:"Seed for arrivals, think times and prompts; default 1."`
+	LagLimit       Duration `toml:"lag_limit" doc:"queue_delay p99 above which the generator is said to lag (a warning); default 10ms."`
+}
+
+func defaultLLMWorkload() *LLMWorkload {
+	return &LLMWorkload{API: "chat", Stream: true, IgnoreEOS: true, Mode: "closed", Users: 1,
+		ThinkDist: "fixed", Arrival: "poisson", Burstiness: 1, Seed: 1, Timeout: Duration(5 * 60e9), LagLimit: Duration(10e6)}
+}
+
+// LLMDataset is the dataset of an openai or ollama benchmark case.
+type LLMDataset struct {
+	Kind         string  `toml:"kind" enum:"synthetic|jsonl|sharegpt" doc:"synthetic prompts, a JSONL file of prompts, or a ShareGPT JSON file; default synthetic."`
+	Path         string  `toml:"path" doc:"jsonl/sharegpt: the file, relative to the suite file."`
+	PromptTokens int     `toml:"prompt_tokens" doc:"synthetic: mean prompt length in tokens; default 128."`
+	PromptDist   string  `toml:"prompt_dist" enum:"fixed|uniform|normal" doc:"synthetic: prompt length distribution; default fixed."`
+	PromptMin    int     `toml:"prompt_min" doc:"uniform: smallest prompt length."`
+	PromptMax    int     `toml:"prompt_max" doc:"uniform: largest prompt length."`
+	PromptStddev float64 `toml:"prompt_stddev" doc:"normal: standard deviation of prompt length."`
+	OutputTokens int     `toml:"output_tokens" doc:"Mean output length in tokens; default 128."`
+	OutputDist   string  `toml:"output_dist" enum:"fixed|uniform|normal" doc:"Output length distribution; default fixed."`
+	OutputMin    int     `toml:"output_min" doc:"uniform: smallest output length."`
+	OutputMax    int     `toml:"output_max" doc:"uniform: largest output length."`
+	OutputStddev float64 `toml:"output_stddev" doc:"normal: standard deviation of output length."`
+	Seed         int64   `toml:"seed" doc:"Seed for prompt contents and lengths; default 1."`
+}
+
+func defaultLLMDataset() *LLMDataset {
+	return &LLMDataset{Kind: "synthetic", PromptTokens: 128, PromptDist: "fixed", OutputTokens: 128, OutputDist: "fixed", Seed: 1}
+}
+
+// benchmarkKind describes one benchmark kind: the Go types its workload and
+// dataset decode into (with defaults) and the service kinds it can drive.
+type benchmarkKind struct {
+	workload func() any
+	dataset  func() any
+	services []string
+}
+
+// kinds lists every benchmark kind. It is the one registry: validation,
+// the JSON schema and execution all read it.
+var kinds = map[string]benchmarkKind{
+	"openai": {workload: func() any { return defaultLLMWorkload() }, dataset: func() any { return defaultLLMDataset() }, services: []string{"vllm", "emulator", "command"}},
+	"ollama": {workload: func() any { return defaultLLMWorkload() }, dataset: func() any { return defaultLLMDataset() }, services: []string{"ollama", "emulator", "command"}},
+}
+
+// Case is one point of a benchmark's sweep: what runs, with which values.
+type Case struct {
+	ID        string            // stable: "<benchmark>" or "<benchmark>/<k>=<v>,..." over swept keys
+	Benchmark *Benchmark        // the benchmark it belongs to
+	Params    map[string]string // swept keys and their values for this case
+	Keys      []string          // swept keys in id order
+	Workload  any               // *LLMWorkload for openai/ollama
+	Dataset   any               // *LLMDataset for openai/ollama
+}
+
+// sweepAxis is one swept key: its place and its values.
+type sweepAxis struct {
+	table string // "workload" or "dataset"
+	key   string
+	order int
+	vals  []any
+}
+
+// Cases expands every benchmark into its cases, in suite order.
+func (s *Suite) Cases() []Case {
+	d := &decoder{file: s.File, pos: s.pos}
+	var all []Case
+	for i := range s.Benchmarks {
+		cs, _ := d.expand(s, i)
+		all = append(all, cs...)
+	}
+	return all
+}
+
+// expand validates benchmark i's workload and dataset and returns its
+// cases. Problems are recorded on d.
+func (d *decoder) expand(s *Suite, i int) ([]Case, error) {
+	b := &s.Benchmarks[i]
+	k, ok := kinds[b.Kind]
+	if !ok {
+		return nil, fmt.Errorf("unknown kind")
+	}
+	before := len(d.probs)
+	p := []string{"benchmark", strconv.Itoa(i)}
+	var axes []sweepAxis
+	collect := func(table string, raw map[string]any, proto any) {
+		idx, known := fieldsByKey(reflect.TypeOf(proto).Elem())
+		for key, v := range raw {
+			path := child(child(p, table), key)
+			fi, ok := idx[key]
+			if !ok {
+				d.problem(path, "unknown key %q in benchmark %q %s%s", key, b.Name, table, suggest(key, known))
+				continue
+			}
+			f := reflect.TypeOf(proto).Elem().Field(fi)
+			list, isList := asList(v)
+			if !isList || f.Type.Kind() == reflect.Slice {
+				list = []any{v}
+			} else if len(list) == 0 {
+				d.problem(path, "%s: an empty array sweeps nothing", keyName(path))
+				continue
+			}
+			// Type-check every value now, so errors show before anything runs.
+			for j, x := range list {
+				scratch := reflect.New(f.Type).Elem()
+				ep := path
+				if isList && len(list) > 1 {
+					ep = child(path, strconv.Itoa(j))
+				}
+				d.assign(ep, x, scratch, f.Tag.Get("enum"))
+			}
+			axes = append(axes, sweepAxis{table: table, key: key, order: fi, vals: list})
+		}
+	}
+	collect("workload", b.Workload, k.workload())
+	// Dataset keys come after workload keys in ids.
+	n := len(axes)
+	collect("dataset", b.Dataset, k.dataset())
+	for j := n; j < len(axes); j++ {
+		axes[j].order += 1000
+	}
+	if len(d.probs) > before {
+		return nil, fmt.Errorf("invalid")
+	}
+	sort.Slice(axes, func(a, c int) bool { return axes[a].order < axes[c].order })
+
+	var cases []Case
+	idx := make([]int, len(axes))
+	for {
+		c := Case{Benchmark: b, Params: map[string]string{}, Workload: k.workload(), Dataset: k.dataset()}
+		var parts []string
+		for a, ax := range axes {
+			v := ax.vals[idx[a]]
+			target := c.Workload
+			if ax.table == "dataset" {
+				target = c.Dataset
+			}
+			rv := reflect.ValueOf(target).Elem()
+			fi, _ := fieldsByKey(rv.Type())
+			f := rv.Type().Field(fi[ax.key])
+			d.assign(child(child(p, ax.table), ax.key), v, rv.Field(fi[ax.key]), f.Tag.Get("enum"))
+			if len(ax.vals) > 1 {
+				val := formatParam(v)
+				c.Params[ax.key] = val
+				c.Keys = append(c.Keys, ax.key)
+				parts = append(parts, ax.key+"="+val)
+			}
+		}
+		c.ID = b.Name
+		if len(parts) > 0 {
+			c.ID += "/" + strings.Join(parts, ",")
+		}
+		d.checkCase(p, b, &c)
+		cases = append(cases, c)
+		// Advance the odometer, last axis fastest.
+		a := len(axes) - 1
+		for ; a >= 0; a-- {
+			idx[a]++
+			if idx[a] < len(axes[a].vals) {
+				break
+			}
+			idx[a] = 0
+		}
+		if a < 0 {
+			break
+		}
+	}
+	return cases, nil
+}
+
+func formatParam(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return fmt.Sprint(v)
+}
+
+// checkCase validates the combination of values one case ends up with.
+func (d *decoder) checkCase(p []string, b *Benchmark, c *Case) {
+	w, ok := c.Workload.(*LLMWorkload)
+	if !ok {
+		return
+	}
+	ds := c.Dataset.(*LLMDataset)
+	wp := child(p, "workload")
+	if w.Mode == "open" && w.Rate <= 0 {
+		d.problem(wp, "benchmark %q case %s: open loop needs rate > 0", b.Name, c.ID)
+	}
+	if w.Mode == "closed" && w.Users < 1 {
+		d.problem(child(wp, "users"), "benchmark %q case %s: closed loop needs users ≥ 1", b.Name, c.ID)
+	}
+	if w.Duration == 0 && w.Requests == 0 {
+		w.Duration = Duration(30e9)
+	}
+	if w.MaxTokens == 0 {
+		w.MaxTokens = ds.OutputTokens
+	}
+	if b.Kind == "ollama" && w.API == "completions" {
+		d.problem(child(wp, "api"), "benchmark %q: ollama speaks chat or generate, not completions", b.Name)
+	}
+	if b.Kind == "openai" && w.API == "generate" {
+		d.problem(child(wp, "api"), "benchmark %q: the OpenAI API has chat or completions, not generate", b.Name)
+	}
+	dp := child(p, "dataset")
+	if (ds.Kind == "jsonl" || ds.Kind == "sharegpt") && ds.Path == "" {
+		d.problem(dp, "benchmark %q: a %s dataset needs path", b.Name, ds.Kind)
+	}
+	if ds.PromptDist == "uniform" && ds.PromptMax < ds.PromptMin {
+		d.problem(dp, "benchmark %q: prompt_max %d < prompt_min %d", b.Name, ds.PromptMax, ds.PromptMin)
+	}
+	if ds.OutputDist == "uniform" && ds.OutputMax < ds.OutputMin {
+		d.problem(dp, "benchmark %q: output_max %d < output_min %d", b.Name, ds.OutputMax, ds.OutputMin)
+	}
+}
