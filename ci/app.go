@@ -128,6 +128,7 @@ func commands(stdout, stderr io.Writer) []*cli.Command {
 		suiteCommand(stdout, stderr),
 		validateCommand(stdout, stderr),
 		planCommand(stdout, stderr),
+		emulateCommand(stdout, stderr),
 		schemaCommand(stdout, stderr),
 		versionCommand(stdout, stderr),
 	}

@@ -25,7 +25,7 @@ const (
 // before a scheduled send; it yields in a loop for the rest. Go timers
 // overshoot by tens of microseconds or more on a busy machine, which would
 // show up as queue delay (BenchmarkOpenLoop2000 measures it).
-const spinWindow = 200 * time.Microsecond
+const spinWindow = 500 * time.Microsecond
 
 // Case is one case as runner executes it: a load against one driver.
 type Case struct {
@@ -85,9 +85,30 @@ func (p *Progress) Snapshot() ProgressSnapshot {
 	}
 }
 
-func (p *Progress) add(c *atomic.Int64, d int64) {
+func (p *Progress) queue(d int64) {
 	if p != nil {
-		c.Add(d)
+		p.queued.Add(d)
+	}
+}
+
+func (p *Progress) start() {
+	if p != nil {
+		p.started.Add(1)
+		p.inFlight.Add(1)
+	}
+}
+
+// finish counts a written sample; started says whether start counted it.
+func (p *Progress) finish(started, failed bool) {
+	if p == nil {
+		return
+	}
+	if started {
+		p.inFlight.Add(-1)
+	}
+	p.completed.Add(1)
+	if failed {
+		p.errors.Add(1)
 	}
 }
 
@@ -308,13 +329,11 @@ func (r *caseRun) record(s *Sample) {
 		return
 	}
 	r.stats.completed.Add(1)
-	r.p.add(&r.p.completed, 1)
 	if s.Warmup {
 		r.stats.warmup.Add(1)
 	}
 	if s.Error != "" {
 		r.stats.errors.Add(1)
-		r.p.add(&r.p.errors, 1)
 		if s.Error == ErrCanceled {
 			r.stats.canceled.Add(1)
 		}
@@ -331,15 +350,14 @@ func (r *caseRun) do(seq int64, scheduled time.Duration, warm bool, rng *rand.Ra
 		Seq: seq, Rep: r.c.Rep, Worker: r.c.Worker, Warmup: warm, Scheduled: scheduled,
 		ITL: itl, Server: server, Values: values,
 	}
-	r.p.add(&r.p.started, 1)
-	r.p.add(&r.p.inFlight, 1)
+	r.p.start()
 	s.Sent = time.Since(r.start)
 	r.c.Driver.Do(r.opCtx, Op{Start: r.start, Seq: seq, Rand: rng}, s)
 	if s.Done == 0 {
 		s.Done = time.Since(r.start)
 	}
-	r.p.add(&r.p.inFlight, -1)
 	r.record(s)
+	r.p.finish(true, !s.OK())
 }
 
 // pastEnd reports whether offset is at or beyond the end of scheduling.
@@ -493,7 +511,7 @@ func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 		op := openOp{seq: k*r.plan.stride + r.plan.worker, scheduled: off, warm: warm}
 		r.stats.scheduled.Add(1)
 		if q != nil {
-			r.p.add(&r.p.queued, 1)
+			r.p.queue(1)
 			q.push(op)
 			continue
 		}
@@ -518,13 +536,15 @@ func (r *caseRun) slot(q *opQueue, opSeed uint64) {
 		if !ok {
 			return
 		}
-		r.p.add(&r.p.queued, -1)
+		r.p.queue(-1)
 		if r.opCtx.Err() != nil {
-			r.record(&Sample{
+			s := &Sample{
 				Seq: op.seq, Rep: r.c.Rep, Worker: r.c.Worker, Warmup: op.warm,
 				Scheduled: op.scheduled, Done: time.Since(r.start),
 				Error: ErrCanceled, ErrorDetail: "canceled while waiting for a max_concurrency slot; never sent",
-			})
+			}
+			r.record(s)
+			r.p.finish(false, true)
 			continue
 		}
 		pcg.Seed(opSeed, uint64(op.seq))

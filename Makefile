@@ -1,0 +1,58 @@
+# benchrun — make demo runs the offline example; make test is what CI runs.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/benchrun
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X github.com/benchrun/benchrun/ci.version=$(VERSION) -X github.com/benchrun/benchrun/ci.commit=$(COMMIT)
+DEMO_DIR ?= results/demo
+ARTIFACTS ?= testdata/artifacts
+
+.PHONY: all build demo test unit lint deps browser-test slurm-test bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
+
+# The offline demo: emulated vLLM, a short closed-loop chat sweep, reports.
+# SLOWDOWN=1.3 makes the emulator 30% slower (to see a regression after
+# `benchrun baseline promote`).
+demo: build
+	rm -rf $(DEMO_DIR)
+	BENCHRUN_EMULATE_SLOWDOWN=$(or $(SLOWDOWN),1) ./$(BIN) suite -o $(DEMO_DIR) examples/demo.toml
+
+# Everything CI checks. Installs what it needs when missing (Debian, root).
+test: deps lint unit browser-test slurm-test
+	@echo "make test: all passed"
+
+deps:
+	@ci/deps.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+browser-test: build
+	rm -rf $(ARTIFACTS)/demo && mkdir -p $(ARTIFACTS)
+	BENCHRUN_EMULATE_SLOWDOWN=1 ./$(BIN) --quiet suite -o $(ARTIFACTS)/demo examples/demo.toml
+	ci/browser-test.sh $(ARTIFACTS)/demo/report.html $(ARTIFACTS)/report.png
+
+slurm-test: build
+	ci/slurm-test.sh
+
+# Timing and memory goals: benchmarks print the measured numbers.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
+
+fuzz:
+	@for t in $$(grep -rhoE 'func (Fuzz[A-Za-z0-9_]+)' --include='*_test.go' . | awk '{print $$2}' | sort -u); do \
+	  pkg=$$(grep -rlE "func $$t\(" --include='*_test.go' . | head -1 | xargs dirname); \
+	  echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 10s $$pkg || exit 1; done
+
+clean:
+	rm -rf bin results $(ARTIFACTS)

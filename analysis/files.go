@@ -1,0 +1,85 @@
+package analysis
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/benchrun/benchrun/runner"
+)
+
+// ReadSummary reads DIR/summary.json.
+func ReadSummary(dir string) (*Summary, error) {
+	path := filepath.Join(dir, runner.SummaryFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &s, nil
+}
+
+// WriteSummary writes s to DIR/summary.json atomically.
+func WriteSummary(dir string, s *Summary) error {
+	return runner.WriteJSONAtomic(filepath.Join(dir, runner.SummaryFile), s)
+}
+
+// CaseSampleFiles returns the sample files of a case in a results
+// directory, sorted: info.Samples when it is a file; when it is a
+// directory (one file per client node), every *.jsonl file in it. A missing
+// path gives that path, so SummarizeCase reports it (or tolerates it for a
+// failed case).
+func CaseSampleFiles(resultsDir string, info runner.CaseInfo) ([]string, error) {
+	rel := info.Samples
+	if rel == "" {
+		rel = runner.SamplePath(info.ID)
+	}
+	p := filepath.Join(resultsDir, rel)
+	st, err := os.Stat(p)
+	if err != nil || !st.IsDir() {
+		return []string{p}, nil
+	}
+	ents, err := os.ReadDir(p)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, e := range ents {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".jsonl") {
+			files = append(files, filepath.Join(p, e.Name()))
+		}
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// SummarizeDir summarises every case of a results directory, in manifest
+// order, returning the summary (not yet rolled up: thresholds and baselines
+// add checks first) and each case's Raw by case id.
+func SummarizeDir(dir string, o Options) (*Summary, map[string]*Raw, error) {
+	m, err := runner.ReadManifest(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &Summary{Version: SummaryVersion, Suite: m.Suite, Incomplete: m.Incomplete, Cases: []Case{}}
+	raws := map[string]*Raw{}
+	for _, info := range m.Cases {
+		files, err := CaseSampleFiles(dir, info)
+		if err != nil {
+			return nil, nil, err
+		}
+		c, raw, err := SummarizeCase(info, files, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		s.Cases = append(s.Cases, c)
+		raws[info.ID] = raw
+	}
+	return s, raws, nil
+}

@@ -1,0 +1,142 @@
+package analysis
+
+import (
+	"strings"
+)
+
+// Metric names (REFERENCE §1), in base units. Values keys of samples are
+// metrics under their own names, Server keys under "server_" + key, and each
+// error class c adds "error_rate_" + c.
+const (
+	MetricTTFT                  = "ttft"
+	MetricTTFB                  = "ttfb"
+	MetricITL                   = "itl"
+	MetricTPOT                  = "tpot"
+	MetricE2E                   = "e2e"
+	MetricQueueDelay            = "queue_delay"
+	MetricInputTokens           = "input_tokens"
+	MetricOutputTokens          = "output_tokens"
+	MetricRequestsPerSecond     = "requests_per_second"
+	MetricOutputTokensPerSecond = "output_tokens_per_second"
+	MetricTotalTokensPerSecond  = "total_tokens_per_second"
+	MetricErrorRate             = "error_rate"
+	MetricGoodput               = "goodput"
+
+	// ErrorRatePrefix + error class is the share of operations failing
+	// with that class.
+	ErrorRatePrefix = "error_rate_"
+	// ServerPrefix + key is the distribution of Sample.Server[key].
+	ServerPrefix = "server_"
+)
+
+// Units of metrics.
+const (
+	UnitSeconds           = "s"
+	UnitTokens            = "tokens"
+	UnitBytes             = "bytes"
+	UnitRatio             = "ratio" // 0–1
+	UnitRequestsPerSecond = "requests/s"
+	UnitTokensPerSecond   = "tokens/s"
+	UnitNone              = "" // a plain number (recall, counts)
+)
+
+// builtinUnits are the units of the metrics SummarizeCase computes itself.
+var builtinUnits = map[string]string{
+	MetricTTFT:                  UnitSeconds,
+	MetricTTFB:                  UnitSeconds,
+	MetricITL:                   UnitSeconds,
+	MetricTPOT:                  UnitSeconds,
+	MetricE2E:                   UnitSeconds,
+	MetricQueueDelay:            UnitSeconds,
+	MetricInputTokens:           UnitTokens,
+	MetricOutputTokens:          UnitTokens,
+	MetricRequestsPerSecond:     UnitRequestsPerSecond,
+	MetricOutputTokensPerSecond: UnitTokensPerSecond,
+	MetricTotalTokensPerSecond:  UnitTokensPerSecond,
+	MetricErrorRate:             UnitRatio,
+	MetricGoodput:               UnitRequestsPerSecond,
+}
+
+// UnitOf returns the unit of a metric name: the builtin metrics' units,
+// UnitRatio for error_rate_<class>, and for other names (Values and Server
+// keys) a guess from the suffix: _seconds, _duration, _time, _latency → s;
+// _bytes → bytes; _tokens → tokens; otherwise UnitNone.
+func UnitOf(metric string) string {
+	if u, ok := builtinUnits[metric]; ok {
+		return u
+	}
+	switch {
+	case strings.HasPrefix(metric, ErrorRatePrefix):
+		return UnitRatio
+	case hasAnySuffix(metric, "_seconds", "_duration", "_time", "_latency"):
+		return UnitSeconds
+	case strings.HasSuffix(metric, "_bytes"):
+		return UnitBytes
+	case strings.HasSuffix(metric, "_tokens"):
+		return UnitTokens
+	}
+	return UnitNone
+}
+
+func hasAnySuffix(s string, suffixes ...string) bool {
+	for _, x := range suffixes {
+		if strings.HasSuffix(s, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// LowerIsBetter reports the direction of a metric for comparisons: true for
+// durations (unit s, including queue_delay) and error rates, false for
+// everything else (throughput, goodput, recall, ...).
+func LowerIsBetter(metric string) bool {
+	return metric == MetricErrorRate || strings.HasPrefix(metric, ErrorRatePrefix) || UnitOf(metric) == UnitSeconds
+}
+
+// Stat returns the statistic named stat of m: "count", "mean", "stddev",
+// "min", "max", "p50", "p90", "p95", "p99", "p999" for distributions and
+// "value" (or "count") for rates. ok is false when m has no such statistic.
+func (m Metric) Stat(stat string) (v float64, ok bool) {
+	if m.Kind == KindRate {
+		switch stat {
+		case "value":
+			return m.Value, true
+		case "count":
+			return float64(m.Count), true
+		}
+		return 0, false
+	}
+	switch stat {
+	case "count":
+		return float64(m.Count), true
+	case "mean":
+		return m.Mean, true
+	case "stddev":
+		return m.Stddev, true
+	case "min":
+		return m.Min, true
+	case "max":
+		return m.Max, true
+	case "p50":
+		return m.P50, true
+	case "p90":
+		return m.P90, true
+	case "p95":
+		return m.P95, true
+	case "p99":
+		return m.P99, true
+	case "p999":
+		return m.P999, true
+	}
+	return 0, false
+}
+
+// DefaultStat is the statistic a bare metric name refers to in thresholds
+// and comparisons: "value" for rates, "mean" for distributions.
+func (m Metric) DefaultStat() string {
+	if m.Kind == KindRate {
+		return "value"
+	}
+	return "mean"
+}

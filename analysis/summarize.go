@@ -1,0 +1,549 @@
+package analysis
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/benchrun/benchrun/runner"
+)
+
+// Defaults of Options.
+const (
+	DefaultErrorRateWarn = 0.01
+	DefaultLagLimit      = 0.010 // seconds
+	DefaultMinSamplesP99 = 100
+)
+
+// DefaultSaturationKeys are the Values/Server keys read as a waiting-queue
+// series for the saturation warning (vLLM's num_requests_waiting gauge as a
+// scraper records it per operation).
+var DefaultSaturationKeys = []string{"num_requests_waiting"}
+
+// Options tune SummarizeCase. The zero value uses the defaults.
+type Options struct {
+	// SLO maps ttft, tpot and e2e to a limit in seconds; when non-empty
+	// the case gets a goodput metric. Keys of the form slo_<metric> in
+	// CaseInfo.Settings ("slo_ttft" = "500ms") fill in metrics not set here.
+	SLO map[string]float64
+	// ErrorRateWarn is the error rate (0–1) above which a warning is
+	// added; 0 means DefaultErrorRateWarn, negative disables the warning.
+	ErrorRateWarn float64
+	// LagLimit is the queue_delay p99 in seconds beyond which the
+	// generator is said to lag; 0 means the case's Load.LagLimit, or
+	// DefaultLagLimit.
+	LagLimit float64
+	// MinSamplesP99 is the number of measured operations below which a
+	// warning says tail percentiles are rough; 0 means
+	// DefaultMinSamplesP99.
+	MinSamplesP99 int
+	// ExactLimit is the number of values per metric kept exactly before a
+	// histogram takes over; 0 means DefaultExactLimit.
+	ExactLimit int
+	// SaturationKeys override DefaultSaturationKeys.
+	SaturationKeys []string
+}
+
+// Raw holds a case's measured values, bounded in memory, for the
+// significance tests of package baselines and for charts.
+type Raw struct {
+	// Dists maps each distribution metric to all its measured values.
+	Dists map[string]*Dist
+	// RepIDs are the repetition indexes seen (Sample.Rep), ascending.
+	RepIDs []int
+	// Reps maps each distribution metric to one histogram per entry of
+	// RepIDs; nil when the case has a single repetition.
+	Reps map[string][]*Histogram
+}
+
+// RepStat returns the statistic stat ("mean", "p50", ... as Metric.Stat)
+// of a distribution metric for each repetition, in RepIDs order; nil when
+// there are fewer than two repetitions or no such metric or stat. The
+// percentiles come from per-repetition histograms (within RelativeError).
+func (r *Raw) RepStat(metric, stat string) []float64 {
+	if r == nil || r.Reps == nil {
+		return nil
+	}
+	hs := r.Reps[metric]
+	if len(hs) < 2 {
+		return nil
+	}
+	out := make([]float64, len(hs))
+	for i, h := range hs {
+		if h.Count() == 0 {
+			return nil
+		}
+		switch stat {
+		case "mean":
+			out[i] = h.Mean()
+		case "min":
+			out[i] = h.Min()
+		case "max":
+			out[i] = h.Max()
+		case "count":
+			out[i] = float64(h.Count())
+		default:
+			p, ok := quantileP(stat)
+			if !ok {
+				return nil
+			}
+			out[i] = h.Percentile(p)
+		}
+	}
+	return out
+}
+
+// quantileP maps a quantile name of Quantiles to its percentile.
+func quantileP(stat string) (float64, bool) {
+	for _, q := range Quantiles {
+		if q.Name == stat {
+			return q.P, true
+		}
+	}
+	return 0, false
+}
+
+// repAcc accumulates one repetition's counters and window.
+type repAcc struct {
+	first, last  time.Duration // earliest schedule, latest completion
+	seen         bool
+	total, ok    int
+	good         int
+	inTok, outTk int64
+	errs         map[string]int
+}
+
+type seriesPoint struct{ t, v float64 }
+
+// caseAcc accumulates a case from its samples.
+type caseAcc struct {
+	o        Options
+	slo      map[string]float64
+	dists    map[string]*Dist
+	repHists map[string]map[int]*Histogram
+	reps     map[int]*repAcc
+	canceled int
+	cold     int
+	series   []seriesPoint
+	stride   int // keep every stride-th series point
+	seenPts  int
+}
+
+func (a *caseAcc) add(name string, rep int, v float64) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return
+	}
+	d := a.dists[name]
+	if d == nil {
+		d = NewDist(a.o.ExactLimit)
+		a.dists[name] = d
+	}
+	d.Add(v)
+	hs := a.repHists[name]
+	if hs == nil {
+		hs = map[int]*Histogram{}
+		a.repHists[name] = hs
+	}
+	h := hs[rep]
+	if h == nil {
+		h = &Histogram{}
+		hs[rep] = h
+	}
+	h.Add(v)
+}
+
+// maxSeries bounds the saturation series: beyond it every other point is
+// dropped and the sampling stride doubles.
+const maxSeries = 1 << 16
+
+func (a *caseAcc) addSeries(t, v float64) {
+	a.seenPts++
+	if (a.seenPts-1)%a.stride != 0 {
+		return
+	}
+	a.series = append(a.series, seriesPoint{t, v})
+	if len(a.series) >= maxSeries {
+		kept := a.series[:0]
+		for i := 0; i < len(a.series); i += 2 {
+			kept = append(kept, a.series[i])
+		}
+		a.series = kept
+		a.stride *= 2
+	}
+}
+
+func sec(d time.Duration) float64 { return d.Seconds() }
+
+func (a *caseAcc) sample(s *runner.Sample) error {
+	if s.Warmup {
+		return nil
+	}
+	if s.Error == runner.ErrCanceled {
+		a.canceled++
+		return nil
+	}
+	r := a.reps[s.Rep]
+	if r == nil {
+		r = &repAcc{errs: map[string]int{}}
+		a.reps[s.Rep] = r
+	}
+	if !r.seen || s.Scheduled < r.first {
+		r.first = s.Scheduled
+	}
+	if !r.seen || s.Done > r.last {
+		r.last = s.Done
+	}
+	r.seen = true
+	r.total++
+	a.add(MetricQueueDelay, s.Rep, sec(s.Sent-s.Scheduled))
+	if !s.OK() {
+		r.errs[s.Error]++
+		return nil
+	}
+	r.ok++
+	r.inTok += int64(s.InputTokens)
+	r.outTk += int64(s.OutputTokens)
+
+	perReq := map[string]float64{}
+	if s.FirstByte != 0 {
+		a.add(MetricTTFB, s.Rep, sec(s.FirstByte-s.Scheduled))
+	}
+	if s.FirstToken != 0 {
+		v := sec(s.FirstToken - s.Scheduled)
+		perReq[MetricTTFT] = v
+		a.add(MetricTTFT, s.Rep, v)
+	}
+	e2e := sec(s.Done - s.Scheduled)
+	if s.LastToken != 0 {
+		e2e = sec(s.LastToken - s.Scheduled)
+	}
+	perReq[MetricE2E] = e2e
+	a.add(MetricE2E, s.Rep, e2e)
+	if s.FirstToken != 0 && s.LastToken != 0 && s.OutputTokens > 1 {
+		v := sec(s.LastToken-s.FirstToken) / float64(s.OutputTokens-1)
+		perReq[MetricTPOT] = v
+		a.add(MetricTPOT, s.Rep, v)
+	}
+	for _, g := range s.ITL {
+		a.add(MetricITL, s.Rep, sec(g))
+	}
+	if s.InputTokens > 0 || s.OutputTokens > 0 {
+		a.add(MetricInputTokens, s.Rep, float64(s.InputTokens))
+		a.add(MetricOutputTokens, s.Rep, float64(s.OutputTokens))
+	}
+	for k, v := range s.Values {
+		a.add(valuesName(k), s.Rep, v)
+	}
+	for k, v := range s.Server {
+		a.add(ServerPrefix+k, s.Rep, v)
+	}
+	if s.Server["cold_start"] > 0 {
+		a.cold++
+	}
+	for _, k := range a.o.SaturationKeys {
+		v, ok := s.Values[k]
+		if !ok {
+			v, ok = s.Server[k]
+		}
+		if ok {
+			a.addSeries(sec(s.Done), v)
+			break
+		}
+	}
+	// Goodput: every SLO given must be met; a request without the metric
+	// (tpot of a one-token answer) does not fail that SLO.
+	good := true
+	for m, lim := range a.slo {
+		if v, ok := perReq[m]; ok && v > lim {
+			good = false
+		}
+	}
+	if good {
+		r.good++
+	}
+	return nil
+}
+
+// valuesName is the metric name of a Sample.Values key: the key itself,
+// or "values_" + key when it would shadow a builtin metric.
+func valuesName(k string) string {
+	if _, ok := builtinUnits[k]; ok || strings.HasPrefix(k, ErrorRatePrefix) || strings.HasPrefix(k, ServerPrefix) {
+		return "values_" + k
+	}
+	return k
+}
+
+// SummarizeCase summarises one case from its sample files (one per client
+// node; their samples are pooled) into a Case with its metrics and
+// warnings, and a Raw with its measured values. Warm-up samples and
+// operations canceled by benchrun itself are excluded; latencies, token
+// counts, Values and Server keys come from successful operations only;
+// queue_delay and error_rate from all measured ones. Rates are over the
+// measured window (first scheduled send to last completion), summed over
+// repetitions; Case.Seconds is that sum. Case.Verdict is left for Rollup,
+// except "skipped" for cases that did not run.
+//
+// A case whose status is "skipped" or "pending" is not read; for a case
+// with status "error" missing sample files are tolerated and its error is
+// in Case.Errors. A done case without a measured operation gets an error.
+// The Go error is for unreadable or corrupt files only.
+func SummarizeCase(info runner.CaseInfo, sampleFiles []string, o Options) (Case, *Raw, error) {
+	c := Case{
+		ID: info.ID, Benchmark: info.Benchmark, Kind: info.Kind,
+		Params: info.Params, Repetitions: info.Repetitions,
+		Metrics: map[string]Metric{}, Checks: []Check{},
+	}
+	if c.Params == nil {
+		c.Params = map[string]string{}
+	}
+	if !info.Start.IsZero() {
+		c.Start = info.Start.UTC().Format(time.RFC3339)
+	}
+	if !info.End.IsZero() {
+		c.End = info.End.UTC().Format(time.RFC3339)
+	}
+	raw := &Raw{Dists: map[string]*Dist{}}
+	switch info.Status {
+	case "skipped", "pending":
+		c.Verdict = Skipped
+		return c, raw, nil
+	case "error":
+		msg := info.Error
+		if msg == "" {
+			msg = "case failed"
+		}
+		c.Errors = append(c.Errors, msg)
+	}
+	o = withDefaults(o, info)
+	slo, err := sloTargets(o, info)
+	if err != nil {
+		return c, raw, fmt.Errorf("case %s: %w", info.ID, err)
+	}
+	a := &caseAcc{o: o, slo: slo, dists: raw.Dists, repHists: map[string]map[int]*Histogram{},
+		reps: map[int]*repAcc{}, stride: 1}
+	for _, f := range sampleFiles {
+		err := runner.ReadSampleFile(f, a.sample)
+		if err != nil && !(info.Status == "error" && errors.Is(err, fs.ErrNotExist)) {
+			return c, raw, fmt.Errorf("case %s: %w", info.ID, err)
+		}
+	}
+	a.finish(&c, raw)
+	return c, raw, nil
+}
+
+func withDefaults(o Options, info runner.CaseInfo) Options {
+	if o.ErrorRateWarn == 0 {
+		o.ErrorRateWarn = DefaultErrorRateWarn
+	}
+	if o.LagLimit == 0 {
+		o.LagLimit = DefaultLagLimit
+		if info.Load != nil && info.Load.LagLimit > 0 {
+			o.LagLimit = info.Load.LagLimit.Seconds()
+		}
+	}
+	if o.MinSamplesP99 == 0 {
+		o.MinSamplesP99 = DefaultMinSamplesP99
+	}
+	if o.ExactLimit <= 0 {
+		o.ExactLimit = DefaultExactLimit
+	}
+	if o.SaturationKeys == nil {
+		o.SaturationKeys = DefaultSaturationKeys
+	}
+	return o
+}
+
+// sloTargets merges Options.SLO with slo_<metric> settings of the case.
+func sloTargets(o Options, info runner.CaseInfo) (map[string]float64, error) {
+	slo := maps.Clone(o.SLO)
+	for _, k := range slices.Sorted(maps.Keys(info.Settings)) {
+		m, ok := strings.CutPrefix(k, "slo_")
+		if !ok {
+			continue
+		}
+		if _, set := slo[m]; set {
+			continue
+		}
+		v, _, err := parseQuantity(info.Settings[k])
+		if err != nil {
+			return nil, fmt.Errorf("setting %s: %w", k, err)
+		}
+		if slo == nil {
+			slo = map[string]float64{}
+		}
+		slo[m] = v
+	}
+	for m := range slo {
+		if m != MetricTTFT && m != MetricTPOT && m != MetricE2E {
+			return nil, fmt.Errorf("SLO on %q: goodput SLOs are ttft, tpot and e2e", m)
+		}
+	}
+	return slo, nil
+}
+
+func (a *caseAcc) finish(c *Case, raw *Raw) {
+	ids := slices.Sorted(maps.Keys(a.reps))
+	raw.RepIDs = ids
+	var total, ok, good int
+	var in, out int64
+	errs := map[string]int{}
+	var seconds float64
+	type repRates struct{ rps, otps, ttps, er, good float64 }
+	per := make([]repRates, len(ids))
+	for i, id := range ids {
+		r := a.reps[id]
+		w := sec(r.last - r.first)
+		seconds += w
+		total += r.total
+		ok += r.ok
+		good += r.good
+		in += r.inTok
+		out += r.outTk
+		for k, n := range r.errs {
+			errs[k] += n
+		}
+		if w > 0 {
+			per[i] = repRates{float64(r.ok) / w, float64(r.outTk) / w, float64(r.inTok+r.outTk) / w, 0, float64(r.good) / w}
+		}
+		if r.total > 0 {
+			per[i].er = float64(r.total-r.ok) / float64(r.total)
+		}
+	}
+	c.Seconds = seconds
+	multi := len(ids) > 1
+	reps := func(f func(repRates) float64) []float64 {
+		if !multi {
+			return nil
+		}
+		v := make([]float64, len(per))
+		for i, p := range per {
+			v[i] = f(p)
+		}
+		return v
+	}
+	rate := func(name string, n int, v float64, rs []float64) {
+		c.Metrics[name] = Metric{Kind: KindRate, Unit: UnitOf(name), Count: n, Value: v, Reps: rs}
+	}
+	if total == 0 {
+		if len(c.Errors) == 0 {
+			c.Errors = append(c.Errors, "no measured operations")
+		}
+	} else {
+		if seconds > 0 {
+			rate(MetricRequestsPerSecond, ok, float64(ok)/seconds, reps(func(p repRates) float64 { return p.rps }))
+			rate(MetricOutputTokensPerSecond, ok, float64(out)/seconds, reps(func(p repRates) float64 { return p.otps }))
+			rate(MetricTotalTokensPerSecond, ok, float64(in+out)/seconds, reps(func(p repRates) float64 { return p.ttps }))
+			if len(a.slo) > 0 {
+				rate(MetricGoodput, ok, float64(good)/seconds, reps(func(p repRates) float64 { return p.good }))
+			}
+		}
+		rate(MetricErrorRate, total, float64(total-ok)/float64(total), reps(func(p repRates) float64 { return p.er }))
+		for class, n := range errs {
+			rate(ErrorRatePrefix+class, total, float64(n)/float64(total), nil)
+		}
+	}
+	for name, d := range a.dists {
+		m := d.Metric(UnitOf(name))
+		if multi {
+			m.Reps = make([]float64, len(ids))
+			hs := make([]*Histogram, len(ids))
+			for i, id := range ids {
+				h := a.repHists[name][id]
+				if h == nil {
+					h = &Histogram{}
+				}
+				hs[i] = h
+				if h.Count() > 0 {
+					m.Reps[i] = h.Percentile(50)
+				}
+			}
+			if raw.Reps == nil {
+				raw.Reps = map[string][]*Histogram{}
+			}
+			raw.Reps[name] = hs
+		}
+		c.Metrics[name] = m
+	}
+	c.Warnings = a.warnings(c, ok, total)
+}
+
+// warnings returns the case's footnotes in a fixed order.
+func (a *caseAcc) warnings(c *Case, ok, total int) []string {
+	var w []string
+	if total > 0 && ok < a.o.MinSamplesP99 {
+		w = append(w, fmt.Sprintf("only %d successful operations (fewer than %d): p99 and p99.9 are rough", ok, a.o.MinSamplesP99))
+	}
+	if m, has := c.Metrics[MetricErrorRate]; has && a.o.ErrorRateWarn > 0 && m.Value > a.o.ErrorRateWarn {
+		w = append(w, fmt.Sprintf("error rate %s above %s (%d of %d operations failed)",
+			FormatValue(m.Value, UnitRatio), FormatValue(a.o.ErrorRateWarn, UnitRatio), total-ok, total))
+	}
+	if m, has := c.Metrics[MetricQueueDelay]; has && m.P99 > a.o.LagLimit {
+		w = append(w, fmt.Sprintf("generator lag: queue_delay p99 %s beyond %s; the client could not keep the schedule",
+			FormatValue(m.P99, UnitSeconds), FormatValue(a.o.LagLimit, UnitSeconds)))
+	}
+	if a.cold > 0 {
+		w = append(w, fmt.Sprintf("cold start detected: %d measured operations reported server cold_start (model load); raise the warm-up", a.cold))
+	}
+	if from, to, grew := queueGrowth(a.series); grew {
+		w = append(w, fmt.Sprintf("server saturated: waiting queue grew from %.3g to %.3g over the run; latencies depend on the run length",
+			from, to))
+	}
+	if a.canceled > 0 {
+		w = append(w, fmt.Sprintf("%d operations canceled by benchrun were excluded", a.canceled))
+	}
+	return w
+}
+
+// queueGrowth reports whether a waiting-queue series grew over the run:
+// with the points in time order and split into quarters, the mean of the
+// last quarter exceeds the first quarter's by at least 1 and by half. It
+// needs at least 8 points.
+func queueGrowth(pts []seriesPoint) (from, to float64, grew bool) {
+	if len(pts) < 8 {
+		return 0, 0, false
+	}
+	pts = slices.Clone(pts)
+	sort.SliceStable(pts, func(i, j int) bool { return pts[i].t < pts[j].t })
+	q := len(pts) / 4
+	mean := func(p []seriesPoint) float64 {
+		s := 0.0
+		for _, x := range p {
+			s += x.v
+		}
+		return s / float64(len(p))
+	}
+	from, to = mean(pts[:q]), mean(pts[len(pts)-q:])
+	return from, to, to >= from+1 && to >= 1.5*from
+}
+
+// FormatValue renders v in unit for warnings and details: durations with
+// an adapted unit ("12.3ms"), ratios as percentages, other values with
+// four significant digits followed by the unit.
+func FormatValue(v float64, unit string) string {
+	switch unit {
+	case UnitSeconds:
+		a := math.Abs(v)
+		switch {
+		case a == 0:
+			return "0s"
+		case a < 1e-6:
+			return fmt.Sprintf("%.4gns", v*1e9)
+		case a < 1e-3:
+			return fmt.Sprintf("%.4gµs", v*1e6)
+		case a < 1:
+			return fmt.Sprintf("%.4gms", v*1e3)
+		}
+		return fmt.Sprintf("%.4gs", v)
+	case UnitRatio:
+		return fmt.Sprintf("%.4g%%", v*100)
+	case UnitNone:
+		return fmt.Sprintf("%.4g", v)
+	}
+	return fmt.Sprintf("%.4g %s", v, unit)
+}

@@ -1,0 +1,269 @@
+package analysis
+
+import (
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benchrun/benchrun/runner"
+)
+
+const ms = time.Millisecond
+
+func writeSamples(t *testing.T, dir, name string, ss []runner.Sample) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	w, err := runner.CreateSampleFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ss {
+		if err := w.Write(&ss[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// okSample is a streamed request scheduled at sched with the given ttft,
+// out output tokens 10ms apart and completion 5ms after the last token.
+func okSample(rep int, sched, ttft time.Duration, out int) runner.Sample {
+	s := runner.Sample{Rep: rep, Scheduled: sched, Sent: sched + ms, FirstByte: sched + ttft - ms,
+		FirstToken: sched + ttft, InputTokens: 100, OutputTokens: out}
+	s.LastToken = s.FirstToken + time.Duration(out-1)*10*ms
+	s.Done = s.LastToken + 5*ms
+	for range out - 1 {
+		s.ITL = append(s.ITL, 10*ms)
+	}
+	return s
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+
+func TestSummarizeCaseMetrics(t *testing.T) {
+	dir := t.TempDir()
+	warm := okSample(0, 0, 5*time.Second, 11)
+	warm.Warmup = true
+	s := []runner.Sample{
+		okSample(0, 0, 100*ms, 11), okSample(0, 1000*ms, 200*ms, 11),
+		okSample(0, 2000*ms, 300*ms, 11), okSample(0, 3000*ms, 400*ms, 11),
+		{Scheduled: 4000 * ms, Sent: 4001 * ms, Done: 4500 * ms, Error: runner.ErrHTTP5xx, Status: 503},
+		{Scheduled: 4100 * ms, Sent: 4101 * ms, Done: 9000 * ms, Error: runner.ErrCanceled},
+	}
+	for i, r := range []float64{0.9, 1, 0.8, 1} {
+		s[i].Values = map[string]float64{"recall_at_10": r}
+		s[i].Server = map[string]float64{"load_duration": 0.001 * float64(i)}
+	}
+	f1 := writeSamples(t, dir, "a.jsonl", append([]runner.Sample{warm}, s[:2]...))
+	f2 := writeSamples(t, dir, "b.jsonl", s[2:])
+	info := runner.CaseInfo{ID: "chat/users=1", Benchmark: "chat", Kind: "llm", Status: "done", Repetitions: 1,
+		Start: time.Date(2025, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))}
+	c, raw, err := SummarizeCase(info, []string{f1, f2}, Options{SLO: map[string]float64{"ttft": 0.25}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Start != "2025-01-02T02:04:05Z" {
+		t.Errorf("Start = %q", c.Start)
+	}
+	if !near(c.Seconds, 4.5) {
+		t.Errorf("Seconds = %v, want 4.5 (first schedule 0 to last completion 4.5s)", c.Seconds)
+	}
+	dist := []struct {
+		name string
+		unit string
+		n    int
+		p50  float64
+		mean float64
+	}{
+		{"ttft", "s", 4, 0.25, 0.25},
+		{"ttfb", "s", 4, 0.249, 0.249},
+		{"e2e", "s", 4, 0.35, 0.35},
+		{"tpot", "s", 4, 0.010, 0.010},
+		{"itl", "s", 40, 0.010, 0.010},
+		{"queue_delay", "s", 5, 0.001, 0.001},
+		{"output_tokens", "tokens", 4, 11, 11},
+		{"input_tokens", "tokens", 4, 100, 100},
+		{"recall_at_10", "", 4, 0.95, 0.925},
+		{"server_load_duration", "s", 4, 0.0015, 0.0015},
+	}
+	for _, d := range dist {
+		m, ok := c.Metrics[d.name]
+		if !ok {
+			t.Errorf("no metric %s", d.name)
+			continue
+		}
+		if m.Kind != KindDistribution || m.Unit != d.unit || m.Count != d.n || !near(m.P50, d.p50) || !near(m.Mean, d.mean) {
+			t.Errorf("%s = %+v; want unit %q n %d p50 %v mean %v", d.name, m, d.unit, d.n, d.p50, d.mean)
+		}
+	}
+	rates := map[string]float64{
+		"requests_per_second":      4 / 4.5,
+		"output_tokens_per_second": 44 / 4.5,
+		"total_tokens_per_second":  444 / 4.5,
+		"error_rate":               0.2,
+		"error_rate_http_5xx":      0.2,
+		"goodput":                  2 / 4.5,
+	}
+	for name, want := range rates {
+		m, ok := c.Metrics[name]
+		if !ok || m.Kind != KindRate || !near(m.Value, want) {
+			t.Errorf("%s = %+v, want value %v", name, m, want)
+		}
+	}
+	if _, ok := c.Metrics["error_rate_canceled"]; ok {
+		t.Error("canceled operations counted as errors")
+	}
+	if raw.Dists["ttft"].Count() != 4 || raw.Reps != nil {
+		t.Errorf("raw: ttft n=%d, reps %v", raw.Dists["ttft"].Count(), raw.Reps)
+	}
+	wantWarn := []string{"only 4 successful operations", "error rate 20%", "1 operations canceled"}
+	if len(c.Warnings) != len(wantWarn) {
+		t.Fatalf("warnings %q", c.Warnings)
+	}
+	for i, w := range wantWarn {
+		if !strings.Contains(c.Warnings[i], w) {
+			t.Errorf("warning %d = %q, want it to mention %q", i, c.Warnings[i], w)
+		}
+	}
+	c.Rollup()
+	if c.Verdict != Pass {
+		t.Errorf("verdict %q", c.Verdict)
+	}
+}
+
+func TestSummarizeCaseRepetitions(t *testing.T) {
+	dir := t.TempDir()
+	var s []runner.Sample
+	// Rep 0 over 1s, rep 1 over 2s (starting later), two requests each.
+	s = append(s, okSample(0, 0, 100*ms, 2), okSample(0, 500*ms, 300*ms, 2))
+	s[1].Done = 1000 * ms
+	s = append(s, okSample(1, 10*time.Second, 200*ms, 2), okSample(1, 11*time.Second, 400*ms, 2))
+	s[3].Done = 12 * time.Second
+	f := writeSamples(t, dir, "c.jsonl", s)
+	c, raw, err := SummarizeCase(runner.CaseInfo{ID: "x", Status: "done", Repetitions: 2}, []string{f}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(c.Seconds, 3) {
+		t.Errorf("Seconds = %v, want 1+2", c.Seconds)
+	}
+	rps := c.Metrics["requests_per_second"]
+	if !near(rps.Value, 4.0/3) || len(rps.Reps) != 2 || !near(rps.Reps[0], 2) || !near(rps.Reps[1], 1) {
+		t.Errorf("requests_per_second = %+v", rps)
+	}
+	ttft := c.Metrics["ttft"]
+	// Per-repetition p50 from histograms: within 1%.
+	if len(ttft.Reps) != 2 || relErr(ttft.Reps[0], 0.2) > RelativeError || relErr(ttft.Reps[1], 0.3) > RelativeError {
+		t.Errorf("ttft reps = %v, want ~[0.2 0.3]", ttft.Reps)
+	}
+	if !slices.Equal(raw.RepIDs, []int{0, 1}) {
+		t.Errorf("RepIDs = %v", raw.RepIDs)
+	}
+	if got := raw.RepStat("ttft", "mean"); len(got) != 2 || !near(got[0], 0.2) || !near(got[1], 0.3) {
+		t.Errorf("RepStat(ttft, mean) = %v", got)
+	}
+	if raw.RepStat("ttft", "p97") != nil || raw.RepStat("nope", "p50") != nil {
+		t.Error("RepStat of an unknown stat or metric is not nil")
+	}
+}
+
+func TestSummarizeCaseWarnings(t *testing.T) {
+	dir := t.TempDir()
+	var s []runner.Sample
+	for i := range 200 {
+		x := okSample(0, time.Duration(i)*100*ms, 100*ms, 3)
+		x.Sent = x.Scheduled + 50*ms // the generator lags
+		x.Values = map[string]float64{"num_requests_waiting": float64(i / 10)}
+		if i == 7 {
+			x.Server = map[string]float64{"cold_start": 1}
+		}
+		s = append(s, x)
+	}
+	f := writeSamples(t, dir, "w.jsonl", s)
+	c, _, err := SummarizeCase(runner.CaseInfo{ID: "w", Status: "done"}, []string{f}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"generator lag: queue_delay p99 50ms beyond 10ms", "cold start detected: 1", "server saturated: waiting queue grew from 2 to 17"}
+	if len(c.Warnings) != len(want) {
+		t.Fatalf("warnings %q", c.Warnings)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(c.Warnings[i], w) {
+			t.Errorf("warning %q, want prefix %q", c.Warnings[i], w)
+		}
+	}
+	// The case's own lag limit applies when Options leave it unset.
+	c, _, _ = SummarizeCase(runner.CaseInfo{ID: "w", Status: "done", Load: &runner.Load{LagLimit: 100 * ms}}, []string{f}, Options{})
+	for _, w := range c.Warnings {
+		if strings.HasPrefix(w, "generator lag") {
+			t.Errorf("lag warning despite a 100ms limit: %q", w)
+		}
+	}
+}
+
+func TestQueueGrowth(t *testing.T) {
+	pts := func(v ...float64) []seriesPoint {
+		var p []seriesPoint
+		for i, x := range v {
+			p = append(p, seriesPoint{float64(len(v) - i), x}) // reversed times: must sort
+		}
+		return p
+	}
+	tests := []struct {
+		name string
+		p    []seriesPoint
+		want bool
+	}{
+		{"steady", pts(5, 5, 5, 5, 5, 5, 5, 5), false},
+		{"shrinking in time order", pts(9, 9, 8, 6, 5, 3, 1, 0), true},
+		{"small absolute growth", pts(0, 0, 0, 0, 0.5, 0.5, 0.5, 0.5), false},
+		{"too few points", pts(0, 10), false},
+	}
+	for _, tt := range tests {
+		if _, _, got := queueGrowth(tt.p); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestSummarizeCaseStatuses(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "none.jsonl")
+	c, _, err := SummarizeCase(runner.CaseInfo{ID: "s", Status: "skipped"}, []string{missing}, Options{})
+	if err != nil || c.Verdict != Skipped {
+		t.Errorf("skipped: %v %q", err, c.Verdict)
+	}
+	c, _, err = SummarizeCase(runner.CaseInfo{ID: "e", Status: "error", Error: "vllm did not become ready"}, []string{missing}, Options{})
+	if err != nil || len(c.Errors) != 1 || c.Errors[0] != "vllm did not become ready" {
+		t.Errorf("error case: %v %q", err, c.Errors)
+	}
+	c.Rollup()
+	if c.Verdict != Error {
+		t.Errorf("error case verdict %q", c.Verdict)
+	}
+	if _, _, err = SummarizeCase(runner.CaseInfo{ID: "d", Status: "done"}, []string{missing}, Options{}); err == nil {
+		t.Error("done case with a missing sample file: no error")
+	}
+	empty := writeSamples(t, t.TempDir(), "e.jsonl", nil)
+	c, _, err = SummarizeCase(runner.CaseInfo{ID: "d", Status: "done"}, []string{empty}, Options{})
+	if err != nil || len(c.Errors) != 1 {
+		t.Errorf("done case without samples: %v %q", err, c.Errors)
+	}
+	if _, _, err = SummarizeCase(runner.CaseInfo{ID: "d", Status: "done", Settings: map[string]string{"slo_ttft": "5xs"}}, []string{empty}, Options{}); err == nil {
+		t.Error("bad SLO setting accepted")
+	}
+}
+
+func TestSLOFromSettings(t *testing.T) {
+	slo, err := sloTargets(Options{SLO: map[string]float64{"e2e": 2}},
+		runner.CaseInfo{Settings: map[string]string{"slo_ttft": "500ms", "slo_e2e": "9s", "other": "x"}})
+	if err != nil || len(slo) != 2 || slo["ttft"] != 0.5 || slo["e2e"] != 2 {
+		t.Errorf("sloTargets = %v, %v", slo, err)
+	}
+}

@@ -1,0 +1,161 @@
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/benchrun/benchrun/analysis"
+	"github.com/benchrun/benchrun/runner"
+)
+
+// Output file names that WriteAll writes into a results directory.
+const (
+	HTMLFile     = "report.html"
+	MarkdownFile = "report.md"
+	JUnitFile    = "junit.xml"
+	MetricsFile  = "metrics.txt"
+)
+
+// Input is everything a report is drawn from: the results directory (for
+// the samples files), its manifest and its summary. Manifest may be nil
+// (a summary rendered on its own); Summary must not be.
+type Input struct {
+	Dir      string
+	Manifest *runner.Manifest
+	Summary  *analysis.Summary
+}
+
+// Load reads DIR/manifest.json and DIR/summary.json. A missing manifest is
+// tolerated (Manifest stays nil); a missing or malformed summary is an error.
+func Load(dir string) (*Input, error) {
+	in := &Input{Dir: dir}
+	m, err := runner.ReadManifest(dir)
+	switch {
+	case err == nil:
+		in.Manifest = m
+	case errors.Is(err, fs.ErrNotExist):
+	default:
+		return nil, err
+	}
+	path := filepath.Join(dir, runner.SummaryFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s analysis.Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	in.Summary = &s
+	return in, nil
+}
+
+// WriteSummary writes s as DIR/summary.json (indented, atomically), the
+// form Load reads back.
+func WriteSummary(dir string, s *analysis.Summary) error {
+	return runner.WriteJSONAtomic(filepath.Join(dir, runner.SummaryFile), s)
+}
+
+// WriteAll writes report.html, report.md, junit.xml and metrics.txt into
+// in.Dir, each through a temporary file and a rename. It stops at the first
+// error.
+func WriteAll(in *Input) error {
+	outputs := []struct {
+		name  string
+		write func(*os.File) error
+	}{
+		{MarkdownFile, func(f *os.File) error { return WriteMarkdown(f, in) }},
+		{JUnitFile, func(f *os.File) error { return WriteJUnit(f, in) }},
+		{MetricsFile, func(f *os.File) error { return WriteMetrics(f, in) }},
+		{HTMLFile, func(f *os.File) error { return WriteHTML(f, in) }},
+	}
+	for _, o := range outputs {
+		if err := writeFileAtomic(filepath.Join(in.Dir, o.name), o.write); err != nil {
+			return fmt.Errorf("%s: %w", o.name, err)
+		}
+	}
+	return nil
+}
+
+func writeFileAtomic(path string, write func(*os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// benchmark is the cases of one benchmark, in summary order.
+type benchmark struct {
+	Name  string
+	Cases []*analysis.Case
+}
+
+// benchmarks groups the summary's cases by benchmark, in order of first
+// appearance, so every output lists them the same way.
+func (in *Input) benchmarks() []benchmark {
+	var out []benchmark
+	idx := map[string]int{}
+	for i := range in.Summary.Cases {
+		c := &in.Summary.Cases[i]
+		j, ok := idx[c.Benchmark]
+		if !ok {
+			j = len(out)
+			idx[c.Benchmark] = j
+			out = append(out, benchmark{Name: c.Benchmark})
+		}
+		out[j].Cases = append(out[j].Cases, c)
+	}
+	return out
+}
+
+// caseInfo returns the manifest's record of case id, or nil.
+func (in *Input) caseInfo(id string) *runner.CaseInfo {
+	if in.Manifest == nil {
+		return nil
+	}
+	for i := range in.Manifest.Cases {
+		if in.Manifest.Cases[i].ID == id {
+			return &in.Manifest.Cases[i]
+		}
+	}
+	return nil
+}
+
+// samplesPath returns the samples file of case id: the manifest's path when
+// it has one, else the conventional runner.SamplePath.
+func (in *Input) samplesPath(id string) string {
+	rel := runner.SamplePath(id)
+	if ci := in.caseInfo(id); ci != nil && ci.Samples != "" {
+		rel = ci.Samples
+	}
+	if filepath.IsAbs(rel) {
+		return rel
+	}
+	return filepath.Join(in.Dir, rel)
+}
+
+// incomplete reports whether the run was cut short, and why.
+func (in *Input) incomplete() (bool, string) {
+	if in.Manifest != nil && in.Manifest.Incomplete {
+		return true, in.Manifest.Reason
+	}
+	return in.Summary.Incomplete, ""
+}

@@ -1,0 +1,258 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/benchrun/benchrun/analysis"
+)
+
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+// junitSuite follows the child order and the required attributes of the
+// strict Ant schema (properties, testcases, system-out, system-err), which
+// the lenient Jenkins one also accepts.
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Package    string          `xml:"package,attr"`
+	ID         int             `xml:"id,attr"`
+	Timestamp  string          `xml:"timestamp,attr"`
+	Hostname   string          `xml:"hostname,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitCase     `xml:"testcase"`
+	SystemOut  string          `xml:"system-out"`
+	SystemErr  string          `xml:"system-err"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Skipped   *junitMessage `xml:"skipped"`
+	Error     *junitMessage `xml:"error"`
+	Failure   *junitMessage `xml:"failure"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr,omitempty"`
+	Type    string `xml:"type,attr,omitempty"`
+	Text    string `xml:",chardata"`
+}
+
+// xmlClean drops the characters XML 1.0 cannot carry (control characters
+// other than tab, newline and carriage return; surrogates; U+FFFE/U+FFFF)
+// and invalid UTF-8, so a hostile server message cannot make junit.xml
+// unreadable. encoding/xml escapes the rest.
+func xmlClean(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return r
+		case r < 0x20, r == 0xFFFD && !strings.ContainsRune(s, 0xFFFD):
+			return -1
+		case r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF, r > 0x10FFFF:
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
+}
+
+// xmlToken is xmlClean for attributes of type xs:token: one line, single
+// spaces.
+func xmlToken(s string) string { return strings.Join(strings.Fields(xmlClean(s)), " ") }
+
+// seconds renders a duration in decimal seconds with millisecond precision
+// and never an exponent, as the JUnit schemas and GitLab want.
+func seconds(s float64) string {
+	if !(s > 0) || s > 1e12 {
+		return "0.000"
+	}
+	return strconv.FormatFloat(s, 'f', 3, 64)
+}
+
+// checkText is the body of a failed or passed check: everything a reader
+// needs, because GitLab shows the element text and ignores its message.
+func checkText(c *analysis.Case, ch analysis.Check) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: %s\n", c.ID, checkLabel(ch), strings.ReplaceAll(ch.Verdict, "_", " "))
+	fmt.Fprintf(&b, "check: %s (%s)\n", ch.Name, ch.Kind)
+	fmt.Fprintf(&b, "value: %s (%s %s)\n", fmtValue(ch.Value, ch.Unit), num(ch.Value), ch.Unit)
+	if ch.Kind == "threshold" || ch.Op != "" {
+		fmt.Fprintf(&b, "limit: %s %s (%s %s)\n", ch.Op, fmtValue(ch.Limit, ch.Unit), num(ch.Limit), ch.Unit)
+	} else {
+		fmt.Fprintf(&b, "baseline: %s (%s %s)\n", fmtValue(ch.Baseline, ch.Unit), num(ch.Baseline), ch.Unit)
+		fmt.Fprintf(&b, "delta: %s\n", fmtDelta(ch.Delta))
+		fmt.Fprintf(&b, "tolerance: ±%s%%\n", num(ch.Tolerance*100))
+		fmt.Fprintf(&b, "p-value: %s\n", num(ch.PValue))
+	}
+	fmt.Fprintf(&b, "unit: %s\n", ch.Unit)
+	if ch.Detail != "" {
+		fmt.Fprintf(&b, "detail: %s\n", ch.Detail)
+	}
+	return xmlClean(b.String())
+}
+
+// checkProperties lists a check's numbers as testsuite properties.
+func checkProperties(name string, ch analysis.Check) []junitProperty {
+	p := func(k, v string) junitProperty { return junitProperty{xmlToken(name + "." + k), xmlClean(v)} }
+	props := []junitProperty{p("verdict", ch.Verdict), p("value", num(ch.Value)), p("unit", ch.Unit)}
+	if ch.Kind == "threshold" || ch.Op != "" {
+		props = append(props, p("op", ch.Op), p("limit", num(ch.Limit)))
+	} else {
+		props = append(props, p("baseline", num(ch.Baseline)), p("delta", num(ch.Delta)),
+			p("tolerance", num(ch.Tolerance)), p("p_value", num(ch.PValue)))
+	}
+	return props
+}
+
+// WriteJUnit writes junit.xml for GitLab: one testsuite per benchmark and
+// one testcase per case and check, named "<case id> · <check name>" with
+// the benchmark as classname. A failed check is a <failure> whose text
+// carries value, limit or baseline, delta, tolerance, p-value and unit; a
+// case with execution errors adds an "<case id> · execution" testcase with
+// an <error>; a case that did not run is "<case id> · run" <skipped>, as are
+// its checks. The case's measured seconds go on its first testcase, so a
+// suite's time is the sum of its cases'. Numbers are repeated as testsuite
+// properties. The file is valid under both schemas in shared/schemas.
+func WriteJUnit(w io.Writer, in *Input) error {
+	host := "unknown"
+	stamp := "1970-01-01T00:00:00"
+	if m := in.Manifest; m != nil {
+		if h := xmlToken(m.Host); h != "" {
+			host = h
+		}
+		if !m.Start.IsZero() {
+			stamp = m.Start.UTC().Format("2006-01-02T15:04:05")
+		}
+	}
+	doc := junitSuites{}
+	for i, bm := range in.benchmarks() {
+		name := xmlToken(bm.Name)
+		if name == "" {
+			name = "benchmark"
+		}
+		js := junitSuite{Name: name, Package: name, ID: i, Timestamp: stamp, Hostname: host}
+		if ts := caseStamp(bm.Cases); ts != "" {
+			js.Timestamp = ts
+		}
+		seen := map[string]int{}
+		unique := func(n string) string {
+			n = xmlToken(n)
+			seen[n]++
+			if k := seen[n]; k > 1 {
+				return fmt.Sprintf("%s #%d", n, k)
+			}
+			return n
+		}
+		var total float64
+		for _, c := range bm.Cases {
+			var tcs []junitCase
+			skipped := c.Verdict == analysis.Skipped
+			if skipped {
+				msg := "not run"
+				if _, reason := in.incomplete(); reason != "" {
+					msg += ": " + reason
+				}
+				tcs = append(tcs, junitCase{Name: unique(c.ID + " · run"),
+					Skipped: &junitMessage{Message: xmlClean(oneLine(msg, 200)), Text: xmlClean(c.ID + ": " + msg)}})
+			} else if c.Verdict == analysis.Error || len(c.Errors) > 0 {
+				text := c.ID + ": execution error"
+				if len(c.Errors) > 0 {
+					text = c.ID + ":\n" + strings.Join(c.Errors, "\n")
+				}
+				first := "execution error"
+				if len(c.Errors) > 0 {
+					first = oneLine(c.Errors[0], 200)
+				}
+				tcs = append(tcs, junitCase{Name: unique(c.ID + " · execution"),
+					Error: &junitMessage{Message: xmlClean(first), Type: "execution", Text: xmlClean(text)}})
+			}
+			for _, ch := range c.Checks {
+				tc := junitCase{Name: unique(c.ID + " · " + ch.Name)}
+				kind := ch.Kind
+				if kind == "" {
+					kind = "check"
+				}
+				switch {
+				case skipped || ch.Verdict == analysis.Skipped:
+					tc.Skipped = &junitMessage{Message: "not run", Text: checkText(c, ch)}
+				case checkFailed(ch.Verdict):
+					tc.Failure = &junitMessage{Message: xmlClean(oneLine(checkLabel(ch)+" "+ch.Verdict, 200)), Type: kind, Text: checkText(c, ch)}
+				case ch.Verdict == analysis.Error:
+					tc.Error = &junitMessage{Message: xmlClean(oneLine(checkLabel(ch)+" error", 200)), Type: kind, Text: checkText(c, ch)}
+				}
+				tcs = append(tcs, tc)
+				js.Properties = append(js.Properties, checkProperties(c.ID+" · "+ch.Name, ch)...)
+			}
+			if len(tcs) == 0 {
+				tcs = append(tcs, junitCase{Name: unique(c.ID + " · run")})
+			}
+			js.Properties = append(js.Properties,
+				junitProperty{xmlToken(c.ID + " · verdict"), xmlClean(c.Verdict)},
+				junitProperty{xmlToken(c.ID + " · seconds"), num(c.Seconds)})
+			for j := range tcs {
+				tcs[j].Classname = name
+				tcs[j].Time = "0.000"
+				if j == 0 {
+					tcs[j].Time = seconds(c.Seconds)
+				}
+				switch {
+				case tcs[j].Failure != nil:
+					js.Failures++
+				case tcs[j].Error != nil:
+					js.Errors++
+				case tcs[j].Skipped != nil:
+					js.Skipped++
+				}
+			}
+			total += max(c.Seconds, 0)
+			js.Cases = append(js.Cases, tcs...)
+		}
+		js.Tests = len(js.Cases)
+		js.Time = seconds(total)
+		doc.Suites = append(doc.Suites, js)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// caseStamp returns the earliest case start of cases in the schema's form
+// (UTC, no zone, no fraction), or "".
+func caseStamp(cases []*analysis.Case) string {
+	var first time.Time
+	for _, c := range cases {
+		t, err := time.Parse(time.RFC3339Nano, c.Start)
+		if err == nil && (first.IsZero() || t.Before(first)) {
+			first = t
+		}
+	}
+	if first.IsZero() {
+		return ""
+	}
+	return first.UTC().Format("2006-01-02T15:04:05")
+}

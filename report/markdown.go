@@ -1,0 +1,350 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jedib0t/go-pretty/v6/table"
+	"github.com/jedib0t/go-pretty/v6/text"
+
+	"github.com/benchrun/benchrun/analysis"
+)
+
+// row is one line of the markdown and terminal tables.
+type row struct {
+	caseID, caseLabel string
+	notes             []int // footnote numbers, on the first row of a case
+	metric            string
+	value, reference  string
+	delta, verdict    string
+}
+
+// footnote is a numbered warning or error of one case.
+type footnote struct {
+	n      int
+	caseID string
+	kind   string // "warning" or "error"
+	text   string
+}
+
+// tableModel is what the markdown and terminal renderers share.
+type tableModel struct {
+	benchmarks []benchmark
+	rows       map[string][]row // by benchmark
+	notes      []footnote
+}
+
+// headline lists the metric statistics shown for a case without checks, in
+// order of preference.
+var headline = []struct{ metric, stat string }{
+	{"ttft", "p95"}, {"e2e", "p95"}, {"itl", "p95"},
+	{"output_tokens_per_second", "value"}, {"requests_per_second", "value"}, {"error_rate", "value"},
+}
+
+// headlineMetrics returns the (metric, stat) pairs shown for c when it has
+// no checks: the known headline ones it has, else the p95 or value of its
+// first metrics.
+func headlineMetrics(c *analysis.Case) [][2]string {
+	var out [][2]string
+	for _, h := range headline {
+		if _, ok := c.Metrics[h.metric]; ok {
+			out = append(out, [2]string{h.metric, h.stat})
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for _, name := range sortedKeys(c.Metrics) {
+		stat := "p95"
+		if c.Metrics[name].Kind == analysis.KindRate {
+			stat = "value"
+		}
+		out = append(out, [2]string{name, stat})
+		if len(out) == 4 {
+			break
+		}
+	}
+	return out
+}
+
+func buildTable(in *Input) *tableModel {
+	tm := &tableModel{benchmarks: in.benchmarks(), rows: map[string][]row{}}
+	for _, b := range tm.benchmarks {
+		for _, c := range b.Cases {
+			var refs []int
+			for _, e := range c.Errors {
+				tm.notes = append(tm.notes, footnote{len(tm.notes) + 1, c.ID, "error", e})
+				refs = append(refs, len(tm.notes))
+			}
+			for _, w := range c.Warnings {
+				tm.notes = append(tm.notes, footnote{len(tm.notes) + 1, c.ID, "warning", w})
+				refs = append(refs, len(tm.notes))
+			}
+			var rows []row
+			for _, ch := range c.Checks {
+				rows = append(rows, row{
+					metric:    checkLabel(ch),
+					value:     fmtValue(ch.Value, ch.Unit),
+					reference: checkReference(ch),
+					delta:     checkDelta(ch),
+					verdict:   verdictText(ch.Verdict),
+				})
+			}
+			if len(rows) == 0 {
+				switch c.Verdict {
+				case analysis.Error, analysis.Skipped:
+					rows = append(rows, row{metric: "—", value: "—", reference: "—", verdict: verdictText(c.Verdict)})
+				default:
+					for _, h := range headlineMetrics(c) {
+						m := c.Metrics[h[0]]
+						v, _ := statValue(m, h[1])
+						rows = append(rows, row{metric: h[0] + "." + h[1], value: fmtValue(v, m.Unit), reference: "—", verdict: verdictText(analysis.NoBaseline)})
+					}
+				}
+			}
+			if len(rows) == 0 {
+				rows = append(rows, row{metric: "—", value: "—", reference: "—", verdict: verdictText(c.Verdict)})
+			} else if c.Verdict == analysis.Error || len(c.Errors) > 0 {
+				// Checks of a case that also had execution errors: say so once.
+				rows = append(rows, row{metric: "execution", value: "—", reference: "—", verdict: verdictText(analysis.Error)})
+			}
+			for i := range rows {
+				rows[i].caseID, rows[i].caseLabel = c.ID, caseLabel(c)
+			}
+			rows[0].notes = refs
+			tm.rows[b.Name] = append(tm.rows[b.Name], rows...)
+		}
+	}
+	return tm
+}
+
+// mdEscape makes a string from a suite or server inert in markdown: it
+// folds it onto one line and backslash-escapes the characters that start
+// HTML, code, links or emphasis (go-pretty escapes '|').
+func mdEscape(s string) string {
+	s = oneLine(s, 300)
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '\\', '<', '>', '`', '*', '[', ']', '&', '#', '!', '~', '$':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func noteRefs(refs []int) string {
+	if len(refs) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, n := range refs {
+		parts = append(parts, fmt.Sprintf("[%d]", n))
+	}
+	return " " + strings.Join(parts, "")
+}
+
+// WriteMarkdown writes report.md: a header with the suite and its verdict,
+// per benchmark a table of case, metric, value, baseline, delta and verdict
+// (✅ pass, ❌ fail or regression, ⚠️ error, ~ inconclusive, 🆕 no
+// baseline), the warnings and errors as numbered footnotes, and the verdict
+// line. It suits a GitLab MR comment and a job log alike.
+func WriteMarkdown(w io.Writer, in *Input) error {
+	s := in.Summary
+	tm := buildTable(in)
+	var b strings.Builder
+	fmt.Fprintf(&b, "# benchrun: %s — %s\n\n", mdEscape(s.Suite), verdictText(s.Verdict))
+	if inc, reason := in.incomplete(); inc {
+		msg := "incomplete run"
+		if reason != "" {
+			msg += " (" + mdEscape(reason) + ")"
+		}
+		fmt.Fprintf(&b, "> ⚠️ **%s**: cases that did not run are marked skipped.\n\n", msg)
+	}
+	if env := envLine(in); env != "" {
+		b.WriteString(mdEscape(env) + "\n\n")
+	}
+	for _, bm := range tm.benchmarks {
+		fmt.Fprintf(&b, "## %s\n\n", mdEscape(bm.Name))
+		t := table.NewWriter()
+		t.AppendHeader(table.Row{"case", "metric", "value", "baseline", "delta", "verdict"})
+		for _, r := range tm.rows[bm.Name] {
+			t.AppendRow(table.Row{mdEscape(r.caseLabel) + noteRefs(r.notes), mdEscape(r.metric), r.value, mdEscape(r.reference), r.delta, r.verdict})
+		}
+		b.WriteString(t.RenderMarkdown())
+		b.WriteString("\n\n")
+	}
+	if len(tm.notes) > 0 {
+		for _, n := range tm.notes {
+			fmt.Fprintf(&b, "[%d] %s — %s: %s  \n", n.n, mdEscape(n.caseID), n.kind, mdEscape(n.text))
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "**%s**\n", mdEscape(VerdictLine(s)))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// envLine summarises where and with what the run ran, from the manifest.
+func envLine(in *Input) string {
+	m := in.Manifest
+	if m == nil {
+		return ""
+	}
+	var parts []string
+	if m.BenchrunVersion != "" {
+		v := "benchrun " + m.BenchrunVersion
+		if m.BenchrunCommit != "" {
+			v += " (" + m.BenchrunCommit + ")"
+		}
+		parts = append(parts, v)
+	}
+	if m.Host != "" {
+		parts = append(parts, "host "+m.Host)
+	}
+	if m.Slurm != nil {
+		sl := "SLURM job " + m.Slurm.JobID
+		if len(m.Slurm.Nodes) > 0 {
+			sl += " on " + strings.Join(m.Slurm.Nodes, ",")
+		}
+		parts = append(parts, sl)
+	}
+	if !m.Start.IsZero() {
+		parts = append(parts, "started "+m.Start.UTC().Format("2006-01-02 15:04:05 UTC"))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// WriteTerminal writes the concise table for a terminal: one table with
+// every case's checks (or headline numbers), the footnotes, and the verdict
+// line. With color, verdicts are coloured with ANSI escapes.
+func WriteTerminal(w io.Writer, in *Input, color bool) error {
+	tm := buildTable(in)
+	t := table.NewWriter()
+	t.SetStyle(table.StyleLight)
+	t.Style().Color = table.ColorOptions{}
+	t.AppendHeader(table.Row{"case", "metric", "value", "baseline", "delta", "verdict"})
+	for i, bm := range tm.benchmarks {
+		if i > 0 {
+			t.AppendSeparator()
+		}
+		prev := ""
+		for _, r := range tm.rows[bm.Name] {
+			id := ""
+			if r.caseID != prev {
+				id = oneLine(r.caseID, 60) + noteRefs(r.notes)
+				prev = r.caseID
+			}
+			verdict := r.verdict
+			if color {
+				verdict = colorFor(verdict).Sprint(verdict)
+			}
+			t.AppendRow(table.Row{id, oneLine(r.metric, 40), r.value, oneLine(r.reference, 30), r.delta, verdict})
+		}
+	}
+	var b strings.Builder
+	b.WriteString(t.Render())
+	b.WriteString("\n")
+	for _, n := range tm.notes {
+		fmt.Fprintf(&b, "[%d] %s — %s: %s\n", n.n, oneLine(n.caseID, 80), n.kind, oneLine(n.text, 200))
+	}
+	line := VerdictLine(in.Summary)
+	if color {
+		line = colorFor(symbol(in.Summary.Verdict)).Sprint(line)
+	}
+	b.WriteString(line + "\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func colorFor(verdict string) text.Colors {
+	switch {
+	case strings.HasPrefix(verdict, "✅"):
+		return text.Colors{text.FgGreen}
+	case strings.HasPrefix(verdict, "❌"):
+		return text.Colors{text.FgRed, text.Bold}
+	case strings.HasPrefix(verdict, "⚠️"), strings.HasPrefix(verdict, "≠"):
+		return text.Colors{text.FgYellow}
+	}
+	return text.Colors{}
+}
+
+// VerdictLine is the last line benchrun prints: the run's verdict and what
+// caused it, e.g. "benchrun: FAIL — 1 regression (chat/users=8 ttft.p95
+// +34.0%)". At most three causes of each kind are named.
+func VerdictLine(s *analysis.Summary) string {
+	var regressions, failures, errs, skipped []string
+	checks := 0
+	for _, c := range s.Cases {
+		checks += len(c.Checks)
+		for _, ch := range c.Checks {
+			switch ch.Verdict {
+			case analysis.Regression:
+				regressions = append(regressions, fmt.Sprintf("%s %s %s", c.ID, checkLabel(ch), fmtDelta(ch.Delta)))
+			case analysis.Fail:
+				if ch.Kind == "regression" {
+					regressions = append(regressions, fmt.Sprintf("%s %s %s", c.ID, checkLabel(ch), fmtDelta(ch.Delta)))
+				} else {
+					failures = append(failures, fmt.Sprintf("%s %s %s %s %s", c.ID, checkLabel(ch), fmtValue(ch.Value, ch.Unit), negate(ch.Op), fmtValue(ch.Limit, ch.Unit)))
+				}
+			}
+		}
+		switch {
+		case c.Verdict == analysis.Error || len(c.Errors) > 0:
+			errs = append(errs, c.ID)
+		case c.Verdict == analysis.Skipped:
+			skipped = append(skipped, c.ID)
+		}
+	}
+	var parts []string
+	add := func(items []string, one, many string) {
+		if len(items) == 0 {
+			return
+		}
+		word := one
+		if len(items) > 1 {
+			word = many
+		}
+		shown := items
+		more := ""
+		if len(shown) > 3 {
+			shown, more = shown[:3], fmt.Sprintf(", and %d more", len(items)-3)
+		}
+		parts = append(parts, fmt.Sprintf("%d %s (%s%s)", len(items), word, oneLine(strings.Join(shown, "; "), 400), more))
+	}
+	add(regressions, "regression", "regressions")
+	add(failures, "threshold failed", "thresholds failed")
+	add(errs, "case with errors", "cases with errors")
+	add(skipped, "case skipped", "cases skipped")
+	if s.Incomplete {
+		parts = append(parts, "incomplete run")
+	}
+	if len(parts) == 0 {
+		parts = append(parts, fmt.Sprintf("%d cases, %d checks", len(s.Cases), checks))
+	}
+	verdict := strings.ToUpper(s.Verdict)
+	if verdict == "" {
+		verdict = "UNKNOWN"
+	}
+	return "benchrun: " + verdict + " — " + strings.Join(parts, ", ")
+}
+
+// negate returns the operator a failed threshold's value stands in to its
+// limit ("<" failed means the value is ">=").
+func negate(op string) string {
+	switch op {
+	case "<":
+		return "≥"
+	case "<=":
+		return ">"
+	case ">":
+		return "≤"
+	case ">=":
+		return "<"
+	case "==":
+		return "≠"
+	}
+	return "vs"
+}

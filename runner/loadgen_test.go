@@ -1,0 +1,438 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeDriver sleeps for Delay per operation (or until its context is
+// canceled, recording ErrCanceled), and remembers what it saw.
+type fakeDriver struct {
+	Delay time.Duration
+	// Block, if set, makes operations with Seq ≥ BlockFrom wait for their
+	// context to be canceled.
+	Block     bool
+	BlockFrom int64
+
+	inFlight, maxInFlight atomic.Int64
+
+	mu    sync.Mutex
+	rands map[*rand.Rand][]time.Duration // Scheduled offsets per Op.Rand (closed loop: per user)
+}
+
+func (d *fakeDriver) Do(ctx context.Context, op Op, s *Sample) {
+	n := d.inFlight.Add(1)
+	defer d.inFlight.Add(-1)
+	for {
+		m := d.maxInFlight.Load()
+		if n <= m || d.maxInFlight.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	d.mu.Lock()
+	if d.rands == nil {
+		d.rands = map[*rand.Rand][]time.Duration{}
+	}
+	d.rands[op.Rand] = append(d.rands[op.Rand], s.Scheduled)
+	d.mu.Unlock()
+	op.Rand.Uint64() // drivers may use it; it must be safe in this goroutine
+
+	var wait <-chan time.Time
+	if d.Block && op.Seq >= d.BlockFrom {
+		wait = nil // only cancellation ends it
+	} else {
+		t := time.NewTimer(d.Delay)
+		defer t.Stop()
+		wait = t.C
+	}
+	select {
+	case <-wait:
+		s.Status = 200
+		s.OutputTokens = 1
+	case <-ctx.Done():
+		s.Error = ErrCanceled
+		s.ErrorDetail = ctx.Err().Error()
+	}
+	s.Done = time.Since(op.Start)
+}
+
+// runCase runs c and returns its stats and the samples written.
+func runCase(t *testing.T, ctx context.Context, c Case, p *Progress) (CaseStats, []Sample) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := NewSampleWriter(&buf)
+	st, err := RunCase(ctx, c, time.Now(), w, p)
+	if err != nil {
+		t.Fatalf("RunCase: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var out []Sample
+	if err := ReadSamples(&buf, func(s *Sample) error { out = append(out, *s); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if st.Completed != int64(len(out)) {
+		t.Errorf("stats say %d completed, %d samples written", st.Completed, len(out))
+	}
+	return st, out
+}
+
+func countWarm(ss []Sample) (warm, measured int) {
+	for _, s := range ss {
+		if s.Warmup {
+			warm++
+		} else {
+			measured++
+		}
+	}
+	return
+}
+
+func seqs(ss []Sample) []int64 {
+	var out []int64
+	for _, s := range ss {
+		out = append(out, s.Seq)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestRunCaseClosedRequests(t *testing.T) {
+	d := &fakeDriver{Delay: time.Millisecond}
+	c := Case{ID: "closed", Driver: d, Rep: 2, Worker: "node2/0", Load: Load{
+		Mode: ModeClosed, Users: 4, Requests: 40, WarmupRequests: 6, Seed: 1,
+	}}
+	var p Progress
+	st, ss := runCase(t, context.Background(), c, &p)
+	warm, measured := countWarm(ss)
+	if measured != 40 || warm != 6 {
+		t.Errorf("%d measured and %d warm-up samples, want 40 and 6", measured, warm)
+	}
+	if got := d.maxInFlight.Load(); got > 4 {
+		t.Errorf("%d operations in flight with 4 users", got)
+	}
+	if len(d.rands) != 4 {
+		t.Errorf("%d distinct Op.Rand, want one per user (4)", len(d.rands))
+	}
+	for _, s := range ss {
+		if s.Rep != 2 || s.Worker != "node2/0" || s.Sent < s.Scheduled || s.Done < s.Sent || !s.OK() {
+			t.Fatalf("bad sample %+v", s)
+		}
+		if s.Warmup != (s.Seq < 6) {
+			t.Errorf("seq %d: warmup = %v, want the first 6 flagged", s.Seq, s.Warmup)
+		}
+	}
+	if got := seqs(ss); !slices.Equal(got, seqRange(0, 46, 1)) {
+		t.Errorf("seqs %v, want 0..45", got)
+	}
+	snap := p.Snapshot()
+	if snap.Started != 46 || snap.Completed != 46 || snap.InFlight != 0 || snap.Errors != 0 {
+		t.Errorf("progress %+v", snap)
+	}
+	if st.Scheduled != 46 || st.Warmup != 6 || st.Interrupted || st.DrainTimedOut {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func seqRange(from, to, step int64) []int64 {
+	var out []int64
+	for i := from; i < to; i += step {
+		out = append(out, i)
+	}
+	return out
+}
+
+func TestRunCaseClosedThinkTime(t *testing.T) {
+	const think = 40 * time.Millisecond
+	d := &fakeDriver{}
+	c := Case{Driver: d, Load: Load{Mode: ModeClosed, Users: 2, ThinkTime: think, Duration: 400 * time.Millisecond}}
+	_, ss := runCase(t, context.Background(), c, nil)
+	// Each user sends at most once per think time: ≤ 2·(400/40) = 20.
+	if len(ss) > 20 || len(ss) < 2 {
+		t.Errorf("%d samples, want 2..20", len(ss))
+	}
+	for r, sched := range d.rands {
+		for i := 1; i < len(sched); i++ {
+			if gap := sched[i] - sched[i-1]; gap < think {
+				t.Errorf("user %p: ready %v after the previous send, want ≥ think time %v", r, gap, think)
+			}
+		}
+	}
+	for _, s := range ss {
+		if s.Scheduled >= 400*time.Millisecond {
+			t.Errorf("sent at %v, after the duration", s.Scheduled)
+		}
+	}
+}
+
+func TestThinkTimeDistribution(t *testing.T) {
+	fixed := Load{ThinkTime: time.Second}
+	if got := thinkTime(fixed, nil); got != time.Second {
+		t.Errorf("fixed think time %v", got)
+	}
+	exp := Load{ThinkTime: time.Second, ThinkDist: ThinkExponential}
+	a, b := rand.New(rand.NewPCG(5, 5)), rand.New(rand.NewPCG(5, 5))
+	var sum time.Duration
+	const n = 20000
+	for range n {
+		x, y := thinkTime(exp, a), thinkTime(exp, b)
+		if x != y {
+			t.Fatal("same seed, different think times")
+		}
+		sum += x
+	}
+	if mean := sum / n; mean < 950*time.Millisecond || mean > 1050*time.Millisecond {
+		t.Errorf("mean exponential think time %v, want 1s", mean)
+	}
+}
+
+func TestRunCaseOpenSchedule(t *testing.T) {
+	// 100/s constant for 300ms with 100ms time-based warm-up: the schedule is
+	// exactly k·10ms for k < 40 (the end is warmup+duration = 400ms).
+	c := Case{Driver: &fakeDriver{Delay: time.Millisecond}, Load: Load{
+		Mode: ModeOpen, Rate: 100, Duration: 300 * time.Millisecond, Warmup: 100 * time.Millisecond,
+	}}
+	st, ss := runCase(t, context.Background(), c, nil)
+	warm, measured := countWarm(ss)
+	if warm != 10 || measured != 30 {
+		t.Errorf("%d warm-up and %d measured samples, want 10 and 30", warm, measured)
+	}
+	for _, s := range ss {
+		want := time.Duration(s.Seq) * 10 * time.Millisecond
+		if s.Scheduled != want {
+			t.Errorf("seq %d scheduled at %v, want %v", s.Seq, s.Scheduled, want)
+		}
+		if s.Warmup != (s.Scheduled < 100*time.Millisecond) {
+			t.Errorf("seq %d at %v: warmup = %v", s.Seq, s.Scheduled, s.Warmup)
+		}
+	}
+	if st.Scheduled != 40 {
+		t.Errorf("scheduled %d, want 40", st.Scheduled)
+	}
+}
+
+func TestRunCaseOpenDeterministic(t *testing.T) {
+	run := func(seed int64) []Sample {
+		c := Case{Driver: &fakeDriver{}, Load: Load{
+			Mode: ModeOpen, Rate: 2000, Arrival: ArrivalGamma, Burstiness: 0.5, Requests: 50, WarmupRequests: 5, Seed: seed,
+		}}
+		_, ss := runCase(t, context.Background(), c, nil)
+		slices.SortFunc(ss, func(a, b Sample) int { return int(a.Seq - b.Seq) })
+		return ss
+	}
+	a, b, c := run(9), run(9), run(10)
+	if len(a) != 55 || len(b) != 55 {
+		t.Fatalf("%d and %d samples, want 55 (50 + 5 warm-up)", len(a), len(b))
+	}
+	differ := false
+	for i := range a {
+		if a[i].Seq != int64(i) || a[i].Scheduled != b[i].Scheduled || a[i].Warmup != b[i].Warmup {
+			t.Fatalf("sample %d differs between runs with the same seed: %+v vs %+v", i, a[i], b[i])
+		}
+		if a[i].Warmup != (i < 5) {
+			t.Errorf("seq %d warmup %v", i, a[i].Warmup)
+		}
+		differ = differ || a[i].Scheduled != c[i].Scheduled
+	}
+	if !differ {
+		t.Error("a different seed gave the same schedule")
+	}
+}
+
+func TestRunCaseOpenMaxConcurrencyQueueDelay(t *testing.T) {
+	// 200/s against one slot taking 20ms (capacity 50/s): op k is due at
+	// 5k ms but sent at ≈20k ms, so its queue delay grows by ≈15ms per op.
+	d := &fakeDriver{Delay: 20 * time.Millisecond}
+	c := Case{Driver: d, Load: Load{Mode: ModeOpen, Rate: 200, MaxConcurrency: 1, Requests: 30}}
+	_, ss := runCase(t, context.Background(), c, nil)
+	if len(ss) != 30 {
+		t.Fatalf("%d samples, want 30", len(ss))
+	}
+	if got := d.maxInFlight.Load(); got != 1 {
+		t.Errorf("%d operations in flight, want max_concurrency 1", got)
+	}
+	slices.SortFunc(ss, func(a, b Sample) int { return int(a.Seq - b.Seq) })
+	for i := 1; i < len(ss); i++ {
+		if ss[i].Sent < ss[i-1].Done {
+			t.Errorf("seq %d sent at %v before the slot freed at %v", i, ss[i].Sent, ss[i-1].Done)
+		}
+	}
+	last := ss[len(ss)-1]
+	// ≥ 29·20ms − 29·5ms = 435ms; the wait must be in queue delay and in
+	// latency from the schedule, not hidden.
+	if qd := last.Sent - last.Scheduled; qd < 400*time.Millisecond {
+		t.Errorf("last queue delay %v, want ≥ 400ms", qd)
+	}
+	if first := ss[0].Sent - ss[0].Scheduled; first > last.Sent-last.Scheduled {
+		t.Errorf("queue delay did not grow: first %v, last %v", first, last.Sent-last.Scheduled)
+	}
+}
+
+func TestRunCaseCancelKeepsSamples(t *testing.T) {
+	for _, mode := range []string{ModeClosed, ModeOpen} {
+		t.Run(mode, func(t *testing.T) {
+			// The first 8 operations finish; the next ones block until
+			// canceled.
+			d := &fakeDriver{Delay: time.Millisecond, Block: true, BlockFrom: 8}
+			l := Load{Mode: mode, Users: 4, Rate: 1000, MaxConcurrency: 4, Duration: time.Hour}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var p Progress
+			go func() {
+				for p.Snapshot().InFlight < 4 || p.Snapshot().Completed < 8 {
+					time.Sleep(time.Millisecond)
+				}
+				cancel()
+			}()
+			st, ss := runCase(t, ctx, Case{Driver: d, Load: l, Drain: time.Hour}, &p)
+			if !st.Interrupted || st.DrainTimedOut {
+				t.Errorf("stats %+v, want interrupted", st)
+			}
+			ok, canceled := 0, 0
+			for _, s := range ss {
+				switch {
+				case s.OK():
+					ok++
+				case s.Error == ErrCanceled:
+					canceled++
+				}
+			}
+			if ok != 8 || canceled < 4 || int64(canceled) != st.Canceled {
+				t.Errorf("%d ok and %d canceled samples (stats %+v), want 8 and ≥ 4", ok, canceled, st)
+			}
+		})
+	}
+}
+
+func TestRunCaseDrainTimeout(t *testing.T) {
+	d := &fakeDriver{Block: true}
+	c := Case{Driver: d, Drain: 50 * time.Millisecond, Load: Load{Mode: ModeClosed, Users: 3, Duration: 50 * time.Millisecond}}
+	st, ss := runCase(t, context.Background(), c, nil)
+	if !st.DrainTimedOut || st.Interrupted {
+		t.Errorf("stats %+v, want drain timed out", st)
+	}
+	if len(ss) != 3 || st.Canceled != 3 {
+		t.Errorf("%d samples, %d canceled; want 3 canceled", len(ss), st.Canceled)
+	}
+}
+
+func TestRunCaseWorkerSplit(t *testing.T) {
+	t.Run("open", func(t *testing.T) {
+		whole := Load{Mode: ModeOpen, Rate: 1000, Requests: 101}
+		_, all := runCase(t, context.Background(), Case{Driver: &fakeDriver{}, Load: whole}, nil)
+		var union []Sample
+		for i := range 3 {
+			l := whole
+			l.Worker, l.Workers = i, 3
+			_, ss := runCase(t, context.Background(), Case{Driver: &fakeDriver{}, Load: l}, nil)
+			if want := []int{34, 34, 33}[i]; len(ss) != want {
+				t.Errorf("worker %d: %d samples, want %d", i, len(ss), want)
+			}
+			union = append(union, ss...)
+		}
+		if !slices.Equal(seqs(union), seqs(all)) {
+			t.Errorf("workers' seqs %v, want %v", seqs(union), seqs(all))
+		}
+		// Constant arrivals interleave: the union is the whole schedule.
+		byseq := map[int64]time.Duration{}
+		for _, s := range all {
+			byseq[s.Seq] = s.Scheduled
+		}
+		for _, s := range union {
+			if d := s.Scheduled - byseq[s.Seq]; d < -time.Microsecond || d > time.Microsecond {
+				t.Errorf("seq %d scheduled at %v by its worker, %v in the whole", s.Seq, s.Scheduled, byseq[s.Seq])
+			}
+		}
+	})
+	t.Run("closed", func(t *testing.T) {
+		total, users := 0, 0
+		var all []Sample
+		for i := range 2 {
+			d := &fakeDriver{}
+			l := Load{Mode: ModeClosed, Users: 5, Requests: 11, Worker: i, Workers: 2}
+			_, ss := runCase(t, context.Background(), Case{Driver: d, Load: l}, nil)
+			if want := []int{6, 5}[i]; len(ss) != want {
+				t.Errorf("worker %d: %d samples, want %d", i, len(ss), want)
+			}
+			if want := []int{3, 2}[i]; len(d.rands) > want {
+				t.Errorf("worker %d: %d users, want %d", i, len(d.rands), want)
+			}
+			total += len(ss)
+			users += len(d.rands)
+			all = append(all, ss...)
+		}
+		if total != 11 {
+			t.Errorf("%d samples in all, want 11", total)
+		}
+		if s := seqs(all); len(slices.Compact(slices.Clone(s))) != len(s) {
+			t.Errorf("seqs repeat across workers: %v", s)
+		}
+	})
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestRunCaseWriteFailure(t *testing.T) {
+	c := Case{ID: "w", Driver: &fakeDriver{}, Load: Load{Mode: ModeClosed, Users: 2, Duration: time.Hour}}
+	done := make(chan error, 1)
+	go func() {
+		_, err := RunCase(context.Background(), c, time.Now(), NewSampleWriter(failingWriter{}), nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !bytes.Contains([]byte(err.Error()), []byte("disk full")) {
+			t.Errorf("error %v, want the write failure", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("RunCase kept going after samples could not be written")
+	}
+}
+
+func TestRunCaseInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		load Load
+	}{
+		{"no stop condition", Load{Mode: ModeClosed, Users: 1}},
+		{"no mode", Load{Users: 1, Requests: 1}},
+		{"no users", Load{Mode: ModeClosed, Requests: 1}},
+		{"bad think dist", Load{Mode: ModeClosed, Users: 1, Requests: 1, ThinkDist: "normal"}},
+		{"no rate", Load{Mode: ModeOpen, Requests: 1}},
+		{"bad arrival", Load{Mode: ModeOpen, Rate: 1, Arrival: "x", Requests: 1}},
+		{"negative duration", Load{Mode: ModeOpen, Rate: 1, Duration: -1}},
+		{"worker out of range", Load{Mode: ModeOpen, Rate: 1, Requests: 1, Worker: 2, Workers: 2}},
+		{"negative concurrency", Load{Mode: ModeOpen, Rate: 1, Requests: 1, MaxConcurrency: -1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Case{ID: "x", Driver: &fakeDriver{}, Load: tc.load}
+			if _, err := RunCase(context.Background(), c, time.Now(), NewSampleWriter(&bytes.Buffer{}), nil); err == nil {
+				t.Error("no error")
+			}
+		})
+	}
+	if _, err := RunCase(context.Background(), Case{Load: Load{Mode: ModeClosed, Users: 1, Requests: 1}}, time.Now(), NewSampleWriter(&bytes.Buffer{}), nil); err == nil {
+		t.Error("no error without a driver")
+	}
+}
+
+func TestProgressNil(t *testing.T) {
+	var p *Progress
+	if p.Snapshot() != (ProgressSnapshot{}) {
+		t.Error("nil progress has counts")
+	}
+	p.start() // must not panic
+	p.queue(1)
+	p.finish(true, true)
+}

@@ -1,0 +1,241 @@
+package suites
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+)
+
+func problems(t *testing.T, src string) []string {
+	t.Helper()
+	_, err := Parse("s.toml", []byte(src))
+	if err == nil {
+		return nil
+	}
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("want Problems, got %T: %v", err, err)
+	}
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.String())
+	}
+	return out
+}
+
+const minimal = `
+[suite]
+name = "s"
+[[service]]
+name = "llm"
+kind = "emulator"
+[[benchmark]]
+name = "chat"
+service = "llm"
+`
+
+func TestThreeMistakes(t *testing.T) {
+	_, err := Load("testdata/three-mistakes.toml")
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("want Problems, got %v", err)
+	}
+	got := strings.Split(ps.Error(), "\n")
+	want := []string{
+		`testdata/three-mistakes.toml:10: benchmark "chat": service "lm" is not defined (did you mean "llm"?)`,
+		`testdata/three-mistakes.toml:12: unknown key "userz" in benchmark "chat" workload (did you mean "users"?)`,
+		`testdata/three-mistakes.toml:13: benchmark[0].workload.duration: bad duration "10 sec": want a number with a unit such as "500ms", "30s" or "2m"`,
+	}
+	sort.Strings(got)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string // substrings, one per expected problem, in order
+	}{
+		{"minimal ok", minimal, nil},
+		{"syntax error", "[suite\nname=1", []string{"s.toml:1: TOML syntax"}},
+		{"missing suite name", strings.Replace(minimal, `name = "s"`, ``, 1), []string{"suite.name is required"}},
+		{"bad suite name", strings.Replace(minimal, `name = "s"`, `name = "a b"`, 1), []string{`s.toml:3: suite.name "a b"`}},
+		{"unknown top-level key", "colour = 1\n" + minimal, []string{`s.toml:1: unknown key "colour" in the top level`}},
+		{"wrong type", strings.Replace(minimal, `kind = "emulator"`, `kind = "emulator"`+"\nport = \"80\"", 1), []string{`s.toml:7: service[0].port: want an integer, got a string`}},
+		{"bad enum", strings.Replace(minimal, `kind = "emulator"`, `kind = "tgi"`, 1), []string{`s.toml:6: service[0].kind: "tgi" is not one of vllm, ollama, chroma, command, emulator`}},
+		{"duplicate service", minimal + "[[service]]\nname = \"llm\"\nkind = \"emulator\"\n", []string{`s.toml:12: service "llm" is defined twice`}},
+		{"no benchmarks", "[suite]\nname = \"s\"\n", []string{"the suite has no [[benchmark]]"}},
+		{"bad threshold", minimal + "thresholds = [\"ttft.p95 < 500xs\"]\n", []string{`s.toml:11: benchmark "chat": threshold`}},
+		{"open loop without rate", minimal + "[benchmark.workload]\nmode = \"open\"\n", []string{"open loop needs rate > 0"}},
+		{"empty sweep", minimal + "[benchmark.workload]\nusers = []\n", []string{`s.toml:12: benchmark[0].workload.users: an empty array sweeps nothing`}},
+		{"bad sweep element", minimal + "[benchmark.workload]\nusers = [1, \"two\"]\n", []string{`s.toml:12: benchmark[0].workload.users[1]: want an integer, got a string`}},
+		{"negative", minimal + "[benchmark.workload]\nusers = -1\n", []string{"must not be negative"}},
+		{"url and command", strings.Replace(minimal, `kind = "emulator"`, `kind = "vllm"`+"\nurl = \"http://x\"\ncommand = [\"x\"]", 1), []string{"give either url"}},
+		{"url scheme", strings.Replace(minimal, `kind = "emulator"`, `kind = "vllm"`+"\nurl = \"x:80\"", 1), []string{"must start with http://"}},
+		{"vllm needs model", strings.Replace(minimal, `kind = "emulator"`, `kind = "vllm"`, 1), []string{"needs model"}},
+		{"ollama has no completions", strings.Replace(minimal, `kind = "emulator"`, "kind = \"emulator\"\n[service.emulator]\nflavor = \"ollama\"", 1) + "[benchmark.workload]\napi = \"completions\"\n", []string{"ollama speaks chat or generate"}},
+		{"newer schema", "schema_version = 9\n" + minimal, []string{"s.toml:1: schema_version 9 is newer than this benchrun understands (1)"}},
+		{"bad env name", strings.Replace(minimal, `kind = "emulator"`, "kind = \"emulator\"\nenv = { \"A-B\" = \"1\" }", 1), []string{`"A-B" is not a valid environment variable name`}},
+		{"bad ratio", strings.Replace(minimal, `name = "s"`, "name = \"s\"\ntolerance = \"ten%\"", 1), []string{`s.toml:4: suite.tolerance: bad ratio "ten%"`}},
+		{"jsonl needs path", minimal + "[benchmark.dataset]\nkind = \"jsonl\"\n", []string{"a jsonl dataset needs path"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := problems(t, tt.src)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d problems %q, want %d %q", len(got), got, len(tt.want), tt.want)
+			}
+			for i := range got {
+				if !strings.Contains(got[i], tt.want[i]) {
+					t.Errorf("problem %d = %q, want it to contain %q", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestSweepExpansion(t *testing.T) {
+	tests := []struct {
+		name  string
+		extra string
+		ids   []string
+	}{
+		{"no sweep", "[benchmark.workload]\nusers = 4\n", []string{"chat"}},
+		{"one key", "[benchmark.workload]\nusers = [1, 8]\n", []string{"chat/users=1", "chat/users=8"}},
+		{"single-element array is not in the id", "[benchmark.workload]\nusers = [8]\n", []string{"chat"}},
+		{"workload then dataset, last fastest", "[benchmark.dataset]\nprompt_tokens = [128, 512]\n[benchmark.workload]\nusers = [8, 32]\n",
+			[]string{"chat/users=8,prompt_tokens=128", "chat/users=8,prompt_tokens=512", "chat/users=32,prompt_tokens=128", "chat/users=32,prompt_tokens=512"}},
+		{"field order, not file order", "[benchmark.workload]\nusers = [1, 2]\napi = [\"chat\", \"completions\"]\n",
+			[]string{"chat/api=chat,users=1", "chat/api=chat,users=2", "chat/api=completions,users=1", "chat/api=completions,users=2"}},
+		{"durations and floats", "[benchmark.workload]\nmode = \"open\"\nrate = [0.5, 2]\nduration = [\"10s\", \"1m\"]\n",
+			[]string{"chat/rate=0.5,duration=10s", "chat/rate=0.5,duration=1m", "chat/rate=2,duration=10s", "chat/rate=2,duration=1m"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Parse("s.toml", []byte(minimal+tt.extra))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, c := range s.Cases() {
+				ids = append(ids, c.ID)
+			}
+			if !reflect.DeepEqual(ids, tt.ids) {
+				t.Errorf("ids = %q, want %q", ids, tt.ids)
+			}
+		})
+	}
+}
+
+func TestCaseValues(t *testing.T) {
+	s, err := Parse("s.toml", []byte(minimal+"[benchmark.workload]\nusers = [2, 4]\nduration = \"5s\"\n[benchmark.dataset]\noutput_tokens = 32\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := s.Cases()
+	w := cs[1].Workload.(*LLMWorkload)
+	if w.Users != 4 || w.Duration.D().String() != "5s" || w.MaxTokens != 32 || !w.Stream || w.API != "chat" {
+		t.Errorf("case 2 workload = %+v", w)
+	}
+	if cs[1].Params["users"] != "4" || len(cs[1].Params) != 1 {
+		t.Errorf("params = %v", cs[1].Params)
+	}
+	if s.Benchmarks[0].Kind != "openai" || s.Benchmarks[0].Repetitions != 1 {
+		t.Errorf("defaults not applied: %+v", s.Benchmarks[0])
+	}
+}
+
+func TestExamplesValidate(t *testing.T) {
+	files, _ := filepath.Glob("../examples/*.toml")
+	if len(files) == 0 {
+		t.Fatal("no examples")
+	}
+	for _, f := range files {
+		if _, err := Load(f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+func TestPositions(t *testing.T) {
+	src := `a = 1
+[suite]
+name = "x" # comment with = sign
+desc = """
+not = a key
+"""
+[[service]]
+name = "one"
+[[service]]
+name = "two"
+env = { A = "1", B = "2" }
+list = [
+  "x = y",
+]
+[service.readiness]
+path = "/"
+after = 1
+`
+	p := indexPositions(src)
+	for key, line := range map[string]int{
+		"a": 1, "suite": 2, "suite.name": 3, "suite.desc": 4, "service.0.name": 8,
+		"service.1": 9, "service.1.name": 10, "service.1.env.B": 11, "service.1.list": 12,
+		"service.1.readiness.path": 16, "service.1.readiness.after": 17,
+	} {
+		if got := p.line(strings.Split(key, ".")); got != line {
+			t.Errorf("line(%s) = %d, want %d", key, got, line)
+		}
+	}
+	if _, ok := p.lines["not"]; ok {
+		t.Error("a line inside a multi-line string was indexed as a key")
+	}
+}
+
+func TestSchemaCoversEveryKey(t *testing.T) {
+	b, err := JSONSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := string(b)
+	// Every TOML key of every type the decoder fills must be in the schema.
+	var walk func(rt reflect.Type)
+	seen := map[reflect.Type]bool{}
+	walk = func(rt reflect.Type) {
+		if rt.Kind() == reflect.Pointer || rt.Kind() == reflect.Slice {
+			rt = rt.Elem()
+		}
+		if rt.Kind() != reflect.Struct || seen[rt] {
+			return
+		}
+		seen[rt] = true
+		for i := 0; i < rt.NumField(); i++ {
+			f := rt.Field(i)
+			if !f.IsExported() || f.Tag.Get("toml") == "-" {
+				continue
+			}
+			if !strings.Contains(schema, `"`+tomlName(f)+`": {`) {
+				t.Errorf("schema lacks %s.%s (%q)", rt.Name(), f.Name, tomlName(f))
+			}
+			walk(f.Type)
+		}
+	}
+	walk(reflect.TypeFor[Suite]())
+	for _, k := range kinds {
+		walk(reflect.TypeOf(k.workload()))
+		walk(reflect.TypeOf(k.dataset()))
+	}
+	// The committed copy for editors must be current.
+	committed, err := os.ReadFile("../docs/suite.schema.json")
+	if err != nil {
+		t.Fatalf("docs/suite.schema.json: %v (regenerate with: benchrun schema > docs/suite.schema.json)", err)
+	}
+	if strings.TrimSpace(string(committed)) != strings.TrimSpace(schema) {
+		t.Error("docs/suite.schema.json is stale: regenerate with: go run . schema > docs/suite.schema.json")
+	}
+}
