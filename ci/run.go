@@ -67,13 +67,13 @@ func caseSettings(cs suites.Case) map[string]string {
 	b := cs.Benchmark
 	m := map[string]string{}
 	if b.SLO.TTFT > 0 {
-		m["slo.ttft"] = b.SLO.TTFT.D().String()
+		m["slo_ttft"] = b.SLO.TTFT.D().String()
 	}
 	if b.SLO.TPOT > 0 {
-		m["slo.tpot"] = b.SLO.TPOT.D().String()
+		m["slo_tpot"] = b.SLO.TPOT.D().String()
 	}
 	if b.SLO.E2E > 0 {
-		m["slo.e2e"] = b.SLO.E2E.D().String()
+		m["slo_e2e"] = b.SLO.E2E.D().String()
 	}
 	return m
 }

@@ -30,10 +30,14 @@ type junitSuite struct {
 	Errors     int             `xml:"errors,attr"`
 	Skipped    int             `xml:"skipped,attr"`
 	Time       string          `xml:"time,attr"`
-	Properties []junitProperty `xml:"properties>property"`
+	Properties junitProperties `xml:"properties"` // required, even when empty
 	Cases      []junitCase     `xml:"testcase"`
 	SystemOut  string          `xml:"system-out"`
 	SystemErr  string          `xml:"system-err"`
+}
+
+type junitProperties struct {
+	List []junitProperty `xml:"property"`
 }
 
 type junitProperty struct {
@@ -65,7 +69,7 @@ func xmlClean(s string) string {
 		switch {
 		case r == '\t' || r == '\n' || r == '\r':
 			return r
-		case r < 0x20, r == 0xFFFD && !strings.ContainsRune(s, 0xFFFD):
+		case r < 0x20:
 			return -1
 		case r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF, r > 0x10FFFF:
 			return -1
@@ -199,12 +203,12 @@ func WriteJUnit(w io.Writer, in *Input) error {
 					tc.Error = &junitMessage{Message: xmlClean(oneLine(checkLabel(ch)+" error", 200)), Type: kind, Text: checkText(c, ch)}
 				}
 				tcs = append(tcs, tc)
-				js.Properties = append(js.Properties, checkProperties(c.ID+" · "+ch.Name, ch)...)
+				js.Properties.List = append(js.Properties.List, checkProperties(c.ID+" · "+ch.Name, ch)...)
 			}
 			if len(tcs) == 0 {
 				tcs = append(tcs, junitCase{Name: unique(c.ID + " · run")})
 			}
-			js.Properties = append(js.Properties,
+			js.Properties.List = append(js.Properties.List,
 				junitProperty{xmlToken(c.ID + " · verdict"), xmlClean(c.Verdict)},
 				junitProperty{xmlToken(c.ID + " · seconds"), num(c.Seconds)})
 			for j := range tcs {

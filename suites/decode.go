@@ -42,11 +42,20 @@ type decoder struct {
 	file  string
 	pos   *positions
 	probs Problems
+	bad   map[string]bool // key paths that already have a problem
 }
 
 func (d *decoder) problem(path []string, format string, args ...any) {
+	if d.bad == nil {
+		d.bad = map[string]bool{}
+	}
+	d.bad[strings.Join(path, ".")] = true
 	d.probs = append(d.probs, Problem{File: d.file, Line: d.pos.line(path), Msg: fmt.Sprintf(format, args...)})
 }
+
+// hadProblem reports whether the key at path already has a problem, so
+// follow-on problems ("kind is required" after a bad kind) are not piled on.
+func (d *decoder) hadProblem(path ...string) bool { return d.bad[strings.Join(path, ".")] }
 
 func child(path []string, k string) []string {
 	return append(append(make([]string, 0, len(path)+1), path...), k)

@@ -217,7 +217,7 @@ func (d *decoder) validate(s *Suite) {
 		case sv == nil:
 			d.problem(child(p, "service"), "benchmark %q: service %q is not defined%s", b.Name, b.Service, suggest(b.Service, serviceNames(s)))
 		}
-		if b.Kind == "" && sv != nil {
+		if b.Kind == "" && sv != nil && sv.Kind != "" {
 			b.Kind = defaultBenchmarkKind(sv)
 			if b.Kind == "" {
 				d.problem(child(p, "kind"), "benchmark %q: kind is required for a %q service", b.Name, sv.Kind)
@@ -258,7 +258,7 @@ func (d *decoder) validateService(p []string, sv *Service) {
 			d.problem(child(p, "command"), "service %q: give either url (an existing endpoint) or command, not both", sv.Name)
 		}
 	}
-	if sv.Kind == "" {
+	if sv.Kind == "" && !d.hadProblem(child(p, "kind")...) {
 		d.problem(p, "service %q: kind is required (vllm, ollama, chroma, command or emulator)", sv.Name)
 	}
 	if sv.Kind == "command" && len(sv.Command) == 0 && sv.URL == "" {

@@ -2,6 +2,7 @@ package suites
 
 import (
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 )
+
+var update = flag.Bool("update", false, "rewrite golden files and docs/suite.schema.json")
 
 func problems(t *testing.T, src string) []string {
 	t.Helper()
@@ -63,18 +66,18 @@ func TestValidation(t *testing.T) {
 		want []string // substrings, one per expected problem, in order
 	}{
 		{"minimal ok", minimal, nil},
-		{"syntax error", "[suite\nname=1", []string{"s.toml:1: TOML syntax"}},
+		{"syntax error", "[suite\nname=1", []string{"s.toml:2: TOML syntax"}},
 		{"missing suite name", strings.Replace(minimal, `name = "s"`, ``, 1), []string{"suite.name is required"}},
 		{"bad suite name", strings.Replace(minimal, `name = "s"`, `name = "a b"`, 1), []string{`s.toml:3: suite.name "a b"`}},
 		{"unknown top-level key", "colour = 1\n" + minimal, []string{`s.toml:1: unknown key "colour" in the top level`}},
 		{"wrong type", strings.Replace(minimal, `kind = "emulator"`, `kind = "emulator"`+"\nport = \"80\"", 1), []string{`s.toml:7: service[0].port: want an integer, got a string`}},
 		{"bad enum", strings.Replace(minimal, `kind = "emulator"`, `kind = "tgi"`, 1), []string{`s.toml:6: service[0].kind: "tgi" is not one of vllm, ollama, chroma, command, emulator`}},
-		{"duplicate service", minimal + "[[service]]\nname = \"llm\"\nkind = \"emulator\"\n", []string{`s.toml:12: service "llm" is defined twice`}},
+		{"duplicate service", minimal + "[[service]]\nname = \"llm\"\nkind = \"emulator\"\n", []string{`s.toml:11: service "llm" is defined twice`}},
 		{"no benchmarks", "[suite]\nname = \"s\"\n", []string{"the suite has no [[benchmark]]"}},
-		{"bad threshold", minimal + "thresholds = [\"ttft.p95 < 500xs\"]\n", []string{`s.toml:11: benchmark "chat": threshold`}},
+		{"bad threshold", minimal + "thresholds = [\"ttft.p95 < 500xs\"]\n", []string{`s.toml:10: benchmark "chat": threshold`}},
 		{"open loop without rate", minimal + "[benchmark.workload]\nmode = \"open\"\n", []string{"open loop needs rate > 0"}},
-		{"empty sweep", minimal + "[benchmark.workload]\nusers = []\n", []string{`s.toml:12: benchmark[0].workload.users: an empty array sweeps nothing`}},
-		{"bad sweep element", minimal + "[benchmark.workload]\nusers = [1, \"two\"]\n", []string{`s.toml:12: benchmark[0].workload.users[1]: want an integer, got a string`}},
+		{"empty sweep", minimal + "[benchmark.workload]\nusers = []\n", []string{`s.toml:11: benchmark[0].workload.users: an empty array sweeps nothing`}},
+		{"bad sweep element", minimal + "[benchmark.workload]\nusers = [1, \"two\"]\n", []string{`s.toml:11: benchmark[0].workload.users[1]: want an integer, got a string`}},
 		{"negative", minimal + "[benchmark.workload]\nusers = -1\n", []string{"must not be negative"}},
 		{"url and command", strings.Replace(minimal, `kind = "emulator"`, `kind = "vllm"`+"\nurl = \"http://x\"\ncommand = [\"x\"]", 1), []string{"give either url"}},
 		{"url scheme", strings.Replace(minimal, `kind = "emulator"`, `kind = "vllm"`+"\nurl = \"x:80\"", 1), []string{"must start with http://"}},
@@ -231,11 +234,16 @@ func TestSchemaCoversEveryKey(t *testing.T) {
 		walk(reflect.TypeOf(k.dataset()))
 	}
 	// The committed copy for editors must be current.
+	if *update {
+		if err := os.WriteFile("../docs/suite.schema.json", append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	committed, err := os.ReadFile("../docs/suite.schema.json")
 	if err != nil {
-		t.Fatalf("docs/suite.schema.json: %v (regenerate with: benchrun schema > docs/suite.schema.json)", err)
+		t.Fatalf("docs/suite.schema.json: %v (regenerate with: go test ./suites -run Schema -update)", err)
 	}
 	if strings.TrimSpace(string(committed)) != strings.TrimSpace(schema) {
-		t.Error("docs/suite.schema.json is stale: regenerate with: go run . schema > docs/suite.schema.json")
+		t.Error("docs/suite.schema.json is stale: regenerate with: go test ./suites -run Schema -update")
 	}
 }

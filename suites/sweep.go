@@ -116,7 +116,12 @@ func (d *decoder) expand(s *Suite, i int) ([]Case, error) {
 	b := &s.Benchmarks[i]
 	k, ok := kinds[b.Kind]
 	if !ok {
-		return nil, fmt.Errorf("unknown kind")
+		// The kind is unknown when the service is missing or bad; check the
+		// workload against the LLM kinds anyway so every problem shows.
+		if b.Kind != "" {
+			return nil, fmt.Errorf("unknown kind %q", b.Kind)
+		}
+		k = kinds["openai"]
 	}
 	before := len(d.probs)
 	p := []string{"benchmark", strconv.Itoa(i)}

@@ -1,0 +1,70 @@
+package analysis
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// vmHWM returns the process's peak resident set size in bytes (Linux), 0
+// where /proc is not available.
+func vmHWM() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				kb, _ := strconv.ParseFloat(f[0], 64)
+				return kb * 1024
+			}
+		}
+	}
+	return 0
+}
+
+// BenchmarkDist10M summarises 10M lognormal latencies (exact path up to
+// DefaultExactLimit, then the histogram) into a Metric with CIs. Goal:
+// < 3 s and < 500 MB per op; it reports seconds/op, the peak heap in use
+// and the process's VmHWM.
+func BenchmarkDist10M(b *testing.B) {
+	const n = 10_000_000
+	var peakHeap uint64
+	for b.Loop() {
+		r := rand.New(rand.NewPCG(1, 2))
+		d := NewDist(0)
+		for i := range n {
+			d.Add(math.Exp(-2 + 0.5*r.NormFloat64()))
+			if i == DefaultExactLimit { // the largest the exact slice gets
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				peakHeap = max(peakHeap, ms.HeapInuse)
+			}
+		}
+		m := d.Metric(UnitSeconds)
+		if m.Count != n || len(m.CI) != len(Quantiles) {
+			b.Fatalf("metric %+v", m)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
+	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(vmHWM()/(1<<20), "VmHWM-MB")
+}
+
+// BenchmarkHistogramAdd measures the per-value cost of the histogram path.
+func BenchmarkHistogramAdd(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x := lognormal(r, 1<<16, -2, 1)
+	var h Histogram
+	i := 0
+	for b.Loop() {
+		h.Add(x[i&(1<<16-1)])
+		i++
+	}
+}

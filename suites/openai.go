@@ -1,0 +1,527 @@
+package suites
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/benchrun/benchrun/runner"
+)
+
+// OpenAI API flavours.
+const (
+	APIChat        = "chat"        // /v1/chat/completions, /api/chat
+	APICompletions = "completions" // /v1/completions
+	APIGenerate    = "generate"    // /api/generate
+)
+
+// OpenAIOptions configures an OpenAI-compatible (vLLM) driver.
+type OpenAIOptions struct {
+	BaseURL     string  // e.g. http://node1:8000, without /v1
+	API         string  // APIChat (default) or APICompletions
+	Model       string  // empty: the first id of GET /v1/models, found by Prepare
+	Stream      bool    // stream the response (needed for ttft and itl)
+	MaxTokens   int     // output cap when the prompt gives none; 0 = server default
+	IgnoreEOS   bool    // vLLM: generate exactly max_tokens
+	Temperature float64 // sent as is (0 = greedy)
+	// APIKeyEnv names the environment variable holding the API key. The key
+	// is read by Prepare and sent as a Bearer token; it is never logged nor
+	// written anywhere.
+	APIKeyEnv string
+	// ContinuousUsage asks vLLM for cumulative usage on every chunk
+	// (stream_options.continuous_usage_stats), so ITL can be divided
+	// exactly among the tokens of multi-token chunks.
+	ContinuousUsage bool
+	Timeout         time.Duration // per request; 0 = none
+	Dataset         Dataset       // required
+	Client          *http.Client  // optional; default a client with a pool sized for benchmarking
+}
+
+// OpenAI is a runner.Driver for the OpenAI-compatible completions and chat
+// APIs as vLLM serves them. It is safe for concurrent use once Prepare has
+// returned.
+type OpenAI struct {
+	o      OpenAIOptions
+	url    string
+	apiKey string
+	client *http.Client
+}
+
+var (
+	_ runner.Driver   = (*OpenAI)(nil)
+	_ runner.Preparer = (*OpenAI)(nil)
+)
+
+// NewOpenAI validates o and returns a driver. Nothing is contacted until
+// Prepare.
+func NewOpenAI(o OpenAIOptions) (*OpenAI, error) {
+	if o.API == "" {
+		o.API = APIChat
+	}
+	var path string
+	switch o.API {
+	case APIChat:
+		path = "/v1/chat/completions"
+	case APICompletions:
+		path = "/v1/completions"
+	default:
+		return nil, fmt.Errorf("openai: api %q: want %q or %q", o.API, APIChat, APICompletions)
+	}
+	if o.BaseURL == "" {
+		return nil, errors.New("openai: base URL is required")
+	}
+	if o.Dataset == nil {
+		return nil, errors.New("openai: a dataset is required")
+	}
+	if o.MaxTokens < 0 || o.Timeout < 0 {
+		return nil, errors.New("openai: max tokens and timeout must not be negative")
+	}
+	c := o.Client
+	if c == nil {
+		c = newBenchClient()
+	}
+	return &OpenAI{o: o, url: strings.TrimRight(o.BaseURL, "/") + path, client: c}, nil
+}
+
+// newBenchClient returns a client whose pool keeps a connection per
+// concurrent request, so connection setup does not pollute latencies.
+func newBenchClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 0
+	t.MaxIdleConnsPerHost = 4096
+	t.DisableCompression = true // compressed SSE would be buffered
+	return &http.Client{Transport: t}
+}
+
+// Model returns the model the driver sends (after Prepare, the discovered
+// one).
+func (c *OpenAI) Model() string { return c.o.Model }
+
+// Prepare reads the API key from APIKeyEnv (an error if it is unset or
+// empty) and, when no model was given, takes the first id of GET /v1/models.
+func (c *OpenAI) Prepare(ctx context.Context) error {
+	if c.o.APIKeyEnv != "" {
+		c.apiKey = os.Getenv(c.o.APIKeyEnv)
+		if c.apiKey == "" {
+			return fmt.Errorf("openai: environment variable %s (api_key_env) is empty", c.o.APIKeyEnv)
+		}
+	}
+	if c.o.Model != "" {
+		return nil
+	}
+	url := strings.TrimRight(c.o.BaseURL, "/") + "/v1/models"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("openai: %w", err)
+	}
+	c.authorize(req)
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("openai: model discovery: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("openai: GET %s: %s: %s", url, resp.Status, snippet(body))
+	}
+	var list struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return fmt.Errorf("openai: GET %s: %w", url, err)
+	}
+	if len(list.Data) == 0 || list.Data[0].ID == "" {
+		return fmt.Errorf("openai: GET %s: no models served", url)
+	}
+	c.o.Model = list.Data[0].ID
+	return nil
+}
+
+func (c *OpenAI) authorize(req *http.Request) {
+	if c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
+}
+
+// openAIRequest is the request body.
+type openAIRequest struct {
+	Model         string    `json:"model"`
+	Prompt        string    `json:"prompt,omitempty"`
+	Messages      []Message `json:"messages,omitempty"`
+	MaxTokens     int       `json:"max_tokens,omitempty"`
+	Temperature   float64   `json:"temperature"`
+	Stream        bool      `json:"stream"`
+	StreamOptions *struct {
+		IncludeUsage         bool `json:"include_usage"`
+		ContinuousUsageStats bool `json:"continuous_usage_stats,omitempty"`
+	} `json:"stream_options,omitempty"`
+	IgnoreEOS bool `json:"ignore_eos,omitempty"`
+}
+
+// body builds the request for a prompt.
+func (c *OpenAI) body(p Prompt) ([]byte, error) {
+	r := openAIRequest{Model: c.o.Model, MaxTokens: c.o.MaxTokens, Temperature: c.o.Temperature,
+		Stream: c.o.Stream, IgnoreEOS: c.o.IgnoreEOS}
+	if p.MaxTokens > 0 {
+		r.MaxTokens = p.MaxTokens
+	}
+	if c.o.API == APIChat {
+		r.Messages = p.Messages
+		if len(r.Messages) == 0 {
+			r.Messages = []Message{{Role: "user", Content: p.Text}}
+		}
+	} else {
+		r.Prompt = p.Text
+		if p.Text == "" {
+			r.Prompt = joinMessages(p.Messages)
+		}
+	}
+	if c.o.Stream {
+		r.StreamOptions = &struct {
+			IncludeUsage         bool `json:"include_usage"`
+			ContinuousUsageStats bool `json:"continuous_usage_stats,omitempty"`
+		}{true, c.o.ContinuousUsage}
+	}
+	return json.Marshal(r)
+}
+
+func joinMessages(ms []Message) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m.Content
+	}
+	return strings.Join(parts, "\n")
+}
+
+// request is what one Do shares with its helpers.
+type request struct {
+	start     time.Time
+	s         *runner.Sample
+	firstByte atomic.Int64 // offset from start, set by httptrace
+	gotConn   atomic.Bool
+}
+
+func (q *request) now() time.Duration { return time.Since(q.start) }
+
+// send performs the HTTP request with tracing. On failure it has filled in
+// s and returns a nil response.
+func send(ctx, parent context.Context, client *http.Client, req *http.Request, q *request) *http.Response {
+	trace := &httptrace.ClientTrace{
+		GotConn:              func(httptrace.GotConnInfo) { q.gotConn.Store(true) },
+		GotFirstResponseByte: func() { q.firstByte.Store(int64(q.now())) },
+	}
+	req = req.WithContext(httptrace.WithClientTrace(ctx, trace))
+	resp, err := client.Do(req)
+	q.s.FirstByte = time.Duration(q.firstByte.Load())
+	if err != nil {
+		fail(q, parent, ctx, err, runner.ErrConnect)
+		return nil
+	}
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		resp.Body.Close()
+		q.s.Status = resp.StatusCode
+		q.s.Done = q.now()
+		switch {
+		case resp.StatusCode >= 500:
+			q.s.Error = runner.ErrHTTP5xx
+		case resp.StatusCode >= 400:
+			q.s.Error = runner.ErrHTTP4xx
+		default:
+			q.s.Error = runner.ErrOther
+		}
+		q.s.ErrorDetail = resp.Status + ": " + snippet(body)
+		return nil
+	}
+	q.s.Status = resp.StatusCode
+	return resp
+}
+
+// fail records err as the sample's error class. A canceled parent context
+// is "canceled"; a deadline (per-request timeout, parent deadline, client
+// timeout) is "timeout"; a failure before a connection existed is
+// "connect"; anything else is class other (fallback is used for errors
+// while reading a response, typically runner.ErrStreamTruncated).
+func fail(q *request, parent, ctx context.Context, err error, fallback string) {
+	q.s.Done = q.now()
+	q.s.ErrorDetail = truncate(err.Error(), 200)
+	var ne net.Error
+	var op *net.OpError
+	var terr tls.RecordHeaderError
+	switch {
+	case errors.Is(parent.Err(), context.Canceled):
+		q.s.Error = runner.ErrCanceled
+	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()):
+		q.s.Error = runner.ErrTimeout
+	case !q.gotConn.Load() || (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &terr):
+		q.s.Error = runner.ErrConnect
+	case fallback == runner.ErrConnect:
+		q.s.Error = runner.ErrOther
+	default:
+		q.s.Error = fallback
+	}
+}
+
+// snippet returns the start of a body as valid UTF-8 text.
+func snippet(b []byte) string { return truncate(strings.TrimSpace(string(b)), 200) }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// Do sends one request for Dataset.Prompt(op.Seq) and records it in s; see
+// docs/metrics.md for what each field means.
+func (c *OpenAI) Do(ctx context.Context, op runner.Op, s *runner.Sample) {
+	q := &request{start: op.Start, s: s}
+	p := c.o.Dataset.Prompt(op.Seq)
+	s.InputTokens = p.InputTokens
+	body, err := c.body(p)
+	if err != nil {
+		s.Error, s.ErrorDetail, s.Done = runner.ErrOther, err.Error(), q.now()
+		return
+	}
+	rctx := ctx
+	if c.o.Timeout > 0 {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithTimeout(ctx, c.o.Timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequest(http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		s.Error, s.ErrorDetail, s.Done = runner.ErrOther, err.Error(), q.now()
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.o.Stream {
+		req.Header.Set("Accept", "text/event-stream")
+	}
+	c.authorize(req)
+	resp := send(rctx, ctx, c.client, req, q)
+	if resp == nil {
+		return
+	}
+	defer resp.Body.Close()
+	if c.o.Stream {
+		c.readStream(rctx, ctx, resp.Body, q)
+	} else {
+		c.readWhole(rctx, ctx, resp.Body, q)
+	}
+}
+
+// openAIChunk is the part of a streamed chunk (or a whole response) the
+// driver reads. present fields only record whether they carried anything,
+// so decoding allocates no strings for the text.
+type openAIChunk struct {
+	Choices []openAIChoice `json:"choices"`
+	Usage   *openAIUsage   `json:"usage"`
+	Error   json.RawMessage `json:"error"`
+}
+
+type openAIChoice struct {
+	Text  present `json:"text"`
+	Delta struct {
+		Content          present `json:"content"`
+		ReasoningContent present `json:"reasoning_content"`
+		Reasoning        present `json:"reasoning"`
+		ToolCalls        present `json:"tool_calls"`
+	} `json:"delta"`
+	Message struct {
+		Content          present `json:"content"`
+		ReasoningContent present `json:"reasoning_content"`
+		Reasoning        present `json:"reasoning"`
+		ToolCalls        present `json:"tool_calls"`
+	} `json:"message"`
+}
+
+type openAIUsage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+}
+
+// present is true for a JSON value that carries something: a non-empty
+// string, a non-empty array or an object; false for "", [], {} , null.
+type present bool
+
+// UnmarshalJSON implements json.Unmarshaler without allocating.
+func (p *present) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0, string(b) == "null", string(b) == `""`:
+		*p = false
+	case b[0] == '[' || b[0] == '{':
+		*p = len(bytes.TrimSpace(b[1:len(b)-1])) > 0
+	default:
+		*p = true
+	}
+	return nil
+}
+
+// tokenBearing reports whether a chunk carries output: text, content,
+// reasoning or a tool-call delta in any choice.
+func (ch *openAIChunk) tokenBearing() bool {
+	for i := range ch.Choices {
+		c := &ch.Choices[i]
+		if c.Text || c.Delta.Content || c.Delta.ReasoningContent || c.Delta.Reasoning || c.Delta.ToolCalls ||
+			c.Message.Content || c.Message.ReasoningContent || c.Message.Reasoning || c.Message.ToolCalls {
+			return true
+		}
+	}
+	return false
+}
+
+// reset clears ch for reuse, keeping the choices' backing array.
+func (ch *openAIChunk) reset() {
+	clear(ch.Choices)
+	ch.Choices = ch.Choices[:0]
+	ch.Usage = nil
+	ch.Error = nil
+}
+
+// readStream reads an SSE response. Token-bearing chunks give FirstToken,
+// LastToken and ITL. The stream must end with [DONE]; otherwise the sample
+// is stream_truncated. A stream that ends with [DONE] but without the usage
+// chunk is a success with counted tokens: some OpenAI-compatible servers
+// ignore stream_options, and that is not a failure of the request.
+func (c *OpenAI) readStream(ctx, parent context.Context, body io.Reader, q *request) {
+	s := q.s
+	sse := NewSSEReader(body)
+	var (
+		ch        openAIChunk
+		usage     openAIUsage
+		haveUsage bool
+		last      time.Duration
+		chunks    int
+		prevUsage = -1 // completion_tokens in the previous token chunk, continuous usage
+	)
+	for {
+		data, err := sse.Next()
+		if err != nil {
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				err = errors.New("stream ended without [DONE]")
+			}
+			c.finish(s, chunks, usage, haveUsage)
+			fail(q, parent, ctx, err, runner.ErrStreamTruncated)
+			return
+		}
+		now := q.now()
+		if IsSSEDone(data) {
+			break
+		}
+		ch.reset()
+		if err := json.Unmarshal(data, &ch); err != nil {
+			s.Done = now
+			s.Error = runner.ErrParse
+			s.ErrorDetail = truncate(err.Error()+": "+string(data), 200)
+			c.finish(s, chunks, usage, haveUsage)
+			return
+		}
+		if len(ch.Error) > 0 && string(ch.Error) != "null" {
+			s.Done = now
+			s.Error = runner.ErrOther
+			s.ErrorDetail = "error in stream: " + snippet(ch.Error)
+			c.finish(s, chunks, usage, haveUsage)
+			return
+		}
+		if ch.Usage != nil {
+			usage, haveUsage = *ch.Usage, true
+		}
+		if !ch.tokenBearing() {
+			continue
+		}
+		chunks++
+		if s.FirstToken == 0 {
+			s.FirstToken = now
+		} else {
+			k := 1
+			if c.o.ContinuousUsage && ch.Usage != nil && prevUsage >= 0 {
+				k = max(ch.Usage.CompletionTokens-prevUsage, 1)
+			}
+			gap := (now - last) / time.Duration(k)
+			for range k {
+				s.ITL = append(s.ITL, gap)
+			}
+		}
+		if ch.Usage != nil {
+			prevUsage = ch.Usage.CompletionTokens
+		}
+		last = now
+		s.LastToken = now
+	}
+	s.Done = q.now()
+	c.finish(s, chunks, usage, haveUsage)
+}
+
+// finish fills in the token counts.
+func (c *OpenAI) finish(s *runner.Sample, chunks int, usage openAIUsage, haveUsage bool) {
+	if haveUsage {
+		s.OutputTokens = usage.CompletionTokens
+		s.TokenSource = runner.TokensFromUsage
+		if usage.PromptTokens > 0 {
+			s.InputTokens = usage.PromptTokens
+		}
+		return
+	}
+	s.OutputTokens = chunks
+	s.TokenSource = runner.TokensFromCounted
+}
+
+// readWhole reads a non-streaming response: FirstToken = LastToken = Done.
+// Without usage, the output is counted in whitespace-separated words.
+func (c *OpenAI) readWhole(ctx, parent context.Context, body io.Reader, q *request) {
+	s := q.s
+	b, err := io.ReadAll(body)
+	if err != nil {
+		fail(q, parent, ctx, err, runner.ErrStreamTruncated)
+		return
+	}
+	now := q.now()
+	s.Done = now
+	var resp struct {
+		Choices []struct {
+			Text    string `json:"text"`
+			Message struct {
+				Content          string `json:"content"`
+				ReasoningContent string `json:"reasoning_content"`
+			} `json:"message"`
+		} `json:"choices"`
+		Usage *openAIUsage `json:"usage"`
+	}
+	if err := json.Unmarshal(b, &resp); err != nil {
+		s.Error = runner.ErrParse
+		s.ErrorDetail = truncate(err.Error(), 200)
+		return
+	}
+	words := 0
+	for _, ch := range resp.Choices {
+		words += runner.CountWords(ch.Text) + runner.CountWords(ch.Message.Content) + runner.CountWords(ch.Message.ReasoningContent)
+	}
+	if words > 0 || resp.Usage != nil && resp.Usage.CompletionTokens > 0 {
+		s.FirstToken, s.LastToken = now, now
+	}
+	if resp.Usage != nil {
+		c.finish(s, 0, *resp.Usage, true)
+		return
+	}
+	s.OutputTokens = words
+	s.TokenSource = runner.TokensFromCounted
+}
