@@ -136,7 +136,7 @@ func execute(ctx context.Context, e *env, s *suites.Suite, dir string) (*executi
 			if ctx.Err() != nil {
 				res.interrupted = true
 			} else {
-				res.execErr = fmt.Errorf("service %q: %w", sv.Name, err)
+				res.execErr = err
 			}
 			break
 		}
@@ -202,8 +202,12 @@ const suiteCopy = "suite.toml"
 func newManifest(s *suites.Suite) *runner.Manifest {
 	v, commit := Version()
 	host, _ := os.Hostname()
+	file, err := filepath.Abs(s.File)
+	if err != nil {
+		file = s.File
+	}
 	return &runner.Manifest{
-		Version: runner.ResultsVersion, Suite: s.Suite.Name, SuiteFile: s.File, SuiteSHA256: s.SHA256,
+		Version: runner.ResultsVersion, Suite: s.Suite.Name, SuiteFile: file, SuiteSHA256: s.SHA256,
 		BenchrunVersion: v, BenchrunCommit: commit, Host: host, Start: time.Now().UTC(),
 		Fingerprint: fingerprint(s, host),
 	}

@@ -155,8 +155,10 @@ func checkLabel(c analysis.Check) string {
 func checkReference(c analysis.Check) string {
 	if c.Kind == "threshold" || c.Op != "" {
 		op := c.Op
-		if op == "" {
-			op = "limit"
+		switch op {
+		case "<", "<=", ">", ">=", "==":
+		default:
+			op = "limit" // never echo an unknown operator into a table
 		}
 		return op + " " + fmtValue(c.Limit, c.Unit)
 	}

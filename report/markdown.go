@@ -22,10 +22,10 @@ type row struct {
 
 // footnote is a numbered warning or error of one case.
 type footnote struct {
-	n      int
-	caseID string
-	kind   string // "warning" or "error"
-	text   string
+	N      int
+	CaseID string
+	Kind   string // "warning" or "error"
+	Text   string
 }
 
 // tableModel is what the markdown and terminal renderers share.
@@ -171,14 +171,14 @@ func WriteMarkdown(w io.Writer, in *Input) error {
 		t := table.NewWriter()
 		t.AppendHeader(table.Row{"case", "metric", "value", "baseline", "delta", "verdict"})
 		for _, r := range tm.rows[bm.Name] {
-			t.AppendRow(table.Row{mdEscape(r.caseLabel) + noteRefs(r.notes), mdEscape(r.metric), r.value, mdEscape(r.reference), r.delta, r.verdict})
+			t.AppendRow(table.Row{mdEscape(r.caseLabel) + noteRefs(r.notes), mdEscape(r.metric), r.value, r.reference, r.delta, r.verdict})
 		}
 		b.WriteString(t.RenderMarkdown())
 		b.WriteString("\n\n")
 	}
 	if len(tm.notes) > 0 {
 		for _, n := range tm.notes {
-			fmt.Fprintf(&b, "[%d] %s — %s: %s  \n", n.n, mdEscape(n.caseID), n.kind, mdEscape(n.text))
+			fmt.Fprintf(&b, "[%d] %s — %s: %s  \n", n.N, mdEscape(n.CaseID), n.Kind, mdEscape(n.Text))
 		}
 		b.WriteString("\n")
 	}
@@ -248,7 +248,7 @@ func WriteTerminal(w io.Writer, in *Input, color bool) error {
 	b.WriteString(t.Render())
 	b.WriteString("\n")
 	for _, n := range tm.notes {
-		fmt.Fprintf(&b, "[%d] %s — %s: %s\n", n.n, oneLine(n.caseID, 80), n.kind, oneLine(n.text, 200))
+		fmt.Fprintf(&b, "[%d] %s — %s: %s\n", n.N, oneLine(n.CaseID, 80), n.Kind, oneLine(n.Text, 200))
 	}
 	line := VerdictLine(in.Summary)
 	if color {

@@ -113,7 +113,8 @@ type Emulator struct {
 	closed  chan struct{}
 	once    sync.Once
 	sched   *scheduler
-	nreq    atomic.Uint64 // requests seen, seeds each request's randomness
+	nreq    atomic.Uint64 // requests generated, seeds each request's randomness
+	ids     atomic.Uint64 // response ids
 	handler http.Handler
 
 	vllm *vllmMetrics // nil for ollama

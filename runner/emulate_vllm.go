@@ -293,7 +293,7 @@ func (e *Emulator) serveOpenAI(w http.ResponseWriter, r *http.Request, chat bool
 	}
 	c := &oaChunker{
 		prefix: fmt.Appendf(nil, `{"id":"%s%016x","object":"%s","created":%d,"model":`,
-			idPrefix, e.nreq.Load(), object, arrival.Unix()),
+			idPrefix, e.ids.Add(1), object, arrival.Unix()),
 		chat:   chat,
 		prompt: g.promptTokens,
 	}

@@ -3,7 +3,6 @@ package runner
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -175,41 +174,34 @@ func BenchmarkOpenLoop2000(b *testing.B) {
 }
 
 // BenchmarkUsers10k runs 10,000 closed-loop users, each streaming one
-// SSE-like response that trickles a chunk every 100 ms for 3 s from a
-// loopback server in the same process. Goal: peak RSS (VmHWM, server
-// included) < 1024 MiB.
+// SSE-like response that trickles a chunk every 100 ms for 3 s. The server
+// is a separate helper process (the test binary, started with
+// StartService), so each side has its own descriptor limit and the peak RSS
+// (VmHWM) is the load generator's alone. Goal: < 1024 MiB.
 func BenchmarkUsers10k(b *testing.B) {
 	users := 10_000
-	limit, err := raiseNoFile(uint64(2*users + 2000))
-	if err != nil || limit < uint64(2*users+1000) {
-		// Client and server each hold one descriptor per connection.
-		users = int(limit-1000) / 2
+	if limit, err := raiseNoFile(uint64(users + 1000)); limit < uint64(users+500) {
+		users = int(limit) - 500
 		b.Logf("RLIMIT_NOFILE %d (%v): running %d users", limit, err, users)
 	}
 	const chunks, every = 30, 100 * time.Millisecond
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		f := w.(http.Flusher)
-		f.Flush()
-		t := time.NewTimer(every)
-		defer t.Stop()
-		for i := range chunks {
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				return
-			}
-			t.Reset(every)
-			fmt.Fprintf(w, "data: {\"choices\":[{\"delta\":{\"content\":\"tok%d\"}}]}\n\n", i)
-			f.Flush()
-		}
-		w.Write([]byte("data: [DONE]\n\n"))
-	}))
-	srv.Config.ErrorLog = nil
-	defer srv.Close()
+	addr := freeLoopbackAddr(b)
+	cmd, env := serviceHelperCommand("sse", "HELPER_ADDR="+addr,
+		"HELPER_CHUNKS="+strconv.Itoa(chunks), "HELPER_EVERY="+every.String())
+	// The child inherits the raised descriptor limit.
+	srv, err := StartService(context.Background(), Service{
+		Name: "sse", Command: cmd, Env: env, URL: "http://" + addr,
+		LogPath: filepath.Join(b.TempDir(), "sse.log"),
+		Probe:   Probe{URL: "http://" + addr + "/health", Interval: 20 * time.Millisecond, Timeout: time.Minute},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Stop(context.Background())
+	url := srv.Service.URL + "/stream"
 	tr := newBenchTransport(users)
 	defer tr.CloseIdleConnections()
-	d := &benchHTTPDriver{client: &http.Client{Transport: tr}, url: srv.URL, stream: true}
+	d := &benchHTTPDriver{client: &http.Client{Transport: tr}, url: url, stream: true}
 	l := Load{Mode: ModeClosed, Users: users, Requests: int64(users), Duration: 2 * time.Minute}
 
 	resetPeakRSS()

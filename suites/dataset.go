@@ -355,10 +355,6 @@ func readShareGPT(r io.Reader) ([]Prompt, error) {
 		if errors.As(err, &se) {
 			return fmt.Errorf("line %d: %w", lineAt(se.Offset), err)
 		}
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return fmt.Errorf("line %d: %w", lineAt(te.Offset), err)
-		}
 		return fmt.Errorf("line %d: %w", lineAt(dec.InputOffset()), err)
 	}
 	tok, err := dec.Token()
@@ -369,7 +365,11 @@ func readShareGPT(r io.Reader) ([]Prompt, error) {
 		return nil, fmt.Errorf("line %d: want a JSON array of conversations", lineAt(dec.InputOffset()))
 	}
 	var prompts []Prompt
-	for dec.More() {
+	for n := 1; dec.More(); n++ {
+		start := dec.InputOffset()
+		for start < int64(len(src)) && strings.IndexByte(" \t\r\n,", src[start]) >= 0 {
+			start++
+		}
 		var conv struct {
 			Conversations []struct {
 				From  string `json:"from"`
@@ -377,7 +377,11 @@ func readShareGPT(r io.Reader) ([]Prompt, error) {
 			} `json:"conversations"`
 		}
 		if err := dec.Decode(&conv); err != nil {
-			return nil, syntax(err)
+			var se *json.SyntaxError
+			if errors.As(err, &se) {
+				return nil, syntax(err)
+			}
+			return nil, fmt.Errorf("line %d: conversation %d: %w", lineAt(start), n, err)
 		}
 		turns := conv.Conversations
 		for i := 0; i+1 < len(turns); i++ {

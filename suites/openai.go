@@ -332,8 +332,8 @@ func (c *OpenAI) Do(ctx context.Context, op runner.Op, s *runner.Sample) {
 // driver reads. present fields only record whether they carried anything,
 // so decoding allocates no strings for the text.
 type openAIChunk struct {
-	Choices []openAIChoice `json:"choices"`
-	Usage   *openAIUsage   `json:"usage"`
+	Choices []openAIChoice  `json:"choices"`
+	Usage   *openAIUsage    `json:"usage"`
 	Error   json.RawMessage `json:"error"`
 }
 

@@ -1,0 +1,311 @@
+package baselines
+
+import (
+	"fmt"
+	"hash/fnv"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/benchrun/benchrun/analysis"
+)
+
+// Defaults of CompareOptions.
+const (
+	DefaultTolerance      = 0.05 // relative
+	DefaultRatioTolerance = 0.01 // absolute, for ratios such as error_rate
+	DefaultAlpha          = 0.01 // raw-sample tests
+	DefaultRepAlpha       = 0.05 // Mann-Whitney over repetitions
+	DefaultResamples      = 2000
+	MinReps               = 4 // repetitions per side for the Mann-Whitney test
+)
+
+// DefaultMetrics are the statistics compared when CompareOptions.Metrics
+// is empty; those a case does not have are skipped.
+var DefaultMetrics = []string{
+	"ttft.p50", "ttft.p95", "ttft.p99", "itl.p50", "e2e.p95",
+	"output_tokens_per_second", "requests_per_second", "error_rate",
+}
+
+// CompareOptions tune Compare. The zero value uses the defaults.
+type CompareOptions struct {
+	// Metrics lists "metric.stat" (or a bare metric: its value or mean) to
+	// compare; empty means DefaultMetrics.
+	Metrics []string
+	// Tolerances maps "metric.stat", "metric" or "*" (most specific wins)
+	// to the allowed change: relative (0.1 = 10%), except for ratio
+	// metrics (error_rate...), where it is absolute and "*" does not apply.
+	Tolerances map[string]float64
+	// RatioTolerance is the absolute tolerance of ratio metrics not named
+	// in Tolerances; 0 means DefaultRatioTolerance.
+	RatioTolerance float64
+	// Alpha is the significance level of the tests on raw samples and
+	// counts; 0 means DefaultAlpha.
+	Alpha float64
+	// RepAlpha is the significance level of the Mann-Whitney test over
+	// repetitions; 0 means DefaultRepAlpha.
+	RepAlpha float64
+	// Resamples is the number of bootstrap replicates; 0 means
+	// DefaultResamples.
+	Resamples int
+	// Seed seeds the bootstrap, for deterministic verdicts.
+	Seed uint64
+	// IgnoreFingerprint lists fingerprint keys that may differ.
+	IgnoreFingerprint []string
+}
+
+func (o CompareOptions) withDefaults() CompareOptions {
+	if len(o.Metrics) == 0 {
+		o.Metrics = DefaultMetrics
+	}
+	if o.RatioTolerance == 0 {
+		o.RatioTolerance = DefaultRatioTolerance
+	}
+	if o.Alpha == 0 {
+		o.Alpha = DefaultAlpha
+	}
+	if o.RepAlpha == 0 {
+		o.RepAlpha = DefaultRepAlpha
+	}
+	if o.Resamples <= 0 {
+		o.Resamples = DefaultResamples
+	}
+	return o
+}
+
+// tolerance returns the tolerance of metric.stat and whether it is absolute.
+func (o CompareOptions) tolerance(metric, stat string, ratio bool) float64 {
+	if t, ok := o.Tolerances[metric+"."+stat]; ok {
+		return t
+	}
+	if t, ok := o.Tolerances[metric]; ok {
+		return t
+	}
+	if ratio {
+		return o.RatioTolerance
+	}
+	if t, ok := o.Tolerances["*"]; ok {
+		return t
+	}
+	return DefaultTolerance
+}
+
+// Compare checks a case against its baseline entry and returns one check
+// of kind "regression" per compared statistic present on both sides:
+//
+//   - no entry: a single check with verdict no_baseline;
+//   - fingerprints differ (c.Fingerprint vs base.Fingerprint, keys in
+//     IgnoreFingerprint aside): a single check with verdict incomparable
+//     whose Detail names the fields;
+//   - pass: the change is within tolerance;
+//   - regression / improvement: the change is beyond tolerance, for the
+//     worse / better, and significant;
+//   - inconclusive: beyond tolerance but not significant, or no test was
+//     possible.
+//
+// Delta is relative ((cur−base)/|base|), or absolute for ratio metrics and
+// zero baselines, as Detail then says. raw may be nil (no raw-sample tests).
+// Statistics missing on the baseline side give no_baseline checks, those
+// missing on the current side inconclusive ones.
+func Compare(c *analysis.Case, raw *analysis.Raw, base *Entry, o CompareOptions) []analysis.Check {
+	o = o.withDefaults()
+	if base == nil {
+		return []analysis.Check{{Name: "baseline", Kind: "regression", Verdict: analysis.NoBaseline,
+			Detail: "no baseline for this case"}}
+	}
+	if diff := fingerprintDiff(base.Fingerprint, c.Fingerprint, o.IgnoreFingerprint); diff != "" {
+		return []analysis.Check{{Name: "baseline", Kind: "regression", Verdict: analysis.Incomparable,
+			Detail: "fingerprint differs: " + diff}}
+	}
+	var out []analysis.Check
+	for _, spec := range o.Metrics {
+		name, stat, _ := strings.Cut(spec, ".")
+		if stat == "p99.9" {
+			stat = "p999"
+		}
+		cm, inCur := c.Metrics[name]
+		bm, inBase := base.Metrics[name]
+		if !inCur && !inBase {
+			continue
+		}
+		m := cm
+		if !inCur {
+			m = bm.Metric
+		}
+		if stat == "" {
+			stat = m.DefaultStat()
+		}
+		ck := analysis.Check{Name: name + "." + stat, Kind: "regression", Metric: name, Stat: stat, Unit: m.Unit}
+		switch {
+		case !inBase:
+			ck.Verdict, ck.Detail = analysis.NoBaseline, "the baseline has no "+name
+			ck.Value, _ = cm.Stat(stat)
+		case !inCur:
+			ck.Verdict, ck.Detail = analysis.Inconclusive, name+" was not measured in this run"
+			ck.Baseline, _ = bm.Stat(stat)
+		default:
+			compareStat(&ck, cm, bm, raw, o)
+		}
+		out = append(out, ck)
+	}
+	return out
+}
+
+// compareStat fills in one regression check of a statistic both sides have.
+func compareStat(ck *analysis.Check, cm analysis.Metric, bm Metric, raw *analysis.Raw, o CompareOptions) {
+	name, stat := ck.Metric, ck.Stat
+	cur, ok1 := cm.Stat(stat)
+	old, ok2 := bm.Stat(stat)
+	if !ok1 || !ok2 {
+		ck.Verdict, ck.Detail = analysis.Inconclusive, fmt.Sprintf("%s has no statistic %s", name, stat)
+		return
+	}
+	ck.Value, ck.Baseline = cur, old
+	ratio := cm.Unit == analysis.UnitRatio
+	absolute := ratio || old == 0
+	tol := o.tolerance(name, stat, ratio)
+	ck.Tolerance = tol
+	var notes []string
+	if absolute {
+		ck.Delta = cur - old
+		if ratio {
+			notes = append(notes, "absolute change (ratio)")
+		} else {
+			notes = append(notes, "absolute change (zero baseline)")
+		}
+	} else {
+		ck.Delta = (cur - old) / math.Abs(old)
+	}
+	lower := analysis.LowerIsBetter(name)
+	worse := (ck.Delta > 0) == lower && ck.Delta != 0
+	if math.Abs(ck.Delta) <= tol {
+		ck.Verdict = analysis.Pass
+		ck.PValue = 1
+		ck.Detail = strings.Join(notes, "; ")
+		return
+	}
+	p, alpha, test := significance(name, stat, cm, bm, raw, o)
+	ck.PValue = p
+	if test != "" {
+		notes = append(notes, test)
+	}
+	switch {
+	case test == "":
+		ck.Verdict = analysis.Inconclusive
+		notes = append(notes, "no significance test possible")
+	case p >= alpha:
+		ck.Verdict = analysis.Inconclusive
+		notes = append(notes, fmt.Sprintf("not significant (p=%.3g ≥ %g)", p, alpha))
+	case worse:
+		ck.Verdict = analysis.Regression
+	default:
+		ck.Verdict = analysis.Improvement
+	}
+	ck.Detail = strings.Join(notes, "; ")
+}
+
+// significance picks and runs the test of a change: Mann-Whitney over
+// repetitions when both sides have MinReps, else a bootstrap of the
+// percentile from raw samples, a Welch z-test of means, a two-proportion
+// test of ratios or a count test of rates. test is "" when none applies.
+func significance(name, stat string, cm analysis.Metric, bm Metric, raw *analysis.Raw, o CompareOptions) (p, alpha float64, test string) {
+	var cr, br []float64
+	if cm.Kind == analysis.KindRate {
+		cr, br = cm.Reps, bm.Reps
+	} else {
+		cr, br = raw.RepStat(name, stat), bm.RepStats[stat]
+	}
+	if len(cr) >= MinReps && len(br) >= MinReps {
+		return mannWhitney(cr, br), o.RepAlpha, fmt.Sprintf("Mann-Whitney over %d vs %d repetitions", len(cr), len(br))
+	}
+	switch {
+	case cm.Kind == analysis.KindRate && cm.Unit == analysis.UnitRatio:
+		n1, n2 := float64(cm.Count), float64(bm.Count)
+		if n1 == 0 || n2 == 0 {
+			return 1, o.Alpha, ""
+		}
+		pool := (cm.Value*n1 + bm.Value*n2) / (n1 + n2)
+		se := math.Sqrt(pool * (1 - pool) * (1/n1 + 1/n2))
+		if se == 0 {
+			return 1, o.Alpha, ""
+		}
+		return zPValue((cm.Value - bm.Value) / se), o.Alpha, "two-proportion z-test"
+	case cm.Kind == analysis.KindRate:
+		// Rates count completed operations; treating the counts as
+		// Poisson gives a relative standard error of √(1/n₁ + 1/n₂) for the
+		// ratio (conservative for closed-loop load).
+		if cm.Count == 0 || bm.Count == 0 || cm.Value <= 0 || bm.Value <= 0 {
+			return 1, o.Alpha, ""
+		}
+		se := math.Sqrt(1/float64(cm.Count) + 1/float64(bm.Count))
+		return zPValue(math.Log(cm.Value/bm.Value) / se), o.Alpha, "count test"
+	case stat == "mean":
+		if cm.Count < 2 || bm.Count < 2 {
+			return 1, o.Alpha, ""
+		}
+		se := math.Sqrt(cm.Stddev*cm.Stddev/float64(cm.Count) + bm.Stddev*bm.Stddev/float64(bm.Count))
+		if se == 0 {
+			return 1, o.Alpha, ""
+		}
+		return zPValue((cm.Mean - bm.Mean) / se), o.Alpha, "Welch z-test"
+	}
+	q, ok := percentileOf(stat)
+	if !ok || raw == nil || bm.Histogram == nil || bm.Histogram.Count() == 0 {
+		return 1, o.Alpha, ""
+	}
+	d := raw.Dists[name]
+	if d == nil || d.Count() == 0 {
+		return 1, o.Alpha, ""
+	}
+	r := rand.New(rand.NewPCG(o.Seed, seedOf(name+"."+stat)))
+	p = bootstrapPValue(ordered{d.Count(), d.Ordered}, ordered{bm.Histogram.Count(), bm.Histogram.Ordered}, q, o.Resamples, r)
+	return p, o.Alpha, fmt.Sprintf("bootstrap of %s over %d vs %d samples", stat, d.Count(), bm.Histogram.Count())
+}
+
+func percentileOf(stat string) (float64, bool) {
+	for _, q := range analysis.Quantiles {
+		if q.Name == stat {
+			return q.P, true
+		}
+	}
+	return 0, false
+}
+
+func seedOf(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// fingerprintDiff describes the fields in which two fingerprints differ,
+// sorted ("gpu: A100 → H100, model: missing → llama"), "" when they agree.
+func fingerprintDiff(base, cur map[string]string, ignore []string) string {
+	keys := map[string]bool{}
+	for k := range base {
+		keys[k] = true
+	}
+	for k := range cur {
+		keys[k] = true
+	}
+	var diffs []string
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if slices.Contains(ignore, k) {
+			continue
+		}
+		b, inB := base[k]
+		c, inC := cur[k]
+		if inB && inC && b == c {
+			continue
+		}
+		if !inB {
+			b = "missing"
+		}
+		if !inC {
+			c = "missing"
+		}
+		diffs = append(diffs, fmt.Sprintf("%s: %s → %s", k, b, c))
+	}
+	return strings.Join(diffs, ", ")
+}

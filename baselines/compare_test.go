@@ -1,0 +1,187 @@
+package baselines
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/benchrun/benchrun/analysis"
+)
+
+// latencyCase builds a case and raw from n lognormal ttft values with
+// median exp(mu), scaled by scale, split into reps repetitions.
+func latencyCase(r *rand.Rand, n, reps int, mu, sigma, scale float64) (*analysis.Case, *analysis.Raw) {
+	d := analysis.NewDist(0)
+	raw := &analysis.Raw{Dists: map[string]*analysis.Dist{"ttft": d}}
+	var hs []*analysis.Histogram
+	for i := range reps {
+		hs = append(hs, &analysis.Histogram{})
+		raw.RepIDs = append(raw.RepIDs, i)
+	}
+	for i := range n {
+		v := scale * math.Exp(mu+sigma*r.NormFloat64())
+		d.Add(v)
+		hs[i%reps].Add(v)
+	}
+	if reps > 1 {
+		raw.Reps = map[string][]*analysis.Histogram{"ttft": hs}
+	}
+	c := &analysis.Case{ID: "c", Metrics: map[string]analysis.Metric{"ttft": d.Metric("s")},
+		Fingerprint: map[string]string{"gpu": "A100"}}
+	return c, raw
+}
+
+func rateMetric(v float64, count int, unit string, reps ...float64) analysis.Metric {
+	return analysis.Metric{Kind: analysis.KindRate, Unit: unit, Value: v, Count: count, Reps: reps}
+}
+
+func rateCase(metrics map[string]analysis.Metric) *analysis.Case {
+	return &analysis.Case{ID: "c", Metrics: metrics, Fingerprint: map[string]string{"gpu": "A100"}}
+}
+
+func entryOf(c *analysis.Case, raw *analysis.Raw) *Entry { return NewEntry(c, raw, c.Fingerprint) }
+
+func TestCompareVerdicts(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	baseC, baseR := latencyCase(r, 2000, 1, -1, 0.3, 1)
+	same, sameR := latencyCase(r, 2000, 1, -1, 0.3, 1)
+	slow, slowR := latencyCase(r, 2000, 1, -1, 0.3, 1.3)
+	fast, fastR := latencyCase(r, 2000, 1, -1, 0.3, 0.7)
+	tiny, tinyR := latencyCase(r, 30, 1, -1, 0.8, 1.1) // beyond tolerance, too few to tell
+	tinyBase, tinyBaseR := latencyCase(r, 30, 1, -1, 0.8, 1)
+	rb, rbR := latencyCase(r, 400, 5, -1, 0.3, 1)   // 5 repetitions a side
+	rs, rsR := latencyCase(r, 400, 5, -1, 0.3, 1.3) // Mann-Whitney path
+	other := *same
+	other.Fingerprint = map[string]string{"gpu": "H100", "model": "llama"}
+
+	rates := func(rps, er float64, n int) *analysis.Case {
+		return rateCase(map[string]analysis.Metric{
+			"requests_per_second": rateMetric(rps, n, analysis.UnitRequestsPerSecond),
+			"error_rate":          rateMetric(er, n, analysis.UnitRatio),
+		})
+	}
+	p95 := CompareOptions{Metrics: []string{"ttft.p95"}}
+	tests := []struct {
+		name    string
+		c       *analysis.Case
+		raw     *analysis.Raw
+		base    *Entry
+		o       CompareOptions
+		want    []string
+		detail  string
+		absDiff bool
+	}{
+		{"no baseline", same, sameR, nil, p95, []string{analysis.NoBaseline}, "no baseline", false},
+		{"incomparable", &other, sameR, entryOf(baseC, baseR), p95, []string{analysis.Incomparable},
+			"fingerprint differs: gpu: A100 → H100, model: missing → llama", false},
+		{"ignored fingerprint key", &other, sameR, entryOf(baseC, baseR),
+			CompareOptions{Metrics: []string{"ttft.p95"}, IgnoreFingerprint: []string{"gpu", "model"}}, []string{analysis.Pass}, "", false},
+		{"pass", same, sameR, entryOf(baseC, baseR), p95, []string{analysis.Pass}, "", false},
+		{"regression", slow, slowR, entryOf(baseC, baseR), p95, []string{analysis.Regression}, "bootstrap of p95", false},
+		{"improvement", fast, fastR, entryOf(baseC, baseR), p95, []string{analysis.Improvement}, "bootstrap", false},
+		{"inconclusive", tiny, tinyR, entryOf(tinyBase, tinyBaseR),
+			CompareOptions{Metrics: []string{"ttft.p95"}, Tolerances: map[string]float64{"*": 0.01}}, []string{analysis.Inconclusive}, "not significant", false},
+		{"wide tolerance passes", slow, slowR, entryOf(baseC, baseR),
+			CompareOptions{Metrics: []string{"ttft.p95"}, Tolerances: map[string]float64{"ttft": 0.5}}, []string{analysis.Pass}, "", false},
+		{"specific tolerance wins", slow, slowR, entryOf(baseC, baseR),
+			CompareOptions{Metrics: []string{"ttft.p95"}, Tolerances: map[string]float64{"ttft": 0.5, "ttft.p95": 0.01}}, []string{analysis.Regression}, "", false},
+		{"mann-whitney regression", rs, rsR, entryOf(rb, rbR), p95, []string{analysis.Regression}, "Mann-Whitney over 5 vs 5", false},
+		{"mean: welch", slow, slowR, entryOf(baseC, baseR), CompareOptions{Metrics: []string{"ttft.mean"}}, []string{analysis.Regression}, "Welch", false},
+		{"max: no test", slow, slowR, entryOf(baseC, baseR), CompareOptions{Metrics: []string{"ttft.max"}, Tolerances: map[string]float64{"*": 0.01}},
+			[]string{analysis.Inconclusive}, "no significance test", false},
+		{"missing on baseline side", same, sameR, entryOf(rates(10, 0, 1000), nil), CompareOptions{Metrics: []string{"ttft.p95"}},
+			[]string{analysis.NoBaseline}, "the baseline has no ttft", false},
+		{"rates: throughput drop", rates(90, 0, 9000), nil, entryOf(rates(100, 0, 10000), nil), CompareOptions{Metrics: []string{"requests_per_second", "error_rate"}},
+			[]string{analysis.Regression, analysis.Pass}, "count test", false},
+		{"rates: small drop passes", rates(97, 0, 9700), nil, entryOf(rates(100, 0, 10000), nil), CompareOptions{Metrics: []string{"requests_per_second"}},
+			[]string{analysis.Pass}, "", false},
+		{"zero baseline error rate", rates(100, 0.02, 10000), nil, entryOf(rates(100, 0, 10000), nil), CompareOptions{Metrics: []string{"error_rate"}},
+			[]string{analysis.Regression}, "absolute change (ratio)", true},
+		{"zero baseline, small absolute rise", rates(100, 0.005, 10000), nil, entryOf(rates(100, 0, 10000), nil), CompareOptions{Metrics: []string{"error_rate"}},
+			[]string{analysis.Pass}, "absolute change", true},
+		{"zero and zero", rates(100, 0, 10000), nil, entryOf(rates(100, 0, 10000), nil), CompareOptions{Metrics: []string{"error_rate"}},
+			[]string{analysis.Pass}, "", true},
+		{"error rate falls", rates(100, 0, 10000), nil, entryOf(rates(100, 0.05, 10000), nil), CompareOptions{Metrics: []string{"error_rate"}},
+			[]string{analysis.Improvement}, "two-proportion", true},
+		{"zero baseline non-ratio", rateCase(map[string]analysis.Metric{"goodput": rateMetric(3, 300, analysis.UnitRequestsPerSecond)}), nil,
+			entryOf(rateCase(map[string]analysis.Metric{"goodput": rateMetric(0, 300, analysis.UnitRequestsPerSecond)}), nil),
+			CompareOptions{Metrics: []string{"goodput"}}, []string{analysis.Inconclusive}, "zero baseline", true},
+		{"not measured now", rates(100, 0, 1000), nil, entryOf(same, sameR), CompareOptions{Metrics: []string{"ttft.p95"}},
+			[]string{analysis.Inconclusive}, "not measured in this run", false},
+		{"absent on both sides is skipped", rates(100, 0, 1000), nil, entryOf(rates(100, 0, 1000), nil), CompareOptions{Metrics: []string{"ttft.p95"}},
+			nil, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Compare(tt.c, tt.raw, tt.base, tt.o)
+			if len(got) != len(tt.want) {
+				t.Fatalf("%d checks %+v, want %v", len(got), got, tt.want)
+			}
+			for i, ck := range got {
+				if ck.Verdict != tt.want[i] || ck.Kind != "regression" {
+					t.Errorf("check %d: %+v, want verdict %s", i, ck, tt.want[i])
+				}
+			}
+			if tt.detail != "" && !strings.Contains(got[0].Detail, tt.detail) {
+				t.Errorf("detail %q, want it to contain %q", got[0].Detail, tt.detail)
+			}
+			if tt.absDiff && len(got) > 0 && got[0].Delta != got[0].Value-got[0].Baseline {
+				t.Errorf("delta %v is not the absolute change %v − %v", got[0].Delta, got[0].Value, got[0].Baseline)
+			}
+		})
+	}
+}
+
+func TestCompareDeterministic(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	bc, br := latencyCase(r, 800, 1, 0, 0.5, 1)
+	cc, cr := latencyCase(r, 800, 1, 0, 0.5, 1.08)
+	o := CompareOptions{Metrics: []string{"ttft.p95", "ttft.p99"}, Seed: 7}
+	a := Compare(cc, cr, entryOf(bc, br), o)
+	b := Compare(cc, cr, entryOf(bc, br), o)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("same seed, different checks: %+v vs %+v", a[i], b[i])
+		}
+	}
+}
+
+// TestMonteCarloFalseRegressions: A/A runs (same lognormal, 500–2000
+// requests a run) rarely give a regression with default options, and a
+// 10% shift of p95 is found almost always.
+func TestMonteCarloFalseRegressions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("Monte Carlo")
+	}
+	trials := 400
+	o := CompareOptions{Metrics: []string{"ttft.p95"}, Seed: 42}
+	r := rand.New(rand.NewPCG(2024, 1))
+	sizes := []int{500, 1000, 2000}
+	sigmas := []float64{0.3, 0.6}
+	falseReg := 0
+	for i := range trials {
+		n, s := sizes[i%3], sigmas[(i/3)%2]
+		bc, br := latencyCase(r, n, 1, -1, s, 1)
+		cc, cr := latencyCase(r, n, 1, -1, s, 1)
+		if Compare(cc, cr, entryOf(bc, br), o)[0].Verdict == analysis.Regression {
+			falseReg++
+		}
+	}
+	t.Logf("A/A: %d false regressions in %d trials", falseReg, trials)
+	if falseReg > trials/100 {
+		t.Errorf("A/A: %d false regressions in %d trials (> 1%%)", falseReg, trials)
+	}
+	found := 0
+	for range trials {
+		bc, br := latencyCase(r, 2000, 1, -1, 0.3, 1)
+		cc, cr := latencyCase(r, 2000, 1, -1, 0.3, 1.10)
+		if Compare(cc, cr, entryOf(bc, br), o)[0].Verdict == analysis.Regression {
+			found++
+		}
+	}
+	t.Logf("+10%% p95: flagged in %d of %d trials", found, trials)
+	if found < trials*95/100 {
+		t.Errorf("+10%% p95: flagged in %d of %d trials (< 95%%)", found, trials)
+	}
+}

@@ -1,0 +1,203 @@
+package baselines
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/benchrun/benchrun/analysis"
+	"github.com/benchrun/benchrun/runner"
+)
+
+// FileVersion is the version of the baseline file format.
+const FileVersion = 1
+
+// File is one suite's baseline file, <dir>/<suite>.json.
+type File struct {
+	Version int    `json:"version"`
+	Suite   string `json:"suite"`
+	// Benchmarks maps benchmark name → case id → entry.
+	Benchmarks map[string]map[string]*Entry `json:"benchmarks"`
+}
+
+// Entry is the baseline of one case.
+type Entry struct {
+	// Fingerprint describes the environment (partition, GPU, model, server
+	// version, suite hash, ...); a comparison needs it to match.
+	Fingerprint map[string]string `json:"fingerprint"`
+	Run         Run               `json:"run"`
+	Repetitions int               `json:"repetitions"`
+	Seconds     float64           `json:"seconds"`
+	Metrics     map[string]Metric `json:"metrics"`
+}
+
+// Run records where a baseline entry came from.
+type Run struct {
+	Start           string `json:"start,omitempty"` // RFC 3339 UTC start of the promoted run
+	BenchrunVersion string `json:"benchrun_version,omitempty"`
+	BenchrunCommit  string `json:"benchrun_commit,omitempty"`
+	SlurmJob        string `json:"slurm_job,omitempty"`
+	SuiteSHA256     string `json:"suite_sha256,omitempty"`
+}
+
+// Metric is a baseline metric: the summary metric plus the raw material
+// of the significance tests.
+type Metric struct {
+	analysis.Metric
+	// RepStats holds, for distributions of a case with several
+	// repetitions, each repetition's value of mean, p50, p90, p95, p99.
+	RepStats map[string][]float64 `json:"rep_stats,omitempty"`
+	// Histogram is the whole distribution, bucketed (relative error 1%),
+	// base64 of analysis.Histogram's binary form.
+	Histogram *analysis.Histogram `json:"histogram,omitempty"`
+}
+
+// repStatNames are the statistics kept per repetition.
+var repStatNames = []string{"mean", "p50", "p90", "p95", "p99"}
+
+// NewEntry builds the baseline entry of a case from its summary, its raw
+// values (may be nil: no histograms or repetition statistics then) and the
+// environment fingerprint.
+func NewEntry(c *analysis.Case, raw *analysis.Raw, fingerprint map[string]string) *Entry {
+	e := &Entry{Fingerprint: maps.Clone(fingerprint), Repetitions: c.Repetitions, Seconds: c.Seconds,
+		Metrics: map[string]Metric{}}
+	if e.Fingerprint == nil {
+		e.Fingerprint = map[string]string{}
+	}
+	for name, m := range c.Metrics {
+		bm := Metric{Metric: m}
+		if m.Kind == analysis.KindDistribution && raw != nil {
+			if d := raw.Dists[name]; d != nil && d.Count() > 0 {
+				bm.Histogram = d.Histogram()
+			}
+			for _, st := range repStatNames {
+				if v := raw.RepStat(name, st); v != nil {
+					if bm.RepStats == nil {
+						bm.RepStats = map[string][]float64{}
+					}
+					bm.RepStats[st] = v
+				}
+			}
+		}
+		e.Metrics[name] = bm
+	}
+	return e
+}
+
+// Entry returns the entry of a case, nil when there is none.
+func (f *File) Entry(benchmark, caseID string) *Entry {
+	if f == nil {
+		return nil
+	}
+	return f.Benchmarks[benchmark][caseID]
+}
+
+// Set stores e as the entry of a case.
+func (f *File) Set(benchmark, caseID string, e *Entry) {
+	if f.Benchmarks == nil {
+		f.Benchmarks = map[string]map[string]*Entry{}
+	}
+	if f.Benchmarks[benchmark] == nil {
+		f.Benchmarks[benchmark] = map[string]*Entry{}
+	}
+	f.Benchmarks[benchmark][caseID] = e
+}
+
+// Path returns the baseline file of a suite in dir.
+func Path(dir, suite string) string {
+	return filepath.Join(dir, runner.CaseFileName(suite)+".json")
+}
+
+// Load reads the baseline file of a suite from dir. A missing file gives an
+// empty File and no error.
+func Load(dir, suite string) (*File, error) {
+	f, err := readFile(Path(dir, suite))
+	if errors.Is(err, fs.ErrNotExist) {
+		return &File{Version: FileVersion, Suite: suite, Benchmarks: map[string]map[string]*Entry{}}, nil
+	}
+	return f, err
+}
+
+func readFile(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f File
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", path, err)
+	}
+	if f.Version != FileVersion {
+		return nil, fmt.Errorf("baseline %s: version %d, this benchrun reads %d", path, f.Version, FileVersion)
+	}
+	if f.Benchmarks == nil {
+		f.Benchmarks = map[string]map[string]*Entry{}
+	}
+	return &f, nil
+}
+
+// Save writes f to dir atomically as indented JSON with sorted keys, so the
+// file diffs well in review. It creates dir if needed.
+func Save(dir string, f *File) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f.Version = FileVersion
+	return runner.WriteJSONAtomic(Path(dir, f.Suite), f)
+}
+
+// FileInfo describes one baseline file for `benchrun baseline list`.
+type FileInfo struct {
+	Suite      string
+	Path       string
+	Benchmarks int
+	Cases      int
+	Latest     string // the newest Run.Start of its entries
+}
+
+// List describes every baseline file in dir, sorted by suite. A missing
+// dir gives an empty list.
+func List(dir string) ([]FileInfo, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(paths)
+	var out []FileInfo
+	for _, p := range paths {
+		if strings.HasPrefix(filepath.Base(p), ".") {
+			continue
+		}
+		f, err := readFile(p)
+		if err != nil {
+			return nil, err
+		}
+		fi := FileInfo{Suite: f.Suite, Path: p, Benchmarks: len(f.Benchmarks)}
+		for _, b := range slices.Sorted(maps.Keys(f.Benchmarks)) {
+			for _, e := range f.Benchmarks[b] {
+				fi.Cases++
+				fi.Latest = max(fi.Latest, e.Run.Start)
+			}
+		}
+		out = append(out, fi)
+	}
+	return out, nil
+}
+
+// Fingerprint returns a case's environment fingerprint: the run's
+// (manifest) fingerprint overlaid with the case's own keys.
+func Fingerprint(m *runner.Manifest, c *analysis.Case) map[string]string {
+	fp := map[string]string{}
+	if m != nil {
+		maps.Copy(fp, m.Fingerprint)
+	}
+	maps.Copy(fp, c.Fingerprint)
+	return fp
+}

@@ -1,0 +1,180 @@
+package baselines
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benchrun/benchrun/analysis"
+	"github.com/benchrun/benchrun/runner"
+)
+
+// writeRun writes a results directory with one case of n requests whose
+// ttft is scaled by scale, summarised and rolled up.
+func writeRun(t *testing.T, scale float64, verdict string, incomplete bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, runner.SamplesDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	info := runner.CaseInfo{ID: "chat/users=4", Benchmark: "chat", Kind: "llm", Status: "done", Repetitions: 1,
+		Samples: runner.SamplePath("chat/users=4")}
+	w, err := runner.CreateSampleFile(filepath.Join(dir, info.Samples))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		sched := time.Duration(i) * 10 * time.Millisecond
+		ttft := time.Duration(scale * float64(100+i%50) * float64(time.Millisecond))
+		s := runner.Sample{Seq: int64(i), Scheduled: sched, Sent: sched, FirstToken: sched + ttft,
+			LastToken: sched + ttft + 100*time.Millisecond, Done: sched + ttft + 101*time.Millisecond, OutputTokens: 11, InputTokens: 5}
+		if err := w.Write(&s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	m := &runner.Manifest{Version: 1, Suite: "nightly", Start: time.Date(2025, 3, 1, 2, 0, 0, 0, time.UTC),
+		Incomplete: incomplete, Reason: "TIMEOUT", Fingerprint: map[string]string{"gpu": "A100"}, Cases: []runner.CaseInfo{info}}
+	if err := runner.WriteJSONAtomic(filepath.Join(dir, runner.ManifestFile), m); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := analysis.SummarizeDir(dir, analysis.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Rollup()
+	if verdict != "" {
+		s.Verdict = verdict
+	}
+	if err := analysis.WriteSummary(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestPromoteLoadList(t *testing.T) {
+	bdir := filepath.Join(t.TempDir(), "baselines")
+	f, err := Load(bdir, "nightly")
+	if err != nil || f.Entry("chat", "chat/users=4") != nil {
+		t.Fatalf("Load of a missing file: %v %+v", err, f)
+	}
+	run := writeRun(t, 1, "", false)
+	ch, err := Promote(run, bdir, PromoteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch) != 1 || ch[0].Action != Added || ch[0].Case != "chat/users=4" {
+		t.Fatalf("changes %+v", ch)
+	}
+	// Promoting the same run again changes nothing, byte for byte.
+	b1, _ := os.ReadFile(Path(bdir, "nightly"))
+	ch, err = Promote(run, bdir, PromoteOptions{})
+	if err != nil || ch[0].Action != Unchanged {
+		t.Fatalf("second promote: %v %+v", err, ch)
+	}
+	b2, _ := os.ReadFile(Path(bdir, "nightly"))
+	if string(b1) != string(b2) {
+		t.Error("re-promoting the same run rewrote the file differently")
+	}
+	if !strings.Contains(string(b1), `"fingerprint": {`) || !strings.Contains(string(b1), `"histogram": "`) {
+		t.Errorf("file lacks fingerprint or histogram:\n%.400s", b1)
+	}
+	f, err = Load(bdir, "nightly")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := f.Entry("chat", "chat/users=4")
+	if e == nil || e.Fingerprint["gpu"] != "A100" || e.Run.Start != "2025-03-01T02:00:00Z" || e.Metrics["ttft"].Histogram.Count() != 300 {
+		t.Fatalf("entry %+v", e)
+	}
+
+	slower := writeRun(t, 1.5, "", false)
+	ch, err = Promote(slower, bdir, PromoteOptions{})
+	if err != nil || ch[0].Action != Updated {
+		t.Fatalf("promote a different run: %v %+v", err, ch)
+	}
+	var p95 *Headline
+	for i := range ch[0].Headline {
+		if ch[0].Headline[i].Name == "ttft.p95" {
+			p95 = &ch[0].Headline[i]
+		}
+	}
+	if p95 == nil || !p95.HasOld || math.Abs(p95.New/p95.Old-1.5) > 0.01 {
+		t.Errorf("headline ttft.p95 %+v", p95)
+	}
+
+	infos, err := List(bdir)
+	if err != nil || len(infos) != 1 || infos[0].Suite != "nightly" || infos[0].Cases != 1 || infos[0].Benchmarks != 1 {
+		t.Errorf("List = %+v, %v", infos, err)
+	}
+	if infos, err := List(filepath.Join(bdir, "none")); err != nil || len(infos) != 0 {
+		t.Errorf("List of a missing dir = %+v, %v", infos, err)
+	}
+}
+
+func TestPromoteRefuses(t *testing.T) {
+	bdir := t.TempDir()
+	tests := []struct {
+		name       string
+		verdict    string
+		incomplete bool
+		msg        string
+	}{
+		{"failed run", analysis.Fail, false, "verdict is fail; use --force"},
+		{"errored run", analysis.Error, false, "verdict is error"},
+		{"incomplete run", "", true, "incomplete (TIMEOUT)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := writeRun(t, 1, tt.verdict, tt.incomplete)
+			if _, err := Promote(run, bdir, PromoteOptions{}); err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("error %v, want %q", err, tt.msg)
+			}
+			if _, err := Promote(run, bdir, PromoteOptions{Force: true}); err != nil {
+				t.Errorf("forced: %v", err)
+			}
+		})
+	}
+}
+
+func TestCompareDirs(t *testing.T) {
+	base := writeRun(t, 1, "", false)
+	same := writeRun(t, 1, "", false)
+	slow := writeRun(t, 1.3, "", false)
+	s, err := CompareDirs(base, same, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Verdict != analysis.Pass {
+		t.Errorf("same run: verdict %s, checks %+v", s.Verdict, s.Cases[0].Checks)
+	}
+	s, err = CompareDirs(base, slow, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Verdict != analysis.Fail {
+		t.Errorf("slower run: verdict %s", s.Verdict)
+	}
+	regs := 0
+	for _, ck := range s.Cases[0].Checks {
+		if ck.Verdict == analysis.Regression {
+			regs++
+		}
+	}
+	if regs == 0 {
+		t.Errorf("no regression check: %+v", s.Cases[0].Checks)
+	}
+}
+
+func TestFingerprintDiff(t *testing.T) {
+	if d := fingerprintDiff(map[string]string{"a": "1"}, map[string]string{"a": "1"}, nil); d != "" {
+		t.Errorf("equal: %q", d)
+	}
+	d := fingerprintDiff(map[string]string{"a": "1", "b": "x"}, map[string]string{"a": "2", "c": "y"}, nil)
+	if d != "a: 1 → 2, b: x → missing, c: missing → y" {
+		t.Errorf("diff %q", d)
+	}
+}

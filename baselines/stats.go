@@ -1,0 +1,204 @@
+package baselines
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// mannWhitney returns the two-sided p-value of the Mann-Whitney U test of
+// x against y: exact (by counting arrangements) for small samples without
+// ties, else the normal approximation with tie and continuity corrections.
+func mannWhitney(x, y []float64) float64 {
+	n1, n2 := len(x), len(y)
+	if n1 == 0 || n2 == 0 {
+		return 1
+	}
+	type obs struct {
+		v     float64
+		first bool
+	}
+	all := make([]obs, 0, n1+n2)
+	for _, v := range x {
+		all = append(all, obs{v, true})
+	}
+	for _, v := range y {
+		all = append(all, obs{v, false})
+	}
+	slices.SortFunc(all, func(a, b obs) int {
+		switch {
+		case a.v < b.v:
+			return -1
+		case a.v > b.v:
+			return 1
+		}
+		return 0
+	})
+	// Midranks; tieTerm = Σ(t³ − t) over tie groups.
+	r1, tieTerm := 0.0, 0.0
+	for i := 0; i < len(all); {
+		j := i
+		for j < len(all) && all[j].v == all[i].v {
+			j++
+		}
+		rank := float64(i+j+1) / 2 // ranks i+1..j
+		for k := i; k < j; k++ {
+			if all[k].first {
+				r1 += rank
+			}
+		}
+		if t := float64(j - i); t > 1 {
+			tieTerm += t*t*t - t
+		}
+		i = j
+	}
+	u := r1 - float64(n1*(n1+1))/2
+	if tieTerm == 0 && n1+n2 <= 40 {
+		return exactMWU(n1, n2, int(math.Round(u)))
+	}
+	n := float64(n1 + n2)
+	mu := float64(n1*n2) / 2
+	sigma2 := float64(n1*n2) / 12 * ((n + 1) - tieTerm/(n*(n-1)))
+	if sigma2 <= 0 {
+		return 1
+	}
+	z := (math.Abs(u-mu) - 0.5) / math.Sqrt(sigma2)
+	if z < 0 {
+		return 1
+	}
+	return math.Erfc(z / math.Sqrt2)
+}
+
+// exactMWU is the exact two-sided p-value of U = u for sample sizes n1, n2
+// without ties: 2·min(P(U ≤ u), P(U ≥ u)), capped at 1.
+func exactMWU(n1, n2, u int) float64 {
+	// counts[m][k]: arrangements of m values of x among m + j values with
+	// U = k, built up over j = 0..n2.
+	maxU := n1 * n2
+	prev := make([][]float64, n1+1) // for j−1
+	for m := range prev {
+		prev[m] = make([]float64, maxU+1)
+	}
+	for m := 0; m <= n1; m++ {
+		prev[m][0] = 1 // j = 0: one arrangement, U = 0
+	}
+	for j := 1; j <= n2; j++ {
+		cur := make([][]float64, n1+1)
+		for m := range cur {
+			cur[m] = make([]float64, maxU+1)
+		}
+		cur[0][0] = 1
+		for m := 1; m <= n1; m++ {
+			for k := 0; k <= maxU; k++ {
+				// The largest value is y's (U unchanged) or x's (it beats
+				// all j values of y).
+				c := prev[m][k]
+				if k >= j {
+					c += cur[m-1][k-j]
+				}
+				cur[m][k] = c
+			}
+		}
+		prev = cur
+	}
+	dist := prev[n1]
+	total, le, ge := 0.0, 0.0, 0.0
+	for k, c := range dist {
+		total += c
+		if k <= u {
+			le += c
+		}
+		if k >= u {
+			ge += c
+		}
+	}
+	return min(1, 2*min(le, ge)/total)
+}
+
+// ordered is a sorted view of n values: at(k) is the k-th smallest.
+type ordered struct {
+	n  int
+	at func(k int) float64
+}
+
+// bootPercentiles draws b bootstrap replicates of the p-th percentile
+// (Percentile's definition) of src. Resampling n values with replacement
+// and taking order statistics k and k+1 is the same in distribution as
+// mapping the k-th and (k+1)-th of n uniform order statistics through the
+// empirical quantile function, so each replicate costs O(1) draws instead
+// of O(n): U(k) ~ Beta(k, n−k+1), and U(k+1) follows from the minimum of
+// the n−k uniforms above it.
+func bootPercentiles(src ordered, p float64, b int, r *rand.Rand) []float64 {
+	n := src.n
+	out := make([]float64, b)
+	h := float64(n-1) * p / 100
+	k := int(math.Floor(h)) // 0-based lower rank
+	frac := h - float64(k)
+	pick := func(u float64) float64 {
+		i := int(math.Ceil(float64(n)*u)) - 1
+		return src.at(min(max(i, 0), n-1))
+	}
+	for i := range out {
+		u1 := betaSample(r, float64(k+1), float64(n-k))
+		v := pick(u1)
+		if frac > 0 && k+1 < n {
+			rest := n - k - 1
+			u2 := u1 + (1-u1)*(1-math.Pow(r.Float64(), 1/float64(rest)))
+			v += frac * (pick(u2) - v)
+		}
+		out[i] = v
+	}
+	return out
+}
+
+func betaSample(r *rand.Rand, a, b float64) float64 {
+	x := gammaSample(r, a)
+	y := gammaSample(r, b)
+	return x / (x + y)
+}
+
+// gammaSample draws from Gamma(shape, 1), shape ≥ 1, by Marsaglia and
+// Tsang's squeeze method.
+func gammaSample(r *rand.Rand, shape float64) float64 {
+	d := shape - 1.0/3
+	c := 1 / math.Sqrt(9*d)
+	for {
+		x := r.NormFloat64()
+		v := 1 + c*x
+		if v <= 0 {
+			continue
+		}
+		v = v * v * v
+		u := r.Float64()
+		if u < 1-0.0331*x*x*x*x || math.Log(u) < 0.5*x*x+d*(1-v+math.Log(v)) {
+			return d * v
+		}
+	}
+}
+
+// bootstrapPValue returns the two-sided bootstrap p-value of the
+// difference of the p-th percentiles of cur and base: with d the replicate
+// differences, 2·min(P(d ≤ 0), P(d ≥ 0)) with the usual +1 correction.
+func bootstrapPValue(cur, base ordered, p float64, b int, r *rand.Rand) float64 {
+	c := bootPercentiles(cur, p, b, r)
+	bb := bootPercentiles(base, p, b, r)
+	le, ge := 1, 1
+	for i := range c {
+		d := c[i] - bb[i]
+		if d <= 0 {
+			le++
+		}
+		if d >= 0 {
+			ge++
+		}
+	}
+	return min(1, 2*float64(min(le, ge))/float64(b+1))
+}
+
+// zPValue is the two-sided p-value of a standard normal statistic.
+func zPValue(z float64) float64 {
+	if math.IsNaN(z) {
+		return 1
+	}
+	return math.Erfc(math.Abs(z) / math.Sqrt2)
+}

@@ -1,0 +1,359 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"github.com/benchrun/benchrun/analysis"
+)
+
+// Limits that keep a report small whatever the run's size: the points of
+// one CDF or time series, and histogram bins.
+const (
+	maxCDFPoints    = 200
+	minCDFPoints    = 20
+	cdfPointsBudget = 2000 // per chart, shared by its series
+	maxBins         = 300
+	minBins         = 30
+	binsBudget      = 3000
+	histBins        = 40
+)
+
+// chartSpec is one chart of the page: a fixed element id and its ECharts
+// option, already marshalled with HTML-safe escaping.
+type chartSpec struct {
+	ID     string          `json:"id"`
+	Title  string          `json:"-"`
+	Wide   bool            `json:"-"`
+	Option json.RawMessage `json:"option"`
+}
+
+// optionJSON marshals a go-echarts chart's option. encoding/json escapes
+// <, > and & as \u003c, \u003e, \u0026 (and U+2028/U+2029), so the result
+// is inert inside a <script> element whatever the strings it carries;
+// go-echarts' own page templates do not escape, which is why report renders
+// the page itself.
+func optionJSON(c interface {
+	Validate()
+	JSON() map[string]interface{}
+}) json.RawMessage {
+	c.Validate()
+	b, err := json.Marshal(c.JSON())
+	if err != nil {
+		// Only NaN or Inf could get here, and r4 removes them.
+		panic(fmt.Sprintf("report: chart option: %v", err))
+	}
+	return b
+}
+
+// r4 rounds v to four significant digits for compact chart data; NaN and
+// ±Inf become nil (a gap).
+func r4(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	if v == 0 {
+		return 0.0
+	}
+	p := math.Pow(10, 3-math.Floor(math.Log10(math.Abs(v))))
+	return math.Round(v*p) / p
+}
+
+func ms(v float64) float64 { return v * 1e3 }
+
+func globals(id, title, subtitle string) []charts.GlobalOpts {
+	return []charts.GlobalOpts{
+		charts.WithInitializationOpts(opts.Initialization{ChartID: id, Width: "100%", Height: "340px"}),
+		charts.WithTitleOpts(opts.Title{Title: title, Subtitle: subtitle, Left: "center",
+			TitleStyle: &opts.TextStyle{FontSize: 14}}),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "scroll", Bottom: "0"}),
+		charts.WithGridOpts(opts.Grid{Left: "60", Right: "40", Top: "60", Bottom: "70", ContainLabel: opts.Bool(true)}),
+		charts.WithAnimation(false),
+	}
+}
+
+func valueLine(id, title, subtitle, xName, yName string) *charts.Line {
+	l := charts.NewLine()
+	l.SetGlobalOptions(append(globals(id, title, subtitle),
+		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: xName, NameLocation: "middle", NameGap: 28, Scale: opts.Bool(true)}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: yName}),
+	)...)
+	return l
+}
+
+func lineOpts() []charts.SeriesOpts {
+	return []charts.SeriesOpts{charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)})}
+}
+
+// percentileChart draws, per case, the p50/p95/p99 of metric (or only p95
+// when there are many cases) with the baseline, its tolerance band and any
+// threshold limit from the case's checks.
+func percentileChart(id string, bm benchmark, metric string) *chartSpec {
+	stats := []string{"p50", "p95", "p99"}
+	if len(bm.Cases) > 10 {
+		stats = []string{"p95"}
+	}
+	var cats []string
+	var bars []opts.BarData
+	var base, tol, limit []opts.ScatterData
+	drawn := false
+	for _, c := range bm.Cases {
+		m, ok := c.Metrics[metric]
+		if !ok || m.Kind == analysis.KindRate || m.Count == 0 {
+			continue
+		}
+		for _, st := range stats {
+			v, _ := statValue(m, st)
+			cat := caseLabel(c) + " " + st
+			cats = append(cats, cat)
+			color := "#5470c6"
+			for _, ch := range c.Checks {
+				if ch.Metric != metric || ch.Stat != st {
+					continue
+				}
+				switch {
+				case checkFailed(ch.Verdict):
+					color = "#d9534f"
+				case ch.Verdict == analysis.Pass || ch.Verdict == analysis.Improvement:
+					if color != "#d9534f" {
+						color = "#4cae4c"
+					}
+				}
+				if ch.Kind == "threshold" || ch.Op != "" {
+					limit = append(limit, opts.ScatterData{Value: []any{cat, r4(ms(ch.Limit))}})
+				} else if ch.Verdict != analysis.NoBaseline && ch.Verdict != analysis.Incomparable {
+					base = append(base, opts.ScatterData{Value: []any{cat, r4(ms(ch.Baseline))}})
+					if ch.Tolerance > 0 {
+						tol = append(tol,
+							opts.ScatterData{Value: []any{cat, r4(ms(ch.Baseline * (1 - ch.Tolerance)))}},
+							opts.ScatterData{Value: []any{cat, r4(ms(ch.Baseline * (1 + ch.Tolerance)))}})
+					}
+				}
+			}
+			bars = append(bars, opts.BarData{Value: r4(ms(v)), ItemStyle: &opts.ItemStyle{Color: color}})
+			drawn = true
+		}
+	}
+	if !drawn {
+		return nil
+	}
+	b := charts.NewBar()
+	b.SetGlobalOptions(append(globals(id, metric+" percentiles vs baseline", "bars: this run (red: check failed); ◆ baseline, ▬ tolerance band, ▲ threshold"),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: &opts.AxisLabel{Rotate: 30, Interval: "0"}}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "ms"}),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
+	)...)
+	b.SetXAxis(cats).AddSeries("this run", bars)
+	sc := charts.NewScatter()
+	sc.AddSeries("baseline", base, charts.WithScatterChartOpts(opts.ScatterChart{Symbol: "diamond", SymbolSize: 12}),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: "#222"}))
+	sc.AddSeries("tolerance", tol, charts.WithScatterChartOpts(opts.ScatterChart{Symbol: "rect", SymbolSize: []int{22, 2}}),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: "#888"}))
+	sc.AddSeries("threshold", limit, charts.WithScatterChartOpts(opts.ScatterChart{Symbol: "triangle", SymbolSize: 10}),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: "#d9534f"}))
+	b.Overlap(sc)
+	return &chartSpec{ID: id, Title: metric + " percentiles", Option: optionJSON(b)}
+}
+
+// cdfChart overlays the empirical CDF of one latency per case.
+func cdfChart(id, title string, bm benchmark, data map[string]*caseSamples, pick func(*caseSamples) []float64) *chartSpec {
+	k := min(max(cdfPointsBudget/max(len(bm.Cases), 1), minCDFPoints), maxCDFPoints)
+	l := valueLine(id, title+" CDF", "warm-up excluded; percentile by linear interpolation", "ms", "percentile")
+	n := 0
+	for _, c := range bm.Cases {
+		v := pick(data[c.ID])
+		if len(v) == 0 {
+			continue
+		}
+		pts := make([]opts.LineData, 0, k+1)
+		for i := 0; i <= k; i++ {
+			p := 100 * float64(i) / float64(k)
+			pts = append(pts, opts.LineData{Value: []any{r4(ms(analysis.Percentile(v, p))), r4(p)}})
+		}
+		l.AddSeries(caseLabel(c), pts, lineOpts()...)
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	return &chartSpec{ID: id, Title: title + " CDF", Option: optionJSON(l)}
+}
+
+// histogramChart overlays per-case histograms of one latency on shared
+// bins from 0 to the largest p99 of the cases; the last bin holds the tail.
+func histogramChart(id, title string, bm benchmark, data map[string]*caseSamples, pick func(*caseSamples) []float64) *chartSpec {
+	hi := 0.0
+	for _, c := range bm.Cases {
+		if v := pick(data[c.ID]); len(v) > 0 {
+			hi = max(hi, analysis.Percentile(v, 99))
+		}
+	}
+	if hi <= 0 {
+		return nil
+	}
+	w := hi / (histBins - 1)
+	l := valueLine(id, title+" histogram", fmt.Sprintf("share of values per %s bin; last bin: ≥ %s", fmtValue(w, "s"), fmtValue(hi, "s")), "ms", "% of values")
+	for _, c := range bm.Cases {
+		v := pick(data[c.ID])
+		if len(v) == 0 {
+			continue
+		}
+		counts := make([]float64, histBins)
+		for _, x := range v {
+			counts[min(max(int(x/w), 0), histBins-1)]++
+		}
+		pts := make([]opts.LineData, histBins)
+		for i, n := range counts {
+			pts[i] = opts.LineData{Value: []any{r4(ms((float64(i) + 0.5) * w)), r4(100 * n / float64(len(v)))}}
+		}
+		l.AddSeries(caseLabel(c), pts, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false), Step: "middle"}))
+	}
+	return &chartSpec{ID: id, Title: title + " histogram", Option: optionJSON(l)}
+}
+
+// seriesChart overlays one time series per case.
+func seriesChart(id, title, yName string, bm benchmark, data map[string]*caseSamples, pick func(timeSeries) []float64, scale float64) *chartSpec {
+	l := valueLine(id, title, "over the run, seconds from case start", "s", yName)
+	nonzero := false
+	for _, c := range bm.Cases {
+		cs := data[c.ID]
+		if cs == nil || len(cs.series.T) == 0 {
+			continue
+		}
+		ys := pick(cs.series)
+		pts := make([]opts.LineData, len(ys))
+		for i, y := range ys {
+			if y != 0 && !math.IsNaN(y) {
+				nonzero = true
+			}
+			pts[i] = opts.LineData{Value: []any{r4(cs.series.T[i]), r4(y * scale)}}
+		}
+		l.AddSeries(caseLabel(c), pts, lineOpts()...)
+	}
+	if !nonzero {
+		return nil
+	}
+	return &chartSpec{ID: id, Title: title, Option: optionJSON(l)}
+}
+
+// sweepChart plots throughput against tail latency across a benchmark's
+// cases, in case order, from the summary's metrics.
+func sweepChart(id string, bm benchmark) *chartSpec {
+	if len(bm.Cases) < 2 {
+		return nil
+	}
+	xMetric := "output_tokens_per_second"
+	if !anyMetric(bm, xMetric) {
+		xMetric = "requests_per_second"
+	}
+	if !anyMetric(bm, xMetric) {
+		return nil
+	}
+	l := valueLine(id, "sweep: "+xMetric+" vs p99 latency", "one point per case, in case order", xMetric, "p99 ms")
+	n := 0
+	for _, metric := range []string{"e2e", "ttft", "itl"} {
+		if !anyMetric(bm, metric) {
+			continue
+		}
+		var pts []opts.LineData
+		for _, c := range bm.Cases {
+			x, okx := c.Metrics[xMetric]
+			y, oky := c.Metrics[metric]
+			if !okx || !oky || y.Count == 0 {
+				continue
+			}
+			pts = append(pts, opts.LineData{Name: caseLabel(c), Value: []any{r4(x.Value), r4(ms(y.P99))}})
+		}
+		if len(pts) > 0 {
+			l.AddSeries(metric+" p99", pts, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), SymbolSize: 8}),
+				charts.WithLabelOpts(opts.Label{Show: opts.Bool(len(pts) <= 12), Formatter: "{b}", Position: "top"}))
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return &chartSpec{ID: id, Title: "sweep", Wide: true, Option: optionJSON(l)}
+}
+
+func anyMetric(bm benchmark, metric string) bool {
+	for _, c := range bm.Cases {
+		if _, ok := c.Metrics[metric]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// latencyMetrics returns the distribution metrics in seconds that any case
+// of bm has, known ones first.
+func latencyMetrics(bm benchmark) []string {
+	seen := map[string]bool{}
+	var out, rest []string
+	for _, k := range []string{"ttft", "e2e", "itl", "tpot"} {
+		if anyMetric(bm, k) {
+			out = append(out, k)
+			seen[k] = true
+		}
+	}
+	for _, c := range bm.Cases {
+		for _, k := range sortedKeys(c.Metrics) {
+			m := c.Metrics[k]
+			if !seen[k] && m.Kind != analysis.KindRate && isSeconds(m.Unit) && !strings.HasPrefix(k, "queue") {
+				seen[k] = true
+				rest = append(rest, k)
+			}
+		}
+	}
+	return append(out, rest...)
+}
+
+// benchmarkCharts returns every chart of one benchmark, with ids
+// "b<index>-<kind>".
+func benchmarkCharts(bi int, bm benchmark, data map[string]*caseSamples) []*chartSpec {
+	id := func(kind string) string { return fmt.Sprintf("b%d-%s", bi, kind) }
+	var out []*chartSpec
+	add := func(c *chartSpec) {
+		if c != nil {
+			out = append(out, c)
+		}
+	}
+	add(sweepChart(id("sweep"), bm))
+	for _, m := range latencyMetrics(bm) {
+		add(percentileChart(id("pct-"+metricName(m)), bm, m))
+	}
+	ttft := func(cs *caseSamples) []float64 {
+		if cs == nil {
+			return nil
+		}
+		return cs.ttft
+	}
+	e2e := func(cs *caseSamples) []float64 {
+		if cs == nil {
+			return nil
+		}
+		return cs.e2e
+	}
+	itl := func(cs *caseSamples) []float64 {
+		if cs == nil {
+			return nil
+		}
+		return cs.itl
+	}
+	add(cdfChart(id("cdf-ttft"), "ttft", bm, data, ttft))
+	add(cdfChart(id("cdf-e2e"), "e2e (latency)", bm, data, e2e))
+	add(histogramChart(id("hist-ttft"), "ttft", bm, data, ttft))
+	add(histogramChart(id("hist-itl"), "itl", bm, data, itl))
+	add(seriesChart(id("ts-tokens"), "output tokens/s", "tokens/s", bm, data, func(t timeSeries) []float64 { return t.Tokens }, 1))
+	add(seriesChart(id("ts-requests"), "completed requests/s", "requests/s", bm, data, func(t timeSeries) []float64 { return t.Completed }, 1))
+	add(seriesChart(id("ts-p50"), "latency p50 per bin (e2e)", "ms", bm, data, func(t timeSeries) []float64 { return t.P50 }, 1e3))
+	add(seriesChart(id("ts-inflight"), "in flight", "operations", bm, data, func(t timeSeries) []float64 { return t.InFlight }, 1))
+	add(seriesChart(id("ts-errors"), "errors/s", "errors/s", bm, data, func(t timeSeries) []float64 { return t.E }, 1))
+	return out
+}

@@ -1,0 +1,314 @@
+package report
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/benchrun/benchrun/analysis"
+)
+
+// echartsJS is Apache ECharts 5.4.3 (the version go-echarts v2.6.7
+// targets), from the npm package; its LICENSE and NOTICE sit beside it in
+// assets/. It is inlined into every report so the page needs no network.
+//
+//go:embed assets/echarts.min.js
+var echartsJS string
+
+//go:embed page.html.tmpl
+var pageTemplate string
+
+var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
+	"verdictClass": verdictClass,
+	"verdictText":  verdictText,
+}).Parse(pageTemplate))
+
+// metricLegend is the short form of the definitions in docs/metrics
+// (REFERENCE §1) printed under every HTML report.
+var metricLegend = [][2]string{
+	{"ttft", "time to first token: from the request's scheduled send time to the first chunk carrying content, reasoning or a tool-call delta (role-only, empty, usage-only chunks and SSE comments are not tokens)"},
+	{"ttfb", "time to the first response byte"},
+	{"itl", "inter-token latency: every gap between consecutive token-bearing chunks, pooled over requests (a chunk's gap is divided by the tokens it carries)"},
+	{"tpot", "time per output token of one request: (e2e − ttft) / (output_tokens − 1), for output_tokens > 1"},
+	{"e2e", "from the scheduled send time to the last token-bearing chunk (usage chunk and [DONE] excluded); for non-streaming operations, to completion"},
+	{"queue_delay", "actual send − scheduled send: client-side lag"},
+	{"output_tokens", "usage.completion_tokens (Ollama eval_count) when the server reports it, else the number of token-bearing chunks"},
+	{"requests_per_second, output_tokens_per_second, total_tokens_per_second", "completed requests, output tokens, input+output tokens per second of the measured window (first scheduled send after warm-up to last completion)"},
+	{"error_rate", "failed operations / all operations in the measured window (0–1)"},
+	{"goodput", "requests per second that met every SLO given (ttft, tpot, e2e)"},
+	{"percentiles", "one definition everywhere: linear interpolation between closest ranks (numpy's default); n is shown beside them. Latencies are measured from the scheduled time, so coordinated omission does not hide queueing."},
+}
+
+type kv struct{ Key, Value string }
+
+type overviewRow struct {
+	ID, Anchor, Verdict string
+	Notes               []int
+	Key                 []string
+	Checks              string
+	Worst               string
+}
+
+type htmlRow struct {
+	Case, Metric, Value, Reference, Delta, Verdict string
+	Class                                          string
+	Notes                                          []int
+	First                                          bool
+}
+
+type errorRow struct {
+	Case, Class, Example string
+	Count                int
+}
+
+type serverRow struct {
+	Case, Key, Mean, P50, P95 string
+	N                         int
+}
+
+type htmlBenchmark struct {
+	Name, Anchor string
+	Rows         []htmlRow
+	Charts       []*chartSpec
+	Errors       []errorRow
+	Server       []serverRow
+	Missing      []string // cases whose samples file is absent or unreadable
+}
+
+type htmlPage struct {
+	Suite, Verdict, VerdictLine string
+	Incomplete                  bool
+	Reason                      string
+	Env, Fingerprint            []kv
+	KeyHeads                    []string
+	Cases                       []overviewRow
+	Benchmarks                  []htmlBenchmark
+	Notes                       []footnote
+	Legend                      []kv
+	ECharts                     template.JS
+	Charts                      template.JS
+}
+
+func verdictClass(v string) string {
+	switch v {
+	case analysis.Pass, analysis.Improvement:
+		return "ok"
+	case analysis.Fail, analysis.Regression:
+		return "bad"
+	case analysis.Error, analysis.Incomparable:
+		return "warn"
+	}
+	return "neutral"
+}
+
+// keyHeadline lists the overview's key-number columns.
+var keyHeadline = []struct{ metric, stat, head string }{
+	{"ttft", "p95", "ttft p95"}, {"e2e", "p95", "e2e p95"},
+	{"output_tokens_per_second", "value", "output tok/s"}, {"requests_per_second", "value", "req/s"},
+	{"error_rate", "value", "errors"},
+}
+
+// WriteHTML writes report.html: one self-contained page (ECharts inlined,
+// no network) with the overview (suite, verdict, incomplete banner,
+// environment, cases with verdicts and key numbers) and, per benchmark, its
+// checks, charts drawn from the samples files under in.Dir (percentiles vs
+// baseline, latency CDFs and histograms, time series, the sweep curve),
+// server-reported timings when present, the errors seen, footnotes and the
+// metric definitions. Every string from suites, servers and samples is
+// escaped; chart ids are fixed, so equal inputs give equal bytes.
+func WriteHTML(w io.Writer, in *Input) error {
+	page, err := buildPage(in)
+	if err != nil {
+		return err
+	}
+	return pageTmpl.Execute(w, page)
+}
+
+func buildPage(in *Input) (*htmlPage, error) {
+	s := in.Summary
+	tm := buildTable(in)
+	p := &htmlPage{Suite: s.Suite, Verdict: s.Verdict, VerdictLine: VerdictLine(s), Notes: tm.notes, ECharts: template.JS(echartsJS)}
+	p.Incomplete, p.Reason = in.incomplete()
+	for _, l := range metricLegend {
+		p.Legend = append(p.Legend, kv{l[0], l[1]})
+	}
+	p.Env, p.Fingerprint = environment(in)
+
+	var present []int
+	for i, k := range keyHeadline {
+		for _, c := range s.Cases {
+			if _, ok := c.Metrics[k.metric]; ok {
+				present = append(present, i)
+				break
+			}
+		}
+	}
+	for _, i := range present {
+		p.KeyHeads = append(p.KeyHeads, keyHeadline[i].head)
+	}
+	notesOf := map[string][]int{}
+	for _, n := range tm.notes {
+		notesOf[n.CaseID] = append(notesOf[n.CaseID], n.N)
+	}
+
+	var specs []*chartSpec
+	for bi, bm := range tm.benchmarks {
+		hb := htmlBenchmark{Name: bm.Name, Anchor: fmt.Sprintf("bench-%d", bi)}
+		for _, c := range bm.Cases {
+			p.Cases = append(p.Cases, overviewCase(c, hb.Anchor, notesOf[c.ID], present))
+		}
+		prev := ""
+		for _, r := range tm.rows[bm.Name] {
+			// Badges carry the verdict by colour and word; emoji fonts are
+			// not everywhere.
+			_, word, _ := strings.Cut(r.verdict, " ")
+			hr := htmlRow{Case: r.caseLabel, Metric: r.metric, Value: r.value, Reference: r.reference, Delta: r.delta, Verdict: word, Notes: r.notes}
+			hr.Class = verdictClassOfText(word)
+			if r.caseID != prev {
+				hr.First, prev = true, r.caseID
+			}
+			hb.Rows = append(hb.Rows, hr)
+		}
+		bins := min(max(binsBudget/max(len(bm.Cases), 1), minBins), maxBins)
+		data := map[string]*caseSamples{}
+		for _, c := range bm.Cases {
+			cs := readCaseSamples(in.samplesPath(c.ID), bins)
+			data[c.ID] = cs
+			switch {
+			case !cs.found && c.Verdict != analysis.Skipped:
+				hb.Missing = append(hb.Missing, c.ID+": no samples file")
+			case cs.readErr != "":
+				hb.Missing = append(hb.Missing, c.ID+": "+cs.readErr)
+			}
+			for _, class := range sortedKeys(cs.errClass) {
+				hb.Errors = append(hb.Errors, errorRow{Case: caseLabel(c), Class: class, Count: cs.errClass[class], Example: oneLine(cs.errDetail[class], 300)})
+			}
+			for _, k := range sortedKeys(cs.server) {
+				v := cs.server[k]
+				mean := 0.0
+				for _, x := range v {
+					mean += x
+				}
+				mean /= float64(len(v))
+				unit := ""
+				if strings.HasSuffix(k, "duration") || strings.HasSuffix(k, "_seconds") || strings.HasSuffix(k, "_time") {
+					unit = "s"
+				}
+				hb.Server = append(hb.Server, serverRow{Case: caseLabel(c), Key: k, N: len(v),
+					Mean: fmtValue(mean, unit), P50: fmtValue(analysis.Percentile(v, 50), unit), P95: fmtValue(analysis.Percentile(v, 95), unit)})
+			}
+		}
+		hb.Charts = benchmarkCharts(bi, bm, data)
+		specs = append(specs, hb.Charts...)
+		p.Benchmarks = append(p.Benchmarks, hb)
+	}
+	b, err := json.Marshal(specs)
+	if err != nil {
+		return nil, err
+	}
+	p.Charts = template.JS(b)
+	return p, nil
+}
+
+func verdictClassOfText(t string) string {
+	for _, v := range []string{analysis.Pass, analysis.Fail, analysis.Regression, analysis.Improvement, analysis.Error, analysis.Incomparable} {
+		if strings.HasSuffix(t, strings.ReplaceAll(v, "_", " ")) {
+			return verdictClass(v)
+		}
+	}
+	return "neutral"
+}
+
+func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) overviewRow {
+	r := overviewRow{ID: c.ID, Anchor: anchor, Verdict: c.Verdict, Notes: notes}
+	for _, i := range present {
+		k := keyHeadline[i]
+		m, ok := c.Metrics[k.metric]
+		if !ok {
+			r.Key = append(r.Key, "—")
+			continue
+		}
+		v, _ := statValue(m, k.stat)
+		r.Key = append(r.Key, fmtValue(v, m.Unit))
+	}
+	counts := map[string]int{} // by verdict
+	worst := math.Inf(-1)
+	for _, ch := range c.Checks {
+		counts[ch.Verdict]++
+		if ch.Kind == "regression" && ch.Verdict != analysis.NoBaseline && ch.Verdict != analysis.Incomparable && ch.Delta > worst {
+			worst = ch.Delta
+			r.Worst = checkLabel(ch) + " " + fmtDelta(ch.Delta)
+		}
+	}
+	var parts []string
+	for _, v := range sortedKeys(counts) {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[v], strings.ReplaceAll(v, "_", " ")))
+	}
+	r.Checks = strings.Join(parts, ", ")
+	if r.Checks == "" {
+		r.Checks = "no checks"
+	}
+	return r
+}
+
+func environment(in *Input) (env, fp []kv) {
+	m := in.Manifest
+	if m == nil {
+		return nil, nil
+	}
+	add := func(k, v string) {
+		if v != "" {
+			env = append(env, kv{k, v})
+		}
+	}
+	v := m.BenchrunVersion
+	if m.BenchrunCommit != "" {
+		v += " (" + m.BenchrunCommit + ")"
+	}
+	add("benchrun", v)
+	add("suite file", m.SuiteFile)
+	add("suite sha256", m.SuiteSHA256)
+	add("host", m.Host)
+	if sl := m.Slurm; sl != nil {
+		job := sl.JobID
+		if sl.Partition != "" {
+			job += " (partition " + sl.Partition + ")"
+		}
+		if sl.State != "" {
+			job += ", " + sl.State
+		}
+		add("SLURM job", job)
+		add("nodes", strings.Join(sl.Nodes, ", "))
+	}
+	if !m.Start.IsZero() {
+		add("start", m.Start.UTC().Format("2006-01-02 15:04:05 UTC"))
+	}
+	if !m.End.IsZero() {
+		add("end", m.End.UTC().Format("2006-01-02 15:04:05 UTC"))
+		if !m.Start.IsZero() {
+			add("duration", m.End.Sub(m.Start).Round(1e9).String())
+		}
+	}
+	for _, s := range m.Services {
+		d := s.Kind
+		if s.Version != "" {
+			d += " " + s.Version
+		}
+		d += " at " + s.URL
+		if s.Node != "" {
+			d += " on " + s.Node
+		}
+		if s.External {
+			d += " (external)"
+		}
+		add("service "+s.Name, d)
+	}
+	for _, k := range sortedKeys(m.Fingerprint) {
+		fp = append(fp, kv{k, m.Fingerprint[k]})
+	}
+	return env, fp
+}

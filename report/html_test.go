@@ -1,0 +1,189 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/benchrun/benchrun/analysis"
+)
+
+func renderHTML(t testing.TB, in *Input) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteHTML(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+var (
+	chartDivRE = regexp.MustCompile(`<div class="chart" id="([^"]+)"`)
+	scriptRE   = regexp.MustCompile(`(?is)<script\b[^>]*>`)
+	specsRE    = regexp.MustCompile(`var specs = (\[.*\]);\n`)
+)
+
+func TestHTMLStructure(t *testing.T) {
+	page := renderHTML(t, load(t, "nightly"))
+	s := string(page)
+	if !bytes.Equal(page, renderHTML(t, load(t, "nightly"))) {
+		t.Error("two renders of the same input differ")
+	}
+	// Self-contained: ECharts inlined, nothing loaded from anywhere.
+	if !strings.Contains(s, echartsJS) {
+		t.Error("echarts.min.js is not inlined")
+	}
+	for _, bad := range []string{`src="http`, `src='http`, `href="http`, `<link `, "@import"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("page references something external: %q", bad)
+		}
+	}
+	for _, tag := range scriptRE.FindAllString(s, -1) {
+		if strings.Contains(tag, "src") {
+			t.Errorf("script with src: %s", tag)
+		}
+	}
+	// Fixed chart ids, one element per chart option, and the expected charts.
+	var ids []string
+	for _, m := range chartDivRE.FindAllStringSubmatch(s, -1) {
+		ids = append(ids, m[1])
+	}
+	m := specsRE.FindStringSubmatch(s)
+	if m == nil {
+		t.Fatal("no chart options in the page")
+	}
+	var specs []struct {
+		ID     string          `json:"id"`
+		Option json.RawMessage `json:"option"`
+	}
+	if err := json.Unmarshal([]byte(m[1]), &specs); err != nil {
+		t.Fatal(err)
+	}
+	if len(specs) != len(ids) {
+		t.Fatalf("%d chart elements, %d chart options", len(ids), len(specs))
+	}
+	for i := range specs {
+		if specs[i].ID != ids[i] {
+			t.Errorf("chart %d: element %q, option %q", i, ids[i], specs[i].ID)
+		}
+	}
+	for _, want := range []string{"b0-sweep", "b0-pct-ttft", "b0-pct-e2e", "b0-cdf-ttft", "b0-cdf-e2e", "b0-hist-ttft", "b0-hist-itl",
+		"b0-ts-tokens", "b0-ts-requests", "b0-ts-p50", "b0-ts-inflight", "b1-ts-errors"} {
+		if !strings.Contains(s, `id="`+want+`"`) {
+			t.Errorf("no chart %s", want)
+		}
+	}
+	// Overview, banner, environment, footnotes, legend, server timings.
+	for _, want := range []string{`id="verdict">fail<`, `id="incomplete"`, "TIMEOUT", "4242", "node1, node2", "0.3.0 (abc1234)",
+		`id="note-1"`, "queue_delay p99 12ms", "Metric definitions", "linear interpolation", "load_duration",
+		"503 Service Unavailable", "chat/users=16"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+// TestHTMLHostile renders a suite and a server whose every string is
+// hostile: nothing may come out as markup or break out of a script.
+func TestHTMLHostile(t *testing.T) {
+	s := string(renderHTML(t, load(t, "hostile")))
+	if n := len(scriptRE.FindAllString(s, -1)); n != 3 {
+		t.Errorf("%d <script> elements, want the page's own 3", n)
+	}
+	for _, bad := range []string{"<script>alert", "<img src=x", "alert(1)</script>", "<b>\"x\"</b>", "onerror=alert(\"x\")>"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("hostile string came out raw: %q", bad)
+		}
+	}
+	// The strings are there, escaped, in text and in chart data.
+	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", `\u003cimg src=x onerror=alert(\"x\")\u003e`, `$(rm -rf ~)`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("page lacks escaped %q", want)
+		}
+	}
+	// The chart data parses as JSON: no string closed the script early.
+	m := specsRE.FindStringSubmatch(s)
+	if m == nil || !json.Valid([]byte(m[1])) {
+		t.Error("chart options are not valid JSON")
+	}
+}
+
+// TestHTMLBrowser loads the reports in headless chromium through
+// testdata/browser-test.sh: no JavaScript errors, a canvas in every chart.
+func TestHTMLBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped with -short")
+	}
+	if _, err := exec.LookPath("chromium"); err != nil {
+		skipOrFail(t, "chromium not installed (apt-get install -y chromium): browser test not run")
+	}
+	script, _ := filepath.Abs("testdata/browser-test.sh")
+	var wg sync.WaitGroup
+	for _, fixture := range []string{"nightly", "hostile"} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "report.html")
+		if err := os.WriteFile(path, renderHTML(t, load(t, fixture)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := exec.Command("sh", script, path, filepath.Join(dir, "shot.png")).CombinedOutput()
+			if err != nil {
+				t.Errorf("%s: %v\n%s", fixture, err, out)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// writeLarge writes a results directory of n cases in one sweep.
+func writeLarge(t testing.TB, dir string, n int) {
+	cases := make([]fixtureCase, n)
+	for i := range cases {
+		cases[i] = fixtureCase{bench: fmt.Sprintf("b%d", i%4), params: fmt.Sprintf("users=%d", i+1), kind: "llm", users: 1 + i%16,
+			requests: 300, ttft: 0.05 + 0.001*float64(i), errEvery: 50, errDetail: "503"}
+	}
+	writeFixture(t, dir, "large", false, cases, func(i int, ms map[string]analysis.Metric) []analysis.Check {
+		return []analysis.Check{threshold(ms, "ttft", "p95", "<", 0.5, analysis.Pass), regression(ms, "ttft", "p95", 0.01, 0.1, 0.5, analysis.Inconclusive)}
+	})
+}
+
+// TestHTMLSize100Cases: a 100-case report stays under 5 MB.
+func TestHTMLSize100Cases(t *testing.T) {
+	dir := t.TempDir()
+	writeLarge(t, dir, 100)
+	in, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(renderHTML(t, in)); n > 5<<20 {
+		t.Errorf("100-case report is %d bytes, over 5 MB", n)
+	}
+}
+
+func BenchmarkWriteHTML100Cases(b *testing.B) {
+	dir := b.TempDir()
+	writeLarge(b, dir, 100)
+	in, err := Load(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var size int
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := WriteHTML(&buf, in); err != nil {
+			b.Fatal(err)
+		}
+		size = buf.Len()
+	}
+	b.ReportMetric(float64(size), "bytes/report")
+	b.ReportMetric(float64(size)/(5<<20)*100, "%of5MB")
+}

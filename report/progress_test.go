@@ -1,0 +1,72 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the progress goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestProgressPlain(t *testing.T) {
+	var out syncBuffer
+	p := NewProgress(&out, false, 2)
+	clock := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	p.mu.Lock()
+	p.now = func() time.Time { return clock }
+	p.mu.Unlock()
+	var req, errs int64 = 0, 0
+	p.StartCase("chat/users=8", func() (int64, int64) { return req, errs })
+	req, errs = 1200, 3
+	clock = clock.Add(12 * time.Second)
+	p.tick() // what the 10 s ticker does
+	req = 2000
+	clock = clock.Add(30 * time.Second)
+	p.EndCase("done")
+	p.tick() // between cases: nothing to say
+	p.StartCase("chat/users=16", nil)
+	p.EndCase("skipped")
+	p.Stop()
+	p.Stop()
+	p.StartCase("late", nil) // after Stop: ignored
+	want := "benchrun: case 1/2 chat/users=8: started\n" +
+		"benchrun: case 1/2 chat/users=8: 12s, 1200 requests, 3 errors\n" +
+		"benchrun: case 1/2 chat/users=8: done in 42s, 2000 requests, 3 errors\n" +
+		"benchrun: case 2/2 chat/users=16: started\n" +
+		"benchrun: case 2/2 chat/users=16: skipped in 0s, 0 requests, 0 errors\n"
+	if got := out.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestProgressTTY(t *testing.T) {
+	var out syncBuffer
+	p := NewProgress(&out, true, 2)
+	p.StartCase("chat/users=8", func() (int64, int64) { return 10, 1 })
+	p.tick()
+	p.EndCase("done")
+	p.StartCase("chat/users=16", func() (int64, int64) { return 5, 5 })
+	p.EndCase("error")
+	p.Stop()
+	if s := out.String(); !strings.Contains(s, "chat/users=16") || !strings.Contains(s, "cases") {
+		t.Errorf("tty progress lacks the cases:\n%q", s)
+	}
+}

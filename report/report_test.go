@@ -1,0 +1,400 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/benchrun/benchrun/analysis"
+)
+
+func load(t testing.TB, name string) *Input {
+	t.Helper()
+	in, err := Load(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// golden compares got with testdata/golden/name, rewriting it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test ./report -update rewrites it)\n--- got ---\n%s", name, got)
+	}
+}
+
+func render(t *testing.T, in *Input, fn func(*bytes.Buffer, *Input) error) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := fn(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// skipOrFail skips a test that needs a tool that is missing, loudly, but
+// fails it under CI=true, where the tool must be installed.
+func skipOrFail(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true but %s", msg)
+	}
+	t.Logf("!!! SKIPPED: %s", msg)
+	t.Skip(msg)
+}
+
+func TestGolden(t *testing.T) {
+	for _, fixture := range []string{"nightly", "hostile"} {
+		in := load(t, fixture)
+		t.Run(fixture, func(t *testing.T) {
+			golden(t, fixture+"/report.md", render(t, in, func(b *bytes.Buffer, in *Input) error { return WriteMarkdown(b, in) }))
+			golden(t, fixture+"/terminal.txt", render(t, in, func(b *bytes.Buffer, in *Input) error { return WriteTerminal(b, in, false) }))
+			golden(t, fixture+"/junit.xml", render(t, in, func(b *bytes.Buffer, in *Input) error { return WriteJUnit(b, in) }))
+			golden(t, fixture+"/metrics.txt", render(t, in, func(b *bytes.Buffer, in *Input) error { return WriteMetrics(b, in) }))
+			golden(t, fixture+"/cases.csv", render(t, in, func(b *bytes.Buffer, in *Input) error { return ExportStats(b, in, FormatCSV) }))
+			golden(t, fixture+"/cases.json", render(t, in, func(b *bytes.Buffer, in *Input) error { return ExportStats(b, in, FormatJSON) }))
+			// The summary survives a load and a write unchanged.
+			dir := t.TempDir()
+			if err := WriteSummary(dir, in.Summary); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := os.ReadFile(filepath.Join(dir, "summary.json"))
+			golden(t, fixture+"/summary.json", got)
+			orig, _ := os.ReadFile(filepath.Join("testdata", fixture, "summary.json"))
+			if !bytes.Equal(got, orig) {
+				t.Error("summary.json changed in a Load/WriteSummary round trip")
+			}
+		})
+	}
+}
+
+func TestTerminalColor(t *testing.T) {
+	in := load(t, "nightly")
+	plain := string(render(t, in, func(b *bytes.Buffer, in *Input) error { return WriteTerminal(b, in, false) }))
+	color := string(render(t, in, func(b *bytes.Buffer, in *Input) error { return WriteTerminal(b, in, true) }))
+	if strings.Contains(plain, "\x1b[") {
+		t.Error("color=false output has ANSI escapes")
+	}
+	if !strings.Contains(color, "\x1b[") {
+		t.Error("color=true output has no ANSI escapes")
+	}
+}
+
+func TestVerdictLine(t *testing.T) {
+	reg := analysis.Check{Name: "ttft.p95", Kind: "regression", Metric: "ttft", Stat: "p95", Verdict: analysis.Regression, Delta: 0.34}
+	thr := analysis.Check{Name: "error_rate.value < 0.01", Kind: "threshold", Metric: "error_rate", Stat: "value", Verdict: analysis.Fail, Value: 0.02, Limit: 0.01, Op: "<", Unit: "ratio"}
+	ok := analysis.Check{Name: "ttft.p95", Kind: "regression", Verdict: analysis.Pass}
+	tests := []struct {
+		name string
+		s    analysis.Summary
+		want string
+	}{
+		{"pass", analysis.Summary{Verdict: "pass", Cases: []analysis.Case{{ID: "a", Checks: []analysis.Check{ok, ok}}}},
+			"benchrun: PASS — 1 cases, 2 checks"},
+		{"regression", analysis.Summary{Verdict: "fail", Cases: []analysis.Case{{ID: "chat/users=8", Checks: []analysis.Check{reg}}}},
+			"benchrun: FAIL — 1 regression (chat/users=8 ttft.p95 +34.0%)"},
+		{"threshold", analysis.Summary{Verdict: "fail", Cases: []analysis.Case{{ID: "c", Checks: []analysis.Check{thr}}}},
+			"benchrun: FAIL — 1 threshold failed (c error_rate.value 2% ≥ 1%)"},
+		{"many", analysis.Summary{Verdict: "fail", Cases: []analysis.Case{{ID: "a", Checks: []analysis.Check{reg, reg, reg, reg}}}},
+			"benchrun: FAIL — 4 regressions (a ttft.p95 +34.0%; a ttft.p95 +34.0%; a ttft.p95 +34.0%, and 1 more)"},
+		{"error", analysis.Summary{Verdict: "error", Incomplete: true, Cases: []analysis.Case{{ID: "e", Verdict: "error"}, {ID: "s", Verdict: "skipped"}}},
+			"benchrun: ERROR — 1 case with errors (e), 1 case skipped (s), incomplete run"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := VerdictLine(&tt.s); got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNum(t *testing.T) {
+	tests := []struct {
+		v    float64
+		unit string
+		want string
+	}{
+		{0.41234, "s", "412.3 ms"}, {1.5, "s", "1.5 s"}, {0.0000123, "s", "12.3 µs"}, {0, "s", "0 s"},
+		{0.0153, "ratio", "1.53%"}, {3 << 20, "bytes", "3 MiB"}, {123456.7, "tokens/s", "123457 tokens/s"},
+		{1e-12, "", "0.000000000001"},
+	}
+	for _, tt := range tests {
+		if got := fmtValue(tt.v, tt.unit); got != tt.want {
+			t.Errorf("fmtValue(%v, %q) = %q, want %q", tt.v, tt.unit, got, tt.want)
+		}
+	}
+}
+
+// junitDoc mirrors what GitLab reads of junit.xml.
+type junitDoc struct {
+	Suites []struct {
+		Name     string `xml:"name,attr"`
+		Tests    int    `xml:"tests,attr"`
+		Failures int    `xml:"failures,attr"`
+		Errors   int    `xml:"errors,attr"`
+		Skipped  int    `xml:"skipped,attr"`
+		Time     string `xml:"time,attr"`
+		Props    []struct {
+			Name  string `xml:"name,attr"`
+			Value string `xml:"value,attr"`
+		} `xml:"properties>property"`
+		Cases []struct {
+			Name      string  `xml:"name,attr"`
+			Classname string  `xml:"classname,attr"`
+			Time      string  `xml:"time,attr"`
+			Failure   *string `xml:"failure"`
+			Error     *string `xml:"error"`
+			Skipped   *string `xml:"skipped"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+func TestJUnitContent(t *testing.T) {
+	in := load(t, "nightly")
+	out := render(t, in, func(b *bytes.Buffer, in *Input) error { return WriteJUnit(b, in) })
+	var doc junitDoc
+	if err := xml.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Suites) != 2 || doc.Suites[0].Name != "chat" || doc.Suites[1].Name != "embed" {
+		t.Fatalf("want suites chat, embed; got %+v", doc.Suites)
+	}
+	decimal := regexp.MustCompile(`^[0-9]+\.[0-9]{3}$`)
+	var failure, errText string
+	skipped := 0
+	for _, s := range doc.Suites {
+		seen := map[string]bool{}
+		f, e, k := 0, 0, 0
+		for _, c := range s.Cases {
+			if seen[c.Name] {
+				t.Errorf("duplicate testcase name %q", c.Name)
+			}
+			seen[c.Name] = true
+			if c.Classname != s.Name {
+				t.Errorf("%s: classname %q, want %q", c.Name, c.Classname, s.Name)
+			}
+			if !decimal.MatchString(c.Time) {
+				t.Errorf("%s: time %q is not decimal seconds", c.Name, c.Time)
+			}
+			switch {
+			case c.Failure != nil:
+				f++
+				if strings.HasPrefix(c.Name, "chat/users=8 · ttft.p95") {
+					failure = *c.Failure
+				}
+			case c.Error != nil:
+				e++
+				errText = *c.Error
+			case c.Skipped != nil:
+				k++
+			}
+		}
+		if f != s.Failures || e != s.Errors || k != s.Skipped || len(s.Cases) != s.Tests {
+			t.Errorf("%s: counts %d/%d/%d/%d, attributes %d/%d/%d/%d", s.Name, len(s.Cases), f, e, k, s.Tests, s.Failures, s.Errors, s.Skipped)
+		}
+		skipped += k
+		if len(s.Props) == 0 {
+			t.Errorf("%s: no properties", s.Name)
+		}
+	}
+	for _, want := range []string{"regression", "value: 228.1 ms", "baseline: 170.2 ms", "delta: +34.0%", "tolerance: ±10%", "p-value: 0.0004", "unit: s"} {
+		if !strings.Contains(failure, want) {
+			t.Errorf("failure text lacks %q:\n%s", want, failure)
+		}
+	}
+	if !strings.Contains(errText, "10 of 95 requests failed") {
+		t.Errorf("error text lacks the case's errors: %q", errText)
+	}
+	if skipped != 1 {
+		t.Errorf("%d skipped testcases, want 1 (chat/users=16)", skipped)
+	}
+}
+
+// TestJUnitSchema validates junit.xml against both schemas in
+// shared/schemas with xmllint.
+func TestJUnitSchema(t *testing.T) {
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		skipOrFail(t, "xmllint not installed (apt-get install -y libxml2-utils)")
+	}
+	schemas, _ := filepath.Glob("../../shared/schemas/junit-*.xsd")
+	if env := os.Getenv("BENCHRUN_SCHEMAS"); env != "" {
+		schemas, _ = filepath.Glob(filepath.Join(env, "junit-*.xsd"))
+	}
+	if len(schemas) == 0 {
+		skipOrFail(t, "no JUnit schemas found in ../../shared/schemas (set BENCHRUN_SCHEMAS)")
+	}
+	for _, fixture := range []string{"nightly", "hostile"} {
+		out := render(t, load(t, fixture), func(b *bytes.Buffer, in *Input) error { return WriteJUnit(b, in) })
+		path := filepath.Join(t.TempDir(), "junit.xml")
+		if err := os.WriteFile(path, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, xsd := range schemas {
+			cmd := exec.Command(xmllint, "--noout", "--schema", xsd, path)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("%s against %s: %v\n%s", fixture, filepath.Base(xsd), err, b)
+			}
+		}
+	}
+}
+
+func TestMetricsFormat(t *testing.T) {
+	for _, fixture := range []string{"nightly", "hostile"} {
+		out := string(render(t, load(t, fixture), func(b *bytes.Buffer, in *Input) error { return WriteMetrics(b, in) }))
+		if !strings.HasSuffix(out, "\n# EOF\n") {
+			t.Errorf("%s: does not end with # EOF", fixture)
+		}
+		sample := regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)\{benchmark="(?:[^"\\\n]|\\[\\"n])*",case="(?:[^"\\\n]|\\[\\"n])*",stat="[a-z0-9]+"\} (?:[-+]?[0-9.]+(?:e[-+]?[0-9]+)?|NaN|[+-]Inf)$`)
+		meta := regexp.MustCompile(`^# (TYPE|UNIT|HELP) ([a-zA-Z_:][a-zA-Z0-9_:]*) .*$`)
+		var families []string
+		typed := map[string]bool{}
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		for _, l := range lines[:len(lines)-1] {
+			if m := meta.FindStringSubmatch(l); m != nil {
+				if m[1] == "TYPE" {
+					families = append(families, m[2])
+					typed[m[2]] = true
+				}
+				continue
+			}
+			m := sample.FindStringSubmatch(l)
+			if m == nil {
+				t.Errorf("%s: bad line %q", fixture, l)
+				continue
+			}
+			if !typed[m[1]] {
+				t.Errorf("%s: sample before its # TYPE: %q", fixture, l)
+			}
+		}
+		for i := 1; i < len(families); i++ {
+			if families[i-1] >= families[i] {
+				t.Errorf("%s: families not sorted: %s before %s", fixture, families[i-1], families[i])
+			}
+		}
+		if fixture == "nightly" && !strings.Contains(out, `benchrun_ttft_seconds{benchmark="chat",case="chat/users=8",stat="p95"} `) {
+			t.Error("no benchrun_ttft_seconds p95 sample for chat/users=8")
+		}
+	}
+}
+
+func TestExport(t *testing.T) {
+	in := load(t, "nightly")
+	for _, format := range []string{FormatCSV, FormatJSON} {
+		dir := t.TempDir()
+		paths, err := Export(in, dir, format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(paths) != 2 {
+			t.Fatalf("%s: wrote %v", format, paths)
+		}
+		b, err := os.ReadFile(paths[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 120 + 200 + 300 + 100 samples, warm-up included.
+		const want = 720
+		switch format {
+		case FormatCSV:
+			recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) != want+1 {
+				t.Errorf("csv: %d rows, want %d + header", len(recs)-1, want)
+			}
+			if !strings.Contains(strings.Join(recs[0], ","), "server.load_duration") {
+				t.Errorf("csv header lacks server columns: %v", recs[0])
+			}
+		case FormatJSON:
+			n := 0
+			for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+				var r sampleRow
+				if err := json.Unmarshal(l, &r); err != nil {
+					t.Fatal(err)
+				}
+				if r.Case == "" {
+					t.Fatal("sample row without case id")
+				}
+				n++
+			}
+			if n != want {
+				t.Errorf("jsonl: %d rows, want %d", n, want)
+			}
+		}
+	}
+	if _, err := Export(in, t.TempDir(), "xlsx"); err == nil {
+		t.Error("unknown format accepted")
+	}
+	if got := csvText("=HYPERLINK(1)"); got != "'=HYPERLINK(1)" {
+		t.Errorf("csvText did not defuse a formula: %q", got)
+	}
+}
+
+func TestWriteAll(t *testing.T) {
+	dir := t.TempDir()
+	writeNightly(t, dir)
+	in, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteAll(in); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{HTMLFile, MarkdownFile, JUnitFile, MetricsFile} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	if _, err := Load(t.TempDir()); err == nil {
+		t.Error("Load of an empty directory succeeded")
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "summary.json"), []byte("{"), 0o644)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "summary.json") {
+		t.Errorf("malformed summary: %v", err)
+	}
+	// Without a manifest the summary still renders.
+	dir = t.TempDir()
+	src, _ := os.ReadFile("testdata/nightly/summary.json")
+	os.WriteFile(filepath.Join(dir, "summary.json"), src, 0o644)
+	in, err := Load(dir)
+	if err != nil || in.Manifest != nil {
+		t.Fatalf("Load without manifest: %v", err)
+	}
+	var b bytes.Buffer
+	if err := WriteHTML(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJUnit(&b, in); err != nil {
+		t.Fatal(err)
+	}
+}

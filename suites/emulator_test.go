@@ -1,0 +1,207 @@
+package suites
+
+import (
+	"context"
+	"math"
+	"net/http/httptest"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benchrun/benchrun/runner"
+)
+
+// percentile is linear interpolation between closest ranks (numpy's
+// default), on a copy of xs.
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	h := p / 100 * float64(len(s)-1)
+	lo := int(math.Floor(h))
+	if lo+1 >= len(s) {
+		return s[len(s)-1]
+	}
+	return s[lo] + (h-float64(lo))*(s[lo+1]-s[lo])
+}
+
+func TestPercentile(t *testing.T) {
+	xs := []float64{4, 1, 3, 2}
+	for p, want := range map[float64]float64{0: 1, 50: 2.5, 100: 4, 25: 1.75} {
+		if got := percentile(xs, p); got != want {
+			t.Errorf("p%v = %v, want %v", p, got, want)
+		}
+	}
+}
+
+// startEmulator serves an emulator on loopback for the test's lifetime.
+func startEmulator(tb testing.TB, o runner.EmulatorOptions) string {
+	tb.Helper()
+	e, err := runner.NewEmulator(o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := httptest.NewServer(e.Handler())
+	tb.Cleanup(func() {
+		e.Close()
+		srv.Close()
+	})
+	return srv.URL
+}
+
+// drive runs users goroutines, each doing perUser operations back to back
+// (a closed loop without think time), and returns every sample.
+func drive(d runner.Driver, users, perUser int) []runner.Sample {
+	start := time.Now()
+	out := make([]runner.Sample, users*perUser)
+	var wg sync.WaitGroup
+	for u := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perUser {
+				seq := int64(u*perUser + i)
+				s := &out[seq]
+				s.Seq = seq
+				s.Scheduled = time.Since(start)
+				s.Sent = s.Scheduled
+				d.Do(context.Background(), runner.Op{Start: start, Seq: seq}, s)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// latencies returns TTFTs (from Sent) and pooled ITLs in milliseconds.
+func latencies(tb testing.TB, samples []runner.Sample, outputTokens int) (ttft, itl []float64) {
+	tb.Helper()
+	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+	for _, s := range samples {
+		if s.Error != "" {
+			tb.Fatalf("sample %d failed: %s: %s", s.Seq, s.Error, s.ErrorDetail)
+		}
+		if outputTokens > 0 && (s.OutputTokens != outputTokens || s.TokenSource != runner.TokensFromUsage || len(s.ITL) != outputTokens-1) {
+			tb.Fatalf("sample %d: %d output tokens (%s), %d gaps; want %d", s.Seq, s.OutputTokens, s.TokenSource, len(s.ITL), outputTokens)
+		}
+		ttft = append(ttft, ms(s.FirstToken-s.Sent))
+		for _, g := range s.ITL {
+			itl = append(itl, ms(g))
+		}
+	}
+	return ttft, itl
+}
+
+// fixedTiming is the emulator configuration the accuracy checks use.
+func fixedTiming(slots int) runner.EmulatorOptions {
+	return runner.EmulatorOptions{Flavor: runner.FlavorVLLM, Model: "m", Slots: slots,
+		PrefillBase: 20 * time.Millisecond, DecodeBase: 5 * time.Millisecond}
+}
+
+func newEmulatedOpenAI(tb testing.TB, url string, outputTokens int) *OpenAI {
+	tb.Helper()
+	ds, err := NewDataset(DatasetOptions{PromptTokens: 32, OutputTokens: outputTokens, Seed: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d, err := NewOpenAI(OpenAIOptions{BaseURL: url, Stream: true, IgnoreEOS: true, Dataset: ds})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := d.Prepare(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+// TestEmulatorTimingAccuracy: 64 concurrent streams against an emulator
+// with exact timing measure what it was configured with. Margins are
+// generous (shared, noisy machine); BenchmarkAccuracy64 reports precise
+// errors.
+func TestEmulatorTimingAccuracy(t *testing.T) {
+	const tokens = 24
+	d := newEmulatedOpenAI(t, startEmulator(t, fixedTiming(64)), tokens)
+	if d.Model() != "m" {
+		t.Fatalf("discovered model %q", d.Model())
+	}
+	samples := drive(d, 64, 2)
+	for _, s := range samples {
+		if s.InputTokens != 32 {
+			t.Fatalf("input tokens %d, want 32 (usage.prompt_tokens, exact under the word convention)", s.InputTokens)
+		}
+	}
+	ttft, itl := latencies(t, samples, tokens)
+	if p50 := percentile(ttft, 50); math.Abs(p50-20) > 5 {
+		t.Errorf("ttft p50 %.2fms, want 20±5ms", p50)
+	}
+	if p50 := percentile(itl, 50); math.Abs(p50-5) > 1 {
+		t.Errorf("itl p50 %.2fms, want 5±1ms", p50)
+	}
+	t.Logf("n=%d ttft p50 %.2f p99 %.2f ms; itl n=%d p50 %.3f p99 %.3f ms", len(ttft), percentile(ttft, 50), percentile(ttft, 99),
+		len(itl), percentile(itl, 50), percentile(itl, 99))
+}
+
+// TestEmulatorQueueingInTTFT: with 8 slots and 32 users the later waves
+// queue, and TTFT (measured from the send) includes the wait.
+func TestEmulatorQueueingInTTFT(t *testing.T) {
+	const tokens = 16
+	d := newEmulatedOpenAI(t, startEmulator(t, fixedTiming(8)), tokens)
+	ttft, _ := latencies(t, drive(d, 32, 1), tokens)
+	// A request holds its slot 20 + 15*5 = 95ms: the waves start at about
+	// 0, 95, 190 and 285ms.
+	if p := percentile(ttft, 0); p > 60 {
+		t.Errorf("ttft min %.1fms: the first wave should not queue", p)
+	}
+	if p := percentile(ttft, 99); p < 250 {
+		t.Errorf("ttft p99 %.1fms, want ≥ 250ms (queueing behind three waves)", p)
+	}
+}
+
+func TestEmulatedOllamaColdStart(t *testing.T) {
+	url := startEmulator(t, runner.EmulatorOptions{Flavor: runner.FlavorOllama, Model: "m", LoadTime: 300 * time.Millisecond,
+		PrefillBase: 10 * time.Millisecond, DecodeBase: 5 * time.Millisecond})
+	ds, _ := NewDataset(DatasetOptions{PromptTokens: 12, OutputTokens: 10})
+	d, err := NewOllama(OllamaOptions{BaseURL: url, API: APIGenerate, ColdStartThreshold: 100 * time.Millisecond, Dataset: ds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Prepare(context.Background()); err != nil || d.Model() != "m" {
+		t.Fatalf("prepare: %v, model %q", err, d.Model())
+	}
+	for i, wantCold := range []bool{true, false} {
+		s := do(context.Background(), d, int64(i))
+		if s.Error != "" {
+			t.Fatalf("%s: %s", s.Error, s.ErrorDetail)
+		}
+		if (s.Server["cold_start"] == 1) != wantCold {
+			t.Errorf("request %d: cold_start %v, load_duration %.3fs", i, s.Server["cold_start"], s.Server["load_duration"])
+		}
+		if s.OutputTokens != 10 || s.InputTokens != 12 || s.Server["eval_count"] != 10 || len(s.ITL) != 9 {
+			t.Errorf("request %d: in %d out %d itl %d server %v", i, s.InputTokens, s.OutputTokens, len(s.ITL), s.Server)
+		}
+		// eval_duration is the emulator's decode time: 9 gaps of 5ms.
+		if ev := s.Server["eval_duration"]; ev < 0.044 || ev > 0.1 {
+			t.Errorf("eval_duration %.4fs, want ~0.045s", ev)
+		}
+	}
+}
+
+// BenchmarkAccuracy64 reports how far 64 concurrent streams measure from
+// the emulator's configured timing (TTFT 20ms, ITL 5ms): errors in ms.
+// Goals: ttft p50 ±1ms, p99 ±3ms, itl p50 ±0.2ms.
+func BenchmarkAccuracy64(b *testing.B) {
+	const tokens = 32
+	d := newEmulatedOpenAI(b, startEmulator(b, fixedTiming(64)), tokens)
+	var ttft, itl []float64
+	for b.Loop() {
+		t, i := latencies(b, drive(d, 64, 1), tokens)
+		ttft, itl = append(ttft, t...), append(itl, i...)
+	}
+	b.ReportMetric(percentile(ttft, 50)-20, "ttft_p50_err_ms")
+	b.ReportMetric(percentile(ttft, 99)-20, "ttft_p99_err_ms")
+	b.ReportMetric(percentile(itl, 50)-5, "itl_p50_err_ms")
+	b.ReportMetric(percentile(itl, 99)-5, "itl_p99_err_ms")
+}

@@ -1,0 +1,156 @@
+package suites
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benchrun/benchrun/runner"
+)
+
+func newTestOllama(t *testing.T, o OllamaOptions) *Ollama {
+	t.Helper()
+	if o.Dataset == nil {
+		o.Dataset = testPrompt
+	}
+	if o.Model == "" {
+		o.Model = "m"
+	}
+	d, err := NewOllama(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestOllamaStream(t *testing.T) {
+	tok := `{"model":"m","response":" w","done":false}` + "\n"
+	final := func(load int64) string {
+		return `{"model":"m","response":"","done":true,"done_reason":"length","total_duration":3000000000,"load_duration":` +
+			json.Number(itoa(load)).String() + `,"prompt_eval_count":5,"prompt_eval_duration":20000000,"eval_count":3,"eval_duration":10000000}` + "\n"
+	}
+	for _, tc := range []struct {
+		name   string
+		steps  []step
+		errCls string
+		check  func(t *testing.T, s runner.Sample)
+	}{
+		{
+			name:  "cold start is flagged",
+			steps: []step{{0, tok}, {0, tok}, {0, tok}, {0, final(2_500_000_000)}},
+			check: func(t *testing.T, s runner.Sample) {
+				want := map[string]float64{"load_duration": 2.5, "total_duration": 3, "prompt_eval_duration": 0.02,
+					"eval_duration": 0.01, "prompt_eval_count": 5, "eval_count": 3, "cold_start": 1}
+				for k, v := range want {
+					if s.Server[k] != v {
+						t.Errorf("server[%s] = %v, want %v", k, s.Server[k], v)
+					}
+				}
+				if s.OutputTokens != 3 || s.InputTokens != 5 || s.TokenSource != runner.TokensFromUsage || len(s.ITL) != 2 {
+					t.Errorf("in %d out %d (%s) itl %v", s.InputTokens, s.OutputTokens, s.TokenSource, s.ITL)
+				}
+			},
+		},
+		{
+			name:  "warm request is not flagged",
+			steps: bytewise(tok + tok + tok + final(1_000_000)),
+			check: func(t *testing.T, s runner.Sample) {
+				if _, ok := s.Server["cold_start"]; ok {
+					t.Error("warm request flagged as cold start")
+				}
+			},
+		},
+		{
+			name:  "chat message chunks",
+			steps: []step{{0, `{"message":{"role":"assistant","content":""},"done":false}` + "\n"}, {100 * time.Millisecond, `{"message":{"role":"assistant","content":"hi"},"done":false}` + "\n"}, {0, final(0)}},
+			check: func(t *testing.T, s runner.Sample) {
+				if s.FirstToken < 90*time.Millisecond {
+					t.Errorf("empty message taken as first token: %v", s.FirstToken)
+				}
+			},
+		},
+		{name: "no done line", steps: []step{{0, tok}, {0, tok}}, errCls: runner.ErrStreamTruncated},
+		{name: "torn last line", steps: []step{{0, tok}, {0, `{"model":"m","resp`}}, errCls: runner.ErrStreamTruncated},
+		{name: "bad line", steps: []step{{0, tok}, {0, "nope\n"}, {0, final(0)}}, errCls: runner.ErrParse},
+		{name: "error line", steps: []step{{0, `{"error":"out of memory"}` + "\n"}}, errCls: runner.ErrOther},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, _ := streamServer(t, "application/x-ndjson", tc.steps...)
+			s := do(context.Background(), newTestOllama(t, OllamaOptions{BaseURL: srv.URL}), 0)
+			if s.Error != tc.errCls {
+				t.Fatalf("error %q (%s), want %q", s.Error, s.ErrorDetail, tc.errCls)
+			}
+			if tc.check != nil {
+				tc.check(t, s)
+			}
+		})
+	}
+}
+
+func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestOllamaRequestBody(t *testing.T) {
+	srv, body := streamServer(t, "application/x-ndjson", step{0, `{"done":true}` + "\n"})
+	d := newTestOllama(t, OllamaOptions{BaseURL: srv.URL, API: APIGenerate, KeepAlive: "10m", NumPredict: 50})
+	do(context.Background(), d, 0)
+	var got struct {
+		Model     string
+		Prompt    string
+		Stream    bool
+		KeepAlive string `json:"keep_alive"`
+		Options   struct {
+			NumPredict int `json:"num_predict"`
+		}
+	}
+	if err := json.Unmarshal(*body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Model != "m" || got.Prompt != "one two three" || !got.Stream || got.KeepAlive != "10m" || got.Options.NumPredict != 8 {
+		t.Errorf("request %s", *body)
+	}
+}
+
+// TestOllamaQueueFull: the emulator with one slot and a queue of one
+// answers 503 to the others, which the driver records as http_5xx.
+func TestOllamaQueueFull(t *testing.T) {
+	e, err := runner.NewEmulator(runner.EmulatorOptions{Flavor: runner.FlavorOllama, Model: "m", Slots: 1, MaxQueue: 1,
+		DecodeBase: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e.Handler())
+	defer srv.Close()
+	defer e.Close()
+	d := newTestOllama(t, OllamaOptions{BaseURL: srv.URL, Dataset: fixedDataset{Prompt{Text: "x", InputTokens: 1, MaxTokens: 30}}})
+	samples := make([]runner.Sample, 5)
+	var wg sync.WaitGroup
+	for i := range samples {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Duration(i) * 20 * time.Millisecond)
+			samples[i] = do(context.Background(), d, int64(i))
+		}()
+	}
+	wg.Wait()
+	ok, busy := 0, 0
+	for _, s := range samples {
+		switch {
+		case s.Error == "" && s.OutputTokens == 30:
+			ok++
+		case s.Error == runner.ErrHTTP5xx && s.Status == 503:
+			busy++
+		default:
+			t.Errorf("sample %+v", s)
+		}
+	}
+	if ok != 2 || busy != 3 {
+		t.Errorf("%d ok, %d busy; want 2 and 3", ok, busy)
+	}
+}
