@@ -40,7 +40,7 @@ unit:
 browser-test: build
 	rm -rf $(ARTIFACTS)/demo && mkdir -p $(ARTIFACTS)
 	BENCHRUN_EMULATE_SLOWDOWN=1 ./$(BIN) --quiet suite -o $(ARTIFACTS)/demo examples/demo.toml
-	ci/browser-test.sh $(ARTIFACTS)/demo/report.html $(ARTIFACTS)/report.png
+	sh report/testdata/browser-test.sh $(ARTIFACTS)/demo/report.html $(ARTIFACTS)/report.png
 
 slurm-test: build
 	ci/slurm-test.sh

@@ -186,6 +186,17 @@ func compareStat(ck *analysis.Check, cm analysis.Metric, bm Metric, raw *analysi
 		ck.Detail = strings.Join(notes, "; ")
 		return
 	}
+	if q, ok := percentileOf(stat); ok && !repsComparable(name, stat, cm, bm, raw) {
+		// A tail percentile estimated from a handful of samples beyond it
+		// moves with a single slow request: call it noise, not a change.
+		need := int(math.Ceil(MinTailSamples / (1 - q/100)))
+		if cm.Count < need || bm.Count < need {
+			ck.Verdict = analysis.Inconclusive
+			notes = append(notes, fmt.Sprintf("too few samples for %s (n=%d vs %d; need ≥ %d, %d beyond it)", stat, cm.Count, bm.Count, need, MinTailSamples))
+			ck.Detail = strings.Join(notes, "; ")
+			return
+		}
+	}
 	p, alpha, test := significance(name, stat, cm, bm, raw, o)
 	ck.PValue = p
 	if test != "" {
@@ -262,6 +273,16 @@ func significance(name, stat string, cm analysis.Metric, bm Metric, raw *analysi
 	r := rand.New(rand.NewPCG(o.Seed, seedOf(name+"."+stat)))
 	p = bootstrapPValue(ordered{d.Count(), d.Ordered}, ordered{bm.Histogram.Count(), bm.Histogram.Ordered}, q, o.Resamples, r)
 	return p, o.Alpha, fmt.Sprintf("bootstrap of %s over %d vs %d samples", stat, d.Count(), bm.Histogram.Count())
+}
+
+// MinTailSamples is the number of samples each side needs beyond a
+// percentile (n·(1−q) ≥ MinTailSamples) before a change in it can be
+// called significant from raw samples: p99 needs n ≥ 1000, p95 n ≥ 200.
+const MinTailSamples = 10
+
+// repsComparable reports whether Mann-Whitney over repetitions applies.
+func repsComparable(name, stat string, cm analysis.Metric, bm Metric, raw *analysis.Raw) bool {
+	return len(raw.RepStat(name, stat)) >= MinReps && len(bm.RepStats[stat]) >= MinReps
 }
 
 func percentileOf(stat string) (float64, bool) {

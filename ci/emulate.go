@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -97,7 +98,8 @@ func emulateCommand(stdout, stderr io.Writer) *cli.Command {
 			if err != nil {
 				return withExitCode(fmt.Errorf("emulate: %w", err), ExitUsage)
 			}
-			defer em.Close()
+			closeOnce := sync.OnceFunc(em.Close)
+			defer closeOnce()
 			addr := net.JoinHostPort(c.String("host"), strconv.Itoa(c.Int("port")))
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
@@ -111,6 +113,7 @@ func emulateCommand(stdout, stderr io.Writer) *cli.Command {
 			case err := <-errc:
 				return withExitCode(err, ExitError)
 			case <-c.Context.Done():
+				closeOnce() // end open streams so Shutdown does not wait for them
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
 				srv.Shutdown(ctx)

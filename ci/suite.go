@@ -37,6 +37,10 @@ func suiteCommand(stdout, stderr io.Writer) *cli.Command {
 				return err
 			}
 			dir := resultsDir(c.String("output"), s, time.Now())
+			if exists(filepath.Join(dir, runner.ManifestFile)) {
+				// Appending to another run's samples would mix two runs.
+				return withExitCode(fmt.Errorf("results directory %s already holds a run; choose another -o or remove it", dir), ExitUsage)
+			}
 			res, err := execute(c.Context, e, s, dir)
 			if err != nil {
 				return err

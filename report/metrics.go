@@ -100,13 +100,18 @@ func omValue(v float64) string {
 // Families and samples are sorted; the file ends with "# EOF".
 func WriteMetrics(w io.Writer, in *Input) error {
 	fams := map[string]*omFamily{}
+	seen := map[string]bool{} // family and labels: two metrics whose names sanitise alike keep the first
 	add := func(name, unit, help string, c *analysis.Case, stat string, v float64) {
+		labels := fmt.Sprintf(`{benchmark="%s",case="%s",stat="%s"}`, labelValue(c.Benchmark), labelValue(c.ID), labelValue(stat))
+		if seen[name+labels] {
+			return
+		}
+		seen[name+labels] = true
 		f := fams[name]
 		if f == nil {
 			f = &omFamily{name: name, unit: unit, help: help}
 			fams[name] = f
 		}
-		labels := fmt.Sprintf(`{benchmark="%s",case="%s",stat="%s"}`, labelValue(c.Benchmark), labelValue(c.ID), labelValue(stat))
 		f.samples = append(f.samples, omSample{labels, [3]string{c.Benchmark, c.ID, stat}, v})
 	}
 	for i := range in.Summary.Cases {

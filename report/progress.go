@@ -38,7 +38,7 @@ type Progress struct {
 	stop       chan struct{}
 	renderDone chan struct{}
 	wg         sync.WaitGroup
-	stopped bool
+	stopped    bool
 }
 
 // NewProgress starts a progress display for totalCases cases on w. Call

@@ -309,20 +309,22 @@ type scheduler struct {
 
 type waiter struct {
 	ready   chan struct{}
-	granted bool // set under scheduler.mu before ready is closed
+	granted bool      // set under scheduler.mu before ready is closed
+	at      time.Time // when the slot was granted
 }
 
-// enter admits a request: it takes a free slot at once (the ticket is
-// already granted) or joins the FIFO queue. It fails with errQueueFull when
+// enter admits a request that arrived at arrival: it takes a free slot at
+// once (the ticket is already granted, from arrival) or joins the FIFO
+// queue. It fails with errQueueFull when
 // the queue is bounded and full. The caller must wait on the ticket.
-func (s *scheduler) enter() (*waiter, error) {
+func (s *scheduler) enter(arrival time.Time) (*waiter, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := &waiter{ready: make(chan struct{})}
 	if s.running < s.slots && len(s.queue) == 0 {
 		s.running++
 		s.nrun.Store(int64(s.running))
-		w.granted = true
+		w.granted, w.at = true, arrival
 		close(w.ready)
 		return w, nil
 	}
@@ -370,7 +372,7 @@ func (s *scheduler) release() {
 		w := s.queue[0]
 		s.queue[0] = nil
 		s.queue = s.queue[1:]
-		w.granted = true
+		w.granted, w.at = true, time.Now()
 		close(w.ready)
 		return
 	}
@@ -448,7 +450,10 @@ func (e *Emulator) generate(ctx context.Context, ticket *waiter, g genRequest, h
 		return res, err
 	}
 	defer e.sched.release()
-	res.slot = time.Now()
+	// The request's clock starts when its slot was granted, not when this
+	// goroutine got to run: on a busy host the handler may start late, and
+	// the emulated server should not add that to its own timing.
+	res.slot = ticket.at
 	e.vllm.queued(res.slot.Sub(g.arrival))
 	if g.ollama {
 		res.loadWait, err = e.waitLoaded(ctx)
@@ -457,7 +462,10 @@ func (e *Emulator) generate(ctx context.Context, ticket *waiter, g genRequest, h
 			return res, err
 		}
 	}
-	res.prefill = time.Now()
+	res.prefill = res.slot
+	if g.ollama {
+		res.prefill = time.Now()
+	}
 	if h.onSlot != nil {
 		if err = h.onSlot(); err != nil {
 			return res, err

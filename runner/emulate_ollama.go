@@ -203,7 +203,7 @@ func (e *Emulator) serveOllama(w http.ResponseWriter, r *http.Request, chat bool
 		w.Write(append(b, "}\n"...))
 		return
 	}
-	ticket, err := e.sched.enter()
+	ticket, err := e.sched.enter(arrival)
 	if err != nil {
 		writeOllamaError(w, http.StatusServiceUnavailable, "server busy, please try again.  maximum pending requests exceeded")
 		return

@@ -320,7 +320,7 @@ func TestEmulatorFaults(t *testing.T) {
 
 func TestSchedulerFIFO(t *testing.T) {
 	s := &scheduler{slots: 1, maxQueue: 2}
-	first, err := s.enter()
+	first, err := s.enter(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,9 +328,9 @@ func TestSchedulerFIFO(t *testing.T) {
 	if err := s.wait(ctx, nil, first); err != nil {
 		t.Fatal(err)
 	}
-	a, _ := s.enter()
-	b, _ := s.enter()
-	if _, err := s.enter(); err != errQueueFull {
+	a, _ := s.enter(time.Now())
+	b, _ := s.enter(time.Now())
+	if _, err := s.enter(time.Now()); err != errQueueFull {
 		t.Fatalf("third waiter: %v, want errQueueFull", err)
 	}
 	if r, w := s.counts(); r != 1 || w != 2 {

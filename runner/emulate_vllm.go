@@ -279,7 +279,7 @@ func (e *Emulator) serveOpenAI(w http.ResponseWriter, r *http.Request, chat bool
 			g.maxTokens = *mt
 		}
 	}
-	ticket, err := e.sched.enter()
+	ticket, err := e.sched.enter(arrival)
 	if err != nil {
 		writeOpenAIError(w, http.StatusServiceUnavailable, "too many requests waiting")
 		return

@@ -35,10 +35,10 @@ const (
 // a sample file is independent of wall clocks on other nodes. A zero offset
 // other than Scheduled means "did not happen" (no first token, for example).
 type Sample struct {
-	Seq       int64  `json:"seq"`              // operation number within the case and worker
-	Rep       int    `json:"rep"`              // repetition index, from 0
-	Worker    string `json:"worker,omitempty"` // worker/node that sent it, e.g. "node2/0"
-	Warmup    bool   `json:"warmup,omitempty"` // excluded from metrics, kept for inspection
+	Seq    int64  `json:"seq"`              // operation number within the case and worker
+	Rep    int    `json:"rep"`              // repetition index, from 0
+	Worker string `json:"worker,omitempty"` // worker/node that sent it, e.g. "node2/0"
+	Warmup bool   `json:"warmup,omitempty"` // excluded from metrics, kept for inspection
 
 	Scheduled  time.Duration `json:"scheduled_ns"`             // when it should have been sent
 	Sent       time.Duration `json:"sent_ns"`                  // when it was actually sent

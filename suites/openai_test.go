@@ -210,8 +210,8 @@ func TestOpenAIStream(t *testing.T) {
 			errCls: runner.ErrStreamTruncated,
 		},
 		{
-			name:   "[DONE] without the usage chunk is a success with counted tokens",
-			steps:  []step{{0, word}, {0, doneEvent}},
+			name:  "[DONE] without the usage chunk is a success with counted tokens",
+			steps: []step{{0, word}, {0, doneEvent}},
 			check: func(t *testing.T, s runner.Sample) {
 				if s.OutputTokens != 1 || s.TokenSource != runner.TokensFromCounted {
 					t.Errorf("tokens %d (%s)", s.OutputTokens, s.TokenSource)

@@ -1,0 +1,319 @@
+package slurm
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultSignalGrace is how long before the time limit SLURM signals the
+// batch shell (USR1) when Config.SignalGrace is empty: long enough for
+// benchrun to stop load, flush samples and write the manifest.
+const DefaultSignalGrace = 120 * time.Second
+
+// Container runtimes accepted by Config.Container.
+const (
+	ContainerNone      = ""
+	ContainerApptainer = "apptainer"
+)
+
+// Config is the suite's [slurm] section, decoded by BurntSushi/toml. Zero
+// values leave the choice to the site's SLURM defaults, except where noted.
+//
+//	[slurm]
+//	account = "proj42"
+//	partition = "gpu"
+//	time = "01:30:00"
+//	gpus_per_node = 4
+//	modules = ["cuda/12.4"]
+//	container = "apptainer"
+//	[slurm.containers.vllm]
+//	image = "/sw/images/vllm-0.8.sif"
+//	binds = ["/scratch/models:/models:ro"]
+type Config struct {
+	Account   string `toml:"account" json:"account,omitempty"`
+	Partition string `toml:"partition" json:"partition,omitempty"`
+	QOS       string `toml:"qos" json:"qos,omitempty"`
+	// Time is the job's time limit in SLURM's own format: "MM", "MM:SS",
+	// "HH:MM:SS", "D-HH", "D-HH:MM" or "D-HH:MM:SS".
+	Time string `toml:"time" json:"time,omitempty"`
+	// Nodes is the allocation size; 0 means as many as the roles use.
+	Nodes       int    `toml:"nodes" json:"nodes,omitempty"`
+	GPUsPerNode int    `toml:"gpus_per_node" json:"gpus_per_node,omitempty"`
+	CPUsPerTask int    `toml:"cpus_per_task" json:"cpus_per_task,omitempty"`
+	Mem         string `toml:"mem" json:"mem,omitempty"` // per node, SLURM syntax: "64G", "0" = all
+	Constraint  string `toml:"constraint" json:"constraint,omitempty"`
+	Reservation string `toml:"reservation" json:"reservation,omitempty"`
+	// Extra holds further sbatch options, one per #SBATCH line, such as
+	// "--exclusive" or "--gres=gpu:a100:4".
+	Extra   []string          `toml:"extra" json:"extra,omitempty"`
+	Modules []string          `toml:"modules" json:"modules,omitempty"` // `module load`ed in order
+	Env     map[string]string `toml:"env" json:"env,omitempty"`         // exported in the job script
+
+	// Container is ContainerNone or ContainerApptainer; with apptainer,
+	// services that have an image run in `apptainer exec`.
+	Container string `toml:"container" json:"container,omitempty"`
+	// Binds apply to every containerised service; Containers adds an image
+	// and binds per service name.
+	Binds      []string                 `toml:"binds" json:"binds,omitempty"`
+	Containers map[string]ContainerSpec `toml:"containers" json:"containers,omitempty"`
+
+	// SignalGrace is a Go duration ("120s", "2m"): SLURM sends USR1 to the
+	// batch shell this long before the time limit (--signal=B:USR1@SECONDS).
+	// Empty means DefaultSignalGrace.
+	SignalGrace string `toml:"signal_grace" json:"signal_grace,omitempty"`
+	// Requeue lets SLURM requeue the job after a node failure or
+	// preemption; off by default (--no-requeue) so a nightly run never
+	// silently starts over.
+	Requeue bool `toml:"requeue" json:"requeue,omitempty"`
+	// Benchrun is the path of the benchrun executable on the compute nodes;
+	// empty means the path of the running executable.
+	Benchrun string `toml:"benchrun" json:"benchrun,omitempty"`
+}
+
+// ContainerSpec is one service's container image and extra bind mounts
+// ("SRC[:DST[:OPTS]]").
+type ContainerSpec struct {
+	Image string   `toml:"image" json:"image"`
+	Binds []string `toml:"binds" json:"binds,omitempty"`
+}
+
+var (
+	namePattern       = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+-]*$`)
+	memPattern        = regexp.MustCompile(`^[0-9]+[KMGT]?$`)
+	constraintPattern = regexp.MustCompile(`^[A-Za-z0-9_.&|,:*()\[\]!-]+$`)
+	modulePattern     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+/@:-]*$`)
+	envNamePattern    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	extraPattern      = regexp.MustCompile(`^--?[A-Za-z]`)
+)
+
+// Validate checks every field and returns one error per problem, each
+// naming the key as written in the suite ("slurm.partition ...").
+func (c *Config) Validate() []error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	name := func(key, v string) {
+		if v != "" && !namePattern.MatchString(v) {
+			add("slurm.%s %q: want letters, digits, '_', '.', '+' or '-' (not first)", key, v)
+		}
+	}
+	name("account", c.Account)
+	name("partition", c.Partition)
+	name("qos", c.QOS)
+	name("reservation", c.Reservation)
+	var limit time.Duration
+	if c.Time != "" {
+		d, err := ParseTime(c.Time)
+		if err != nil {
+			add("slurm.time: %v", err)
+		}
+		limit = d
+	}
+	if c.Nodes < 0 {
+		add("slurm.nodes %d: must be at least 1 (or 0 for as many as the roles use)", c.Nodes)
+	}
+	if c.GPUsPerNode < 0 {
+		add("slurm.gpus_per_node %d: must not be negative", c.GPUsPerNode)
+	}
+	if c.CPUsPerTask < 0 {
+		add("slurm.cpus_per_task %d: must not be negative", c.CPUsPerTask)
+	}
+	if c.Mem != "" && !memPattern.MatchString(c.Mem) {
+		add("slurm.mem %q: want a number with an optional unit K, M, G or T, such as \"64G\" (\"0\" = all of a node's memory)", c.Mem)
+	}
+	if c.Constraint != "" && !constraintPattern.MatchString(c.Constraint) {
+		add("slurm.constraint %q: want features joined by & | , with optional [ ] ( ) * :, no spaces", c.Constraint)
+	}
+	for i, e := range c.Extra {
+		switch {
+		case hasControl(e):
+			add("slurm.extra[%d] %q: control characters (a newline would start a new script line)", i, e)
+		case !extraPattern.MatchString(e):
+			add("slurm.extra[%d] %q: want an sbatch option such as \"--exclusive\"", i, e)
+		}
+	}
+	for i, m := range c.Modules {
+		if !modulePattern.MatchString(m) {
+			add("slurm.modules[%d] %q: want a module name such as \"cuda/12.4\"", i, m)
+		}
+	}
+	for _, k := range sortedKeys(c.Env) {
+		if !envNamePattern.MatchString(k) {
+			add("slurm.env %q: not a valid variable name", k)
+		}
+		if strings.IndexByte(c.Env[k], 0) >= 0 {
+			add("slurm.env.%s: NUL byte in value", k)
+		}
+	}
+	switch c.Container {
+	case ContainerNone, "none", ContainerApptainer:
+	default:
+		add("slurm.container %q: want \"apptainer\" or \"none\"", c.Container)
+	}
+	for i, b := range c.Binds {
+		if err := checkBind(b); err != nil {
+			add("slurm.binds[%d] %q: %v", i, b, err)
+		}
+	}
+	for _, svc := range sortedKeys(c.Containers) {
+		spec := c.Containers[svc]
+		if spec.Image == "" {
+			add("slurm.containers.%s.image: missing", svc)
+		} else if hasControl(spec.Image) {
+			add("slurm.containers.%s.image %q: control characters", svc, spec.Image)
+		}
+		for i, b := range spec.Binds {
+			if err := checkBind(b); err != nil {
+				add("slurm.containers.%s.binds[%d] %q: %v", svc, i, b, err)
+			}
+		}
+		if c.Container != ContainerApptainer {
+			add("slurm.containers.%s: needs container = \"apptainer\"", svc)
+		}
+	}
+	if c.SignalGrace != "" {
+		g, err := time.ParseDuration(c.SignalGrace)
+		switch {
+		case err != nil:
+			add("slurm.signal_grace %q: want a duration such as \"120s\" or \"2m\"", c.SignalGrace)
+		case g < time.Second || g > 65535*time.Second:
+			add("slurm.signal_grace %q: want between 1s and 65535s (SLURM's limit)", c.SignalGrace)
+		case g%time.Second != 0:
+			add("slurm.signal_grace %q: want whole seconds", c.SignalGrace)
+		case limit > 0 && g >= limit:
+			add("slurm.signal_grace %q: must be shorter than slurm.time %q", c.SignalGrace, c.Time)
+		}
+	} else if limit > 0 && DefaultSignalGrace >= limit {
+		add("slurm.time %q: shorter than the default signal_grace %v; set slurm.signal_grace", c.Time, DefaultSignalGrace)
+	}
+	if c.Benchrun != "" {
+		if hasControl(c.Benchrun) || !filepath.IsAbs(c.Benchrun) {
+			add("slurm.benchrun %q: want an absolute path", c.Benchrun)
+		}
+	}
+	return errs
+}
+
+// Grace returns the signal grace: SignalGrace parsed, or DefaultSignalGrace
+// when empty or invalid (Validate reports invalid values).
+func (c *Config) Grace() time.Duration {
+	if g, err := time.ParseDuration(c.SignalGrace); err == nil && g >= time.Second {
+		return g.Truncate(time.Second)
+	}
+	return DefaultSignalGrace
+}
+
+// ContainerFor returns the image and bind mounts (Binds, then the service's
+// own) for a service, or an empty image when it runs without a container.
+func (c *Config) ContainerFor(service string) (image string, binds []string) {
+	if c.Container != ContainerApptainer {
+		return "", nil
+	}
+	spec, ok := c.Containers[service]
+	if !ok {
+		return "", nil
+	}
+	binds = append(append(binds, c.Binds...), spec.Binds...)
+	return spec.Image, binds
+}
+
+// ParseTime parses a SLURM time limit: "MM", "MM:SS", "HH:MM:SS", "D-HH",
+// "D-HH:MM" or "D-HH:MM:SS". It rejects "UNLIMITED" and zero: a nightly job
+// always has a limit.
+func ParseTime(s string) (time.Duration, error) {
+	bad := fmt.Errorf("%q: want SLURM's time format MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS", s)
+	days := 0
+	rest := s
+	if d, r, ok := strings.Cut(s, "-"); ok {
+		n, err := atoiStrict(d)
+		if err != nil {
+			return 0, bad
+		}
+		days, rest = n, r
+	}
+	parts := strings.Split(rest, ":")
+	nums := make([]int, len(parts))
+	for i, p := range parts {
+		n, err := atoiStrict(p)
+		if err != nil {
+			return 0, bad
+		}
+		nums[i] = n
+	}
+	var h, m, sec int
+	switch {
+	case days > 0 || strings.Contains(s, "-"):
+		switch len(nums) {
+		case 1:
+			h = nums[0]
+		case 2:
+			h, m = nums[0], nums[1]
+		case 3:
+			h, m, sec = nums[0], nums[1], nums[2]
+		default:
+			return 0, bad
+		}
+	case len(nums) == 1:
+		m = nums[0]
+	case len(nums) == 2:
+		m, sec = nums[0], nums[1]
+	case len(nums) == 3:
+		h, m, sec = nums[0], nums[1], nums[2]
+	default:
+		return 0, bad
+	}
+	d := time.Duration(days)*24*time.Hour + time.Duration(h)*time.Hour +
+		time.Duration(m)*time.Minute + time.Duration(sec)*time.Second
+	if d <= 0 {
+		return 0, fmt.Errorf("%q: the time limit must be positive", s)
+	}
+	return d, nil
+}
+
+func atoiStrict(s string) (int, error) {
+	if s == "" || len(s) > 6 {
+		return 0, strconv.ErrSyntax
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, strconv.ErrSyntax
+		}
+	}
+	return strconv.Atoi(s)
+}
+
+func checkBind(b string) error {
+	switch {
+	case b == "":
+		return fmt.Errorf("empty")
+	case hasControl(b):
+		return fmt.Errorf("control characters")
+	case strings.Contains(b, ","):
+		return fmt.Errorf("one bind per entry (no ',')")
+	}
+	return nil
+}
+
+// hasControl reports whether s has a NUL, newline or other ASCII control
+// character, any of which could break out of a script line.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

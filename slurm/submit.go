@@ -1,0 +1,408 @@
+package slurm
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Final job states, as SLURM names them.
+const (
+	Completed   = "COMPLETED"
+	Failed      = "FAILED"
+	Cancelled   = "CANCELLED"
+	Timeout     = "TIMEOUT"
+	NodeFail    = "NODE_FAIL"
+	OutOfMemory = "OUT_OF_MEMORY"
+	Preempted   = "PREEMPTED"
+	BootFail    = "BOOT_FAIL"
+	Deadline    = "DEADLINE"
+)
+
+// ExitExecutionError is benchrun's exit status for a run that could not
+// produce a verdict: the job hit its time limit, lost a node, ran out of
+// memory, was preempted or cancelled, or failed before benchrun started.
+const ExitExecutionError = 2
+
+// State is what the submit side knows about a job.
+type State struct {
+	JobID    string `json:"job_id"`
+	Name     string `json:"state"`     // COMPLETED, FAILED, ..., or RUNNING, PENDING while it runs
+	ExitCode int    `json:"exit_code"` // the batch script's exit status
+	Signal   int    `json:"signal"`    // the signal that ended the batch script, 0 if none
+	Reason   string `json:"reason,omitempty"`
+	Restarts int    `json:"restarts,omitempty"`
+	Requeue  bool   `json:"requeue,omitempty"` // SLURM would requeue it after a node failure
+	NodeList string `json:"node_list,omitempty"`
+}
+
+// Terminal reports whether s is one of the final states.
+func (s State) Terminal() bool {
+	switch s.Name {
+	case Completed, Failed, Cancelled, Timeout, NodeFail, OutOfMemory, Preempted, BootFail, Deadline:
+		return true
+	}
+	return false
+}
+
+// Failed reports whether the job ended for a reason outside benchrun:
+// anything but COMPLETED, or FAILED with a plain exit status (which is
+// benchrun's own). Its outcome is an execution error (ExitExecutionError).
+func (s State) Failed() bool {
+	switch s.Name {
+	case Completed:
+		return s.Signal != 0
+	case Failed:
+		return s.Signal != 0 || s.ExitCode == 0
+	}
+	return true
+}
+
+// ExitStatus maps s to benchrun's exit status: the job's own exit status
+// when benchrun ended it (the job script passes benchrun's status through
+// and uses 2 for failures before benchrun started), else
+// ExitExecutionError.
+func (s State) ExitStatus() int {
+	if s.Failed() {
+		return ExitExecutionError
+	}
+	return s.ExitCode
+}
+
+// Err returns nil when the job completed with status 0, else a *JobError
+// carrying ExitStatus.
+func (s State) Err() error {
+	if s.ExitStatus() == 0 {
+		return nil
+	}
+	return &JobError{State: s}
+}
+
+// String formats s as "JOBID STATE (exit C:S)".
+func (s State) String() string {
+	return fmt.Sprintf("job %s %s (exit %d:%d)", s.JobID, s.Name, s.ExitCode, s.Signal)
+}
+
+// JobError is a job that did not end with status 0. ExitCode gives
+// benchrun's exit status for it.
+type JobError struct{ State State }
+
+func (e *JobError) Error() string {
+	if e.State.Failed() {
+		msg := "SLURM " + e.State.String()
+		if e.State.Reason != "" && e.State.Reason != "None" {
+			msg += ", reason " + e.State.Reason
+		}
+		return msg + ": execution error"
+	}
+	return fmt.Sprintf("SLURM %s: benchrun exited with status %d", e.State, e.State.ExitCode)
+}
+
+// ExitCode returns benchrun's exit status for the job.
+func (e *JobError) ExitCode() int { return e.State.ExitStatus() }
+
+// Commander runs a SLURM command and returns its standard output. A
+// non-zero exit is an error that includes the command's standard error.
+type Commander interface {
+	Run(ctx context.Context, name string, args ...string) ([]byte, error)
+}
+
+// ExecCommander runs commands with os/exec.
+type ExecCommander struct{}
+
+// Run runs name with args, returning stdout; on failure the error holds
+// the command line and its stderr.
+func (ExecCommander) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.Bytes(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.Bytes(), nil
+}
+
+// Client submits and follows jobs through a Commander.
+type Client struct {
+	Cmd Commander
+}
+
+// DefaultClient runs the real SLURM commands; Submit, Follow and Cancel use it.
+var DefaultClient = &Client{Cmd: ExecCommander{}}
+
+// Submit submits a job script with sbatch and returns the job id.
+func Submit(ctx context.Context, scriptPath string) (jobID string, err error) {
+	return DefaultClient.Submit(ctx, scriptPath)
+}
+
+// Follow follows a job with DefaultClient; see Client.Follow.
+func Follow(ctx context.Context, jobID string, o FollowOptions) (State, error) {
+	return DefaultClient.Follow(ctx, jobID, o)
+}
+
+// Cancel cancels a job with DefaultClient.
+func Cancel(ctx context.Context, jobID string) error {
+	return DefaultClient.Cancel(ctx, jobID)
+}
+
+// Submit runs `sbatch --parsable scriptPath` and returns the job id.
+func (c *Client) Submit(ctx context.Context, scriptPath string) (string, error) {
+	out, err := c.Cmd.Run(ctx, "sbatch", "--parsable", scriptPath)
+	if err != nil {
+		return "", fmt.Errorf("submit %s: %w", scriptPath, err)
+	}
+	id, err := ParseSbatch(out)
+	if err != nil {
+		return "", fmt.Errorf("submit %s: %w", scriptPath, err)
+	}
+	return id, nil
+}
+
+// ParseSbatch reads the job id from `sbatch --parsable` output: "123" or
+// "123;cluster", possibly after warning lines.
+func ParseSbatch(out []byte) (string, error) {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	id, _, _ := strings.Cut(last, ";")
+	if id == "" || strings.Trim(id, "0123456789_") != "" {
+		return "", fmt.Errorf("sbatch --parsable printed %q, want a job id", strings.TrimSpace(string(out)))
+	}
+	return id, nil
+}
+
+// Cancel runs `scancel jobID`.
+func (c *Client) Cancel(ctx context.Context, jobID string) error {
+	if _, err := c.Cmd.Run(ctx, "scancel", jobID); err != nil {
+		return fmt.Errorf("cancel job %s: %w", jobID, err)
+	}
+	return nil
+}
+
+// ErrUnknownJob means SLURM no longer (or never) knew the job: it ended
+// more than MinJobAge ago and there is no accounting to ask.
+var ErrUnknownJob = errors.New("SLURM does not know the job")
+
+// Query asks SLURM for the job's state once: `scontrol show job -o`, and
+// `sacct` when scontrol has forgotten the job.
+func (c *Client) Query(ctx context.Context, jobID string) (State, error) {
+	out, err := c.Cmd.Run(ctx, "scontrol", "show", "job", "-o", jobID)
+	if err == nil {
+		return ParseScontrolJob(jobID, out)
+	}
+	if !strings.Contains(err.Error(), "Invalid job id") {
+		return State{JobID: jobID}, err
+	}
+	out, serr := c.Cmd.Run(ctx, "sacct", "-n", "-P", "-X", "-j", jobID, "-o", "JobID,State,ExitCode")
+	if serr != nil {
+		return State{JobID: jobID}, fmt.Errorf("job %s: %w (scontrol: invalid job id; sacct: %v)", jobID, ErrUnknownJob, serr)
+	}
+	return ParseSacct(jobID, out)
+}
+
+// ParseScontrolJob parses `scontrol show job -o` output (one line of
+// KEY=VALUE fields; a value may hold spaces). Only the first line is read.
+func ParseScontrolJob(jobID string, out []byte) (State, error) {
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	f := scontrolFields(line)
+	st := State{JobID: jobID, Name: f["JobState"], Reason: f["Reason"], NodeList: f["NodeList"], Requeue: f["Requeue"] == "1"}
+	if id := f["JobId"]; id != "" {
+		st.JobID = id
+	}
+	if st.Name == "" {
+		return st, fmt.Errorf("job %s: no JobState in scontrol output %q", jobID, line)
+	}
+	if r, err := strconv.Atoi(f["Restarts"]); err == nil {
+		st.Restarts = r
+	}
+	var err error
+	st.ExitCode, st.Signal, err = parseExitCode(f["ExitCode"])
+	if err != nil {
+		return st, fmt.Errorf("job %s: %w", jobID, err)
+	}
+	return st, nil
+}
+
+// scontrolFields splits KEY=VALUE fields separated by spaces, appending a
+// word without '=' to the previous value. The first occurrence of a key wins.
+func scontrolFields(line string) map[string]string {
+	f := map[string]string{}
+	last := ""
+	for _, w := range strings.Fields(line) {
+		k, v, ok := strings.Cut(w, "=")
+		if ok && k != "" && strings.Trim(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz/:_") == "" {
+			if _, dup := f[k]; dup {
+				// The job's fields come before Command and WorkDir; a
+				// KEY=VALUE word inside those must not override them.
+				last = ""
+				continue
+			}
+			f[k] = v
+			last = k
+			continue
+		}
+		if last != "" {
+			f[last] += " " + w
+		}
+	}
+	return f
+}
+
+// parseExitCode parses SLURM's "CODE:SIGNAL".
+func parseExitCode(s string) (code, sig int, err error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	a, b, _ := strings.Cut(s, ":")
+	code, err1 := strconv.Atoi(a)
+	sig, err2 := strconv.Atoi(b)
+	if err1 != nil || (b != "" && err2 != nil) {
+		return 0, 0, fmt.Errorf("exit code %q: want CODE:SIGNAL", s)
+	}
+	return code, sig, nil
+}
+
+// ParseSacct parses `sacct -n -P -X -o JobID,State,ExitCode` output.
+func ParseSacct(jobID string, out []byte) (State, error) {
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		cols := strings.Split(line, "|")
+		if len(cols) < 3 || cols[0] != jobID {
+			continue
+		}
+		name, _, _ := strings.Cut(cols[1], " ") // "CANCELLED by 0"
+		st := State{JobID: jobID, Name: name}
+		var err error
+		st.ExitCode, st.Signal, err = parseExitCode(cols[2])
+		return st, err
+	}
+	return State{JobID: jobID}, fmt.Errorf("job %s: %w (not in sacct output)", jobID, ErrUnknownJob)
+}
+
+// FollowOptions configures Follow.
+type FollowOptions struct {
+	Poll time.Duration // between queries; 5s when 0
+	// LogPath is the job's output file ("%j" is replaced by the job id);
+	// its new lines are copied to Out as they appear. Empty: no streaming.
+	LogPath string
+	Out     io.Writer
+	// MaxErrors is how many queries in a row may fail (a busy slurmctld)
+	// before Follow gives up; 10 when 0.
+	MaxErrors int
+}
+
+// Follow polls the job until it reaches a final state and returns that
+// state, copying new lines of its output file to o.Out meanwhile. A job
+// that SLURM requeued (PENDING again with Restarts > 0, after a node failure
+// or preemption) is reported as the state that ended its first run
+// (NODE_FAIL when that was not seen) and cancelled, as is a job that ended
+// in NODE_FAIL or PREEMPTED with requeueing on: a nightly run never starts
+// over silently. When ctx ends, Follow cancels the job and returns ctx's error.
+func (c *Client) Follow(ctx context.Context, jobID string, o FollowOptions) (State, error) {
+	poll := o.Poll
+	if poll <= 0 {
+		poll = 5 * time.Second
+	}
+	maxErrors := o.MaxErrors
+	if maxErrors <= 0 {
+		maxErrors = 10
+	}
+	var tail *logTail
+	if o.LogPath != "" && o.Out != nil {
+		tail = &logTail{path: strings.ReplaceAll(o.LogPath, "%j", jobID), out: o.Out}
+	}
+	cancel := func() {
+		ctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer stop()
+		_ = c.Cancel(ctx, jobID)
+	}
+	var last State
+	errs := 0
+	for {
+		st, err := c.Query(ctx, jobID)
+		tail.copy(false)
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
+			errs++
+			if errs >= maxErrors || errors.Is(err, ErrUnknownJob) {
+				tail.copy(true)
+				return last, fmt.Errorf("follow job %s: %w", jobID, err)
+			}
+		default:
+			errs = 0
+			if st.Restarts > 0 && !st.Terminal() {
+				if !last.Terminal() {
+					last.Name = NodeFail
+				}
+				st.Name, st.ExitCode, st.Signal = last.Name, last.ExitCode, last.Signal
+				cancel()
+				tail.copy(true)
+				return st, nil
+			}
+			if st.Terminal() {
+				if st.Requeue && (st.Name == NodeFail || st.Name == Preempted) {
+					cancel()
+				}
+				// The output file may still grow for a moment after the
+				// state changes; one more look catches the last lines.
+				tail.copy(true)
+				return st, nil
+			}
+			last = st
+		}
+		select {
+		case <-ctx.Done():
+			cancel()
+			tail.copy(true)
+			last.JobID = jobID
+			return last, fmt.Errorf("follow job %s: cancelled it: %w", jobID, ctx.Err())
+		case <-time.After(poll):
+		}
+	}
+}
+
+// logTail copies complete new lines of a growing file.
+type logTail struct {
+	path    string
+	out     io.Writer
+	offset  int64
+	partial []byte
+}
+
+// copy copies what the file gained since the last call; with final it also
+// writes an unterminated last line.
+func (t *logTail) copy(final bool) {
+	if t == nil {
+		return
+	}
+	f, err := os.Open(t.path)
+	if err == nil {
+		if _, err := f.Seek(t.offset, io.SeekStart); err == nil {
+			r := bufio.NewReader(f)
+			for {
+				b, err := r.ReadBytes('\n')
+				t.offset += int64(len(b))
+				t.partial = append(t.partial, b...)
+				if len(t.partial) > 0 && t.partial[len(t.partial)-1] == '\n' {
+					t.out.Write(t.partial)
+					t.partial = t.partial[:0]
+				}
+				if err != nil {
+					break
+				}
+			}
+		}
+		f.Close()
+	}
+	if final && len(t.partial) > 0 {
+		t.out.Write(append(t.partial, '\n'))
+		t.partial = nil
+	}
+}
