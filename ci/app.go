@@ -54,6 +54,9 @@ func newEnv(c *cli.Context, stdout, stderr io.Writer) *env {
 	_, noColorEnv := os.LookupEnv("NO_COLOR")
 	e.color = !c.Bool("no-color") && !noColorEnv && isTerminal(stdout)
 	level := slog.LevelInfo
+	if c.String("log-format") == "json" {
+		level = slog.LevelDebug // machine-read logs keep per-case lines (job, case, node)
+	}
 	if e.quiet {
 		level = slog.LevelWarn
 	}

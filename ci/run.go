@@ -18,7 +18,7 @@ import (
 
 // runCase runs every repetition of one case against the service at url,
 // appending samples to the case's JSONL file as they complete.
-func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *runner.CaseInfo) error {
+func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *runner.CaseInfo, prog *runner.Progress) error {
 	drv, hash, err := suites.NewDriver(s, cs, url)
 	if err != nil {
 		return err
@@ -44,13 +44,12 @@ func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, 
 		if ctx.Err() != nil {
 			break
 		}
-		e.log.Info("case started", "case", cs.ID, "rep", rep+1, "of", cs.Benchmark.Repetitions)
-		var prog runner.Progress
-		st, err := runner.RunCase(ctx, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: host}, start, w, &prog)
+		e.log.Debug("case started", "case", cs.ID, "rep", rep+1, "of", cs.Benchmark.Repetitions)
+		st, err := runner.RunCase(ctx, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: host}, start, w, prog)
 		if err != nil {
 			return fmt.Errorf("case %s: %w", cs.ID, err)
 		}
-		e.log.Info("case finished", "case", cs.ID, "rep", rep+1, "requests", st.Completed, "errors", st.Errors)
+		e.log.Debug("case finished", "case", cs.ID, "rep", rep+1, "requests", st.Completed, "errors", st.Errors)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/benchrun/benchrun/report"
 	"github.com/benchrun/benchrun/runner"
 	"github.com/benchrun/benchrun/suites"
 )
@@ -149,6 +150,11 @@ func execute(ctx context.Context, e *env, s *suites.Suite, dir string) (*executi
 		e.log.Info("service ready", "service", sv.Name)
 	}
 
+	var prog *report.Progress
+	if !e.quiet {
+		prog = report.NewProgress(e.stderr, isTerminal(e.stderr), len(cases))
+		defer prog.Stop()
+	}
 	for i, cs := range cases {
 		ci := &m.Cases[i]
 		if res.interrupted || ctx.Err() != nil {
@@ -164,7 +170,14 @@ func execute(ctx context.Context, e *env, s *suites.Suite, dir string) (*executi
 		ci.Status = "running"
 		ci.Start = time.Now().UTC()
 		save()
-		err := runCase(ctx, e, s, cs, urls[cs.Benchmark.Service], dir, ci)
+		var counters runner.Progress
+		if prog != nil {
+			prog.StartCase(cs.ID, func() (int64, int64) {
+				snap := counters.Snapshot()
+				return snap.Completed, snap.Errors
+			})
+		}
+		err := runCase(ctx, e, s, cs, urls[cs.Benchmark.Service], dir, ci, &counters)
 		ci.End = time.Now().UTC()
 		switch {
 		case ctx.Err() != nil:
@@ -177,6 +190,9 @@ func execute(ctx context.Context, e *env, s *suites.Suite, dir string) (*executi
 			e.log.Error("case failed", "case", cs.ID, "err", err)
 		default:
 			ci.Status = "done"
+		}
+		if prog != nil {
+			prog.EndCase(ci.Status)
 		}
 		save()
 	}
