@@ -137,7 +137,11 @@ func Compare(c *analysis.Case, raw *analysis.Raw, base *Entry, o CompareOptions)
 		if stat == "" {
 			stat = m.DefaultStat()
 		}
-		ck := analysis.Check{Name: name + "." + stat, Kind: "regression", Metric: name, Stat: stat, Unit: m.Unit}
+		checkName := name + "." + stat
+		if stat == "value" {
+			checkName = name // a rate has one value: "error_rate", not "error_rate.value"
+		}
+		ck := analysis.Check{Name: checkName, Kind: "regression", Metric: name, Stat: stat, Unit: m.Unit}
 		switch {
 		case !inBase:
 			ck.Verdict, ck.Detail = analysis.NoBaseline, "the baseline has no "+name

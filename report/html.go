@@ -239,8 +239,20 @@ func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) o
 	worst := math.Inf(-1)
 	for _, ch := range c.Checks {
 		counts[ch.Verdict]++
-		if ch.Kind == "regression" && ch.Verdict != analysis.NoBaseline && ch.Verdict != analysis.Incomparable && ch.Delta > worst {
-			worst = ch.Delta
+		if ch.Kind != "regression" || ch.Verdict == analysis.NoBaseline || ch.Verdict == analysis.Incomparable {
+			continue
+		}
+		// "Largest" means most for the worse: a throughput drop is as bad
+		// as a latency rise.
+		worse := ch.Delta
+		if !analysis.LowerIsBetter(ch.Metric) {
+			worse = -ch.Delta
+		}
+		if ch.Verdict == analysis.Regression {
+			worse += 1e6 // a real regression outranks any noise
+		}
+		if worse > worst {
+			worst = worse
 			r.Worst = checkLabel(ch) + " " + fmtDelta(ch.Delta)
 		}
 	}
