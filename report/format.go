@@ -144,6 +144,9 @@ func sortedKeys[V any](m map[string]V) []string {
 // checkLabel is the short name of a check: "metric.stat", or its own name
 // when it has no metric.
 func checkLabel(c analysis.Check) string {
+	if c.Metric != "" && c.Stat == "value" {
+		return c.Metric // a rate has one value
+	}
 	if c.Metric != "" && c.Stat != "" {
 		return c.Metric + "." + c.Stat
 	}

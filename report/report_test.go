@@ -117,7 +117,7 @@ func TestVerdictLine(t *testing.T) {
 		{"regression", analysis.Summary{Verdict: "fail", Cases: []analysis.Case{{ID: "chat/users=8", Checks: []analysis.Check{reg}}}},
 			"benchrun: FAIL — 1 regression (chat/users=8 ttft.p95 +34.0%)"},
 		{"threshold", analysis.Summary{Verdict: "fail", Cases: []analysis.Case{{ID: "c", Checks: []analysis.Check{thr}}}},
-			"benchrun: FAIL — 1 threshold failed (c error_rate.value 2% ≥ 1%)"},
+			"benchrun: FAIL — 1 threshold failed (c error_rate 2% ≥ 1%)"},
 		{"many", analysis.Summary{Verdict: "fail", Cases: []analysis.Case{{ID: "a", Checks: []analysis.Check{reg, reg, reg, reg}}}},
 			"benchrun: FAIL — 4 regressions (a ttft.p95 +34.0%; a ttft.p95 +34.0%; a ttft.p95 +34.0%, and 1 more)"},
 		{"error", analysis.Summary{Verdict: "error", Incomplete: true, Cases: []analysis.Case{{ID: "e", Verdict: "error"}, {ID: "s", Verdict: "skipped"}}},
