@@ -107,6 +107,19 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			}
 			return nil
 		},
+		// Reached only when no command is named, or an unknown one:
+		// commands run their own actions.
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				fmt.Fprintf(stderr, "benchrun: unknown command %q; see benchrun --help\n", c.Args().First())
+				return errSilent{ExitUsage}
+			}
+			w := c.App.Writer
+			c.App.Writer = stderr
+			defer func() { c.App.Writer = w }()
+			_ = cli.ShowAppHelp(c)
+			return errSilent{ExitUsage}
+		},
 		ExitErrHandler: func(*cli.Context, error) {}, // only main exits
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return withExitCode(err, ExitUsage)
@@ -145,9 +158,17 @@ func commands(stdout, stderr io.Writer) []*cli.Command {
 // exit code. ctx is cancelled on SIGINT/SIGTERM by main.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := NewApp(stdout, stderr)
-	args = interspersed(app, hoistGlobalFlags(args))
+	// urfave/cli only reports an unknown (sub)command through
+	// CommandNotFound and returns no error.
+	notFound := false
+	printNotFound := app.CommandNotFound
+	app.CommandNotFound = func(c *cli.Context, name string) {
+		notFound = true
+		printNotFound(c, name)
+	}
+	args = interspersed(app, hoistGlobalFlags(helpTopic(args)))
 	err := app.RunContext(ctx, args)
-	if err == nil && len(args) > 1 && !knownCommand(app, args[1:]) {
+	if err == nil && notFound {
 		return ExitUsage
 	}
 	if err != nil {
@@ -159,24 +180,28 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return ExitCode(err)
 }
 
-// knownCommand reports whether args name a command (urfave/cli returns no
-// error for an unknown one, only calls CommandNotFound).
-func knownCommand(app *cli.App, args []string) bool {
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			if a == "-o" || a == "--output" || a == "--baselines" || a == "--log-format" {
-				return true // value follows; let urfave decide
+// helpTopic rewrites `benchrun help [COMMAND [SUBCOMMAND]]` as
+// `benchrun [COMMAND [SUBCOMMAND]] --help` (the help command itself is
+// hidden so that it is not listed among the commands).
+func helpTopic(args []string) []string {
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			if a != "help" {
+				return args
 			}
-			continue
+			out := append(append([]string{}, args[:i]...), args[i+1:]...)
+			return append(out, "--help")
 		}
-		for _, c := range app.Commands {
-			if c.HasName(a) {
-				return true
-			}
+		if a == "--" {
+			return args
 		}
-		return a == "help"
+		name, _, hasValue := strings.Cut(a, "=")
+		if globalFlags[name] && !hasValue {
+			i++
+		}
 	}
-	return true
+	return args
 }
 
 // globalFlags are the app-level flags, with whether each takes a value.
@@ -285,6 +310,10 @@ func interspersed(app *cli.App, args []string) []string {
 		name, _, hasValue := strings.Cut(a, "=")
 		takes, known := takesValue[name]
 		switch {
+		case name == "-h" || name == "--help":
+			// Help names no arguments: `benchrun suite FILE --help`
+			// would otherwise ask for help on a command called FILE.
+			return append(append([]string{}, args[:start]...), "--help")
 		case known:
 			flags = append(flags, a)
 			if takes && !hasValue && j+1 < len(args) {

@@ -12,6 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/benchrun/benchrun/analysis"
+	"github.com/benchrun/benchrun/slurm"
 )
 
 // SchemaVersion is the suite format version this benchrun writes and reads.
@@ -23,7 +24,7 @@ type Suite struct {
 	Suite         Meta           `toml:"suite" doc:"What the suite is and where its results and baselines go."`
 	Services      []Service      `toml:"service" doc:"Services the benchmarks drive: started by benchrun, or existing endpoints given by url."`
 	Benchmarks    []Benchmark    `toml:"benchmark" doc:"Benchmarks; workload or dataset keys given as arrays expand into a matrix of cases."`
-	Slurm         map[string]any `toml:"slurm" doc:"Run the whole suite in one SLURM job (see docs/slurm.md)."`
+	Slurm         *slurm.Config `toml:"slurm" doc:"Run the whole suite in one SLURM job (see docs/slurm.md)."`
 
 	// File is the path the suite was loaded from; SHA256 is its content hash.
 	File   string `toml:"-"`
@@ -57,6 +58,7 @@ type Service struct {
 	Nodes     int               `toml:"nodes" doc:"SLURM: nodes this service gets (default 1)."`
 	GPUs      int               `toml:"gpus" doc:"SLURM: GPUs per node this service uses."`
 	Emulator  EmulatorSection   `toml:"emulator" doc:"kind = \"emulator\": the emulated server's behaviour."`
+	Ray       *slurm.Ray        `toml:"ray" doc:"SLURM, vllm: run one vLLM across this service's nodes with Ray (tensor and pipeline parallel sizes)."`
 }
 
 // Readiness is a service's readiness probe.
@@ -310,4 +312,42 @@ func (s *Suite) Service(name string) *Service {
 	return nil
 }
 
-func (d *decoder) validateSlurm(s *Suite) {}
+// validateSlurm reports the [slurm] section's problems at the line of the
+// key each names ("slurm.partition ..."), else at the section.
+func (d *decoder) validateSlurm(s *Suite) {
+	for _, err := range s.Slurm.Validate() {
+		msg := err.Error()
+		path := []string{"slurm"}
+		if rest, ok := strings.CutPrefix(msg, "slurm."); ok {
+			key := rest
+			if i := strings.IndexAny(rest, " :["); i >= 0 {
+				key = rest[:i]
+			}
+			path = append(path, strings.Split(key, ".")...)
+		}
+		d.problem(path, "%s", msg)
+	}
+	nodes := 0
+	for _, sv := range s.Services {
+		if sv.URL == "" && usedBy(s, sv.Name) {
+			nodes += max(sv.Nodes, 1)
+		}
+	}
+	if s.Slurm.Nodes > 0 && nodes > s.Slurm.Nodes {
+		d.problem([]string{"slurm", "nodes"}, "slurm.nodes = %d, but the services need %d nodes", s.Slurm.Nodes, nodes)
+	}
+	for _, sv := range s.Services {
+		if sv.Ray != nil && sv.Kind != "vllm" {
+			d.problem([]string{"service"}, "service %q: ray is only for vllm services", sv.Name)
+		}
+	}
+}
+
+func usedBy(s *Suite, service string) bool {
+	for _, b := range s.Benchmarks {
+		if b.Service == service {
+			return true
+		}
+	}
+	return false
+}
