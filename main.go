@@ -15,15 +15,24 @@ import (
 )
 
 func main() {
-	// The first SIGINT/SIGTERM cancels the context: load stops, services
-	// are stopped and reports are written from what was measured. A
-	// second signal kills the process the default way.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first SIGINT or SIGTERM cancels the run: load stops, services
+	// are stopped and reports are written from what was measured (exit
+	// 130). A second one kills the process the default way. SIGUSR1 is
+	// SLURM's time-limit warning (--signal=B:USR1@grace): the same drain,
+	// reported as an execution error.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
 	go func() {
-		<-ctx.Done()
-		stop()
+		s := <-sigs
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		if s == syscall.SIGUSR1 {
+			cancel(ci.ErrTimeLimit)
+			return
+		}
+		cancel(ci.ErrInterrupted)
 	}()
 	code := ci.Run(ctx, os.Args, os.Stdout, os.Stderr)
-	stop()
+	cancel(nil)
 	os.Exit(code)
 }

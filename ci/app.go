@@ -47,6 +47,7 @@ type env struct {
 	log            *slog.Logger
 	color          bool
 	quiet          bool
+	insideJob      bool // the submit side prints the final table, not the job
 }
 
 func newEnv(c *cli.Context, stdout, stderr io.Writer) *env {
@@ -151,6 +152,7 @@ func commands(stdout, stderr io.Writer) []*cli.Command {
 		emulateCommand(stdout, stderr),
 		schemaCommand(stdout, stderr),
 		versionCommand(stdout, stderr),
+		workerCommand(stdout, stderr),
 	}
 }
 

@@ -118,7 +118,9 @@ func render(e *env, dir string, sum *analysis.Summary) error {
 	if err := report.WriteAll(in); err != nil {
 		return err
 	}
-	if err := report.WriteTerminal(e.stdout, in, e.color); err != nil {
+	if e.insideJob {
+		fmt.Fprintf(e.stdout, "%s\n", report.VerdictLine(sum))
+	} else if err := report.WriteTerminal(e.stdout, in, e.color); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "reports: %s\n", filepath.Join(dir, report.HTMLFile))
@@ -144,7 +146,7 @@ func finish(ctx context.Context, e *env, dir, baselinesFlag string, res *executi
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
-	if res.execErr != nil && sum.Verdict != analysis.Error {
+	if (res.execErr != nil || res.timeLimit) && sum.Verdict != analysis.Error {
 		sum.Verdict = analysis.Error
 	}
 	if err := render(e, dir, sum); err != nil {
@@ -152,6 +154,9 @@ func finish(ctx context.Context, e *env, dir, baselinesFlag string, res *executi
 	}
 	if res.execErr != nil {
 		return withExitCode(res.execErr, ExitError)
+	}
+	if res.timeLimit {
+		return withExitCode(errors.New("stopped at the SLURM time limit: unfinished cases skipped, reports written"), ExitError)
 	}
 	return outcome(sum, res.interrupted)
 }

@@ -231,6 +231,7 @@ cmd_down() {
 		cat "$tmp" >/etc/hosts
 		rm -f "$tmp"
 	fi
+	if pid_alive /run/munge/munged.pid; then kill "$(cat /run/munge/munged.pid)" 2>/dev/null || true; fi
 	log "down"
 }
 

@@ -1,12 +1,233 @@
 package ci
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
+	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/slurm"
 	"github.com/benchrun/benchrun/suites"
 )
 
-// jobScript renders the sbatch script of a suite with a [slurm] section.
+// defaultPort is the port a service listens on inside an allocation when
+// the suite gives none: every service has a node of its own, so the
+// kind's usual port is free.
+func defaultPort(sv *suites.Service) int {
+	if sv.Port != 0 {
+		return sv.Port
+	}
+	switch sv.Kind {
+	case "ollama":
+		return 11434
+	}
+	return 8000
+}
+
+// jobFor places a suite's roles on an allocation: each started service
+// gets the next max(nodes, 1) nodes, clients get the nodes left.
+func jobFor(s *suites.Suite, dir, exe string) (slurm.Job, error) {
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return slurm.Job{}, err
+	}
+	absSuite, err := filepath.Abs(s.File)
+	if err != nil {
+		return slurm.Job{}, err
+	}
+	j := slurm.Job{Name: "benchrun-" + s.Suite.Name, Config: *s.Slurm, ResultsDir: absDir, SuiteFile: absSuite, Benchrun: exe}
+	next := 0
+	for i := range s.Services {
+		sv := &s.Services[i]
+		if sv.URL != "" || !usedService(s, sv.Name) {
+			continue
+		}
+		n := max(sv.Nodes, 1)
+		role := slurm.ServiceRole{Name: sv.Name, Kind: sv.Kind, Port: defaultPort(sv), GPUs: sv.GPUs, Ray: sv.Ray}
+		for k := 0; k < n; k++ {
+			role.Nodes = append(role.Nodes, next)
+			next++
+		}
+		// Bind every address: clients reach the service from other nodes.
+		role.Command = sv.CommandLine(suites.ServiceOptions{Exe: exe}, "0.0.0.0", role.Port)
+		env := map[string]string{}
+		for _, kv := range sv.ServiceEnv("0.0.0.0", role.Port) {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+		if len(env) > 0 {
+			role.Env = env
+		}
+		role.Image, role.Binds = s.Slurm.ContainerFor(sv.Name)
+		if role.Image == "" {
+			role.Image = sv.Image
+		}
+		j.Services = append(j.Services, role)
+	}
+	return j, nil
+}
+
+// jobScript renders the sbatch script of a suite with a [slurm] section,
+// for `benchrun plan`. Paths are those a submission from here would use.
 func jobScript(s *suites.Suite) (string, error) {
-	return "", errors.New("slurm: not yet wired")
+	exe := s.Slurm.Benchrun
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return "", err
+		}
+	}
+	j, err := jobFor(s, resultsDir("", s, time.Now()), exe)
+	if err != nil {
+		return "", err
+	}
+	return slurm.RenderScript(j)
+}
+
+// endpointsFile records where the services of an allocation answer, for
+// the worker processes on other nodes.
+const endpointsFile = "endpoints.json"
+
+// submit runs a suite as one SLURM job from outside an allocation: render
+// the script into dir, sbatch it, follow it while streaming its log, and
+// when it ends analyse and report here. Ctrl-C cancels the job.
+func submit(ctx context.Context, e *env, s *suites.Suite, dir, baselinesFlag string) error {
+	if err := os.MkdirAll(filepath.Join(dir, runner.LogsDir), 0o755); err != nil {
+		return withExitCode(fmt.Errorf("results directory: %w", err), ExitError)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	j, err := jobFor(s, dir, exe)
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	script, err := slurm.RenderScript(j)
+	if err != nil {
+		return withExitCode(fmt.Errorf("job script: %w", err), ExitUsage)
+	}
+	scriptPath := filepath.Join(dir, "job.sh")
+	if err := os.WriteFile(scriptPath, []byte(script), 0o755); err != nil {
+		return withExitCode(err, ExitError)
+	}
+	id, err := slurm.Submit(ctx, scriptPath)
+	if err != nil {
+		return withExitCode(fmt.Errorf("sbatch: %w", err), ExitError)
+	}
+	e.log.Info("job submitted", "job_id", id, "script", scriptPath, "dir", dir)
+	st, ferr := slurm.Follow(ctx, id, slurm.FollowOptions{LogPath: filepath.Join(dir, slurm.OutputFile), Out: e.stderr})
+	interrupted := ctx.Err() != nil
+	if ferr != nil && !interrupted {
+		return withExitCode(fmt.Errorf("following job %s: %w", id, ferr), ExitError)
+	}
+	e.log.Info("job ended", "job_id", id, "state", st.String())
+	if err := settleManifest(s, dir, id, st, interrupted); err != nil {
+		return withExitCode(err, ExitError)
+	}
+	sum, err := analyse(dir, baselinesFlag, e)
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	jobFailed := !interrupted && st.Failed()
+	if jobFailed {
+		sum.Verdict = "error"
+	}
+	if err := render(e, dir, sum); err != nil {
+		return withExitCode(err, ExitError)
+	}
+	switch {
+	case interrupted:
+		return outcome(sum, true)
+	case jobFailed:
+		return withExitCode(fmt.Errorf("SLURM job %s ended %s: partial results kept in %s", id, st.Name, dir), ExitError)
+	}
+	return outcome(sum, false)
+}
+
+// settleManifest makes the manifest tell how the job ended. A job killed
+// by SLURM (NODE_FAIL, TIMEOUT past the grace, OOM) leaves cases it was
+// running and cases it never reached: they become errors and skipped
+// cases. A job that never started leaves no manifest: one is written from
+// the suite so the reports can say so.
+func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrupted bool) error {
+	m, err := runner.ReadManifest(dir)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		if err := copySuiteFile(s, dir); err != nil {
+			return err
+		}
+		m = newManifest(s)
+		for _, cs := range s.Cases() {
+			m.Cases = append(m.Cases, runner.CaseInfo{ID: cs.ID, Benchmark: cs.Benchmark.Name, Kind: cs.Benchmark.Kind,
+				Params: cs.Params, Samples: runner.SamplePath(cs.ID), Status: "pending", Repetitions: cs.Benchmark.Repetitions})
+		}
+	}
+	if m.Slurm == nil {
+		m.Slurm = &runner.SlurmInfo{JobID: jobID}
+	}
+	m.Slurm.State = st.Name
+	failed := interrupted || st.Failed()
+	for i := range m.Cases {
+		c := &m.Cases[i]
+		switch c.Status {
+		case "running":
+			if failed {
+				c.Status = "error"
+				c.Error = fmt.Sprintf("SLURM job %s ended %s during this case", jobID, st.Name)
+			}
+		case "pending":
+			c.Status = "skipped"
+			if failed && c.Error == "" {
+				c.Error = fmt.Sprintf("not run: SLURM job %s ended %s", jobID, st.Name)
+			}
+		}
+	}
+	if failed {
+		m.Incomplete = true
+		if m.Reason == "" || m.Reason == "interrupted" && !interrupted {
+			m.Reason = "SLURM job " + st.Name
+		}
+		if interrupted {
+			m.Reason = "interrupted"
+		}
+	}
+	if m.End.IsZero() {
+		m.End = time.Now().UTC()
+	}
+	return runner.WriteJSONAtomic(filepath.Join(dir, runner.ManifestFile), m)
+}
+
+func copySuiteFile(s *suites.Suite, dir string) error {
+	src, err := os.ReadFile(s.File)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, suiteCopy), src, 0o644)
+}
+
+// endpoints maps service names to the URLs clients use.
+type endpoints map[string]string
+
+func writeEndpoints(dir string, ep endpoints) error {
+	return runner.WriteJSONAtomic(filepath.Join(dir, endpointsFile), ep)
+}
+
+func readEndpoints(dir string) (endpoints, error) {
+	b, err := os.ReadFile(filepath.Join(dir, endpointsFile))
+	if err != nil {
+		return nil, err
+	}
+	var ep endpoints
+	if err := json.Unmarshal(b, &ep); err != nil {
+		return nil, fmt.Errorf("%s: %w", endpointsFile, err)
+	}
+	return ep, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/benchrun/benchrun/report"
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/slurm"
 	"github.com/benchrun/benchrun/suites"
 )
 
@@ -27,6 +28,8 @@ func suiteCommand(stdout, stderr io.Writer) *cli.Command {
 			"Example:\n   benchrun suite -o results/nightly nightly.toml",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "local", Usage: "run here even when the suite has a [slurm] section"},
+			&cli.BoolFlag{Name: "inside-job", Hidden: true, Usage: "run inside the SLURM allocation (the job script's command)"},
+			&cli.StringFlag{Name: "results", Hidden: true, Usage: "results directory (the job script's spelling of -o)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -37,12 +40,30 @@ func suiteCommand(stdout, stderr io.Writer) *cli.Command {
 			if err != nil {
 				return err
 			}
-			dir := resultsDir(c.String("output"), s, time.Now())
+			out := c.String("output")
+			if r := c.String("results"); r != "" {
+				out = r
+			}
+			dir := resultsDir(out, s, time.Now())
 			if exists(filepath.Join(dir, runner.ManifestFile)) {
 				// Appending to another run's samples would mix two runs.
 				return withExitCode(fmt.Errorf("results directory %s already holds a run; choose another -o or remove it", dir), ExitUsage)
 			}
-			res, err := execute(c.Context, e, s, dir)
+			var pl placement = localPlacement{}
+			switch {
+			case s.Slurm == nil || c.Bool("local"):
+			case c.Bool("inside-job") || slurm.InAllocation():
+				e.log = e.log.With("job_id", os.Getenv("SLURM_JOB_ID"), "node", hostname())
+				e.insideJob = c.Bool("inside-job")
+				ap, err := newAllocationPlacement(s, dir)
+				if err != nil {
+					return withExitCode(err, ExitError)
+				}
+				pl = ap
+			default:
+				return submit(c.Context, e, s, dir, c.String("baselines"))
+			}
+			res, err := execute(c.Context, e, s, dir, pl)
 			if err != nil {
 				return err
 			}
@@ -67,12 +88,13 @@ func resultsDir(flag string, s *suites.Suite, now time.Time) string {
 // cut short, and why.
 type execution struct {
 	interrupted bool
+	timeLimit   bool  // interrupted by the SLURM time limit's USR1
 	execErr     error // a service did not start, ...
 }
 
 // execute runs every case of s, streaming samples under dir. It returns an
 // error only when nothing could be recorded at all (dir not writable).
-func execute(ctx context.Context, e *env, s *suites.Suite, dir string) (*execution, error) {
+func execute(ctx context.Context, e *env, s *suites.Suite, dir string, pl placement) (*execution, error) {
 	for _, sub := range []string{runner.SamplesDir, runner.LogsDir} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, withExitCode(fmt.Errorf("results directory: %w", err), ExitError)
@@ -86,10 +108,14 @@ func execute(ctx context.Context, e *env, s *suites.Suite, dir string) (*executi
 		return nil, withExitCode(fmt.Errorf("results directory: %w", err), ExitError)
 	}
 	m := newManifest(s)
+	if id := os.Getenv("SLURM_JOB_ID"); id != "" {
+		nodes, _ := slurm.AllocationNodes()
+		m.Slurm = &runner.SlurmInfo{JobID: id, Nodes: nodes, Partition: os.Getenv("SLURM_JOB_PARTITION")}
+	}
 	cases := s.Cases()
 	for _, cs := range cases {
 		m.Cases = append(m.Cases, runner.CaseInfo{ID: cs.ID, Benchmark: cs.Benchmark.Name, Kind: cs.Benchmark.Kind,
-			Params: cs.Params, Samples: runner.SamplePath(cs.ID), Status: "pending", Repetitions: cs.Benchmark.Repetitions})
+			Params: cs.Params, Samples: pl.samples(cs.ID), Status: "pending", Repetitions: cs.Benchmark.Repetitions})
 	}
 	save := func() {
 		if err := runner.WriteJSONAtomic(filepath.Join(dir, runner.ManifestFile), m); err != nil {
@@ -120,21 +146,30 @@ func execute(ctx context.Context, e *env, s *suites.Suite, dir string) (*executi
 		if !usedService(s, sv.Name) {
 			continue
 		}
-		port := 0
-		if sv.URL == "" && sv.Port == 0 {
-			if port, err = suites.FreePort("127.0.0.1"); err != nil {
-				res.execErr = err
-				break
-			}
+		specs, err := pl.services(sv, dir, exe)
+		if err != nil {
+			res.execErr = err
+			break
 		}
-		logRel := filepath.Join(runner.LogsDir, sv.Name+".log")
-		rs := sv.RunnerService(suites.ServiceOptions{Exe: exe, Port: port, LogPath: filepath.Join(dir, logRel)})
-		info := runner.ServiceInfo{Name: sv.Name, Kind: sv.Kind, URL: rs.URL, External: rs.External}
+		rs := specs[len(specs)-1] // helpers (Ray head, workers) first, the server last
+		info := runner.ServiceInfo{Name: sv.Name, Kind: sv.Kind, URL: rs.URL, External: rs.External, Node: pl.node(sv.Name)}
 		if !rs.External {
-			info.Log = logRel
+			info.Log, _ = filepath.Rel(dir, rs.LogPath)
 		}
 		m.Services = append(m.Services, info)
 		save()
+		for _, helper := range specs[:len(specs)-1] {
+			e.log.Info("starting service helper", "service", sv.Name, "step", helper.Name)
+			p, err := runner.StartService(ctx, helper)
+			if err != nil {
+				res.execErr = err
+				break
+			}
+			services[helper.Name] = p
+		}
+		if res.execErr != nil {
+			break
+		}
 		e.log.Info("starting service", "service", sv.Name, "url", rs.URL, "external", rs.External)
 		p, err := runner.StartService(ctx, rs)
 		if err != nil {
@@ -150,6 +185,11 @@ func execute(ctx context.Context, e *env, s *suites.Suite, dir string) (*executi
 		e.log.Info("service ready", "service", sv.Name)
 	}
 
+	if res.execErr == nil && !res.interrupted {
+		if err := pl.ready(dir, urls); err != nil {
+			res.execErr = err
+		}
+	}
 	var prog *report.Progress
 	if !e.quiet {
 		prog = report.NewProgress(e.stderr, isTerminal(e.stderr), len(cases))
@@ -172,12 +212,17 @@ func execute(ctx context.Context, e *env, s *suites.Suite, dir string) (*executi
 		save()
 		var counters runner.Progress
 		if prog != nil {
-			prog.StartCase(cs.ID, func() (int64, int64) {
+			counts := func() (int64, int64) {
 				snap := counters.Snapshot()
 				return snap.Completed, snap.Errors
-			})
+			}
+			if _, remote := pl.(*allocationPlacement); remote {
+				// The load runs in worker processes: count their samples.
+				counts = func() (int64, int64) { return countSamples(filepath.Join(dir, ci.Samples)) }
+			}
+			prog.StartCase(cs.ID, counts)
 		}
-		err := runCase(ctx, e, s, cs, urls[cs.Benchmark.Service], dir, ci, &counters)
+		err := pl.runCase(ctx, e, s, cs, urls[cs.Benchmark.Service], dir, ci, &counters)
 		ci.End = time.Now().UTC()
 		switch {
 		case ctx.Err() != nil:
@@ -199,6 +244,10 @@ func execute(ctx context.Context, e *env, s *suites.Suite, dir string) (*executi
 	if res.interrupted {
 		m.Incomplete = true
 		m.Reason = "interrupted"
+		if errors.Is(context.Cause(ctx), ErrTimeLimit) {
+			m.Reason = "time limit: stopped on SIGUSR1"
+			res.timeLimit = true
+		}
 	} else if res.execErr != nil {
 		m.Incomplete = true
 		m.Reason = res.execErr.Error()

@@ -114,13 +114,11 @@ func (j *Job) NodeCount() int {
 	return max(n, 1)
 }
 
-// Validate checks the job: its Config and its roles against the node count.
+// Validate checks the job for RenderScript: its Config, its paths and its
+// roles against the node count.
 func (j *Job) Validate() []error {
-	errs := j.Config.Validate()
+	errs := j.validateRoles()
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if j.Name != "" && !namePattern.MatchString(j.Name) {
-		add("job name %q: want letters, digits, '_', '.', '+' or '-' (not first)", j.Name)
-	}
 	for _, p := range []struct{ what, path string }{{"results directory", j.ResultsDir}, {"suite file", j.SuiteFile}} {
 		if p.path == "" && j.Command != nil && p.what == "suite file" {
 			continue
@@ -128,6 +126,16 @@ func (j *Job) Validate() []error {
 		if !filepath.IsAbs(p.path) || hasControl(p.path) {
 			add("%s %q: want an absolute path", p.what, p.path)
 		}
+	}
+	return errs
+}
+
+// validateRoles checks what Steps needs: the Config and the roles.
+func (j *Job) validateRoles() []error {
+	errs := j.Config.Validate()
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if j.Name != "" && !namePattern.MatchString(j.Name) {
+		add("job name %q: want letters, digits, '_', '.', '+' or '-' (not first)", j.Name)
 	}
 	if j.Benchrun != "" && (!filepath.IsAbs(j.Benchrun) || hasControl(j.Benchrun)) {
 		add("benchrun %q: want an absolute path", j.Benchrun)
@@ -423,7 +431,7 @@ func joinInts(xs []int) string {
 // --distributed-executor-backend ray" appended; vLLM waits for the workers'
 // GPUs to join the Ray cluster before it serves.
 func (j *Job) Steps(nodes []string) ([]Step, error) {
-	if errs := j.Validate(); len(errs) > 0 {
+	if errs := j.validateRoles(); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	at := func(i int) (string, error) {

@@ -97,14 +97,18 @@ func TestParseScontrolJob(t *testing.T) {
 		{"scontrol-cancelled.txt", State{JobID: "2", Name: Cancelled, Signal: 15, Reason: "None", Requeue: true, NodeList: "node1"}},
 		{"scontrol-failed.txt", State{JobID: "4", Name: Failed, ExitCode: 3, Reason: "NonZeroExitCode", Requeue: true, NodeList: "node1"}},
 		{"scontrol-requeued.txt", State{JobID: "5", Name: "PENDING", Reason: "BeginTime", Restarts: 1, Requeue: true}},
-		{"scontrol-timeout.txt", State{JobID: "8", Name: Timeout, Signal: 15, Reason: "TimeLimit", NodeList: "node1"}},
-		{"scontrol-node-fail.txt", State{JobID: "9", Name: NodeFail, Reason: "NodeDown", NodeList: "node[2-3]"}},
+		// The script forwarded SLURM's TERM to the stand-in, which died of it: 143.
+		{"scontrol-timeout.txt", State{Name: Timeout, ExitCode: 143, Reason: "TimeLimit", NodeList: "node1"}},
+		{"scontrol-node-fail.txt", State{Name: NodeFail, ExitCode: 143, Reason: "NodeDown", NodeList: "node[2-3]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			got, err := ParseScontrolJob("x", []byte(recorded(t, tt.file)))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.want.JobID == "" {
+				got.JobID = "" // re-recorded by the cluster tests with new ids
 			}
 			if got != tt.want {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)

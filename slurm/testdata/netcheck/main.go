@@ -48,7 +48,7 @@ func main() {
 		<-c
 		fmt.Println("got USR1")
 		err = os.WriteFile(filepath.Join(os.Args[2], "usr1"), []byte(time.Now().Format(time.RFC3339)+"\n"), 0o644)
-		select {}
+		time.Sleep(time.Hour) // until SLURM kills the job at its time limit
 	}
 	if err != nil {
 		fail(err)

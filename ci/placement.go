@@ -1,0 +1,215 @@
+package ci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/slurm"
+	"github.com/benchrun/benchrun/suites"
+)
+
+// ErrTimeLimit is the cancellation cause when SLURM's time-limit signal
+// (USR1, --signal=B:USR1@grace) stops a run: load stops, unfinished cases
+// are skipped, services stop, reports are written, and the run is an
+// execution error.
+var ErrTimeLimit = errors.New("SLURM time limit near (SIGUSR1)")
+
+// ErrInterrupted is the cancellation cause of SIGINT and SIGTERM.
+var ErrInterrupted = errors.New("interrupted")
+
+// placement decides where services and load clients run: here
+// (localPlacement) or on the nodes of a SLURM allocation
+// (allocationPlacement).
+type placement interface {
+	// services returns what to start for sv: helper steps first (Ray),
+	// the server last.
+	services(sv *suites.Service, dir, exe string) ([]runner.Service, error)
+	// node names the node a service runs on, "" when local.
+	node(service string) string
+	// samples is the case's samples path relative to the results dir.
+	samples(caseID string) string
+	// ready is called once every service answers.
+	ready(dir string, urls map[string]string) error
+	runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *runner.CaseInfo, prog *runner.Progress) error
+}
+
+// localPlacement runs services as child processes on loopback and the load
+// in this process.
+type localPlacement struct{}
+
+func (localPlacement) services(sv *suites.Service, dir, exe string) ([]runner.Service, error) {
+	port := 0
+	if sv.URL == "" && sv.Port == 0 {
+		p, err := suites.FreePort("127.0.0.1")
+		if err != nil {
+			return nil, err
+		}
+		port = p
+	}
+	log := filepath.Join(dir, runner.LogsDir, sv.Name+".log")
+	return []runner.Service{sv.RunnerService(suites.ServiceOptions{Exe: exe, Port: port, LogPath: log})}, nil
+}
+
+func (localPlacement) node(string) string                         { return "" }
+func (localPlacement) samples(id string) string                   { return runner.SamplePath(id) }
+func (localPlacement) ready(string, map[string]string) error      { return nil }
+func (localPlacement) runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *runner.CaseInfo, prog *runner.Progress) error {
+	return runCase(ctx, e, s, cs, url, dir, info, prog)
+}
+
+// allocationPlacement runs inside a SLURM allocation: each service as an
+// srun step pinned to its nodes, the load as `benchrun worker` steps on the
+// client nodes, each writing its own samples file.
+type allocationPlacement struct {
+	job   slurm.Job
+	steps []slurm.Step
+}
+
+func newAllocationPlacement(s *suites.Suite, dir string) (*allocationPlacement, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	j, err := jobFor(s, dir, exe)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := slurm.AllocationNodes()
+	if err != nil {
+		return nil, err
+	}
+	steps, err := j.Steps(nodes)
+	if err != nil {
+		return nil, fmt.Errorf("placing roles on %s: %w", slurm.CompressHostlist(nodes), err)
+	}
+	return &allocationPlacement{job: j, steps: steps}, nil
+}
+
+func (a *allocationPlacement) services(sv *suites.Service, dir, exe string) ([]runner.Service, error) {
+	if sv.URL != "" {
+		return localPlacement{}.services(sv, dir, exe)
+	}
+	var out []runner.Service
+	rs := sv.RunnerService(suites.ServiceOptions{Exe: exe})
+	for _, st := range a.steps {
+		if st.Service != sv.Name {
+			continue
+		}
+		log := filepath.Join(dir, runner.LogsDir, fmt.Sprintf("%s-%s-%s.log", sv.Name, st.Kind, st.Node))
+		svc := runner.Service{Name: sv.Name + "-" + st.Kind + "-" + st.Node, Kind: sv.Kind, Command: st.Argv, LogPath: log,
+			Probe: runner.Probe{Timeout: rs.Probe.Timeout, Interval: rs.Probe.Interval}}
+		if st.Kind == slurm.StepService {
+			svc.Name = sv.Name
+			svc.URL = st.URL
+			svc.Probe.URL = st.URL + suites.DefaultReadinessPath(sv)
+			svc.LogPath = filepath.Join(dir, runner.LogsDir, fmt.Sprintf("%s-%s.log", sv.Name, st.Node))
+		}
+		out = append(out, svc)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("service %q has no step in the allocation", sv.Name)
+	}
+	return out, nil
+}
+
+func (a *allocationPlacement) node(service string) string {
+	for _, st := range a.steps {
+		if st.Service == service && st.Kind == slurm.StepService {
+			return st.Node
+		}
+	}
+	return ""
+}
+
+func (a *allocationPlacement) samples(id string) string {
+	return filepath.Join(runner.SamplesDir, runner.CaseFileName(id))
+}
+
+func (a *allocationPlacement) ready(dir string, urls map[string]string) error {
+	return writeEndpoints(dir, urls)
+}
+
+// runCase launches one worker step per client and waits for all of them.
+// Workers share the case start (--start-ns), so their sample offsets line
+// up; clocks of the nodes are assumed synchronised (NTP/PTP, as on any
+// cluster).
+func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *runner.CaseInfo, prog *runner.Progress) error {
+	if err := os.MkdirAll(filepath.Join(dir, info.Samples), 0o755); err != nil {
+		return err
+	}
+	load := caseLoad(cs)
+	info.Load = &load
+	info.Settings = caseSettings(cs)
+	start := time.Now()
+	info.Start = start.UTC()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for _, st := range a.steps {
+		if st.Kind != slurm.StepClient {
+			continue
+		}
+		argv := append(append([]string{}, st.Argv...), "--results", dir, "--case", cs.ID, "--start-ns", strconv.FormatInt(start.UnixNano(), 10))
+		log := filepath.Join(dir, runner.LogsDir, fmt.Sprintf("client-%s-%d.log", st.Node, st.Worker))
+		lf, err := os.OpenFile(log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd.Stdout, cmd.Stderr = lf, lf
+		// On cancellation ask srun to stop the worker (it forwards TERM);
+		// the worker has written every sample that completed.
+		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+		cmd.WaitDelay = 30 * time.Second
+		e.log.Debug("worker step", "case", cs.ID, "node", st.Node, "worker", st.Worker, "argv", argv)
+		if err := cmd.Start(); err != nil {
+			lf.Close()
+			return fmt.Errorf("case %s: starting worker on %s: %w", cs.ID, st.Node, err)
+		}
+		wg.Add(1)
+		go func(st slurm.Step) {
+			defer wg.Done()
+			defer lf.Close()
+			if err := cmd.Wait(); err != nil && ctx.Err() == nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("worker %d on %s: %w (see %s)", st.Worker, st.Node, err, log))
+				mu.Unlock()
+			}
+		}(st)
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return fmt.Errorf("case %s: %w", cs.ID, errors.Join(errs...))
+	}
+	return nil
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
+
+// countSamples counts the samples and the failed ones in the JSONL files
+// under dir, for the progress display of remote workers.
+func countSamples(dir string) (n, errs int64) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	for _, f := range files {
+		runner.ReadSampleFile(f, func(s *runner.Sample) error {
+			n++
+			if !s.OK() {
+				errs++
+			}
+			return nil
+		})
+	}
+	return n, errs
+}

@@ -1,0 +1,94 @@
+package ci
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/suites"
+)
+
+// workerCommand is what a client node runs inside an allocation: its share
+// of one case's load, written to its own samples file. The inside-job run
+// launches it with srun; people do not call it.
+func workerCommand(stdout, stderr io.Writer) *cli.Command {
+	return &cli.Command{
+		Name:   "worker",
+		Hidden: true,
+		Usage:  "run one client's share of a case (launched by the inside-job run)",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "worker", Usage: "this worker's index"},
+			&cli.IntFlag{Name: "workers", Value: 1, Usage: "number of workers"},
+			&cli.StringFlag{Name: "results", Required: true, Usage: "results directory"},
+			&cli.StringFlag{Name: "case", Required: true, Usage: "case id"},
+			&cli.Int64Flag{Name: "start-ns", Required: true, Usage: "case start, Unix nanoseconds: offset zero of every sample"},
+		},
+		Action: func(c *cli.Context) error {
+			e := newEnv(c, stdout, stderr)
+			dir := c.String("results")
+			node := hostname()
+			e.log = e.log.With("job_id", os.Getenv("SLURM_JOB_ID"), "node", node, "case", c.String("case"), "worker", c.Int("worker"))
+			s, err := suites.Load(filepath.Join(dir, suiteCopy))
+			if err != nil {
+				return withExitCode(err, ExitError)
+			}
+			var cs *suites.Case
+			for _, x := range s.Cases() {
+				if x.ID == c.String("case") {
+					cs = &x
+					break
+				}
+			}
+			if cs == nil {
+				return withExitCode(fmt.Errorf("worker: no case %q in %s", c.String("case"), dir), ExitUsage)
+			}
+			ep, err := readEndpoints(dir)
+			if err != nil {
+				return withExitCode(fmt.Errorf("worker: %w", err), ExitError)
+			}
+			url, ok := ep[cs.Benchmark.Service]
+			if !ok {
+				return withExitCode(fmt.Errorf("worker: no endpoint for service %q", cs.Benchmark.Service), ExitError)
+			}
+			drv, _, err := suites.NewDriver(s, *cs, url)
+			if err != nil {
+				return withExitCode(err, ExitError)
+			}
+			if p, ok := drv.(runner.Preparer); ok {
+				if err := p.Prepare(c.Context); err != nil {
+					return withExitCode(fmt.Errorf("worker: preparing: %w", err), ExitError)
+				}
+			}
+			load := caseLoad(*cs)
+			load.Worker, load.Workers = c.Int("worker"), c.Int("workers")
+			path := filepath.Join(dir, runner.SamplesDir, runner.CaseFileName(cs.ID), fmt.Sprintf("%s-%d.jsonl", runner.CaseFileName(node), load.Worker))
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return withExitCode(err, ExitError)
+			}
+			w, err := runner.CreateSampleFile(path)
+			if err != nil {
+				return withExitCode(err, ExitError)
+			}
+			defer w.Close()
+			start := time.Unix(0, c.Int64("start-ns"))
+			label := fmt.Sprintf("%s/%d", node, load.Worker)
+			for rep := 0; rep < cs.Benchmark.Repetitions && c.Context.Err() == nil; rep++ {
+				st, err := runner.RunCase(c.Context, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: label}, start, w, nil)
+				if err != nil {
+					return withExitCode(err, ExitError)
+				}
+				e.log.Info("worker finished", "rep", rep+1, "requests", st.Completed, "errors", st.Errors)
+			}
+			if c.Context.Err() != nil {
+				return withExitCode(errors.New("worker: stopped"), ExitInterrupted)
+			}
+			return nil
+		},
+	}
+}
