@@ -79,7 +79,7 @@ func TestHelpTopic(t *testing.T) {
 		{"benchrun help baseline promote", "benchrun baseline promote --help"},
 		{"benchrun -o D help suite", "benchrun -o D suite --help"},
 		{"benchrun -o help suite F", "benchrun -o help suite F"}, // help is -o's value
-		{"benchrun suite help", "benchrun suite help"},            // a file named help
+		{"benchrun suite help", "benchrun suite help"},           // a file named help
 		{"benchrun -- help", "benchrun -- help"},
 		{"benchrun", "benchrun"},
 	}

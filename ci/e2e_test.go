@@ -277,14 +277,19 @@ func TestInterruptedRun(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	// exited is closed when benchrun has exited; waitErr is then set.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		select {
-		case <-done:
+		case <-exited:
 		default:
 			cmd.Process.Kill()
-			<-done
+			<-exited
 		}
 	})
 	dir := filepath.Join(work, "r")
@@ -298,8 +303,8 @@ func TestInterruptedRun(t *testing.T) {
 			}
 		}
 		select {
-		case err := <-done:
-			t.Fatalf("benchrun exited before any sample: %v\n%s\n%s", err, stdout.String(), stderr.String())
+		case <-exited:
+			t.Fatalf("benchrun exited before any sample: %v\n%s\n%s", waitErr, stdout.String(), stderr.String())
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -326,10 +331,10 @@ func TestInterruptedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-done:
+	case <-exited:
 		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != ExitInterrupted {
-			t.Errorf("after SIGINT: %v, want exit %d\n%s\n%s", err, ExitInterrupted, stdout.String(), stderr.String())
+		if !errors.As(waitErr, &ee) || ee.ExitCode() != ExitInterrupted {
+			t.Errorf("after SIGINT: %v, want exit %d\n%s\n%s", waitErr, ExitInterrupted, stdout.String(), stderr.String())
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("benchrun still running 30s after SIGINT\n%s", stderr.String())

@@ -70,6 +70,11 @@ func analyse(dir, baselinesFlag string, e *env) (*analysis.Summary, error) {
 	}
 	sum.Incomplete = m.Incomplete
 	sum.Rollup()
+	if m.Incomplete && m.Reason != "interrupted" {
+		// Cut short by something other than the user (time limit, lost
+		// node, a service that died): an execution error.
+		sum.Verdict = analysis.Error
+	}
 	return sum, nil
 }
 

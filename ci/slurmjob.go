@@ -175,15 +175,33 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 	}
 	m.Slurm.State = st.Name
 	failed := interrupted || st.Failed()
-	for i := range m.Cases {
-		c := &m.Cases[i]
-		switch c.Status {
-		case "running":
-			if failed {
+	if failed && !interrupted {
+		// The job died during or right after its last case that started:
+		// that case's numbers cannot be trusted.
+		for i := len(m.Cases) - 1; i >= 0; i-- {
+			c := &m.Cases[i]
+			if c.Status == "pending" || c.Status == "skipped" {
+				continue
+			}
+			if c.Status != "error" {
 				c.Status = "error"
 				c.Error = fmt.Sprintf("SLURM job %s ended %s during this case", jobID, st.Name)
 			}
-		case "pending":
+			break
+		}
+	}
+	for i := range m.Cases {
+		c := &m.Cases[i]
+		// SLURM stops the job's processes with SIGTERM before it kills
+		// them: a case benchrun saw interrupted was cut by the job's end.
+		cut := c.Status == "running" || c.Status == "done" && c.Error == "interrupted"
+		switch {
+		case cut:
+			if failed && !interrupted {
+				c.Status = "error"
+				c.Error = fmt.Sprintf("SLURM job %s ended %s during this case", jobID, st.Name)
+			}
+		case c.Status == "pending":
 			c.Status = "skipped"
 			if failed && c.Error == "" {
 				c.Error = fmt.Sprintf("not run: SLURM job %s ended %s", jobID, st.Name)

@@ -225,6 +225,10 @@ func execute(ctx context.Context, e *env, s *suites.Suite, dir string, pl placem
 		err := pl.runCase(ctx, e, s, cs, urls[cs.Benchmark.Service], dir, ci, &counters)
 		ci.End = time.Now().UTC()
 		switch {
+		case errors.Is(context.Cause(ctx), ErrTimeLimit):
+			res.interrupted = true
+			ci.Status = "error"
+			ci.Error = fmt.Sprintf("stopped by the SLURM time limit (USR1) after %s; samples so far kept", ci.End.Sub(ci.Start).Round(time.Second))
 		case ctx.Err() != nil:
 			res.interrupted = true
 			ci.Status = "done"

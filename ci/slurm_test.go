@@ -1,0 +1,188 @@
+package ci
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benchrun/benchrun/runner"
+)
+
+// The tests in this file submit suites through real sbatch to the cluster
+// of ci/slurm-cluster.sh (partition "bench", node1..node3). `make
+// slurm-test` runs them one package at a time; elsewhere they skip loudly,
+// and they fail under CI=true or BENCHRUN_SLURM=1 when the cluster is down.
+
+func requireSlurmCluster(t *testing.T) {
+	t.Helper()
+	if os.Getenv("BENCHRUN_SLURM") == "separately" {
+		t.Skip("SKIPPING SLURM cluster test here: `make slurm-test` runs the cluster tests one package at a time")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "sinfo", "-h", "-p", "bench", "-o", "%D").Output()
+	if err == nil && strings.TrimSpace(string(out)) == "3" {
+		return
+	}
+	msg := "SKIPPING SLURM cluster test: the cluster of ci/slurm-cluster.sh is not up (as root: ci/slurm-cluster.sh up)"
+	if os.Getenv("BENCHRUN_SLURM") == "1" || os.Getenv("CI") == "true" {
+		t.Fatalf("%s; sinfo: %v %s", msg, err, out)
+	}
+	t.Skip(msg)
+}
+
+// submitSuite runs `benchrun suite` on a suite from outside the
+// allocation (SLURM_* variables removed) and returns its exit code, its
+// output and the results directory.
+func submitSuite(t *testing.T, suite string, during func(dir string)) (int, string, string) {
+	t.Helper()
+	bin := benchrunBinary(t)
+	dir := filepath.Join(t.TempDir(), "results")
+	abs, err := filepath.Abs(filepath.Join("testdata", "slurm", suite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--baselines", t.TempDir(), "suite", "-o", dir, abs)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SLURM_") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if during != nil {
+		go during(dir)
+	}
+	err = cmd.Wait()
+	code := cmd.ProcessState.ExitCode()
+	if ctx.Err() != nil {
+		t.Fatalf("benchrun suite did not end in 5m: %v\n%s", err, out.String())
+	}
+	return code, out.String(), dir
+}
+
+func readManifestT(t *testing.T, dir string) *runner.Manifest {
+	t.Helper()
+	m, err := runner.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestSlurm(t *testing.T) {
+	requireSlurmCluster(t)
+	benchrunBinary(t)
+
+	t.Run("roles across three nodes", func(t *testing.T) {
+		code, out, dir := submitSuite(t, "ok.toml", nil)
+		if code != ExitOK {
+			t.Fatalf("exit %d, want 0\n%s", code, out)
+		}
+		m := readManifestT(t, dir)
+		if m.Slurm == nil || m.Slurm.State != "COMPLETED" || len(m.Slurm.Nodes) != 3 {
+			t.Errorf("manifest slurm = %+v, want COMPLETED on 3 nodes", m.Slurm)
+		}
+		if len(m.Services) != 1 || m.Services[0].Node != "node1" || m.Services[0].URL != "http://node1:8000" {
+			t.Errorf("services = %+v, want llm on node1", m.Services)
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "samples", "chat", "*.jsonl"))
+		nodes := map[string]bool{}
+		for _, f := range files {
+			runner.ReadSampleFile(f, func(s *runner.Sample) error {
+				nodes[strings.Split(s.Worker, "/")[0]] = true
+				return nil
+			})
+		}
+		if !nodes["node2"] || !nodes["node3"] || len(nodes) != 2 {
+			t.Errorf("samples come from %v, want node2 and node3", nodes)
+		}
+		for _, f := range []string{"summary.json", "report.html", "report.md", "junit.xml", "metrics.txt", "job.sh", "logs/llm-node1.log"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("missing %s: %v", f, err)
+			}
+		}
+		var sum struct{ Verdict string }
+		b, _ := os.ReadFile(filepath.Join(dir, "summary.json"))
+		json.Unmarshal(b, &sum)
+		if sum.Verdict != "pass" {
+			t.Errorf("verdict %q, want pass", sum.Verdict)
+		}
+	})
+
+	t.Run("failures", func(t *testing.T) {
+		t.Run("killed slurmd gives NODE_FAIL", func(t *testing.T) {
+			t.Parallel()
+			t.Cleanup(func() {
+				if out, err := exec.Command("./slurm-cluster.sh", "up").CombinedOutput(); err != nil {
+					t.Errorf("ci/slurm-cluster.sh up: %v\n%s", err, out)
+				}
+			})
+			code, out, dir := submitSuite(t, "nodefail.toml", func(dir string) {
+				// Once node3's worker has written samples, kill node3's slurmd.
+				for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+					if n, _ := countSamples(filepath.Join(dir, "samples", "chat")); n > 0 {
+						if pid, err := os.ReadFile("/run/slurmd-node3.pid"); err == nil {
+							exec.Command("kill", "-9", strings.TrimSpace(string(pid))).Run()
+						}
+						return
+					}
+				}
+			})
+			if code != ExitError {
+				t.Fatalf("exit %d, want %d\n%s", code, ExitError, out)
+			}
+			m := readManifestT(t, dir)
+			if m.Slurm == nil || m.Slurm.State != "NODE_FAIL" || !m.Incomplete {
+				t.Errorf("manifest slurm = %+v incomplete %v, want NODE_FAIL", m.Slurm, m.Incomplete)
+			}
+			if n, _ := countSamples(filepath.Join(dir, "samples", "chat")); n == 0 {
+				t.Error("no partial samples kept")
+			}
+			junit, _ := os.ReadFile(filepath.Join(dir, "junit.xml"))
+			if !strings.Contains(string(junit), "<error") || !strings.Contains(string(junit), "NODE_FAIL") {
+				t.Errorf("junit.xml has no <error> naming NODE_FAIL:\n%s", junit)
+			}
+		})
+		t.Run("time limit stops the run through USR1", func(t *testing.T) {
+			t.Parallel()
+			code, out, dir := submitSuite(t, "timelimit.toml", nil)
+			if code != ExitError {
+				t.Fatalf("exit %d, want %d\n%s", code, ExitError, out)
+			}
+			m := readManifestT(t, dir)
+			if !m.Incomplete || !strings.Contains(m.Reason, "time limit") {
+				t.Errorf("manifest incomplete %v reason %q, want the time limit", m.Incomplete, m.Reason)
+			}
+			statuses := map[string]string{}
+			for _, c := range m.Cases {
+				statuses[c.ID] = c.Status
+			}
+			if statuses["chat/users=1"] != "error" || statuses["chat/users=2"] != "skipped" {
+				t.Errorf("case statuses %v, want the running case an error and the next skipped", statuses)
+			}
+			for _, f := range []string{"summary.json", "report.html", "report.md", "junit.xml"} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("missing %s: %v", f, err)
+				}
+			}
+			junit, _ := os.ReadFile(filepath.Join(dir, "junit.xml"))
+			if !strings.Contains(string(junit), "<error") || !strings.Contains(string(junit), "<skipped") {
+				t.Errorf("junit.xml lacks <error> and <skipped>:\n%s", junit)
+			}
+		})
+	})
+}
