@@ -5,7 +5,7 @@ import (
 	"errors"
 )
 
-// Exit codes, documented in README.md and docs/cli.md.
+// Exit codes, documented in README.md (one table, the same as here).
 const (
 	ExitOK          = 0   // every check passed
 	ExitFailed      = 1   // a threshold or regression check failed

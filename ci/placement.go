@@ -59,9 +59,9 @@ func (localPlacement) services(sv *suites.Service, dir, exe string) ([]runner.Se
 	return []runner.Service{sv.RunnerService(suites.ServiceOptions{Exe: exe, Port: port, LogPath: log})}, nil
 }
 
-func (localPlacement) node(string) string                         { return "" }
-func (localPlacement) samples(id string) string                   { return runner.SamplePath(id) }
-func (localPlacement) ready(string, map[string]string) error      { return nil }
+func (localPlacement) node(string) string                    { return "" }
+func (localPlacement) samples(id string) string              { return runner.SamplePath(id) }
+func (localPlacement) ready(string, map[string]string) error { return nil }
 func (localPlacement) runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *runner.CaseInfo, prog *runner.Progress) error {
 	return runCase(ctx, e, s, cs, url, dir, info, prog)
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -155,4 +154,3 @@ func shellJoin(argv []string) string {
 	return strings.Join(out, " ")
 }
 
-var _ = sort.Strings

@@ -153,8 +153,9 @@ func thresholdChecks(cks []analysis.Check) []analysis.Check {
 
 func baselineCommand(stdout, stderr io.Writer) *cli.Command {
 	return &cli.Command{
-		Name:  "baseline",
-		Usage: "promote, show and list stored baselines",
+		Name:            "baseline",
+		Usage:           "promote, show and list stored baselines",
+		HideHelpCommand: true,
 		Description: "Baselines are reviewable JSON files, one per suite, in a directory kept in git\n" +
 			"(--baselines, else the suite's baselines key, else baselines/).\n\n" +
 			"Examples:\n   benchrun baseline promote results/demo\n   benchrun baseline list\n   benchrun baseline show demo",

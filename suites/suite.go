@@ -20,10 +20,10 @@ const SchemaVersion = 1
 
 // Suite is a loaded, validated suite file.
 type Suite struct {
-	SchemaVersion int            `toml:"schema_version" doc:"Version of the suite format; 1 is current. Omitted means current."`
-	Suite         Meta           `toml:"suite" doc:"What the suite is and where its results and baselines go."`
-	Services      []Service      `toml:"service" doc:"Services the benchmarks drive: started by benchrun, or existing endpoints given by url."`
-	Benchmarks    []Benchmark    `toml:"benchmark" doc:"Benchmarks; workload or dataset keys given as arrays expand into a matrix of cases."`
+	SchemaVersion int           `toml:"schema_version" doc:"Version of the suite format; 1 is current. Omitted means current."`
+	Suite         Meta          `toml:"suite" doc:"What the suite is and where its results and baselines go."`
+	Services      []Service     `toml:"service" doc:"Services the benchmarks drive: started by benchrun, or existing endpoints given by url."`
+	Benchmarks    []Benchmark   `toml:"benchmark" doc:"Benchmarks; workload or dataset keys given as arrays expand into a matrix of cases."`
 	Slurm         *slurm.Config `toml:"slurm" doc:"Run the whole suite in one SLURM job (see docs/slurm.md)."`
 
 	// File is the path the suite was loaded from; SHA256 is its content hash.
