@@ -153,4 +153,3 @@ func shellJoin(argv []string) string {
 	}
 	return strings.Join(out, " ")
 }
-
