@@ -522,7 +522,9 @@ func TestOllamaTimingsAndColdStart(t *testing.T) {
 	if ms(f.LoadDuration) < 290 || ms(f.LoadDuration) > 600 {
 		t.Errorf("cold load_duration %.1fms, want ~300ms", ms(f.LoadDuration))
 	}
-	if ms(f.EvalDuration) < 24 || ms(f.EvalDuration) > 60 {
+	// Tokens are paced against deadlines, so a late first token is
+	// followed by shorter gaps: allow that on a loaded machine.
+	if ms(f.EvalDuration) < 18 || ms(f.EvalDuration) > 60 {
 		t.Errorf("eval_duration %.1fms, want ~25ms (5 gaps of 5ms)", ms(f.EvalDuration))
 	}
 	if ms(f.PromptEvalDuration) < 9 || ms(f.PromptEvalDuration) > 40 {

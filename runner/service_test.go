@@ -240,6 +240,10 @@ func TestStopKillsProcessGroup(t *testing.T) {
 			if !processGone(p.Pid()) {
 				t.Errorf("leader %d still runs", p.Pid())
 			}
+			// SIGKILL is delivered asynchronously: give the kernel a moment.
+			for deadline := time.Now().Add(5 * time.Second); !processGone(grandchild) && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+			}
 			if !processGone(grandchild) {
 				syscall.Kill(grandchild, syscall.SIGKILL)
 				t.Errorf("grandchild %d still runs", grandchild)
