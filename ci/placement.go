@@ -146,6 +146,13 @@ func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Sui
 	if err := os.MkdirAll(filepath.Join(dir, info.Samples), 0o755); err != nil {
 		return err
 	}
+	// The workers build the same driver; building it here checks the
+	// dataset once and records its hash.
+	if _, hash, err := suites.NewDriver(s, cs, url); err != nil {
+		return err
+	} else {
+		info.DatasetHash = hash
+	}
 	load := caseLoad(cs)
 	info.Load = &load
 	info.Settings = caseSettings(cs)

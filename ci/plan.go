@@ -78,7 +78,7 @@ func writePlan(w io.Writer, s *suites.Suite) error {
 	if s.Slurm != nil {
 		script, err := jobScript(s)
 		if err != nil {
-			return err
+			return withExitCode(fmt.Errorf("%s: job script: %w", s.File, err), ExitUsage)
 		}
 		fmt.Fprintf(w, "\njob script (sbatch):\n%s", script)
 	}

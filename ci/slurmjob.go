@@ -134,8 +134,8 @@ func submit(ctx context.Context, e *env, s *suites.Suite, dir, baselinesFlag str
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
-	jobFailed := !interrupted && st.Failed()
-	if jobFailed {
+	failedJob := !interrupted && jobFailed(st)
+	if failedJob {
 		sum.Verdict = "error"
 	}
 	if err := render(e, dir, sum); err != nil {
@@ -144,7 +144,7 @@ func submit(ctx context.Context, e *env, s *suites.Suite, dir, baselinesFlag str
 	switch {
 	case interrupted:
 		return outcome(sum, true)
-	case jobFailed:
+	case failedJob:
 		return withExitCode(fmt.Errorf("SLURM job %s ended %s: partial results kept in %s", id, st.Name, dir), ExitError)
 	}
 	return outcome(sum, false)
@@ -174,7 +174,7 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 		m.Slurm = &runner.SlurmInfo{JobID: jobID}
 	}
 	m.Slurm.State = st.Name
-	failed := interrupted || st.Failed()
+	failed := interrupted || jobFailed(st)
 	if failed && !interrupted {
 		// The job died during or right after its last case that started:
 		// that case's numbers cannot be trusted.
@@ -221,6 +221,14 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 		m.End = time.Now().UTC()
 	}
 	return runner.WriteJSONAtomic(filepath.Join(dir, runner.ManifestFile), m)
+}
+
+// jobFailed reports whether the job is an execution error: SLURM ended
+// it (TIMEOUT, NODE_FAIL, ...), or its script exited 2 — a failure before
+// benchrun started (module load, cd) or benchrun's own execution error.
+// Exit 1 is benchrun's verdict on a run that completed.
+func jobFailed(st slurm.State) bool {
+	return st.Failed() || st.ExitStatus() == slurm.ExitExecutionError
 }
 
 func copySuiteFile(s *suites.Suite, dir string) error {

@@ -189,6 +189,7 @@ func RunCase(ctx context.Context, c Case, start time.Time, w *SampleWriter, p *P
 // casePlan is one worker's share of a Load, validated.
 type casePlan struct {
 	users          int // closed loop: users of this worker
+	maxConcurrency int // open loop: this worker's share of MaxConcurrency
 	firstUser      int // global index of this worker's first user
 	rate           float64
 	phase          float64       // constant arrivals: fraction of an interval to shift by
@@ -250,6 +251,11 @@ func planCase(c Case) (casePlan, error) {
 		}
 		pl.rate = l.Rate / float64(n)
 		pl.phase = float64(i) / float64(n)
+		if l.MaxConcurrency > 0 {
+			// The cap is for the whole case: each worker gets its share,
+			// at least one slot.
+			pl.maxConcurrency = max(int(share(int64(l.MaxConcurrency), i, n)), 1)
+		}
 		if _, err := NewPacer(pl.rate, l.Arrival, l.Burstiness, l.RampUp, pl.phase, 0); err != nil {
 			return pl, fmt.Errorf("load: %w", err)
 		}
@@ -478,9 +484,9 @@ func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 	opSeed := deriveSeed(l.Seed, streamOp, 0)
 
 	var q *opQueue
-	if l.MaxConcurrency > 0 {
+	if r.plan.maxConcurrency > 0 {
 		q = newOpQueue()
-		for range l.MaxConcurrency {
+		for range r.plan.maxConcurrency {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

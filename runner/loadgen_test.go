@@ -436,3 +436,25 @@ func TestProgressNil(t *testing.T) {
 	p.queue(1)
 	p.finish(true, true)
 }
+
+func TestMaxConcurrencySplitAcrossWorkers(t *testing.T) {
+	for _, tc := range []struct {
+		cap, workers int
+		want         []int
+	}{
+		{8, 1, []int{8}}, {8, 3, []int{3, 3, 2}}, {2, 3, []int{1, 1, 1}}, {0, 2, []int{0, 0}},
+	} {
+
+		for i := 0; i < tc.workers; i++ {
+			pl, err := planCase(Case{Driver: &fakeDriver{}, Load: Load{Mode: ModeOpen, Rate: 10, Arrival: ArrivalConstant,
+				MaxConcurrency: tc.cap, Duration: time.Second, Worker: i, Workers: tc.workers}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pl.maxConcurrency != tc.want[i] {
+				t.Errorf("cap %d over %d workers: worker %d gets %d, want %d", tc.cap, tc.workers, i, pl.maxConcurrency, tc.want[i])
+			}
+
+		}
+	}
+}

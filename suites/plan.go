@@ -80,7 +80,9 @@ func (sv *Service) CommandLine(o ServiceOptions, host string, port int) []string
 		add("prefill-per-token", e.PrefillPerToken.D().String(), e.PrefillPerToken > 0)
 		add("decode-base", e.DecodeBase.D().String(), e.DecodeBase > 0)
 		add("decode-per-seq", e.DecodePerSeq.D().String(), e.DecodePerSeq > 0)
-		add("jitter", strconv.FormatFloat(e.Jitter, 'g', -1, 64), e.Jitter > 0)
+		if e.Jitter != nil {
+			argv = append(argv, "--jitter", strconv.FormatFloat(*e.Jitter, 'g', -1, 64))
+		}
 		add("seed", strconv.FormatInt(e.Seed, 10), e.Seed != 0)
 		add("error-rate", strconv.FormatFloat(e.ErrorRate, 'g', -1, 64), e.ErrorRate > 0)
 		add("disconnect-rate", strconv.FormatFloat(e.DisconnectRate, 'g', -1, 64), e.DisconnectRate > 0)

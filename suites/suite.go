@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -72,13 +73,13 @@ type Readiness struct {
 // "emulator". Durations are per request (prefill) or per token (decode).
 type EmulatorSection struct {
 	Flavor          string   `toml:"flavor" enum:"vllm|ollama" doc:"Protocol to emulate; default vllm."`
-	Slots           int      `toml:"slots" doc:"Sequences decoded at once (continuous batching); default 16."`
+	Slots           int      `toml:"slots" doc:"Sequences decoded at once (continuous batching); default 256 (vllm), 4 (ollama)."`
 	MaxQueue        int      `toml:"max_queue" doc:"Waiting requests beyond which the server answers 503 (ollama); 0 = unbounded."`
 	PrefillBase     Duration `toml:"prefill_base" doc:"Fixed part of time to first token."`
 	PrefillPerToken Duration `toml:"prefill_per_token" doc:"Prefill time per prompt token."`
 	DecodeBase      Duration `toml:"decode_base" doc:"Inter-token time with one running sequence."`
 	DecodePerSeq    Duration `toml:"decode_per_seq" doc:"Extra inter-token time per additional running sequence."`
-	Jitter          float64  `toml:"jitter" doc:"Relative jitter on every delay (0.1 = ±10%)."`
+	Jitter          *float64 `toml:"jitter" doc:"Relative jitter on every delay (0.1 = ±10%); 0 = exact timing; default 0.05."`
 	Seed            int64    `toml:"seed" doc:"Seed for jitter, output lengths and faults."`
 	ErrorRate       float64  `toml:"error_rate" doc:"Fraction of requests answered with HTTP 500."`
 	DisconnectRate  float64  `toml:"disconnect_rate" doc:"Fraction of streams cut mid-way."`
@@ -108,8 +109,8 @@ type SLO struct {
 // Regression configures the baseline comparison of a benchmark.
 type Regression struct {
 	Disable    bool             `toml:"disable" doc:"Skip baseline comparison for this benchmark."`
-	Tolerance  Ratio            `toml:"tolerance" doc:"Relative change allowed before a significant change counts; default the suite's, else 10%."`
-	Metrics    []string         `toml:"metrics" doc:"metric.stat pairs compared, e.g. [\"ttft.p95\", \"output_tokens_per_second\"]; default set per kind."`
+	Tolerance  Ratio            `toml:"tolerance" doc:"Relative change allowed before a significant change counts; default the suite's, else 5%."`
+	Metrics    []string         `toml:"metrics" doc:"metric.stat pairs compared, e.g. [\"ttft.p95\", \"output_tokens_per_second\"]; default: ttft.p50, ttft.p95, ttft.p99, itl.p50, e2e.p95, output_tokens_per_second, requests_per_second, error_rate."`
 	Tolerances map[string]Ratio `toml:"tolerances" doc:"Per-metric tolerance overrides keyed by metric.stat or metric."`
 }
 
@@ -225,6 +226,10 @@ func (d *decoder) validate(s *Suite) {
 				d.problem(child(p, "kind"), "benchmark %q: kind is required for a %q service", b.Name, sv.Kind)
 			}
 		}
+		if k, ok := kinds[b.Kind]; ok && sv != nil && sv.Kind != "" && !slices.Contains(k.services, sv.Kind) {
+			d.problem(child(p, "service"), "benchmark %q: a %s benchmark cannot drive service %q of kind %q (it drives %s)",
+				b.Name, b.Kind, sv.Name, sv.Kind, strings.Join(k.services, ", "))
+		}
 		if b.Repetitions == 0 {
 			b.Repetitions = 1
 		}
@@ -336,9 +341,19 @@ func (d *decoder) validateSlurm(s *Suite) {
 	if s.Slurm.Nodes > 0 && nodes > s.Slurm.Nodes {
 		d.problem([]string{"slurm", "nodes"}, "slurm.nodes = %d, but the services need %d nodes", s.Slurm.Nodes, nodes)
 	}
-	for _, sv := range s.Services {
-		if sv.Ray != nil && sv.Kind != "vllm" {
-			d.problem([]string{"service"}, "service %q: ray is only for vllm services", sv.Name)
+	for i, sv := range s.Services {
+		p := []string{"service", fmt.Sprint(i)}
+		switch {
+		case sv.Ray != nil && sv.Kind != "vllm":
+			d.problem(child(p, "ray"), "service %q: ray is only for vllm services", sv.Name)
+		case sv.Ray != nil && sv.GPUs > 0 && sv.Ray.TensorParallelSize*sv.Ray.PipelineParallelSize > max(sv.Nodes, 1)*sv.GPUs:
+			d.problem(child(p, "ray"), "service %q: tensor_parallel_size × pipeline_parallel_size = %d needs more GPUs than nodes × gpus = %d",
+				sv.Name, sv.Ray.TensorParallelSize*sv.Ray.PipelineParallelSize, max(sv.Nodes, 1)*sv.GPUs)
+		case sv.Nodes > 1 && sv.Ray == nil:
+			d.problem(child(p, "nodes"), "service %q: nodes = %d needs a [service.ray] table (one vLLM across nodes); without it a service runs on one node", sv.Name, sv.Nodes)
+		}
+		if sv.Image != "" && s.Slurm.Container != slurm.ContainerApptainer {
+			d.problem(child(p, "image"), "service %q: image needs container = \"apptainer\" in [slurm]", sv.Name)
 		}
 	}
 }

@@ -86,6 +86,10 @@ func TestValidation(t *testing.T) {
 		{"newer schema", "schema_version = 9\n" + minimal, []string{"s.toml:1: schema_version 9 is newer than this benchrun understands (1)"}},
 		{"bad env name", strings.Replace(minimal, `kind = "emulator"`, "kind = \"emulator\"\nenv = { \"A-B\" = \"1\" }", 1), []string{`"A-B" is not a valid environment variable name`}},
 		{"bad ratio", strings.Replace(minimal, `name = "s"`, "name = \"s\"\ntolerance = \"ten%\"", 1), []string{`s.toml:4: suite.tolerance: bad ratio "ten%"`}},
+		{"kind cannot drive service", strings.Replace(minimal, `kind = "emulator"`, "kind = \"chroma\"", 1) + "kind = \"openai\"\n", []string{`s.toml:9: benchmark "chat": a openai benchmark cannot drive service "llm" of kind "chroma"`}},
+		{"slurm: nodes without ray", strings.Replace(minimal, `kind = "emulator"`, "kind = \"emulator\"\nnodes = 2", 1) + "[slurm]\nnodes = 3\n", []string{`s.toml:7: service "llm": nodes = 2 needs a [service.ray] table`}},
+		{"slurm: image without apptainer", strings.Replace(minimal, `kind = "emulator"`, "kind = \"emulator\"\nimage = \"x.sif\"", 1) + "[slurm]\n", []string{`s.toml:7: service "llm": image needs container = "apptainer"`}},
+		{"slurm: bad partition", minimal + "[slurm]\npartition = \"a;b\"\n", []string{`s.toml:11: slurm.partition "a;b"`}},
 		{"jsonl needs path", minimal + "[benchmark.dataset]\nkind = \"jsonl\"\n", []string{"a jsonl dataset needs path"}},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,58 @@
+package ci
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/slurm"
+	"github.com/benchrun/benchrun/suites"
+)
+
+func TestSettleManifest(t *testing.T) {
+	s, err := suites.Load(filepath.Join("testdata", "slurm", "timelimit.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		manifest   *runner.Manifest
+		st         slurm.State
+		want       []string // case statuses
+		incomplete bool
+	}{
+		{"script failed before benchrun (no manifest)", nil, slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 2},
+			[]string{"skipped", "skipped"}, true},
+		{"benchrun's own failing verdict", &runner.Manifest{Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "done"}}},
+			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 1}, []string{"done", "done"}, false},
+		{"node failure mid-case", &runner.Manifest{Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "running"}}},
+			slurm.State{JobID: "7", Name: slurm.NodeFail}, []string{"done", "error"}, true},
+		{"node failure after a case, before the next", &runner.Manifest{Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "pending"}}},
+			slurm.State{JobID: "7", Name: slurm.NodeFail}, []string{"error", "skipped"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.manifest != nil {
+				if err := runner.WriteJSONAtomic(filepath.Join(dir, runner.ManifestFile), tt.manifest); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := settleManifest(s, dir, tt.st.JobID, tt.st, false); err != nil {
+				t.Fatal(err)
+			}
+			m, err := runner.ReadManifest(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, c := range m.Cases {
+				if c.Status != tt.want[i] {
+					t.Errorf("case %s status %q, want %q", c.ID, c.Status, tt.want[i])
+				}
+			}
+			if m.Incomplete != tt.incomplete || m.Slurm == nil || m.Slurm.State != tt.st.Name {
+				t.Errorf("incomplete %v slurm %+v, want incomplete %v state %s", m.Incomplete, m.Slurm, tt.incomplete, tt.st.Name)
+			}
+		})
+	}
+}
