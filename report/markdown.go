@@ -83,9 +83,13 @@ func buildTable(in *Input) *tableModel {
 			}
 			var rows []row
 			for _, ch := range c.Checks {
+				value := fmtValue(ch.Value, ch.Unit)
+				if ch.Metric == "" {
+					value = "—" // a whole-case check ("no baseline"): no value of its own
+				}
 				rows = append(rows, row{
 					metric:    checkLabel(ch),
-					value:     fmtValue(ch.Value, ch.Unit),
+					value:     value,
 					reference: checkReference(ch),
 					delta:     checkDelta(ch),
 					verdict:   verdictText(ch.Verdict),

@@ -398,3 +398,16 @@ func TestLoadErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestNoBaselineRowHasNoValue(t *testing.T) {
+	nb := analysis.Check{Name: "baseline", Kind: "regression", Verdict: analysis.NoBaseline, Detail: "no baseline for this case"}
+	in := &Input{Summary: &analysis.Summary{Suite: "s", Verdict: "pass",
+		Cases: []analysis.Case{{ID: "chat", Benchmark: "chat", Verdict: "pass", Checks: []analysis.Check{nb}}}}}
+	var b strings.Builder
+	if err := WriteMarkdown(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "| chat | baseline | — |") {
+		t.Errorf("the no-baseline row shows a value:\n%s", b.String())
+	}
+}
