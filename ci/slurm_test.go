@@ -123,6 +123,31 @@ func TestSlurm(t *testing.T) {
 		}
 	})
 
+	t.Run("service in apptainer (stand-in)", func(t *testing.T) {
+		standin, err := filepath.Abs(filepath.Join("testdata", "apptainer-standin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		log := filepath.Join(t.TempDir(), "apptainer.log")
+		t.Setenv("PATH", standin+string(os.PathListSeparator)+os.Getenv("PATH"))
+		t.Setenv("APPTAINER_STANDIN_LOG", log)
+		code, out, dir := submitSuite(t, "apptainer.toml", nil)
+		if code != ExitOK {
+			t.Fatalf("exit %d, want 0\n%s", code, out)
+		}
+		calls, err := os.ReadFile(log)
+		if err != nil {
+			t.Fatalf("the apptainer stand-in was never called: %v", err)
+		}
+		want := "apptainer-standin node1 exec --bind /tmp:/scratch /images/emulator.sif -- "
+		if !strings.Contains(string(calls), want) || !strings.Contains(string(calls), " emulate vllm ") {
+			t.Errorf("apptainer calls:\n%s\nwant one starting %q running benchrun emulate", calls, want)
+		}
+		if n, _ := countSamples(filepath.Join(dir, "samples", "chat")); n == 0 {
+			t.Error("no samples")
+		}
+	})
+
 	t.Run("failures", func(t *testing.T) {
 		t.Run("killed slurmd gives NODE_FAIL", func(t *testing.T) {
 			t.Parallel()

@@ -64,8 +64,10 @@ func jobFor(s *suites.Suite, dir, exe string) (slurm.Job, error) {
 			role.Env = env
 		}
 		role.Image, role.Binds = s.Slurm.ContainerFor(sv.Name)
-		if role.Image == "" {
+		if role.Image == "" && sv.Image != "" && s.Slurm.Container == slurm.ContainerApptainer {
+			// The service's own image gets the binds every container gets.
 			role.Image = sv.Image
+			role.Binds = append([]string(nil), s.Slurm.Binds...)
 		}
 		j.Services = append(j.Services, role)
 	}
