@@ -109,7 +109,7 @@ func percentileChart(id string, bm benchmark, metric string) *chartSpec {
 			continue
 		}
 		for _, st := range stats {
-			v, _ := statValue(m, st)
+			v, _ := m.Stat(st)
 			cat := caseLabel(c) + " " + st
 			cats = append(cats, cat)
 			color := "#5470c6"

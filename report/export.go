@@ -43,7 +43,7 @@ func Export(in *Input, outDir, format string) ([]string, error) {
 		write func(io.Writer, *Input, string) error
 	}{{statsName, ExportStats}, {samplesName, ExportSamples}} {
 		path := filepath.Join(outDir, o.name)
-		err := writeFileAtomic(path, func(f *os.File) error {
+		err := runner.WriteFileAtomic(path, func(f io.Writer) error {
 			bw := bufio.NewWriterSize(f, 256<<10)
 			if err := o.write(bw, in, format); err != nil {
 				return err
@@ -81,7 +81,7 @@ func ExportStats(w io.Writer, in *Input, format string) error {
 		for _, name := range sortedKeys(c.Metrics) {
 			m := c.Metrics[name]
 			for _, st := range metricStats(m) {
-				v, _ := statValue(m, st)
+				v, _ := m.Stat(st)
 				rows = append(rows, statRow{c.Benchmark, c.ID, c.Verdict, name, m.Kind, st, v, m.Unit})
 			}
 		}

@@ -146,14 +146,14 @@ func summarise(samples []runner.Sample) (map[string]analysis.Metric, float64) {
 // regression builds a regression check of m.stat against a baseline
 // rel·value away.
 func regression(ms map[string]analysis.Metric, metric, stat string, rel, tol, p float64, verdict string) analysis.Check {
-	v, _ := statValue(ms[metric], stat)
+	v, _ := ms[metric].Stat(stat)
 	base := v / (1 + rel)
 	return analysis.Check{Name: metric + "." + stat, Kind: "regression", Metric: metric, Stat: stat, Verdict: verdict,
 		Value: v, Unit: ms[metric].Unit, Baseline: base, Delta: rel, Tolerance: tol, PValue: p}
 }
 
 func threshold(ms map[string]analysis.Metric, metric, stat, op string, limit float64, verdict string) analysis.Check {
-	v, _ := statValue(ms[metric], stat)
+	v, _ := ms[metric].Stat(stat)
 	return analysis.Check{Name: fmt.Sprintf("%s.%s %s %s", metric, stat, op, num(limit)), Kind: "threshold", Metric: metric, Stat: stat,
 		Verdict: verdict, Value: v, Unit: ms[metric].Unit, Limit: limit, Op: op}
 }

@@ -90,35 +90,6 @@ func fmtDelta(d float64) string {
 	return fmt.Sprintf("%+.1f%%", d*100)
 }
 
-// statValue returns the statistic stat ("p95", "mean", "value", ...) of m.
-func statValue(m analysis.Metric, stat string) (float64, bool) {
-	switch stat {
-	case "value":
-		return m.Value, true
-	case "count":
-		return float64(m.Count), true
-	case "mean":
-		return m.Mean, true
-	case "stddev":
-		return m.Stddev, true
-	case "min":
-		return m.Min, true
-	case "max":
-		return m.Max, true
-	case "p50":
-		return m.P50, true
-	case "p90":
-		return m.P90, true
-	case "p95":
-		return m.P95, true
-	case "p99":
-		return m.P99, true
-	case "p999":
-		return m.P999, true
-	}
-	return 0, false
-}
-
 // distStats are the statistics of a distribution metric that exports and
 // metrics.txt list, in this order.
 var distStats = []string{"count", "mean", "stddev", "min", "p50", "p90", "p95", "p99", "p999", "max"}

@@ -232,7 +232,7 @@ func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) o
 			r.Key = append(r.Key, "—")
 			continue
 		}
-		v, _ := statValue(m, k.stat)
+		v, _ := m.Stat(k.stat)
 		r.Key = append(r.Key, fmtValue(v, m.Unit))
 	}
 	counts := map[string]int{} // by verdict

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -66,40 +67,19 @@ func WriteSummary(dir string, s *analysis.Summary) error {
 func WriteAll(in *Input) error {
 	outputs := []struct {
 		name  string
-		write func(*os.File) error
+		write func(io.Writer) error
 	}{
-		{MarkdownFile, func(f *os.File) error { return WriteMarkdown(f, in) }},
-		{JUnitFile, func(f *os.File) error { return WriteJUnit(f, in) }},
-		{MetricsFile, func(f *os.File) error { return WriteMetrics(f, in) }},
-		{HTMLFile, func(f *os.File) error { return WriteHTML(f, in) }},
+		{MarkdownFile, func(w io.Writer) error { return WriteMarkdown(w, in) }},
+		{JUnitFile, func(w io.Writer) error { return WriteJUnit(w, in) }},
+		{MetricsFile, func(w io.Writer) error { return WriteMetrics(w, in) }},
+		{HTMLFile, func(w io.Writer) error { return WriteHTML(w, in) }},
 	}
 	for _, o := range outputs {
-		if err := writeFileAtomic(filepath.Join(in.Dir, o.name), o.write); err != nil {
+		if err := runner.WriteFileAtomic(filepath.Join(in.Dir, o.name), o.write); err != nil {
 			return fmt.Errorf("%s: %w", o.name, err)
 		}
 	}
 	return nil
-}
-
-func writeFileAtomic(path string, write func(*os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // benchmark is the cases of one benchmark, in summary order.

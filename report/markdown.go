@@ -102,7 +102,7 @@ func buildTable(in *Input) *tableModel {
 				default:
 					for _, h := range headlineMetrics(c) {
 						m := c.Metrics[h[0]]
-						v, _ := statValue(m, h[1])
+						v, _ := m.Stat(h[1])
 						rows = append(rows, row{metric: h[0] + "." + h[1], value: fmtValue(v, m.Unit), reference: "—", verdict: verdictText(analysis.NoBaseline)})
 					}
 				}

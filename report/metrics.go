@@ -128,7 +128,7 @@ func WriteMetrics(w io.Writer, in *Input) error {
 				continue
 			}
 			for _, stat := range openMetricsStats {
-				v, _ := statValue(m, stat)
+				v, _ := m.Stat(stat)
 				add(name, unit, help, c, stat, v)
 			}
 		}
