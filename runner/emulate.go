@@ -506,6 +506,13 @@ func (e *Emulator) generate(ctx context.Context, ticket *waiter, g genRequest, h
 		prev = now
 		word = (word + 1 + r.IntN(VocabularySize-1)) % VocabularySize
 		running := e.sched.nrun.Load()
+		// Small wake-up lateness is absorbed by the deadline grid, so gaps
+		// stay exact on average; a token late by more than that (a busy
+		// host) restarts the grid from when it was sent: a real server does
+		// not emit the next tokens early to catch up.
+		if now.Sub(due) > maxCatchUp {
+			due = now
+		}
 		due = due.Add(e.scale(e.o.DecodeBase+time.Duration(max(running-1, 0))*e.o.DecodePerSeq, r))
 	}
 	res.end = time.Now()
@@ -516,6 +523,10 @@ func (e *Emulator) generate(ctx context.Context, ticket *waiter, g genRequest, h
 	}
 	return res, nil
 }
+
+// maxCatchUp is how late a token may be before the following ones are
+// paced from its actual send time instead of the deadline grid.
+const maxCatchUp = time.Millisecond
 
 // scale applies Slowdown and, when r is not nil, Jitter.
 func (e *Emulator) scale(d time.Duration, r *rand.Rand) time.Duration {
