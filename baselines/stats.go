@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/benchrun/benchrun/runner"
 )
 
 // mannWhitney returns the two-sided p-value of the Mann-Whitney U test of
@@ -152,28 +154,9 @@ func bootPercentiles(src ordered, p float64, b int, r *rand.Rand) []float64 {
 }
 
 func betaSample(r *rand.Rand, a, b float64) float64 {
-	x := gammaSample(r, a)
-	y := gammaSample(r, b)
+	x := runner.GammaVariate(r, a)
+	y := runner.GammaVariate(r, b)
 	return x / (x + y)
-}
-
-// gammaSample draws from Gamma(shape, 1), shape ≥ 1, by Marsaglia and
-// Tsang's squeeze method.
-func gammaSample(r *rand.Rand, shape float64) float64 {
-	d := shape - 1.0/3
-	c := 1 / math.Sqrt(9*d)
-	for {
-		x := r.NormFloat64()
-		v := 1 + c*x
-		if v <= 0 {
-			continue
-		}
-		v = v * v * v
-		u := r.Float64()
-		if u < 1-0.0331*x*x*x*x || math.Log(u) < 0.5*x*x+d*(1-v+math.Log(v)) {
-			return d * v
-		}
-	}
 }
 
 // bootstrapPValue returns the two-sided bootstrap p-value of the

@@ -45,7 +45,7 @@ func writePlan(w io.Writer, s *suites.Suite) error {
 			fmt.Fprintf(w, "  %s (%s): not used by any benchmark, not started\n", sv.Name, sv.Kind)
 			continue
 		}
-		rs := sv.RunnerService(suites.ServiceOptions{Exe: "benchrun", Port: planPort(sv)})
+		rs := sv.RunnerService(suites.ServiceOptions{Exe: "benchrun"})
 		if rs.External {
 			fmt.Fprintf(w, "  %s (%s): existing endpoint %s, probed, never started or stopped\n", sv.Name, sv.Kind, rs.URL)
 		} else {
@@ -83,13 +83,6 @@ func writePlan(w io.Writer, s *suites.Suite) error {
 		fmt.Fprintf(w, "\njob script (sbatch):\n%s", script)
 	}
 	return nil
-}
-
-func planPort(sv *suites.Service) int {
-	if sv.Port != 0 {
-		return sv.Port
-	}
-	return 0
 }
 
 func modelOf(w *suites.LLMWorkload) string {

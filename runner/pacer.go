@@ -90,7 +90,7 @@ func (p *Pacer) interval() float64 {
 	case ArrivalPoisson:
 		return p.rng.ExpFloat64()
 	case ArrivalGamma:
-		return gammaVariate(p.rng, p.shape) / p.shape
+		return GammaVariate(p.rng, p.shape) / p.shape
 	default:
 		return 1
 	}
@@ -125,15 +125,17 @@ func ExpectedArrivals(rate float64, rampUp, t time.Duration) float64 {
 	return rate * s
 }
 
-// gammaVariate draws from Gamma(shape, scale 1) with the Marsaglia–Tsang
+// GammaVariate draws from Gamma(shape, scale 1) with the Marsaglia–Tsang
 // squeeze method; shapes below 1 use the boost Gamma(k) = Gamma(k+1)·U^(1/k).
-func gammaVariate(r *rand.Rand, shape float64) float64 {
+// It is the one gamma sampler of benchrun: gamma arrivals here, the
+// Beta-distributed bootstrap ranks in package baselines.
+func GammaVariate(r *rand.Rand, shape float64) float64 {
 	if shape < 1 {
 		u := r.Float64()
 		for u == 0 {
 			u = r.Float64()
 		}
-		return gammaVariate(r, shape+1) * math.Pow(u, 1/shape)
+		return GammaVariate(r, shape+1) * math.Pow(u, 1/shape)
 	}
 	d := shape - 1.0/3
 	c := 1 / math.Sqrt(9*d)

@@ -194,7 +194,7 @@ func TestGammaVariateMoments(t *testing.T) {
 		const n = 200_000
 		var sum, sumSq float64
 		for range n {
-			x := gammaVariate(rng, k)
+			x := GammaVariate(rng, k)
 			if x < 0 || math.IsNaN(x) {
 				t.Fatalf("shape %v: variate %v", k, x)
 			}

@@ -153,46 +153,49 @@ func stripComment(s string) string {
 	return s
 }
 
-func indexOutsideQuotes(s string, target byte) int {
+// eachOutsideQuotes calls fn with every byte of s that is outside a TOML
+// string, stopping when fn returns false.
+func eachOutsideQuotes(s string, fn func(i int, c byte) bool) {
 	quote := byte(0)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case quote == '"' && c == '\\':
-			i++
+			i++ // an escaped character inside a basic string
 		case quote != 0:
 			if c == quote {
 				quote = 0
 			}
 		case c == '"' || c == '\'':
 			quote = c
-		case c == target:
-			return i
+		case !fn(i, c):
+			return
 		}
 	}
-	return -1
+}
+
+func indexOutsideQuotes(s string, target byte) int {
+	at := -1
+	eachOutsideQuotes(s, func(i int, c byte) bool {
+		if c == target {
+			at = i
+			return false
+		}
+		return true
+	})
+	return at
 }
 
 func bracketDepth(s string) int {
-	s = stripComment(s)
 	depth := 0
-	quote := byte(0)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote == '"' && c == '\\':
-			i++
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '[':
+	eachOutsideQuotes(stripComment(s), func(_ int, c byte) bool {
+		switch c {
+		case '[':
 			depth++
-		case c == ']':
+		case ']':
 			depth--
 		}
-	}
+		return true
+	})
 	return depth
 }

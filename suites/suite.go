@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -143,7 +144,7 @@ func Parse(file string, src []byte) (*Suite, error) {
 	if probs := migrate(file, tree, s.pos); len(probs) > 0 {
 		return nil, probs
 	}
-	d.decodeStruct(nil, tree, reflectValue(s))
+	d.decodeStruct(nil, tree, reflect.ValueOf(s).Elem())
 	d.validate(s)
 	if len(d.probs) > 0 {
 		return nil, d.probs
