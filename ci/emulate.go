@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -105,10 +104,10 @@ func emulateCommand(stdout, stderr io.Writer) *cli.Command {
 			if err != nil {
 				return withExitCode(fmt.Errorf("emulate: %w", err), ExitError)
 			}
-			srv := &http.Server{Handler: em.Handler(), ReadHeaderTimeout: 10 * time.Second}
+			srv := em.NewServer()
 			fmt.Fprintf(stdout, "benchrun emulate %s: listening on http://%s (model %s, slowdown %g)\n", flavor, ln.Addr(), o.Model, o.Slowdown)
 			errc := make(chan error, 1)
-			go func() { errc <- srv.Serve(ln) }()
+			go func() { errc <- srv.Serve(runner.ReceiveListener(ln)) }()
 			select {
 			case err := <-errc:
 				return withExitCode(err, ExitError)

@@ -106,16 +106,20 @@ func DefaultEmulatorOptions(flavor string) EmulatorOptions {
 // Emulator is an HTTP server that imitates vLLM's OpenAI-compatible API or
 // Ollama's native API, with a continuous-batching timing model, so that
 // benchrun can be dry-run and tested without a GPU. It is safe for
-// concurrent use; serve Handler with any http.Server.
+// concurrent use; serve NewServer on a ReceiveListener (or Handler with
+// any http.Server, at the cost of its own request handling in the timing).
 type Emulator struct {
-	o       EmulatorOptions
-	start   time.Time
-	closed  chan struct{}
-	once    sync.Once
-	sched   *scheduler
-	nreq    atomic.Uint64 // requests generated, seeds each request's randomness
-	ids     atomic.Uint64 // response ids
-	handler http.Handler
+	o      EmulatorOptions
+	start  time.Time
+	closed chan struct{}
+	// closeCtx is canceled by Close, for context.AfterFunc.
+	closeCtx    context.Context
+	closeCancel context.CancelFunc
+	once        sync.Once
+	sched       *scheduler
+	nreq        atomic.Uint64 // requests generated, seeds each request's randomness
+	ids         atomic.Uint64 // response ids
+	handler     http.Handler
 
 	vllm *vllmMetrics // nil for ollama
 
@@ -197,6 +201,7 @@ func NewEmulator(o EmulatorOptions) (*Emulator, error) {
 		sched:  &scheduler{slots: o.Slots, maxQueue: o.MaxQueue},
 		faultR: rand.New(rand.NewPCG(uint64(o.Seed), 0x5eed)),
 	}
+	e.closeCtx, e.closeCancel = context.WithCancel(context.Background())
 	if o.Flavor == FlavorVLLM {
 		e.vllm = newVLLMMetrics(o.Model)
 		e.handler = e.vllmHandler()
@@ -209,13 +214,41 @@ func NewEmulator(o EmulatorOptions) (*Emulator, error) {
 // Options returns the effective options, defaults filled in.
 func (e *Emulator) Options() EmulatorOptions { return e.o }
 
-// Handler returns the HTTP handler serving the flavour's API.
+// Handler returns the HTTP handler serving the flavour's API. Served
+// alone, a request's clock starts when its handler runs; see NewServer.
 func (e *Emulator) Handler() http.Handler { return e.handler }
+
+// NewServer returns an http.Server for the emulator. Serve it on a
+// listener wrapped by ReceiveListener: then a request's clock starts when
+// its bytes reached the host (the kernel's receive stamp), so neither the
+// emulator's own HTTP handling nor its goroutine scheduling on a busy host
+// adds to the timing it emulates.
+func (e *Emulator) NewServer() *http.Server {
+	return &http.Server{Handler: e.handler, ConnContext: ConnContext, ReadHeaderTimeout: 10 * time.Second}
+}
+
+// arrivalOf returns when r arrived: the receive stamp of its connection's
+// newest read when there is one (at handler entry that read carried r),
+// else now.
+func arrivalOf(r *http.Request) time.Time {
+	now := time.Now()
+	if c := ConnFromContext(r.Context()); c != nil {
+		if t, ok := ReceiveTime(c); ok && !t.After(now) && now.Sub(t) < maxReceiveAge {
+			return t
+		}
+	}
+	return now
+}
 
 // Close ends every stream in flight (they stop at their next token) and
 // makes new requests fail with 503. It does not close any listener: the
 // caller owns the http.Server. Close is idempotent.
-func (e *Emulator) Close() { e.once.Do(func() { close(e.closed) }) }
+func (e *Emulator) Close() {
+	e.once.Do(func() {
+		close(e.closed)
+		e.closeCancel()
+	})
+}
 
 // gate answers requests that must not reach the model: not started yet,
 // closed, a status burst or a random error. It reports whether it answered.
@@ -471,6 +504,8 @@ func (e *Emulator) generate(ctx context.Context, ticket *waiter, g genRequest, h
 			return res, err
 		}
 	}
+	clock := e.newTokenClock(ctx)
+	defer clock.close()
 	due := res.prefill.Add(e.scale(e.o.PrefillBase+time.Duration(g.promptTokens)*e.o.PrefillPerToken, r))
 	word := r.IntN(VocabularySize)
 	var prev time.Time
@@ -478,7 +513,7 @@ func (e *Emulator) generate(ctx context.Context, ticket *waiter, g genRequest, h
 		if i == stallAt {
 			due = due.Add(e.scale(e.o.StallFor, nil))
 		}
-		if err = e.sleepUntil(ctx, due); err != nil {
+		if err = clock.until(due); err != nil {
 			return res, err
 		}
 		if i == disconnectAt {

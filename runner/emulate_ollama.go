@@ -153,7 +153,7 @@ func (e *Emulator) ollamaHandler() http.Handler {
 
 // serveOllama answers /api/generate (chat false) and /api/chat.
 func (e *Emulator) serveOllama(w http.ResponseWriter, r *http.Request, chat bool) {
-	arrival := time.Now()
+	arrival := arrivalOf(r)
 	if e.gate(w, writeOllamaError) {
 		return
 	}

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +22,10 @@ func newTestEmulator(t *testing.T, o EmulatorOptions) (*Emulator, *httptest.Serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(e.Handler())
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Config = e.NewServer()
+	srv.Listener = ReceiveListener(srv.Listener)
+	srv.Start()
 	t.Cleanup(func() {
 		e.Close()
 		srv.Close()
@@ -646,4 +651,97 @@ func BenchmarkSleepUntil(b *testing.B) {
 	}
 	b.ReportMetric(float64(sum.Microseconds())/float64(n), "mean-late-µs")
 	b.ReportMetric(float64(worst.Microseconds()), "max-late-µs")
+}
+
+func newClockEmulator(t testing.TB) *Emulator {
+	t.Helper()
+	e, err := NewEmulator(EmulatorOptions{Flavor: FlavorVLLM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestTokenClock: the per-request token clock never wakes early, and a
+// wait ends at once when the request's context ends or the emulator
+// closes.
+func TestTokenClock(t *testing.T) {
+	e := newClockEmulator(t)
+	c := e.newTokenClock(context.Background())
+	start := time.Now()
+	for i := 1; i <= 20; i++ {
+		due := start.Add(time.Duration(i) * 2 * time.Millisecond)
+		if err := c.until(due); err != nil {
+			t.Fatal(err)
+		}
+		if early := due.Sub(time.Now()); early > 0 {
+			t.Fatalf("tick %d woke %v early", i, early)
+		}
+	}
+	if err := c.until(start); err != nil { // a deadline already past
+		t.Fatal(err)
+	}
+	c.close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	c = e.newTokenClock(ctx)
+	defer c.close()
+	time.AfterFunc(20*time.Millisecond, cancel)
+	if err := c.until(time.Now().Add(time.Minute)); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled wait: %v, want context.Canceled", err)
+	}
+
+	c2 := e.newTokenClock(context.Background())
+	defer c2.close()
+	time.AfterFunc(20*time.Millisecond, e.Close)
+	if err := c2.until(time.Now().Add(time.Minute)); !errors.Is(err, errClosed) {
+		t.Errorf("wait across Close: %v, want errClosed", err)
+	}
+}
+
+// BenchmarkPacing64 reports how late 64 concurrent streams wake on a 3 ms
+// grid: with the token clock the emulator uses, and with sleepUntil (Go
+// timer, then nanosleep) for comparison in the same run.
+func BenchmarkPacing64(b *testing.B) {
+	for _, mode := range []string{"tokenClock", "sleepUntil"} {
+		b.Run(mode, func(b *testing.B) {
+			e := newClockEmulator(b)
+			var mu sync.Mutex
+			var late []float64
+			for b.Loop() {
+				var wg sync.WaitGroup
+				start := time.Now()
+				for s := range 64 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						c := e.newTokenClock(context.Background())
+						defer c.close()
+						mine := make([]float64, 0, 100)
+						for k := 1; k <= 100; k++ {
+							due := start.Add(time.Duration(k)*3*time.Millisecond + time.Duration(s)*40*time.Microsecond)
+							var err error
+							if mode == "tokenClock" {
+								err = c.until(due)
+							} else {
+								err = e.sleepUntil(context.Background(), due)
+							}
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							mine = append(mine, float64(time.Since(due))/1e3)
+						}
+						mu.Lock()
+						late = append(late, mine...)
+						mu.Unlock()
+					}()
+				}
+				wg.Wait()
+			}
+			slices.Sort(late)
+			b.ReportMetric(late[len(late)/2], "p50-late-µs")
+			b.ReportMetric(late[len(late)*99/100], "p99-late-µs")
+		})
+	}
 }

@@ -235,7 +235,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 
 // serveOpenAI answers /v1/completions (chat false) and /v1/chat/completions.
 func (e *Emulator) serveOpenAI(w http.ResponseWriter, r *http.Request, chat bool) {
-	arrival := time.Now()
+	arrival := arrivalOf(r)
 	if e.gate(w, writeOpenAIError) {
 		return
 	}

@@ -189,6 +189,7 @@ func (c *ollamaChunk) tokenBearing() bool {
 // stream_truncated.
 func (d *Ollama) Do(ctx context.Context, op runner.Op, s *runner.Sample) {
 	q := &request{start: op.Start, s: s}
+	defer q.settle()
 	p := d.o.Dataset.Prompt(op.Seq)
 	s.InputTokens = p.InputTokens
 	body, err := d.body(p)
@@ -229,7 +230,7 @@ func (d *Ollama) Do(ctx context.Context, op runner.Op, s *runner.Sample) {
 			fail(q, ctx, rctx, err, runner.ErrStreamTruncated)
 			return
 		}
-		now := q.now()
+		now := q.received()
 		ch = ollamaChunk{}
 		if jerr := json.Unmarshal(line, &ch); jerr != nil {
 			s.Done = now

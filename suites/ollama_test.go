@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -93,6 +94,19 @@ func TestOllamaStream(t *testing.T) {
 	}
 }
 
+// TestOllamaStampsChunksAtArrival: as TestOpenAIStampsChunksAtArrival, for
+// NDJSON streams.
+func TestOllamaStampsChunksAtArrival(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("kernel receive stamps are read on Linux only")
+	}
+	tok := `{"model":"m","response":" w","done":false}` + "\n"
+	srv, _ := streamServer(t, "application/x-ndjson", step{30 * time.Millisecond, tok}, step{80 * time.Millisecond, tok},
+		step{80 * time.Millisecond, tok + `{"model":"m","response":"","done":true,"eval_count":3,"prompt_eval_count":3}` + "\n"})
+	d := newTestOllama(t, OllamaOptions{BaseURL: srv.URL, Client: slowClient(50 * time.Millisecond)})
+	checkStampedAtArrival(t, do(context.Background(), d, 0))
+}
+
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestOllamaRequestBody(t *testing.T) {
@@ -108,11 +122,11 @@ func TestOllamaRequestBody(t *testing.T) {
 			NumPredict int `json:"num_predict"`
 		}
 	}
-	if err := json.Unmarshal(*body, &got); err != nil {
+	if err := json.Unmarshal(body(), &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.Model != "m" || got.Prompt != "one two three" || !got.Stream || got.KeepAlive != "10m" || got.Options.NumPredict != 8 {
-		t.Errorf("request %s", *body)
+		t.Errorf("request %s", body())
 	}
 }
 
@@ -124,7 +138,10 @@ func TestOllamaQueueFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(e.Handler())
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Config = e.NewServer()
+	srv.Listener = runner.ReceiveListener(srv.Listener)
+	srv.Start()
 	defer srv.Close()
 	defer e.Close()
 	d := newTestOllama(t, OllamaOptions{BaseURL: srv.URL, Dataset: fixedDataset{Prompt{Text: "x", InputTokens: 1, MaxTokens: 30}}})

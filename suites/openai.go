@@ -102,6 +102,9 @@ func newBenchClient() *http.Client {
 	t.MaxIdleConns = 0
 	t.MaxIdleConnsPerHost = 4096
 	t.DisableCompression = true // compressed SSE would be buffered
+	// Chunks are stamped with the kernel's receive time where it has one
+	// (runner.ReceiveTime), not when this process got to read them.
+	t.DialContext = runner.ReceiveDialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second})
 	return &http.Client{Transport: t}
 }
 
@@ -212,17 +215,44 @@ type request struct {
 	start     time.Time
 	s         *runner.Sample
 	firstByte atomic.Int64 // offset from start, set by httptrace
-	gotConn   atomic.Bool
+	conn      atomic.Value // net.Conn, set by httptrace GotConn
 }
 
 func (q *request) now() time.Duration { return time.Since(q.start) }
+
+func (q *request) gotConn() bool { return q.conn.Load() != nil }
+
+// settle runs when Do ends. The first byte cannot arrive after the first
+// token; when it was measured so, its read had no kernel stamp and was
+// timed when the process got to it, so the token's arrival bounds it.
+func (q *request) settle() {
+	if s := q.s; s.FirstToken > 0 && s.FirstByte > s.FirstToken {
+		s.FirstByte = s.FirstToken
+	}
+}
+
+// received returns when the bytes just read reached this host, as an
+// offset from start: the kernel's receive stamp when the connection has
+// one (runner.ReceiveTime) and it falls between the send and now, else
+// now.
+func (q *request) received() time.Duration {
+	now := q.now()
+	if c, ok := q.conn.Load().(net.Conn); ok {
+		if t, ok := runner.ReceiveTime(c); ok {
+			if d := t.Sub(q.start); d >= q.s.Sent && d < now {
+				return d
+			}
+		}
+	}
+	return now
+}
 
 // send performs the HTTP request with tracing. On failure it has filled in
 // s and returns a nil response.
 func send(ctx, parent context.Context, client *http.Client, req *http.Request, q *request) *http.Response {
 	trace := &httptrace.ClientTrace{
-		GotConn:              func(httptrace.GotConnInfo) { q.gotConn.Store(true) },
-		GotFirstResponseByte: func() { q.firstByte.Store(int64(q.now())) },
+		GotConn:              func(i httptrace.GotConnInfo) { q.conn.Store(i.Conn) },
+		GotFirstResponseByte: func() { q.firstByte.Store(int64(q.received())) },
 	}
 	req = req.WithContext(httptrace.WithClientTrace(ctx, trace))
 	resp, err := client.Do(req)
@@ -267,7 +297,7 @@ func fail(q *request, parent, ctx context.Context, err error, fallback string) {
 		q.s.Error = runner.ErrCanceled
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()):
 		q.s.Error = runner.ErrTimeout
-	case !q.gotConn.Load() || (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &terr):
+	case !q.gotConn() || (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &terr):
 		q.s.Error = runner.ErrConnect
 	case fallback == runner.ErrConnect:
 		q.s.Error = runner.ErrOther
@@ -293,6 +323,7 @@ func truncate(s string, n int) string {
 // docs/metrics.md for what each field means.
 func (c *OpenAI) Do(ctx context.Context, op runner.Op, s *runner.Sample) {
 	q := &request{start: op.Start, s: s}
+	defer q.settle()
 	p := c.o.Dataset.Prompt(op.Seq)
 	s.InputTokens = p.InputTokens
 	body, err := c.body(p)
@@ -423,7 +454,7 @@ func (c *OpenAI) readStream(ctx, parent context.Context, body io.Reader, q *requ
 			fail(q, parent, ctx, err, runner.ErrStreamTruncated)
 			return
 		}
-		now := q.now()
+		now := q.received()
 		if IsSSEDone(data) {
 			break
 		}
@@ -485,7 +516,8 @@ func (c *OpenAI) finish(s *runner.Sample, chunks int, usage openAIUsage, haveUsa
 	s.TokenSource = runner.TokensFromCounted
 }
 
-// readWhole reads a non-streaming response: FirstToken = LastToken = Done.
+// readWhole reads a non-streaming response: FirstToken = LastToken = the
+// arrival of the body's last bytes.
 // Without usage, the output is counted in whitespace-separated words.
 func (c *OpenAI) readWhole(ctx, parent context.Context, body io.Reader, q *request) {
 	s := q.s
@@ -494,8 +526,8 @@ func (c *OpenAI) readWhole(ctx, parent context.Context, body io.Reader, q *reque
 		fail(q, parent, ctx, err, runner.ErrStreamTruncated)
 		return
 	}
-	now := q.now()
-	s.Done = now
+	now := q.received()
+	s.Done = q.now()
 	var resp struct {
 		Choices []struct {
 			Text    string `json:"text"`

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -31,8 +32,10 @@ type step struct {
 }
 
 // streamServer serves steps as a text/event-stream (or any contentType),
-// recording the last request body.
-func streamServer(t *testing.T, contentType string, steps ...step) (*httptest.Server, *[]byte) {
+// recording the last request body, which the returned function gives.
+// (It takes the lock: the race detector does not see the ordering that a
+// response read with recvmsg gives.)
+func streamServer(t *testing.T, contentType string, steps ...step) (*httptest.Server, func() []byte) {
 	t.Helper()
 	var mu sync.Mutex
 	var body []byte
@@ -51,7 +54,11 @@ func streamServer(t *testing.T, contentType string, steps ...step) (*httptest.Se
 		}
 	}))
 	t.Cleanup(srv.Close)
-	return srv, &body
+	return srv, func() []byte {
+		mu.Lock()
+		defer mu.Unlock()
+		return body
+	}
 }
 
 // bytewise splits data into one step per byte, so the client sees events
@@ -252,13 +259,13 @@ func TestOpenAIRequestBody(t *testing.T) {
 	d := newTestOpenAI(t, OpenAIOptions{BaseURL: srv.URL, Stream: true, ContinuousUsage: true, IgnoreEOS: true, MaxTokens: 99})
 	do(context.Background(), d, 0)
 	var got map[string]any
-	if err := json.Unmarshal(*body, &got); err != nil {
+	if err := json.Unmarshal(body(), &got); err != nil {
 		t.Fatal(err)
 	}
 	so, _ := got["stream_options"].(map[string]any)
 	if got["model"] != "m" || got["stream"] != true || got["ignore_eos"] != true || got["max_tokens"] != 8.0 ||
 		so["include_usage"] != true || so["continuous_usage_stats"] != true || got["temperature"] != 0.0 {
-		t.Errorf("request %s", *body)
+		t.Errorf("request %s", body())
 	}
 	if msgs, _ := got["messages"].([]any); len(msgs) != 1 {
 		t.Errorf("messages %v", got["messages"])
@@ -344,9 +351,11 @@ func TestOpenAIPrepare(t *testing.T) {
 		t.Errorf("model %q", d.Model())
 	}
 	s := do(context.Background(), d, 0)
-	if s.Error != "" || s.OutputTokens != 3 || s.TokenSource != runner.TokensFromUsage || s.FirstToken != s.LastToken || s.LastToken != s.Done {
+	if s.Error != "" || s.OutputTokens != 3 || s.TokenSource != runner.TokensFromUsage || s.FirstToken != s.LastToken || s.LastToken > s.Done {
 		t.Errorf("non-streaming sample %+v", s)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	for _, a := range auth {
 		if a != "Bearer sekrit" {
 			t.Errorf("authorization %q", a)
@@ -382,5 +391,72 @@ func BenchmarkOpenAIChunkDecode(b *testing.B) {
 		if err := json.Unmarshal(data, &ch); err != nil || !ch.tokenBearing() {
 			b.Fatal(err)
 		}
+	}
+}
+
+// slowConn returns every read late, as a busy client would get to the
+// bytes. Its receive time is that of the connection it wraps.
+type slowConn struct {
+	net.Conn
+	delay time.Duration
+}
+
+func (c slowConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	time.Sleep(c.delay)
+	return n, err
+}
+
+func (c slowConn) ReceiveTime() (time.Time, bool) { return runner.ReceiveTime(c.Conn) }
+
+// TestOpenAIStampsChunksAtArrival: a client that gets to every chunk 50ms
+// after it arrived still measures the server's first token at 30ms,
+// because chunks are stamped with the kernel's receive time.
+func TestOpenAIStampsChunksAtArrival(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("kernel receive stamps are read on Linux only")
+	}
+	srv, _ := streamServer(t, "text/event-stream",
+		step{data: roleChunk}, step{wait: 30 * time.Millisecond, data: chatChunk(`{"content":"a"}`)},
+		step{wait: 80 * time.Millisecond, data: chatChunk(`{"content":"b"}`)},
+		step{wait: 80 * time.Millisecond, data: chatChunk(`{"content":"c"}`) + usageChunk + doneEvent})
+	d := newTestOpenAI(t, OpenAIOptions{BaseURL: srv.URL, Stream: true, Client: slowClient(50 * time.Millisecond)})
+	checkStampedAtArrival(t, do(context.Background(), d, 0))
+}
+
+// slowClient is an HTTP client whose connections are stamped
+// (runner.ReceiveDialer) and return every read delay late.
+func slowClient(delay time.Duration) *http.Client {
+	dial := runner.ReceiveDialer(&net.Dialer{})
+	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return slowConn{Conn: c, delay: delay}, nil
+	}}}
+}
+
+// checkStampedAtArrival checks a sample of a stream whose first token was
+// sent after 30ms and the next two 80ms apart, read 50ms late.
+func checkStampedAtArrival(t *testing.T, s runner.Sample) {
+	t.Helper()
+	if s.Error != "" {
+		t.Fatalf("%s: %s", s.Error, s.ErrorDetail)
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+	if ttft := ms(s.FirstToken - s.Sent); ttft < 29 || ttft > 65 {
+		t.Errorf("ttft %.1fms, want about 30ms (the arrival, not the read 50ms later)", ttft)
+	}
+	if len(s.ITL) != 2 {
+		t.Fatalf("itl %v, want 2 gaps", s.ITL)
+	}
+	for _, g := range s.ITL {
+		if g := ms(g); g < 75 || g > 125 {
+			t.Errorf("itl gap %.1fms, want about 80ms", g)
+		}
+	}
+	if s.Done < s.LastToken || s.LastToken < s.FirstToken || s.FirstByte > s.FirstToken {
+		t.Errorf("offsets out of order: first byte %v, first token %v, last token %v, done %v", s.FirstByte, s.FirstToken, s.LastToken, s.Done)
 	}
 }

@@ -1,0 +1,112 @@
+package runner
+
+import (
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// WrapReceive turns on kernel receive timestamps (SO_TIMESTAMPNS) for a
+// TCP connection and returns a connection whose reads record them; see
+// ReceiveTime. Anything else, or a socket that refuses the option, is
+// returned unchanged.
+func WrapReceive(c net.Conn) net.Conn {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return c
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return c
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1)
+	}); err != nil || serr != nil {
+		return c
+	}
+	return newRxConn(tc, rc)
+}
+
+// rxConn is a TCP connection read with recvmsg(2) to collect receive
+// stamps. Only the net.Conn methods and CloseWrite are exposed: promoting
+// *net.TCPConn's WriteTo or ReadFrom would let io.Copy splice around Read.
+type rxConn struct {
+	net.Conn
+	TCPConn *net.TCPConn
+	rc      syscall.RawConn
+	clock   receiveClock
+	oob     [64]byte // one SCM_TIMESTAMPNS message needs 32
+}
+
+func newRxConn(tc *net.TCPConn, rc syscall.RawConn) *rxConn {
+	return &rxConn{Conn: tc, TCPConn: tc, rc: rc}
+}
+
+func (c *rxConn) ReceiveTime() (time.Time, bool) { return c.clock.time() }
+
+// CloseWrite half-closes the connection (net/http's server uses it for a
+// graceful close).
+func (c *rxConn) CloseWrite() error { return c.TCPConn.CloseWrite() }
+
+func (c *rxConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	var n, oobn int
+	var rerr error
+	err := c.rc.Read(func(fd uintptr) bool {
+		for {
+			n, oobn, _, _, rerr = syscall.Recvmsg(int(fd), p, c.oob[:], 0)
+			if rerr != syscall.EINTR {
+				break
+			}
+		}
+		return rerr != syscall.EAGAIN
+	})
+	if err == nil && rerr != nil {
+		err = os.NewSyscallError("recvmsg", rerr)
+	}
+	if err != nil {
+		return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	if ts, ok := parseRxStamp(c.oob[:oobn]); ok {
+		c.clock.stamp(ts, time.Now())
+	} else {
+		// The kernel stamps nothing until timestamping is switched on
+		// globally, which it does lazily after the first socket asks. An
+		// older stamp must not stand for these bytes.
+		c.clock.clear()
+	}
+	return n, nil
+}
+
+// parseRxStamp finds an SCM_TIMESTAMPNS control message and returns its
+// time in Unix nanoseconds.
+func parseRxStamp(oob []byte) (int64, bool) {
+	for len(oob) >= syscall.SizeofCmsghdr {
+		h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		l := int(h.Len)
+		if l < syscall.SizeofCmsghdr || l > len(oob) {
+			return 0, false
+		}
+		if h.Level == syscall.SOL_SOCKET && h.Type == syscall.SCM_TIMESTAMPNS &&
+			l-syscall.SizeofCmsghdr >= int(unsafe.Sizeof(syscall.Timespec{})) {
+			ts := (*syscall.Timespec)(unsafe.Pointer(&oob[syscall.SizeofCmsghdr]))
+			return ts.Nano(), true
+		}
+		const align = int(unsafe.Sizeof(uintptr(0)))
+		step := (l + align - 1) &^ (align - 1)
+		if step >= len(oob) {
+			return 0, false
+		}
+		oob = oob[step:]
+	}
+	return 0, false
+}

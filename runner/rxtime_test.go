@@ -1,0 +1,221 @@
+package runner
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httptrace"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// tcpPair returns a connected client (wrapped by WrapReceive) and server.
+func tcpPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := <-accepted
+	if s == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { c.Close(); s.Close() })
+	return WrapReceive(c), s
+}
+
+// warmStamps waits until the kernel stamps received segments: it turns
+// timestamping on globally only after the first socket asks, and lazily.
+func warmStamps(t *testing.T) {
+	t.Helper()
+	c, s := tcpPair(t)
+	buf := make([]byte, 8)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		s.Write([]byte("x"))
+		if _, err := c.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := ReceiveTime(c); ok {
+			return
+		}
+	}
+	t.Fatal("the kernel stamps no received segment")
+}
+
+// TestReceiveTimeIsArrival: bytes read 60ms after they arrived are stamped
+// with their arrival, not the read.
+func TestReceiveTimeIsArrival(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("kernel receive stamps are read on Linux only")
+	}
+	warmStamps(t)
+	c, s := tcpPair(t)
+	if _, ok := ReceiveTime(c); ok {
+		t.Fatal("a receive time before any read")
+	}
+	sent := time.Now()
+	if _, err := s.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(60 * time.Millisecond)
+	buf := make([]byte, 16)
+	n, err := c.Read(buf)
+	read := time.Now()
+	if err != nil || string(buf[:n]) != "hello" {
+		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+	rx, ok := ReceiveTime(c)
+	if !ok {
+		t.Fatal("no receive time after a read")
+	}
+	if rx.Before(sent) || read.Sub(rx) < 40*time.Millisecond {
+		t.Errorf("received %v after the write and %v before the read; want the arrival, about 60ms before the read",
+			rx.Sub(sent), read.Sub(rx))
+	}
+}
+
+// TestReceiveConnReads: the wrapped connection reads like a net.Conn: a
+// zero-length read, EOF, and a deadline that is a timeout.
+func TestReceiveConnReads(t *testing.T) {
+	c, s := tcpPair(t)
+	if n, err := c.Read(nil); n != 0 || err != nil {
+		t.Errorf("empty read: %d, %v", n, err)
+	}
+	c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	_, err := c.Read(make([]byte, 4))
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("read past the deadline: %v, want a timeout", err)
+	}
+	c.SetReadDeadline(time.Time{})
+	s.Write([]byte("abc"))
+	s.Close()
+	b, err := io.ReadAll(c)
+	if string(b) != "abc" || err != nil {
+		t.Errorf("ReadAll: %q, %v", b, err)
+	}
+	if cw, ok := c.(interface{ CloseWrite() error }); !ok {
+		t.Error("no CloseWrite")
+	} else if err := cw.CloseWrite(); err != nil {
+		t.Errorf("CloseWrite: %v", err)
+	}
+	if _, ok := c.(io.WriterTo); ok {
+		t.Error("the wrapped connection exposes WriteTo, which would read around the stamps")
+	}
+}
+
+// TestReceiveTimeThroughTLS: an HTTPS client dialled with ReceiveDialer
+// finds the stamps under the *tls.Conn.
+func TestReceiveTimeThroughTLS(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("kernel receive stamps are read on Linux only")
+	}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	tr := srv.Client().Transport.(*http.Transport).Clone()
+	tr.DialContext = ReceiveDialer(&net.Dialer{})
+	var conn net.Conn
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		GotConn: func(i httptrace.GotConnInfo) { conn = i.Conn },
+	})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	start := time.Now()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if _, ok := conn.(*tls.Conn); !ok {
+		t.Fatalf("connection %T, want *tls.Conn", conn)
+	}
+	rx, ok := ReceiveTime(conn)
+	if !ok || rx.Before(start) || rx.After(time.Now()) {
+		t.Errorf("receive time %v (ok %v), want within the request", rx.Sub(start), ok)
+	}
+}
+
+// stampedConn is a connection whose receive time is given.
+type stampedConn struct {
+	net.Conn
+	at time.Time
+}
+
+func (c stampedConn) ReceiveTime() (time.Time, bool) { return c.at, !c.at.IsZero() }
+
+// TestArrivalOf: the emulator starts a request's clock at its
+// connection's receive stamp, and at the handler's start when there is no
+// usable stamp.
+func TestArrivalOf(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		name   string
+		conn   net.Conn
+		stamp  bool
+		wantAt time.Time
+	}{
+		{"stamp", stampedConn{at: now.Add(-30 * time.Millisecond)}, true, now.Add(-30 * time.Millisecond)},
+		{"no stamp yet", stampedConn{}, false, time.Time{}},
+		{"stale stamp", stampedConn{at: now.Add(-time.Minute)}, false, time.Time{}},
+		{"future stamp", stampedConn{at: now.Add(time.Minute)}, false, time.Time{}},
+		{"no connection", nil, false, time.Time{}},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/v1/completions", nil)
+		if tc.conn != nil {
+			r = r.WithContext(ConnContext(r.Context(), tc.conn))
+		}
+		before := time.Now()
+		got := arrivalOf(r)
+		if tc.stamp && !got.Equal(tc.wantAt) {
+			t.Errorf("%s: arrival %v, want the stamp %v", tc.name, got, tc.wantAt)
+		}
+		if !tc.stamp && (got.Before(before) || got.After(time.Now())) {
+			t.Errorf("%s: arrival %v, want the handler's start", tc.name, got.Sub(before))
+		}
+	}
+}
+
+// TestReceiveClock: a stamp converts to the monotonic clock through its
+// age; an implausible one (in the future, or older than maxReceiveAge)
+// stands for the read time; clear forgets it.
+func TestReceiveClock(t *testing.T) {
+	var c receiveClock
+	if _, ok := c.time(); ok {
+		t.Fatal("a time before any stamp")
+	}
+	now := time.Now()
+	for _, tc := range []struct {
+		name string
+		age  time.Duration
+		want time.Duration // how long before now the recorded time is
+	}{
+		{"recent", 3 * time.Millisecond, 3 * time.Millisecond},
+		{"future", -time.Second, 0},
+		{"stale", time.Minute, 0},
+	} {
+		c.stamp(now.UnixNano()-int64(tc.age), now)
+		got, ok := c.time()
+		if d := now.Sub(got); !ok || d < tc.want-time.Microsecond || d > tc.want+time.Microsecond {
+			t.Errorf("%s: recorded %v before the read, want %v", tc.name, d, tc.want)
+		}
+	}
+	c.clear()
+	if _, ok := c.time(); ok {
+		t.Error("a time after clear")
+	}
+}
