@@ -366,6 +366,14 @@ type openAIChunk struct {
 	Choices []openAIChoice  `json:"choices"`
 	Usage   *openAIUsage    `json:"usage"`
 	Error   json.RawMessage `json:"error"`
+
+	usage openAIUsage // what Usage points to after the scanner set it
+}
+
+// setUsage points Usage at u without allocating.
+func (ch *openAIChunk) setUsage(u openAIUsage) {
+	ch.usage = u
+	ch.Usage = &ch.usage
 }
 
 type openAIChoice struct {
@@ -458,8 +466,7 @@ func (c *OpenAI) readStream(ctx, parent context.Context, body io.Reader, q *requ
 		if IsSSEDone(data) {
 			break
 		}
-		ch.reset()
-		if err := json.Unmarshal(data, &ch); err != nil {
+		if err := decodeChunk(data, &ch); err != nil {
 			s.Done = now
 			s.Error = runner.ErrParse
 			s.ErrorDetail = truncate(err.Error()+": "+string(data), 200)

@@ -382,18 +382,6 @@ func TestNewOpenAIValidates(t *testing.T) {
 	}
 }
 
-func BenchmarkOpenAIChunkDecode(b *testing.B) {
-	data := []byte(`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":" word"},"logprobs":null,"finish_reason":null}]}`)
-	var ch openAIChunk
-	b.ReportAllocs()
-	for b.Loop() {
-		ch.reset()
-		if err := json.Unmarshal(data, &ch); err != nil || !ch.tokenBearing() {
-			b.Fatal(err)
-		}
-	}
-}
-
 // slowConn returns every read late, as a busy client would get to the
 // bytes. Its receive time is that of the connection it wraps.
 type slowConn struct {
