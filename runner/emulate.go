@@ -344,6 +344,9 @@ type waiter struct {
 	ready   chan struct{}
 	granted bool      // set under scheduler.mu before ready is closed
 	at      time.Time // when the slot was granted
+	// immediate: the slot was free at arrival. Set by enter before it
+	// returns the ticket, so the caller may read it without the lock.
+	immediate bool
 }
 
 // enter admits a request that arrived at arrival: it takes a free slot at
@@ -357,7 +360,7 @@ func (s *scheduler) enter(arrival time.Time) (*waiter, error) {
 	if s.running < s.slots && len(s.queue) == 0 {
 		s.running++
 		s.nrun.Store(int64(s.running))
-		w.granted, w.at = true, arrival
+		w.granted, w.at, w.immediate = true, arrival, true
 		close(w.ready)
 		return w, nil
 	}

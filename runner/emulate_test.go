@@ -691,6 +691,20 @@ func TestTokenClock(t *testing.T) {
 		t.Errorf("canceled wait: %v, want context.Canceled", err)
 	}
 
+	// Timers are pooled: the next clocks, which may get a used timer
+	// (never the canceled one, whose deadline is set), wait properly.
+	for range 3 {
+		c3 := e.newTokenClock(context.Background())
+		due := time.Now().Add(3 * time.Millisecond)
+		if err := c3.until(due); err != nil {
+			t.Fatalf("a clock after a canceled one: %v", err)
+		}
+		if early := due.Sub(time.Now()); early > 0 {
+			t.Fatalf("a reused timer woke %v early", early)
+		}
+		c3.close()
+	}
+
 	c2 := e.newTokenClock(context.Background())
 	defer c2.close()
 	time.AfterFunc(20*time.Millisecond, e.Close)

@@ -308,7 +308,9 @@ func (e *Emulator) serveOpenAI(w http.ResponseWriter, r *http.Request, chat bool
 	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
-	if flusher != nil {
+	// The headers go out at arrival: alone, or with the role chunk of a
+	// chat request that found a free slot (one write instead of two).
+	if flusher != nil && !(chat && ticket.immediate) {
 		flusher.Flush()
 	}
 	send := func(b []byte) error {
@@ -338,10 +340,12 @@ func (e *Emulator) serveOpenAI(w http.ResponseWriter, r *http.Request, chat bool
 	if err != nil {
 		return // the client went away or the emulator closed: no [DONE]
 	}
+	// The usage chunk and [DONE] follow the last token at once: one write.
+	tail := []byte("data: [DONE]\n\n")
 	if includeUsage {
-		send(c.usage(res.tokens))
+		tail = append(c.usage(res.tokens), tail...)
 	}
-	send([]byte("data: [DONE]\n\n"))
+	send(tail)
 }
 
 // serveOpenAIWhole answers a non-streaming request once generation ends.
