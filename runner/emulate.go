@@ -228,8 +228,8 @@ func (e *Emulator) NewServer() *http.Server {
 }
 
 // arrivalOf returns when r arrived: the receive stamp of its connection's
-// newest read when there is one (at handler entry that read carried r),
-// else now.
+// newest read when there is one (called once the body is read, that read
+// carried the request's last bytes), else now.
 func arrivalOf(r *http.Request) time.Time {
 	now := time.Now()
 	if c := ConnFromContext(r.Context()); c != nil {

@@ -153,7 +153,6 @@ func (e *Emulator) ollamaHandler() http.Handler {
 
 // serveOllama answers /api/generate (chat false) and /api/chat.
 func (e *Emulator) serveOllama(w http.ResponseWriter, r *http.Request, chat bool) {
-	arrival := arrivalOf(r)
 	if e.gate(w, writeOllamaError) {
 		return
 	}
@@ -162,6 +161,9 @@ func (e *Emulator) serveOllama(w http.ResponseWriter, r *http.Request, chat bool
 		writeOllamaError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 		return
 	}
+	// The request arrived when its last bytes did: the read that ended
+	// the body (see ReceiveListener).
+	arrival := arrivalOf(r)
 	switch req.Model {
 	case "":
 		writeOllamaError(w, http.StatusBadRequest, "model is required")

@@ -235,7 +235,6 @@ func writeJSON(w http.ResponseWriter, v any) {
 
 // serveOpenAI answers /v1/completions (chat false) and /v1/chat/completions.
 func (e *Emulator) serveOpenAI(w http.ResponseWriter, r *http.Request, chat bool) {
-	arrival := arrivalOf(r)
 	if e.gate(w, writeOpenAIError) {
 		return
 	}
@@ -244,6 +243,9 @@ func (e *Emulator) serveOpenAI(w http.ResponseWriter, r *http.Request, chat bool
 		writeOpenAIError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 		return
 	}
+	// The request arrived when its last bytes did: the read that ended
+	// the body (see ReceiveListener).
+	arrival := arrivalOf(r)
 	if req.Model != "" && req.Model != e.o.Model {
 		writeOpenAIError(w, http.StatusNotFound, fmt.Sprintf("The model `%s` does not exist.", req.Model))
 		return

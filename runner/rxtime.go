@@ -29,29 +29,55 @@ import (
 // it so that one atomic word holds a monotonic time.
 var rxBase = time.Now()
 
-// maxReceiveAge bounds how old a kernel stamp may be when it is read. An
-// older one means the wall clock was stepped between the arrival and the
-// read; the read time is used instead.
+// maxReceiveAge bounds how old a kernel stamp may be when it is read; an
+// older one is not trusted.
 const maxReceiveAge = 10 * time.Second
 
+// maxWallStep is how far the wall clock may move against the monotonic
+// clock between two reads before a stamp (wall-clock time, converted
+// through its age) is not trusted: NTP slews by at most 0.5 ms/s, a step
+// is larger.
+const maxWallStep = time.Millisecond
+
 // receiveClock is the part of a wrapped connection ReceiveTime reads.
+// observe is called by the reading goroutine only; time by any.
 type receiveClock struct {
-	last atomic.Int64 // ns after rxBase of the newest stamp, 0 before any
+	last    atomic.Int64 // ns after rxBase of the newest stamp, 0: none
+	wallOff int64        // wall − monotonic at the previous read
+	haveOff bool
 }
 
-// stamp records a kernel receive stamp (Unix ns, CLOCK_REALTIME), read at
-// now. It converts the stamp to the monotonic clock through its age, so a
-// wall-clock step between arrival and read costs at most that read.
-func (c *receiveClock) stamp(unixNano int64, now time.Time) {
-	age := time.Duration(now.UnixNano() - unixNano)
-	if age < 0 || age > maxReceiveAge {
-		age = 0
+// observe records one read: the kernel's stamp of its newest segment
+// (Unix ns, CLOCK_REALTIME) when ok.
+func (c *receiveClock) observe(unixNano int64, ok bool) {
+	now := time.Now()
+	c.observeAt(unixNano, ok, now.Sub(rxBase), now.UnixNano())
+}
+
+// observeAt is observe with the read's time given on both clocks: mono
+// after rxBase and wall in Unix ns. The stamp is converted to the
+// monotonic clock through its age. It is dropped (ReceiveTime then reports
+// none, and callers use their own clock) when missing, implausibly old or
+// in the future, or when the wall clock was stepped since the previous
+// read, which would falsify the age.
+func (c *receiveClock) observeAt(unixNano int64, ok bool, mono time.Duration, wall int64) {
+	off := wall - int64(mono)
+	stepped := c.haveOff && time.Duration(abs64(off-c.wallOff)) > maxWallStep
+	c.wallOff, c.haveOff = off, true
+	age := time.Duration(wall - unixNano)
+	if !ok || stepped || age < 0 || age > maxReceiveAge || mono-age <= 0 {
+		c.last.Store(0)
+		return
 	}
-	c.last.Store(int64(now.Add(-age).Sub(rxBase)))
+	c.last.Store(int64(mono - age))
 }
 
-// clear forgets the stamp: the newest read had none.
-func (c *receiveClock) clear() { c.last.Store(0) }
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
 
 func (c *receiveClock) time() (time.Time, bool) {
 	v := c.last.Load()

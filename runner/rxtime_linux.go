@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // WrapReceive turns on kernel receive timestamps (SO_TIMESTAMPNS) for a
@@ -40,6 +42,14 @@ type rxConn struct {
 	rc      syscall.RawConn
 	clock   receiveClock
 	oob     [64]byte // one SCM_TIMESTAMPNS message needs 32
+
+	// Reordering: the kernel stamps a read with its newest segment in
+	// sequence order, so after a loss the retransmitted bytes would carry
+	// the earlier stamp of segments queued out of order behind them. A read
+	// after the out-of-order counter (TCP_INFO tcpi_rcv_ooopack, Linux 5.4)
+	// moved is not stamped.
+	info unix.TCPInfo
+	ooo  uint32 // the counter at the previous read; 0 on a new connection
 }
 
 func newRxConn(tc *net.TCPConn, rc syscall.RawConn) *rxConn {
@@ -58,12 +68,16 @@ func (c *rxConn) Read(p []byte) (int, error) {
 	}
 	var n, oobn int
 	var rerr error
+	reordered := false
 	err := c.rc.Read(func(fd uintptr) bool {
 		for {
 			n, oobn, _, _, rerr = syscall.Recvmsg(int(fd), p, c.oob[:], 0)
 			if rerr != syscall.EINTR {
 				break
 			}
+		}
+		if rerr == nil && n > 0 {
+			reordered = c.reordered(int(fd))
 		}
 		return rerr != syscall.EAGAIN
 	})
@@ -76,15 +90,27 @@ func (c *rxConn) Read(p []byte) (int, error) {
 	if n == 0 {
 		return 0, io.EOF
 	}
-	if ts, ok := parseRxStamp(c.oob[:oobn]); ok {
-		c.clock.stamp(ts, time.Now())
-	} else {
-		// The kernel stamps nothing until timestamping is switched on
-		// globally, which it does lazily after the first socket asks. An
-		// older stamp must not stand for these bytes.
-		c.clock.clear()
-	}
+	// Without a stamp (the kernel switches stamping on lazily, after the
+	// first socket asks) the clock is cleared: an older stamp must not
+	// stand for these bytes.
+	ts, ok := parseRxStamp(c.oob[:oobn])
+	c.clock.observe(ts, ok && !reordered)
 	return n, nil
+}
+
+// reordered reports whether segments arrived out of order since the
+// previous read (and so whether this read's stamp may predate some of its
+// bytes). Where the kernel does not count them, it reports false.
+func (c *rxConn) reordered(fd int) bool {
+	l := uint32(unsafe.Sizeof(c.info))
+	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_INFO,
+		uintptr(unsafe.Pointer(&c.info)), uintptr(unsafe.Pointer(&l)), 0)
+	if e != 0 || uintptr(l) < unsafe.Offsetof(c.info.Rcv_ooopack)+unsafe.Sizeof(c.info.Rcv_ooopack) {
+		return false
+	}
+	moved := c.info.Rcv_ooopack != c.ooo
+	c.ooo = c.info.Rcv_ooopack
+	return moved
 }
 
 // parseRxStamp finds an SCM_TIMESTAMPNS control message and returns its

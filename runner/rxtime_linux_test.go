@@ -72,3 +72,31 @@ func FuzzParseRxStamp(f *testing.F) {
 		}
 	})
 }
+
+// TestReordered: the out-of-order counter is read from TCP_INFO, and a read
+// after it moved is reported (loopback never reorders, so the move is
+// simulated by a stale remembered count).
+func TestReordered(t *testing.T) {
+	c, s := tcpPair(t)
+	rc := c.(*rxConn)
+	s.Write([]byte("x"))
+	if _, err := c.Read(make([]byte, 4)); err != nil {
+		t.Fatal(err)
+	}
+	if rc.info.State != 1 { // TCP_ESTABLISHED: TCP_INFO was read
+		t.Fatalf("TCP_INFO state %d", rc.info.State)
+	}
+	var fd int
+	raw, _ := rc.TCPConn.SyscallConn()
+	raw.Control(func(f uintptr) { fd = int(f) })
+	if rc.reordered(fd) {
+		t.Error("loopback reported reordering")
+	}
+	rc.ooo = rc.info.Rcv_ooopack + 5
+	if !rc.reordered(fd) {
+		t.Error("a moved out-of-order count was not reported")
+	}
+	if rc.reordered(fd) {
+		t.Error("reordering reported twice for one move")
+	}
+}

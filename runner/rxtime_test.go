@@ -191,31 +191,41 @@ func TestArrivalOf(t *testing.T) {
 }
 
 // TestReceiveClock: a stamp converts to the monotonic clock through its
-// age; an implausible one (in the future, or older than maxReceiveAge)
-// stands for the read time; clear forgets it.
+// age; a missing or implausible one (in the future, older than
+// maxReceiveAge) or one read after a wall-clock step is dropped.
 func TestReceiveClock(t *testing.T) {
 	var c receiveClock
 	if _, ok := c.time(); ok {
 		t.Fatal("a time before any stamp")
 	}
-	now := time.Now()
-	for _, tc := range []struct {
-		name string
-		age  time.Duration
-		want time.Duration // how long before now the recorded time is
-	}{
-		{"recent", 3 * time.Millisecond, 3 * time.Millisecond},
-		{"future", -time.Second, 0},
-		{"stale", time.Minute, 0},
-	} {
-		c.stamp(now.UnixNano()-int64(tc.age), now)
-		got, ok := c.time()
-		if d := now.Sub(got); !ok || d < tc.want-time.Microsecond || d > tc.want+time.Microsecond {
-			t.Errorf("%s: recorded %v before the read, want %v", tc.name, d, tc.want)
-		}
+	const wall0 = int64(1_700_000_000_000_000_000)
+	mono := time.Hour // after rxBase
+	read := func(age time.Duration, ok bool, wallShift time.Duration) (time.Duration, bool) {
+		mono += 10 * time.Millisecond
+		wall := wall0 + int64(mono) + int64(wallShift)
+		c.observeAt(wall-int64(age), ok, mono, wall)
+		got, has := c.time()
+		return mono - got.Sub(rxBase), has
 	}
-	c.clear()
-	if _, ok := c.time(); ok {
-		t.Error("a time after clear")
+	if before, ok := read(3*time.Millisecond, true, 0); !ok || before != 3*time.Millisecond {
+		t.Errorf("recent stamp: %v before the read (ok %v), want 3ms", before, ok)
+	}
+	if _, ok := read(0, false, 0); ok {
+		t.Error("a read without a stamp kept the older one")
+	}
+	if _, ok := read(-time.Second, true, 0); ok {
+		t.Error("a stamp in the future was kept")
+	}
+	if _, ok := read(time.Minute, true, 0); ok {
+		t.Error("a stamp older than maxReceiveAge was kept")
+	}
+	if _, ok := read(time.Millisecond, true, 2*time.Second); ok {
+		t.Error("a stamp read after the wall clock stepped 2s was kept")
+	}
+	if before, ok := read(time.Millisecond, true, 2*time.Second); !ok || before != time.Millisecond {
+		t.Errorf("the read after the step: %v before (ok %v), want 1ms", before, ok)
+	}
+	if before, ok := read(time.Millisecond, true, 2*time.Second+200*time.Microsecond); !ok || before != time.Millisecond {
+		t.Errorf("a 200µs slew: %v before (ok %v), want the stamp kept", before, ok)
 	}
 }

@@ -3,6 +3,7 @@ package suites
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 )
 
 // decodeChunk fills ch (reset first) from one streamed OpenAI chunk or
@@ -378,7 +379,12 @@ func (s *chunkScanner) usage(ch *openAIChunk) bool {
 	return true
 }
 
-// count scans an integer of at most 18 digits (or null, which leaves n).
+// maxCountDigits keeps a count within int: 18 digits on 64-bit systems,
+// 9 where int has 32 bits.
+const maxCountDigits = 9 + 9*(strconv.IntSize/64)
+
+// count scans an integer of at most maxCountDigits digits (or null, which
+// leaves n); a longer one is left to encoding/json.
 func (s *chunkScanner) count(n *int) bool {
 	if s.peek() == 'n' {
 		return s.literal("null")
@@ -393,7 +399,7 @@ func (s *chunkScanner) count(n *int) bool {
 	if neg {
 		digits = digits[1:]
 	}
-	if len(digits) > 18 {
+	if len(digits) > maxCountDigits {
 		return false
 	}
 	v := 0

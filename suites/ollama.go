@@ -188,7 +188,7 @@ func (c *ollamaChunk) tokenBearing() bool {
 // The stream must end with a done line; otherwise the sample is
 // stream_truncated.
 func (d *Ollama) Do(ctx context.Context, op runner.Op, s *runner.Sample) {
-	q := &request{start: op.Start, s: s}
+	q := newRequest(op, s)
 	defer q.settle()
 	p := d.o.Dataset.Prompt(op.Seq)
 	s.InputTokens = p.InputTokens
@@ -230,7 +230,7 @@ func (d *Ollama) Do(ctx context.Context, op runner.Op, s *runner.Sample) {
 			fail(q, ctx, rctx, err, runner.ErrStreamTruncated)
 			return
 		}
-		now := q.received()
+		now := q.arrival()
 		ch = ollamaChunk{}
 		if jerr := json.Unmarshal(line, &ch); jerr != nil {
 			s.Done = now

@@ -210,12 +210,23 @@ func joinMessages(ms []Message) string {
 	return strings.Join(parts, "\n")
 }
 
-// request is what one Do shares with its helpers.
+// request is what one Do shares with its helpers. The httptrace callbacks
+// run on the transport's goroutines, possibly after Do returned (a
+// canceled request): they touch only start, sent and the atomics, never
+// the sample.
 type request struct {
 	start     time.Time
+	sent      time.Duration // s.Sent, copied for the callbacks
 	s         *runner.Sample
 	firstByte atomic.Int64 // offset from start, set by httptrace
-	conn      atomic.Value // net.Conn, set by httptrace GotConn
+	conn      atomic.Pointer[connRef]
+	floor     time.Duration // the latest arrival given to the body reader
+}
+
+type connRef struct{ c net.Conn }
+
+func newRequest(op runner.Op, s *runner.Sample) *request {
+	return &request{start: op.Start, sent: s.Sent, s: s}
 }
 
 func (q *request) now() time.Duration { return time.Since(q.start) }
@@ -237,9 +248,9 @@ func (q *request) settle() {
 // now.
 func (q *request) received() time.Duration {
 	now := q.now()
-	if c, ok := q.conn.Load().(net.Conn); ok {
-		if t, ok := runner.ReceiveTime(c); ok {
-			if d := t.Sub(q.start); d >= q.s.Sent && d < now {
+	if r := q.conn.Load(); r != nil {
+		if t, ok := runner.ReceiveTime(r.c); ok {
+			if d := t.Sub(q.start); d >= q.sent && d < now {
 				return d
 			}
 		}
@@ -247,11 +258,18 @@ func (q *request) received() time.Duration {
 	return now
 }
 
+// arrival is received for the body reader: never earlier than the arrival
+// it gave before, since a stamped read may follow one timed by the clock.
+func (q *request) arrival() time.Duration {
+	q.floor = max(q.received(), q.floor)
+	return q.floor
+}
+
 // send performs the HTTP request with tracing. On failure it has filled in
 // s and returns a nil response.
 func send(ctx, parent context.Context, client *http.Client, req *http.Request, q *request) *http.Response {
 	trace := &httptrace.ClientTrace{
-		GotConn:              func(i httptrace.GotConnInfo) { q.conn.Store(i.Conn) },
+		GotConn:              func(i httptrace.GotConnInfo) { q.conn.Store(&connRef{i.Conn}) },
 		GotFirstResponseByte: func() { q.firstByte.Store(int64(q.received())) },
 	}
 	req = req.WithContext(httptrace.WithClientTrace(ctx, trace))
@@ -322,7 +340,7 @@ func truncate(s string, n int) string {
 // Do sends one request for Dataset.Prompt(op.Seq) and records it in s; see
 // docs/metrics.md for what each field means.
 func (c *OpenAI) Do(ctx context.Context, op runner.Op, s *runner.Sample) {
-	q := &request{start: op.Start, s: s}
+	q := newRequest(op, s)
 	defer q.settle()
 	p := c.o.Dataset.Prompt(op.Seq)
 	s.InputTokens = p.InputTokens
@@ -462,7 +480,7 @@ func (c *OpenAI) readStream(ctx, parent context.Context, body io.Reader, q *requ
 			fail(q, parent, ctx, err, runner.ErrStreamTruncated)
 			return
 		}
-		now := q.received()
+		now := q.arrival()
 		if IsSSEDone(data) {
 			break
 		}
@@ -533,7 +551,7 @@ func (c *OpenAI) readWhole(ctx, parent context.Context, body io.Reader, q *reque
 		fail(q, parent, ctx, err, runner.ErrStreamTruncated)
 		return
 	}
-	now := q.received()
+	now := q.arrival()
 	s.Done = q.now()
 	var resp struct {
 		Choices []struct {
