@@ -138,10 +138,15 @@ func (a *allocationPlacement) ready(dir string, urls map[string]string) error {
 	return writeEndpoints(dir, urls)
 }
 
+// workerLead is how far ahead of the launch the workers' shared start is:
+// time for srun to start the steps and the workers to prepare their
+// drivers, so that their schedules begin together at offset zero.
+const workerLead = 2 * time.Second
+
 // runCase launches one worker step per client and waits for all of them.
-// Workers share the case start (--start-ns), so their sample offsets line
-// up; clocks of the nodes are assumed synchronised (NTP/PTP, as on any
-// cluster).
+// Workers share the case start (--start-ns), workerLead ahead, so their
+// schedules begin together and their sample offsets line up; clocks of
+// the nodes are assumed synchronised (NTP/PTP, as on any cluster).
 func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *runner.CaseInfo, prog *runner.Progress) error {
 	if err := os.MkdirAll(filepath.Join(dir, info.Samples), 0o755); err != nil {
 		return err
@@ -156,7 +161,7 @@ func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Sui
 	load := caseLoad(cs)
 	info.Load = &load
 	info.Settings = caseSettings(cs)
-	start := time.Now()
+	start := time.Now().Add(workerLead)
 	info.Start = start.UTC()
 	var wg sync.WaitGroup
 	var mu sync.Mutex

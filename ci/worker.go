@@ -76,7 +76,12 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 				return withExitCode(err, ExitError)
 			}
 			defer w.Close()
-			start := time.Unix(0, c.Int64("start-ns"))
+			// Offsets are monotonic: the wall-clock start is read once.
+			wallStart := time.Unix(0, c.Int64("start-ns"))
+			start := time.Now().Add(time.Until(wallStart))
+			if late := time.Since(start); late > 0 {
+				e.log.Warn("worker started after the case start; its schedule begins late", "late", late.Round(time.Millisecond))
+			}
 			label := fmt.Sprintf("%s/%d", node, load.Worker)
 			for rep := 0; rep < cs.Benchmark.Repetitions && c.Context.Err() == nil; rep++ {
 				st, err := runner.RunCase(c.Context, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: label}, start, w, nil)

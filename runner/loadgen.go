@@ -116,7 +116,12 @@ func (p *Progress) finish(started, failed bool) {
 
 // RunCase drives c.Load against c.Driver and writes every operation to w as
 // it completes. start is offset zero of the case: every Sample offset is
-// time.Since(start) (monotonic), so pass a time.Now() value. p may be nil.
+// time.Since(start) (monotonic), so pass a value with a monotonic reading
+// (time.Now(), or time.Now().Add(d)). The schedule of this run begins when
+// RunCase is called, or at start if that is later (workers on several
+// nodes are given a start a little ahead, so they begin together): the
+// repetitions of a case share one timeline, each with its own schedule.
+// p may be nil.
 //
 // RunCase sets Sample.Seq, Rep, Worker, Warmup, Scheduled and Sent (taken
 // just before Driver.Do); the driver sets the rest. Latency is measured from
@@ -142,9 +147,24 @@ func RunCase(ctx context.Context, c Case, start time.Time, w *SampleWriter, p *P
 	if w == nil {
 		return CaseStats{}, fmt.Errorf("case %q: no sample writer", c.ID)
 	}
+	base := time.Since(start)
+	if base < 0 {
+		// The schedule begins at start exactly; waking late is queue delay.
+		t := time.NewTimer(-base)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return CaseStats{Interrupted: true}, nil
+		}
+		base = 0
+	}
+	if pl.end > 0 {
+		pl.end += base
+	}
 	opCtx, cancelOps := context.WithCancel(ctx)
 	defer cancelOps()
-	r := &caseRun{c: c, plan: pl, start: start, w: w, p: p, opCtx: opCtx, cancelOps: cancelOps, spent: make(chan struct{})}
+	r := &caseRun{c: c, plan: pl, start: start, base: base, w: w, p: p, opCtx: opCtx, cancelOps: cancelOps, spent: make(chan struct{})}
 
 	var wg sync.WaitGroup
 	if c.Load.Mode == ModeClosed {
@@ -191,8 +211,6 @@ type casePlan struct {
 	users          int // closed loop: users of this worker
 	maxConcurrency int // open loop: this worker's share of MaxConcurrency
 	firstUser      int // global index of this worker's first user
-	rate           float64
-	phase          float64       // constant arrivals: fraction of an interval to shift by
 	end            time.Duration // stop scheduling at this offset; 0 = no limit
 	requests       int64         // this worker's measured operations; 0 = no limit
 	warmupRequests int64
@@ -222,6 +240,12 @@ func planCase(c Case) (casePlan, error) {
 	pl.worker, pl.stride = int64(i), int64(n)
 	pl.requests = share(l.Requests, i, n)
 	pl.warmupRequests = share(l.WarmupRequests, i, n)
+	if l.Mode == ModeClosed && l.Users > 0 {
+		// Request budgets follow the users: a worker with no user (fewer
+		// users than workers) gets none, one with more users more.
+		pl.requests = shareByUsers(l.Requests, l.Users, i, n)
+		pl.warmupRequests = shareByUsers(l.WarmupRequests, l.Users, i, n)
+	}
 	if l.Requests > 0 && pl.requests == 0 {
 		// More workers than requests: this worker has nothing to do. A
 		// zero share must not read as "no limit".
@@ -249,20 +273,28 @@ func planCase(c Case) (casePlan, error) {
 		if l.MaxConcurrency < 0 {
 			return pl, fmt.Errorf("load: max_concurrency must not be negative, got %d", l.MaxConcurrency)
 		}
-		pl.rate = l.Rate / float64(n)
-		pl.phase = float64(i) / float64(n)
 		if l.MaxConcurrency > 0 {
 			// The cap is for the whole case: each worker gets its share,
 			// at least one slot.
 			pl.maxConcurrency = max(int(share(int64(l.MaxConcurrency), i, n)), 1)
 		}
-		if _, err := NewPacer(pl.rate, l.Arrival, l.Burstiness, l.RampUp, pl.phase, 0); err != nil {
+		if _, err := NewPacer(l.Rate, l.Arrival, l.Burstiness, l.RampUp, 0); err != nil {
 			return pl, fmt.Errorf("load: %w", err)
 		}
 	default:
 		return pl, fmt.Errorf("load: unknown mode %q (want %q or %q)", l.Mode, ModeClosed, ModeOpen)
 	}
 	return pl, nil
+}
+
+// shareByUsers splits total over n workers in proportion to their users
+// (users split by share): worker i gets the operations whose index k has
+// k·users/total among its users.
+func shareByUsers(total int64, users, i, n int) int64 {
+	// cum(j) is the number of users of workers before j.
+	cum := func(j int) int64 { return int64(j)*int64(users/n) + int64(min(j, users%n)) }
+	upTo := func(j int) int64 { return total * cum(j) / int64(users) }
+	return upTo(i+1) - upTo(i)
 }
 
 // share splits total over n parts evenly, the remainder to the first ones.
@@ -299,7 +331,8 @@ func deriveSeed(seed int64, a, b uint64) uint64 {
 type caseRun struct {
 	c     Case
 	plan  casePlan
-	start time.Time
+	start time.Time     // offset zero of the case: Sample offsets
+	base  time.Duration // offset at which this run's schedule begins
 	w     *SampleWriter
 	p     *Progress
 
@@ -415,40 +448,51 @@ func (r *caseRun) waitScheduling(wg *sync.WaitGroup) {
 }
 
 // user is one closed-loop user: send, wait for the whole response, think,
-// repeat.
+// repeat. An operation is scheduled when the previous one was done plus
+// the think time, so a late wake-up, or time spent writing the previous
+// sample, is queue delay (sent − scheduled), not hidden.
 func (r *caseRun) user(thinkRng, opRng *rand.Rand) {
 	l := r.c.Load
 	var s Sample
 	var t *time.Timer
+	due := time.Duration(-1) // the first operation is due when the user starts
 	for {
 		if r.opCtx.Err() != nil {
 			return
 		}
-		ready := time.Since(r.start)
-		if r.pastEnd(ready) {
+		sched := due
+		if sched < 0 {
+			sched = time.Since(r.start)
+		}
+		if r.pastEnd(sched) {
 			return
 		}
 		n := r.claimed.Add(1) - 1
-		warm := n < r.plan.warmupRequests || ready < l.Warmup
+		warm := n < r.plan.warmupRequests || sched-r.base < l.Warmup
 		if !warm && r.plan.requests != 0 && r.measured.Add(1) > r.plan.requests {
 			r.spentOnce.Do(func() { close(r.spent) })
 			return
 		}
 		r.stats.scheduled.Add(1)
-		r.do(n*r.plan.stride+r.plan.worker, ready, warm, opRng, &s)
+		r.do(n*r.plan.stride+r.plan.worker, sched, warm, opRng, &s)
 
 		think := thinkTime(l, thinkRng)
+		due = s.Done + think
 		if think <= 0 {
 			continue
 		}
-		if r.pastEnd(time.Since(r.start) + think) {
+		if r.pastEnd(due) {
 			return // would wake after the end: nothing left to send
 		}
+		wait := due - time.Since(r.start)
+		if wait <= 0 {
+			continue
+		}
 		if t == nil {
-			t = time.NewTimer(think)
+			t = time.NewTimer(wait)
 			defer t.Stop()
 		} else {
-			t.Reset(think)
+			t.Reset(wait)
 		}
 		select {
 		case <-t.C:
@@ -479,8 +523,22 @@ type openOp struct {
 // MaxConcurrency workers. It returns when scheduling stops.
 func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 	l := r.c.Load
-	pacer, _ := NewPacer(r.plan.rate, l.Arrival, l.Burstiness, l.RampUp, r.plan.phase,
-		deriveSeed(l.Seed, streamPacer, uint64(r.plan.worker)))
+	// Every worker draws the whole case's schedule from one seed and keeps
+	// every n-th arrival, from its own index on: the arrivals of all
+	// workers together are the process asked for (n independent gamma
+	// processes at rate/n would merge into a less bursty one), and
+	// constant arrivals interleave exactly.
+	pacer, _ := NewPacer(l.Rate, l.Arrival, l.Burstiness, l.RampUp, deriveSeed(l.Seed, streamPacer, 0))
+	next := func() time.Duration {
+		off := pacer.Next()
+		for range r.plan.worker {
+			off = pacer.Next()
+		}
+		for range r.plan.stride - 1 - r.plan.worker {
+			pacer.Next()
+		}
+		return r.base + off
+	}
 	opSeed := deriveSeed(l.Seed, streamOp, 0)
 
 	var q *opQueue
@@ -500,13 +558,13 @@ func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 	defer timer.Stop()
 	var measured int64
 	for k := int64(0); ; k++ {
-		off := pacer.Next()
+		off := next()
 		if r.pastEnd(off) {
 			// Scheduling lasts until the end offset; the drain starts there.
 			sleepUntil(r.opCtx, timer, r.start, r.plan.end)
 			return
 		}
-		warm := k < r.plan.warmupRequests || off < l.Warmup
+		warm := k < r.plan.warmupRequests || off-r.base < l.Warmup
 		if !warm && r.plan.requests != 0 {
 			if r.plan.requests < 0 || measured >= r.plan.requests {
 				return

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -68,7 +69,8 @@ func runCase(t *testing.T, ctx context.Context, c Case, p *Progress) (CaseStats,
 	t.Helper()
 	var buf bytes.Buffer
 	w := NewSampleWriter(&buf)
-	st, err := RunCase(ctx, c, time.Now(), w, p)
+	// A start just ahead: the schedule then begins exactly at offset 0.
+	st, err := RunCase(ctx, c, time.Now().Add(2*time.Millisecond), w, p)
 	if err != nil {
 		t.Fatalf("RunCase: %v", err)
 	}
@@ -325,33 +327,9 @@ func TestRunCaseDrainTimeout(t *testing.T) {
 }
 
 func TestRunCaseWorkerSplit(t *testing.T) {
-	t.Run("open", func(t *testing.T) {
-		whole := Load{Mode: ModeOpen, Rate: 1000, Requests: 101}
-		_, all := runCase(t, context.Background(), Case{Driver: &fakeDriver{}, Load: whole}, nil)
-		var union []Sample
-		for i := range 3 {
-			l := whole
-			l.Worker, l.Workers = i, 3
-			_, ss := runCase(t, context.Background(), Case{Driver: &fakeDriver{}, Load: l}, nil)
-			if want := []int{34, 34, 33}[i]; len(ss) != want {
-				t.Errorf("worker %d: %d samples, want %d", i, len(ss), want)
-			}
-			union = append(union, ss...)
-		}
-		if !slices.Equal(seqs(union), seqs(all)) {
-			t.Errorf("workers' seqs %v, want %v", seqs(union), seqs(all))
-		}
-		// Constant arrivals interleave: the union is the whole schedule.
-		byseq := map[int64]time.Duration{}
-		for _, s := range all {
-			byseq[s.Seq] = s.Scheduled
-		}
-		for _, s := range union {
-			if d := s.Scheduled - byseq[s.Seq]; d < -time.Microsecond || d > time.Microsecond {
-				t.Errorf("seq %d scheduled at %v by its worker, %v in the whole", s.Seq, s.Scheduled, byseq[s.Seq])
-			}
-		}
-	})
+	for _, arrival := range []string{ArrivalConstant, ArrivalPoisson, ArrivalGamma} {
+		t.Run("open "+arrival, func(t *testing.T) { testOpenSplit(t, arrival) })
+	}
 	t.Run("closed", func(t *testing.T) {
 		total, users := 0, 0
 		var all []Sample
@@ -455,6 +433,124 @@ func TestMaxConcurrencySplitAcrossWorkers(t *testing.T) {
 				t.Errorf("cap %d over %d workers: worker %d gets %d, want %d", tc.cap, tc.workers, i, pl.maxConcurrency, tc.want[i])
 			}
 
+		}
+	}
+}
+
+// testOpenSplit: three workers together send exactly the whole case's
+// schedule, for every arrival process (each draws the whole schedule from
+// one seed and keeps every third arrival).
+func testOpenSplit(t *testing.T, arrival string) {
+	whole := Load{Mode: ModeOpen, Rate: 1000, Requests: 101, Arrival: arrival, Burstiness: 0.25, Seed: 3}
+	_, all := runCase(t, context.Background(), Case{Driver: &fakeDriver{}, Load: whole}, nil)
+	var union []Sample
+	for i := range 3 {
+		l := whole
+		l.Worker, l.Workers = i, 3
+		_, ss := runCase(t, context.Background(), Case{Driver: &fakeDriver{}, Load: l}, nil)
+		if want := []int{34, 34, 33}[i]; len(ss) != want {
+			t.Errorf("worker %d: %d samples, want %d", i, len(ss), want)
+		}
+		union = append(union, ss...)
+	}
+	if !slices.Equal(seqs(union), seqs(all)) {
+		t.Errorf("workers' seqs %v, want %v", seqs(union), seqs(all))
+	}
+	// The union is the whole schedule.
+	byseq := map[int64]time.Duration{}
+	for _, s := range all {
+		byseq[s.Seq] = s.Scheduled
+	}
+	for _, s := range union {
+		if d := s.Scheduled - byseq[s.Seq]; d < -time.Microsecond || d > time.Microsecond {
+			t.Errorf("seq %d scheduled at %v by its worker, %v in the whole", s.Seq, s.Scheduled, byseq[s.Seq])
+		}
+	}
+}
+
+// TestRunCaseRepetitionsShareTimeline: repetitions run with the case's
+// start (as the suite runner calls them) each begin their own schedule,
+// instead of finding it already past: an open-loop repetition is not one
+// burst, a closed-loop one with a duration still sends.
+func TestRunCaseRepetitionsShareTimeline(t *testing.T) {
+	for _, l := range []Load{
+		{Mode: ModeOpen, Rate: 200, Duration: 150 * time.Millisecond},
+		{Mode: ModeClosed, Users: 2, Duration: 150 * time.Millisecond, ThinkTime: 5 * time.Millisecond},
+	} {
+		t.Run(l.Mode, func(t *testing.T) {
+			var buf bytes.Buffer
+			w := NewSampleWriter(&buf)
+			start := time.Now()
+			for rep := range 2 {
+				if _, err := RunCase(context.Background(), Case{Driver: &fakeDriver{}, Load: l, Rep: rep}, start, w, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w.Close()
+			count := map[int]int{}
+			first := map[int]time.Duration{}
+			var worstDelay, lastDone0 time.Duration
+			ReadSamples(&buf, func(s *Sample) error {
+				if _, ok := first[s.Rep]; !ok || s.Scheduled < first[s.Rep] {
+					first[s.Rep] = s.Scheduled
+				}
+				if s.Rep == 0 {
+					lastDone0 = max(lastDone0, s.Done)
+				}
+				count[s.Rep]++
+				if s.Rep == 1 {
+					worstDelay = max(worstDelay, s.Sent-s.Scheduled)
+				}
+				return nil
+			})
+			if count[1] < count[0]/2 {
+				t.Errorf("rep 1 sent %d operations, rep 0 %d", count[1], count[0])
+			}
+			if first[1] < lastDone0 {
+				t.Errorf("rep 1 scheduled from %v, before rep 0 ended at %v", first[1], lastDone0)
+			}
+			if worstDelay > 50*time.Millisecond {
+				t.Errorf("rep 1 queue delay up to %v: its schedule was already past", worstDelay)
+			}
+		})
+	}
+}
+
+// TestRunCaseClosedRequestsFollowUsers: a closed-loop request budget is
+// split as the users are, so no budget goes to a worker without users.
+func TestRunCaseClosedRequestsFollowUsers(t *testing.T) {
+	for _, tc := range []struct {
+		users int
+		want  []int
+	}{{1, []int{100, 0}}, {3, []int{66, 34}}, {4, []int{50, 50}}} {
+		total := 0
+		for i := range 2 {
+			l := Load{Mode: ModeClosed, Users: tc.users, Requests: 100, Worker: i, Workers: 2}
+			_, ss := runCase(t, context.Background(), Case{Driver: &fakeDriver{}, Load: l}, nil)
+			if len(ss) != tc.want[i] {
+				t.Errorf("%d users, worker %d: %d requests, want %d", tc.users, i, len(ss), tc.want[i])
+			}
+			total += len(ss)
+		}
+		if total != 100 {
+			t.Errorf("%d users: %d requests in all, want 100", tc.users, total)
+		}
+	}
+}
+
+// TestRunCaseClosedScheduledFromDone: a closed-loop user's next operation
+// is scheduled at the previous one's done time plus the think time, so
+// the timer's lateness shows as queue delay.
+func TestRunCaseClosedScheduledFromDone(t *testing.T) {
+	l := Load{Mode: ModeClosed, Users: 1, Requests: 6, ThinkTime: 3 * time.Millisecond}
+	_, ss := runCase(t, context.Background(), Case{Driver: &fakeDriver{Delay: time.Millisecond}, Load: l}, nil)
+	slices.SortFunc(ss, func(a, b Sample) int { return cmp.Compare(a.Seq, b.Seq) })
+	for k := 1; k < len(ss); k++ {
+		if want := ss[k-1].Done + 3*time.Millisecond; ss[k].Scheduled != want {
+			t.Errorf("op %d scheduled at %v, want the previous done + think = %v", k, ss[k].Scheduled, want)
+		}
+		if ss[k].Sent < ss[k].Scheduled {
+			t.Errorf("op %d sent at %v, before its schedule %v", k, ss[k].Sent, ss[k].Scheduled)
 		}
 	}
 }

@@ -34,10 +34,10 @@ type Pacer struct {
 // means constant). shape is the gamma shape (Load.Burstiness; 0 means 1,
 // i.e. Poisson; smaller is burstier) and is ignored by the other processes.
 // rampUp ≥ 0 is the time over which the rate grows linearly from 0.
-// phase in [0,1) shifts a constant schedule by that fraction of an interval,
-// so n workers at rate/n with phases i/n interleave exactly.
-// seed makes random processes reproducible.
-func NewPacer(rate float64, arrival string, shape float64, rampUp time.Duration, phase float64, seed uint64) (*Pacer, error) {
+// seed makes random processes reproducible. (Several workers share one
+// case's schedule by drawing it all from one seed and keeping every n-th
+// arrival; see RunCase.)
+func NewPacer(rate float64, arrival string, shape float64, rampUp time.Duration, seed uint64) (*Pacer, error) {
 	if !(rate > 0) || math.IsInf(rate, 0) {
 		return nil, fmt.Errorf("rate must be a positive number of operations per second, got %v", rate)
 	}
@@ -58,18 +58,12 @@ func NewPacer(rate float64, arrival string, shape float64, rampUp time.Duration,
 	default:
 		return nil, fmt.Errorf("unknown arrival %q (want %q, %q or %q)", arrival, ArrivalConstant, ArrivalPoisson, ArrivalGamma)
 	}
-	if phase < 0 || phase >= 1 {
-		return nil, fmt.Errorf("phase must be in [0,1), got %v", phase)
-	}
 	p := &Pacer{
 		rate:    rate,
 		rampUp:  rampUp.Seconds(),
 		arrival: arrival,
 		shape:   shape,
 		rng:     rand.New(rand.NewPCG(seed, 0x9ace5)),
-	}
-	if arrival == ArrivalConstant {
-		p.u = phase
 	}
 	return p, nil
 }

@@ -9,21 +9,19 @@ import (
 
 func TestPacerConstantOffsets(t *testing.T) {
 	tests := []struct {
-		name  string
-		rate  float64
-		ramp  time.Duration
-		phase float64
-		want  []time.Duration
+		name string
+		rate float64
+		ramp time.Duration
+		want []time.Duration
 	}{
-		{"10/s", 10, 0, 0, []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond}},
-		{"4/s phase 1/2", 4, 0, 0.5, []time.Duration{125 * time.Millisecond, 375 * time.Millisecond, 625 * time.Millisecond}},
+		{"10/s", 10, 0, []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond}},
 		// Λ(t) = t²/4 during the ramp, so u=1 arrives at t=2s, the ramp's
 		// end; then one per second.
-		{"ramp 2s to 1/s", 1, 2 * time.Second, 0, []time.Duration{0, 2 * time.Second, 3 * time.Second, 4 * time.Second}},
+		{"ramp 2s to 1/s", 1, 2 * time.Second, []time.Duration{0, 2 * time.Second, 3 * time.Second, 4 * time.Second}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := NewPacer(tc.rate, ArrivalConstant, 0, tc.ramp, tc.phase, 1)
+			p, err := NewPacer(tc.rate, ArrivalConstant, 0, tc.ramp, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +74,7 @@ func TestPacerArrivalProcesses(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.arrival+"/"+ftoa(tc.shape), func(t *testing.T) {
 			const target = 500.0
-			p, err := NewPacer(target, tc.arrival, tc.shape, 0, 0, 42)
+			p, err := NewPacer(target, tc.arrival, tc.shape, 0, 42)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,9 +97,9 @@ func ftoa(f float64) string {
 
 func TestPacerDeterministic(t *testing.T) {
 	for _, arrival := range []string{ArrivalPoisson, ArrivalGamma} {
-		a, _ := NewPacer(100, arrival, 0.5, time.Second, 0, 7)
-		b, _ := NewPacer(100, arrival, 0.5, time.Second, 0, 7)
-		c, _ := NewPacer(100, arrival, 0.5, time.Second, 0, 8)
+		a, _ := NewPacer(100, arrival, 0.5, time.Second, 7)
+		b, _ := NewPacer(100, arrival, 0.5, time.Second, 7)
+		c, _ := NewPacer(100, arrival, 0.5, time.Second, 8)
 		same := 0
 		for i := range 1000 {
 			x, y, z := a.Next(), b.Next(), c.Next()
@@ -135,7 +133,7 @@ func TestPacerRampUpCount(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.arrival+"/"+tc.at.String(), func(t *testing.T) {
-			p, err := NewPacer(rate, tc.arrival, 0.5, ramp, 0, 3)
+			p, err := NewPacer(rate, tc.arrival, 0.5, ramp, 3)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -168,20 +166,18 @@ func TestPacerInvalid(t *testing.T) {
 		arrival string
 		shape   float64
 		ramp    time.Duration
-		phase   float64
 	}{
-		{"zero rate", 0, ArrivalConstant, 0, 0, 0},
-		{"negative rate", -1, ArrivalConstant, 0, 0, 0},
-		{"NaN rate", math.NaN(), ArrivalConstant, 0, 0, 0},
-		{"infinite rate", math.Inf(1), ArrivalConstant, 0, 0, 0},
-		{"unknown arrival", 1, "uniform", 0, 0, 0},
-		{"negative shape", 1, ArrivalGamma, -1, 0, 0},
-		{"negative ramp", 1, ArrivalPoisson, 0, -time.Second, 0},
-		{"phase 1", 1, ArrivalConstant, 0, 0, 1},
+		{"zero rate", 0, ArrivalConstant, 0, 0},
+		{"negative rate", -1, ArrivalConstant, 0, 0},
+		{"NaN rate", math.NaN(), ArrivalConstant, 0, 0},
+		{"infinite rate", math.Inf(1), ArrivalConstant, 0, 0},
+		{"unknown arrival", 1, "uniform", 0, 0},
+		{"negative shape", 1, ArrivalGamma, -1, 0},
+		{"negative ramp", 1, ArrivalPoisson, 0, -time.Second},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := NewPacer(tc.rate, tc.arrival, tc.shape, tc.ramp, tc.phase, 0); err == nil {
+			if _, err := NewPacer(tc.rate, tc.arrival, tc.shape, tc.ramp, 0); err == nil {
 				t.Error("no error")
 			}
 		})
