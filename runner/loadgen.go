@@ -208,9 +208,9 @@ func RunCase(ctx context.Context, c Case, start time.Time, w *SampleWriter, p *P
 
 // casePlan is one worker's share of a Load, validated.
 type casePlan struct {
-	users          int // closed loop: users of this worker
-	maxConcurrency int // open loop: this worker's share of MaxConcurrency
-	firstUser      int // global index of this worker's first user
+	users          int           // closed loop: users of this worker
+	maxConcurrency int           // open loop: this worker's share of MaxConcurrency
+	firstUser      int           // global index of this worker's first user
 	end            time.Duration // stop scheduling at this offset; 0 = no limit
 	requests       int64         // this worker's measured operations; 0 = no limit
 	warmupRequests int64
