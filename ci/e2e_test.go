@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -247,6 +248,48 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	nonEmpty(t, filepath.Join(to, "cases.json"), filepath.Join(to, "samples.jsonl"))
 
+	// A run killed mid-case (its manifest still says "running", no end):
+	// `report` judges it cut short, an execution error, not a pass.
+	killed := filepath.Join(work, "killed")
+	copyDir(t, r1, killed)
+	editJSON(t, filepath.Join(killed, "manifest.json"), func(m map[string]any) {
+		delete(m, "end")
+		cases := m["cases"].([]any)
+		cases[len(cases)-1].(map[string]any)["status"] = "running"
+	})
+	r = runBin(t, work, env, "report", "killed")
+	if r.code != ExitError || !strings.Contains(r.stderr+r.stdout, "still running") {
+		t.Errorf("report on a killed run: want exit %d saying a case is still running: %v", ExitError, r)
+	}
+	var ks summaryFile
+	readJSON(t, filepath.Join(killed, "summary.json"), &ks)
+	if !ks.Incomplete || ks.Verdict != "error" {
+		t.Errorf("killed run's summary: %+v, want incomplete, error", ks)
+	}
+
+	// A run the user stopped keeps its exit status when re-rendered.
+	stopped := filepath.Join(work, "stopped")
+	copyDir(t, r1, stopped)
+	editJSON(t, filepath.Join(stopped, "manifest.json"), func(m map[string]any) {
+		m["incomplete"], m["reason"] = true, "interrupted"
+	})
+	if r = runBin(t, work, env, "report", "stopped"); r.code != ExitInterrupted {
+		t.Errorf("report on an interrupted run: exit %d, want %d: %v", r.code, ExitInterrupted, r)
+	}
+
+	// A base directory whose suite does not load cannot be compared with.
+	broken := filepath.Join(work, "broken")
+	copyDir(t, r1, broken)
+	f, err := os.OpenFile(filepath.Join(broken, "suite.toml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("\nbogus_key = 1\n")
+	f.Close()
+	if r = runBin(t, work, env, "compare", "r2", "broken"); r.code != ExitError || !strings.Contains(r.stderr, "bogus_key") {
+		t.Errorf("compare against a base whose suite does not load: want exit %d naming the problem: %v", ExitError, r)
+	}
+
 	// A results directory that holds a run is never appended to.
 	r = runBin(t, work, env, "suite", "-o", "r1", "demo.toml")
 	if r.code != ExitUsage || !strings.Contains(r.stderr, "already holds a run") {
@@ -377,6 +420,44 @@ func TestInterruptedRun(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "interrupted") {
 		t.Errorf("stderr does not say the run was interrupted:\n%s", stderr.String())
+	}
+}
+
+// copyDir copies a results directory tree.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		to := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(to, 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// editJSON rewrites a JSON file through edit.
+func editJSON(t *testing.T, path string, edit func(map[string]any)) {
+	t.Helper()
+	var m map[string]any
+	readJSON(t, path, &m)
+	edit(m)
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -24,6 +24,10 @@ func analyse(dir, baselinesFlag string, e *env) (*analysis.Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a results directory: %w", dir, err)
 	}
+	if m.Settle() {
+		// Killed before it could end the run: judged as cut short.
+		e.log.Warn("the run did not finish", "dir", dir, "why", m.Reason)
+	}
 	s, err := suites.Load(filepath.Join(dir, suiteCopy))
 	if err != nil {
 		var ps suites.Problems
@@ -72,10 +76,31 @@ func analyse(dir, baselinesFlag string, e *env) (*analysis.Summary, error) {
 	sum.Rollup()
 	if m.Incomplete && m.Reason != "interrupted" {
 		// Cut short by something other than the user (time limit, lost
-		// node, a service that died): an execution error.
+		// node, a service that died, a killed process): an execution error.
+		sum.Verdict = analysis.Error
+	}
+	if noCaseRan(sum) && !(m.Incomplete && m.Reason == "interrupted") {
+		// Nothing was measured, so nothing can have passed.
 		sum.Verdict = analysis.Error
 	}
 	return sum, nil
+}
+
+// noCaseRan reports whether every case of sum was skipped.
+func noCaseRan(sum *analysis.Summary) bool {
+	for _, c := range sum.Cases {
+		if c.Verdict != analysis.Skipped {
+			return false
+		}
+	}
+	return true
+}
+
+// interruptedRun reports whether the run in dir was stopped by the user:
+// its verdict is then exit 130, as `benchrun suite` gave.
+func interruptedRun(dir string) bool {
+	m, err := runner.ReadManifest(dir)
+	return err == nil && m.Incomplete && m.Reason == "interrupted"
 }
 
 // compareOptions maps a benchmark's regression settings onto baselines'.

@@ -41,7 +41,7 @@ func reportCommand(stdout, stderr io.Writer) *cli.Command {
 			if err := render(e, dir, sum); err != nil {
 				return withExitCode(err, ExitError)
 			}
-			return outcome(sum, false)
+			return outcome(sum, interruptedRun(dir))
 		},
 	}
 }
@@ -76,7 +76,7 @@ func compareCommand(stdout, stderr io.Writer) *cli.Command {
 			if err := report.WriteTerminal(stdout, &report.Input{Dir: dir, Manifest: m, Summary: sum}, e.color); err != nil {
 				return err
 			}
-			return outcome(sum, false)
+			return outcome(sum, interruptedRun(dir))
 		},
 	}
 }
@@ -103,16 +103,19 @@ func compareDirs(dir, base string, e *env) (*analysis.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	bsuite, _ := suites.Load(filepath.Join(base, suiteCopy))
-	if bsuite != nil {
-		cases := map[string]suites.Case{}
-		for _, cs := range bsuite.Cases() {
-			cases[cs.ID] = cs
-		}
-		for i := range bs.Cases {
-			if cs, ok := cases[bs.Cases[i].ID]; ok {
-				bs.Cases[i].Fingerprint = caseFingerprint(bm.Fingerprint, bsuite, cs)
-			}
+	bsuite, err := suites.Load(filepath.Join(base, suiteCopy))
+	if err != nil {
+		// Without the base's suite its cases have no fingerprints, and
+		// every comparison would quietly be "incomparable".
+		return nil, fmt.Errorf("%s: the suite copy does not load, so its cases cannot be matched: %w", base, err)
+	}
+	bcases := map[string]suites.Case{}
+	for _, cs := range bsuite.Cases() {
+		bcases[cs.ID] = cs
+	}
+	for i := range bs.Cases {
+		if cs, ok := bcases[bs.Cases[i].ID]; ok {
+			bs.Cases[i].Fingerprint = caseFingerprint(bm.Fingerprint, bsuite, cs)
 		}
 	}
 	_, craw, err := analysis.SummarizeDir(dir, analysis.Options{})
@@ -126,7 +129,7 @@ func compareDirs(dir, base string, e *env) (*analysis.Summary, error) {
 	for i := range cur.Cases {
 		c := &cur.Cases[i]
 		b := benches[c.Benchmark]
-		if b == nil || c.Verdict == analysis.Skipped || len(c.Errors) > 0 {
+		if b == nil || b.Regression.Disable || c.Verdict == analysis.Skipped || len(c.Errors) > 0 {
 			continue
 		}
 		var entry *baselines.Entry

@@ -27,6 +27,10 @@ func TestSettleManifest(t *testing.T) {
 			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 1}, []string{"done", "done"}, false},
 		{"node failure mid-case", &runner.Manifest{Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "running"}}},
 			slurm.State{JobID: "7", Name: slurm.NodeFail}, []string{"done", "error"}, true},
+		{"suite no longer validates in the job (exit 3)", &runner.Manifest{Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "running"}, {ID: "chat/users=2", Status: "pending"}}},
+			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 3}, []string{"error", "skipped"}, true},
+		{"benchrun killed in the job (exit 137)", &runner.Manifest{Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "running"}}},
+			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 137}, []string{"done", "error"}, true},
 		{"node failure after a case, before the next", &runner.Manifest{Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "pending"}}},
 			slurm.State{JobID: "7", Name: slurm.NodeFail}, []string{"error", "skipped"}, true},
 	}

@@ -226,11 +226,13 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 }
 
 // jobFailed reports whether the job is an execution error: SLURM ended
-// it (TIMEOUT, NODE_FAIL, ...), or its script exited 2 — a failure before
-// benchrun started (module load, cd) or benchrun's own execution error.
-// Exit 1 is benchrun's verdict on a run that completed.
+// it (TIMEOUT, NODE_FAIL, ...), or its script exited with anything but 0
+// or 1: 2 for a failure before benchrun started (module load, cd) or
+// benchrun's own execution error, 3 for a suite that no longer validates
+// (edited while the job was queued), 130 or 137 for a benchrun stopped by
+// a signal. Exit 1 is benchrun's verdict on a run that completed.
 func jobFailed(st slurm.State) bool {
-	return st.Failed() || st.ExitStatus() == slurm.ExitExecutionError
+	return st.Failed() || st.ExitStatus() != 0 && st.ExitStatus() != ExitFailed
 }
 
 func copySuiteFile(s *suites.Suite, dir string) error {

@@ -37,6 +37,7 @@ func Load(dir string) (*Input, error) {
 	m, err := runner.ReadManifest(dir)
 	switch {
 	case err == nil:
+		m.Settle() // a killed run reads as cut short, with the reason
 		in.Manifest = m
 	case errors.Is(err, fs.ErrNotExist):
 	default:

@@ -43,6 +43,38 @@ type Manifest struct {
 	Cases           []CaseInfo        `json:"cases"`
 }
 
+// Unfinished says why a manifest that does not say it is incomplete was
+// nevertheless left unfinished, or "" when it was not: the run's process
+// was killed (SIGKILL, a lost node, a job script cut short) before it
+// could end the run, so the manifest has no end time or still has a case
+// pending or running. Readers that judge a run (analysis, reports,
+// promote) treat such a run as incomplete; see Settle.
+func (m *Manifest) Unfinished() string {
+	if m.Incomplete {
+		return ""
+	}
+	for _, c := range m.Cases {
+		if c.Status == "running" || c.Status == "pending" {
+			return fmt.Sprintf("unfinished: case %s is still %s (the run was killed or is still going)", c.ID, c.Status)
+		}
+	}
+	if m.End.IsZero() {
+		return "unfinished: no end time (the run was killed or is still going)"
+	}
+	return ""
+}
+
+// Settle marks an unfinished manifest (see Unfinished) incomplete, in
+// memory, and reports whether it did.
+func (m *Manifest) Settle() bool {
+	why := m.Unfinished()
+	if why == "" {
+		return false
+	}
+	m.Incomplete, m.Reason = true, why
+	return true
+}
+
 // SlurmInfo records the allocation a run used.
 type SlurmInfo struct {
 	JobID     string   `json:"job_id"`
