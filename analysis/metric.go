@@ -1,7 +1,10 @@
 package analysis
 
 import (
+	"slices"
 	"strings"
+
+	"github.com/benchrun/benchrun/runner"
 )
 
 // Metric names (REFERENCE §1), in base units. Values keys of samples are
@@ -55,6 +58,44 @@ var builtinUnits = map[string]string{
 	MetricTotalTokensPerSecond:  UnitTokensPerSecond,
 	MetricErrorRate:             UnitRatio,
 	MetricGoodput:               UnitRequestsPerSecond,
+}
+
+// ErrorClasses are the error classes of runner.Sample.Error that can have
+// an ErrorRatePrefix + class metric; canceled operations are excluded from
+// every metric, so runner.ErrCanceled has none.
+var ErrorClasses = []string{
+	runner.ErrConnect, runner.ErrTimeout, runner.ErrHTTP4xx, runner.ErrHTTP5xx,
+	runner.ErrStreamTruncated, runner.ErrParse, runner.ErrOther,
+}
+
+// MetricNames returns, sorted, the names of the metrics SummarizeCase
+// computes itself whatever the samples' Values and Server keys: the builtin
+// metrics and error_rate_<class> for every class of ErrorClasses.
+func MetricNames() []string {
+	names := make([]string, 0, len(builtinUnits)+len(ErrorClasses))
+	for name := range builtinUnits {
+		names = append(names, name)
+	}
+	for _, class := range ErrorClasses {
+		names = append(names, ErrorRatePrefix+class)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// KindOf returns the kind of the metric named metric: KindRate for the
+// rates SummarizeCase computes (throughput, goodput, error rates: the
+// builtin metrics per second or in ratio), KindDistribution for every
+// other name, Values and Server keys included.
+func KindOf(metric string) string {
+	if strings.HasPrefix(metric, ErrorRatePrefix) {
+		return KindRate
+	}
+	switch builtinUnits[metric] {
+	case UnitRatio, UnitRequestsPerSecond, UnitTokensPerSecond:
+		return KindRate
+	}
+	return KindDistribution
 }
 
 // UnitOf returns the unit of a metric name: the builtin metrics' units,

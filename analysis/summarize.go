@@ -291,7 +291,8 @@ func valuesName(k string) string {
 //
 // A case whose status is "skipped" or "pending" is not read; for a case
 // with status "error" missing sample files are tolerated and its error is
-// in Case.Errors. A done case without a measured operation gets an error.
+// in Case.Errors. A done case without a measured operation, or whose
+// measured operations all failed, gets an error.
 // The Go error is for unreadable or corrupt files only.
 func SummarizeCase(info runner.CaseInfo, sampleFiles []string, o Options) (Case, *Raw, error) {
 	c := Case{
@@ -435,6 +436,9 @@ func (a *caseAcc) finish(c *Case, raw *Raw) {
 			c.Errors = append(c.Errors, "no measured operations")
 		}
 	} else {
+		if ok == 0 && len(c.Errors) == 0 {
+			c.Errors = append(c.Errors, fmt.Sprintf("all %d measured operations failed (%s)", total, errorClasses(errs)))
+		}
 		if seconds > 0 {
 			rate(MetricRequestsPerSecond, ok, float64(ok)/seconds, reps(func(p repRates) float64 { return p.rps }))
 			rate(MetricOutputTokensPerSecond, ok, float64(out)/seconds, reps(func(p repRates) float64 { return p.otps }))
@@ -471,6 +475,23 @@ func (a *caseAcc) finish(c *Case, raw *Raw) {
 		c.Metrics[name] = m
 	}
 	c.Warnings = a.warnings(c, ok, total)
+}
+
+// errorClasses renders error counts by class as "http_5xx: 100, timeout: 20",
+// most frequent first, ties by name.
+func errorClasses(errs map[string]int) string {
+	classes := slices.Collect(maps.Keys(errs))
+	sort.Slice(classes, func(i, j int) bool {
+		if errs[classes[i]] != errs[classes[j]] {
+			return errs[classes[i]] > errs[classes[j]]
+		}
+		return classes[i] < classes[j]
+	})
+	parts := make([]string, len(classes))
+	for i, k := range classes {
+		parts[i] = fmt.Sprintf("%s: %d", k, errs[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // warnings returns the case's footnotes in a fixed order.

@@ -260,6 +260,49 @@ func TestSummarizeCaseStatuses(t *testing.T) {
 	}
 }
 
+func TestSummarizeCaseAllFailed(t *testing.T) {
+	dir := t.TempDir()
+	warm := okSample(0, 0, 100*ms, 3) // a successful warm-up does not count
+	warm.Warmup = true
+	s := []runner.Sample{warm}
+	for i := range 120 {
+		sched := time.Duration(i) * 10 * ms
+		class := runner.ErrHTTP5xx
+		if i%6 == 0 {
+			class = runner.ErrTimeout
+		}
+		s = append(s, runner.Sample{Scheduled: sched, Sent: sched + ms, Done: sched + 5*ms, Error: class})
+	}
+	f := writeSamples(t, dir, "f.jsonl", s)
+	c, _, err := SummarizeCase(runner.CaseInfo{ID: "f", Status: "done"}, []string{f}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "all 120 measured operations failed (http_5xx: 100, timeout: 20)"
+	if len(c.Errors) != 1 || c.Errors[0] != want {
+		t.Errorf("errors %q, want [%q]", c.Errors, want)
+	}
+	if m := c.Metrics[MetricErrorRate]; m.Value != 1 || m.Count != 120 {
+		t.Errorf("error_rate %+v, want 1 of 120", m)
+	}
+	c.Rollup()
+	if c.Verdict != Error {
+		t.Errorf("verdict %q, want error", c.Verdict)
+	}
+	// One success among the failures is not an error.
+	ok := okSample(0, 2*time.Second, 100*ms, 3)
+	f = writeSamples(t, dir, "g.jsonl", append(s, ok))
+	c, _, err = SummarizeCase(runner.CaseInfo{ID: "g", Status: "done"}, []string{f}, Options{})
+	if err != nil || len(c.Errors) != 0 {
+		t.Errorf("one success: %v %q", err, c.Errors)
+	}
+	// A case that already errored keeps its own error only.
+	c, _, err = SummarizeCase(runner.CaseInfo{ID: "e", Status: "error", Error: "server died"}, []string{writeSamples(t, dir, "e.jsonl", s)}, Options{})
+	if err != nil || len(c.Errors) != 1 || c.Errors[0] != "server died" {
+		t.Errorf("error case: %v %q", err, c.Errors)
+	}
+}
+
 func TestSLOFromSettings(t *testing.T) {
 	slo, err := sloTargets(Options{SLO: map[string]float64{"e2e": 2}},
 		runner.CaseInfo{Settings: map[string]string{"slo_ttft": "500ms", "slo_e2e": "9s", "other": "x"}})

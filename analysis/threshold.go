@@ -3,6 +3,7 @@ package analysis
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -141,6 +142,26 @@ func isMetricName(s string) bool {
 	return true
 }
 
+// NormalizeStat maps a statistic as thresholds write it ("median", "avg",
+// "rate", "p99.9", "p(95)") to its Metric.Stat name ("p50", "mean",
+// "value", "p999", "p95"); ok is false for an unknown statistic.
+func NormalizeStat(s string) (stat string, ok bool) { return normalizeStat(s) }
+
+// StatNames returns, sorted, the Metric.Stat names a metric of kind has:
+// value and count for rates; count, mean, stddev, min, max and the
+// percentiles for distributions.
+func StatNames(kind string) []string {
+	m := Metric{Kind: kind}
+	var names []string
+	for _, st := range statAliases {
+		if _, ok := m.Stat(st); ok && !slices.Contains(names, st) {
+			names = append(names, st)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
 func normalizeStat(s string) (string, bool) {
 	if inner, ok := strings.CutPrefix(s, "p("); ok && strings.HasSuffix(inner, ")") {
 		s = "p" + strings.TrimSuffix(inner, ")")
@@ -230,11 +251,17 @@ func parseQuantity(s string) (float64, string, error) {
 }
 
 // Check evaluates t against c's metrics. A metric or statistic the case
-// does not have is a failing check whose Detail says so.
+// does not have is a failing check whose Detail says so, with Value 0 and
+// the metric's Unit; but error_rate_<class> of a class of ErrorClasses that
+// did not occur in a case with measured operations is 0 and checked as such.
 func (t Threshold) Check(c *Case) Check {
 	ck := Check{Name: t.Expr, Kind: "threshold", Metric: t.Metric, Stat: t.Stat, Op: t.Op, Limit: t.Limit, Verdict: Fail}
 	m, ok := c.Metrics[t.Metric]
 	if !ok {
+		m, ok = AbsentErrorRate(c, t.Metric)
+	}
+	if !ok {
+		ck.Unit = UnitOf(t.Metric)
 		ck.Detail = fmt.Sprintf("metric %s was not measured in this case", t.Metric)
 		return ck
 	}
@@ -258,6 +285,20 @@ func (t Threshold) Check(c *Case) Check {
 		ck.Detail = fmt.Sprintf("%s %s is %s, limit %s %s", t.Metric, ck.Stat, FormatValue(v, m.Unit), t.Op, FormatValue(t.Limit, m.Unit))
 	}
 	return ck
+}
+
+// AbsentErrorRate returns the error_rate_<class> metric SummarizeCase
+// leaves out when no operation failed with class: a rate of 0 over the
+// case's measured operations. ok is false when metric is not the error
+// rate of a class of ErrorClasses or the case measured no operation.
+// Thresholds and baseline comparisons both use it.
+func AbsentErrorRate(c *Case, metric string) (Metric, bool) {
+	class, isErrorRate := strings.CutPrefix(metric, ErrorRatePrefix)
+	all, measured := c.Metrics[MetricErrorRate]
+	if !isErrorRate || !slices.Contains(ErrorClasses, class) || !measured || all.Count == 0 {
+		return Metric{}, false
+	}
+	return Metric{Kind: KindRate, Unit: UnitOf(metric), Count: all.Count}, true
 }
 
 func compare(v float64, op string, lim float64) bool {

@@ -179,3 +179,44 @@ func TestRollup(t *testing.T) {
 		}
 	}
 }
+
+// TestThresholdCheckAbsentMetric: an error class that did not occur in a
+// case with operations has an error rate of 0; a metric that was not
+// measured fails with its unit and a Detail saying so.
+func TestThresholdCheckAbsentMetric(t *testing.T) {
+	ran := &Case{Metrics: map[string]Metric{
+		"error_rate":          {Kind: KindRate, Unit: UnitRatio, Count: 200, Value: 0.01},
+		"error_rate_http_5xx": {Kind: KindRate, Unit: UnitRatio, Count: 200, Value: 0.01},
+	}}
+	empty := &Case{Metrics: map[string]Metric{}}
+	tests := []struct {
+		expr    string
+		c       *Case
+		verdict string
+		unit    string
+		detail  string
+	}{
+		{"error_rate_timeout < 1%", ran, Pass, UnitRatio, ""},
+		{"error_rate_timeout == 0", ran, Pass, UnitRatio, ""},
+		{"error_rate_timeout > 0", ran, Fail, UnitRatio, "error_rate_timeout value is 0%, limit > 0%"},
+		{"error_rate_http_5xx < 1%", ran, Fail, UnitRatio, "error_rate_http_5xx value is 1%"},
+		// A class benchrun does not record is a typo, not a zero.
+		{"error_rate_timout < 1%", ran, Fail, UnitRatio, "metric error_rate_timout was not measured in this case"},
+		// Without operations there is no rate to be 0.
+		{"error_rate_timeout < 1%", empty, Fail, UnitRatio, "metric error_rate_timeout was not measured in this case"},
+		{"ttft.p95 < 500ms", empty, Fail, UnitSeconds, "metric ttft was not measured in this case"},
+		{"output_tokens_per_second > 10", empty, Fail, UnitTokensPerSecond, "metric output_tokens_per_second was not measured"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			th, err := ParseThreshold(tt.expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ck := th.Check(tt.c)
+			if ck.Verdict != tt.verdict || ck.Unit != tt.unit || !strings.Contains(ck.Detail, tt.detail) {
+				t.Errorf("check %+v, want %s in %q with %q", ck, tt.verdict, tt.unit, tt.detail)
+			}
+		})
+	}
+}

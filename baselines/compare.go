@@ -105,10 +105,16 @@ func (o CompareOptions) tolerance(metric, stat string, ratio bool) float64 {
 //   - inconclusive: beyond tolerance but not significant, or no test was
 //     possible.
 //
+// A throughput rate (not a ratio) that fell from above 0 to 0 beyond
+// tolerance is a regression without a test: with nothing counted there is
+// no count test, and nothing completing is never noise.
+//
 // Delta is relative ((cur−base)/|base|), or absolute for ratio metrics and
 // zero baselines, as Detail then says. raw may be nil (no raw-sample tests).
-// Statistics missing on the baseline side give no_baseline checks, those
-// missing on the current side inconclusive ones.
+// Metrics missing on the baseline side give no_baseline checks. A metric
+// the baseline has but this run lacks gives a regression saying it was not
+// measured, except an error_rate_<class> metric when the run has
+// error_rate: that class did not occur, so it is compared as 0.
 func Compare(c *analysis.Case, raw *analysis.Raw, base *Entry, o CompareOptions) []analysis.Check {
 	o = o.withDefaults()
 	if base == nil {
@@ -147,7 +153,11 @@ func Compare(c *analysis.Case, raw *analysis.Raw, base *Entry, o CompareOptions)
 			ck.Verdict, ck.Detail = analysis.NoBaseline, "the baseline has no "+name
 			ck.Value, _ = cm.Stat(stat)
 		case !inCur:
-			ck.Verdict, ck.Detail = analysis.Inconclusive, name+" was not measured in this run"
+			if zero, ok := analysis.AbsentErrorRate(c, name); ok {
+				compareStat(&ck, zero, bm, raw, o)
+				break
+			}
+			ck.Verdict, ck.Detail = analysis.Regression, name+" was not measured in this run, but the baseline has it"
 			ck.Baseline, _ = bm.Stat(stat)
 		default:
 			compareStat(&ck, cm, bm, raw, o)
@@ -187,6 +197,12 @@ func compareStat(ck *analysis.Check, cm analysis.Metric, bm Metric, raw *analysi
 	if math.Abs(ck.Delta) <= tol {
 		ck.Verdict = analysis.Pass
 		ck.PValue = 1
+		ck.Detail = strings.Join(notes, "; ")
+		return
+	}
+	if cm.Kind == analysis.KindRate && !ratio && old > 0 && cur == 0 && worse {
+		ck.Verdict = analysis.Regression
+		notes = append(notes, fmt.Sprintf("fell from %s to 0", analysis.FormatValue(old, cm.Unit)))
 		ck.Detail = strings.Join(notes, "; ")
 		return
 	}

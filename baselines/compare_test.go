@@ -61,6 +61,13 @@ func TestCompareVerdicts(t *testing.T) {
 			"error_rate":          rateMetric(er, n, analysis.UnitRatio),
 		})
 	}
+	errClass := func(er float64, n int) *analysis.Case {
+		return rateCase(map[string]analysis.Metric{
+			"requests_per_second": rateMetric(100, n, analysis.UnitRequestsPerSecond),
+			"error_rate":          rateMetric(er, n, analysis.UnitRatio),
+			"error_rate_timeout":  rateMetric(er, n, analysis.UnitRatio),
+		})
+	}
 	p95 := CompareOptions{Metrics: []string{"ttft.p95"}}
 	tests := []struct {
 		name    string
@@ -110,7 +117,26 @@ func TestCompareVerdicts(t *testing.T) {
 			entryOf(rateCase(map[string]analysis.Metric{"goodput": rateMetric(0, 300, analysis.UnitRequestsPerSecond)}), nil),
 			CompareOptions{Metrics: []string{"goodput"}}, []string{analysis.Inconclusive}, "zero baseline", true},
 		{"not measured now", rates(100, 0, 1000), nil, entryOf(same, sameR), CompareOptions{Metrics: []string{"ttft.p95"}},
-			[]string{analysis.Inconclusive}, "not measured in this run", false},
+			[]string{analysis.Regression}, "ttft was not measured in this run, but the baseline has it", false},
+		{"throughput falls to zero", rateCase(map[string]analysis.Metric{
+			"requests_per_second": rateMetric(0, 0, analysis.UnitRequestsPerSecond),
+			"goodput":             rateMetric(0, 500, analysis.UnitRequestsPerSecond, 0, 0), // 2 repetitions: no Mann-Whitney
+		}), nil, entryOf(rateCase(map[string]analysis.Metric{
+			"requests_per_second": rateMetric(100, 10000, analysis.UnitRequestsPerSecond),
+			"goodput":             rateMetric(5, 500, analysis.UnitRequestsPerSecond, 4, 6),
+		}), nil), CompareOptions{Metrics: []string{"requests_per_second", "goodput"}},
+			[]string{analysis.Regression, analysis.Regression}, "fell from 100 requests/s to 0", false},
+		{"rate falls to zero within tolerance", rates(0, 0, 0), nil, entryOf(rates(100, 0, 10000), nil),
+			CompareOptions{Metrics: []string{"requests_per_second"}, Tolerances: map[string]float64{"*": 1}}, []string{analysis.Pass}, "", false},
+		{"lower-is-better rate falls to zero", rateCase(map[string]analysis.Metric{"wait_seconds": rateMetric(0, 0, analysis.UnitSeconds)}), nil,
+			entryOf(rateCase(map[string]analysis.Metric{"wait_seconds": rateMetric(5, 100, analysis.UnitSeconds)}), nil),
+			CompareOptions{Metrics: []string{"wait_seconds"}}, []string{analysis.Inconclusive}, "no significance test", false},
+		{"error class gone is compared as zero", rates(100, 0, 10000), nil, entryOf(errClass(0.05, 10000), nil),
+			CompareOptions{Metrics: []string{"error_rate_timeout"}}, []string{analysis.Improvement}, "two-proportion", true},
+		{"small error class gone passes", rates(100, 0, 10000), nil, entryOf(errClass(0.005, 10000), nil),
+			CompareOptions{Metrics: []string{"error_rate_timeout"}}, []string{analysis.Pass}, "absolute change (ratio)", true},
+		{"error class without error_rate is missing", rateCase(map[string]analysis.Metric{}), nil, entryOf(errClass(0.05, 10000), nil),
+			CompareOptions{Metrics: []string{"error_rate_timeout", "error_rate"}}, []string{analysis.Regression, analysis.Regression}, "error_rate_timeout was not measured", false},
 		{"absent on both sides is skipped", rates(100, 0, 1000), nil, entryOf(rates(100, 0, 1000), nil), CompareOptions{Metrics: []string{"ttft.p95"}},
 			nil, "", false},
 	}

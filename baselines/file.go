@@ -115,14 +115,42 @@ func Path(dir, suite string) string {
 	return filepath.Join(dir, runner.CaseFileName(suite)+".json")
 }
 
-// Load reads the baseline file of a suite from dir. A missing file gives an
-// empty File and no error.
+// Load reads the baseline file of a suite from dir.
+//
+//   - dir exists and has the suite's file: that file;
+//   - dir exists but has no file for the suite: an empty File (no entries,
+//     so every case compares as no_baseline) and no error;
+//   - dir does not exist: a nil File and an error naming dir that wraps
+//     fs.ErrNotExist (errors.Is(err, fs.ErrNotExist)); the caller says where
+//     dir came from;
+//   - anything else (unreadable, corrupt, wrong version, dir not a
+//     directory): a nil File and that error.
 func Load(dir, suite string) (*File, error) {
 	f, err := readFile(Path(dir, suite))
-	if errors.Is(err, fs.ErrNotExist) {
-		return &File{Version: FileVersion, Suite: suite, Benchmarks: map[string]map[string]*Entry{}}, nil
+	if !errors.Is(err, fs.ErrNotExist) {
+		return f, err
 	}
-	return f, err
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, missingDirError(dir)
+	} else if err != nil {
+		return nil, fmt.Errorf("baselines directory %s: %w", dir, err)
+	}
+	return newFile(suite), nil
+}
+
+// missingDirError is Load's error for a baselines directory that does not
+// exist: "baselines directory DIR does not exist", wrapping fs.ErrNotExist.
+type missingDirError string
+
+func (e missingDirError) Error() string {
+	return "baselines directory " + string(e) + " does not exist"
+}
+
+func (e missingDirError) Unwrap() error { return fs.ErrNotExist }
+
+// newFile returns an empty baseline file of a suite.
+func newFile(suite string) *File {
+	return &File{Version: FileVersion, Suite: suite, Benchmarks: map[string]map[string]*Entry{}}
 }
 
 func readFile(path string) (*File, error) {

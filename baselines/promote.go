@@ -49,8 +49,9 @@ type Headline struct {
 // Promote makes a results directory the baseline of its suite: it reads
 // summary.json, manifest.json and the samples, builds one Entry per case
 // (fingerprint = manifest fingerprint overlaid with the case's), writes
-// <baselinesDir>/<suite>.json atomically and returns the changes sorted by
-// benchmark and case. Entries of cases not in the run are kept. It refuses
+// <baselinesDir>/<suite>.json atomically (creating baselinesDir if it does
+// not exist) and returns the changes sorted by benchmark and case. Entries
+// of cases not in the run are kept. It refuses
 // a run whose verdict is fail or error, or that is incomplete, unless
 // o.Force.
 func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error) {
@@ -62,6 +63,7 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 	if err != nil {
 		return nil, fmt.Errorf("promote %s: %w", resultsDir, err)
 	}
+	m.Settle() // a killed run (a case still running, no end) is incomplete too
 	if !o.Force {
 		if m.Incomplete {
 			return nil, fmt.Errorf("promote %s: the run is incomplete (%s); use --force to promote it anyway", resultsDir, m.Reason)
@@ -75,6 +77,9 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 		suite = m.Suite
 	}
 	f, err := Load(baselinesDir, suite)
+	if errors.Is(err, fs.ErrNotExist) {
+		f, err = newFile(suite), nil // the first promotion creates the directory
+	}
 	if err != nil {
 		return nil, err
 	}

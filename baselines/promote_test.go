@@ -1,6 +1,8 @@
 package baselines
 
 import (
+	"errors"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -36,7 +38,7 @@ func writeRun(t *testing.T, scale float64, verdict string, incomplete bool) stri
 		}
 	}
 	w.Close()
-	m := &runner.Manifest{Version: 1, Suite: "nightly", Start: time.Date(2025, 3, 1, 2, 0, 0, 0, time.UTC),
+	m := &runner.Manifest{Version: 1, Suite: "nightly", Start: time.Date(2025, 3, 1, 2, 0, 0, 0, time.UTC), End: time.Date(2025, 3, 1, 2, 5, 0, 0, time.UTC),
 		Incomplete: incomplete, Reason: "TIMEOUT", Fingerprint: map[string]string{"gpu": "A100"}, Cases: []runner.CaseInfo{info}}
 	if err := runner.WriteJSONAtomic(filepath.Join(dir, runner.ManifestFile), m); err != nil {
 		t.Fatal(err)
@@ -55,12 +57,30 @@ func writeRun(t *testing.T, scale float64, verdict string, incomplete bool) stri
 	return dir
 }
 
-func TestPromoteLoadList(t *testing.T) {
+func TestLoadMissing(t *testing.T) {
 	bdir := filepath.Join(t.TempDir(), "baselines")
 	f, err := Load(bdir, "nightly")
-	if err != nil || f.Entry("chat", "chat/users=4") != nil {
-		t.Fatalf("Load of a missing file: %v %+v", err, f)
+	if !errors.Is(err, fs.ErrNotExist) || f != nil || err.Error() != "baselines directory "+bdir+" does not exist" {
+		t.Errorf("Load from a missing directory: %v %+v", err, f)
 	}
+	if err := os.Mkdir(bdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err = Load(bdir, "nightly")
+	if err != nil || f == nil || f.Suite != "nightly" || len(f.Benchmarks) != 0 || f.Entry("chat", "chat/users=4") != nil {
+		t.Errorf("Load of a missing file in an existing directory: %v %+v", err, f)
+	}
+	notDir := filepath.Join(bdir, "file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if f, err = Load(notDir, "nightly"); err == nil || errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load from a regular file: %v %+v", err, f)
+	}
+}
+
+func TestPromoteLoadList(t *testing.T) {
+	bdir := filepath.Join(t.TempDir(), "baselines") // the first promotion creates it
 	run := writeRun(t, 1, "", false)
 	ch, err := Promote(run, bdir, PromoteOptions{})
 	if err != nil {
@@ -82,7 +102,7 @@ func TestPromoteLoadList(t *testing.T) {
 	if !strings.Contains(string(b1), `"fingerprint": {`) || !strings.Contains(string(b1), `"histogram": "`) {
 		t.Errorf("file lacks fingerprint or histogram:\n%.400s", b1)
 	}
-	f, err = Load(bdir, "nightly")
+	f, err := Load(bdir, "nightly")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -266,6 +266,12 @@ func TestDemoEndToEnd(t *testing.T) {
 	if !ks.Incomplete || ks.Verdict != "error" {
 		t.Errorf("killed run's summary: %+v, want incomplete, error", ks)
 	}
+	if r = runBin(t, work, env, "baseline", "promote", "killed", "--baselines", "K"); r.code != ExitError || !strings.Contains(r.stderr, "incomplete") {
+		t.Errorf("promoting a killed run: want exit %d saying it is incomplete: %v", ExitError, r)
+	}
+	if r = runBin(t, work, env, "compare", "r2", "--baselines", "no-such-dir"); r.code != ExitError || !strings.Contains(r.stderr, "does not exist") {
+		t.Errorf("compare with a --baselines directory that does not exist: want exit %d: %v", ExitError, r)
+	}
 
 	// A run the user stopped keeps its exit status when re-rendered.
 	stopped := filepath.Join(work, "stopped")

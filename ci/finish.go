@@ -44,10 +44,20 @@ func analyse(dir, baselinesFlag string, e *env) (*analysis.Summary, error) {
 	for _, cs := range s.Cases() {
 		cases[cs.ID] = cs
 	}
-	bdir := baselinesDir(baselinesFlag, s, m.SuiteFile)
-	bfile, err := baselines.Load(bdir, s.Suite.Name)
-	if err != nil {
-		return nil, fmt.Errorf("baselines: %w", err)
+	var bfile *baselines.File // nil: no case has a baseline
+	if baselinesFlag != noBaselines {
+		bdir := baselinesDir(baselinesFlag, s, m.SuiteFile)
+		bfile, err = baselines.Load(bdir, s.Suite.Name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && baselinesFlag == "":
+			// The suite's or the default directory: a first run, before
+			// any promote. Every case is "no baseline", and said so.
+			e.log.Warn("no baselines directory: no case is compared; `benchrun baseline promote` creates it", "dir", bdir)
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("--baselines %s: the directory does not exist", baselinesFlag)
+		case err != nil:
+			return nil, fmt.Errorf("baselines: %w", err)
+		}
 	}
 	for i := range sum.Cases {
 		c := &sum.Cases[i]
@@ -85,6 +95,10 @@ func analyse(dir, baselinesFlag string, e *env) (*analysis.Summary, error) {
 	}
 	return sum, nil
 }
+
+// noBaselines as the baselines flag of analyse skips the stored
+// baselines: compare DIR BASE_DIR compares with BASE_DIR instead.
+const noBaselines = "\x00none"
 
 // noCaseRan reports whether every case of sum was skipped.
 func noCaseRan(sum *analysis.Summary) bool {

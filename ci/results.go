@@ -88,7 +88,7 @@ func compareDirs(dir, base string, e *env) (*analysis.Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	cur, err := analyse(dir, "-", e) // thresholds only: no baselines directory named "-"
+	cur, err := analyse(dir, noBaselines, e) // thresholds only
 	if err != nil {
 		return nil, err
 	}

@@ -84,8 +84,10 @@ func buildTable(in *Input) *tableModel {
 			var rows []row
 			for _, ch := range c.Checks {
 				value := fmtValue(ch.Value, ch.Unit)
-				if ch.Metric == "" {
-					value = "—" // a whole-case check ("no baseline"): no value of its own
+				if ch.Metric == "" || valueless(ch) {
+					// A whole-case check ("no baseline") has no value of its
+					// own; a threshold on a metric not measured has none.
+					value = "—"
 				}
 				rows = append(rows, row{
 					metric:    checkLabel(ch),
@@ -275,25 +277,56 @@ func colorFor(verdict string) text.Colors {
 	return text.Colors{}
 }
 
+// valueless reports whether ch is a failed threshold check without a
+// value: its metric or statistic was not measured in the case, and
+// analysis left Value 0 with a Detail saying why.
+func valueless(ch analysis.Check) bool {
+	return ch.Kind == "threshold" && ch.Verdict == analysis.Fail && ch.Value == 0 && ch.Detail != ""
+}
+
 // VerdictLine is the last line benchrun prints: the run's verdict and what
 // caused it, e.g. "benchrun: FAIL — 1 regression (chat/users=8 ttft.p95
-// +34.0%)". At most three causes of each kind are named.
+// +34.0%)". At most three causes of each kind are named. A failed threshold
+// without a value is named by its detail ("metric ttft was not measured in
+// this case"). Cases whose baseline comparison could not run follow, so a
+// pass without comparison does not read as a clean one: "benchrun: PASS — 2
+// cases, 8 checks, 2 cases without baseline", "1 incomparable baseline"
+// (fingerprints differ), "1 check without baseline" (the baseline lacks a
+// statistic).
 func VerdictLine(s *analysis.Summary) string {
 	var regressions, failures, errs, skipped []string
-	checks := 0
+	checks, noBaseline, incomparable, noBaselineChecks := 0, 0, 0, 0
 	for _, c := range s.Cases {
 		checks += len(c.Checks)
+		caseNoBaseline, caseIncomparable := false, false
 		for _, ch := range c.Checks {
 			switch ch.Verdict {
 			case analysis.Regression:
 				regressions = append(regressions, fmt.Sprintf("%s %s %s", c.ID, checkLabel(ch), fmtDelta(ch.Delta)))
 			case analysis.Fail:
-				if ch.Kind == "regression" {
+				switch {
+				case ch.Kind == "regression":
 					regressions = append(regressions, fmt.Sprintf("%s %s %s", c.ID, checkLabel(ch), fmtDelta(ch.Delta)))
-				} else {
+				case valueless(ch):
+					failures = append(failures, fmt.Sprintf("%s %s: %s", c.ID, ch.Name, ch.Detail))
+				default:
 					failures = append(failures, fmt.Sprintf("%s %s %s %s %s", c.ID, checkLabel(ch), fmtValue(ch.Value, ch.Unit), negate(ch.Op), fmtValue(ch.Limit, ch.Unit)))
 				}
+			case analysis.NoBaseline:
+				if ch.Metric == "" {
+					caseNoBaseline = true // the case has no baseline entry
+				} else {
+					noBaselineChecks++ // the baseline lacks this statistic
+				}
+			case analysis.Incomparable:
+				caseIncomparable = true
 			}
+		}
+		if caseNoBaseline {
+			noBaseline++
+		}
+		if caseIncomparable {
+			incomparable++
 		}
 		switch {
 		case c.Verdict == analysis.Error || len(c.Errors) > 0:
@@ -328,6 +361,17 @@ func VerdictLine(s *analysis.Summary) string {
 	if len(parts) == 0 {
 		parts = append(parts, fmt.Sprintf("%d cases, %d checks", len(s.Cases), checks))
 	}
+	count := func(n int, one, many string) {
+		switch {
+		case n == 1:
+			parts = append(parts, "1 "+one)
+		case n > 1:
+			parts = append(parts, fmt.Sprintf("%d %s", n, many))
+		}
+	}
+	count(noBaseline, "case without baseline", "cases without baseline")
+	count(incomparable, "incomparable baseline", "incomparable baselines")
+	count(noBaselineChecks, "check without baseline", "checks without baseline")
 	verdict := strings.ToUpper(s.Verdict)
 	if verdict == "" {
 		verdict = "UNKNOWN"

@@ -107,6 +107,11 @@ func TestVerdictLine(t *testing.T) {
 	reg := analysis.Check{Name: "ttft.p95", Kind: "regression", Metric: "ttft", Stat: "p95", Verdict: analysis.Regression, Delta: 0.34}
 	thr := analysis.Check{Name: "error_rate.value < 0.01", Kind: "threshold", Metric: "error_rate", Stat: "value", Verdict: analysis.Fail, Value: 0.02, Limit: 0.01, Op: "<", Unit: "ratio"}
 	ok := analysis.Check{Name: "ttft.p95", Kind: "regression", Verdict: analysis.Pass}
+	noBase := analysis.Check{Name: "baseline", Kind: "regression", Verdict: analysis.NoBaseline, Detail: "no baseline for this case"}
+	incomparable := analysis.Check{Name: "baseline", Kind: "regression", Verdict: analysis.Incomparable, Detail: "fingerprint differs: gpu: A100 → H100"}
+	noStat := analysis.Check{Name: "itl.p50", Kind: "regression", Metric: "itl", Stat: "p50", Verdict: analysis.NoBaseline, Value: 0.01, Unit: "s", Detail: "the baseline has no itl"}
+	unmeasured := analysis.Check{Name: "ttft.p95 < 500ms", Kind: "threshold", Metric: "ttft", Stat: "p95", Verdict: analysis.Fail, Unit: "s", Limit: 0.5, Op: "<",
+		Detail: "metric ttft was not measured in this case"}
 	tests := []struct {
 		name string
 		s    analysis.Summary
@@ -122,6 +127,16 @@ func TestVerdictLine(t *testing.T) {
 			"benchrun: FAIL — 4 regressions (a ttft.p95 +34.0%; a ttft.p95 +34.0%; a ttft.p95 +34.0%, and 1 more)"},
 		{"error", analysis.Summary{Verdict: "error", Incomplete: true, Cases: []analysis.Case{{ID: "e", Verdict: "error"}, {ID: "s", Verdict: "skipped"}}},
 			"benchrun: ERROR — 1 case with errors (e), 1 case skipped (s), incomplete run"},
+		{"without baseline", analysis.Summary{Verdict: "pass", Cases: []analysis.Case{{ID: "a", Checks: []analysis.Check{ok, noBase}}, {ID: "b", Checks: []analysis.Check{noBase}}}},
+			"benchrun: PASS — 2 cases, 3 checks, 2 cases without baseline"},
+		{"incomparable", analysis.Summary{Verdict: "pass", Cases: []analysis.Case{{ID: "a", Checks: []analysis.Check{ok, incomparable}}, {ID: "b", Checks: []analysis.Check{ok, ok}}}},
+			"benchrun: PASS — 2 cases, 4 checks, 1 incomparable baseline"},
+		{"baseline lacks statistics", analysis.Summary{Verdict: "pass", Cases: []analysis.Case{{ID: "a", Checks: []analysis.Check{ok, noStat, noStat}}}},
+			"benchrun: PASS — 1 cases, 3 checks, 2 checks without baseline"},
+		{"fail without baseline", analysis.Summary{Verdict: "fail", Cases: []analysis.Case{{ID: "c", Checks: []analysis.Check{thr}}, {ID: "d", Checks: []analysis.Check{noBase}}, {ID: "e", Checks: []analysis.Check{incomparable}}}},
+			"benchrun: FAIL — 1 threshold failed (c error_rate 2% ≥ 1%), 1 case without baseline, 1 incomparable baseline"},
+		{"threshold without value", analysis.Summary{Verdict: "fail", Cases: []analysis.Case{{ID: "c", Checks: []analysis.Check{unmeasured}}}},
+			"benchrun: FAIL — 1 threshold failed (c ttft.p95 < 500ms: metric ttft was not measured in this case)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -409,5 +424,28 @@ func TestNoBaselineRowHasNoValue(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "| chat | baseline | — |") {
 		t.Errorf("the no-baseline row shows a value:\n%s", b.String())
+	}
+}
+
+// TestThresholdWithoutValue: a threshold on a metric the case did not
+// measure shows no value in the tables, and its detail in the verdict line,
+// instead of "0 s ≥ 500 ms".
+func TestThresholdWithoutValue(t *testing.T) {
+	unmeasured := analysis.Check{Name: "ttft.p95 < 500ms", Kind: "threshold", Metric: "ttft", Stat: "p95", Verdict: analysis.Fail, Unit: "s", Limit: 0.5, Op: "<",
+		Detail: "metric ttft was not measured in this case"}
+	in := &Input{Summary: &analysis.Summary{Suite: "s", Verdict: "fail",
+		Cases: []analysis.Case{{ID: "chat", Benchmark: "chat", Verdict: "fail", Checks: []analysis.Check{unmeasured}}}}}
+	md := string(render(t, in, func(b *bytes.Buffer, in *Input) error { return WriteMarkdown(b, in) }))
+	term := string(render(t, in, func(b *bytes.Buffer, in *Input) error { return WriteTerminal(b, in, false) }))
+	for name, out := range map[string]string{"markdown": md, "terminal": term} {
+		if strings.Contains(out, "0 s") {
+			t.Errorf("%s shows a value of 0 s for an unmeasured metric:\n%s", name, out)
+		}
+		if !strings.Contains(out, "500ms: metric ttft was not measured in this case)") {
+			t.Errorf("%s verdict line lacks the detail:\n%s", name, out)
+		}
+	}
+	if !strings.Contains(md, "| chat | ttft.p95 | — | < 500 ms |") {
+		t.Errorf("markdown row:\n%s", md)
 	}
 }

@@ -239,6 +239,7 @@ func (d *decoder) validate(s *Suite) {
 				d.problem(child(child(p, "thresholds"), fmt.Sprint(j)), "benchmark %q: %v", b.Name, err)
 			}
 		}
+		d.validateRegression(p, b)
 		if _, err := d.expand(s, i); err != nil {
 			// problems already recorded
 			_ = err

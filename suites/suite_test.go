@@ -251,3 +251,81 @@ func TestSchemaCoversEveryKey(t *testing.T) {
 		t.Error("docs/suite.schema.json is stale: regenerate with: go test ./suites -run Schema -update")
 	}
 }
+
+// TestRegressionMetricNames: a misspelt metric or statistic in
+// regression.metrics or regression.tolerances is a problem at its line with
+// a suggestion, since the comparison would silently skip it.
+func TestRegressionMetricNames(t *testing.T) {
+	tests := []struct {
+		name  string
+		extra string
+		want  []string
+	}{
+		{"defaults and every form ok", "[benchmark.regression]\n" +
+			"metrics = [\"ttft.p50\", \"itl.p99.9\", \"e2e\", \"error_rate\", \"error_rate_timeout\", \"requests_per_second.value\", \"server_load_duration.p95\"]\n" +
+			"tolerances = { \"*\" = \"10%\", \"ttft\" = \"20%\", \"e2e.median\" = \"15%\" }\n", nil},
+		{"review example", "[benchmark.regression]\nmetrics = [\"tft.p50\",\"ttft.p59\",\"output_tokens_per_sec\"]\n", []string{
+			`s.toml:11: benchmark "chat": regression.metrics: unknown metric "tft" in "tft.p50" (did you mean "ttft"?)`,
+			`s.toml:11: benchmark "chat": regression.metrics: unknown stat "p59" in "ttft.p59" (did you mean "ttft.p50"?)`,
+			`s.toml:11: benchmark "chat": regression.metrics: unknown metric "output_tokens_per_sec" (did you mean "output_tokens_per_second"?)`,
+		}},
+		{"multi-line array", "[benchmark.regression]\nmetrics = [\n  \"ttft.p95\",\n  \"recall_at_10\",\n]\n", []string{
+			`s.toml:11: benchmark "chat": regression.metrics: unknown metric "recall_at_10" (known metrics: e2e, error_rate, error_rate_connect,`,
+		}},
+		{"stat of the other kind", "[benchmark.regression]\nmetrics = [\"error_rate.p95\", \"ttft.value\"]\n", []string{
+			`s.toml:11: benchmark "chat": regression.metrics: "error_rate.p95": error_rate is a rate and has no p95 (it has count, value)`,
+			`s.toml:11: benchmark "chat": regression.metrics: "ttft.value": ttft is a distribution and has no value (it has count, max, mean,`,
+		}},
+		{"unknown error class", "[benchmark.regression]\nmetrics = [\"error_rate_timout\"]\n", []string{
+			`regression.metrics: unknown metric "error_rate_timout" (did you mean "error_rate_timeout"?)`,
+		}},
+		{"goodput without slo", "[benchmark.regression]\nmetrics = [\"goodput\"]\n", []string{
+			`s.toml:11: benchmark "chat": regression.metrics: "goodput": goodput is only measured with a [benchmark.slo] table`,
+		}},
+		{"goodput with slo", "[benchmark.slo]\nttft = \"1s\"\n[benchmark.regression]\nmetrics = [\"goodput\"]\n", nil},
+		{"tolerance keys", "[benchmark.regression]\ntolerances = { \"tft.p99\" = \"20%\", \"ttft.p98\" = \"5%\" }\n", []string{
+			`s.toml:11: benchmark "chat": regression.tolerances: unknown metric "tft" in "tft.p99" (did you mean "ttft"?)`,
+			`s.toml:11: benchmark "chat": regression.tolerances: unknown stat "p98" in "ttft.p98" (did you mean "ttft.p90"?)`,
+		}},
+		{"tolerance table", "[benchmark.regression.tolerances]\n\"ttft.p95\" = \"5%\"\n\"itl.p95\" = \"5%\"\n\"e2e.p95\" = \"5%\"\n\"e2e.p59\" = \"5%\"\n", []string{
+			`s.toml:14: benchmark "chat": regression.tolerances: unknown stat "p59" in "e2e.p59" (did you mean "e2e.p50"?)`,
+		}},
+		{"same statistic twice", "[benchmark.regression]\ntolerances = { \"ttft.p50\" = \"5%\", \"ttft.median\" = \"9%\" }\n", []string{
+			`s.toml:11: benchmark "chat": regression.tolerances: "ttft.median" and "ttft.p50" are the same statistic`,
+		}},
+		{"checked when disabled too", "[benchmark.regression]\ndisable = true\nmetrics = [\"ttfb.p95\", \"tpot.p5\"]\n", []string{
+			`s.toml:12: benchmark "chat": regression.metrics: unknown stat "p5" in "tpot.p5" (did you mean "tpot.p50"?)`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := problems(t, minimal+tt.extra)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d problems %q, want %d %q", len(got), got, len(tt.want), tt.want)
+			}
+			for i := range got {
+				if !strings.Contains(got[i], tt.want[i]) {
+					t.Errorf("problem %d = %q\nwant it to contain %q", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestRegressionStatsCanonical: statistics spelt as thresholds allow reach
+// the comparison under the names it uses.
+func TestRegressionStatsCanonical(t *testing.T) {
+	s, err := Parse("s.toml", []byte(minimal+"[benchmark.regression]\n"+
+		"metrics = [\"ttft.median\", \"itl.p99.9\", \"e2e.p(95)\", \"error_rate.rate\", \"error_rate\"]\n"+
+		"tolerances = { \"*\" = \"10%\", \"ttft.avg\" = \"20%\", \"itl\" = \"30%\" }\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.Benchmarks[0].Regression
+	if want := []string{"ttft.p50", "itl.p999", "e2e.p95", "error_rate.value", "error_rate"}; !reflect.DeepEqual(r.Metrics, want) {
+		t.Errorf("metrics %q, want %q", r.Metrics, want)
+	}
+	if want := map[string]Ratio{"*": 0.1, "ttft.mean": 0.2, "itl": 0.3}; !reflect.DeepEqual(r.Tolerances, want) {
+		t.Errorf("tolerances %v, want %v", r.Tolerances, want)
+	}
+}
