@@ -151,8 +151,8 @@ func WriteJSONAtomic(path string, v any) error {
 }
 
 // WriteFileAtomic writes path through a temporary file in the same
-// directory and a rename, so readers see the old file or the whole new
-// one, never a part. write produces the content; on its error nothing is
+// directory, synced, and a rename, so readers (and a machine that
+// crashed) see the old file or the whole new one, never a part. write produces the content; on its error nothing is
 // replaced.
 func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
@@ -170,11 +170,29 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	if err := tmp.Chmod(0o644); err != nil {
 		return fail(err)
 	}
+	// On disk before the rename, so a crash leaves the old file or the
+	// whole new one, never an empty one.
+	if err := tmp.Sync(); err != nil {
+		return fail(err)
+	}
 	if err := tmp.Close(); err != nil {
 		os.Remove(tmp.Name())
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+// syncDir syncs a directory so a rename in it is on disk. It is best
+// effort: some file systems cannot sync a directory.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 // ReadManifest reads DIR/manifest.json.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -73,14 +74,26 @@ func (s *Sample) OK() bool { return s.Error == "" }
 
 // SampleWriter appends samples to a JSONL stream, one line per sample,
 // flushing each line as it is written so a killed process loses nothing that
-// completed. It is safe for concurrent use.
+// completed. A samples file (CreateSampleFile) is also synced to disk every
+// SampleSyncInterval while samples arrive, and on Close, so a lost node
+// loses at most that much. It is safe for concurrent use.
 type SampleWriter struct {
-	mu  sync.Mutex
-	w   *bufio.Writer
-	c   io.Closer
-	n   int64
-	err error
+	mu     sync.Mutex
+	w      *bufio.Writer
+	c      io.Closer
+	n      int64
+	err    error
+	closed bool
+
+	f     *os.File // a samples file: synced in the background
+	dirty atomic.Bool
+	stop  chan struct{}
+	done  chan struct{}
 }
+
+// SampleSyncInterval is how often a samples file with new samples is
+// synced to disk.
+const SampleSyncInterval = time.Second
 
 // NewSampleWriter writes to w. If w is an io.Closer, Close closes it.
 func NewSampleWriter(w io.Writer) *SampleWriter {
@@ -97,7 +110,34 @@ func CreateSampleFile(path string) (*SampleWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewSampleWriter(f), nil
+	sw := NewSampleWriter(f)
+	sw.f, sw.stop, sw.done = f, make(chan struct{}), make(chan struct{})
+	go sw.syncLoop()
+	return sw, nil
+}
+
+// syncLoop syncs the file when samples were written since the last sync.
+// fsync runs outside the writer's lock, so writers never wait for the disk.
+func (sw *SampleWriter) syncLoop() {
+	defer close(sw.done)
+	t := time.NewTicker(SampleSyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-sw.stop:
+			return
+		case <-t.C:
+			if sw.dirty.Swap(false) {
+				if err := sw.f.Sync(); err != nil {
+					sw.mu.Lock()
+					if sw.err == nil {
+						sw.err = err
+					}
+					sw.mu.Unlock()
+				}
+			}
+		}
+	}
 }
 
 // Write appends one sample and flushes it.
@@ -115,6 +155,7 @@ func (sw *SampleWriter) Write(s *Sample) error {
 	sw.w.WriteByte('\n')
 	sw.err = sw.w.Flush()
 	sw.n++
+	sw.dirty.Store(true)
 	return sw.err
 }
 
@@ -125,11 +166,28 @@ func (sw *SampleWriter) Count() int64 {
 	return sw.n
 }
 
-// Close flushes and closes the underlying file.
+// Close flushes, syncs a samples file to disk and closes it. Calling it
+// again does nothing.
 func (sw *SampleWriter) Close() error {
+	if sw.stop != nil {
+		sw.mu.Lock()
+		closed := sw.closed
+		sw.closed = true
+		sw.mu.Unlock()
+		if closed {
+			return nil
+		}
+		close(sw.stop)
+		<-sw.done
+	}
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
 	err := sw.w.Flush()
+	if sw.f != nil {
+		if serr := sw.f.Sync(); err == nil {
+			err = serr
+		}
+	}
 	if sw.c != nil {
 		if cerr := sw.c.Close(); err == nil {
 			err = cerr
