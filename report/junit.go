@@ -97,7 +97,11 @@ func checkText(c *analysis.Case, ch analysis.Check) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: %s\n", c.ID, checkLabel(ch), strings.ReplaceAll(ch.Verdict, "_", " "))
 	fmt.Fprintf(&b, "check: %s (%s)\n", ch.Name, ch.Kind)
-	fmt.Fprintf(&b, "value: %s (%s %s)\n", fmtValue(ch.Value, ch.Unit), num(ch.Value), ch.Unit)
+	if valueless(ch) {
+		b.WriteString("value: none (not measured)\n")
+	} else {
+		fmt.Fprintf(&b, "value: %s (%s %s)\n", fmtValue(ch.Value, ch.Unit), num(ch.Value), ch.Unit)
+	}
 	if ch.Kind == "threshold" || ch.Op != "" {
 		fmt.Fprintf(&b, "limit: %s %s (%s %s)\n", ch.Op, fmtValue(ch.Limit, ch.Unit), num(ch.Limit), ch.Unit)
 	} else {
@@ -116,7 +120,11 @@ func checkText(c *analysis.Case, ch analysis.Check) string {
 // checkProperties lists a check's numbers as testsuite properties.
 func checkProperties(name string, ch analysis.Check) []junitProperty {
 	p := func(k, v string) junitProperty { return junitProperty{xmlToken(name + "." + k), xmlClean(v)} }
-	props := []junitProperty{p("verdict", ch.Verdict), p("value", num(ch.Value)), p("unit", ch.Unit)}
+	value := num(ch.Value)
+	if valueless(ch) {
+		value = "" // not measured: no number to chart
+	}
+	props := []junitProperty{p("verdict", ch.Verdict), p("value", value), p("unit", ch.Unit)}
 	if ch.Kind == "threshold" || ch.Op != "" {
 		props = append(props, p("op", ch.Op), p("limit", num(ch.Limit)))
 	} else {

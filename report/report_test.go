@@ -448,4 +448,8 @@ func TestThresholdWithoutValue(t *testing.T) {
 	if !strings.Contains(md, "| chat | ttft.p95 | — | < 500 ms |") {
 		t.Errorf("markdown row:\n%s", md)
 	}
+	junit := string(render(t, in, func(b *bytes.Buffer, in *Input) error { return WriteJUnit(b, in) }))
+	if strings.Contains(junit, "value: 0 s") || !strings.Contains(junit, "value: none (not measured)") {
+		t.Errorf("junit.xml shows a value for an unmeasured metric:\n%s", junit)
+	}
 }
