@@ -344,9 +344,6 @@ type waiter struct {
 	ready   chan struct{}
 	granted bool      // set under scheduler.mu before ready is closed
 	at      time.Time // when the slot was granted
-	// immediate: the slot was free at arrival. Set by enter before it
-	// returns the ticket, so the caller may read it without the lock.
-	immediate bool
 }
 
 // enter admits a request that arrived at arrival: it takes a free slot at
@@ -360,7 +357,7 @@ func (s *scheduler) enter(arrival time.Time) (*waiter, error) {
 	if s.running < s.slots && len(s.queue) == 0 {
 		s.running++
 		s.nrun.Store(int64(s.running))
-		w.granted, w.at, w.immediate = true, arrival, true
+		w.granted, w.at = true, arrival
 		close(w.ready)
 		return w, nil
 	}
@@ -451,12 +448,10 @@ type genResult struct {
 	fullLength bool
 }
 
-// genHooks lets a flavour write its protocol: onSlot runs once the request
-// has its slot (and model), before prefill; onToken runs for each token i
-// (from 1) with its word and, for the last token only, the finish reason
+// genHooks lets a flavour write its protocol: onToken runs for each token
+// i (from 1) with its word and, for the last token only, the finish reason
 // ("length" or "stop").
 type genHooks struct {
-	onSlot  func() error
 	onToken func(i int, word, finish string) error
 }
 
@@ -501,11 +496,6 @@ func (e *Emulator) generate(ctx context.Context, ticket *waiter, g genRequest, h
 	res.prefill = res.slot
 	if g.ollama {
 		res.prefill = time.Now()
-	}
-	if h.onSlot != nil {
-		if err = h.onSlot(); err != nil {
-			return res, err
-		}
 	}
 	clock := e.newTokenClock(ctx)
 	defer clock.close()

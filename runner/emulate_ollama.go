@@ -63,22 +63,24 @@ func (e *Emulator) modelIdle(keepAlive time.Duration) {
 // defaultKeepAlive is Ollama's default keep_alive.
 const defaultKeepAlive = 5 * time.Minute
 
-// parseKeepAlive reads Ollama's keep_alive: a duration string ("5m",
-// "-1"), or a number of seconds. Absent means 5 minutes.
+// parseKeepAlive reads Ollama's keep_alive as Ollama does: a number of
+// seconds (whole seconds; negative keeps the model loaded) or a string Go's
+// time.ParseDuration reads ("5m"; "-1" as a string is an error, as in
+// Ollama). Absent means 5 minutes.
 func parseKeepAlive(raw json.RawMessage) (time.Duration, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return defaultKeepAlive, nil
 	}
 	var secs float64
 	if err := json.Unmarshal(raw, &secs); err == nil {
-		return time.Duration(secs * float64(time.Second)), nil
+		if secs < 0 {
+			return -1, nil
+		}
+		return time.Duration(int64(secs)) * time.Second, nil
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return 0, errors.New("keep_alive must be a duration string or a number of seconds")
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		return time.Duration(f * float64(time.Second)), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {

@@ -759,3 +759,20 @@ func BenchmarkPacing64(b *testing.B) {
 		})
 	}
 }
+
+// TestParseKeepAlive reads keep_alive as Ollama does: numbers are whole
+// seconds (negative: forever); strings are Go durations only.
+func TestParseKeepAlive(t *testing.T) {
+	for raw, want := range map[string]time.Duration{``: defaultKeepAlive, `null`: defaultKeepAlive, `300`: 300 * time.Second,
+		`2.7`: 2 * time.Second, `-1`: -1, `0`: 0, `"5m"`: 5 * time.Minute, `"-1m"`: -time.Minute} {
+		got, err := parseKeepAlive(json.RawMessage(raw))
+		if err != nil || got != want {
+			t.Errorf("keep_alive %s: %v, %v; want %v", raw, got, err, want)
+		}
+	}
+	for _, raw := range []string{`"-1"`, `"300"`, `true`, `"soon"`} {
+		if _, err := parseKeepAlive(json.RawMessage(raw)); err == nil {
+			t.Errorf("keep_alive %s: no error (Ollama rejects it)", raw)
+		}
+	}
+}

@@ -246,6 +246,10 @@ func (e *Emulator) serveOpenAI(w http.ResponseWriter, r *http.Request, chat bool
 	// The request arrived when its last bytes did: the read that ended
 	// the body (see ReceiveListener).
 	arrival := arrivalOf(r)
+	if req.StreamOptions != nil && !req.Stream {
+		writeOpenAIError(w, http.StatusBadRequest, "Stream options can only be defined when `stream=True`.")
+		return
+	}
 	if req.Model != "" && req.Model != e.o.Model {
 		writeOpenAIError(w, http.StatusNotFound, fmt.Sprintf("The model `%s` does not exist.", req.Model))
 		return
@@ -305,15 +309,14 @@ func (e *Emulator) serveOpenAI(w http.ResponseWriter, r *http.Request, chat bool
 		return
 	}
 	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-	c.continuous = req.StreamOptions != nil && req.StreamOptions.ContinuousUsageStats
+	// vLLM: usage on every chunk only with include_usage as well.
+	c.continuous = includeUsage && req.StreamOptions.ContinuousUsageStats
 	flusher, _ := w.(http.Flusher)
 	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
-	// The headers go out at arrival: alone, or with the role chunk of a
-	// chat request that found a free slot (one write instead of two).
-	if flusher != nil && !(chat && ticket.immediate) {
-		flusher.Flush()
+	if flusher != nil {
+		flusher.Flush() // the headers go out at arrival, as vLLM's do
 	}
 	send := func(b []byte) error {
 		if _, err := w.Write(b); err != nil {
@@ -325,13 +328,13 @@ func (e *Emulator) serveOpenAI(w http.ResponseWriter, r *http.Request, chat bool
 		return nil
 	}
 	res, err := e.generate(r.Context(), ticket, g, genHooks{
-		onSlot: func() error {
-			if !chat {
-				return nil
-			}
-			return send(c.role())
-		},
 		onToken: func(i int, word, finish string) error {
+			if i == 1 && chat {
+				// vLLM sends the role chunk with the engine's first output:
+				// after prefill, in the same write as the first token.
+				first := append([]byte(nil), c.role()...)
+				return send(append(first, c.token(i, word, finish)...))
+			}
 			return send(c.token(i, word, finish))
 		},
 	})

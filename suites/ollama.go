@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,14 +81,34 @@ func NewOllama(o OllamaOptions) (*Ollama, error) {
 	if o.ColdStartThreshold == 0 {
 		o.ColdStartThreshold = DefaultColdStartThreshold
 	}
-	d := &Ollama{o: o, url: strings.TrimRight(o.BaseURL, "/") + path, client: o.Client}
-	if o.KeepAlive != "" {
-		d.keepAlive, _ = json.Marshal(o.KeepAlive)
+	ka, err := KeepAliveJSON(o.KeepAlive)
+	if err != nil {
+		return nil, fmt.Errorf("ollama: %w", err)
 	}
+	d := &Ollama{o: o, url: strings.TrimRight(o.BaseURL, "/") + path, client: o.Client, keepAlive: ka}
 	if d.client == nil {
 		d.client = newBenchClient()
 	}
 	return d, nil
+}
+
+// KeepAliveJSON returns keep_alive as Ollama reads it: a number of seconds
+// ("300", "-1": negative keeps the model loaded) becomes a JSON number, a
+// duration ("5m") a JSON string; empty means not sent (nil). Ollama parses
+// a string only as a Go duration, so "-1" sent as a string would fail
+// every request.
+func KeepAliveJSON(ka string) (json.RawMessage, error) {
+	if ka == "" {
+		return nil, nil
+	}
+	if secs, err := strconv.ParseFloat(ka, 64); err == nil && !math.IsInf(secs, 0) && !math.IsNaN(secs) {
+		return json.RawMessage(strconv.FormatFloat(secs, 'f', -1, 64)), nil
+	}
+	if _, err := time.ParseDuration(ka); err != nil {
+		return nil, fmt.Errorf("keep_alive %q: want a duration such as \"5m\" or a number of seconds (negative: keep the model loaded)", ka)
+	}
+	b, _ := json.Marshal(ka)
+	return b, nil
 }
 
 // Model returns the model the driver sends.

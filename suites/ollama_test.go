@@ -130,6 +130,25 @@ func TestOllamaRequestBody(t *testing.T) {
 	}
 }
 
+// TestKeepAliveJSON: keep_alive goes out as Ollama reads it: seconds as a
+// JSON number (Ollama rejects "-1" as a string), durations as strings.
+func TestKeepAliveJSON(t *testing.T) {
+	for in, want := range map[string]string{"": "", "300": "300", "-1": "-1", "0": "0", "2.5": "2.5", "5m": `"5m"`, "1h30m": `"1h30m"`} {
+		got, err := KeepAliveJSON(in)
+		if err != nil || string(got) != want {
+			t.Errorf("KeepAliveJSON(%q) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"soon", "5 minutes", "Inf", "NaN"} {
+		if _, err := KeepAliveJSON(bad); err == nil {
+			t.Errorf("KeepAliveJSON(%q): no error", bad)
+		}
+	}
+	if _, err := NewOllama(OllamaOptions{BaseURL: "http://x", Dataset: testPrompt, KeepAlive: "soon"}); err == nil {
+		t.Error("NewOllama accepted keep_alive \"soon\"")
+	}
+}
+
 // TestOllamaQueueFull: the emulator with one slot and a queue of one
 // answers 503 to the others, which the driver records as http_5xx.
 func TestOllamaQueueFull(t *testing.T) {

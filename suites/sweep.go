@@ -20,7 +20,7 @@ type LLMWorkload struct {
 	Temperature     float64  `toml:"temperature" doc:"Sampling temperature; default 0."`
 	APIKeyEnv       string   `toml:"api_key_env" doc:"Name of the environment variable holding the API key (the key itself is never written anywhere)."`
 	ContinuousUsage bool     `toml:"continuous_usage_stats" doc:"vLLM: ask for usage on every chunk."`
-	KeepAlive       string   `toml:"keep_alive" doc:"Ollama keep_alive, e.g. \"5m\"."`
+	KeepAlive       string   `toml:"keep_alive" doc:"Ollama keep_alive: a duration (\"5m\") or seconds (\"300\"; \"-1\" keeps the model loaded)."`
 	Timeout         Duration `toml:"timeout" doc:"Per-request timeout; default 5m."`
 
 	Mode           string   `toml:"mode" enum:"closed|open" doc:"closed: users send, wait, think, repeat. open: requests arrive at rate. Default closed."`
@@ -244,6 +244,9 @@ func (d *decoder) checkCase(p []string, b *Benchmark, c *Case) {
 	}
 	if w.MaxTokens == 0 {
 		w.MaxTokens = ds.OutputTokens
+	}
+	if _, err := KeepAliveJSON(w.KeepAlive); err != nil {
+		d.problem(child(wp, "keep_alive"), "benchmark %q: %v", b.Name, err)
 	}
 	if b.Kind == "ollama" && w.API == "completions" {
 		d.problem(child(wp, "api"), "benchmark %q: ollama speaks chat or generate, not completions", b.Name)
