@@ -308,9 +308,10 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 }
 
-// TestInterruptedRun sends SIGINT in the middle of a long case: the run
-// exits 130, stops the emulator, keeps the samples and writes reports
-// marked incomplete.
+// TestInterruptedRun stops a run in the middle of a long case with two
+// SIGTERMs (as SLURM and the job script deliver a stop): the run exits
+// 130, stops the emulator, keeps the samples and writes reports marked
+// incomplete.
 func TestInterruptedRun(t *testing.T) {
 	t.Parallel()
 	bin := benchrunBinary(t)
@@ -376,17 +377,22 @@ func TestInterruptedRun(t *testing.T) {
 		c.Close()
 	}
 
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+	// A stop as SLURM delivers it: SIGTERM to every process of the job
+	// step, and the job script forwards it again. The second is the same
+	// stop, not a "kill now".
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(20 * time.Millisecond) // while it stops the load and the emulator
+	cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-exited:
 		var ee *exec.ExitError
 		if !errors.As(waitErr, &ee) || ee.ExitCode() != ExitInterrupted {
-			t.Errorf("after SIGINT: %v, want exit %d\n%s\n%s", waitErr, ExitInterrupted, stdout.String(), stderr.String())
+			t.Errorf("after SIGTERM twice: %v, want exit %d\n%s\n%s", waitErr, ExitInterrupted, stdout.String(), stderr.String())
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatalf("benchrun still running 30s after SIGINT\n%s", stderr.String())
+		t.Fatalf("benchrun still running 30s after SIGTERM\n%s", stderr.String())
 	}
 
 	// The emulator is gone: its process and its port.

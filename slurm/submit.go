@@ -292,9 +292,15 @@ type FollowOptions struct {
 	// its new lines are copied to Out as they appear. Empty: no streaming.
 	LogPath string
 	Out     io.Writer
-	// MaxErrors is how many queries in a row may fail (a busy slurmctld)
-	// before Follow gives up; 10 when 0.
+	// MaxErrors is how many queries in a row may fail (a busy or
+	// restarting slurmctld, an accounting record not written yet) before
+	// Follow gives up; 60 when 0 (5 minutes at the default poll).
 	MaxErrors int
+	// StopWait bounds how long Follow, having cancelled the job because
+	// ctx ended, waits for it to end, so that the benchrun inside has
+	// finished writing its results before the caller reads them; 2 minutes
+	// when 0 (SLURM's KillWait is 30 s by default).
+	StopWait time.Duration
 }
 
 // Follow polls the job until it reaches a final state and returns that
@@ -311,7 +317,11 @@ func (c *Client) Follow(ctx context.Context, jobID string, o FollowOptions) (Sta
 	}
 	maxErrors := o.MaxErrors
 	if maxErrors <= 0 {
-		maxErrors = 10
+		maxErrors = 60
+	}
+	stopWait := o.StopWait
+	if stopWait <= 0 {
+		stopWait = 2 * time.Minute
 	}
 	var tail *logTail
 	if o.LogPath != "" && o.Out != nil {
@@ -331,9 +341,12 @@ func (c *Client) Follow(ctx context.Context, jobID string, o FollowOptions) (Sta
 		case ctx.Err() != nil:
 		case err != nil:
 			errs++
-			if errs >= maxErrors || errors.Is(err, ErrUnknownJob) {
+			// A job seen before and now unknown to both scontrol and sacct
+			// ended without a record: nothing more will be learnt. One
+			// never seen may just not be in accounting yet.
+			if errs >= maxErrors || errors.Is(err, ErrUnknownJob) && last.Name != "" {
 				tail.copy(true)
-				return last, fmt.Errorf("follow job %s: %w", jobID, err)
+				return last, fmt.Errorf("follow job %s: %w; it may still be running (scancel %s stops it)", jobID, err, jobID)
 			}
 		default:
 			errs = 0
@@ -360,12 +373,35 @@ func (c *Client) Follow(ctx context.Context, jobID string, o FollowOptions) (Sta
 		select {
 		case <-ctx.Done():
 			cancel()
+			// The benchrun inside is still writing its results as it
+			// stops: wait for the job to end before the caller reads them.
+			if st, ok := c.awaitEnd(context.WithoutCancel(ctx), jobID, min(poll, time.Second), stopWait, tail); ok {
+				last = st
+			}
 			tail.copy(true)
 			last.JobID = jobID
 			return last, fmt.Errorf("follow job %s: cancelled it: %w", jobID, ctx.Err())
 		case <-time.After(poll):
 		}
 	}
+}
+
+// awaitEnd polls a cancelled job until it reaches a final state or budget
+// runs out, copying its output meanwhile; ok says it ended.
+func (c *Client) awaitEnd(ctx context.Context, jobID string, poll, budget time.Duration, tail *logTail) (State, bool) {
+	deadline := time.Now().Add(budget)
+	for time.Now().Before(deadline) {
+		st, err := c.Query(ctx, jobID)
+		tail.copy(false)
+		if err == nil && st.Terminal() {
+			return st, true
+		}
+		if errors.Is(err, ErrUnknownJob) {
+			return State{}, false // gone without a record
+		}
+		time.Sleep(poll)
+	}
+	return State{}, false
 }
 
 // logTail copies complete new lines of a growing file.

@@ -185,6 +185,8 @@ func TestFollow(t *testing.T) {
 		{"forgotten, sacct knows", []reply{{out: running}, {err: invalid}}, []reply{{out: "2|COMPLETED|0:0\n"}}, Completed, "", false},
 		{"forgotten, no accounting", []reply{{out: running}, {err: invalid}}, []reply{{err: noAcct}}, "RUNNING", "SLURM does not know the job", false},
 		{"scontrol keeps failing", []reply{{err: errors.New("scontrol: Socket timed out")}}, nil, "", "Socket timed out", false},
+		{"not in accounting yet, then running", []reply{{err: invalid}, {out: running}, {out: recorded(t, "scontrol-failed.txt")}},
+			[]reply{{err: noAcct}}, Failed, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -221,7 +223,7 @@ func TestFollowCancelAndLog(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	st, err := (&Client{Cmd: f}).Follow(ctx, "2", FollowOptions{Poll: time.Millisecond, LogPath: logPath, Out: &out})
+	st, err := (&Client{Cmd: f}).Follow(ctx, "2", FollowOptions{Poll: time.Millisecond, LogPath: logPath, Out: &out, StopWait: 20 * time.Millisecond})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Follow = %v, want context.Canceled", err)
 	}
@@ -230,5 +232,28 @@ func TestFollowCancelAndLog(t *testing.T) {
 	}
 	if want := "line 1\nline 2 is partial\nline 3 unterminated\n"; out.String() != want {
 		t.Errorf("streamed %q, want %q", out.String(), want)
+	}
+}
+
+// TestFollowWaitsForCancelledJob: after cancelling the job, Follow waits
+// for it to end (its benchrun writes the results as it stops) and returns
+// the final state.
+func TestFollowWaitsForCancelledJob(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	running := recorded(t, "scontrol-running.txt")
+	cancelled := strings.Replace(running, "JobState=RUNNING", "JobState=CANCELLED", 1)
+	f := &fakeSlurm{replies: map[string][]reply{"scontrol": {{out: running}, {out: running}, {out: running}, {out: cancelled}}, "scancel": {{}}}}
+	f.onCall = func(n int) {
+		if n == 2 {
+			cancel()
+		}
+	}
+	st, err := (&Client{Cmd: f}).Follow(ctx, "2", FollowOptions{Poll: time.Millisecond, StopWait: time.Minute})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Follow = %v, want context.Canceled", err)
+	}
+	if st.Name != Cancelled {
+		t.Errorf("state %+v after cancelling, want the job's final CANCELLED; calls %q", st, f.calls)
 	}
 }
