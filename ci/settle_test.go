@@ -3,6 +3,7 @@ package ci
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/benchrun/benchrun/runner"
 	"github.com/benchrun/benchrun/slurm"
@@ -27,6 +28,8 @@ func TestSettleManifest(t *testing.T) {
 			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 1}, []string{"done", "done"}, false},
 		{"node failure mid-case", &runner.Manifest{Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "running"}}},
 			slurm.State{JobID: "7", Name: slurm.NodeFail}, []string{"done", "error"}, true},
+		{"benchrun's own error verdict (exit 2) after a finished run", &runner.Manifest{End: time.Now(), Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "error"}, {ID: "chat/users=2", Status: "done"}}},
+			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 2}, []string{"error", "done"}, false},
 		{"suite no longer validates in the job (exit 3)", &runner.Manifest{Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "running"}, {ID: "chat/users=2", Status: "pending"}}},
 			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 3}, []string{"error", "skipped"}, true},
 		{"benchrun killed in the job (exit 137)", &runner.Manifest{Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "running"}}},

@@ -177,6 +177,12 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 	}
 	m.Slurm.State = st.Name
 	failed := interrupted || jobFailed(st)
+	if failed && !interrupted && !st.Failed() && m.Unfinished() == "" {
+		// The job's script exited non-zero (benchrun's own error verdict,
+		// exit 2) after benchrun ended the run and wrote its manifest:
+		// that manifest says what happened, case by case.
+		failed = false
+	}
 	if failed && !interrupted {
 		// The job died during or right after its last case that started:
 		// that case's numbers cannot be trusted.

@@ -127,6 +127,12 @@ func (j *Job) Validate() []error {
 			add("%s %q: want an absolute path", p.what, p.path)
 		}
 	}
+	// sbatch reads #SBATCH values its own way: "#" starts a comment, "\"
+	// escapes, "%" expands (%j, %x, ...). The job's output file is under
+	// the results directory, so its path must not hold them.
+	if strings.ContainsAny(j.ResultsDir, "#%\\") {
+		add("results directory %q: sbatch reads #, %% and \\ in --output specially; choose a path without them", j.ResultsDir)
+	}
 	return errs
 }
 

@@ -136,6 +136,7 @@ func TestRenderScriptRejects(t *testing.T) {
 	}{
 		{"partition injection", func(j *Job) { j.Config.Partition = "x\nrm -rf ~" }, `slurm.partition "x\nrm -rf ~"`},
 		{"relative results", func(j *Job) { j.ResultsDir = "results" }, `results directory "results": want an absolute path`},
+		{"results path sbatch mangles", func(j *Job) { j.ResultsDir = "/scratch/run#1" }, `results directory "/scratch/run#1": sbatch reads #, % and \ in --output specially`},
 		{"results newline", func(j *Job) { j.ResultsDir = "/r\n#SBATCH --uid=0" }, "results directory"},
 		{"node outside allocation", func(j *Job) { j.Config.Nodes = 1; j.Services[0].Nodes = []int{1} }, `service "ollama": node 1 is outside the allocation of slurm.nodes = 1`},
 		{"two nodes without ray", func(j *Job) { j.Services[0].Nodes = []int{0, 1} }, "2 nodes without ray"},
