@@ -359,6 +359,14 @@ func (c *Client) Follow(ctx context.Context, jobID string, o FollowOptions) (Sta
 				tail.copy(true)
 				return st, nil
 			}
+			if st.Name == "PENDING" && st.Reason != last.Reason && o.Out != nil && st.Reason != "" && st.Reason != "None" {
+				fmt.Fprintf(o.Out, "benchrun: job %s pending: %s\n", jobID, st.Reason)
+			}
+			if st.Name == "PENDING" && neverStarts(st.Reason) {
+				cancel()
+				tail.copy(true)
+				return st, fmt.Errorf("follow job %s: it cannot start: pending with reason %s (a limit of the partition, QOS or account, or an impossible constraint or dependency); cancelled it", jobID, st.Reason)
+			}
 			if st.Terminal() {
 				if st.Requeue && (st.Name == NodeFail || st.Name == Preempted) {
 					cancel()
@@ -384,6 +392,19 @@ func (c *Client) Follow(ctx context.Context, jobID string, o FollowOptions) (Sta
 		case <-time.After(poll):
 		}
 	}
+}
+
+// neverStarts reports whether a pending job's reason can never clear by
+// itself: its request exceeds a per-job limit of the partition, QOS or
+// association, or its constraints or dependency cannot be met. (Held jobs
+// and reasons like Resources or Priority only wait.)
+func neverStarts(reason string) bool {
+	switch reason {
+	case "PartitionTimeLimit", "PartitionNodeLimit", "BadConstraints", "DependencyNeverSatisfied", "InvalidQOS", "InvalidAccount":
+		return true
+	}
+	return strings.HasPrefix(reason, "QOSMax") && strings.Contains(reason, "PerJob") ||
+		strings.HasPrefix(reason, "AssocMax") && strings.Contains(reason, "PerJob")
 }
 
 // awaitEnd polls a cancelled job until it reaches a final state or budget

@@ -257,3 +257,31 @@ func TestFollowWaitsForCancelledJob(t *testing.T) {
 		t.Errorf("state %+v after cancelling, want the job's final CANCELLED; calls %q", st, f.calls)
 	}
 }
+
+// TestFollowPendingForever: a job pending for a reason that never clears
+// is cancelled with that reason; reasons that only wait are reported as
+// they change and followed on.
+func TestFollowPendingForever(t *testing.T) {
+	pending := recorded(t, "scontrol-pending.txt")
+	with := func(reason string) string { return strings.Replace(pending, "Reason=None", "Reason="+reason, 1) }
+	f := &fakeSlurm{replies: map[string][]reply{"scontrol": {{out: with("Priority")}, {out: with("Resources")}, {out: with("PartitionTimeLimit")}}, "scancel": {{}}}}
+	var out bytes.Buffer
+	st, err := (&Client{Cmd: f}).Follow(context.Background(), "3", FollowOptions{Poll: time.Millisecond, Out: &out})
+	if err == nil || !strings.Contains(err.Error(), "PartitionTimeLimit") || !strings.Contains(err.Error(), "cannot start") {
+		t.Fatalf("Follow = %v, want an error naming PartitionTimeLimit", err)
+	}
+	if st.Reason != "PartitionTimeLimit" || !strings.Contains(strings.Join(f.calls, "\n"), "scancel 3") {
+		t.Errorf("state %+v, calls %q: want the job cancelled", st, f.calls)
+	}
+	for _, r := range []string{"pending: Priority", "pending: Resources", "pending: PartitionTimeLimit"} {
+		if !strings.Contains(out.String(), r) {
+			t.Errorf("output %q does not report %q", out.String(), r)
+		}
+	}
+	for reason, want := range map[string]bool{"QOSMaxWallDurationPerJobLimit": true, "AssocMaxNodesPerJobLimit": true, "DependencyNeverSatisfied": true,
+		"QOSGrpCpuLimit": false, "Resources": false, "JobHeldUser": false, "ReqNodeNotAvail, UnavailableNodes:node1": false} {
+		if neverStarts(reason) != want {
+			t.Errorf("neverStarts(%q) = %v, want %v", reason, !want, want)
+		}
+	}
+}
