@@ -172,7 +172,8 @@ func TestScriptForwardsUSR1(t *testing.T) {
 	if err := os.WriteFile(fake, []byte(`#!/bin/sh
 trap 'echo got USR1 > "$1/usr1"; exit 3' USR1
 echo started > "$1/started"
-while :; do sleep 0.05; done
+# Bounded, so a test binary killed mid-test leaves no endless loop behind.
+i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
 `), 0o755); err != nil {
 		t.Fatal(err)
 	}
