@@ -1,7 +1,6 @@
 package suites
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -57,23 +56,10 @@ var (
 // NewOllama validates o and returns a driver. Nothing is contacted until
 // Prepare.
 func NewOllama(o OllamaOptions) (*Ollama, error) {
-	if o.API == "" {
-		o.API = APIChat
-	}
-	var path string
-	switch o.API {
-	case APIChat:
-		path = "/api/chat"
-	case APIGenerate:
-		path = "/api/generate"
-	default:
-		return nil, fmt.Errorf("ollama: api %q: want %q or %q", o.API, APIChat, APIGenerate)
-	}
-	if o.BaseURL == "" {
-		return nil, errors.New("ollama: base URL is required")
-	}
-	if o.Dataset == nil {
-		return nil, errors.New("ollama: a dataset is required")
+	url, err := endpoint("ollama", o.BaseURL, &o.API, o.Dataset, map[string]string{
+		APIChat: "/api/chat", APIGenerate: "/api/generate"})
+	if err != nil {
+		return nil, err
 	}
 	if o.NumPredict < 0 || o.Timeout < 0 || o.ColdStartThreshold < 0 {
 		return nil, errors.New("ollama: num_predict, timeout and cold start threshold must not be negative")
@@ -85,11 +71,7 @@ func NewOllama(o OllamaOptions) (*Ollama, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ollama: %w", err)
 	}
-	d := &Ollama{o: o, url: strings.TrimRight(o.BaseURL, "/") + path, client: o.Client, keepAlive: ka}
-	if d.client == nil {
-		d.client = newBenchClient()
-	}
-	return d, nil
+	return &Ollama{o: o, url: url, client: clientOr(o.Client), keepAlive: ka}, nil
 }
 
 // KeepAliveJSON returns keep_alive as Ollama reads it: a number of seconds
@@ -219,19 +201,8 @@ func (d *Ollama) Do(ctx context.Context, op runner.Op, s *runner.Sample) {
 		s.Error, s.ErrorDetail, s.Done = runner.ErrOther, err.Error(), q.now()
 		return
 	}
-	rctx := ctx
-	if d.o.Timeout > 0 {
-		var cancel context.CancelFunc
-		rctx, cancel = context.WithTimeout(ctx, d.o.Timeout)
-		defer cancel()
-	}
-	req, err := http.NewRequest(http.MethodPost, d.url, bytes.NewReader(body))
-	if err != nil {
-		s.Error, s.ErrorDetail, s.Done = runner.ErrOther, err.Error(), q.now()
-		return
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp := send(rctx, ctx, d.client, req, q)
+	resp, rctx, done := post(ctx, d.client, d.url, body, d.o.Timeout, nil, q)
+	defer done()
 	if resp == nil {
 		return
 	}

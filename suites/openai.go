@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptrace"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -67,32 +69,42 @@ var (
 // NewOpenAI validates o and returns a driver. Nothing is contacted until
 // Prepare.
 func NewOpenAI(o OpenAIOptions) (*OpenAI, error) {
-	if o.API == "" {
-		o.API = APIChat
-	}
-	var path string
-	switch o.API {
-	case APIChat:
-		path = "/v1/chat/completions"
-	case APICompletions:
-		path = "/v1/completions"
-	default:
-		return nil, fmt.Errorf("openai: api %q: want %q or %q", o.API, APIChat, APICompletions)
-	}
-	if o.BaseURL == "" {
-		return nil, errors.New("openai: base URL is required")
-	}
-	if o.Dataset == nil {
-		return nil, errors.New("openai: a dataset is required")
+	url, err := endpoint("openai", o.BaseURL, &o.API, o.Dataset, map[string]string{
+		APIChat: "/v1/chat/completions", APICompletions: "/v1/completions"})
+	if err != nil {
+		return nil, err
 	}
 	if o.MaxTokens < 0 || o.Timeout < 0 {
 		return nil, errors.New("openai: max tokens and timeout must not be negative")
 	}
-	c := o.Client
-	if c == nil {
-		c = newBenchClient()
+	return &OpenAI{o: o, url: url, client: clientOr(o.Client)}, nil
+}
+
+// endpoint checks what both drivers need, defaults *api to APIChat, and
+// returns the URL of *api among paths.
+func endpoint(driver, baseURL string, api *string, ds Dataset, paths map[string]string) (string, error) {
+	if *api == "" {
+		*api = APIChat
 	}
-	return &OpenAI{o: o, url: strings.TrimRight(o.BaseURL, "/") + path, client: c}, nil
+	path, ok := paths[*api]
+	if !ok {
+		return "", fmt.Errorf("%s: api %q: want one of %s", driver, *api, strings.Join(slices.Sorted(maps.Keys(paths)), ", "))
+	}
+	if baseURL == "" {
+		return "", fmt.Errorf("%s: base URL is required", driver)
+	}
+	if ds == nil {
+		return "", fmt.Errorf("%s: a dataset is required", driver)
+	}
+	return strings.TrimRight(baseURL, "/") + path, nil
+}
+
+// clientOr returns c, or a benchmarking client when c is nil.
+func clientOr(c *http.Client) *http.Client {
+	if c == nil {
+		return newBenchClient()
+	}
+	return c
 }
 
 // newBenchClient returns a client whose pool keeps a connection per
@@ -265,6 +277,35 @@ func (q *request) arrival() time.Duration {
 	return q.floor
 }
 
+// header sets the driver's request headers.
+func (c *OpenAI) header(req *http.Request) {
+	if c.o.Stream {
+		req.Header.Set("Accept", "text/event-stream")
+	}
+	c.authorize(req)
+}
+
+// post sends body to url as JSON under the per-request timeout (0: none),
+// with header adding the driver's own headers, tracing q. On failure it
+// has filled in q.s and resp is nil. rctx is the request's context; the
+// caller calls done when it has read the response.
+func post(ctx context.Context, client *http.Client, url string, body []byte, timeout time.Duration, header func(*http.Request), q *request) (resp *http.Response, rctx context.Context, done context.CancelFunc) {
+	rctx, done = ctx, func() {}
+	if timeout > 0 {
+		rctx, done = context.WithTimeout(ctx, timeout)
+	}
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		q.s.Error, q.s.ErrorDetail, q.s.Done = runner.ErrOther, err.Error(), q.now()
+		return nil, rctx, done
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if header != nil {
+		header(req)
+	}
+	return send(rctx, ctx, client, req, q), rctx, done
+}
+
 // send performs the HTTP request with tracing. On failure it has filled in
 // s and returns a nil response.
 func send(ctx, parent context.Context, client *http.Client, req *http.Request, q *request) *http.Response {
@@ -349,23 +390,8 @@ func (c *OpenAI) Do(ctx context.Context, op runner.Op, s *runner.Sample) {
 		s.Error, s.ErrorDetail, s.Done = runner.ErrOther, err.Error(), q.now()
 		return
 	}
-	rctx := ctx
-	if c.o.Timeout > 0 {
-		var cancel context.CancelFunc
-		rctx, cancel = context.WithTimeout(ctx, c.o.Timeout)
-		defer cancel()
-	}
-	req, err := http.NewRequest(http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		s.Error, s.ErrorDetail, s.Done = runner.ErrOther, err.Error(), q.now()
-		return
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.o.Stream {
-		req.Header.Set("Accept", "text/event-stream")
-	}
-	c.authorize(req)
-	resp := send(rctx, ctx, c.client, req, q)
+	resp, rctx, done := post(ctx, c.client, c.url, body, c.o.Timeout, c.header, q)
+	defer done()
 	if resp == nil {
 		return
 	}
