@@ -8,12 +8,12 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // ReadSummary reads DIR/summary.json.
 func ReadSummary(dir string) (*Summary, error) {
-	path := filepath.Join(dir, runner.SummaryFile)
+	path := filepath.Join(dir, results.SummaryFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -27,7 +27,7 @@ func ReadSummary(dir string) (*Summary, error) {
 
 // WriteSummary writes s to DIR/summary.json atomically.
 func WriteSummary(dir string, s *Summary) error {
-	return runner.WriteJSONAtomic(filepath.Join(dir, runner.SummaryFile), s)
+	return results.WriteJSONAtomic(filepath.Join(dir, results.SummaryFile), s)
 }
 
 // CaseSampleFiles returns the sample files of a case in a results
@@ -35,10 +35,10 @@ func WriteSummary(dir string, s *Summary) error {
 // directory (one file per client node), every *.jsonl file in it. A missing
 // path gives that path, so SummarizeCase reports it (or tolerates it for a
 // failed case).
-func CaseSampleFiles(resultsDir string, info runner.CaseInfo) ([]string, error) {
+func CaseSampleFiles(resultsDir string, info results.CaseInfo) ([]string, error) {
 	rel := info.Samples
 	if rel == "" {
-		rel = runner.SamplePath(info.ID)
+		rel = results.SamplePath(info.ID)
 	}
 	p := filepath.Join(resultsDir, rel)
 	st, err := os.Stat(p)
@@ -63,7 +63,7 @@ func CaseSampleFiles(resultsDir string, info runner.CaseInfo) ([]string, error) 
 // order, returning the summary (not yet rolled up: thresholds and baselines
 // add checks first) and each case's Raw by case id.
 func SummarizeDir(dir string, o Options) (*Summary, map[string]*Raw, error) {
-	m, err := runner.ReadManifest(dir)
+	m, err := results.ReadManifest(dir)
 	if err != nil {
 		return nil, nil, err
 	}

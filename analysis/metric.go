@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // Metric names (REFERENCE §1), in base units. Values keys of samples are
@@ -60,12 +60,12 @@ var builtinUnits = map[string]string{
 	MetricGoodput:               UnitRequestsPerSecond,
 }
 
-// ErrorClasses are the error classes of runner.Sample.Error that can have
+// ErrorClasses are the error classes of results.Sample.Error that can have
 // an ErrorRatePrefix + class metric; canceled operations are excluded from
-// every metric, so runner.ErrCanceled has none.
+// every metric, so results.ErrCanceled has none.
 var ErrorClasses = []string{
-	runner.ErrConnect, runner.ErrTimeout, runner.ErrHTTP4xx, runner.ErrHTTP5xx,
-	runner.ErrStreamTruncated, runner.ErrParse, runner.ErrOther,
+	results.ErrConnect, results.ErrTimeout, results.ErrHTTP4xx, results.ErrHTTP5xx,
+	results.ErrStreamTruncated, results.ErrParse, results.ErrOther,
 }
 
 // MetricNames returns, sorted, the names of the metrics SummarizeCase

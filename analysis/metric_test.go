@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // TestMetricNamesAndKindsMatchSummarize checks MetricNames and KindOf
@@ -17,15 +17,15 @@ import (
 // samples failing with every error class is named by MetricNames (Values
 // and Server keys aside) and has the kind KindOf says.
 func TestMetricNamesAndKindsMatchSummarize(t *testing.T) {
-	s := []runner.Sample{okSample(0, 0, 100*ms, 11), okSample(0, 1000*ms, 200*ms, 11)}
+	s := []results.Sample{okSample(0, 0, 100*ms, 11), okSample(0, 1000*ms, 200*ms, 11)}
 	s[0].Values = map[string]float64{"recall_at_10": 0.9, "ttft": 1}
 	s[0].Server = map[string]float64{"load_duration": 0.5}
 	for i, class := range ErrorClasses {
 		at := time.Duration(2000+100*i) * ms
-		s = append(s, runner.Sample{Scheduled: at, Sent: at + ms, Done: at + 50*ms, Error: class})
+		s = append(s, results.Sample{Scheduled: at, Sent: at + ms, Done: at + 50*ms, Error: class})
 	}
 	f := writeSamples(t, t.TempDir(), "a.jsonl", s)
-	c, _, err := SummarizeCase(runner.CaseInfo{ID: "c", Status: "done", Repetitions: 1}, []string{f},
+	c, _, err := SummarizeCase(results.CaseInfo{ID: "c", Status: "done", Repetitions: 1}, []string{f},
 		Options{SLO: map[string]float64{MetricTTFT: 0.5}})
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +53,7 @@ func TestMetricNamesAndKindsMatchSummarize(t *testing.T) {
 // TestErrorClassesMatchRunner keeps ErrorClasses in step with the error
 // class constants of package runner: all of them but canceled.
 func TestErrorClassesMatchRunner(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join("..", "runner", "sample.go"))
+	src, err := os.ReadFile(filepath.Join("..", "runner", "results", "sample.go"))
 	if err != nil {
 		t.Fatal(err)
 	}

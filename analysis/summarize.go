@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // Defaults of Options.
@@ -180,11 +180,11 @@ func (a *caseAcc) addSeries(t, v float64) {
 
 func sec(d time.Duration) float64 { return d.Seconds() }
 
-func (a *caseAcc) sample(s *runner.Sample) error {
+func (a *caseAcc) sample(s *results.Sample) error {
 	if s.Warmup {
 		return nil
 	}
-	if s.Error == runner.ErrCanceled {
+	if s.Error == results.ErrCanceled {
 		a.canceled++
 		return nil
 	}
@@ -294,7 +294,7 @@ func valuesName(k string) string {
 // in Case.Errors. A done case without a measured operation, or whose
 // measured operations all failed, gets an error.
 // The Go error is for unreadable or corrupt files only.
-func SummarizeCase(info runner.CaseInfo, sampleFiles []string, o Options) (Case, *Raw, error) {
+func SummarizeCase(info results.CaseInfo, sampleFiles []string, o Options) (Case, *Raw, error) {
 	c := Case{
 		ID: info.ID, Benchmark: info.Benchmark, Kind: info.Kind,
 		Params: info.Params, Repetitions: info.Repetitions,
@@ -329,7 +329,7 @@ func SummarizeCase(info runner.CaseInfo, sampleFiles []string, o Options) (Case,
 	a := &caseAcc{o: o, slo: slo, dists: raw.Dists, repHists: map[string]map[int]*Histogram{},
 		reps: map[int]*repAcc{}, stride: 1}
 	for _, f := range sampleFiles {
-		err := runner.ReadSampleFile(f, a.sample)
+		err := results.ReadSampleFile(f, a.sample)
 		if err != nil && !(info.Status == "error" && errors.Is(err, fs.ErrNotExist)) {
 			return c, raw, fmt.Errorf("case %s: %w", info.ID, err)
 		}
@@ -338,7 +338,7 @@ func SummarizeCase(info runner.CaseInfo, sampleFiles []string, o Options) (Case,
 	return c, raw, nil
 }
 
-func withDefaults(o Options, info runner.CaseInfo) Options {
+func withDefaults(o Options, info results.CaseInfo) Options {
 	if o.ErrorRateWarn == 0 {
 		o.ErrorRateWarn = DefaultErrorRateWarn
 	}
@@ -361,7 +361,7 @@ func withDefaults(o Options, info runner.CaseInfo) Options {
 }
 
 // sloTargets merges Options.SLO with slo_<metric> settings of the case.
-func sloTargets(o Options, info runner.CaseInfo) (map[string]float64, error) {
+func sloTargets(o Options, info results.CaseInfo) (map[string]float64, error) {
 	slo := maps.Clone(o.SLO)
 	for _, k := range slices.Sorted(maps.Keys(info.Settings)) {
 		m, ok := strings.CutPrefix(k, "slo_")

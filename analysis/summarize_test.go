@@ -8,15 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 const ms = time.Millisecond
 
-func writeSamples(t *testing.T, dir, name string, ss []runner.Sample) string {
+func writeSamples(t *testing.T, dir, name string, ss []results.Sample) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
-	w, err := runner.CreateSampleFile(p)
+	w, err := results.CreateSampleFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,8 +33,8 @@ func writeSamples(t *testing.T, dir, name string, ss []runner.Sample) string {
 
 // okSample is a streamed request scheduled at sched with the given ttft,
 // out output tokens 10ms apart and completion 5ms after the last token.
-func okSample(rep int, sched, ttft time.Duration, out int) runner.Sample {
-	s := runner.Sample{Rep: rep, Scheduled: sched, Sent: sched + ms, FirstByte: sched + ttft - ms,
+func okSample(rep int, sched, ttft time.Duration, out int) results.Sample {
+	s := results.Sample{Rep: rep, Scheduled: sched, Sent: sched + ms, FirstByte: sched + ttft - ms,
 		FirstToken: sched + ttft, InputTokens: 100, OutputTokens: out}
 	s.LastToken = s.FirstToken + time.Duration(out-1)*10*ms
 	s.Done = s.LastToken + 5*ms
@@ -50,19 +50,19 @@ func TestSummarizeCaseMetrics(t *testing.T) {
 	dir := t.TempDir()
 	warm := okSample(0, 0, 5*time.Second, 11)
 	warm.Warmup = true
-	s := []runner.Sample{
+	s := []results.Sample{
 		okSample(0, 0, 100*ms, 11), okSample(0, 1000*ms, 200*ms, 11),
 		okSample(0, 2000*ms, 300*ms, 11), okSample(0, 3000*ms, 400*ms, 11),
-		{Scheduled: 4000 * ms, Sent: 4001 * ms, Done: 4500 * ms, Error: runner.ErrHTTP5xx, Status: 503},
-		{Scheduled: 4100 * ms, Sent: 4101 * ms, Done: 9000 * ms, Error: runner.ErrCanceled},
+		{Scheduled: 4000 * ms, Sent: 4001 * ms, Done: 4500 * ms, Error: results.ErrHTTP5xx, Status: 503},
+		{Scheduled: 4100 * ms, Sent: 4101 * ms, Done: 9000 * ms, Error: results.ErrCanceled},
 	}
 	for i, r := range []float64{0.9, 1, 0.8, 1} {
 		s[i].Values = map[string]float64{"recall_at_10": r}
 		s[i].Server = map[string]float64{"load_duration": 0.001 * float64(i)}
 	}
-	f1 := writeSamples(t, dir, "a.jsonl", append([]runner.Sample{warm}, s[:2]...))
+	f1 := writeSamples(t, dir, "a.jsonl", append([]results.Sample{warm}, s[:2]...))
 	f2 := writeSamples(t, dir, "b.jsonl", s[2:])
-	info := runner.CaseInfo{ID: "chat/users=1", Benchmark: "chat", Kind: "llm", Status: "done", Repetitions: 1,
+	info := results.CaseInfo{ID: "chat/users=1", Benchmark: "chat", Kind: "llm", Status: "done", Repetitions: 1,
 		Start: time.Date(2025, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))}
 	c, raw, err := SummarizeCase(info, []string{f1, f2}, Options{SLO: map[string]float64{"ttft": 0.25}})
 	if err != nil {
@@ -139,14 +139,14 @@ func TestSummarizeCaseMetrics(t *testing.T) {
 
 func TestSummarizeCaseRepetitions(t *testing.T) {
 	dir := t.TempDir()
-	var s []runner.Sample
+	var s []results.Sample
 	// Rep 0 over 1s, rep 1 over 2s (starting later), two requests each.
 	s = append(s, okSample(0, 0, 100*ms, 2), okSample(0, 500*ms, 300*ms, 2))
 	s[1].Done = 1000 * ms
 	s = append(s, okSample(1, 10*time.Second, 200*ms, 2), okSample(1, 11*time.Second, 400*ms, 2))
 	s[3].Done = 12 * time.Second
 	f := writeSamples(t, dir, "c.jsonl", s)
-	c, raw, err := SummarizeCase(runner.CaseInfo{ID: "x", Status: "done", Repetitions: 2}, []string{f}, Options{})
+	c, raw, err := SummarizeCase(results.CaseInfo{ID: "x", Status: "done", Repetitions: 2}, []string{f}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestSummarizeCaseRepetitions(t *testing.T) {
 
 func TestSummarizeCaseWarnings(t *testing.T) {
 	dir := t.TempDir()
-	var s []runner.Sample
+	var s []results.Sample
 	for i := range 200 {
 		x := okSample(0, time.Duration(i)*100*ms, 100*ms, 3)
 		x.Sent = x.Scheduled + 50*ms // the generator lags
@@ -186,7 +186,7 @@ func TestSummarizeCaseWarnings(t *testing.T) {
 		s = append(s, x)
 	}
 	f := writeSamples(t, dir, "w.jsonl", s)
-	c, _, err := SummarizeCase(runner.CaseInfo{ID: "w", Status: "done"}, []string{f}, Options{})
+	c, _, err := SummarizeCase(results.CaseInfo{ID: "w", Status: "done"}, []string{f}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestSummarizeCaseWarnings(t *testing.T) {
 		}
 	}
 	// The case's own lag limit applies when Options leave it unset.
-	c, _, _ = SummarizeCase(runner.CaseInfo{ID: "w", Status: "done", Load: &runner.Load{LagLimit: 100 * ms}}, []string{f}, Options{})
+	c, _, _ = SummarizeCase(results.CaseInfo{ID: "w", Status: "done", Load: &results.Load{LagLimit: 100 * ms}}, []string{f}, Options{})
 	for _, w := range c.Warnings {
 		if strings.HasPrefix(w, "generator lag") {
 			t.Errorf("lag warning despite a 100ms limit: %q", w)
@@ -235,11 +235,11 @@ func TestQueueGrowth(t *testing.T) {
 
 func TestSummarizeCaseStatuses(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "none.jsonl")
-	c, _, err := SummarizeCase(runner.CaseInfo{ID: "s", Status: "skipped"}, []string{missing}, Options{})
+	c, _, err := SummarizeCase(results.CaseInfo{ID: "s", Status: "skipped"}, []string{missing}, Options{})
 	if err != nil || c.Verdict != Skipped {
 		t.Errorf("skipped: %v %q", err, c.Verdict)
 	}
-	c, _, err = SummarizeCase(runner.CaseInfo{ID: "e", Status: "error", Error: "vllm did not become ready"}, []string{missing}, Options{})
+	c, _, err = SummarizeCase(results.CaseInfo{ID: "e", Status: "error", Error: "vllm did not become ready"}, []string{missing}, Options{})
 	if err != nil || len(c.Errors) != 1 || c.Errors[0] != "vllm did not become ready" {
 		t.Errorf("error case: %v %q", err, c.Errors)
 	}
@@ -247,15 +247,15 @@ func TestSummarizeCaseStatuses(t *testing.T) {
 	if c.Verdict != Error {
 		t.Errorf("error case verdict %q", c.Verdict)
 	}
-	if _, _, err = SummarizeCase(runner.CaseInfo{ID: "d", Status: "done"}, []string{missing}, Options{}); err == nil {
+	if _, _, err = SummarizeCase(results.CaseInfo{ID: "d", Status: "done"}, []string{missing}, Options{}); err == nil {
 		t.Error("done case with a missing sample file: no error")
 	}
 	empty := writeSamples(t, t.TempDir(), "e.jsonl", nil)
-	c, _, err = SummarizeCase(runner.CaseInfo{ID: "d", Status: "done"}, []string{empty}, Options{})
+	c, _, err = SummarizeCase(results.CaseInfo{ID: "d", Status: "done"}, []string{empty}, Options{})
 	if err != nil || len(c.Errors) != 1 {
 		t.Errorf("done case without samples: %v %q", err, c.Errors)
 	}
-	if _, _, err = SummarizeCase(runner.CaseInfo{ID: "d", Status: "done", Settings: map[string]string{"slo_ttft": "5xs"}}, []string{empty}, Options{}); err == nil {
+	if _, _, err = SummarizeCase(results.CaseInfo{ID: "d", Status: "done", Settings: map[string]string{"slo_ttft": "5xs"}}, []string{empty}, Options{}); err == nil {
 		t.Error("bad SLO setting accepted")
 	}
 }
@@ -264,17 +264,17 @@ func TestSummarizeCaseAllFailed(t *testing.T) {
 	dir := t.TempDir()
 	warm := okSample(0, 0, 100*ms, 3) // a successful warm-up does not count
 	warm.Warmup = true
-	s := []runner.Sample{warm}
+	s := []results.Sample{warm}
 	for i := range 120 {
 		sched := time.Duration(i) * 10 * ms
-		class := runner.ErrHTTP5xx
+		class := results.ErrHTTP5xx
 		if i%6 == 0 {
-			class = runner.ErrTimeout
+			class = results.ErrTimeout
 		}
-		s = append(s, runner.Sample{Scheduled: sched, Sent: sched + ms, Done: sched + 5*ms, Error: class})
+		s = append(s, results.Sample{Scheduled: sched, Sent: sched + ms, Done: sched + 5*ms, Error: class})
 	}
 	f := writeSamples(t, dir, "f.jsonl", s)
-	c, _, err := SummarizeCase(runner.CaseInfo{ID: "f", Status: "done"}, []string{f}, Options{})
+	c, _, err := SummarizeCase(results.CaseInfo{ID: "f", Status: "done"}, []string{f}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,12 +292,12 @@ func TestSummarizeCaseAllFailed(t *testing.T) {
 	// One success among the failures is not an error.
 	ok := okSample(0, 2*time.Second, 100*ms, 3)
 	f = writeSamples(t, dir, "g.jsonl", append(s, ok))
-	c, _, err = SummarizeCase(runner.CaseInfo{ID: "g", Status: "done"}, []string{f}, Options{})
+	c, _, err = SummarizeCase(results.CaseInfo{ID: "g", Status: "done"}, []string{f}, Options{})
 	if err != nil || len(c.Errors) != 0 {
 		t.Errorf("one success: %v %q", err, c.Errors)
 	}
 	// A case that already errored keeps its own error only.
-	c, _, err = SummarizeCase(runner.CaseInfo{ID: "e", Status: "error", Error: "server died"}, []string{writeSamples(t, dir, "e.jsonl", s)}, Options{})
+	c, _, err = SummarizeCase(results.CaseInfo{ID: "e", Status: "error", Error: "server died"}, []string{writeSamples(t, dir, "e.jsonl", s)}, Options{})
 	if err != nil || len(c.Errors) != 1 || c.Errors[0] != "server died" {
 		t.Errorf("error case: %v %q", err, c.Errors)
 	}
@@ -305,7 +305,7 @@ func TestSummarizeCaseAllFailed(t *testing.T) {
 
 func TestSLOFromSettings(t *testing.T) {
 	slo, err := sloTargets(Options{SLO: map[string]float64{"e2e": 2}},
-		runner.CaseInfo{Settings: map[string]string{"slo_ttft": "500ms", "slo_e2e": "9s", "other": "x"}})
+		results.CaseInfo{Settings: map[string]string{"slo_ttft": "500ms", "slo_e2e": "9s", "other": "x"}})
 	if err != nil || len(slo) != 2 || slo["ttft"] != 0.5 || slo["e2e"] != 2 {
 		t.Errorf("sloTargets = %v, %v", slo, err)
 	}

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/benchrun/benchrun/analysis"
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // FileVersion is the version of the baseline file format.
@@ -112,7 +112,7 @@ func (f *File) Set(benchmark, caseID string, e *Entry) {
 
 // Path returns the baseline file of a suite in dir.
 func Path(dir, suite string) string {
-	return filepath.Join(dir, runner.CaseFileName(suite)+".json")
+	return filepath.Join(dir, results.CaseFileName(suite)+".json")
 }
 
 // Load reads the baseline file of a suite from dir.
@@ -178,7 +178,7 @@ func Save(dir string, f *File) error {
 		return err
 	}
 	f.Version = FileVersion
-	return runner.WriteJSONAtomic(Path(dir, f.Suite), f)
+	return results.WriteJSONAtomic(Path(dir, f.Suite), f)
 }
 
 // FileInfo describes one baseline file for `benchrun baseline list`.
@@ -221,7 +221,7 @@ func List(dir string) ([]FileInfo, error) {
 
 // Fingerprint returns a case's environment fingerprint: the run's
 // (manifest) fingerprint overlaid with the case's own keys.
-func Fingerprint(m *runner.Manifest, c *analysis.Case) map[string]string {
+func Fingerprint(m *results.Manifest, c *analysis.Case) map[string]string {
 	fp := map[string]string{}
 	if m != nil {
 		maps.Copy(fp, m.Fingerprint)

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/benchrun/benchrun/analysis"
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // PromoteOptions tune Promote.
@@ -55,7 +55,7 @@ type Headline struct {
 // a run whose verdict is fail or error, or that is incomplete, unless
 // o.Force.
 func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error) {
-	m, err := runner.ReadManifest(resultsDir)
+	m, err := results.ReadManifest(resultsDir)
 	if err != nil {
 		return nil, fmt.Errorf("promote %s: %w", resultsDir, err)
 	}
@@ -83,7 +83,7 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 	if err != nil {
 		return nil, err
 	}
-	infos := map[string]runner.CaseInfo{}
+	infos := map[string]results.CaseInfo{}
 	for _, ci := range m.Cases {
 		infos[ci.ID] = ci
 	}
@@ -223,7 +223,7 @@ func CompareDirs(base, cur string, o CompareOptions) (*analysis.Summary, error) 
 }
 
 func summaryWithRaw(dir string) (*analysis.Summary, map[string]*analysis.Raw, error) {
-	m, err := runner.ReadManifest(dir)
+	m, err := results.ReadManifest(dir)
 	if err != nil {
 		return nil, nil, err
 	}

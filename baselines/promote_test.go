@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/analysis"
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // writeRun writes a results directory with one case of n requests whose
@@ -19,28 +19,28 @@ import (
 func writeRun(t *testing.T, scale float64, verdict string, incomplete bool) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, runner.SamplesDir), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, results.SamplesDir), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	info := runner.CaseInfo{ID: "chat/users=4", Benchmark: "chat", Kind: "llm", Status: "done", Repetitions: 1,
-		Samples: runner.SamplePath("chat/users=4")}
-	w, err := runner.CreateSampleFile(filepath.Join(dir, info.Samples))
+	info := results.CaseInfo{ID: "chat/users=4", Benchmark: "chat", Kind: "llm", Status: "done", Repetitions: 1,
+		Samples: results.SamplePath("chat/users=4")}
+	w, err := results.CreateSampleFile(filepath.Join(dir, info.Samples))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 300 {
 		sched := time.Duration(i) * 10 * time.Millisecond
 		ttft := time.Duration(scale * float64(100+i%50) * float64(time.Millisecond))
-		s := runner.Sample{Seq: int64(i), Scheduled: sched, Sent: sched, FirstToken: sched + ttft,
+		s := results.Sample{Seq: int64(i), Scheduled: sched, Sent: sched, FirstToken: sched + ttft,
 			LastToken: sched + ttft + 100*time.Millisecond, Done: sched + ttft + 101*time.Millisecond, OutputTokens: 11, InputTokens: 5}
 		if err := w.Write(&s); err != nil {
 			t.Fatal(err)
 		}
 	}
 	w.Close()
-	m := &runner.Manifest{Version: 1, Suite: "nightly", Start: time.Date(2025, 3, 1, 2, 0, 0, 0, time.UTC), End: time.Date(2025, 3, 1, 2, 5, 0, 0, time.UTC),
-		Incomplete: incomplete, Reason: "TIMEOUT", Fingerprint: map[string]string{"gpu": "A100"}, Cases: []runner.CaseInfo{info}}
-	if err := runner.WriteJSONAtomic(filepath.Join(dir, runner.ManifestFile), m); err != nil {
+	m := &results.Manifest{Version: 1, Suite: "nightly", Start: time.Date(2025, 3, 1, 2, 0, 0, 0, time.UTC), End: time.Date(2025, 3, 1, 2, 5, 0, 0, time.UTC),
+		Incomplete: incomplete, Reason: "TIMEOUT", Fingerprint: map[string]string{"gpu": "A100"}, Cases: []results.CaseInfo{info}}
+	if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
 		t.Fatal(err)
 	}
 	s, _, err := analysis.SummarizeDir(dir, analysis.Options{})

@@ -11,7 +11,7 @@ import (
 	"github.com/benchrun/benchrun/analysis"
 	"github.com/benchrun/benchrun/baselines"
 	"github.com/benchrun/benchrun/report"
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 	"github.com/benchrun/benchrun/suites"
 )
 
@@ -20,7 +20,7 @@ import (
 // (DIR/suite.toml), verdicts rolled up. It reads only files, so it serves
 // both `benchrun suite` and `benchrun report DIR`.
 func analyse(dir, baselinesFlag string, e *env) (*analysis.Summary, error) {
-	m, err := runner.ReadManifest(dir)
+	m, err := results.ReadManifest(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a results directory: %w", dir, err)
 	}
@@ -113,7 +113,7 @@ func noCaseRan(sum *analysis.Summary) bool {
 // interruptedRun reports whether the run in dir was stopped by the user:
 // its verdict is then exit 130, as `benchrun suite` gave.
 func interruptedRun(dir string) bool {
-	m, err := runner.ReadManifest(dir)
+	m, err := results.ReadManifest(dir)
 	return err == nil && m.Incomplete && m.Reason == "interrupted"
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 	"github.com/benchrun/benchrun/slurm"
 	"github.com/benchrun/benchrun/suites"
 )
@@ -39,7 +40,7 @@ type placement interface {
 	samples(caseID string) string
 	// ready is called once every service answers.
 	ready(dir string, urls map[string]string) error
-	runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *runner.CaseInfo, prog *runner.Progress) error
+	runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *results.CaseInfo, prog *runner.Progress) error
 }
 
 // localPlacement runs services as child processes on loopback and the load
@@ -55,14 +56,14 @@ func (localPlacement) services(sv *suites.Service, dir, exe string) ([]runner.Se
 		}
 		port = p
 	}
-	log := filepath.Join(dir, runner.LogsDir, sv.Name+".log")
+	log := filepath.Join(dir, results.LogsDir, sv.Name+".log")
 	return []runner.Service{sv.RunnerService(suites.ServiceOptions{Exe: exe, Port: port, LogPath: log})}, nil
 }
 
 func (localPlacement) node(string) string                    { return "" }
-func (localPlacement) samples(id string) string              { return runner.SamplePath(id) }
+func (localPlacement) samples(id string) string              { return results.SamplePath(id) }
 func (localPlacement) ready(string, map[string]string) error { return nil }
-func (localPlacement) runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *runner.CaseInfo, prog *runner.Progress) error {
+func (localPlacement) runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *results.CaseInfo, prog *runner.Progress) error {
 	return runCase(ctx, e, s, cs, url, dir, info, prog)
 }
 
@@ -104,14 +105,14 @@ func (a *allocationPlacement) services(sv *suites.Service, dir, exe string) ([]r
 		if st.Service != sv.Name {
 			continue
 		}
-		log := filepath.Join(dir, runner.LogsDir, fmt.Sprintf("%s-%s-%s.log", sv.Name, st.Kind, st.Node))
+		log := filepath.Join(dir, results.LogsDir, fmt.Sprintf("%s-%s-%s.log", sv.Name, st.Kind, st.Node))
 		svc := runner.Service{Name: sv.Name + "-" + st.Kind + "-" + st.Node, Kind: sv.Kind, Command: st.Argv, LogPath: log,
 			Probe: runner.Probe{Timeout: rs.Probe.Timeout, Interval: rs.Probe.Interval}}
 		if st.Kind == slurm.StepService {
 			svc.Name = sv.Name
 			svc.URL = st.URL
 			svc.Probe.URL = st.URL + suites.DefaultReadinessPath(sv)
-			svc.LogPath = filepath.Join(dir, runner.LogsDir, fmt.Sprintf("%s-%s.log", sv.Name, st.Node))
+			svc.LogPath = filepath.Join(dir, results.LogsDir, fmt.Sprintf("%s-%s.log", sv.Name, st.Node))
 		}
 		out = append(out, svc)
 	}
@@ -131,7 +132,7 @@ func (a *allocationPlacement) node(service string) string {
 }
 
 func (a *allocationPlacement) samples(id string) string {
-	return filepath.Join(runner.SamplesDir, runner.CaseFileName(id))
+	return filepath.Join(results.SamplesDir, results.CaseFileName(id))
 }
 
 func (a *allocationPlacement) ready(dir string, urls map[string]string) error {
@@ -147,7 +148,7 @@ const workerLead = 2 * time.Second
 // Workers share the case start (--start-ns), workerLead ahead, so their
 // schedules begin together and their sample offsets line up; clocks of
 // the nodes are assumed synchronised (NTP/PTP, as on any cluster).
-func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *runner.CaseInfo, prog *runner.Progress) error {
+func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *results.CaseInfo, prog *runner.Progress) error {
 	if err := os.MkdirAll(filepath.Join(dir, info.Samples), 0o755); err != nil {
 		return err
 	}
@@ -171,7 +172,7 @@ func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Sui
 			continue
 		}
 		argv := append(append([]string{}, st.Argv...), "--results", dir, "--case", cs.ID, "--start-ns", strconv.FormatInt(start.UnixNano(), 10))
-		log := filepath.Join(dir, runner.LogsDir, fmt.Sprintf("client-%s-%d.log", st.Node, st.Worker))
+		log := filepath.Join(dir, results.LogsDir, fmt.Sprintf("client-%s-%d.log", st.Node, st.Worker))
 		lf, err := os.OpenFile(log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return err
@@ -215,7 +216,7 @@ func hostname() string {
 func countSamples(dir string) (n, errs int64) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	for _, f := range files {
-		runner.ReadSampleFile(f, func(s *runner.Sample) error {
+		results.ReadSampleFile(f, func(s *results.Sample) error {
 			n++
 			if !s.OK() {
 				errs++

@@ -14,7 +14,7 @@ import (
 	"github.com/benchrun/benchrun/analysis"
 	"github.com/benchrun/benchrun/baselines"
 	"github.com/benchrun/benchrun/report"
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 	"github.com/benchrun/benchrun/suites"
 )
 
@@ -72,7 +72,7 @@ func compareCommand(stdout, stderr io.Writer) *cli.Command {
 			if err != nil {
 				return withExitCode(err, ExitError)
 			}
-			m, _ := runner.ReadManifest(dir)
+			m, _ := results.ReadManifest(dir)
 			if err := report.WriteTerminal(stdout, &report.Input{Dir: dir, Manifest: m, Summary: sum}, e.color); err != nil {
 				return err
 			}
@@ -99,7 +99,7 @@ func compareDirs(dir, base string, e *env) (*analysis.Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", base, err)
 	}
-	bm, err := runner.ReadManifest(base)
+	bm, err := results.ReadManifest(base)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +248,7 @@ func baselinesFor(flag, dir string) string {
 	if flag != "" {
 		return flag
 	}
-	m, err := runner.ReadManifest(dir)
+	m, err := results.ReadManifest(dir)
 	if err != nil {
 		return "baselines"
 	}
@@ -260,7 +260,7 @@ func baselinesFor(flag, dir string) string {
 }
 
 func suiteName(dir string) string {
-	m, err := runner.ReadManifest(dir)
+	m, err := results.ReadManifest(dir)
 	if err != nil {
 		return ""
 	}

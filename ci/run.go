@@ -13,12 +13,13 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 	"github.com/benchrun/benchrun/suites"
 )
 
 // runCase runs every repetition of one case against the service at url,
 // appending samples to the case's JSONL file as they complete.
-func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *runner.CaseInfo, prog *runner.Progress) error {
+func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *results.CaseInfo, prog *runner.Progress) error {
 	drv, hash, err := suites.NewDriver(s, cs, url)
 	if err != nil {
 		return err
@@ -29,7 +30,7 @@ func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, 
 			return fmt.Errorf("case %s: preparing: %w", cs.ID, err)
 		}
 	}
-	w, err := runner.CreateSampleFile(filepath.Join(dir, info.Samples))
+	w, err := results.CreateSampleFile(filepath.Join(dir, info.Samples))
 	if err != nil {
 		return fmt.Errorf("case %s: %w", cs.ID, err)
 	}
@@ -54,11 +55,11 @@ func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, 
 	return nil
 }
 
-func caseLoad(cs suites.Case) runner.Load {
+func caseLoad(cs suites.Case) results.Load {
 	if w, ok := cs.Workload.(*suites.LLMWorkload); ok {
 		return w.Load()
 	}
-	return runner.Load{}
+	return results.Load{}
 }
 
 // caseSettings records what analysis needs beyond the samples.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 	"github.com/benchrun/benchrun/slurm"
 	"github.com/benchrun/benchrun/suites"
 )
@@ -17,38 +17,38 @@ func TestSettleManifest(t *testing.T) {
 	}
 	tests := []struct {
 		name       string
-		manifest   *runner.Manifest
+		manifest   *results.Manifest
 		st         slurm.State
 		want       []string // case statuses
 		incomplete bool
 	}{
 		{"script failed before benchrun (no manifest)", nil, slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 2},
 			[]string{"skipped", "skipped"}, true},
-		{"benchrun's own failing verdict", &runner.Manifest{Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "done"}}},
+		{"benchrun's own failing verdict", &results.Manifest{Cases: []results.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "done"}}},
 			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 1}, []string{"done", "done"}, false},
-		{"node failure mid-case", &runner.Manifest{Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "running"}}},
+		{"node failure mid-case", &results.Manifest{Cases: []results.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "running"}}},
 			slurm.State{JobID: "7", Name: slurm.NodeFail}, []string{"done", "error"}, true},
-		{"benchrun's own error verdict (exit 2) after a finished run", &runner.Manifest{End: time.Now(), Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "error"}, {ID: "chat/users=2", Status: "done"}}},
+		{"benchrun's own error verdict (exit 2) after a finished run", &results.Manifest{End: time.Now(), Cases: []results.CaseInfo{{ID: "chat/users=1", Status: "error"}, {ID: "chat/users=2", Status: "done"}}},
 			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 2}, []string{"error", "done"}, false},
-		{"suite no longer validates in the job (exit 3)", &runner.Manifest{Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "running"}, {ID: "chat/users=2", Status: "pending"}}},
+		{"suite no longer validates in the job (exit 3)", &results.Manifest{Cases: []results.CaseInfo{{ID: "chat/users=1", Status: "running"}, {ID: "chat/users=2", Status: "pending"}}},
 			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 3}, []string{"error", "skipped"}, true},
-		{"benchrun killed in the job (exit 137)", &runner.Manifest{Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "running"}}},
+		{"benchrun killed in the job (exit 137)", &results.Manifest{Cases: []results.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "running"}}},
 			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 137}, []string{"done", "error"}, true},
-		{"node failure after a case, before the next", &runner.Manifest{Cases: []runner.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "pending"}}},
+		{"node failure after a case, before the next", &results.Manifest{Cases: []results.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "pending"}}},
 			slurm.State{JobID: "7", Name: slurm.NodeFail}, []string{"error", "skipped"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if tt.manifest != nil {
-				if err := runner.WriteJSONAtomic(filepath.Join(dir, runner.ManifestFile), tt.manifest); err != nil {
+				if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), tt.manifest); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if err := settleManifest(s, dir, tt.st.JobID, tt.st, false); err != nil {
 				t.Fatal(err)
 			}
-			m, err := runner.ReadManifest(dir)
+			m, err := results.ReadManifest(dir)
 			if err != nil {
 				t.Fatal(err)
 			}

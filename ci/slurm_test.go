@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // The tests in this file submit suites through real sbatch to the cluster
@@ -74,9 +74,9 @@ func submitSuite(t *testing.T, suite string, during func(dir string)) (int, stri
 	return code, out.String(), dir
 }
 
-func readManifestT(t *testing.T, dir string) *runner.Manifest {
+func readManifestT(t *testing.T, dir string) *results.Manifest {
 	t.Helper()
-	m, err := runner.ReadManifest(dir)
+	m, err := results.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestSlurm(t *testing.T) {
 		files, _ := filepath.Glob(filepath.Join(dir, "samples", "chat", "*.jsonl"))
 		nodes := map[string]bool{}
 		for _, f := range files {
-			runner.ReadSampleFile(f, func(s *runner.Sample) error {
+			results.ReadSampleFile(f, func(s *results.Sample) error {
 				nodes[strings.Split(s.Worker, "/")[0]] = true
 				return nil
 			})

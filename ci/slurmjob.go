@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 	"github.com/benchrun/benchrun/slurm"
 	"github.com/benchrun/benchrun/suites"
 )
@@ -99,7 +99,7 @@ const endpointsFile = "endpoints.json"
 // the script into dir, sbatch it, follow it while streaming its log, and
 // when it ends analyse and report here. Ctrl-C cancels the job.
 func submit(ctx context.Context, e *env, s *suites.Suite, dir, baselinesFlag string) error {
-	if err := os.MkdirAll(filepath.Join(dir, runner.LogsDir), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, results.LogsDir), 0o755); err != nil {
 		return withExitCode(fmt.Errorf("results directory: %w", err), ExitError)
 	}
 	exe, err := os.Executable()
@@ -158,7 +158,7 @@ func submit(ctx context.Context, e *env, s *suites.Suite, dir, baselinesFlag str
 // cases. A job that never started leaves no manifest: one is written from
 // the suite so the reports can say so.
 func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrupted bool) error {
-	m, err := runner.ReadManifest(dir)
+	m, err := results.ReadManifest(dir)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			return err
@@ -168,12 +168,12 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 		}
 		m = newManifest(s)
 		for _, cs := range s.Cases() {
-			m.Cases = append(m.Cases, runner.CaseInfo{ID: cs.ID, Benchmark: cs.Benchmark.Name, Kind: cs.Benchmark.Kind,
-				Params: cs.Params, Samples: runner.SamplePath(cs.ID), Status: "pending", Repetitions: cs.Benchmark.Repetitions})
+			m.Cases = append(m.Cases, results.CaseInfo{ID: cs.ID, Benchmark: cs.Benchmark.Name, Kind: cs.Benchmark.Kind,
+				Params: cs.Params, Samples: results.SamplePath(cs.ID), Status: "pending", Repetitions: cs.Benchmark.Repetitions})
 		}
 	}
 	if m.Slurm == nil {
-		m.Slurm = &runner.SlurmInfo{JobID: jobID}
+		m.Slurm = &results.SlurmInfo{JobID: jobID}
 	}
 	m.Slurm.State = st.Name
 	failed := interrupted || jobFailed(st)
@@ -228,7 +228,7 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 	if m.End.IsZero() {
 		m.End = time.Now().UTC()
 	}
-	return runner.WriteJSONAtomic(filepath.Join(dir, runner.ManifestFile), m)
+	return results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m)
 }
 
 // jobFailed reports whether the job is an execution error: SLURM ended
@@ -253,7 +253,7 @@ func copySuiteFile(s *suites.Suite, dir string) error {
 type endpoints map[string]string
 
 func writeEndpoints(dir string, ep endpoints) error {
-	return runner.WriteJSONAtomic(filepath.Join(dir, endpointsFile), ep)
+	return results.WriteJSONAtomic(filepath.Join(dir, endpointsFile), ep)
 }
 
 func readEndpoints(dir string) (endpoints, error) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/benchrun/benchrun/report"
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 	"github.com/benchrun/benchrun/slurm"
 	"github.com/benchrun/benchrun/suites"
 )
@@ -45,7 +46,7 @@ func suiteCommand(stdout, stderr io.Writer) *cli.Command {
 				out = r
 			}
 			dir := resultsDir(out, s, time.Now())
-			if exists(filepath.Join(dir, runner.ManifestFile)) {
+			if exists(filepath.Join(dir, results.ManifestFile)) {
 				// Appending to another run's samples would mix two runs.
 				return withExitCode(fmt.Errorf("results directory %s already holds a run; choose another -o or remove it", dir), ExitUsage)
 			}
@@ -95,7 +96,7 @@ type execution struct {
 // execute runs every case of s, streaming samples under dir. It returns an
 // error only when nothing could be recorded at all (dir not writable).
 func execute(ctx context.Context, e *env, s *suites.Suite, dir string, pl placement) (*execution, error) {
-	for _, sub := range []string{runner.SamplesDir, runner.LogsDir} {
+	for _, sub := range []string{results.SamplesDir, results.LogsDir} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, withExitCode(fmt.Errorf("results directory: %w", err), ExitError)
 		}
@@ -110,15 +111,15 @@ func execute(ctx context.Context, e *env, s *suites.Suite, dir string, pl placem
 	m := newManifest(s)
 	if id := os.Getenv("SLURM_JOB_ID"); id != "" {
 		nodes, _ := slurm.AllocationNodes()
-		m.Slurm = &runner.SlurmInfo{JobID: id, Nodes: nodes, Partition: os.Getenv("SLURM_JOB_PARTITION")}
+		m.Slurm = &results.SlurmInfo{JobID: id, Nodes: nodes, Partition: os.Getenv("SLURM_JOB_PARTITION")}
 	}
 	cases := s.Cases()
 	for _, cs := range cases {
-		m.Cases = append(m.Cases, runner.CaseInfo{ID: cs.ID, Benchmark: cs.Benchmark.Name, Kind: cs.Benchmark.Kind,
+		m.Cases = append(m.Cases, results.CaseInfo{ID: cs.ID, Benchmark: cs.Benchmark.Name, Kind: cs.Benchmark.Kind,
 			Params: cs.Params, Samples: pl.samples(cs.ID), Status: "pending", Repetitions: cs.Benchmark.Repetitions})
 	}
 	save := func() {
-		if err := runner.WriteJSONAtomic(filepath.Join(dir, runner.ManifestFile), m); err != nil {
+		if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
 			e.log.Error("writing manifest", "err", err)
 		}
 	}
@@ -152,7 +153,7 @@ func execute(ctx context.Context, e *env, s *suites.Suite, dir string, pl placem
 			break
 		}
 		rs := specs[len(specs)-1] // helpers (Ray head, workers) first, the server last
-		info := runner.ServiceInfo{Name: sv.Name, Kind: sv.Kind, URL: rs.URL, External: rs.External, Node: pl.node(sv.Name)}
+		info := results.ServiceInfo{Name: sv.Name, Kind: sv.Kind, URL: rs.URL, External: rs.External, Node: pl.node(sv.Name)}
 		if !rs.External {
 			info.Log, _ = filepath.Rel(dir, rs.LogPath)
 		}
@@ -272,15 +273,15 @@ func usedService(s *suites.Suite, name string) bool {
 // `benchrun report DIR` knows the thresholds and settings the run had.
 const suiteCopy = "suite.toml"
 
-func newManifest(s *suites.Suite) *runner.Manifest {
+func newManifest(s *suites.Suite) *results.Manifest {
 	v, commit := Version()
 	host, _ := os.Hostname()
 	file, err := filepath.Abs(s.File)
 	if err != nil {
 		file = s.File
 	}
-	return &runner.Manifest{
-		Version: runner.ResultsVersion, Suite: s.Suite.Name, SuiteFile: file, SuiteSHA256: s.SHA256,
+	return &results.Manifest{
+		Version: results.ResultsVersion, Suite: s.Suite.Name, SuiteFile: file, SuiteSHA256: s.SHA256,
 		BenchrunVersion: v, BenchrunCommit: commit, Host: host, Start: time.Now().UTC(),
 		Fingerprint: fingerprint(s, host),
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 	"github.com/benchrun/benchrun/suites"
 )
 
@@ -67,11 +68,11 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 			}
 			load := caseLoad(*cs)
 			load.Worker, load.Workers = c.Int("worker"), c.Int("workers")
-			path := filepath.Join(dir, runner.SamplesDir, runner.CaseFileName(cs.ID), fmt.Sprintf("%s-%d.jsonl", runner.CaseFileName(node), load.Worker))
+			path := filepath.Join(dir, results.SamplesDir, results.CaseFileName(cs.ID), fmt.Sprintf("%s-%d.jsonl", results.CaseFileName(node), load.Worker))
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return withExitCode(err, ExitError)
 			}
-			w, err := runner.CreateSampleFile(path)
+			w, err := results.CreateSampleFile(path)
 			if err != nil {
 				return withExitCode(err, ExitError)
 			}

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // Export formats.
@@ -43,7 +43,7 @@ func Export(in *Input, outDir, format string) ([]string, error) {
 		write func(io.Writer, *Input, string) error
 	}{{statsName, ExportStats}, {samplesName, ExportSamples}} {
 		path := filepath.Join(outDir, o.name)
-		err := runner.WriteFileAtomic(path, func(f io.Writer) error {
+		err := results.WriteFileAtomic(path, func(f io.Writer) error {
 			bw := bufio.NewWriterSize(f, 256<<10)
 			if err := o.write(bw, in, format); err != nil {
 				return err
@@ -134,7 +134,7 @@ type sampleRow struct {
 	Values       map[string]float64 `json:"values,omitempty"`
 }
 
-func sampleRowOf(benchmark, id string, s *runner.Sample) sampleRow {
+func sampleRowOf(benchmark, id string, s *results.Sample) sampleRow {
 	r := sampleRow{Benchmark: benchmark, Case: id, Rep: s.Rep, Worker: s.Worker, Seq: s.Seq, Warmup: s.Warmup,
 		Scheduled: secs(s.Scheduled), Sent: secs(s.Sent), Done: secs(s.Done), QueueDelay: secs(s.Sent - s.Scheduled),
 		ITLCount: len(s.ITL), InputTokens: s.InputTokens, OutputTokens: s.OutputTokens, TokenSource: s.TokenSource,
@@ -170,7 +170,7 @@ func ExportSamples(w io.Writer, in *Input, format string) error {
 	}
 	each := func(fn func(sampleRow) error) error {
 		for _, c := range in.Summary.Cases {
-			err := runner.ReadSampleFile(in.samplesPath(c.ID), func(s *runner.Sample) error {
+			err := results.ReadSampleFile(in.samplesPath(c.ID), func(s *results.Sample) error {
 				return fn(sampleRowOf(c.Benchmark, c.ID, s))
 			})
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {

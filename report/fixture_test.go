@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/analysis"
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and fixtures under testdata")
@@ -33,7 +33,7 @@ type fixtureCase struct {
 }
 
 // genSamples writes deterministic samples for fc and returns them.
-func genSamples(t testing.TB, path string, fc fixtureCase, seed uint64) []runner.Sample {
+func genSamples(t testing.TB, path string, fc fixtureCase, seed uint64) []results.Sample {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -42,19 +42,19 @@ func genSamples(t testing.TB, path string, fc fixtureCase, seed uint64) []runner
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw := runner.NewSampleWriter(f)
+	sw := results.NewSampleWriter(f)
 	rng := rand.New(rand.NewPCG(seed, 7))
-	var out []runner.Sample
+	var out []results.Sample
 	interval := 0.05 * float64(8) / float64(max(fc.users, 1))
 	for i := range fc.requests {
 		sched := time.Duration(float64(i) * interval * 1e9)
-		s := runner.Sample{Seq: int64(i), Worker: "node2/0", Scheduled: sched, Sent: sched + time.Duration(rng.IntN(2000))*time.Microsecond/10}
+		s := results.Sample{Seq: int64(i), Worker: "node2/0", Scheduled: sched, Sent: sched + time.Duration(rng.IntN(2000))*time.Microsecond/10}
 		s.Warmup = i < 5
 		s.InputTokens = 512
 		if fc.errEvery > 0 && i%fc.errEvery == fc.errEvery-1 {
 			s.Done = s.Sent + 30*time.Millisecond
 			s.Status = 503
-			s.Error = runner.ErrHTTP5xx
+			s.Error = results.ErrHTTP5xx
 			s.ErrorDetail = fc.errDetail
 		} else {
 			ttft := fc.ttft * math.Exp(0.3*rng.NormFloat64())
@@ -70,7 +70,7 @@ func genSamples(t testing.TB, path string, fc fixtureCase, seed uint64) []runner
 			s.LastToken = t
 			s.Done = t + time.Millisecond
 			s.OutputTokens = n
-			s.TokenSource = runner.TokensFromUsage
+			s.TokenSource = results.TokensFromUsage
 			s.Status = 200
 			if fc.server {
 				s.Server = map[string]float64{"load_duration": 0.002 + 0.001*rng.Float64(), "eval_duration": float64(n) * 0.009}
@@ -109,7 +109,7 @@ func dist(vs []float64, unit string) analysis.Metric {
 	return m
 }
 
-func summarise(samples []runner.Sample) (map[string]analysis.Metric, float64) {
+func summarise(samples []results.Sample) (map[string]analysis.Metric, float64) {
 	var ttft, e2e, itl []float64
 	var toks, okN, failed, all float64
 	var first, last time.Duration = math.MaxInt64, 0
@@ -165,12 +165,12 @@ var fixtureStart = time.Date(2025, 3, 4, 1, 30, 0, 0, time.UTC)
 // checks once its metrics are known.
 func writeFixture(t testing.TB, dir, suite string, incomplete bool, cases []fixtureCase, checks func(int, map[string]analysis.Metric) []analysis.Check) {
 	t.Helper()
-	m := &runner.Manifest{Version: runner.ResultsVersion, Suite: suite, SuiteFile: "suites/" + suite + ".toml",
+	m := &results.Manifest{Version: results.ResultsVersion, Suite: suite, SuiteFile: "suites/" + suite + ".toml",
 		SuiteSHA256: "9f2c4e1a", BenchrunVersion: "0.3.0", BenchrunCommit: "abc1234", Host: "login1",
 		Start: fixtureStart, End: fixtureStart.Add(20 * time.Minute),
-		Slurm:       &runner.SlurmInfo{JobID: "4242", Nodes: []string{"node1", "node2"}, Partition: "gpu", State: "COMPLETED"},
+		Slurm:       &results.SlurmInfo{JobID: "4242", Nodes: []string{"node1", "node2"}, Partition: "gpu", State: "COMPLETED"},
 		Fingerprint: map[string]string{"model": "llama-3-8b", "gpu": "A100", "vllm": "0.6.3"},
-		Services:    []runner.ServiceInfo{{Name: "llm", Kind: "vllm", URL: "http://node1:8000", Node: "node1", Version: "0.6.3"}}}
+		Services:    []results.ServiceInfo{{Name: "llm", Kind: "vllm", URL: "http://node1:8000", Node: "node1", Version: "0.6.3"}}}
 	if incomplete {
 		m.Incomplete, m.Reason = true, "TIMEOUT"
 		m.Slurm.State = "TIMEOUT"
@@ -179,8 +179,8 @@ func writeFixture(t testing.TB, dir, suite string, incomplete bool, cases []fixt
 	for i, fc := range cases {
 		id := fc.bench + "/" + fc.params
 		start := fixtureStart.Add(time.Duration(i) * time.Minute)
-		ci := runner.CaseInfo{ID: id, Benchmark: fc.bench, Kind: fc.kind, Params: map[string]string{"users": fmt.Sprint(fc.users)},
-			Samples: runner.SamplePath(id), Status: "done", Start: start, End: start.Add(50 * time.Second), Repetitions: 1}
+		ci := results.CaseInfo{ID: id, Benchmark: fc.bench, Kind: fc.kind, Params: map[string]string{"users": fmt.Sprint(fc.users)},
+			Samples: results.SamplePath(id), Status: "done", Start: start, End: start.Add(50 * time.Second), Repetitions: 1}
 		c := analysis.Case{ID: id, Benchmark: fc.bench, Kind: fc.kind, Params: ci.Params, Verdict: fc.verdict, Repetitions: 1,
 			Warnings: fc.warnings, Errors: fc.errors, Metrics: map[string]analysis.Metric{}, Checks: []analysis.Check{}}
 		if fc.skipped {
@@ -211,7 +211,7 @@ func writeFixture(t testing.TB, dir, suite string, incomplete bool, cases []fixt
 		m.Cases = append(m.Cases, ci)
 		s.Cases = append(s.Cases, c)
 	}
-	if err := runner.WriteJSONAtomic(filepath.Join(dir, runner.ManifestFile), m); err != nil {
+	if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
 		t.Fatal(err)
 	}
 	if err := WriteSummary(dir, s); err != nil {

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/benchrun/benchrun/analysis"
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // Output file names that WriteAll writes into a results directory.
@@ -26,7 +26,7 @@ const (
 // (a summary rendered on its own); Summary must not be.
 type Input struct {
 	Dir      string
-	Manifest *runner.Manifest
+	Manifest *results.Manifest
 	Summary  *analysis.Summary
 }
 
@@ -34,7 +34,7 @@ type Input struct {
 // tolerated (Manifest stays nil); a missing or malformed summary is an error.
 func Load(dir string) (*Input, error) {
 	in := &Input{Dir: dir}
-	m, err := runner.ReadManifest(dir)
+	m, err := results.ReadManifest(dir)
 	switch {
 	case err == nil:
 		m.Settle() // a killed run reads as cut short, with the reason
@@ -43,7 +43,7 @@ func Load(dir string) (*Input, error) {
 	default:
 		return nil, err
 	}
-	path := filepath.Join(dir, runner.SummaryFile)
+	path := filepath.Join(dir, results.SummaryFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func Load(dir string) (*Input, error) {
 // WriteSummary writes s as DIR/summary.json (indented, atomically), the
 // form Load reads back.
 func WriteSummary(dir string, s *analysis.Summary) error {
-	return runner.WriteJSONAtomic(filepath.Join(dir, runner.SummaryFile), s)
+	return results.WriteJSONAtomic(filepath.Join(dir, results.SummaryFile), s)
 }
 
 // WriteAll writes report.html, report.md, junit.xml and metrics.txt into
@@ -76,7 +76,7 @@ func WriteAll(in *Input) error {
 		{HTMLFile, func(w io.Writer) error { return WriteHTML(w, in) }},
 	}
 	for _, o := range outputs {
-		if err := runner.WriteFileAtomic(filepath.Join(in.Dir, o.name), o.write); err != nil {
+		if err := results.WriteFileAtomic(filepath.Join(in.Dir, o.name), o.write); err != nil {
 			return fmt.Errorf("%s: %w", o.name, err)
 		}
 	}
@@ -108,7 +108,7 @@ func (in *Input) benchmarks() []benchmark {
 }
 
 // caseInfo returns the manifest's record of case id, or nil.
-func (in *Input) caseInfo(id string) *runner.CaseInfo {
+func (in *Input) caseInfo(id string) *results.CaseInfo {
 	if in.Manifest == nil {
 		return nil
 	}
@@ -121,9 +121,9 @@ func (in *Input) caseInfo(id string) *runner.CaseInfo {
 }
 
 // samplesPath returns the samples file of case id: the manifest's path when
-// it has one, else the conventional runner.SamplePath.
+// it has one, else the conventional results.SamplePath.
 func (in *Input) samplesPath(id string) string {
-	rel := runner.SamplePath(id)
+	rel := results.SamplePath(id)
 	if ci := in.caseInfo(id); ci != nil && ci.Samples != "" {
 		rel = ci.Samples
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/analysis"
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // caseSamples is what the charts need from one case's samples file, warm-up
@@ -47,7 +47,7 @@ func secs(d time.Duration) float64 { return d.Seconds() }
 func readCaseSamples(path string, maxBins int) *caseSamples {
 	cs := &caseSamples{server: map[string][]float64{}, errClass: map[string]int{}, errDetail: map[string]string{}}
 	var ops []opRecord
-	err := runner.ReadSampleFile(path, func(s *runner.Sample) error {
+	err := results.ReadSampleFile(path, func(s *results.Sample) error {
 		if s.Warmup {
 			return nil
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
+
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // Driver performs operations against one service. Implementations live in
@@ -15,12 +17,12 @@ type Driver interface {
 	// op.Start (time.Since(op.Start)), the token
 	// counts, the status and, when the operation failed, the error class.
 	// Do never returns an error: a failed operation is a sample.
-	Do(ctx context.Context, op Op, s *Sample)
+	Do(ctx context.Context, op Op, s *results.Sample)
 }
 
 // Op is what a Driver needs to know about the operation it performs.
 type Op struct {
-	Start time.Time  // the case start; every Sample offset is relative to it
+	Start time.Time  // the case start; every results.Sample offset is relative to it
 	Seq   int64      // operation number, stable for a given seed: use it to pick prompts
 	Rand  *rand.Rand // seeded per worker; not safe for use by other goroutines
 }

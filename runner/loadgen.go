@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // DefaultDrain is how long in-flight operations may keep running after a
@@ -32,10 +34,10 @@ const spinWindow = time.Millisecond
 // Case is one case as runner executes it: a load against one driver.
 type Case struct {
 	ID     string // case id, used in error messages
-	Load   Load
+	Load   results.Load
 	Driver Driver
-	Rep    int    // repetition index, copied to Sample.Rep
-	Worker string // label copied to Sample.Worker, e.g. "node2/0"
+	Rep    int    // repetition index, copied to results.Sample.Rep
+	Worker string // label copied to results.Sample.Worker, e.g. "node2/0"
 
 	// Drain bounds how long in-flight (and, in open loop, queued)
 	// operations may run once the case stops scheduling; after it they are
@@ -48,7 +50,7 @@ type CaseStats struct {
 	Scheduled int64 // operations scheduled (open loop) or made ready (closed loop)
 	Completed int64 // samples written: finished, failed or canceled
 	Errors    int64 // samples with an error class, canceled ones included
-	Canceled  int64 // samples with Error == ErrCanceled
+	Canceled  int64 // samples with Error == results.ErrCanceled
 	Warmup    int64 // samples flagged Warmup
 
 	Interrupted   bool          // ctx was canceled before the case finished
@@ -139,7 +141,7 @@ func (p *Progress) finish(started, failed bool) {
 // returns with CaseStats.Interrupted set and a nil error. The error is
 // non-nil only for an invalid Load or Case, or when writing a sample fails
 // (the case then stops). RunCase does not close w.
-func RunCase(ctx context.Context, c Case, start time.Time, w *SampleWriter, p *Progress) (CaseStats, error) {
+func RunCase(ctx context.Context, c Case, start time.Time, w *results.SampleWriter, p *Progress) (CaseStats, error) {
 	pl, err := planCase(c)
 	if err != nil {
 		return CaseStats{}, fmt.Errorf("case %q: %w", c.ID, err)
@@ -167,7 +169,7 @@ func RunCase(ctx context.Context, c Case, start time.Time, w *SampleWriter, p *P
 	r := &caseRun{c: c, plan: pl, start: start, base: base, w: w, p: p, opCtx: opCtx, cancelOps: cancelOps, spent: make(chan struct{})}
 
 	var wg sync.WaitGroup
-	if c.Load.Mode == ModeClosed {
+	if c.Load.Mode == results.ModeClosed {
 		r.runClosed(&wg)
 	} else {
 		r.runOpen(&wg)
@@ -240,7 +242,7 @@ func planCase(c Case) (casePlan, error) {
 	pl.worker, pl.stride = int64(i), int64(n)
 	pl.requests = share(l.Requests, i, n)
 	pl.warmupRequests = share(l.WarmupRequests, i, n)
-	if l.Mode == ModeClosed && l.Users > 0 {
+	if l.Mode == results.ModeClosed && l.Users > 0 {
 		// Request budgets follow the users: a worker with no user (fewer
 		// users than workers) gets none, one with more users more.
 		pl.requests = shareByUsers(l.Requests, l.Users, i, n)
@@ -255,7 +257,7 @@ func planCase(c Case) (casePlan, error) {
 		pl.end = l.Warmup + l.Duration
 	}
 	switch l.Mode {
-	case ModeClosed:
+	case results.ModeClosed:
 		if l.Users < 1 {
 			return pl, fmt.Errorf("load: closed loop needs users ≥ 1, got %d", l.Users)
 		}
@@ -269,7 +271,7 @@ func planCase(c Case) (casePlan, error) {
 		}
 		pl.users = int(share(int64(l.Users), i, n))
 		pl.firstUser = i
-	case ModeOpen:
+	case results.ModeOpen:
 		if l.MaxConcurrency < 0 {
 			return pl, fmt.Errorf("load: max_concurrency must not be negative, got %d", l.MaxConcurrency)
 		}
@@ -282,7 +284,7 @@ func planCase(c Case) (casePlan, error) {
 			return pl, fmt.Errorf("load: %w", err)
 		}
 	default:
-		return pl, fmt.Errorf("load: unknown mode %q (want %q or %q)", l.Mode, ModeClosed, ModeOpen)
+		return pl, fmt.Errorf("load: unknown mode %q (want %q or %q)", l.Mode, results.ModeClosed, results.ModeOpen)
 	}
 	return pl, nil
 }
@@ -331,9 +333,9 @@ func deriveSeed(seed int64, a, b uint64) uint64 {
 type caseRun struct {
 	c     Case
 	plan  casePlan
-	start time.Time     // offset zero of the case: Sample offsets
+	start time.Time     // offset zero of the case: results.Sample offsets
 	base  time.Duration // offset at which this run's schedule begins
-	w     *SampleWriter
+	w     *results.SampleWriter
 	p     *Progress
 
 	opCtx     context.Context // canceled on interrupt, drain timeout or write failure
@@ -359,7 +361,7 @@ func (r *caseRun) writeError() error {
 }
 
 // record writes a finished sample and counts it.
-func (r *caseRun) record(s *Sample) {
+func (r *caseRun) record(s *results.Sample) {
 	if err := r.w.Write(s); err != nil {
 		r.errMu.Lock()
 		if r.errOut == nil {
@@ -375,7 +377,7 @@ func (r *caseRun) record(s *Sample) {
 	}
 	if s.Error != "" {
 		r.stats.errors.Add(1)
-		if s.Error == ErrCanceled {
+		if s.Error == results.ErrCanceled {
 			r.stats.canceled.Add(1)
 		}
 	}
@@ -383,11 +385,11 @@ func (r *caseRun) record(s *Sample) {
 
 // do performs one operation into s (reset first, keeping its buffers) and
 // records it.
-func (r *caseRun) do(seq int64, scheduled time.Duration, warm bool, rng *rand.Rand, s *Sample) {
+func (r *caseRun) do(seq int64, scheduled time.Duration, warm bool, rng *rand.Rand, s *results.Sample) {
 	itl, server, values := s.ITL[:0], s.Server, s.Values
 	clear(server)
 	clear(values)
-	*s = Sample{
+	*s = results.Sample{
 		Seq: seq, Rep: r.c.Rep, Worker: r.c.Worker, Warmup: warm, Scheduled: scheduled,
 		ITL: itl, Server: server, Values: values,
 	}
@@ -453,7 +455,7 @@ func (r *caseRun) waitScheduling(wg *sync.WaitGroup) {
 // sample, is queue delay (sent − scheduled), not hidden.
 func (r *caseRun) user(thinkRng, opRng *rand.Rand) {
 	l := r.c.Load
-	var s Sample
+	var s results.Sample
 	var t *time.Timer
 	due := time.Duration(-1) // the first operation is due when the user starts
 	for {
@@ -504,7 +506,7 @@ func (r *caseRun) user(thinkRng, opRng *rand.Rand) {
 
 // thinkTime draws one closed-loop think time: Load.ThinkTime, or an
 // exponential variate with that mean.
-func thinkTime(l Load, rng *rand.Rand) time.Duration {
+func thinkTime(l results.Load, rng *rand.Rand) time.Duration {
 	if l.ThinkTime > 0 && l.ThinkDist == ThinkExponential {
 		return time.Duration(rng.ExpFloat64() * float64(l.ThinkTime))
 	}
@@ -585,7 +587,7 @@ func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(opSeed, uint64(op.seq)))
-			r.do(op.seq, op.scheduled, op.warm, rng, new(Sample))
+			r.do(op.seq, op.scheduled, op.warm, rng, new(results.Sample))
 		}()
 	}
 }
@@ -594,7 +596,7 @@ func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 // schedule order until the queue is closed and empty. Once operations are
 // canceled, the queued ones are written as canceled without being sent.
 func (r *caseRun) slot(q *opQueue, opSeed uint64) {
-	var s Sample
+	var s results.Sample
 	pcg := rand.NewPCG(0, 0)
 	rng := rand.New(pcg)
 	for {
@@ -604,10 +606,10 @@ func (r *caseRun) slot(q *opQueue, opSeed uint64) {
 		}
 		r.p.queue(-1)
 		if r.opCtx.Err() != nil {
-			s := &Sample{
+			s := &results.Sample{
 				Seq: op.seq, Rep: r.c.Rep, Worker: r.c.Worker, Warmup: op.warm,
 				Scheduled: op.scheduled, Done: time.Since(r.start),
-				Error: ErrCanceled, ErrorDetail: "canceled while waiting for a max_concurrency slot; never sent",
+				Error: results.ErrCanceled, ErrorDetail: "canceled while waiting for a max_concurrency slot; never sent",
 			}
 			r.record(s)
 			r.p.finish(false, true)

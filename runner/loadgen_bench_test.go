@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // benchHTTPDriver is the smallest driver that behaves like a real one: a
@@ -39,17 +41,17 @@ func newBenchTransport(conns int) *http.Transport {
 	}
 }
 
-func (d *benchHTTPDriver) Do(ctx context.Context, op Op, s *Sample) {
+func (d *benchHTTPDriver) Do(ctx context.Context, op Op, s *results.Sample) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.url, nil)
 	if err != nil {
-		s.Error, s.ErrorDetail = ErrOther, err.Error()
+		s.Error, s.ErrorDetail = results.ErrOther, err.Error()
 		return
 	}
 	resp, err := d.client.Do(req)
 	if err != nil {
-		s.Error, s.ErrorDetail = ErrConnect, err.Error()
+		s.Error, s.ErrorDetail = results.ErrConnect, err.Error()
 		if ctx.Err() != nil {
-			s.Error = ErrCanceled
+			s.Error = results.ErrCanceled
 		}
 		s.Done = time.Since(op.Start)
 		return
@@ -75,16 +77,16 @@ func (d *benchHTTPDriver) Do(ctx context.Context, op Op, s *Sample) {
 			break
 		}
 		if err != nil {
-			s.Error, s.ErrorDetail = ErrStreamTruncated, err.Error()
+			s.Error, s.ErrorDetail = results.ErrStreamTruncated, err.Error()
 			if ctx.Err() != nil {
-				s.Error = ErrCanceled
+				s.Error = results.ErrCanceled
 			}
 			break
 		}
 	}
 	s.Done = time.Since(op.Start)
 	if s.Error == "" && resp.StatusCode != http.StatusOK {
-		s.Error = ErrHTTP5xx
+		s.Error = results.ErrHTTP5xx
 	}
 }
 
@@ -104,10 +106,10 @@ func benchPercentile(xs []float64, q float64) float64 {
 }
 
 // benchRun runs c with samples written to a real file and returns them.
-func benchRun(b *testing.B, c Case) (CaseStats, []Sample) {
+func benchRun(b *testing.B, c Case) (CaseStats, []results.Sample) {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "samples.jsonl")
-	w, err := CreateSampleFile(path)
+	w, err := results.CreateSampleFile(path)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -118,8 +120,8 @@ func benchRun(b *testing.B, c Case) (CaseStats, []Sample) {
 	if err := w.Close(); err != nil {
 		b.Fatal(err)
 	}
-	var ss []Sample
-	if err := ReadSampleFile(path, func(s *Sample) error { ss = append(ss, *s); return nil }); err != nil {
+	var ss []results.Sample
+	if err := results.ReadSampleFile(path, func(s *results.Sample) error { ss = append(ss, *s); return nil }); err != nil {
 		b.Fatal(err)
 	}
 	return st, ss
@@ -137,7 +139,7 @@ func BenchmarkOpenLoop2000(b *testing.B) {
 	tr := newBenchTransport(1000)
 	defer tr.CloseIdleConnections()
 	d := &benchHTTPDriver{client: &http.Client{Transport: tr}, url: srv.URL}
-	l := Load{Mode: ModeOpen, Rate: rate, Duration: 5 * time.Second, Warmup: 500 * time.Millisecond}
+	l := results.Load{Mode: results.ModeOpen, Rate: rate, Duration: 5 * time.Second, Warmup: 500 * time.Millisecond}
 
 	var achieved, qd99, qdMax, errs float64
 	for range b.N {
@@ -202,7 +204,7 @@ func BenchmarkUsers10k(b *testing.B) {
 	tr := newBenchTransport(users)
 	defer tr.CloseIdleConnections()
 	d := &benchHTTPDriver{client: &http.Client{Transport: tr}, url: url, stream: true}
-	l := Load{Mode: ModeClosed, Users: users, Requests: int64(users), Duration: 2 * time.Minute}
+	l := results.Load{Mode: results.ModeClosed, Users: users, Requests: int64(users), Duration: 2 * time.Minute}
 
 	resetPeakRSS()
 	var peak, ok, elapsed float64

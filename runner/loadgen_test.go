@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // fakeDriver sleeps for Delay per operation (or until its context is
@@ -28,7 +30,7 @@ type fakeDriver struct {
 	rands map[*rand.Rand][]time.Duration // Scheduled offsets per Op.Rand (closed loop: per user)
 }
 
-func (d *fakeDriver) Do(ctx context.Context, op Op, s *Sample) {
+func (d *fakeDriver) Do(ctx context.Context, op Op, s *results.Sample) {
 	n := d.inFlight.Add(1)
 	defer d.inFlight.Add(-1)
 	for {
@@ -58,17 +60,17 @@ func (d *fakeDriver) Do(ctx context.Context, op Op, s *Sample) {
 		s.Status = 200
 		s.OutputTokens = 1
 	case <-ctx.Done():
-		s.Error = ErrCanceled
+		s.Error = results.ErrCanceled
 		s.ErrorDetail = ctx.Err().Error()
 	}
 	s.Done = time.Since(op.Start)
 }
 
 // runCase runs c and returns its stats and the samples written.
-func runCase(t *testing.T, ctx context.Context, c Case, p *Progress) (CaseStats, []Sample) {
+func runCase(t *testing.T, ctx context.Context, c Case, p *Progress) (CaseStats, []results.Sample) {
 	t.Helper()
 	var buf bytes.Buffer
-	w := NewSampleWriter(&buf)
+	w := results.NewSampleWriter(&buf)
 	// A start just ahead: the schedule then begins exactly at offset 0.
 	st, err := RunCase(ctx, c, time.Now().Add(2*time.Millisecond), w, p)
 	if err != nil {
@@ -77,8 +79,8 @@ func runCase(t *testing.T, ctx context.Context, c Case, p *Progress) (CaseStats,
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var out []Sample
-	if err := ReadSamples(&buf, func(s *Sample) error { out = append(out, *s); return nil }); err != nil {
+	var out []results.Sample
+	if err := results.ReadSamples(&buf, func(s *results.Sample) error { out = append(out, *s); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if st.Completed != int64(len(out)) {
@@ -87,7 +89,7 @@ func runCase(t *testing.T, ctx context.Context, c Case, p *Progress) (CaseStats,
 	return st, out
 }
 
-func countWarm(ss []Sample) (warm, measured int) {
+func countWarm(ss []results.Sample) (warm, measured int) {
 	for _, s := range ss {
 		if s.Warmup {
 			warm++
@@ -98,7 +100,7 @@ func countWarm(ss []Sample) (warm, measured int) {
 	return
 }
 
-func seqs(ss []Sample) []int64 {
+func seqs(ss []results.Sample) []int64 {
 	var out []int64
 	for _, s := range ss {
 		out = append(out, s.Seq)
@@ -109,8 +111,8 @@ func seqs(ss []Sample) []int64 {
 
 func TestRunCaseClosedRequests(t *testing.T) {
 	d := &fakeDriver{Delay: time.Millisecond}
-	c := Case{ID: "closed", Driver: d, Rep: 2, Worker: "node2/0", Load: Load{
-		Mode: ModeClosed, Users: 4, Requests: 40, WarmupRequests: 6, Seed: 1,
+	c := Case{ID: "closed", Driver: d, Rep: 2, Worker: "node2/0", Load: results.Load{
+		Mode: results.ModeClosed, Users: 4, Requests: 40, WarmupRequests: 6, Seed: 1,
 	}}
 	var p Progress
 	st, ss := runCase(t, context.Background(), c, &p)
@@ -155,7 +157,7 @@ func seqRange(from, to, step int64) []int64 {
 func TestRunCaseClosedThinkTime(t *testing.T) {
 	const think = 40 * time.Millisecond
 	d := &fakeDriver{}
-	c := Case{Driver: d, Load: Load{Mode: ModeClosed, Users: 2, ThinkTime: think, Duration: 400 * time.Millisecond}}
+	c := Case{Driver: d, Load: results.Load{Mode: results.ModeClosed, Users: 2, ThinkTime: think, Duration: 400 * time.Millisecond}}
 	_, ss := runCase(t, context.Background(), c, nil)
 	// Each user sends at most once per think time: ≤ 2·(400/40) = 20.
 	if len(ss) > 20 || len(ss) < 2 {
@@ -176,11 +178,11 @@ func TestRunCaseClosedThinkTime(t *testing.T) {
 }
 
 func TestThinkTimeDistribution(t *testing.T) {
-	fixed := Load{ThinkTime: time.Second}
+	fixed := results.Load{ThinkTime: time.Second}
 	if got := thinkTime(fixed, nil); got != time.Second {
 		t.Errorf("fixed think time %v", got)
 	}
-	exp := Load{ThinkTime: time.Second, ThinkDist: ThinkExponential}
+	exp := results.Load{ThinkTime: time.Second, ThinkDist: ThinkExponential}
 	a, b := rand.New(rand.NewPCG(5, 5)), rand.New(rand.NewPCG(5, 5))
 	var sum time.Duration
 	const n = 20000
@@ -199,8 +201,8 @@ func TestThinkTimeDistribution(t *testing.T) {
 func TestRunCaseOpenSchedule(t *testing.T) {
 	// 100/s constant for 300ms with 100ms time-based warm-up: the schedule is
 	// exactly k·10ms for k < 40 (the end is warmup+duration = 400ms).
-	c := Case{Driver: &fakeDriver{Delay: time.Millisecond}, Load: Load{
-		Mode: ModeOpen, Rate: 100, Duration: 300 * time.Millisecond, Warmup: 100 * time.Millisecond,
+	c := Case{Driver: &fakeDriver{Delay: time.Millisecond}, Load: results.Load{
+		Mode: results.ModeOpen, Rate: 100, Duration: 300 * time.Millisecond, Warmup: 100 * time.Millisecond,
 	}}
 	st, ss := runCase(t, context.Background(), c, nil)
 	warm, measured := countWarm(ss)
@@ -222,12 +224,12 @@ func TestRunCaseOpenSchedule(t *testing.T) {
 }
 
 func TestRunCaseOpenDeterministic(t *testing.T) {
-	run := func(seed int64) []Sample {
-		c := Case{Driver: &fakeDriver{}, Load: Load{
-			Mode: ModeOpen, Rate: 2000, Arrival: ArrivalGamma, Burstiness: 0.5, Requests: 50, WarmupRequests: 5, Seed: seed,
+	run := func(seed int64) []results.Sample {
+		c := Case{Driver: &fakeDriver{}, Load: results.Load{
+			Mode: results.ModeOpen, Rate: 2000, Arrival: results.ArrivalGamma, Burstiness: 0.5, Requests: 50, WarmupRequests: 5, Seed: seed,
 		}}
 		_, ss := runCase(t, context.Background(), c, nil)
-		slices.SortFunc(ss, func(a, b Sample) int { return int(a.Seq - b.Seq) })
+		slices.SortFunc(ss, func(a, b results.Sample) int { return int(a.Seq - b.Seq) })
 		return ss
 	}
 	a, b, c := run(9), run(9), run(10)
@@ -253,7 +255,7 @@ func TestRunCaseOpenMaxConcurrencyQueueDelay(t *testing.T) {
 	// 200/s against one slot taking 20ms (capacity 50/s): op k is due at
 	// 5k ms but sent at ≈20k ms, so its queue delay grows by ≈15ms per op.
 	d := &fakeDriver{Delay: 20 * time.Millisecond}
-	c := Case{Driver: d, Load: Load{Mode: ModeOpen, Rate: 200, MaxConcurrency: 1, Requests: 30}}
+	c := Case{Driver: d, Load: results.Load{Mode: results.ModeOpen, Rate: 200, MaxConcurrency: 1, Requests: 30}}
 	_, ss := runCase(t, context.Background(), c, nil)
 	if len(ss) != 30 {
 		t.Fatalf("%d samples, want 30", len(ss))
@@ -261,7 +263,7 @@ func TestRunCaseOpenMaxConcurrencyQueueDelay(t *testing.T) {
 	if got := d.maxInFlight.Load(); got != 1 {
 		t.Errorf("%d operations in flight, want max_concurrency 1", got)
 	}
-	slices.SortFunc(ss, func(a, b Sample) int { return int(a.Seq - b.Seq) })
+	slices.SortFunc(ss, func(a, b results.Sample) int { return int(a.Seq - b.Seq) })
 	for i := 1; i < len(ss); i++ {
 		if ss[i].Sent < ss[i-1].Done {
 			t.Errorf("seq %d sent at %v before the slot freed at %v", i, ss[i].Sent, ss[i-1].Done)
@@ -279,12 +281,12 @@ func TestRunCaseOpenMaxConcurrencyQueueDelay(t *testing.T) {
 }
 
 func TestRunCaseCancelKeepsSamples(t *testing.T) {
-	for _, mode := range []string{ModeClosed, ModeOpen} {
+	for _, mode := range []string{results.ModeClosed, results.ModeOpen} {
 		t.Run(mode, func(t *testing.T) {
 			// The first 8 operations finish; the next ones block until
 			// canceled.
 			d := &fakeDriver{Delay: time.Millisecond, Block: true, BlockFrom: 8}
-			l := Load{Mode: mode, Users: 4, Rate: 1000, MaxConcurrency: 4, Duration: time.Hour}
+			l := results.Load{Mode: mode, Users: 4, Rate: 1000, MaxConcurrency: 4, Duration: time.Hour}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			var p Progress
@@ -303,7 +305,7 @@ func TestRunCaseCancelKeepsSamples(t *testing.T) {
 				switch {
 				case s.OK():
 					ok++
-				case s.Error == ErrCanceled:
+				case s.Error == results.ErrCanceled:
 					canceled++
 				}
 			}
@@ -316,7 +318,7 @@ func TestRunCaseCancelKeepsSamples(t *testing.T) {
 
 func TestRunCaseDrainTimeout(t *testing.T) {
 	d := &fakeDriver{Block: true}
-	c := Case{Driver: d, Drain: 50 * time.Millisecond, Load: Load{Mode: ModeClosed, Users: 3, Duration: 50 * time.Millisecond}}
+	c := Case{Driver: d, Drain: 50 * time.Millisecond, Load: results.Load{Mode: results.ModeClosed, Users: 3, Duration: 50 * time.Millisecond}}
 	st, ss := runCase(t, context.Background(), c, nil)
 	if !st.DrainTimedOut || st.Interrupted {
 		t.Errorf("stats %+v, want drain timed out", st)
@@ -327,15 +329,15 @@ func TestRunCaseDrainTimeout(t *testing.T) {
 }
 
 func TestRunCaseWorkerSplit(t *testing.T) {
-	for _, arrival := range []string{ArrivalConstant, ArrivalPoisson, ArrivalGamma} {
+	for _, arrival := range []string{results.ArrivalConstant, results.ArrivalPoisson, results.ArrivalGamma} {
 		t.Run("open "+arrival, func(t *testing.T) { testOpenSplit(t, arrival) })
 	}
 	t.Run("closed", func(t *testing.T) {
 		total, users := 0, 0
-		var all []Sample
+		var all []results.Sample
 		for i := range 2 {
 			d := &fakeDriver{}
-			l := Load{Mode: ModeClosed, Users: 5, Requests: 11, Worker: i, Workers: 2}
+			l := results.Load{Mode: results.ModeClosed, Users: 5, Requests: 11, Worker: i, Workers: 2}
 			_, ss := runCase(t, context.Background(), Case{Driver: d, Load: l}, nil)
 			if want := []int{6, 5}[i]; len(ss) != want {
 				t.Errorf("worker %d: %d samples, want %d", i, len(ss), want)
@@ -361,10 +363,10 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestRunCaseWriteFailure(t *testing.T) {
-	c := Case{ID: "w", Driver: &fakeDriver{}, Load: Load{Mode: ModeClosed, Users: 2, Duration: time.Hour}}
+	c := Case{ID: "w", Driver: &fakeDriver{}, Load: results.Load{Mode: results.ModeClosed, Users: 2, Duration: time.Hour}}
 	done := make(chan error, 1)
 	go func() {
-		_, err := RunCase(context.Background(), c, time.Now(), NewSampleWriter(failingWriter{}), nil)
+		_, err := RunCase(context.Background(), c, time.Now(), results.NewSampleWriter(failingWriter{}), nil)
 		done <- err
 	}()
 	select {
@@ -380,27 +382,27 @@ func TestRunCaseWriteFailure(t *testing.T) {
 func TestRunCaseInvalid(t *testing.T) {
 	tests := []struct {
 		name string
-		load Load
+		load results.Load
 	}{
-		{"no stop condition", Load{Mode: ModeClosed, Users: 1}},
-		{"no mode", Load{Users: 1, Requests: 1}},
-		{"no users", Load{Mode: ModeClosed, Requests: 1}},
-		{"bad think dist", Load{Mode: ModeClosed, Users: 1, Requests: 1, ThinkDist: "normal"}},
-		{"no rate", Load{Mode: ModeOpen, Requests: 1}},
-		{"bad arrival", Load{Mode: ModeOpen, Rate: 1, Arrival: "x", Requests: 1}},
-		{"negative duration", Load{Mode: ModeOpen, Rate: 1, Duration: -1}},
-		{"worker out of range", Load{Mode: ModeOpen, Rate: 1, Requests: 1, Worker: 2, Workers: 2}},
-		{"negative concurrency", Load{Mode: ModeOpen, Rate: 1, Requests: 1, MaxConcurrency: -1}},
+		{"no stop condition", results.Load{Mode: results.ModeClosed, Users: 1}},
+		{"no mode", results.Load{Users: 1, Requests: 1}},
+		{"no users", results.Load{Mode: results.ModeClosed, Requests: 1}},
+		{"bad think dist", results.Load{Mode: results.ModeClosed, Users: 1, Requests: 1, ThinkDist: "normal"}},
+		{"no rate", results.Load{Mode: results.ModeOpen, Requests: 1}},
+		{"bad arrival", results.Load{Mode: results.ModeOpen, Rate: 1, Arrival: "x", Requests: 1}},
+		{"negative duration", results.Load{Mode: results.ModeOpen, Rate: 1, Duration: -1}},
+		{"worker out of range", results.Load{Mode: results.ModeOpen, Rate: 1, Requests: 1, Worker: 2, Workers: 2}},
+		{"negative concurrency", results.Load{Mode: results.ModeOpen, Rate: 1, Requests: 1, MaxConcurrency: -1}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Case{ID: "x", Driver: &fakeDriver{}, Load: tc.load}
-			if _, err := RunCase(context.Background(), c, time.Now(), NewSampleWriter(&bytes.Buffer{}), nil); err == nil {
+			if _, err := RunCase(context.Background(), c, time.Now(), results.NewSampleWriter(&bytes.Buffer{}), nil); err == nil {
 				t.Error("no error")
 			}
 		})
 	}
-	if _, err := RunCase(context.Background(), Case{Load: Load{Mode: ModeClosed, Users: 1, Requests: 1}}, time.Now(), NewSampleWriter(&bytes.Buffer{}), nil); err == nil {
+	if _, err := RunCase(context.Background(), Case{Load: results.Load{Mode: results.ModeClosed, Users: 1, Requests: 1}}, time.Now(), results.NewSampleWriter(&bytes.Buffer{}), nil); err == nil {
 		t.Error("no error without a driver")
 	}
 }
@@ -424,7 +426,7 @@ func TestMaxConcurrencySplitAcrossWorkers(t *testing.T) {
 	} {
 
 		for i := 0; i < tc.workers; i++ {
-			pl, err := planCase(Case{Driver: &fakeDriver{}, Load: Load{Mode: ModeOpen, Rate: 10, Arrival: ArrivalConstant,
+			pl, err := planCase(Case{Driver: &fakeDriver{}, Load: results.Load{Mode: results.ModeOpen, Rate: 10, Arrival: results.ArrivalConstant,
 				MaxConcurrency: tc.cap, Duration: time.Second, Worker: i, Workers: tc.workers}})
 			if err != nil {
 				t.Fatal(err)
@@ -441,9 +443,9 @@ func TestMaxConcurrencySplitAcrossWorkers(t *testing.T) {
 // schedule, for every arrival process (each draws the whole schedule from
 // one seed and keeps every third arrival).
 func testOpenSplit(t *testing.T, arrival string) {
-	whole := Load{Mode: ModeOpen, Rate: 1000, Requests: 101, Arrival: arrival, Burstiness: 0.25, Seed: 3}
+	whole := results.Load{Mode: results.ModeOpen, Rate: 1000, Requests: 101, Arrival: arrival, Burstiness: 0.25, Seed: 3}
 	_, all := runCase(t, context.Background(), Case{Driver: &fakeDriver{}, Load: whole}, nil)
-	var union []Sample
+	var union []results.Sample
 	for i := range 3 {
 		l := whole
 		l.Worker, l.Workers = i, 3
@@ -473,13 +475,13 @@ func testOpenSplit(t *testing.T, arrival string) {
 // instead of finding it already past: an open-loop repetition is not one
 // burst, a closed-loop one with a duration still sends.
 func TestRunCaseRepetitionsShareTimeline(t *testing.T) {
-	for _, l := range []Load{
-		{Mode: ModeOpen, Rate: 200, Duration: 150 * time.Millisecond},
-		{Mode: ModeClosed, Users: 2, Duration: 150 * time.Millisecond, ThinkTime: 5 * time.Millisecond},
+	for _, l := range []results.Load{
+		{Mode: results.ModeOpen, Rate: 200, Duration: 150 * time.Millisecond},
+		{Mode: results.ModeClosed, Users: 2, Duration: 150 * time.Millisecond, ThinkTime: 5 * time.Millisecond},
 	} {
 		t.Run(l.Mode, func(t *testing.T) {
 			var buf bytes.Buffer
-			w := NewSampleWriter(&buf)
+			w := results.NewSampleWriter(&buf)
 			start := time.Now()
 			for rep := range 2 {
 				if _, err := RunCase(context.Background(), Case{Driver: &fakeDriver{}, Load: l, Rep: rep}, start, w, nil); err != nil {
@@ -490,7 +492,7 @@ func TestRunCaseRepetitionsShareTimeline(t *testing.T) {
 			count := map[int]int{}
 			first := map[int]time.Duration{}
 			var worstDelay, lastDone0 time.Duration
-			ReadSamples(&buf, func(s *Sample) error {
+			results.ReadSamples(&buf, func(s *results.Sample) error {
 				if _, ok := first[s.Rep]; !ok || s.Scheduled < first[s.Rep] {
 					first[s.Rep] = s.Scheduled
 				}
@@ -525,7 +527,7 @@ func TestRunCaseClosedRequestsFollowUsers(t *testing.T) {
 	}{{1, []int{100, 0}}, {3, []int{66, 34}}, {4, []int{50, 50}}} {
 		total := 0
 		for i := range 2 {
-			l := Load{Mode: ModeClosed, Users: tc.users, Requests: 100, Worker: i, Workers: 2}
+			l := results.Load{Mode: results.ModeClosed, Users: tc.users, Requests: 100, Worker: i, Workers: 2}
 			_, ss := runCase(t, context.Background(), Case{Driver: &fakeDriver{}, Load: l}, nil)
 			if len(ss) != tc.want[i] {
 				t.Errorf("%d users, worker %d: %d requests, want %d", tc.users, i, len(ss), tc.want[i])
@@ -542,9 +544,9 @@ func TestRunCaseClosedRequestsFollowUsers(t *testing.T) {
 // is scheduled at the previous one's done time plus the think time, so
 // the timer's lateness shows as queue delay.
 func TestRunCaseClosedScheduledFromDone(t *testing.T) {
-	l := Load{Mode: ModeClosed, Users: 1, Requests: 6, ThinkTime: 3 * time.Millisecond}
+	l := results.Load{Mode: results.ModeClosed, Users: 1, Requests: 6, ThinkTime: 3 * time.Millisecond}
 	_, ss := runCase(t, context.Background(), Case{Driver: &fakeDriver{Delay: time.Millisecond}, Load: l}, nil)
-	slices.SortFunc(ss, func(a, b Sample) int { return cmp.Compare(a.Seq, b.Seq) })
+	slices.SortFunc(ss, func(a, b results.Sample) int { return cmp.Compare(a.Seq, b.Seq) })
 	for k := 1; k < len(ss); k++ {
 		if want := ss[k-1].Done + 3*time.Millisecond; ss[k].Scheduled != want {
 			t.Errorf("op %d scheduled at %v, want the previous done + think = %v", k, ss[k].Scheduled, want)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // Pacer produces the scheduled send offsets of an open-loop load: a pure,
@@ -30,7 +32,7 @@ type Pacer struct {
 }
 
 // NewPacer returns a Pacer for rate operations per second (> 0) with the
-// given arrival process (ArrivalConstant, ArrivalPoisson, ArrivalGamma; ""
+// given arrival process (ArrivalConstant, results.ArrivalPoisson, results.ArrivalGamma; ""
 // means constant). shape is the gamma shape (Load.Burstiness; 0 means 1,
 // i.e. Poisson; smaller is burstier) and is ignored by the other processes.
 // rampUp ≥ 0 is the time over which the rate grows linearly from 0.
@@ -46,9 +48,9 @@ func NewPacer(rate float64, arrival string, shape float64, rampUp time.Duration,
 	}
 	switch arrival {
 	case "":
-		arrival = ArrivalConstant
-	case ArrivalConstant, ArrivalPoisson:
-	case ArrivalGamma:
+		arrival = results.ArrivalConstant
+	case results.ArrivalConstant, results.ArrivalPoisson:
+	case results.ArrivalGamma:
 		if shape == 0 {
 			shape = 1
 		}
@@ -56,7 +58,7 @@ func NewPacer(rate float64, arrival string, shape float64, rampUp time.Duration,
 			return nil, fmt.Errorf("burstiness (gamma shape) must be positive, got %v", shape)
 		}
 	default:
-		return nil, fmt.Errorf("unknown arrival %q (want %q, %q or %q)", arrival, ArrivalConstant, ArrivalPoisson, ArrivalGamma)
+		return nil, fmt.Errorf("unknown arrival %q (want %q, %q or %q)", arrival, results.ArrivalConstant, results.ArrivalPoisson, results.ArrivalGamma)
 	}
 	p := &Pacer{
 		rate:    rate,
@@ -71,7 +73,7 @@ func NewPacer(rate float64, arrival string, shape float64, rampUp time.Duration,
 // Next returns the scheduled offset of the next arrival from the case start.
 // Offsets never decrease.
 func (p *Pacer) Next() time.Duration {
-	if p.started || p.arrival != ArrivalConstant {
+	if p.started || p.arrival != results.ArrivalConstant {
 		p.u += p.interval()
 	}
 	p.started = true
@@ -81,9 +83,9 @@ func (p *Pacer) Next() time.Duration {
 // interval draws one inter-arrival gap in operational time (mean 1).
 func (p *Pacer) interval() float64 {
 	switch p.arrival {
-	case ArrivalPoisson:
+	case results.ArrivalPoisson:
 		return p.rng.ExpFloat64()
-	case ArrivalGamma:
+	case results.ArrivalGamma:
 		return GammaVariate(p.rng, p.shape) / p.shape
 	default:
 		return 1

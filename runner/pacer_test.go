@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 func TestPacerConstantOffsets(t *testing.T) {
@@ -21,7 +23,7 @@ func TestPacerConstantOffsets(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := NewPacer(tc.rate, ArrivalConstant, 0, tc.ramp, 1)
+			p, err := NewPacer(tc.rate, results.ArrivalConstant, 0, tc.ramp, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,12 +66,12 @@ func TestPacerArrivalProcesses(t *testing.T) {
 		shape   float64
 		wantCV  float64 // coefficient of variation of the intervals: 1/sqrt(shape)
 	}{
-		{ArrivalConstant, 0, 0},
-		{ArrivalPoisson, 0, 1},
-		{ArrivalGamma, 0, 1}, // shape 0 means 1: Poisson
-		{ArrivalGamma, 1, 1},
-		{ArrivalGamma, 0.25, 2},
-		{ArrivalGamma, 4, 0.5},
+		{results.ArrivalConstant, 0, 0},
+		{results.ArrivalPoisson, 0, 1},
+		{results.ArrivalGamma, 0, 1}, // shape 0 means 1: Poisson
+		{results.ArrivalGamma, 1, 1},
+		{results.ArrivalGamma, 0.25, 2},
+		{results.ArrivalGamma, 4, 0.5},
 	}
 	for _, tc := range tests {
 		t.Run(tc.arrival+"/"+ftoa(tc.shape), func(t *testing.T) {
@@ -96,7 +98,7 @@ func ftoa(f float64) string {
 }
 
 func TestPacerDeterministic(t *testing.T) {
-	for _, arrival := range []string{ArrivalPoisson, ArrivalGamma} {
+	for _, arrival := range []string{results.ArrivalPoisson, results.ArrivalGamma} {
 		a, _ := NewPacer(100, arrival, 0.5, time.Second, 7)
 		b, _ := NewPacer(100, arrival, 0.5, time.Second, 7)
 		c, _ := NewPacer(100, arrival, 0.5, time.Second, 8)
@@ -123,13 +125,13 @@ func TestPacerRampUpCount(t *testing.T) {
 		arrival string
 		at      time.Duration
 	}{
-		{ArrivalConstant, 500 * time.Millisecond},
-		{ArrivalConstant, time.Second},
-		{ArrivalConstant, 2 * time.Second},
-		{ArrivalConstant, 5 * time.Second},
-		{ArrivalPoisson, time.Second},
-		{ArrivalPoisson, 5 * time.Second},
-		{ArrivalGamma, 5 * time.Second},
+		{results.ArrivalConstant, 500 * time.Millisecond},
+		{results.ArrivalConstant, time.Second},
+		{results.ArrivalConstant, 2 * time.Second},
+		{results.ArrivalConstant, 5 * time.Second},
+		{results.ArrivalPoisson, time.Second},
+		{results.ArrivalPoisson, 5 * time.Second},
+		{results.ArrivalGamma, 5 * time.Second},
 	}
 	for _, tc := range tests {
 		t.Run(tc.arrival+"/"+tc.at.String(), func(t *testing.T) {
@@ -143,7 +145,7 @@ func TestPacerRampUpCount(t *testing.T) {
 			}
 			want := ExpectedArrivals(rate, ramp, tc.at)
 			tol := 1.0 // constant: the schedule is exact up to the one at u=0
-			if tc.arrival != ArrivalConstant {
+			if tc.arrival != results.ArrivalConstant {
 				tol = 5 * math.Sqrt(want*2) // gamma 0.5 has variance 2× Poisson's
 			}
 			if math.Abs(float64(n)-want) > tol {
@@ -167,13 +169,13 @@ func TestPacerInvalid(t *testing.T) {
 		shape   float64
 		ramp    time.Duration
 	}{
-		{"zero rate", 0, ArrivalConstant, 0, 0},
-		{"negative rate", -1, ArrivalConstant, 0, 0},
-		{"NaN rate", math.NaN(), ArrivalConstant, 0, 0},
-		{"infinite rate", math.Inf(1), ArrivalConstant, 0, 0},
+		{"zero rate", 0, results.ArrivalConstant, 0, 0},
+		{"negative rate", -1, results.ArrivalConstant, 0, 0},
+		{"NaN rate", math.NaN(), results.ArrivalConstant, 0, 0},
+		{"infinite rate", math.Inf(1), results.ArrivalConstant, 0, 0},
 		{"unknown arrival", 1, "uniform", 0, 0},
-		{"negative shape", 1, ArrivalGamma, -1, 0},
-		{"negative ramp", 1, ArrivalPoisson, 0, -time.Second},
+		{"negative shape", 1, results.ArrivalGamma, -1, 0},
+		{"negative ramp", 1, results.ArrivalPoisson, 0, -time.Second},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // percentile is linear interpolation between closest ranks (numpy's
@@ -66,9 +67,9 @@ func startEmulator(tb testing.TB, o runner.EmulatorOptions) string {
 // (a closed loop without think time), and returns every sample. User u
 // starts at u*stagger, so that arrivals are not one burst on a small
 // machine where client and emulator share the cores.
-func drive(d runner.Driver, users, perUser int, stagger time.Duration) []runner.Sample {
+func drive(d runner.Driver, users, perUser int, stagger time.Duration) []results.Sample {
 	start := time.Now()
-	out := make([]runner.Sample, users*perUser)
+	out := make([]results.Sample, users*perUser)
 	var wg sync.WaitGroup
 	for u := range users {
 		wg.Add(1)
@@ -90,14 +91,14 @@ func drive(d runner.Driver, users, perUser int, stagger time.Duration) []runner.
 }
 
 // latencies returns TTFTs (from Sent) and pooled ITLs in milliseconds.
-func latencies(tb testing.TB, samples []runner.Sample, outputTokens int) (ttft, itl []float64) {
+func latencies(tb testing.TB, samples []results.Sample, outputTokens int) (ttft, itl []float64) {
 	tb.Helper()
 	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
 	for _, s := range samples {
 		if s.Error != "" {
 			tb.Fatalf("sample %d failed: %s: %s", s.Seq, s.Error, s.ErrorDetail)
 		}
-		if outputTokens > 0 && (s.OutputTokens != outputTokens || s.TokenSource != runner.TokensFromUsage || len(s.ITL) != outputTokens-1) {
+		if outputTokens > 0 && (s.OutputTokens != outputTokens || s.TokenSource != results.TokensFromUsage || len(s.ITL) != outputTokens-1) {
 			tb.Fatalf("sample %d: %d output tokens (%s), %d gaps; want %d", s.Seq, s.OutputTokens, s.TokenSource, len(s.ITL), outputTokens)
 		}
 		ttft = append(ttft, ms(s.FirstToken-s.Sent))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // DefaultColdStartThreshold is the load_duration above which an Ollama
@@ -191,14 +192,14 @@ func (c *ollamaChunk) tokenBearing() bool {
 // Do sends one request for Dataset.Prompt(op.Seq) and records it in s.
 // The stream must end with a done line; otherwise the sample is
 // stream_truncated.
-func (d *Ollama) Do(ctx context.Context, op runner.Op, s *runner.Sample) {
+func (d *Ollama) Do(ctx context.Context, op runner.Op, s *results.Sample) {
 	q := newRequest(op, s)
 	defer q.settle()
 	p := d.o.Dataset.Prompt(op.Seq)
 	s.InputTokens = p.InputTokens
 	body, err := d.body(p)
 	if err != nil {
-		s.Error, s.ErrorDetail, s.Done = runner.ErrOther, err.Error(), q.now()
+		s.Error, s.ErrorDetail, s.Done = results.ErrOther, err.Error(), q.now()
 		return
 	}
 	resp, rctx, done := post(ctx, d.client, d.url, body, d.o.Timeout, nil, q)
@@ -219,26 +220,26 @@ func (d *Ollama) Do(ctx context.Context, op runner.Op, s *runner.Sample) {
 			if err == io.EOF {
 				err = errors.New("stream ended without a done line")
 			}
-			s.OutputTokens, s.TokenSource = chunks, runner.TokensFromCounted
-			fail(q, ctx, rctx, err, runner.ErrStreamTruncated)
+			s.OutputTokens, s.TokenSource = chunks, results.TokensFromCounted
+			fail(q, ctx, rctx, err, results.ErrStreamTruncated)
 			return
 		}
 		now := q.arrival()
 		ch = ollamaChunk{}
 		if jerr := json.Unmarshal(line, &ch); jerr != nil {
 			s.Done = now
-			s.OutputTokens, s.TokenSource = chunks, runner.TokensFromCounted
+			s.OutputTokens, s.TokenSource = chunks, results.TokensFromCounted
 			if err == io.ErrUnexpectedEOF {
-				s.Error, s.ErrorDetail = runner.ErrStreamTruncated, "stream ended mid-line"
+				s.Error, s.ErrorDetail = results.ErrStreamTruncated, "stream ended mid-line"
 			} else {
-				s.Error, s.ErrorDetail = runner.ErrParse, truncate(jerr.Error()+": "+string(line), 200)
+				s.Error, s.ErrorDetail = results.ErrParse, truncate(jerr.Error()+": "+string(line), 200)
 			}
 			return
 		}
 		if len(ch.Error) > 0 && string(ch.Error) != "null" {
 			s.Done = now
-			s.Error, s.ErrorDetail = runner.ErrOther, "error in stream: "+snippet(ch.Error)
-			s.OutputTokens, s.TokenSource = chunks, runner.TokensFromCounted
+			s.Error, s.ErrorDetail = results.ErrOther, "error in stream: "+snippet(ch.Error)
+			s.OutputTokens, s.TokenSource = chunks, results.TokensFromCounted
 			return
 		}
 		if ch.tokenBearing() {
@@ -255,15 +256,15 @@ func (d *Ollama) Do(ctx context.Context, op runner.Op, s *runner.Sample) {
 		}
 		if err != nil {
 			s.Done = now
-			s.OutputTokens, s.TokenSource = chunks, runner.TokensFromCounted
-			s.Error, s.ErrorDetail = runner.ErrStreamTruncated, "stream ended without a done line"
+			s.OutputTokens, s.TokenSource = chunks, results.TokensFromCounted
+			s.Error, s.ErrorDetail = results.ErrStreamTruncated, "stream ended without a done line"
 			return
 		}
 	}
 	s.Done = q.now()
-	s.OutputTokens, s.TokenSource = ch.EvalCount, runner.TokensFromUsage
+	s.OutputTokens, s.TokenSource = ch.EvalCount, results.TokensFromUsage
 	if ch.EvalCount == 0 && chunks > 0 {
-		s.OutputTokens, s.TokenSource = chunks, runner.TokensFromCounted
+		s.OutputTokens, s.TokenSource = chunks, results.TokensFromCounted
 	}
 	if ch.PromptEvalCount > 0 {
 		s.InputTokens = ch.PromptEvalCount

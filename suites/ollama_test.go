@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 func newTestOllama(t *testing.T, o OllamaOptions) *Ollama {
@@ -40,12 +41,12 @@ func TestOllamaStream(t *testing.T) {
 		name   string
 		steps  []step
 		errCls string
-		check  func(t *testing.T, s runner.Sample)
+		check  func(t *testing.T, s results.Sample)
 	}{
 		{
 			name:  "cold start is flagged",
 			steps: []step{{0, tok}, {0, tok}, {0, tok}, {0, final(2_500_000_000)}},
-			check: func(t *testing.T, s runner.Sample) {
+			check: func(t *testing.T, s results.Sample) {
 				want := map[string]float64{"load_duration": 2.5, "total_duration": 3, "prompt_eval_duration": 0.02,
 					"eval_duration": 0.01, "prompt_eval_count": 5, "eval_count": 3, "cold_start": 1}
 				for k, v := range want {
@@ -53,7 +54,7 @@ func TestOllamaStream(t *testing.T) {
 						t.Errorf("server[%s] = %v, want %v", k, s.Server[k], v)
 					}
 				}
-				if s.OutputTokens != 3 || s.InputTokens != 5 || s.TokenSource != runner.TokensFromUsage || len(s.ITL) != 2 {
+				if s.OutputTokens != 3 || s.InputTokens != 5 || s.TokenSource != results.TokensFromUsage || len(s.ITL) != 2 {
 					t.Errorf("in %d out %d (%s) itl %v", s.InputTokens, s.OutputTokens, s.TokenSource, s.ITL)
 				}
 			},
@@ -61,7 +62,7 @@ func TestOllamaStream(t *testing.T) {
 		{
 			name:  "warm request is not flagged",
 			steps: bytewise(tok + tok + tok + final(1_000_000)),
-			check: func(t *testing.T, s runner.Sample) {
+			check: func(t *testing.T, s results.Sample) {
 				if _, ok := s.Server["cold_start"]; ok {
 					t.Error("warm request flagged as cold start")
 				}
@@ -70,16 +71,16 @@ func TestOllamaStream(t *testing.T) {
 		{
 			name:  "chat message chunks",
 			steps: []step{{0, `{"message":{"role":"assistant","content":""},"done":false}` + "\n"}, {100 * time.Millisecond, `{"message":{"role":"assistant","content":"hi"},"done":false}` + "\n"}, {0, final(0)}},
-			check: func(t *testing.T, s runner.Sample) {
+			check: func(t *testing.T, s results.Sample) {
 				if s.FirstToken < 90*time.Millisecond {
 					t.Errorf("empty message taken as first token: %v", s.FirstToken)
 				}
 			},
 		},
-		{name: "no done line", steps: []step{{0, tok}, {0, tok}}, errCls: runner.ErrStreamTruncated},
-		{name: "torn last line", steps: []step{{0, tok}, {0, `{"model":"m","resp`}}, errCls: runner.ErrStreamTruncated},
-		{name: "bad line", steps: []step{{0, tok}, {0, "nope\n"}, {0, final(0)}}, errCls: runner.ErrParse},
-		{name: "error line", steps: []step{{0, `{"error":"out of memory"}` + "\n"}}, errCls: runner.ErrOther},
+		{name: "no done line", steps: []step{{0, tok}, {0, tok}}, errCls: results.ErrStreamTruncated},
+		{name: "torn last line", steps: []step{{0, tok}, {0, `{"model":"m","resp`}}, errCls: results.ErrStreamTruncated},
+		{name: "bad line", steps: []step{{0, tok}, {0, "nope\n"}, {0, final(0)}}, errCls: results.ErrParse},
+		{name: "error line", steps: []step{{0, `{"error":"out of memory"}` + "\n"}}, errCls: results.ErrOther},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, _ := streamServer(t, "application/x-ndjson", tc.steps...)
@@ -164,7 +165,7 @@ func TestOllamaQueueFull(t *testing.T) {
 	defer srv.Close()
 	defer e.Close()
 	d := newTestOllama(t, OllamaOptions{BaseURL: srv.URL, Dataset: fixedDataset{Prompt{Text: "x", InputTokens: 1, MaxTokens: 30}}})
-	samples := make([]runner.Sample, 5)
+	samples := make([]results.Sample, 5)
 	var wg sync.WaitGroup
 	for i := range samples {
 		wg.Add(1)
@@ -180,7 +181,7 @@ func TestOllamaQueueFull(t *testing.T) {
 		switch {
 		case s.Error == "" && s.OutputTokens == 30:
 			ok++
-		case s.Error == runner.ErrHTTP5xx && s.Status == 503:
+		case s.Error == results.ErrHTTP5xx && s.Status == 503:
 			busy++
 		default:
 			t.Errorf("sample %+v", s)

@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // OpenAI API flavours.
@@ -229,7 +230,7 @@ func joinMessages(ms []Message) string {
 type request struct {
 	start     time.Time
 	sent      time.Duration // s.Sent, copied for the callbacks
-	s         *runner.Sample
+	s         *results.Sample
 	firstByte atomic.Int64 // offset from start, set by httptrace
 	conn      atomic.Pointer[connRef]
 	floor     time.Duration // the latest arrival given to the body reader
@@ -237,7 +238,7 @@ type request struct {
 
 type connRef struct{ c net.Conn }
 
-func newRequest(op runner.Op, s *runner.Sample) *request {
+func newRequest(op runner.Op, s *results.Sample) *request {
 	return &request{start: op.Start, sent: s.Sent, s: s}
 }
 
@@ -296,7 +297,7 @@ func post(ctx context.Context, client *http.Client, url string, body []byte, tim
 	}
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		q.s.Error, q.s.ErrorDetail, q.s.Done = runner.ErrOther, err.Error(), q.now()
+		q.s.Error, q.s.ErrorDetail, q.s.Done = results.ErrOther, err.Error(), q.now()
 		return nil, rctx, done
 	}
 	req.Header.Set("Content-Type", "application/json")
@@ -317,7 +318,7 @@ func send(ctx, parent context.Context, client *http.Client, req *http.Request, q
 	resp, err := client.Do(req)
 	q.s.FirstByte = time.Duration(q.firstByte.Load())
 	if err != nil {
-		fail(q, parent, ctx, err, runner.ErrConnect)
+		fail(q, parent, ctx, err, results.ErrConnect)
 		return nil
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -327,11 +328,11 @@ func send(ctx, parent context.Context, client *http.Client, req *http.Request, q
 		q.s.Done = q.now()
 		switch {
 		case resp.StatusCode >= 500:
-			q.s.Error = runner.ErrHTTP5xx
+			q.s.Error = results.ErrHTTP5xx
 		case resp.StatusCode >= 400:
-			q.s.Error = runner.ErrHTTP4xx
+			q.s.Error = results.ErrHTTP4xx
 		default:
-			q.s.Error = runner.ErrOther
+			q.s.Error = results.ErrOther
 		}
 		q.s.ErrorDetail = resp.Status + ": " + snippet(body)
 		return nil
@@ -344,7 +345,7 @@ func send(ctx, parent context.Context, client *http.Client, req *http.Request, q
 // is "canceled"; a deadline (per-request timeout, parent deadline, client
 // timeout) is "timeout"; a failure before a connection existed is
 // "connect"; anything else is class other (fallback is used for errors
-// while reading a response, typically runner.ErrStreamTruncated).
+// while reading a response, typically results.ErrStreamTruncated).
 func fail(q *request, parent, ctx context.Context, err error, fallback string) {
 	q.s.Done = q.now()
 	q.s.ErrorDetail = truncate(err.Error(), 200)
@@ -353,13 +354,13 @@ func fail(q *request, parent, ctx context.Context, err error, fallback string) {
 	var terr tls.RecordHeaderError
 	switch {
 	case errors.Is(parent.Err(), context.Canceled):
-		q.s.Error = runner.ErrCanceled
+		q.s.Error = results.ErrCanceled
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()):
-		q.s.Error = runner.ErrTimeout
+		q.s.Error = results.ErrTimeout
 	case !q.gotConn() || (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &terr):
-		q.s.Error = runner.ErrConnect
-	case fallback == runner.ErrConnect:
-		q.s.Error = runner.ErrOther
+		q.s.Error = results.ErrConnect
+	case fallback == results.ErrConnect:
+		q.s.Error = results.ErrOther
 	default:
 		q.s.Error = fallback
 	}
@@ -380,14 +381,14 @@ func truncate(s string, n int) string {
 
 // Do sends one request for Dataset.Prompt(op.Seq) and records it in s; see
 // docs/metrics.md for what each field means.
-func (c *OpenAI) Do(ctx context.Context, op runner.Op, s *runner.Sample) {
+func (c *OpenAI) Do(ctx context.Context, op runner.Op, s *results.Sample) {
 	q := newRequest(op, s)
 	defer q.settle()
 	p := c.o.Dataset.Prompt(op.Seq)
 	s.InputTokens = p.InputTokens
 	body, err := c.body(p)
 	if err != nil {
-		s.Error, s.ErrorDetail, s.Done = runner.ErrOther, err.Error(), q.now()
+		s.Error, s.ErrorDetail, s.Done = results.ErrOther, err.Error(), q.now()
 		return
 	}
 	resp, rctx, done := post(ctx, c.client, c.url, body, c.o.Timeout, c.header, q)
@@ -503,7 +504,7 @@ func (c *OpenAI) readStream(ctx, parent context.Context, body io.Reader, q *requ
 				err = errors.New("stream ended without [DONE]")
 			}
 			c.finish(s, chunks, usage, haveUsage)
-			fail(q, parent, ctx, err, runner.ErrStreamTruncated)
+			fail(q, parent, ctx, err, results.ErrStreamTruncated)
 			return
 		}
 		now := q.arrival()
@@ -512,14 +513,14 @@ func (c *OpenAI) readStream(ctx, parent context.Context, body io.Reader, q *requ
 		}
 		if err := decodeChunk(data, &ch); err != nil {
 			s.Done = now
-			s.Error = runner.ErrParse
+			s.Error = results.ErrParse
 			s.ErrorDetail = truncate(err.Error()+": "+string(data), 200)
 			c.finish(s, chunks, usage, haveUsage)
 			return
 		}
 		if len(ch.Error) > 0 && string(ch.Error) != "null" {
 			s.Done = now
-			s.Error = runner.ErrOther
+			s.Error = results.ErrOther
 			s.ErrorDetail = "error in stream: " + snippet(ch.Error)
 			c.finish(s, chunks, usage, haveUsage)
 			return
@@ -554,17 +555,17 @@ func (c *OpenAI) readStream(ctx, parent context.Context, body io.Reader, q *requ
 }
 
 // finish fills in the token counts.
-func (c *OpenAI) finish(s *runner.Sample, chunks int, usage openAIUsage, haveUsage bool) {
+func (c *OpenAI) finish(s *results.Sample, chunks int, usage openAIUsage, haveUsage bool) {
 	if haveUsage {
 		s.OutputTokens = usage.CompletionTokens
-		s.TokenSource = runner.TokensFromUsage
+		s.TokenSource = results.TokensFromUsage
 		if usage.PromptTokens > 0 {
 			s.InputTokens = usage.PromptTokens
 		}
 		return
 	}
 	s.OutputTokens = chunks
-	s.TokenSource = runner.TokensFromCounted
+	s.TokenSource = results.TokensFromCounted
 }
 
 // readWhole reads a non-streaming response: FirstToken = LastToken = the
@@ -574,7 +575,7 @@ func (c *OpenAI) readWhole(ctx, parent context.Context, body io.Reader, q *reque
 	s := q.s
 	b, err := io.ReadAll(body)
 	if err != nil {
-		fail(q, parent, ctx, err, runner.ErrStreamTruncated)
+		fail(q, parent, ctx, err, results.ErrStreamTruncated)
 		return
 	}
 	now := q.arrival()
@@ -590,7 +591,7 @@ func (c *OpenAI) readWhole(ctx, parent context.Context, body io.Reader, q *reque
 		Usage *openAIUsage `json:"usage"`
 	}
 	if err := json.Unmarshal(b, &resp); err != nil {
-		s.Error = runner.ErrParse
+		s.Error = results.ErrParse
 		s.ErrorDetail = truncate(err.Error(), 200)
 		return
 	}
@@ -606,5 +607,5 @@ func (c *OpenAI) readWhole(ctx, parent context.Context, body io.Reader, q *reque
 		return
 	}
 	s.OutputTokens = words
-	s.TokenSource = runner.TokensFromCounted
+	s.TokenSource = results.TokensFromCounted
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // fixedDataset returns the same prompt for every seq.
@@ -90,9 +91,9 @@ func newTestOpenAI(t *testing.T, o OpenAIOptions) *OpenAI {
 }
 
 // do runs one operation the way the load generator does.
-func do(ctx context.Context, d runner.Driver, seq int64) runner.Sample {
+func do(ctx context.Context, d runner.Driver, seq int64) results.Sample {
 	start := time.Now()
-	s := runner.Sample{Seq: seq, Sent: time.Since(start)}
+	s := results.Sample{Seq: seq, Sent: time.Since(start)}
 	d.Do(ctx, runner.Op{Start: start, Seq: seq}, &s)
 	return s
 }
@@ -113,13 +114,13 @@ func TestOpenAIStream(t *testing.T) {
 		name   string
 		steps  []step
 		opts   OpenAIOptions
-		check  func(t *testing.T, s runner.Sample)
+		check  func(t *testing.T, s results.Sample)
 		errCls string
 	}{
 		{
 			name:  "role-only first chunk is not the first token",
 			steps: []step{{0, roleChunk}, {150 * time.Millisecond, word}, {0, word}, {0, usageChunk}, {0, doneEvent}},
-			check: func(t *testing.T, s runner.Sample) {
+			check: func(t *testing.T, s results.Sample) {
 				if s.FirstToken < 140*time.Millisecond {
 					t.Errorf("first token at %v: the role chunk was taken as a token", s.FirstToken)
 				}
@@ -131,8 +132,8 @@ func TestOpenAIStream(t *testing.T) {
 		{
 			name:  "comments and empty chunks are not tokens",
 			steps: []step{{0, ": ping\n\n"}, {0, chatChunk(`{}`)}, {0, chatChunk(`{"content":""}`)}, {0, chatChunk(`{"tool_calls":[]}`)}, {0, word}, {0, ": ping\n\n"}, {0, word}, {0, doneEvent}},
-			check: func(t *testing.T, s runner.Sample) {
-				if s.OutputTokens != 2 || s.TokenSource != runner.TokensFromCounted || len(s.ITL) != 1 {
+			check: func(t *testing.T, s results.Sample) {
+				if s.OutputTokens != 2 || s.TokenSource != results.TokensFromCounted || len(s.ITL) != 1 {
 					t.Errorf("tokens %d (%s), itl %v", s.OutputTokens, s.TokenSource, s.ITL)
 				}
 				if s.InputTokens != 3 {
@@ -143,8 +144,8 @@ func TestOpenAIStream(t *testing.T) {
 		{
 			name:  "usage chunk supplies counts and is not a token",
 			steps: []step{{0, roleChunk}, {0, word}, {0, word}, {0, word}, {150 * time.Millisecond, usageChunk}, {0, doneEvent}},
-			check: func(t *testing.T, s runner.Sample) {
-				if s.OutputTokens != 7 || s.InputTokens != 11 || s.TokenSource != runner.TokensFromUsage {
+			check: func(t *testing.T, s results.Sample) {
+				if s.OutputTokens != 7 || s.InputTokens != 11 || s.TokenSource != results.TokensFromUsage {
 					t.Errorf("tokens in %d out %d (%s)", s.InputTokens, s.OutputTokens, s.TokenSource)
 				}
 				if len(s.ITL) != 2 || s.Done-s.LastToken < 140*time.Millisecond {
@@ -155,7 +156,7 @@ func TestOpenAIStream(t *testing.T) {
 		{
 			name:  "split TCP reads mid-event",
 			steps: bytewise(roleChunk + ": ping\r\n\r\n" + strings.ReplaceAll(word+word, "\n", "\r\n") + usageChunk + doneEvent),
-			check: func(t *testing.T, s runner.Sample) {
+			check: func(t *testing.T, s results.Sample) {
 				if s.OutputTokens != 7 || len(s.ITL) != 1 || s.FirstToken == 0 {
 					t.Errorf("tokens %d itl %v first %v", s.OutputTokens, s.ITL, s.FirstToken)
 				}
@@ -164,7 +165,7 @@ func TestOpenAIStream(t *testing.T) {
 		{
 			name:  "reasoning_content is a token",
 			steps: []step{{0, roleChunk}, {0, chatChunk(`{"reasoning_content":"hmm"}`)}, {0, chatChunk(`{"reasoning":"so"}`)}, {0, doneEvent}},
-			check: func(t *testing.T, s runner.Sample) {
+			check: func(t *testing.T, s results.Sample) {
 				if s.OutputTokens != 2 || s.FirstToken == 0 {
 					t.Errorf("tokens %d first %v", s.OutputTokens, s.FirstToken)
 				}
@@ -173,7 +174,7 @@ func TestOpenAIStream(t *testing.T) {
 		{
 			name:  "tool_calls delta is a token",
 			steps: []step{{0, roleChunk}, {0, chatChunk(`{"tool_calls":[{"index":0,"function":{"arguments":"{\""}}]}`)}, {0, doneEvent}},
-			check: func(t *testing.T, s runner.Sample) {
+			check: func(t *testing.T, s results.Sample) {
 				if s.OutputTokens != 1 || s.FirstToken == 0 {
 					t.Errorf("tokens %d first %v", s.OutputTokens, s.FirstToken)
 				}
@@ -189,7 +190,7 @@ func TestOpenAIStream(t *testing.T) {
 				{0, `data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4}}` + "\n\n"},
 				{0, doneEvent},
 			},
-			check: func(t *testing.T, s runner.Sample) {
+			check: func(t *testing.T, s results.Sample) {
 				if len(s.ITL) != 3 || s.ITL[0] != s.ITL[1] || s.ITL[1] != s.ITL[2] {
 					t.Fatalf("itl %v, want 3 equal gaps", s.ITL)
 				}
@@ -204,9 +205,9 @@ func TestOpenAIStream(t *testing.T) {
 		{
 			name:   "stream without [DONE] is truncated",
 			steps:  []step{{0, roleChunk}, {0, word}, {0, word}},
-			errCls: runner.ErrStreamTruncated,
-			check: func(t *testing.T, s runner.Sample) {
-				if s.OutputTokens != 2 || s.TokenSource != runner.TokensFromCounted {
+			errCls: results.ErrStreamTruncated,
+			check: func(t *testing.T, s results.Sample) {
+				if s.OutputTokens != 2 || s.TokenSource != results.TokensFromCounted {
 					t.Errorf("tokens %d (%s)", s.OutputTokens, s.TokenSource)
 				}
 			},
@@ -214,13 +215,13 @@ func TestOpenAIStream(t *testing.T) {
 		{
 			name:   "stream cut mid-event is truncated",
 			steps:  []step{{0, word}, {0, `data: {"choices":[{"delta":{"cont`}},
-			errCls: runner.ErrStreamTruncated,
+			errCls: results.ErrStreamTruncated,
 		},
 		{
 			name:  "[DONE] without the usage chunk is a success with counted tokens",
 			steps: []step{{0, word}, {0, doneEvent}},
-			check: func(t *testing.T, s runner.Sample) {
-				if s.OutputTokens != 1 || s.TokenSource != runner.TokensFromCounted {
+			check: func(t *testing.T, s results.Sample) {
+				if s.OutputTokens != 1 || s.TokenSource != results.TokensFromCounted {
 					t.Errorf("tokens %d (%s)", s.OutputTokens, s.TokenSource)
 				}
 			},
@@ -228,12 +229,12 @@ func TestOpenAIStream(t *testing.T) {
 		{
 			name:   "bad JSON chunk",
 			steps:  []step{{0, word}, {0, "data: {nope\n\n"}, {0, doneEvent}},
-			errCls: runner.ErrParse,
+			errCls: results.ErrParse,
 		},
 		{
 			name:   "error object in stream",
 			steps:  []step{{0, word}, {0, `data: {"error":{"message":"boom","code":500}}` + "\n\n"}},
-			errCls: runner.ErrOther,
+			errCls: results.ErrOther,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,7 +274,7 @@ func TestOpenAIRequestBody(t *testing.T) {
 }
 
 func TestOpenAIHTTPErrors(t *testing.T) {
-	for status, cls := range map[int]string{400: runner.ErrHTTP4xx, 429: runner.ErrHTTP4xx, 500: runner.ErrHTTP5xx, 503: runner.ErrHTTP5xx} {
+	for status, cls := range map[int]string{400: results.ErrHTTP4xx, 429: results.ErrHTTP4xx, 500: results.ErrHTTP5xx, 503: results.ErrHTTP5xx} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(status)
 			w.Write([]byte(`{"error":"bad thing"}` + strings.Repeat("x", 1000)))
@@ -299,7 +300,7 @@ func TestOpenAIFailures(t *testing.T) {
 	defer slow.Close()
 	t.Run("timeout", func(t *testing.T) {
 		s := do(context.Background(), newTestOpenAI(t, OpenAIOptions{BaseURL: slow.URL, Stream: true, Timeout: 200 * time.Millisecond}), 0)
-		if s.Error != runner.ErrTimeout || s.FirstToken == 0 {
+		if s.Error != results.ErrTimeout || s.FirstToken == 0 {
 			t.Errorf("error %q (%s), first token %v", s.Error, s.ErrorDetail, s.FirstToken)
 		}
 	})
@@ -307,7 +308,7 @@ func TestOpenAIFailures(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(200*time.Millisecond, cancel)
 		s := do(ctx, newTestOpenAI(t, OpenAIOptions{BaseURL: slow.URL, Stream: true}), 0)
-		if s.Error != runner.ErrCanceled {
+		if s.Error != results.ErrCanceled {
 			t.Errorf("error %q (%s)", s.Error, s.ErrorDetail)
 		}
 	})
@@ -319,7 +320,7 @@ func TestOpenAIFailures(t *testing.T) {
 		addr := l.Addr().String()
 		l.Close()
 		s := do(context.Background(), newTestOpenAI(t, OpenAIOptions{BaseURL: "http://" + addr, Stream: true}), 0)
-		if s.Error != runner.ErrConnect || s.Status != 0 {
+		if s.Error != results.ErrConnect || s.Status != 0 {
 			t.Errorf("error %q (%s) status %d", s.Error, s.ErrorDetail, s.Status)
 		}
 	})
@@ -351,7 +352,7 @@ func TestOpenAIPrepare(t *testing.T) {
 		t.Errorf("model %q", d.Model())
 	}
 	s := do(context.Background(), d, 0)
-	if s.Error != "" || s.OutputTokens != 3 || s.TokenSource != runner.TokensFromUsage || s.FirstToken != s.LastToken || s.LastToken > s.Done {
+	if s.Error != "" || s.OutputTokens != 3 || s.TokenSource != results.TokensFromUsage || s.FirstToken != s.LastToken || s.LastToken > s.Done {
 		t.Errorf("non-streaming sample %+v", s)
 	}
 	mu.Lock()
@@ -427,7 +428,7 @@ func slowClient(delay time.Duration) *http.Client {
 
 // checkStampedAtArrival checks a sample of a stream whose first token was
 // sent after 30ms and the next two 80ms apart, read 50ms late.
-func checkStampedAtArrival(t *testing.T, s runner.Sample) {
+func checkStampedAtArrival(t *testing.T, s results.Sample) {
 	t.Helper()
 	if s.Error != "" {
 		t.Fatalf("%s: %s", s.Error, s.ErrorDetail)
@@ -462,7 +463,7 @@ func (c fakeStampConn) ReceiveTime() (time.Time, bool) { return *c.at, !c.at.IsZ
 // and a stamp is used when it falls between the send and now.
 func TestArrivalNeverGoesBack(t *testing.T) {
 	start := time.Now()
-	q := newRequest(runner.Op{Start: start}, &runner.Sample{})
+	q := newRequest(runner.Op{Start: start}, &results.Sample{})
 	var at time.Time
 	q.conn.Store(&connRef{fakeStampConn{at: &at}})
 	time.Sleep(2 * time.Millisecond)

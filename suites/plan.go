@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // ServiceOptions are the facts of one execution that a service's command
@@ -167,9 +168,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// Load returns the runner.Load of an LLM case.
-func (w *LLMWorkload) Load() runner.Load {
-	return runner.Load{
+// Load returns the results.Load of an LLM case.
+func (w *LLMWorkload) Load() results.Load {
+	return results.Load{
 		Mode: w.Mode, Users: w.Users, ThinkTime: w.ThinkTime.D(), ThinkDist: w.ThinkDist,
 		Rate: w.Rate, Arrival: w.Arrival, Burstiness: w.Burstiness, MaxConcurrency: w.MaxConcurrency,
 		RampUp: w.RampUp.D(), Duration: w.Duration.D(), Requests: int64(w.Requests),
