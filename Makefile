@@ -34,10 +34,13 @@ cluster:
 	@if [ "$$(id -u)" = 0 ]; then ci/slurm-cluster.sh up; \
 	else echo "!!! no SLURM test cluster: ci/slurm-cluster.sh up needs root; SLURM tests will skip !!!"; fi
 
+# gofmt, go vet, and go.mod/go.sum as `go mod tidy` leaves them (a direct
+# dependency marked indirect, or a stale sum, fails here).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
 
 # The SLURM cluster tests run in slurm-test, one package at a time: they
 # share three nodes and kill one of them.
