@@ -14,7 +14,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/dataset"
 )
 
 // Message is one chat message.
@@ -140,9 +140,9 @@ func NewDataset(o DatasetOptions) (Dataset, error) {
 }
 
 func vocabularyWords() []string {
-	w := make([]string, runner.VocabularySize)
+	w := make([]string, dataset.VocabularySize)
 	for i := range w {
-		w[i] = runner.VocabularyWord(i)
+		w[i] = dataset.VocabularyWord(i)
 	}
 	return w
 }
@@ -240,7 +240,7 @@ func (s *synthetic) Prompt(seq int64) Prompt {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(runner.VocabularyWord(r.IntN(runner.VocabularySize)))
+		b.WriteString(dataset.VocabularyWord(r.IntN(dataset.VocabularySize)))
 	}
 	p := Prompt{Text: b.String(), InputTokens: n}
 	if s.output != nil {
@@ -315,11 +315,11 @@ func readJSONLPrompts(r io.Reader) ([]Prompt, error) {
 				return nil, fmt.Errorf("line %d: give prompt or messages, not both", line)
 			case rec.Prompt != nil:
 				p.Text = *rec.Prompt
-				p.InputTokens = runner.CountWords(p.Text)
+				p.InputTokens = dataset.CountWords(p.Text)
 			case len(rec.Messages) > 0:
 				p.Messages = rec.Messages
 				for _, m := range rec.Messages {
-					p.InputTokens += runner.CountWords(m.Content)
+					p.InputTokens += dataset.CountWords(m.Content)
 				}
 			default:
 				return nil, fmt.Errorf("line %d: no prompt or messages", line)
@@ -388,8 +388,8 @@ func readShareGPT(r io.Reader) ([]Prompt, error) {
 			if isHuman(turns[i].From) && isGPT(turns[i+1].From) {
 				prompts = append(prompts, Prompt{
 					Text:        turns[i].Value,
-					InputTokens: runner.CountWords(turns[i].Value),
-					MaxTokens:   max(runner.CountWords(turns[i+1].Value), 1),
+					InputTokens: dataset.CountWords(turns[i].Value),
+					MaxTokens:   max(dataset.CountWords(turns[i+1].Value), 1),
 				})
 				break
 			}

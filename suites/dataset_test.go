@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/dataset"
 )
 
 func TestSyntheticDataset(t *testing.T) {
@@ -26,8 +26,8 @@ func TestSyntheticDataset(t *testing.T) {
 		if q := b.Prompt(seq); q.Text != p.Text || q.MaxTokens != p.MaxTokens {
 			t.Fatalf("seq %d differs between equal datasets", seq)
 		}
-		if runner.CountWords(p.Text) != p.InputTokens || p.InputTokens < 30 || p.InputTokens > 70 {
-			t.Errorf("seq %d: %d words, InputTokens %d", seq, runner.CountWords(p.Text), p.InputTokens)
+		if dataset.CountWords(p.Text) != p.InputTokens || p.InputTokens < 30 || p.InputTokens > 70 {
+			t.Errorf("seq %d: %d words, InputTokens %d", seq, dataset.CountWords(p.Text), p.InputTokens)
 		}
 		if p.MaxTokens < 10 || p.MaxTokens > 30 {
 			t.Errorf("seq %d: output %d", seq, p.MaxTokens)

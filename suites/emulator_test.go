@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/emulate"
 	"github.com/benchrun/benchrun/runner/results"
 )
 
@@ -46,9 +47,9 @@ func TestPercentile(t *testing.T) {
 }
 
 // startEmulator serves an emulator on loopback for the test's lifetime.
-func startEmulator(tb testing.TB, o runner.EmulatorOptions) string {
+func startEmulator(tb testing.TB, o emulate.Options) string {
 	tb.Helper()
-	e, err := runner.NewEmulator(o)
+	e, err := emulate.New(o)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -110,8 +111,8 @@ func latencies(tb testing.TB, samples []results.Sample, outputTokens int) (ttft,
 }
 
 // fixedTiming is the emulator configuration the accuracy checks use.
-func fixedTiming(slots int) runner.EmulatorOptions {
-	return runner.EmulatorOptions{Flavor: runner.FlavorVLLM, Model: "m", Slots: slots,
+func fixedTiming(slots int) emulate.Options {
+	return emulate.Options{Flavor: emulate.FlavorVLLM, Model: "m", Slots: slots,
 		PrefillBase: 20 * time.Millisecond, DecodeBase: 5 * time.Millisecond}
 }
 
@@ -186,7 +187,7 @@ func TestEmulatorQueueingInTTFT(t *testing.T) {
 }
 
 func TestEmulatedOllamaColdStart(t *testing.T) {
-	url := startEmulator(t, runner.EmulatorOptions{Flavor: runner.FlavorOllama, Model: "m", LoadTime: 300 * time.Millisecond,
+	url := startEmulator(t, emulate.Options{Flavor: emulate.FlavorOllama, Model: "m", LoadTime: 300 * time.Millisecond,
 		PrefillBase: 10 * time.Millisecond, DecodeBase: 5 * time.Millisecond})
 	ds, _ := NewDataset(DatasetOptions{PromptTokens: 12, OutputTokens: 10})
 	d, err := NewOllama(OllamaOptions{BaseURL: url, API: APIGenerate, ColdStartThreshold: 100 * time.Millisecond, Dataset: ds})
@@ -261,7 +262,7 @@ func TestEmulatorHelperProcess(t *testing.T) {
 	if os.Getenv("BENCHRUN_EMULATOR_HELPER") != "1" {
 		t.Skip("helper process for BenchmarkAccuracy64OutOfProcess")
 	}
-	e, err := runner.NewEmulator(fixedTiming(64))
+	e, err := emulate.New(fixedTiming(64))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/emulate"
 	"github.com/benchrun/benchrun/runner/results"
 )
 
@@ -153,7 +154,7 @@ func TestKeepAliveJSON(t *testing.T) {
 // TestOllamaQueueFull: the emulator with one slot and a queue of one
 // answers 503 to the others, which the driver records as http_5xx.
 func TestOllamaQueueFull(t *testing.T) {
-	e, err := runner.NewEmulator(runner.EmulatorOptions{Flavor: runner.FlavorOllama, Model: "m", Slots: 1, MaxQueue: 1,
+	e, err := emulate.New(emulate.Options{Flavor: emulate.FlavorOllama, Model: "m", Slots: 1, MaxQueue: 1,
 		DecodeBase: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

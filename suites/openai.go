@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/dataset"
 	"github.com/benchrun/benchrun/runner/results"
 )
 
@@ -597,7 +598,7 @@ func (c *OpenAI) readWhole(ctx, parent context.Context, body io.Reader, q *reque
 	}
 	words := 0
 	for _, ch := range resp.Choices {
-		words += runner.CountWords(ch.Text) + runner.CountWords(ch.Message.Content) + runner.CountWords(ch.Message.ReasoningContent)
+		words += dataset.CountWords(ch.Text) + dataset.CountWords(ch.Message.Content) + dataset.CountWords(ch.Message.ReasoningContent)
 	}
 	if words > 0 || resp.Usage != nil && resp.Usage.CompletionTokens > 0 {
 		s.FirstToken, s.LastToken = now, now

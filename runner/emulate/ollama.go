@@ -1,4 +1,4 @@
-package runner
+package emulate
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/dataset"
 )
 
 // modelState is the Ollama flavour's loaded model, guarded by Emulator.mu.
@@ -116,7 +119,7 @@ func (e *Emulator) ollamaHandler() http.Handler {
 	mux.HandleFunc("POST /api/generate", func(w http.ResponseWriter, r *http.Request) { e.serveOllama(w, r, false) })
 	mux.HandleFunc("POST /api/chat", func(w http.ResponseWriter, r *http.Request) { e.serveOllama(w, r, true) })
 	mux.HandleFunc("GET /api/version", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]string{"version": EmulatorVersion})
+		writeJSON(w, map[string]string{"version": Version})
 	})
 	details := map[string]any{"format": "gguf", "family": "emulated", "parameter_size": "1B", "quantization_level": "Q4_0"}
 	mux.HandleFunc("GET /api/tags", func(w http.ResponseWriter, r *http.Request) {
@@ -164,8 +167,8 @@ func (e *Emulator) serveOllama(w http.ResponseWriter, r *http.Request, chat bool
 		return
 	}
 	// The request arrived when its last bytes did: the read that ended
-	// the body (see ReceiveListener).
-	arrival := arrivalOf(r)
+	// the body (see runner.ReceiveListener).
+	arrival := runner.RequestArrival(r)
 	switch req.Model {
 	case "":
 		writeOllamaError(w, http.StatusBadRequest, "model is required")
@@ -187,10 +190,10 @@ func (e *Emulator) serveOllama(w http.ResponseWriter, r *http.Request, chat bool
 	}
 	if chat {
 		for _, m := range req.Messages {
-			g.promptTokens += CountWords(m.Content)
+			g.promptTokens += dataset.CountWords(m.Content)
 		}
 	} else if req.Prompt != nil {
-		g.promptTokens = CountWords(*req.Prompt)
+		g.promptTokens = dataset.CountWords(*req.Prompt)
 	}
 	if (!chat && (req.Prompt == nil || *req.Prompt == "")) || (chat && len(req.Messages) == 0) {
 		// Ollama's way to load (or, with keep_alive 0, unload) a model.

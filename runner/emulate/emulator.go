@@ -1,4 +1,4 @@
-package runner
+package emulate
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/dataset"
 )
 
 // Emulator flavours.
@@ -19,11 +22,11 @@ const (
 	FlavorOllama = "ollama"
 )
 
-// EmulatorOptions configures an Emulator. Durations are per token or per
+// Options configures an Emulator. Durations are per token or per
 // request as named; zero timing values mean zero (an instant server), so
-// tests can pin exact timings. Start from DefaultEmulatorOptions for
+// tests can pin exact timings. Start from DefaultOptions for
 // realistic values. See docs/emulators.md for the timing model.
-type EmulatorOptions struct {
+type Options struct {
 	Flavor string // FlavorVLLM or FlavorOllama
 	Model  string // served model name; default "benchrun-emulated"
 
@@ -66,7 +69,7 @@ type EmulatorOptions struct {
 	// probability that a stream is cut mid-way (connection closed without
 	// the end of the stream). StallRate is the probability that a stream
 	// pauses for StallFor before one of its tokens. Until StartDelay has
-	// passed since NewEmulator, every endpoint, /health included, answers
+	// passed since New, every endpoint, /health included, answers
 	// 503 (a slow start).
 	ErrorRate      float64
 	BurstStatus    int
@@ -78,10 +81,10 @@ type EmulatorOptions struct {
 	StartDelay     time.Duration
 }
 
-// DefaultEmulatorOptions returns realistic options for a flavour: a small
+// DefaultOptions returns realistic options for a flavour: a small
 // model on one GPU for vllm, a laptop-class CPU/GPU for ollama.
-func DefaultEmulatorOptions(flavor string) EmulatorOptions {
-	o := EmulatorOptions{
+func DefaultOptions(flavor string) Options {
+	o := Options{
 		Flavor:          flavor,
 		Model:           "benchrun-emulated",
 		PrefillBase:     20 * time.Millisecond,
@@ -106,10 +109,10 @@ func DefaultEmulatorOptions(flavor string) EmulatorOptions {
 // Emulator is an HTTP server that imitates vLLM's OpenAI-compatible API or
 // Ollama's native API, with a continuous-batching timing model, so that
 // benchrun can be dry-run and tested without a GPU. It is safe for
-// concurrent use; serve NewServer on a ReceiveListener (or Handler with
+// concurrent use; serve NewServer on a runner.ReceiveListener (or Handler with
 // any http.Server, at the cost of its own request handling in the timing).
 type Emulator struct {
-	o      EmulatorOptions
+	o      Options
 	start  time.Time
 	closed chan struct{}
 	// closeCtx is canceled by Close, for context.AfterFunc.
@@ -128,9 +131,9 @@ type Emulator struct {
 	faultR *rand.Rand // guarded by mu
 }
 
-// NewEmulator validates o, fills in defaults and returns an emulator whose
+// New validates o, fills in defaults and returns an emulator whose
 // clock (StartDelay, bursts) starts now.
-func NewEmulator(o EmulatorOptions) (*Emulator, error) {
+func New(o Options) (*Emulator, error) {
 	var errs []string
 	switch o.Flavor {
 	case FlavorVLLM, FlavorOllama:
@@ -212,32 +215,19 @@ func NewEmulator(o EmulatorOptions) (*Emulator, error) {
 }
 
 // Options returns the effective options, defaults filled in.
-func (e *Emulator) Options() EmulatorOptions { return e.o }
+func (e *Emulator) Options() Options { return e.o }
 
 // Handler returns the HTTP handler serving the flavour's API. Served
 // alone, a request's clock starts when its handler runs; see NewServer.
 func (e *Emulator) Handler() http.Handler { return e.handler }
 
 // NewServer returns an http.Server for the emulator. Serve it on a
-// listener wrapped by ReceiveListener: then a request's clock starts when
+// listener wrapped by runner.ReceiveListener: then a request's clock starts when
 // its bytes reached the host (the kernel's receive stamp), so neither the
 // emulator's own HTTP handling nor its goroutine scheduling on a busy host
 // adds to the timing it emulates.
 func (e *Emulator) NewServer() *http.Server {
-	return &http.Server{Handler: e.handler, ConnContext: ConnContext, ReadHeaderTimeout: 10 * time.Second}
-}
-
-// arrivalOf returns when r arrived: the receive stamp of its connection's
-// newest read when there is one (called once the body is read, that read
-// carried the request's last bytes), else now.
-func arrivalOf(r *http.Request) time.Time {
-	now := time.Now()
-	if c := ConnFromContext(r.Context()); c != nil {
-		if t, ok := ReceiveTime(c); ok && !t.After(now) && now.Sub(t) < maxReceiveAge {
-			return t
-		}
-	}
-	return now
+	return &http.Server{Handler: e.handler, ConnContext: runner.ConnContext, ReadHeaderTimeout: 10 * time.Second}
 }
 
 // Close ends every stream in flight (they stop at their next token) and
@@ -282,50 +272,6 @@ func (e *Emulator) gate(w http.ResponseWriter, writeErr func(http.ResponseWriter
 
 // ready reports whether the start delay has passed.
 func (e *Emulator) ready() bool { return time.Since(e.start) >= e.o.StartDelay }
-
-// Vocabulary is the emulators' fixed word list: emulated outputs are words
-// from it, one token per word, and synthetic prompts are built from it.
-var vocabulary = [...]string{
-	"the", "of", "and", "to", "in", "is", "was", "that", "for", "on",
-	"with", "as", "by", "at", "from", "his", "her", "an", "which", "are",
-	"this", "be", "had", "it", "not", "but", "they", "one", "have", "all",
-	"were", "also", "first", "two", "time", "new", "when", "after", "other", "who",
-	"city", "year", "more", "most", "into", "over", "school", "only", "world", "three",
-	"state", "would", "during", "some", "about", "while", "water", "music", "game", "early",
-	"light", "river", "house", "field",
-}
-
-// VocabularySize is the number of words in the emulators' vocabulary.
-const VocabularySize = len(vocabulary)
-
-// VocabularyWord returns word i (modulo VocabularySize) of the emulators'
-// vocabulary. Every word is lower-case ASCII letters, so it needs no JSON
-// escaping.
-func VocabularyWord(i int) string {
-	i %= VocabularySize
-	if i < 0 {
-		i += VocabularySize
-	}
-	return vocabulary[i]
-}
-
-// CountWords returns the number of whitespace-separated words in s: the
-// emulators' token count, one token per word.
-func CountWords(s string) int {
-	n, in := 0, false
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '\t', '\n', '\r', '\v', '\f':
-			in = false
-		default:
-			if !in {
-				n++
-			}
-			in = true
-		}
-	}
-	return n
-}
 
 // errQueueFull means the bounded queue is full.
 var errQueueFull = errors.New("queue full")
@@ -500,7 +446,7 @@ func (e *Emulator) generate(ctx context.Context, ticket *waiter, g genRequest, h
 	clock := e.newTokenClock(ctx)
 	defer clock.close()
 	due := res.prefill.Add(e.scale(e.o.PrefillBase+time.Duration(g.promptTokens)*e.o.PrefillPerToken, r))
-	word := r.IntN(VocabularySize)
+	word := r.IntN(dataset.VocabularySize)
 	var prev time.Time
 	for i := 1; i <= n; i++ {
 		if i == stallAt {
@@ -519,7 +465,7 @@ func (e *Emulator) generate(ctx context.Context, ticket *waiter, g genRequest, h
 				finish = "length"
 			}
 		}
-		if err = h.onToken(i, VocabularyWord(word), finish); err != nil {
+		if err = h.onToken(i, dataset.VocabularyWord(word), finish); err != nil {
 			return res, err
 		}
 		now := time.Now()
@@ -532,7 +478,7 @@ func (e *Emulator) generate(ctx context.Context, ticket *waiter, g genRequest, h
 			e.vllm.token(now.Sub(prev))
 		}
 		prev = now
-		word = (word + 1 + r.IntN(VocabularySize-1)) % VocabularySize
+		word = (word + 1 + r.IntN(dataset.VocabularySize-1)) % dataset.VocabularySize
 		running := e.sched.nrun.Load()
 		// Small wake-up lateness is absorbed by the deadline grid, so gaps
 		// stay exact on average; a token late by more than that (a busy

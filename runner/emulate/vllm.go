@@ -1,4 +1,4 @@
-package runner
+package emulate
 
 import (
 	"encoding/json"
@@ -8,13 +8,15 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/dataset"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// EmulatorVersion is the version the emulators report (/version,
+// Version is the version the emulators report (/version,
 // /api/version).
-const EmulatorVersion = "0.0.0-benchrun-emulator"
+const Version = "0.0.0-benchrun-emulator"
 
 // vllmMetrics are the vLLM V1 metrics the emulator serves on /metrics, in
 // its own registry. Every method is a no-op on a nil receiver (the Ollama
@@ -161,7 +163,7 @@ type oaRequest struct {
 func countPrompt(raw json.RawMessage) (int, error) {
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
-		return CountWords(s), nil
+		return dataset.CountWords(s), nil
 	}
 	var ids []int
 	if err := json.Unmarshal(raw, &ids); err == nil {
@@ -178,7 +180,7 @@ func countContent(raw json.RawMessage) (int, error) {
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
-		return CountWords(s), nil
+		return dataset.CountWords(s), nil
 	}
 	var parts []struct {
 		Text string `json:"text"`
@@ -188,7 +190,7 @@ func countContent(raw json.RawMessage) (int, error) {
 	}
 	n := 0
 	for _, p := range parts {
-		n += CountWords(p.Text)
+		n += dataset.CountWords(p.Text)
 	}
 	return n, nil
 }
@@ -215,7 +217,7 @@ func (e *Emulator) vllmHandler() http.Handler {
 	})
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {})
 	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]string{"version": EmulatorVersion})
+		writeJSON(w, map[string]string{"version": Version})
 	})
 	mux.Handle("GET /metrics", metrics)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -244,8 +246,8 @@ func (e *Emulator) serveOpenAI(w http.ResponseWriter, r *http.Request, chat bool
 		return
 	}
 	// The request arrived when its last bytes did: the read that ended
-	// the body (see ReceiveListener).
-	arrival := arrivalOf(r)
+	// the body (see runner.ReceiveListener).
+	arrival := runner.RequestArrival(r)
 	if req.StreamOptions != nil && !req.Stream {
 		writeOpenAIError(w, http.StatusBadRequest, "Stream options can only be defined when `stream=True`.")
 		return

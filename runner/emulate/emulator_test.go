@@ -1,4 +1,4 @@
-package runner
+package emulate
 
 import (
 	"bufio"
@@ -14,17 +14,20 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/dataset"
 )
 
-func newTestEmulator(t *testing.T, o EmulatorOptions) (*Emulator, *httptest.Server) {
+func newTestEmulator(t *testing.T, o Options) (*Emulator, *httptest.Server) {
 	t.Helper()
-	e, err := NewEmulator(o)
+	e, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Config = e.NewServer()
-	srv.Listener = ReceiveListener(srv.Listener)
+	srv.Listener = runner.ReceiveListener(srv.Listener)
 	srv.Start()
 	t.Cleanup(func() {
 		e.Close()
@@ -60,18 +63,18 @@ func sseEvents(t *testing.T, r io.Reader) []string {
 }
 
 func TestNewEmulatorValidates(t *testing.T) {
-	for name, o := range map[string]EmulatorOptions{
+	for name, o := range map[string]Options{
 		"flavor":       {Flavor: "tgi"},
 		"jitter":       {Flavor: FlavorVLLM, Jitter: 2},
 		"negative":     {Flavor: FlavorVLLM, DecodeBase: -1},
 		"burst status": {Flavor: FlavorVLLM, BurstStatus: 200, BurstEvery: time.Second, BurstLength: time.Second},
 		"burst window": {Flavor: FlavorVLLM, BurstStatus: 429},
 	} {
-		if _, err := NewEmulator(o); err == nil {
+		if _, err := New(o); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
-	e, err := NewEmulator(EmulatorOptions{Flavor: FlavorOllama})
+	e, err := New(Options{Flavor: FlavorOllama})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,19 +83,8 @@ func TestNewEmulatorValidates(t *testing.T) {
 	}
 }
 
-func TestCountWords(t *testing.T) {
-	for s, want := range map[string]int{"": 0, "  ": 0, "a": 1, " the  of\tand\n": 3, "x y z": 3} {
-		if got := CountWords(s); got != want {
-			t.Errorf("CountWords(%q) = %d, want %d", s, got, want)
-		}
-	}
-	if VocabularyWord(-1) != VocabularyWord(VocabularySize-1) {
-		t.Error("VocabularyWord does not wrap negative indices")
-	}
-}
-
 func TestVLLMChatStream(t *testing.T) {
-	_, srv := newTestEmulator(t, EmulatorOptions{Flavor: FlavorVLLM, Model: "m"})
+	_, srv := newTestEmulator(t, Options{Flavor: FlavorVLLM, Model: "m"})
 	resp := post(t, srv.URL+"/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"one two three"}],
 		"stream":true,"max_tokens":5,"ignore_eos":true,"stream_options":{"include_usage":true}}`)
 	defer resp.Body.Close()
@@ -147,7 +139,7 @@ func TestVLLMChatStream(t *testing.T) {
 			}
 		}
 	}
-	if CountWords(strings.Join(words, "")) != 5 {
+	if dataset.CountWords(strings.Join(words, "")) != 5 {
 		t.Errorf("tokens %q are not 5 words", words)
 	}
 	if ev[len(ev)-1] != "[DONE]" {
@@ -156,7 +148,7 @@ func TestVLLMChatStream(t *testing.T) {
 }
 
 func TestVLLMCompletionsContinuousUsage(t *testing.T) {
-	_, srv := newTestEmulator(t, EmulatorOptions{Flavor: FlavorVLLM})
+	_, srv := newTestEmulator(t, Options{Flavor: FlavorVLLM})
 	resp := post(t, srv.URL+"/v1/completions", `{"prompt":"a b","stream":true,"max_tokens":3,"ignore_eos":true,
 		"stream_options":{"include_usage":true,"continuous_usage_stats":true}}`)
 	defer resp.Body.Close()
@@ -175,7 +167,7 @@ func TestVLLMCompletionsContinuousUsage(t *testing.T) {
 		if err := json.Unmarshal([]byte(ev[i]), &c); err != nil {
 			t.Fatal(err)
 		}
-		if c.Usage.CompletionTokens != i+1 || c.Usage.PromptTokens != 2 || CountWords(c.Choices[0].Text) != 1 {
+		if c.Usage.CompletionTokens != i+1 || c.Usage.PromptTokens != 2 || dataset.CountWords(c.Choices[0].Text) != 1 {
 			t.Errorf("chunk %d: %s", i, ev[i])
 		}
 	}
@@ -183,7 +175,7 @@ func TestVLLMCompletionsContinuousUsage(t *testing.T) {
 
 func TestVLLMEarlyStopIsSeededAndBounded(t *testing.T) {
 	lengths := func() []int {
-		_, srv := newTestEmulator(t, EmulatorOptions{Flavor: FlavorVLLM, Seed: 7})
+		_, srv := newTestEmulator(t, Options{Flavor: FlavorVLLM, Seed: 7})
 		var out []int
 		for range 20 {
 			resp := post(t, srv.URL+"/v1/completions", `{"prompt":"x","max_tokens":40}`)
@@ -199,7 +191,7 @@ func TestVLLMEarlyStopIsSeededAndBounded(t *testing.T) {
 			json.NewDecoder(resp.Body).Decode(&r)
 			resp.Body.Close()
 			n := r.Usage.CompletionTokens
-			if n < 20 || n > 40 || CountWords(r.Choices[0].Text) != n {
+			if n < 20 || n > 40 || dataset.CountWords(r.Choices[0].Text) != n {
 				t.Fatalf("early stop length %d, text %q", n, r.Choices[0].Text)
 			}
 			if want := map[bool]string{true: "length", false: "stop"}[n == 40]; r.Choices[0].FinishReason != want {
@@ -240,7 +232,7 @@ func allEqual(a []int) bool {
 }
 
 func TestVLLMEndpointsAndErrors(t *testing.T) {
-	_, srv := newTestEmulator(t, EmulatorOptions{Flavor: FlavorVLLM, Model: "m"})
+	_, srv := newTestEmulator(t, Options{Flavor: FlavorVLLM, Model: "m"})
 	for path, want := range map[string]int{"/health": 200, "/version": 200, "/v1/models": 200, "/metrics": 200, "/nope": 404} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
@@ -267,7 +259,7 @@ func TestVLLMEndpointsAndErrors(t *testing.T) {
 
 func TestEmulatorFaults(t *testing.T) {
 	t.Run("start delay", func(t *testing.T) {
-		_, srv := newTestEmulator(t, EmulatorOptions{Flavor: FlavorVLLM, StartDelay: 300 * time.Millisecond})
+		_, srv := newTestEmulator(t, Options{Flavor: FlavorVLLM, StartDelay: 300 * time.Millisecond})
 		status := func() int {
 			resp, err := http.Get(srv.URL + "/health")
 			if err != nil {
@@ -285,7 +277,7 @@ func TestEmulatorFaults(t *testing.T) {
 		}
 	})
 	t.Run("error rate", func(t *testing.T) {
-		_, srv := newTestEmulator(t, EmulatorOptions{Flavor: FlavorOllama, Model: "m", ErrorRate: 1})
+		_, srv := newTestEmulator(t, Options{Flavor: FlavorOllama, Model: "m", ErrorRate: 1})
 		resp := post(t, srv.URL+"/api/generate", `{"model":"m","prompt":"x"}`)
 		resp.Body.Close()
 		if resp.StatusCode != 500 {
@@ -293,7 +285,7 @@ func TestEmulatorFaults(t *testing.T) {
 		}
 	})
 	t.Run("burst", func(t *testing.T) {
-		_, srv := newTestEmulator(t, EmulatorOptions{Flavor: FlavorVLLM, BurstStatus: 429,
+		_, srv := newTestEmulator(t, Options{Flavor: FlavorVLLM, BurstStatus: 429,
 			BurstEvery: 200 * time.Millisecond, BurstLength: 100 * time.Millisecond})
 		time.Sleep(220 * time.Millisecond) // inside the first burst [200ms, 300ms)
 		resp := post(t, srv.URL+"/v1/completions", `{"prompt":"x","max_tokens":1}`)
@@ -303,7 +295,7 @@ func TestEmulatorFaults(t *testing.T) {
 		}
 	})
 	t.Run("disconnect", func(t *testing.T) {
-		_, srv := newTestEmulator(t, EmulatorOptions{Flavor: FlavorVLLM, DisconnectRate: 1})
+		_, srv := newTestEmulator(t, Options{Flavor: FlavorVLLM, DisconnectRate: 1})
 		resp := post(t, srv.URL+"/v1/completions", `{"prompt":"x","max_tokens":20,"stream":true}`)
 		defer resp.Body.Close()
 		b, err := io.ReadAll(resp.Body)
@@ -312,7 +304,7 @@ func TestEmulatorFaults(t *testing.T) {
 		}
 	})
 	t.Run("stall", func(t *testing.T) {
-		_, srv := newTestEmulator(t, EmulatorOptions{Flavor: FlavorVLLM, StallRate: 1, StallFor: 200 * time.Millisecond})
+		_, srv := newTestEmulator(t, Options{Flavor: FlavorVLLM, StallRate: 1, StallFor: 200 * time.Millisecond})
 		start := time.Now()
 		resp := post(t, srv.URL+"/v1/completions", `{"prompt":"x","max_tokens":3}`)
 		io.Copy(io.Discard, resp.Body)
@@ -359,7 +351,7 @@ func TestSchedulerFIFO(t *testing.T) {
 // TestVLLMQueueing: with one slot, the second of two concurrent requests
 // waits for the first (FIFO), so its TTFT includes the first's service time.
 func TestVLLMQueueing(t *testing.T) {
-	_, srv := newTestEmulator(t, EmulatorOptions{Flavor: FlavorVLLM, Slots: 1,
+	_, srv := newTestEmulator(t, Options{Flavor: FlavorVLLM, Slots: 1,
 		PrefillBase: 50 * time.Millisecond, DecodeBase: 10 * time.Millisecond})
 	var wg sync.WaitGroup
 	ttft := make([]time.Duration, 2)
@@ -430,7 +422,7 @@ func scrape(t *testing.T, url string) (types map[string]string, values map[strin
 }
 
 func TestVLLMMetrics(t *testing.T) {
-	_, srv := newTestEmulator(t, EmulatorOptions{Flavor: FlavorVLLM, Model: "m", DecodeBase: time.Millisecond})
+	_, srv := newTestEmulator(t, Options{Flavor: FlavorVLLM, Model: "m", DecodeBase: time.Millisecond})
 	prompts, outputs := 0, 0
 	for i := range 6 {
 		n := 3 + i
@@ -513,7 +505,7 @@ func ollamaGenerate(t *testing.T, url, body string) []ollamaFinal {
 }
 
 func TestOllamaTimingsAndColdStart(t *testing.T) {
-	_, srv := newTestEmulator(t, EmulatorOptions{Flavor: FlavorOllama, Model: "m", LoadTime: 300 * time.Millisecond,
+	_, srv := newTestEmulator(t, Options{Flavor: FlavorOllama, Model: "m", LoadTime: 300 * time.Millisecond,
 		PrefillBase: 10 * time.Millisecond, DecodeBase: 5 * time.Millisecond})
 	lines := ollamaGenerate(t, srv.URL+"/api/generate", `{"model":"m","prompt":"a b c d","options":{"num_predict":6}}`)
 	if len(lines) != 7 {
@@ -565,7 +557,7 @@ func TestOllamaTimingsAndColdStart(t *testing.T) {
 }
 
 func TestOllamaQueueFull(t *testing.T) {
-	_, srv := newTestEmulator(t, EmulatorOptions{Flavor: FlavorOllama, Model: "m", Slots: 1, MaxQueue: 1,
+	_, srv := newTestEmulator(t, Options{Flavor: FlavorOllama, Model: "m", Slots: 1, MaxQueue: 1,
 		DecodeBase: 20 * time.Millisecond})
 	var wg sync.WaitGroup
 	statuses := make([]int, 4)
@@ -594,7 +586,7 @@ func TestOllamaQueueFull(t *testing.T) {
 }
 
 func TestEmulatorCloseEndsStreams(t *testing.T) {
-	e, srv := newTestEmulator(t, EmulatorOptions{Flavor: FlavorVLLM, DecodeBase: 50 * time.Millisecond})
+	e, srv := newTestEmulator(t, Options{Flavor: FlavorVLLM, DecodeBase: 50 * time.Millisecond})
 	resp := post(t, srv.URL+"/v1/completions", `{"prompt":"x","max_tokens":1000,"stream":true}`)
 	defer resp.Body.Close()
 	time.AfterFunc(100*time.Millisecond, e.Close)
@@ -655,7 +647,7 @@ func BenchmarkSleepUntil(b *testing.B) {
 
 func newClockEmulator(t testing.TB) *Emulator {
 	t.Helper()
-	e, err := NewEmulator(EmulatorOptions{Flavor: FlavorVLLM})
+	e, err := New(Options{Flavor: FlavorVLLM})
 	if err != nil {
 		t.Fatal(err)
 	}

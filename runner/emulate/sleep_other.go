@@ -1,6 +1,6 @@
 //go:build !linux && !freebsd
 
-package runner
+package emulate
 
 import "time"
 
