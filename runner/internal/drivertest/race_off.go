@@ -1,5 +1,5 @@
 //go:build !race
 
-package suites
+package drivertest
 
 const raceEnabled = false

@@ -1,4 +1,4 @@
-package suites
+package dataset
 
 import (
 	"os"

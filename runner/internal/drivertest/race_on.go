@@ -1,6 +1,6 @@
 //go:build race
 
-package suites
+package drivertest
 
 // raceEnabled: the race detector slows every goroutine several times, so
 // timing assertions only log.
