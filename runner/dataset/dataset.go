@@ -13,8 +13,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
-
-	"github.com/benchrun/benchrun/runner/dataset"
 )
 
 // Message is one chat message.
@@ -36,6 +34,28 @@ type Prompt struct {
 	MaxTokens   int
 }
 
+// ChatMessages returns the conversation a chat request sends: Messages, or
+// Text as one user message when Messages is empty.
+func (p Prompt) ChatMessages() []Message {
+	if len(p.Messages) == 0 {
+		return []Message{{Role: "user", Content: p.Text}}
+	}
+	return p.Messages
+}
+
+// CompletionText returns the prompt a completion request sends: Text, or
+// the contents of Messages joined by newlines when Text is empty.
+func (p Prompt) CompletionText() string {
+	if p.Text != "" {
+		return p.Text
+	}
+	parts := make([]string, len(p.Messages))
+	for i, m := range p.Messages {
+		parts[i] = m.Content
+	}
+	return strings.Join(parts, "\n")
+}
+
 // Dataset hands out prompts. Implementations are safe for concurrent use.
 type Dataset interface {
 	// Prompt returns the prompt for operation seq; the same seq always gives
@@ -52,23 +72,23 @@ type Dataset interface {
 
 // Dataset kinds and length distributions.
 const (
-	DatasetSynthetic = "synthetic"
-	DatasetJSONL     = "jsonl"
-	DatasetShareGPT  = "sharegpt"
+	Synthetic = "synthetic"
+	JSONL     = "jsonl"
+	ShareGPT  = "sharegpt"
 
 	DistFixed   = "fixed"
 	DistUniform = "uniform"
 	DistNormal  = "normal"
 )
 
-// DatasetOptions selects and configures a dataset. Prompt* and Output*
+// Options selects and configures a dataset. Prompt* and Output*
 // describe length distributions in tokens: fixed (PromptTokens), uniform
 // over [Min, Max], or normal with mean PromptTokens and Stddev, rounded and
 // clamped to [Min, Max] (Min defaults to 1, Max 0 means no upper bound).
 // Output lengths apply to every kind: for files they override the lengths
 // the file gives only when OutputTokens is set.
-type DatasetOptions struct {
-	Kind string // DatasetSynthetic (default), DatasetJSONL or DatasetShareGPT
+type Options struct {
+	Kind string // Synthetic (default), JSONL or ShareGPT
 	Path string // the file, for jsonl and sharegpt
 
 	PromptTokens int
@@ -86,9 +106,9 @@ type DatasetOptions struct {
 	Seed int64
 }
 
-// NewDataset builds the dataset o describes, reading its file if any.
+// New builds the dataset o describes, reading its file if any.
 // Errors name the file and, for bad content, the line.
-func NewDataset(o DatasetOptions) (Dataset, error) {
+func New(o Options) (Dataset, error) {
 	var out *lengthDist
 	if o.OutputTokens > 0 || o.OutputDist != "" && o.OutputDist != DistFixed {
 		d, err := newLengthDist("output", o.OutputDist, o.OutputTokens, o.OutputMin, o.OutputMax, o.OutputStddev)
@@ -98,7 +118,7 @@ func NewDataset(o DatasetOptions) (Dataset, error) {
 		out = &d
 	}
 	switch o.Kind {
-	case "", DatasetSynthetic:
+	case "", Synthetic:
 		in, err := newLengthDist("prompt", o.PromptDist, o.PromptTokens, o.PromptMin, o.PromptMax, o.PromptStddev)
 		if err != nil {
 			return nil, err
@@ -112,7 +132,7 @@ func NewDataset(o DatasetOptions) (Dataset, error) {
 		}
 		s.hash = hex.EncodeToString(h.Sum(nil))
 		return s, nil
-	case DatasetJSONL, DatasetShareGPT:
+	case JSONL, ShareGPT:
 		if o.Path == "" {
 			return nil, fmt.Errorf("dataset %s: path is required", o.Kind)
 		}
@@ -122,7 +142,7 @@ func NewDataset(o DatasetOptions) (Dataset, error) {
 		}
 		defer f.Close()
 		var prompts []Prompt
-		if o.Kind == DatasetJSONL {
+		if o.Kind == JSONL {
 			prompts, err = readJSONLPrompts(f)
 		} else {
 			prompts, err = readShareGPT(f)
@@ -135,14 +155,14 @@ func NewDataset(o DatasetOptions) (Dataset, error) {
 		}
 		return newFileDataset(o.Kind, prompts, out, o.Seed), nil
 	default:
-		return nil, fmt.Errorf("dataset kind %q: want %s, %s or %s", o.Kind, DatasetSynthetic, DatasetJSONL, DatasetShareGPT)
+		return nil, fmt.Errorf("dataset kind %q: want %s, %s or %s", o.Kind, Synthetic, JSONL, ShareGPT)
 	}
 }
 
 func vocabularyWords() []string {
-	w := make([]string, dataset.VocabularySize)
+	w := make([]string, VocabularySize)
 	for i := range w {
-		w[i] = dataset.VocabularyWord(i)
+		w[i] = VocabularyWord(i)
 	}
 	return w
 }
@@ -240,7 +260,7 @@ func (s *synthetic) Prompt(seq int64) Prompt {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(dataset.VocabularyWord(r.IntN(dataset.VocabularySize)))
+		b.WriteString(VocabularyWord(r.IntN(VocabularySize)))
 	}
 	p := Prompt{Text: b.String(), InputTokens: n}
 	if s.output != nil {
@@ -315,11 +335,11 @@ func readJSONLPrompts(r io.Reader) ([]Prompt, error) {
 				return nil, fmt.Errorf("line %d: give prompt or messages, not both", line)
 			case rec.Prompt != nil:
 				p.Text = *rec.Prompt
-				p.InputTokens = dataset.CountWords(p.Text)
+				p.InputTokens = CountWords(p.Text)
 			case len(rec.Messages) > 0:
 				p.Messages = rec.Messages
 				for _, m := range rec.Messages {
-					p.InputTokens += dataset.CountWords(m.Content)
+					p.InputTokens += CountWords(m.Content)
 				}
 			default:
 				return nil, fmt.Errorf("line %d: no prompt or messages", line)
@@ -388,8 +408,8 @@ func readShareGPT(r io.Reader) ([]Prompt, error) {
 			if isHuman(turns[i].From) && isGPT(turns[i+1].From) {
 				prompts = append(prompts, Prompt{
 					Text:        turns[i].Value,
-					InputTokens: dataset.CountWords(turns[i].Value),
-					MaxTokens:   max(dataset.CountWords(turns[i+1].Value), 1),
+					InputTokens: CountWords(turns[i].Value),
+					MaxTokens:   max(CountWords(turns[i+1].Value), 1),
 				})
 				break
 			}

@@ -3,18 +3,20 @@ package ollama
 import (
 	"bytes"
 	"io"
+
+	"github.com/benchrun/benchrun/runner"
 )
 
 // NDJSONReader reads newline-delimited JSON (Ollama's streaming format)
 // one line at a time, buffering partial lines across reads. It does not
 // parse the JSON. It is not safe for concurrent use.
 type NDJSONReader struct {
-	lines lineReader
+	lines runner.LineReader
 }
 
 // NewNDJSONReader returns a reader of the lines in r.
 func NewNDJSONReader(r io.Reader) *NDJSONReader {
-	return &NDJSONReader{lines: newLineReader(r)}
+	return &NDJSONReader{lines: runner.NewLineReader(r)}
 }
 
 // Next returns the next line that is not blank, without its "\n" or
@@ -24,7 +26,7 @@ func NewNDJSONReader(r io.Reader) *NDJSONReader {
 // write; the caller decides). Read errors are returned as they are.
 func (n *NDJSONReader) Next() ([]byte, error) {
 	for {
-		line, err := n.lines.next()
+		line, err := n.lines.Next()
 		if err == io.ErrUnexpectedEOF && isBlank(line) {
 			return nil, io.EOF
 		}

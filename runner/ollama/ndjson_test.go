@@ -3,9 +3,12 @@ package ollama
 import (
 	"bytes"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/benchrun/benchrun/runner/internal/drivertest"
 )
 
 func readAllLines(r io.Reader) ([]string, error) {
@@ -38,7 +41,7 @@ func TestNDJSONReader(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, r := range []io.Reader{strings.NewReader(tc.in), iotest.OneByteReader(strings.NewReader(tc.in))} {
 				got, err := readAllLines(r)
-				if !equalStrings(got, tc.want) || err != tc.err {
+				if !slices.Equal(got, tc.want) || err != tc.err {
 					t.Errorf("got %q, %v; want %q, %v", got, err, tc.want, tc.err)
 				}
 			}
@@ -53,8 +56,8 @@ func FuzzNDJSON(f *testing.F) {
 	f.Add([]byte("\r\n\n{}\r\n{"), []byte{0, 7})
 	f.Fuzz(func(t *testing.T, in, sizes []byte) {
 		whole, werr := readAllLines(bytes.NewReader(in))
-		split, serr := readAllLines(&chunkReader{b: in, sizes: sizes})
-		if !equalStrings(whole, split) || werr != serr {
+		split, serr := readAllLines(drivertest.NewChunkReader(in, sizes))
+		if !slices.Equal(whole, split) || werr != serr {
 			t.Fatalf("whole %q (%v) != split %q (%v)", whole, werr, split, serr)
 		}
 		for _, l := range whole {

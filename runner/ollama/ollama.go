@@ -6,61 +6,75 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/dataset"
 	"github.com/benchrun/benchrun/runner/results"
+)
+
+// The APIs the driver speaks.
+const (
+	APIChat     = "chat"     // /api/chat
+	APIGenerate = "generate" // /api/generate
 )
 
 // DefaultColdStartThreshold is the load_duration above which an Ollama
 // request is flagged as a cold start.
 const DefaultColdStartThreshold = time.Second
 
-// OllamaOptions configures a driver for Ollama's native API.
-type OllamaOptions struct {
+// Options configures a driver for Ollama's native API.
+type Options struct {
 	BaseURL     string  // e.g. http://node1:11434
 	API         string  // APIChat (default, /api/chat) or APIGenerate (/api/generate)
 	Model       string  // empty: the first model of GET /api/tags, found by Prepare
 	NumPredict  int     // options.num_predict when the prompt gives no length; 0 = not sent
-	KeepAlive   string  // keep_alive, e.g. "5m"; empty = not sent (server default)
 	Temperature float64 // options.temperature, sent as is
+	// KeepAlive is keep_alive as Ollama reads it, sent as is: a JSON
+	// number of seconds (negative keeps the model loaded) or a JSON string
+	// holding a Go duration ("5m"); nil = not sent (server default). A
+	// suite's keep_alive becomes this through suites.KeepAliveJSON.
+	KeepAlive json.RawMessage
 	// ColdStartThreshold is the load_duration above which a sample gets
 	// Server["cold_start"] = 1; 0 means DefaultColdStartThreshold.
 	ColdStartThreshold time.Duration
-	Timeout            time.Duration // per request; 0 = none
-	Dataset            Dataset       // required
-	Client             *http.Client  // optional
+	Timeout            time.Duration   // per request; 0 = none
+	Dataset            dataset.Dataset // required
+	Client             *http.Client    // optional
 }
 
-// Ollama is a runner.Driver for Ollama's /api/chat and /api/generate NDJSON
+// Driver is a runner.Driver for Ollama's /api/chat and /api/generate NDJSON
 // streams. It records Ollama's own timings in Sample.Server, in seconds:
 // load_duration, prompt_eval_duration, eval_duration, total_duration, and
 // the counts prompt_eval_count and eval_count; cold_start is 1 when
 // load_duration exceeded the threshold. It is safe for concurrent use once
 // Prepare has returned.
-type Ollama struct {
-	o         OllamaOptions
-	url       string
-	keepAlive json.RawMessage
-	client    *http.Client
+type Driver struct {
+	o      Options
+	url    string
+	client *http.Client
 }
 
 var (
-	_ runner.Driver   = (*Ollama)(nil)
-	_ runner.Preparer = (*Ollama)(nil)
+	_ runner.Driver   = (*Driver)(nil)
+	_ runner.Preparer = (*Driver)(nil)
 )
 
-// NewOllama validates o and returns a driver. Nothing is contacted until
+// New validates o and returns a driver. Nothing is contacted until
 // Prepare.
-func NewOllama(o OllamaOptions) (*Ollama, error) {
-	url, err := endpoint("ollama", o.BaseURL, &o.API, o.Dataset, map[string]string{
+func New(o Options) (*Driver, error) {
+	if o.API == "" {
+		o.API = APIChat
+	}
+	url, err := runner.Endpoint("ollama", o.BaseURL, o.API, map[string]string{
 		APIChat: "/api/chat", APIGenerate: "/api/generate"})
 	if err != nil {
 		return nil, err
+	}
+	if o.Dataset == nil {
+		return nil, errors.New("ollama: a dataset is required")
 	}
 	if o.NumPredict < 0 || o.Timeout < 0 || o.ColdStartThreshold < 0 {
 		return nil, errors.New("ollama: num_predict, timeout and cold start threshold must not be negative")
@@ -68,39 +82,19 @@ func NewOllama(o OllamaOptions) (*Ollama, error) {
 	if o.ColdStartThreshold == 0 {
 		o.ColdStartThreshold = DefaultColdStartThreshold
 	}
-	ka, err := KeepAliveJSON(o.KeepAlive)
-	if err != nil {
-		return nil, fmt.Errorf("ollama: %w", err)
+	if len(o.KeepAlive) > 0 && !json.Valid(o.KeepAlive) {
+		return nil, fmt.Errorf("ollama: keep_alive %s is not JSON", o.KeepAlive)
 	}
-	return &Ollama{o: o, url: url, client: clientOr(o.Client), keepAlive: ka}, nil
-}
-
-// KeepAliveJSON returns keep_alive as Ollama reads it: a number of seconds
-// ("300", "-1": negative keeps the model loaded) becomes a JSON number, a
-// duration ("5m") a JSON string; empty means not sent (nil). Ollama parses
-// a string only as a Go duration, so "-1" sent as a string would fail
-// every request.
-func KeepAliveJSON(ka string) (json.RawMessage, error) {
-	if ka == "" {
-		return nil, nil
-	}
-	if secs, err := strconv.ParseFloat(ka, 64); err == nil && !math.IsInf(secs, 0) && !math.IsNaN(secs) {
-		return json.RawMessage(strconv.FormatFloat(secs, 'f', -1, 64)), nil
-	}
-	if _, err := time.ParseDuration(ka); err != nil {
-		return nil, fmt.Errorf("keep_alive %q: want a duration such as \"5m\" or a number of seconds (negative: keep the model loaded)", ka)
-	}
-	b, _ := json.Marshal(ka)
-	return b, nil
+	return &Driver{o: o, url: url, client: runner.ClientOr(o.Client)}, nil
 }
 
 // Model returns the model the driver sends.
-func (d *Ollama) Model() string { return d.o.Model }
+func (d *Driver) Model() string { return d.o.Model }
 
 // Prepare takes the first model of GET /api/tags when no model was given.
 // It does not load the model: the first request pays the load, and is
 // flagged as a cold start.
-func (d *Ollama) Prepare(ctx context.Context) error {
+func (d *Driver) Prepare(ctx context.Context) error {
 	if d.o.Model != "" {
 		return nil
 	}
@@ -116,7 +110,7 @@ func (d *Ollama) Prepare(ctx context.Context) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("ollama: GET %s: %s: %s", url, resp.Status, snippet(body))
+		return fmt.Errorf("ollama: GET %s: %s: %s", url, resp.Status, runner.Snippet(body))
 	}
 	var tags struct {
 		Models []struct {
@@ -134,46 +128,40 @@ func (d *Ollama) Prepare(ctx context.Context) error {
 }
 
 type ollamaRequest struct {
-	Model     string          `json:"model"`
-	Prompt    string          `json:"prompt,omitempty"`
-	Messages  []Message       `json:"messages,omitempty"`
-	Stream    bool            `json:"stream"`
-	KeepAlive json.RawMessage `json:"keep_alive,omitempty"`
+	Model     string            `json:"model"`
+	Prompt    string            `json:"prompt,omitempty"`
+	Messages  []dataset.Message `json:"messages,omitempty"`
+	Stream    bool              `json:"stream"`
+	KeepAlive json.RawMessage   `json:"keep_alive,omitempty"`
 	Options   struct {
 		NumPredict  int     `json:"num_predict,omitempty"`
 		Temperature float64 `json:"temperature"`
 	} `json:"options"`
 }
 
-func (d *Ollama) body(p Prompt) ([]byte, error) {
-	r := ollamaRequest{Model: d.o.Model, Stream: true, KeepAlive: d.keepAlive}
+func (d *Driver) body(p dataset.Prompt) ([]byte, error) {
+	r := ollamaRequest{Model: d.o.Model, Stream: true, KeepAlive: d.o.KeepAlive}
 	r.Options.NumPredict = d.o.NumPredict
 	if p.MaxTokens > 0 {
 		r.Options.NumPredict = p.MaxTokens
 	}
 	r.Options.Temperature = d.o.Temperature
 	if d.o.API == APIChat {
-		r.Messages = p.Messages
-		if len(r.Messages) == 0 {
-			r.Messages = []Message{{Role: "user", Content: p.Text}}
-		}
+		r.Messages = p.ChatMessages()
 	} else {
-		r.Prompt = p.Text
-		if p.Text == "" {
-			r.Prompt = joinMessages(p.Messages)
-		}
+		r.Prompt = p.CompletionText()
 	}
 	return json.Marshal(r)
 }
 
 // ollamaChunk is the part of one NDJSON line the driver reads.
 type ollamaChunk struct {
-	Response present `json:"response"`
-	Thinking present `json:"thinking"`
+	Response runner.Present `json:"response"`
+	Thinking runner.Present `json:"thinking"`
 	Message  struct {
-		Content   present `json:"content"`
-		Thinking  present `json:"thinking"`
-		ToolCalls present `json:"tool_calls"`
+		Content   runner.Present `json:"content"`
+		Thinking  runner.Present `json:"thinking"`
+		ToolCalls runner.Present `json:"tool_calls"`
 	} `json:"message"`
 	Done               bool            `json:"done"`
 	Error              json.RawMessage `json:"error"`
@@ -192,17 +180,17 @@ func (c *ollamaChunk) tokenBearing() bool {
 // Do sends one request for Dataset.Prompt(op.Seq) and records it in s.
 // The stream must end with a done line; otherwise the sample is
 // stream_truncated.
-func (d *Ollama) Do(ctx context.Context, op runner.Op, s *results.Sample) {
-	q := newRequest(op, s)
-	defer q.settle()
+func (d *Driver) Do(ctx context.Context, op runner.Op, s *results.Sample) {
+	x := runner.NewExchange(op, s)
+	defer x.Settle()
 	p := d.o.Dataset.Prompt(op.Seq)
 	s.InputTokens = p.InputTokens
 	body, err := d.body(p)
 	if err != nil {
-		s.Error, s.ErrorDetail, s.Done = results.ErrOther, err.Error(), q.now()
+		s.Error, s.ErrorDetail, s.Done = results.ErrOther, err.Error(), x.Now()
 		return
 	}
-	resp, rctx, done := post(ctx, d.client, d.url, body, d.o.Timeout, nil, q)
+	resp, rctx, done := x.Post(ctx, d.client, d.url, body, d.o.Timeout, nil)
 	defer done()
 	if resp == nil {
 		return
@@ -221,10 +209,10 @@ func (d *Ollama) Do(ctx context.Context, op runner.Op, s *results.Sample) {
 				err = errors.New("stream ended without a done line")
 			}
 			s.OutputTokens, s.TokenSource = chunks, results.TokensFromCounted
-			fail(q, ctx, rctx, err, results.ErrStreamTruncated)
+			x.Fail(ctx, rctx, err, results.ErrStreamTruncated)
 			return
 		}
-		now := q.arrival()
+		now := x.Arrival()
 		ch = ollamaChunk{}
 		if jerr := json.Unmarshal(line, &ch); jerr != nil {
 			s.Done = now
@@ -232,13 +220,13 @@ func (d *Ollama) Do(ctx context.Context, op runner.Op, s *results.Sample) {
 			if err == io.ErrUnexpectedEOF {
 				s.Error, s.ErrorDetail = results.ErrStreamTruncated, "stream ended mid-line"
 			} else {
-				s.Error, s.ErrorDetail = results.ErrParse, truncate(jerr.Error()+": "+string(line), 200)
+				s.Error, s.ErrorDetail = results.ErrParse, runner.ErrorDetail(jerr.Error()+": "+string(line))
 			}
 			return
 		}
 		if len(ch.Error) > 0 && string(ch.Error) != "null" {
 			s.Done = now
-			s.Error, s.ErrorDetail = results.ErrOther, "error in stream: "+snippet(ch.Error)
+			s.Error, s.ErrorDetail = results.ErrOther, "error in stream: "+runner.Snippet(ch.Error)
 			s.OutputTokens, s.TokenSource = chunks, results.TokensFromCounted
 			return
 		}
@@ -261,7 +249,7 @@ func (d *Ollama) Do(ctx context.Context, op runner.Op, s *results.Sample) {
 			return
 		}
 	}
-	s.Done = q.now()
+	s.Done = x.Now()
 	s.OutputTokens, s.TokenSource = ch.EvalCount, results.TokensFromUsage
 	if ch.EvalCount == 0 && chunks > 0 {
 		s.OutputTokens, s.TokenSource = chunks, results.TokensFromCounted

@@ -10,19 +10,21 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/dataset"
 	"github.com/benchrun/benchrun/runner/emulate"
+	"github.com/benchrun/benchrun/runner/internal/drivertest"
 	"github.com/benchrun/benchrun/runner/results"
 )
 
-func newTestOllama(t *testing.T, o OllamaOptions) *Ollama {
+func newTestOllama(t *testing.T, o Options) *Driver {
 	t.Helper()
 	if o.Dataset == nil {
-		o.Dataset = testPrompt
+		o.Dataset = drivertest.ThreeWords
 	}
 	if o.Model == "" {
 		o.Model = "m"
 	}
-	d, err := NewOllama(o)
+	d, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,13 +42,13 @@ func TestOllamaStream(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		steps  []step
+		steps  []drivertest.Step
 		errCls string
 		check  func(t *testing.T, s results.Sample)
 	}{
 		{
 			name:  "cold start is flagged",
-			steps: []step{{0, tok}, {0, tok}, {0, tok}, {0, final(2_500_000_000)}},
+			steps: []drivertest.Step{{Data: tok}, {Data: tok}, {Data: tok}, {Data: final(2_500_000_000)}},
 			check: func(t *testing.T, s results.Sample) {
 				want := map[string]float64{"load_duration": 2.5, "total_duration": 3, "prompt_eval_duration": 0.02,
 					"eval_duration": 0.01, "prompt_eval_count": 5, "eval_count": 3, "cold_start": 1}
@@ -62,7 +64,7 @@ func TestOllamaStream(t *testing.T) {
 		},
 		{
 			name:  "warm request is not flagged",
-			steps: bytewise(tok + tok + tok + final(1_000_000)),
+			steps: drivertest.Bytewise(tok + tok + tok + final(1_000_000)),
 			check: func(t *testing.T, s results.Sample) {
 				if _, ok := s.Server["cold_start"]; ok {
 					t.Error("warm request flagged as cold start")
@@ -71,21 +73,21 @@ func TestOllamaStream(t *testing.T) {
 		},
 		{
 			name:  "chat message chunks",
-			steps: []step{{0, `{"message":{"role":"assistant","content":""},"done":false}` + "\n"}, {100 * time.Millisecond, `{"message":{"role":"assistant","content":"hi"},"done":false}` + "\n"}, {0, final(0)}},
+			steps: []drivertest.Step{{Data: `{"message":{"role":"assistant","content":""},"done":false}` + "\n"}, {Wait: 100 * time.Millisecond, Data: `{"message":{"role":"assistant","content":"hi"},"done":false}` + "\n"}, {Data: final(0)}},
 			check: func(t *testing.T, s results.Sample) {
 				if s.FirstToken < 90*time.Millisecond {
 					t.Errorf("empty message taken as first token: %v", s.FirstToken)
 				}
 			},
 		},
-		{name: "no done line", steps: []step{{0, tok}, {0, tok}}, errCls: results.ErrStreamTruncated},
-		{name: "torn last line", steps: []step{{0, tok}, {0, `{"model":"m","resp`}}, errCls: results.ErrStreamTruncated},
-		{name: "bad line", steps: []step{{0, tok}, {0, "nope\n"}, {0, final(0)}}, errCls: results.ErrParse},
-		{name: "error line", steps: []step{{0, `{"error":"out of memory"}` + "\n"}}, errCls: results.ErrOther},
+		{name: "no done line", steps: []drivertest.Step{{Data: tok}, {Data: tok}}, errCls: results.ErrStreamTruncated},
+		{name: "torn last line", steps: []drivertest.Step{{Data: tok}, {Data: `{"model":"m","resp`}}, errCls: results.ErrStreamTruncated},
+		{name: "bad line", steps: []drivertest.Step{{Data: tok}, {Data: "nope\n"}, {Data: final(0)}}, errCls: results.ErrParse},
+		{name: "error line", steps: []drivertest.Step{{Data: `{"error":"out of memory"}` + "\n"}}, errCls: results.ErrOther},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, _ := streamServer(t, "application/x-ndjson", tc.steps...)
-			s := do(context.Background(), newTestOllama(t, OllamaOptions{BaseURL: srv.URL}), 0)
+			srv, _ := drivertest.StreamServer(t, "application/x-ndjson", tc.steps...)
+			s := drivertest.Do(context.Background(), newTestOllama(t, Options{BaseURL: srv.URL}), 0)
 			if s.Error != tc.errCls {
 				t.Fatalf("error %q (%s), want %q", s.Error, s.ErrorDetail, tc.errCls)
 			}
@@ -103,18 +105,18 @@ func TestOllamaStampsChunksAtArrival(t *testing.T) {
 		t.Skip("kernel receive stamps are read on Linux only")
 	}
 	tok := `{"model":"m","response":" w","done":false}` + "\n"
-	srv, _ := streamServer(t, "application/x-ndjson", step{30 * time.Millisecond, tok}, step{80 * time.Millisecond, tok},
-		step{80 * time.Millisecond, tok + `{"model":"m","response":"","done":true,"eval_count":3,"prompt_eval_count":3}` + "\n"})
-	d := newTestOllama(t, OllamaOptions{BaseURL: srv.URL, Client: slowClient(50 * time.Millisecond)})
-	checkStampedAtArrival(t, do(context.Background(), d, 0))
+	srv, _ := drivertest.StreamServer(t, "application/x-ndjson", drivertest.Step{Wait: 30 * time.Millisecond, Data: tok}, drivertest.Step{Wait: 80 * time.Millisecond, Data: tok},
+		drivertest.Step{Wait: 80 * time.Millisecond, Data: tok + `{"model":"m","response":"","done":true,"eval_count":3,"prompt_eval_count":3}` + "\n"})
+	d := newTestOllama(t, Options{BaseURL: srv.URL, Client: drivertest.SlowClient(50 * time.Millisecond)})
+	drivertest.CheckStampedAtArrival(t, drivertest.Do(context.Background(), d, 0))
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestOllamaRequestBody(t *testing.T) {
-	srv, body := streamServer(t, "application/x-ndjson", step{0, `{"done":true}` + "\n"})
-	d := newTestOllama(t, OllamaOptions{BaseURL: srv.URL, API: APIGenerate, KeepAlive: "10m", NumPredict: 50})
-	do(context.Background(), d, 0)
+	srv, body := drivertest.StreamServer(t, "application/x-ndjson", drivertest.Step{Data: `{"done":true}` + "\n"})
+	d := newTestOllama(t, Options{BaseURL: srv.URL, API: APIGenerate, KeepAlive: json.RawMessage(`"10m"`), NumPredict: 50})
+	drivertest.Do(context.Background(), d, 0)
 	var got struct {
 		Model     string
 		Prompt    string
@@ -132,22 +134,11 @@ func TestOllamaRequestBody(t *testing.T) {
 	}
 }
 
-// TestKeepAliveJSON: keep_alive goes out as Ollama reads it: seconds as a
-// JSON number (Ollama rejects "-1" as a string), durations as strings.
-func TestKeepAliveJSON(t *testing.T) {
-	for in, want := range map[string]string{"": "", "300": "300", "-1": "-1", "0": "0", "2.5": "2.5", "5m": `"5m"`, "1h30m": `"1h30m"`} {
-		got, err := KeepAliveJSON(in)
-		if err != nil || string(got) != want {
-			t.Errorf("KeepAliveJSON(%q) = %s, %v; want %s", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"soon", "5 minutes", "Inf", "NaN"} {
-		if _, err := KeepAliveJSON(bad); err == nil {
-			t.Errorf("KeepAliveJSON(%q): no error", bad)
-		}
-	}
-	if _, err := NewOllama(OllamaOptions{BaseURL: "http://x", Dataset: testPrompt, KeepAlive: "soon"}); err == nil {
-		t.Error("NewOllama accepted keep_alive \"soon\"")
+// TestNewRejectsBadKeepAlive: keep_alive is sent as is, so what is not
+// JSON is refused before any request.
+func TestNewRejectsBadKeepAlive(t *testing.T) {
+	if _, err := New(Options{BaseURL: "http://x", Dataset: drivertest.ThreeWords, KeepAlive: json.RawMessage("soon")}); err == nil {
+		t.Error("New accepted keep_alive \"soon\"")
 	}
 }
 
@@ -165,7 +156,7 @@ func TestOllamaQueueFull(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	defer e.Close()
-	d := newTestOllama(t, OllamaOptions{BaseURL: srv.URL, Dataset: fixedDataset{Prompt{Text: "x", InputTokens: 1, MaxTokens: 30}}})
+	d := newTestOllama(t, Options{BaseURL: srv.URL, Dataset: drivertest.Fixed{P: dataset.Prompt{Text: "x", InputTokens: 1, MaxTokens: 30}}})
 	samples := make([]results.Sample, 5)
 	var wg sync.WaitGroup
 	for i := range samples {
@@ -173,7 +164,7 @@ func TestOllamaQueueFull(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			time.Sleep(time.Duration(i) * 20 * time.Millisecond)
-			samples[i] = do(context.Background(), d, int64(i))
+			samples[i] = drivertest.Do(context.Background(), d, int64(i))
 		}()
 	}
 	wg.Wait()

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+
+	"github.com/benchrun/benchrun/runner"
 )
 
 // decodeChunk fills ch (reset first) from one streamed OpenAI chunk or
@@ -319,7 +321,7 @@ func (s *chunkScanner) choices(ch *openAIChunk) bool {
 }
 
 // parts scans a delta or message object (or null).
-func (s *chunkScanner) parts(content, reasoningContent, reasoning, toolCalls *present) bool {
+func (s *chunkScanner) parts(content, reasoningContent, reasoning, toolCalls *runner.Present) bool {
 	if s.peek() == 'n' {
 		return s.literal("null")
 	}
@@ -341,8 +343,8 @@ func (s *chunkScanner) parts(content, reasoningContent, reasoning, toolCalls *pr
 	})
 }
 
-// present scans a value and sets p as present.UnmarshalJSON would.
-func (s *chunkScanner) present(p *present) bool {
+// present scans a value and sets p as runner.Present.UnmarshalJSON would.
+func (s *chunkScanner) present(p *runner.Present) bool {
 	start := s.i
 	if !s.skip(4) {
 		return false

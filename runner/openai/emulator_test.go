@@ -7,7 +7,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"sort"
@@ -17,7 +16,9 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/dataset"
 	"github.com/benchrun/benchrun/runner/emulate"
+	"github.com/benchrun/benchrun/runner/internal/drivertest"
 	"github.com/benchrun/benchrun/runner/results"
 )
 
@@ -44,24 +45,6 @@ func TestPercentile(t *testing.T) {
 			t.Errorf("p%v = %v, want %v", p, got, want)
 		}
 	}
-}
-
-// startEmulator serves an emulator on loopback for the test's lifetime.
-func startEmulator(tb testing.TB, o emulate.Options) string {
-	tb.Helper()
-	e, err := emulate.New(o)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(nil)
-	srv.Config = e.NewServer()
-	srv.Listener = runner.ReceiveListener(srv.Listener)
-	srv.Start()
-	tb.Cleanup(func() {
-		e.Close()
-		srv.Close()
-	})
-	return srv.URL
 }
 
 // drive runs users goroutines, each doing perUser operations back to back
@@ -118,13 +101,13 @@ func fixedTiming(slots int) emulate.Options {
 
 // newEmulatedOpenAI returns a streaming driver for url; client nil means
 // the driver's own.
-func newEmulatedOpenAI(tb testing.TB, url string, outputTokens int, client *http.Client) *OpenAI {
+func newEmulatedOpenAI(tb testing.TB, url string, outputTokens int, client *http.Client) *Driver {
 	tb.Helper()
-	ds, err := NewDataset(DatasetOptions{PromptTokens: 32, OutputTokens: outputTokens, Seed: 1})
+	ds, err := dataset.New(dataset.Options{PromptTokens: 32, OutputTokens: outputTokens, Seed: 1})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d, err := NewOpenAI(OpenAIOptions{BaseURL: url, Stream: true, IgnoreEOS: true, Dataset: ds, Client: client})
+	d, err := New(Options{BaseURL: url, Stream: true, IgnoreEOS: true, Dataset: ds, Client: client})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -141,7 +124,7 @@ func newEmulatedOpenAI(tb testing.TB, url string, outputTokens int, client *http
 // BenchmarkAccuracy64 reports the precise errors.
 func TestEmulatorTimingAccuracy(t *testing.T) {
 	const tokens = 24
-	d := newEmulatedOpenAI(t, startEmulator(t, fixedTiming(64)), tokens, nil)
+	d := newEmulatedOpenAI(t, drivertest.StartEmulator(t, fixedTiming(64)), tokens, nil)
 	if d.Model() != "m" {
 		t.Fatalf("discovered model %q", d.Model())
 	}
@@ -163,7 +146,7 @@ func TestEmulatorTimingAccuracy(t *testing.T) {
 		if p50 := percentile(itl, 50); math.Abs(p50-5) > 1 {
 			problems = append(problems, fmt.Sprintf("itl p50 %.2fms, want 5±1ms", p50))
 		}
-		if len(problems) == 0 || raceEnabled {
+		if len(problems) == 0 || drivertest.RaceEnabled {
 			return
 		}
 	}
@@ -174,44 +157,15 @@ func TestEmulatorTimingAccuracy(t *testing.T) {
 // queue, and TTFT (measured from the send) includes the wait.
 func TestEmulatorQueueingInTTFT(t *testing.T) {
 	const tokens = 16
-	d := newEmulatedOpenAI(t, startEmulator(t, fixedTiming(8)), tokens, nil)
+	d := newEmulatedOpenAI(t, drivertest.StartEmulator(t, fixedTiming(8)), tokens, nil)
 	ttft, _ := latencies(t, drive(d, 32, 1, 0), tokens)
 	// A request holds its slot 20 + 15*5 = 95ms: the waves start at about
 	// 0, 95, 190 and 285ms.
-	if p := percentile(ttft, 0); p > 60 && !raceEnabled {
+	if p := percentile(ttft, 0); p > 60 && !drivertest.RaceEnabled {
 		t.Errorf("ttft min %.1fms: the first wave should not queue", p)
 	}
 	if p := percentile(ttft, 99); p < 250 {
 		t.Errorf("ttft p99 %.1fms, want ≥ 250ms (queueing behind three waves)", p)
-	}
-}
-
-func TestEmulatedOllamaColdStart(t *testing.T) {
-	url := startEmulator(t, emulate.Options{Flavor: emulate.FlavorOllama, Model: "m", LoadTime: 300 * time.Millisecond,
-		PrefillBase: 10 * time.Millisecond, DecodeBase: 5 * time.Millisecond})
-	ds, _ := NewDataset(DatasetOptions{PromptTokens: 12, OutputTokens: 10})
-	d, err := NewOllama(OllamaOptions{BaseURL: url, API: APIGenerate, ColdStartThreshold: 100 * time.Millisecond, Dataset: ds})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Prepare(context.Background()); err != nil || d.Model() != "m" {
-		t.Fatalf("prepare: %v, model %q", err, d.Model())
-	}
-	for i, wantCold := range []bool{true, false} {
-		s := do(context.Background(), d, int64(i))
-		if s.Error != "" {
-			t.Fatalf("%s: %s", s.Error, s.ErrorDetail)
-		}
-		if (s.Server["cold_start"] == 1) != wantCold {
-			t.Errorf("request %d: cold_start %v, load_duration %.3fs", i, s.Server["cold_start"], s.Server["load_duration"])
-		}
-		if s.OutputTokens != 10 || s.InputTokens != 12 || s.Server["eval_count"] != 10 || len(s.ITL) != 9 {
-			t.Errorf("request %d: in %d out %d itl %d server %v", i, s.InputTokens, s.OutputTokens, len(s.ITL), s.Server)
-		}
-		// eval_duration is the emulator's decode time: 9 gaps of 5ms.
-		if ev := s.Server["eval_duration"]; ev < 0.044 || ev > 0.1 && !raceEnabled {
-			t.Errorf("eval_duration %.4fs, want ~0.045s", ev)
-		}
 	}
 }
 
@@ -221,7 +175,7 @@ func TestEmulatedOllamaColdStart(t *testing.T) {
 // the load generator's process; BenchmarkAccuracy64OutOfProcess is the
 // realistic setup.
 func BenchmarkAccuracy64(b *testing.B) {
-	benchAccuracy(b, startEmulator(b, fixedTiming(64)), burst, nil)
+	benchAccuracy(b, drivertest.StartEmulator(b, fixedTiming(64)), burst, nil)
 }
 
 // Arrival patterns of the accuracy benchmarks: the 64 users start 80µs

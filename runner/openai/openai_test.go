@@ -3,7 +3,6 @@ package openai
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,74 +12,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/internal/drivertest"
 	"github.com/benchrun/benchrun/runner/results"
 )
 
-// fixedDataset returns the same prompt for every seq.
-type fixedDataset struct{ p Prompt }
-
-func (d fixedDataset) Prompt(int64) Prompt { return d.p }
-func (d fixedDataset) Hash() string        { return "fixed" }
-func (d fixedDataset) Len() int            { return 1 }
-
-var testPrompt = fixedDataset{Prompt{Text: "one two three", InputTokens: 3, MaxTokens: 8}}
-
-// step is one write of a handcrafted stream: wait, then write and flush.
-type step struct {
-	wait time.Duration
-	data string
-}
-
-// streamServer serves steps as a text/event-stream (or any contentType),
-// recording the last request body, which the returned function gives.
-// (It takes the lock: the race detector does not see the ordering that a
-// response read with recvmsg gives.)
-func streamServer(t *testing.T, contentType string, steps ...step) (*httptest.Server, func() []byte) {
-	t.Helper()
-	var mu sync.Mutex
-	var body []byte
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		body = b
-		mu.Unlock()
-		w.Header().Set("Content-Type", contentType)
-		w.WriteHeader(200)
-		w.(http.Flusher).Flush()
-		for _, s := range steps {
-			time.Sleep(s.wait)
-			w.Write([]byte(s.data))
-			w.(http.Flusher).Flush()
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() []byte {
-		mu.Lock()
-		defer mu.Unlock()
-		return body
-	}
-}
-
-// bytewise splits data into one step per byte, so the client sees events
-// split across TCP reads.
-func bytewise(data string) []step {
-	var out []step
-	for i := range len(data) {
-		out = append(out, step{data: data[i : i+1]})
-	}
-	return out
-}
-
-func newTestOpenAI(t *testing.T, o OpenAIOptions) *OpenAI {
+func newTestOpenAI(t *testing.T, o Options) *Driver {
 	t.Helper()
 	if o.Dataset == nil {
-		o.Dataset = testPrompt
+		o.Dataset = drivertest.ThreeWords
 	}
 	if o.Model == "" {
 		o.Model = "m"
 	}
-	d, err := NewOpenAI(o)
+	d, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,14 +32,6 @@ func newTestOpenAI(t *testing.T, o OpenAIOptions) *OpenAI {
 		t.Fatal(err)
 	}
 	return d
-}
-
-// do runs one operation the way the load generator does.
-func do(ctx context.Context, d runner.Driver, seq int64) results.Sample {
-	start := time.Now()
-	s := results.Sample{Seq: seq, Sent: time.Since(start)}
-	d.Do(ctx, runner.Op{Start: start, Seq: seq}, &s)
-	return s
 }
 
 func chatChunk(delta string) string {
@@ -112,14 +48,14 @@ func TestOpenAIStream(t *testing.T) {
 	word := chatChunk(`{"content":" w"}`)
 	for _, tc := range []struct {
 		name   string
-		steps  []step
-		opts   OpenAIOptions
+		steps  []drivertest.Step
+		opts   Options
 		check  func(t *testing.T, s results.Sample)
 		errCls string
 	}{
 		{
 			name:  "role-only first chunk is not the first token",
-			steps: []step{{0, roleChunk}, {150 * time.Millisecond, word}, {0, word}, {0, usageChunk}, {0, doneEvent}},
+			steps: []drivertest.Step{{Data: roleChunk}, {Wait: 150 * time.Millisecond, Data: word}, {Data: word}, {Data: usageChunk}, {Data: doneEvent}},
 			check: func(t *testing.T, s results.Sample) {
 				if s.FirstToken < 140*time.Millisecond {
 					t.Errorf("first token at %v: the role chunk was taken as a token", s.FirstToken)
@@ -131,7 +67,7 @@ func TestOpenAIStream(t *testing.T) {
 		},
 		{
 			name:  "comments and empty chunks are not tokens",
-			steps: []step{{0, ": ping\n\n"}, {0, chatChunk(`{}`)}, {0, chatChunk(`{"content":""}`)}, {0, chatChunk(`{"tool_calls":[]}`)}, {0, word}, {0, ": ping\n\n"}, {0, word}, {0, doneEvent}},
+			steps: []drivertest.Step{{Data: ": ping\n\n"}, {Data: chatChunk(`{}`)}, {Data: chatChunk(`{"content":""}`)}, {Data: chatChunk(`{"tool_calls":[]}`)}, {Data: word}, {Data: ": ping\n\n"}, {Data: word}, {Data: doneEvent}},
 			check: func(t *testing.T, s results.Sample) {
 				if s.OutputTokens != 2 || s.TokenSource != results.TokensFromCounted || len(s.ITL) != 1 {
 					t.Errorf("tokens %d (%s), itl %v", s.OutputTokens, s.TokenSource, s.ITL)
@@ -143,7 +79,7 @@ func TestOpenAIStream(t *testing.T) {
 		},
 		{
 			name:  "usage chunk supplies counts and is not a token",
-			steps: []step{{0, roleChunk}, {0, word}, {0, word}, {0, word}, {150 * time.Millisecond, usageChunk}, {0, doneEvent}},
+			steps: []drivertest.Step{{Data: roleChunk}, {Data: word}, {Data: word}, {Data: word}, {Wait: 150 * time.Millisecond, Data: usageChunk}, {Data: doneEvent}},
 			check: func(t *testing.T, s results.Sample) {
 				if s.OutputTokens != 7 || s.InputTokens != 11 || s.TokenSource != results.TokensFromUsage {
 					t.Errorf("tokens in %d out %d (%s)", s.InputTokens, s.OutputTokens, s.TokenSource)
@@ -155,7 +91,7 @@ func TestOpenAIStream(t *testing.T) {
 		},
 		{
 			name:  "split TCP reads mid-event",
-			steps: bytewise(roleChunk + ": ping\r\n\r\n" + strings.ReplaceAll(word+word, "\n", "\r\n") + usageChunk + doneEvent),
+			steps: drivertest.Bytewise(roleChunk + ": ping\r\n\r\n" + strings.ReplaceAll(word+word, "\n", "\r\n") + usageChunk + doneEvent),
 			check: func(t *testing.T, s results.Sample) {
 				if s.OutputTokens != 7 || len(s.ITL) != 1 || s.FirstToken == 0 {
 					t.Errorf("tokens %d itl %v first %v", s.OutputTokens, s.ITL, s.FirstToken)
@@ -164,7 +100,7 @@ func TestOpenAIStream(t *testing.T) {
 		},
 		{
 			name:  "reasoning_content is a token",
-			steps: []step{{0, roleChunk}, {0, chatChunk(`{"reasoning_content":"hmm"}`)}, {0, chatChunk(`{"reasoning":"so"}`)}, {0, doneEvent}},
+			steps: []drivertest.Step{{Data: roleChunk}, {Data: chatChunk(`{"reasoning_content":"hmm"}`)}, {Data: chatChunk(`{"reasoning":"so"}`)}, {Data: doneEvent}},
 			check: func(t *testing.T, s results.Sample) {
 				if s.OutputTokens != 2 || s.FirstToken == 0 {
 					t.Errorf("tokens %d first %v", s.OutputTokens, s.FirstToken)
@@ -173,7 +109,7 @@ func TestOpenAIStream(t *testing.T) {
 		},
 		{
 			name:  "tool_calls delta is a token",
-			steps: []step{{0, roleChunk}, {0, chatChunk(`{"tool_calls":[{"index":0,"function":{"arguments":"{\""}}]}`)}, {0, doneEvent}},
+			steps: []drivertest.Step{{Data: roleChunk}, {Data: chatChunk(`{"tool_calls":[{"index":0,"function":{"arguments":"{\""}}]}`)}, {Data: doneEvent}},
 			check: func(t *testing.T, s results.Sample) {
 				if s.OutputTokens != 1 || s.FirstToken == 0 {
 					t.Errorf("tokens %d first %v", s.OutputTokens, s.FirstToken)
@@ -182,13 +118,13 @@ func TestOpenAIStream(t *testing.T) {
 		},
 		{
 			name: "continuous usage divides a multi-token chunk's gap",
-			opts: OpenAIOptions{ContinuousUsage: true},
-			steps: []step{
-				{0, `data: {"choices":[{"delta":{"role":"assistant","content":""}}],"usage":{"prompt_tokens":3,"completion_tokens":0}}` + "\n\n"},
-				{0, `data: {"choices":[{"delta":{"content":" a"}}],"usage":{"prompt_tokens":3,"completion_tokens":1}}` + "\n\n"},
-				{100 * time.Millisecond, `data: {"choices":[{"delta":{"content":" b c d"}}],"usage":{"prompt_tokens":3,"completion_tokens":4}}` + "\n\n"},
-				{0, `data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4}}` + "\n\n"},
-				{0, doneEvent},
+			opts: Options{ContinuousUsage: true},
+			steps: []drivertest.Step{
+				{Data: `data: {"choices":[{"delta":{"role":"assistant","content":""}}],"usage":{"prompt_tokens":3,"completion_tokens":0}}` + "\n\n"},
+				{Data: `data: {"choices":[{"delta":{"content":" a"}}],"usage":{"prompt_tokens":3,"completion_tokens":1}}` + "\n\n"},
+				{Wait: 100 * time.Millisecond, Data: `data: {"choices":[{"delta":{"content":" b c d"}}],"usage":{"prompt_tokens":3,"completion_tokens":4}}` + "\n\n"},
+				{Data: `data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4}}` + "\n\n"},
+				{Data: doneEvent},
 			},
 			check: func(t *testing.T, s results.Sample) {
 				if len(s.ITL) != 3 || s.ITL[0] != s.ITL[1] || s.ITL[1] != s.ITL[2] {
@@ -204,7 +140,7 @@ func TestOpenAIStream(t *testing.T) {
 		},
 		{
 			name:   "stream without [DONE] is truncated",
-			steps:  []step{{0, roleChunk}, {0, word}, {0, word}},
+			steps:  []drivertest.Step{{Data: roleChunk}, {Data: word}, {Data: word}},
 			errCls: results.ErrStreamTruncated,
 			check: func(t *testing.T, s results.Sample) {
 				if s.OutputTokens != 2 || s.TokenSource != results.TokensFromCounted {
@@ -214,12 +150,12 @@ func TestOpenAIStream(t *testing.T) {
 		},
 		{
 			name:   "stream cut mid-event is truncated",
-			steps:  []step{{0, word}, {0, `data: {"choices":[{"delta":{"cont`}},
+			steps:  []drivertest.Step{{Data: word}, {Data: `data: {"choices":[{"delta":{"cont`}},
 			errCls: results.ErrStreamTruncated,
 		},
 		{
 			name:  "[DONE] without the usage chunk is a success with counted tokens",
-			steps: []step{{0, word}, {0, doneEvent}},
+			steps: []drivertest.Step{{Data: word}, {Data: doneEvent}},
 			check: func(t *testing.T, s results.Sample) {
 				if s.OutputTokens != 1 || s.TokenSource != results.TokensFromCounted {
 					t.Errorf("tokens %d (%s)", s.OutputTokens, s.TokenSource)
@@ -228,20 +164,20 @@ func TestOpenAIStream(t *testing.T) {
 		},
 		{
 			name:   "bad JSON chunk",
-			steps:  []step{{0, word}, {0, "data: {nope\n\n"}, {0, doneEvent}},
+			steps:  []drivertest.Step{{Data: word}, {Data: "data: {nope\n\n"}, {Data: doneEvent}},
 			errCls: results.ErrParse,
 		},
 		{
 			name:   "error object in stream",
-			steps:  []step{{0, word}, {0, `data: {"error":{"message":"boom","code":500}}` + "\n\n"}},
+			steps:  []drivertest.Step{{Data: word}, {Data: `data: {"error":{"message":"boom","code":500}}` + "\n\n"}},
 			errCls: results.ErrOther,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, _ := streamServer(t, "text/event-stream", tc.steps...)
+			srv, _ := drivertest.StreamServer(t, "text/event-stream", tc.steps...)
 			o := tc.opts
 			o.BaseURL, o.Stream = srv.URL, true
-			s := do(context.Background(), newTestOpenAI(t, o), 1)
+			s := drivertest.Do(context.Background(), newTestOpenAI(t, o), 1)
 			if s.Error != tc.errCls {
 				t.Fatalf("error %q (%s), want %q", s.Error, s.ErrorDetail, tc.errCls)
 			}
@@ -256,9 +192,9 @@ func TestOpenAIStream(t *testing.T) {
 }
 
 func TestOpenAIRequestBody(t *testing.T) {
-	srv, body := streamServer(t, "text/event-stream", step{0, doneEvent})
-	d := newTestOpenAI(t, OpenAIOptions{BaseURL: srv.URL, Stream: true, ContinuousUsage: true, IgnoreEOS: true, MaxTokens: 99})
-	do(context.Background(), d, 0)
+	srv, body := drivertest.StreamServer(t, "text/event-stream", drivertest.Step{Data: doneEvent})
+	d := newTestOpenAI(t, Options{BaseURL: srv.URL, Stream: true, ContinuousUsage: true, IgnoreEOS: true, MaxTokens: 99})
+	drivertest.Do(context.Background(), d, 0)
 	var got map[string]any
 	if err := json.Unmarshal(body(), &got); err != nil {
 		t.Fatal(err)
@@ -279,7 +215,7 @@ func TestOpenAIHTTPErrors(t *testing.T) {
 			w.WriteHeader(status)
 			w.Write([]byte(`{"error":"bad thing"}` + strings.Repeat("x", 1000)))
 		}))
-		s := do(context.Background(), newTestOpenAI(t, OpenAIOptions{BaseURL: srv.URL, Stream: true}), 0)
+		s := drivertest.Do(context.Background(), newTestOpenAI(t, Options{BaseURL: srv.URL, Stream: true}), 0)
 		srv.Close()
 		if s.Error != cls || s.Status != status || !strings.Contains(s.ErrorDetail, "bad thing") || len(s.ErrorDetail) > 240 {
 			t.Errorf("%d: error %q status %d detail %q", status, s.Error, s.Status, s.ErrorDetail)
@@ -299,7 +235,7 @@ func TestOpenAIFailures(t *testing.T) {
 	}))
 	defer slow.Close()
 	t.Run("timeout", func(t *testing.T) {
-		s := do(context.Background(), newTestOpenAI(t, OpenAIOptions{BaseURL: slow.URL, Stream: true, Timeout: 200 * time.Millisecond}), 0)
+		s := drivertest.Do(context.Background(), newTestOpenAI(t, Options{BaseURL: slow.URL, Stream: true, Timeout: 200 * time.Millisecond}), 0)
 		if s.Error != results.ErrTimeout || s.FirstToken == 0 {
 			t.Errorf("error %q (%s), first token %v", s.Error, s.ErrorDetail, s.FirstToken)
 		}
@@ -307,7 +243,7 @@ func TestOpenAIFailures(t *testing.T) {
 	t.Run("canceled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(200*time.Millisecond, cancel)
-		s := do(ctx, newTestOpenAI(t, OpenAIOptions{BaseURL: slow.URL, Stream: true}), 0)
+		s := drivertest.Do(ctx, newTestOpenAI(t, Options{BaseURL: slow.URL, Stream: true}), 0)
 		if s.Error != results.ErrCanceled {
 			t.Errorf("error %q (%s)", s.Error, s.ErrorDetail)
 		}
@@ -319,7 +255,7 @@ func TestOpenAIFailures(t *testing.T) {
 		}
 		addr := l.Addr().String()
 		l.Close()
-		s := do(context.Background(), newTestOpenAI(t, OpenAIOptions{BaseURL: "http://" + addr, Stream: true}), 0)
+		s := drivertest.Do(context.Background(), newTestOpenAI(t, Options{BaseURL: "http://" + addr, Stream: true}), 0)
 		if s.Error != results.ErrConnect || s.Status != 0 {
 			t.Errorf("error %q (%s) status %d", s.Error, s.ErrorDetail, s.Status)
 		}
@@ -341,7 +277,7 @@ func TestOpenAIPrepare(t *testing.T) {
 	}))
 	defer srv.Close()
 	t.Setenv("BENCHRUN_TEST_KEY", "sekrit")
-	d, err := NewOpenAI(OpenAIOptions{BaseURL: srv.URL + "/", APIKeyEnv: "BENCHRUN_TEST_KEY", Dataset: testPrompt})
+	d, err := New(Options{BaseURL: srv.URL + "/", APIKeyEnv: "BENCHRUN_TEST_KEY", Dataset: drivertest.ThreeWords})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +287,7 @@ func TestOpenAIPrepare(t *testing.T) {
 	if d.Model() != "first" {
 		t.Errorf("model %q", d.Model())
 	}
-	s := do(context.Background(), d, 0)
+	s := drivertest.Do(context.Background(), d, 0)
 	if s.Error != "" || s.OutputTokens != 3 || s.TokenSource != results.TokensFromUsage || s.FirstToken != s.LastToken || s.LastToken > s.Done {
 		t.Errorf("non-streaming sample %+v", s)
 	}
@@ -372,31 +308,16 @@ func TestOpenAIPrepare(t *testing.T) {
 }
 
 func TestNewOpenAIValidates(t *testing.T) {
-	for name, o := range map[string]OpenAIOptions{
-		"api":     {BaseURL: "http://x", API: "generate", Dataset: testPrompt},
-		"url":     {Dataset: testPrompt},
+	for name, o := range map[string]Options{
+		"api":     {BaseURL: "http://x", API: "generate", Dataset: drivertest.ThreeWords},
+		"url":     {Dataset: drivertest.ThreeWords},
 		"dataset": {BaseURL: "http://x"},
 	} {
-		if _, err := NewOpenAI(o); err == nil {
+		if _, err := New(o); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
 }
-
-// slowConn returns every read late, as a busy client would get to the
-// bytes. Its receive time is that of the connection it wraps.
-type slowConn struct {
-	net.Conn
-	delay time.Duration
-}
-
-func (c slowConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	time.Sleep(c.delay)
-	return n, err
-}
-
-func (c slowConn) ReceiveTime() (time.Time, bool) { return runner.ReceiveTime(c.Conn) }
 
 // TestOpenAIStampsChunksAtArrival: a client that gets to every chunk 50ms
 // after it arrived still measures the server's first token at 30ms,
@@ -405,79 +326,10 @@ func TestOpenAIStampsChunksAtArrival(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("kernel receive stamps are read on Linux only")
 	}
-	srv, _ := streamServer(t, "text/event-stream",
-		step{data: roleChunk}, step{wait: 30 * time.Millisecond, data: chatChunk(`{"content":"a"}`)},
-		step{wait: 80 * time.Millisecond, data: chatChunk(`{"content":"b"}`)},
-		step{wait: 80 * time.Millisecond, data: chatChunk(`{"content":"c"}`) + usageChunk + doneEvent})
-	d := newTestOpenAI(t, OpenAIOptions{BaseURL: srv.URL, Stream: true, Client: slowClient(50 * time.Millisecond)})
-	checkStampedAtArrival(t, do(context.Background(), d, 0))
-}
-
-// slowClient is an HTTP client whose connections are stamped
-// (runner.ReceiveDialer) and return every read delay late.
-func slowClient(delay time.Duration) *http.Client {
-	dial := runner.ReceiveDialer(&net.Dialer{})
-	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := dial(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return slowConn{Conn: c, delay: delay}, nil
-	}}}
-}
-
-// checkStampedAtArrival checks a sample of a stream whose first token was
-// sent after 30ms and the next two 80ms apart, read 50ms late.
-func checkStampedAtArrival(t *testing.T, s results.Sample) {
-	t.Helper()
-	if s.Error != "" {
-		t.Fatalf("%s: %s", s.Error, s.ErrorDetail)
-	}
-	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
-	if ttft := ms(s.FirstToken - s.Sent); ttft < 29 || ttft > 65 {
-		t.Errorf("ttft %.1fms, want about 30ms (the arrival, not the read 50ms later)", ttft)
-	}
-	if len(s.ITL) != 2 {
-		t.Fatalf("itl %v, want 2 gaps", s.ITL)
-	}
-	for _, g := range s.ITL {
-		if g := ms(g); g < 75 || g > 125 {
-			t.Errorf("itl gap %.1fms, want about 80ms", g)
-		}
-	}
-	if s.Done < s.LastToken || s.LastToken < s.FirstToken || s.FirstByte > s.FirstToken {
-		t.Errorf("offsets out of order: first byte %v, first token %v, last token %v, done %v", s.FirstByte, s.FirstToken, s.LastToken, s.Done)
-	}
-}
-
-// fakeStampConn reports a receive time the test sets.
-type fakeStampConn struct {
-	net.Conn
-	at *time.Time
-}
-
-func (c fakeStampConn) ReceiveTime() (time.Time, bool) { return *c.at, !c.at.IsZero() }
-
-// TestArrivalNeverGoesBack: a stamped read after one timed by the clock
-// cannot make a chunk arrive before the one before it (a negative ITL),
-// and a stamp is used when it falls between the send and now.
-func TestArrivalNeverGoesBack(t *testing.T) {
-	start := time.Now()
-	q := newRequest(runner.Op{Start: start}, &results.Sample{})
-	var at time.Time
-	q.conn.Store(&connRef{fakeStampConn{at: &at}})
-	time.Sleep(2 * time.Millisecond)
-	first := q.arrival() // no stamp: the clock
-	if first < 2*time.Millisecond {
-		t.Fatalf("first arrival %v, want the clock (≥ 2ms)", first)
-	}
-	at = start.Add(time.Millisecond) // stamped, but before the first
-	if second := q.arrival(); second != first {
-		t.Errorf("second arrival %v, want the first's %v", second, first)
-	}
-	time.Sleep(2 * time.Millisecond)
-	at = start.Add(first + time.Millisecond)
-	if third := q.arrival(); third != first+time.Millisecond {
-		t.Errorf("third arrival %v, want its stamp %v", third, first+time.Millisecond)
-	}
+	srv, _ := drivertest.StreamServer(t, "text/event-stream",
+		drivertest.Step{Data: roleChunk}, drivertest.Step{Wait: 30 * time.Millisecond, Data: chatChunk(`{"content":"a"}`)},
+		drivertest.Step{Wait: 80 * time.Millisecond, Data: chatChunk(`{"content":"b"}`)},
+		drivertest.Step{Wait: 80 * time.Millisecond, Data: chatChunk(`{"content":"c"}`) + usageChunk + doneEvent})
+	d := newTestOpenAI(t, Options{BaseURL: srv.URL, Stream: true, Client: drivertest.SlowClient(50 * time.Millisecond)})
+	drivertest.CheckStampedAtArrival(t, drivertest.Do(context.Background(), d, 0))
 }

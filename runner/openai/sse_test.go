@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/benchrun/benchrun/runner/internal/drivertest"
 )
 
 // readAllEvents returns every event of r and the error that ended it.
@@ -48,7 +51,7 @@ func TestSSEReader(t *testing.T) {
 			for _, r := range []io.Reader{strings.NewReader(tc.in), iotest.OneByteReader(strings.NewReader(tc.in)),
 				iotest.DataErrReader(strings.NewReader(tc.in))} {
 				got, err := readAllEvents(r)
-				if !equalStrings(got, tc.want) || err != tc.err {
+				if !slices.Equal(got, tc.want) || err != tc.err {
 					t.Errorf("got %q, %v; want %q, %v", got, err, tc.want, tc.err)
 				}
 			}
@@ -80,40 +83,6 @@ func TestIsSSEDone(t *testing.T) {
 	}
 }
 
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// chunkReader returns its input in pieces whose sizes cycle through sizes.
-type chunkReader struct {
-	b     []byte
-	sizes []byte
-	i     int
-}
-
-func (c *chunkReader) Read(p []byte) (int, error) {
-	if len(c.b) == 0 {
-		return 0, io.EOF
-	}
-	n := 1
-	if len(c.sizes) > 0 {
-		n = int(c.sizes[c.i%len(c.sizes)])%17 + 1
-		c.i++
-	}
-	n = min(n, len(p), len(c.b))
-	copy(p, c.b[:n])
-	c.b = c.b[n:]
-	return n, nil
-}
-
 // FuzzSSE checks that the reader never panics, that splitting the input
 // into arbitrary chunks gives the same events and end as reading it whole,
 // and that every event came from a data line.
@@ -124,8 +93,8 @@ func FuzzSSE(f *testing.F) {
 	f.Add([]byte("event: e\nid: 1\n\n\n\ndata:\n\n"), []byte{})
 	f.Fuzz(func(t *testing.T, in, sizes []byte) {
 		whole, werr := readAllEvents(bytes.NewReader(in))
-		split, serr := readAllEvents(&chunkReader{b: in, sizes: sizes})
-		if !equalStrings(whole, split) || werr != serr {
+		split, serr := readAllEvents(drivertest.NewChunkReader(in, sizes))
+		if !slices.Equal(whole, split) || werr != serr {
 			t.Fatalf("whole %q (%v) != split %q (%v)", whole, werr, split, serr)
 		}
 		if werr != io.EOF && werr != io.ErrUnexpectedEOF {

@@ -2,4 +2,5 @@
 
 package drivertest
 
-const raceEnabled = false
+// RaceEnabled is false: timing assertions hold.
+const RaceEnabled = false

@@ -2,6 +2,6 @@
 
 package drivertest
 
-// raceEnabled: the race detector slows every goroutine several times, so
+// RaceEnabled: the race detector slows every goroutine several times, so
 // timing assertions only log.
-const raceEnabled = true
+const RaceEnabled = true
