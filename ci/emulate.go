@@ -13,10 +13,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/emulate"
 )
 
 func emulateCommand(stdout, stderr io.Writer) *cli.Command {
-	d := runner.DefaultEmulatorOptions(runner.FlavorVLLM)
+	d := emulate.DefaultOptions(emulate.FlavorVLLM)
 	return &cli.Command{
 		Name:      "emulate",
 		Usage:     "serve an emulated vLLM or Ollama for offline dry runs and tests",
@@ -59,10 +60,10 @@ func emulateCommand(stdout, stderr io.Writer) *cli.Command {
 				return withExitCode(errors.New("emulate: name the flavour, vllm or ollama"), ExitUsage)
 			}
 			flavor := c.Args().First()
-			if flavor != runner.FlavorVLLM && flavor != runner.FlavorOllama {
+			if flavor != emulate.FlavorVLLM && flavor != emulate.FlavorOllama {
 				return withExitCode(fmt.Errorf("emulate: unknown flavour %q: want vllm or ollama", flavor), ExitUsage)
 			}
-			o := runner.DefaultEmulatorOptions(flavor)
+			o := emulate.DefaultOptions(flavor)
 			o.Model = c.String("model")
 			o.Jitter = c.Float64("jitter")
 			o.Seed = c.Int64("seed")
@@ -93,7 +94,7 @@ func emulateCommand(stdout, stderr io.Writer) *cli.Command {
 			o.ErrorRate = c.Float64("error-rate")
 			o.DisconnectRate = c.Float64("disconnect-rate")
 			o.StallRate = c.Float64("stall-rate")
-			em, err := runner.NewEmulator(o)
+			em, err := emulate.New(o)
 			if err != nil {
 				return withExitCode(fmt.Errorf("emulate: %w", err), ExitUsage)
 			}

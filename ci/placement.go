@@ -154,7 +154,7 @@ func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Sui
 	}
 	// The workers build the same driver; building it here checks the
 	// dataset once and records its hash.
-	if _, hash, err := suites.NewDriver(s, cs, url); err != nil {
+	if _, hash, err := newDriver(s, cs, url); err != nil {
 		return err
 	} else {
 		info.DatasetHash = hash

@@ -57,7 +57,7 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 			if !ok {
 				return withExitCode(fmt.Errorf("worker: no endpoint for service %q", cs.Benchmark.Service), ExitError)
 			}
-			drv, _, err := suites.NewDriver(s, *cs, url)
+			drv, _, err := newDriver(s, *cs, url)
 			if err != nil {
 				return withExitCode(err, ExitError)
 			}

@@ -9,7 +9,8 @@ import (
 )
 
 // Driver performs operations against one service. Implementations live in
-// package suites (vLLM/OpenAI, Ollama, ...), registered in one explicit map.
+// their own packages, one per protocol (runner/openai, runner/ollama, ...),
+// registered by benchmark kind in one explicit map in package ci.
 type Driver interface {
 	// Do performs one operation and records it in s. The caller has set
 	// s.Seq, s.Rep, s.Worker, s.Warmup, s.Scheduled and s.Sent (taken just

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
+	"net/http"
 	"sync/atomic"
 	"time"
 )
@@ -150,4 +151,18 @@ func ConnContext(ctx context.Context, c net.Conn) context.Context {
 func ConnFromContext(ctx context.Context) net.Conn {
 	c, _ := ctx.Value(connKey{}).(net.Conn)
 	return c
+}
+
+// RequestArrival returns when a server's request r arrived: the receive
+// stamp of its connection's newest read when there is one (called once the
+// body is read, that read carried the request's last bytes), else now. The
+// connection is found through ConnContext.
+func RequestArrival(r *http.Request) time.Time {
+	now := time.Now()
+	if c := ConnFromContext(r.Context()); c != nil {
+		if t, ok := ReceiveTime(c); ok && !t.After(now) && now.Sub(t) < maxReceiveAge {
+			return t
+		}
+	}
+	return now
 }

@@ -158,10 +158,10 @@ type stampedConn struct {
 
 func (c stampedConn) ReceiveTime() (time.Time, bool) { return c.at, !c.at.IsZero() }
 
-// TestArrivalOf: the emulator starts a request's clock at its
+// TestRequestArrival: the emulator starts a request's clock at its
 // connection's receive stamp, and at the handler's start when there is no
 // usable stamp.
-func TestArrivalOf(t *testing.T) {
+func TestRequestArrival(t *testing.T) {
 	now := time.Now()
 	for _, tc := range []struct {
 		name   string
@@ -180,7 +180,7 @@ func TestArrivalOf(t *testing.T) {
 			r = r.WithContext(ConnContext(r.Context(), tc.conn))
 		}
 		before := time.Now()
-		got := arrivalOf(r)
+		got := RequestArrival(r)
 		if tc.stamp && !got.Equal(tc.wantAt) {
 			t.Errorf("%s: arrival %v, want the stamp %v", tc.name, got, tc.wantAt)
 		}

@@ -1,9 +1,0 @@
-//go:build !linux && !freebsd
-
-package runner
-
-import "time"
-
-// preciseSleep sleeps for d with the Go timer; on this platform no finer
-// sleep is used.
-func preciseSleep(d time.Duration) { time.Sleep(d) }

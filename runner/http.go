@@ -1,0 +1,223 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/benchrun/benchrun/runner/results"
+)
+
+// What the HTTP drivers (runner/openai, runner/ollama) share: the endpoint
+// check, the benchmarking client, and the Exchange that sends one request,
+// stamps its response's arrival and classifies its failure.
+
+// Endpoint returns the URL of api under baseURL, where paths maps every API
+// the driver speaks to its path. Errors start with the driver's name.
+func Endpoint(driver, baseURL, api string, paths map[string]string) (string, error) {
+	path, ok := paths[api]
+	if !ok {
+		return "", fmt.Errorf("%s: api %q: want one of %s", driver, api, strings.Join(slices.Sorted(maps.Keys(paths)), ", "))
+	}
+	if baseURL == "" {
+		return "", fmt.Errorf("%s: base URL is required", driver)
+	}
+	return strings.TrimRight(baseURL, "/") + path, nil
+}
+
+// ClientOr returns c, or a benchmarking client when c is nil.
+func ClientOr(c *http.Client) *http.Client {
+	if c == nil {
+		return newBenchClient()
+	}
+	return c
+}
+
+// newBenchClient returns a client whose pool keeps a connection per
+// concurrent request, so connection setup does not pollute latencies.
+func newBenchClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 0
+	t.MaxIdleConnsPerHost = 4096
+	t.DisableCompression = true // compressed SSE would be buffered
+	// Chunks are stamped with the kernel's receive time where it has one
+	// (ReceiveTime), not when this process got to read them.
+	t.DialContext = ReceiveDialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second})
+	return &http.Client{Transport: t}
+}
+
+// Exchange is the HTTP request a driver's Do sends for one operation, and
+// its response. Its times are offsets from the operation's start
+// (Op.Start), like every results.Sample offset. The httptrace callbacks
+// run on the transport's goroutines, possibly after Do returned (a
+// canceled request): they touch only start, sent and the atomics, never
+// the sample. Everything else is for Do's goroutine only.
+type Exchange struct {
+	start     time.Time
+	sent      time.Duration // s.Sent, copied for the callbacks
+	s         *results.Sample
+	firstByte atomic.Int64 // offset from start, set by httptrace
+	conn      atomic.Pointer[connRef]
+	floor     time.Duration // the latest arrival given to the body reader
+}
+
+type connRef struct{ c net.Conn }
+
+// NewExchange returns the exchange of operation op, recorded in s; the
+// caller has set s.Sent.
+func NewExchange(op Op, s *results.Sample) *Exchange {
+	return &Exchange{start: op.Start, sent: s.Sent, s: s}
+}
+
+// Now returns the offset of now from the operation's start.
+func (x *Exchange) Now() time.Duration { return time.Since(x.start) }
+
+func (x *Exchange) gotConn() bool { return x.conn.Load() != nil }
+
+// Settle runs when Do ends (defer it). The first byte cannot arrive after
+// the first token; when it was measured so, its read had no kernel stamp
+// and was timed when the process got to it, so the token's arrival bounds
+// it.
+func (x *Exchange) Settle() {
+	if s := x.s; s.FirstToken > 0 && s.FirstByte > s.FirstToken {
+		s.FirstByte = s.FirstToken
+	}
+}
+
+// received returns when the bytes just read reached this host, as an
+// offset from start: the kernel's receive stamp when the connection has
+// one (ReceiveTime) and it falls between the send and now, else now.
+func (x *Exchange) received() time.Duration {
+	now := x.Now()
+	if r := x.conn.Load(); r != nil {
+		if t, ok := ReceiveTime(r.c); ok {
+			if d := t.Sub(x.start); d >= x.sent && d < now {
+				return d
+			}
+		}
+	}
+	return now
+}
+
+// Arrival returns when the response bytes just read arrived, for the body
+// reader: the receive stamp (see received), never earlier than the arrival
+// it gave before, since a stamped read may follow one timed by the clock.
+func (x *Exchange) Arrival() time.Duration {
+	x.floor = max(x.received(), x.floor)
+	return x.floor
+}
+
+// Post sends body to url as JSON under the per-request timeout (0: none),
+// with header adding the driver's own headers, tracing the connection and
+// the first response byte. On failure it has filled in the sample and resp
+// is nil. rctx is the request's context; the caller calls done when it has
+// read the response.
+func (x *Exchange) Post(ctx context.Context, client *http.Client, url string, body []byte, timeout time.Duration, header func(*http.Request)) (resp *http.Response, rctx context.Context, done context.CancelFunc) {
+	rctx, done = ctx, func() {}
+	if timeout > 0 {
+		rctx, done = context.WithTimeout(ctx, timeout)
+	}
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		x.s.Error, x.s.ErrorDetail, x.s.Done = results.ErrOther, err.Error(), x.Now()
+		return nil, rctx, done
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if header != nil {
+		header(req)
+	}
+	return x.send(rctx, ctx, client, req), rctx, done
+}
+
+// send performs the HTTP request with tracing. On failure it has filled in
+// the sample and returns a nil response.
+func (x *Exchange) send(ctx, parent context.Context, client *http.Client, req *http.Request) *http.Response {
+	trace := &httptrace.ClientTrace{
+		GotConn:              func(i httptrace.GotConnInfo) { x.conn.Store(&connRef{i.Conn}) },
+		GotFirstResponseByte: func() { x.firstByte.Store(int64(x.received())) },
+	}
+	req = req.WithContext(httptrace.WithClientTrace(ctx, trace))
+	resp, err := client.Do(req)
+	x.s.FirstByte = time.Duration(x.firstByte.Load())
+	if err != nil {
+		x.Fail(parent, ctx, err, results.ErrConnect)
+		return nil
+	}
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		resp.Body.Close()
+		x.s.Status = resp.StatusCode
+		x.s.Done = x.Now()
+		switch {
+		case resp.StatusCode >= 500:
+			x.s.Error = results.ErrHTTP5xx
+		case resp.StatusCode >= 400:
+			x.s.Error = results.ErrHTTP4xx
+		default:
+			x.s.Error = results.ErrOther
+		}
+		x.s.ErrorDetail = resp.Status + ": " + Snippet(body)
+		return nil
+	}
+	x.s.Status = resp.StatusCode
+	return resp
+}
+
+// Fail records err as the sample's error class; parent is the context Do
+// was given, ctx the request's (Post's rctx). A canceled parent context is
+// "canceled"; a deadline (per-request timeout, parent deadline, client
+// timeout) is "timeout"; a failure before a connection existed is
+// "connect"; anything else is class fallback (for errors while reading a
+// response, typically results.ErrStreamTruncated), or other when fallback
+// is results.ErrConnect.
+func (x *Exchange) Fail(parent, ctx context.Context, err error, fallback string) {
+	x.s.Done = x.Now()
+	x.s.ErrorDetail = ErrorDetail(err.Error())
+	var ne net.Error
+	var op *net.OpError
+	var terr tls.RecordHeaderError
+	switch {
+	case errors.Is(parent.Err(), context.Canceled):
+		x.s.Error = results.ErrCanceled
+	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()):
+		x.s.Error = results.ErrTimeout
+	case !x.gotConn() || (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &terr):
+		x.s.Error = results.ErrConnect
+	case fallback == results.ErrConnect:
+		x.s.Error = results.ErrOther
+	default:
+		x.s.Error = fallback
+	}
+}
+
+// maxErrorDetail bounds Sample.ErrorDetail, in bytes.
+const maxErrorDetail = 200
+
+// ErrorDetail returns s cut to 200 bytes at a rune boundary (with "…"
+// after the cut), as Sample.ErrorDetail keeps it.
+func ErrorDetail(s string) string {
+	n := maxErrorDetail
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// Snippet returns the start of a response body as text for an error
+// message or an ErrorDetail.
+func Snippet(b []byte) string { return ErrorDetail(strings.TrimSpace(string(b))) }

@@ -1,7 +1,0 @@
-//go:build race
-
-package suites
-
-// raceEnabled: the race detector slows every goroutine several times, so
-// timing assertions only log.
-const raceEnabled = true
