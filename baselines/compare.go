@@ -93,7 +93,7 @@ func (o CompareOptions) tolerance(metric, stat string, ratio bool) float64 {
 }
 
 // Compare checks a case against its baseline entry and returns one check
-// of kind "regression" per compared statistic present on both sides:
+// of kind analysis.CheckRegression per compared statistic present on both sides:
 //
 //   - no entry: a single check with verdict no_baseline;
 //   - fingerprints differ (c.Fingerprint vs base.Fingerprint, keys in
@@ -118,11 +118,11 @@ func (o CompareOptions) tolerance(metric, stat string, ratio bool) float64 {
 func Compare(c *analysis.Case, raw *analysis.Raw, base *Entry, o CompareOptions) []analysis.Check {
 	o = o.withDefaults()
 	if base == nil {
-		return []analysis.Check{{Name: "baseline", Kind: "regression", Verdict: analysis.NoBaseline,
+		return []analysis.Check{{Name: "baseline", Kind: analysis.CheckRegression, Verdict: analysis.NoBaseline,
 			Detail: "no baseline for this case"}}
 	}
 	if diff := fingerprintDiff(base.Fingerprint, c.Fingerprint, o.IgnoreFingerprint); diff != "" {
-		return []analysis.Check{{Name: "baseline", Kind: "regression", Verdict: analysis.Incomparable,
+		return []analysis.Check{{Name: "baseline", Kind: analysis.CheckRegression, Verdict: analysis.Incomparable,
 			Detail: "fingerprint differs: " + diff}}
 	}
 	var out []analysis.Check
@@ -147,7 +147,7 @@ func Compare(c *analysis.Case, raw *analysis.Raw, base *Entry, o CompareOptions)
 		if stat == "value" {
 			checkName = name // a rate has one value: "error_rate", not "error_rate.value"
 		}
-		ck := analysis.Check{Name: checkName, Kind: "regression", Metric: name, Stat: stat, Unit: m.Unit}
+		ck := analysis.Check{Name: checkName, Kind: analysis.CheckRegression, Metric: name, Stat: stat, Unit: m.Unit}
 		switch {
 		case !inBase:
 			ck.Verdict, ck.Detail = analysis.NoBaseline, "the baseline has no "+name

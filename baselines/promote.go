@@ -20,19 +20,22 @@ type PromoteOptions struct {
 	Force bool
 }
 
-// Change actions.
+// Action is what Promote did to one case's entry.
+type Action string
+
+// Actions of a Change.
 const (
-	Added       = "added"
-	Updated     = "updated"
-	Unchanged   = "unchanged"
-	NotPromoted = "skipped" // the case errored or did not run
+	Added       Action = "added"
+	Updated     Action = "updated"
+	Unchanged   Action = "unchanged"
+	NotPromoted Action = "skipped" // the case errored or did not run
 )
 
 // Change is what Promote did to one case's entry.
 type Change struct {
 	Benchmark string
 	Case      string
-	Action    string     // Added, Updated, Unchanged or NotPromoted
+	Action    Action
 	Headline  []Headline // old → new of the DefaultMetrics the case has
 	Reason    string     // why NotPromoted
 }

@@ -62,7 +62,7 @@ func analyse(dir, baselinesFlag string, e *env) (*analysis.Summary, error) {
 	for i := range sum.Cases {
 		c := &sum.Cases[i]
 		for _, info := range m.Cases {
-			if info.ID == c.ID && info.Status == "skipped" {
+			if info.ID == c.ID && info.Status == results.StatusSkipped {
 				c.Verdict = analysis.Skipped
 			}
 		}
@@ -84,12 +84,12 @@ func analyse(dir, baselinesFlag string, e *env) (*analysis.Summary, error) {
 	}
 	sum.Incomplete = m.Incomplete
 	sum.Rollup()
-	if m.Incomplete && m.Reason != "interrupted" {
+	if m.Incomplete && m.Reason != results.Interrupted {
 		// Cut short by something other than the user (time limit, lost
 		// node, a service that died, a killed process): an execution error.
 		sum.Verdict = analysis.Error
 	}
-	if noCaseRan(sum) && !(m.Incomplete && m.Reason == "interrupted") {
+	if noCaseRan(sum) && !(m.Incomplete && m.Reason == results.Interrupted) {
 		// Nothing was measured, so nothing can have passed.
 		sum.Verdict = analysis.Error
 	}
@@ -114,7 +114,7 @@ func noCaseRan(sum *analysis.Summary) bool {
 // its verdict is then exit 130, as `benchrun suite` gave.
 func interruptedRun(dir string) bool {
 	m, err := results.ReadManifest(dir)
-	return err == nil && m.Incomplete && m.Reason == "interrupted"
+	return err == nil && m.Incomplete && m.Reason == results.Interrupted
 }
 
 // compareOptions maps a benchmark's regression settings onto baselines'.

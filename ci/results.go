@@ -147,7 +147,7 @@ func compareDirs(dir, base string, e *env) (*analysis.Summary, error) {
 func thresholdChecks(cks []analysis.Check) []analysis.Check {
 	var out []analysis.Check
 	for _, ck := range cks {
-		if ck.Kind == "threshold" {
+		if ck.Kind == analysis.CheckThreshold {
 			out = append(out, ck)
 		}
 	}

@@ -192,7 +192,7 @@ func TestSlurm(t *testing.T) {
 			if !m.Incomplete || !strings.Contains(m.Reason, "time limit") {
 				t.Errorf("manifest incomplete %v reason %q, want the time limit", m.Incomplete, m.Reason)
 			}
-			statuses := map[string]string{}
+			statuses := map[string]results.Status{}
 			for _, c := range m.Cases {
 				statuses[c.ID] = c.Status
 			}

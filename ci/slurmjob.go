@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/benchrun/benchrun/analysis"
 	"github.com/benchrun/benchrun/runner/results"
 	"github.com/benchrun/benchrun/slurm"
 	"github.com/benchrun/benchrun/suites"
@@ -138,7 +139,7 @@ func submit(ctx context.Context, e *env, s *suites.Suite, dir, baselinesFlag str
 	}
 	failedJob := !interrupted && jobFailed(st)
 	if failedJob {
-		sum.Verdict = "error"
+		sum.Verdict = analysis.Error
 	}
 	if err := render(e, dir, sum); err != nil {
 		return withExitCode(err, ExitError)
@@ -169,7 +170,7 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 		m = newManifest(s)
 		for _, cs := range s.Cases() {
 			m.Cases = append(m.Cases, results.CaseInfo{ID: cs.ID, Benchmark: cs.Benchmark.Name, Kind: cs.Benchmark.Kind,
-				Params: cs.Params, Samples: results.SamplePath(cs.ID), Status: "pending", Repetitions: cs.Benchmark.Repetitions})
+				Params: cs.Params, Samples: results.SamplePath(cs.ID), Status: results.StatusPending, Repetitions: cs.Benchmark.Repetitions})
 		}
 	}
 	if m.Slurm == nil {
@@ -188,11 +189,11 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 		// that case's numbers cannot be trusted.
 		for i := len(m.Cases) - 1; i >= 0; i-- {
 			c := &m.Cases[i]
-			if c.Status == "pending" || c.Status == "skipped" {
+			if c.Status == results.StatusPending || c.Status == results.StatusSkipped {
 				continue
 			}
-			if c.Status != "error" {
-				c.Status = "error"
+			if c.Status != results.StatusError {
+				c.Status = results.StatusError
 				c.Error = fmt.Sprintf("SLURM job %s ended %s during this case", jobID, st.Name)
 			}
 			break
@@ -202,15 +203,15 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 		c := &m.Cases[i]
 		// SLURM stops the job's processes with SIGTERM before it kills
 		// them: a case benchrun saw interrupted was cut by the job's end.
-		cut := c.Status == "running" || c.Status == "done" && c.Error == "interrupted"
+		cut := c.Status == results.StatusRunning || c.Status == results.StatusDone && c.Error == results.Interrupted
 		switch {
 		case cut:
 			if failed && !interrupted {
-				c.Status = "error"
+				c.Status = results.StatusError
 				c.Error = fmt.Sprintf("SLURM job %s ended %s during this case", jobID, st.Name)
 			}
-		case c.Status == "pending":
-			c.Status = "skipped"
+		case c.Status == results.StatusPending:
+			c.Status = results.StatusSkipped
 			if failed && c.Error == "" {
 				c.Error = fmt.Sprintf("not run: SLURM job %s ended %s", jobID, st.Name)
 			}
@@ -218,11 +219,11 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 	}
 	if failed {
 		m.Incomplete = true
-		if m.Reason == "" || m.Reason == "interrupted" && !interrupted {
+		if m.Reason == "" || m.Reason == results.Interrupted && !interrupted {
 			m.Reason = "SLURM job " + st.Name
 		}
 		if interrupted {
-			m.Reason = "interrupted"
+			m.Reason = results.Interrupted
 		}
 	}
 	if m.End.IsZero() {

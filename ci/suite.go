@@ -116,7 +116,7 @@ func execute(ctx context.Context, e *env, s *suites.Suite, dir string, pl placem
 	cases := s.Cases()
 	for _, cs := range cases {
 		m.Cases = append(m.Cases, results.CaseInfo{ID: cs.ID, Benchmark: cs.Benchmark.Name, Kind: cs.Benchmark.Kind,
-			Params: cs.Params, Samples: pl.samples(cs.ID), Status: "pending", Repetitions: cs.Benchmark.Repetitions})
+			Params: cs.Params, Samples: pl.samples(cs.ID), Status: results.StatusPending, Repetitions: cs.Benchmark.Repetitions})
 	}
 	save := func() {
 		if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
@@ -200,15 +200,15 @@ func execute(ctx context.Context, e *env, s *suites.Suite, dir string, pl placem
 		ci := &m.Cases[i]
 		if res.interrupted || ctx.Err() != nil {
 			res.interrupted = true
-			ci.Status = "skipped"
+			ci.Status = results.StatusSkipped
 			continue
 		}
 		if res.execErr != nil {
-			ci.Status = "error"
+			ci.Status = results.StatusError
 			ci.Error = res.execErr.Error()
 			continue
 		}
-		ci.Status = "running"
+		ci.Status = results.StatusRunning
 		ci.Start = time.Now().UTC()
 		save()
 		var counters runner.Progress
@@ -228,27 +228,27 @@ func execute(ctx context.Context, e *env, s *suites.Suite, dir string, pl placem
 		switch {
 		case errors.Is(context.Cause(ctx), ErrTimeLimit):
 			res.interrupted = true
-			ci.Status = "error"
+			ci.Status = results.StatusError
 			ci.Error = fmt.Sprintf("stopped by the SLURM time limit (USR1) after %s; samples so far kept", ci.End.Sub(ci.Start).Round(time.Second))
 		case ctx.Err() != nil:
 			res.interrupted = true
-			ci.Status = "done"
-			ci.Error = "interrupted"
+			ci.Status = results.StatusDone
+			ci.Error = results.Interrupted
 		case err != nil:
-			ci.Status = "error"
+			ci.Status = results.StatusError
 			ci.Error = err.Error()
 			e.log.Error("case failed", "case", cs.ID, "err", err)
 		default:
-			ci.Status = "done"
+			ci.Status = results.StatusDone
 		}
 		if prog != nil {
-			prog.EndCase(ci.Status)
+			prog.EndCase(string(ci.Status))
 		}
 		save()
 	}
 	if res.interrupted {
 		m.Incomplete = true
-		m.Reason = "interrupted"
+		m.Reason = results.Interrupted
 		if errors.Is(context.Cause(ctx), ErrTimeLimit) {
 			m.Reason = "time limit: stopped on SIGUSR1"
 			res.timeLimit = true
