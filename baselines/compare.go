@@ -92,6 +92,49 @@ func (o CompareOptions) tolerance(metric, stat string, ratio bool) float64 {
 	return DefaultTolerance
 }
 
+// CompareRun is the one compare path, for stored baselines and another
+// results directory alike: it appends to every measured case of sum
+// (neither skipped nor failed) the checks Compare makes against the
+// case's entry in base. A nil base (no baselines directory) makes every
+// such case no_baseline. raws are keyed by case id and may lack a case.
+// options gives a case's CompareOptions, or false to leave the case
+// uncompared (its regression checks are disabled, or its benchmark is
+// unknown). Verdicts are not rolled up: the caller decides them.
+func CompareRun(sum *analysis.Summary, raws map[string]*analysis.Raw, base *File, options func(*analysis.Case) (CompareOptions, bool)) {
+	for i := range sum.Cases {
+		c := &sum.Cases[i]
+		if !measured(c) {
+			continue
+		}
+		o, ok := options(c)
+		if !ok {
+			continue
+		}
+		c.Checks = append(c.Checks, Compare(c, raws[c.ID], base.Entry(c.Benchmark, c.ID), o)...)
+	}
+}
+
+// FromRun makes a summarised run the baseline of another, as if it had
+// been promoted (`benchrun compare DIR BASE_DIR`): one entry per measured
+// case, with the case's Fingerprint, which the caller sets. raws are
+// keyed by case id and may lack a case (no raw-sample tests for it then).
+func FromRun(sum *analysis.Summary, raws map[string]*analysis.Raw) *File {
+	f := newFile(sum.Suite)
+	for i := range sum.Cases {
+		c := &sum.Cases[i]
+		if measured(c) {
+			f.Set(c.Benchmark, c.ID, NewEntry(c, raws[c.ID], c.Fingerprint))
+		}
+	}
+	return f
+}
+
+// measured reports whether a case has numbers to compare: it ran, and
+// without an execution error.
+func measured(c *analysis.Case) bool {
+	return c.Verdict != analysis.Skipped && c.Verdict != analysis.Error && len(c.Errors) == 0
+}
+
 // Compare checks a case against its baseline entry and returns one check
 // of kind analysis.CheckRegression per compared statistic present on both sides:
 //

@@ -159,11 +159,11 @@ func commands(stdout, stderr io.Writer) []*cli.Command {
 // Run runs the CLI with args (args[0] is the program name) and returns the
 // exit code. ctx is cancelled on SIGINT/SIGTERM by main.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return run(ctx, NewApp(stdout, stderr), args, stderr)
+	return runApp(ctx, NewApp(stdout, stderr), args, stderr)
 }
 
-// run runs app as Run does.
-func run(ctx context.Context, app *cli.App, args []string, stderr io.Writer) int {
+// runApp runs app as Run does.
+func runApp(ctx context.Context, app *cli.App, args []string, stderr io.Writer) int {
 	// urfave/cli only reports an unknown (sub)command through
 	// CommandNotFound and returns no error.
 	notFound := false

@@ -128,7 +128,7 @@ func TestNewGlobalFlagAfterCommand(t *testing.T) {
 			value, set = c.String("added-value"), c.Bool("added-bool")
 			return before(c)
 		}
-		code := run(context.Background(), app, append([]string{"benchrun"}, args...), &stderr)
+		code := runApp(context.Background(), app, append([]string{"benchrun"}, args...), &stderr)
 		if code != ExitOK || value != "v" || !set || !strings.HasPrefix(stdout.String(), "suite demo") {
 			t.Errorf("benchrun %s: exit %d, --added-value %q, --added-bool %t\n%s", strings.Join(args, " "), code, value, set, stderr.String())
 		}
