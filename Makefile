@@ -27,12 +27,12 @@ test: deps lint cluster unit browser-test slurm-test
 	@echo "make test: all passed"
 
 deps:
-	@ci/deps.sh
+	@.ci/deps.sh
 
 # The 3-node SLURM test cluster (root only; installs slurm-wlm and munge).
 cluster:
-	@if [ "$$(id -u)" = 0 ]; then ci/slurm-cluster.sh up; \
-	else echo "!!! no SLURM test cluster: ci/slurm-cluster.sh up needs root; SLURM tests will skip !!!"; fi
+	@if [ "$$(id -u)" = 0 ]; then .ci/slurm-cluster.sh up; \
+	else echo "!!! no SLURM test cluster: .ci/slurm-cluster.sh up needs root; SLURM tests will skip !!!"; fi
 
 # gofmt, go vet, and go.mod/go.sum as `go mod tidy` leaves them (a direct
 # dependency marked indirect, or a stale sum, fails here).
@@ -62,11 +62,11 @@ browser-test: build
 	BENCHRUN_EMULATE_SLOWDOWN=1 ./$(BIN) --quiet suite -o $(ARTIFACTS)/demo examples/demo.toml
 	sh report/testdata/browser-test.sh $(ARTIFACTS)/demo/report.html $(ARTIFACTS)/report.png
 
-# A real 3-node SLURM cluster in network namespaces (ci/slurm-cluster.sh),
+# A real 3-node SLURM cluster in network namespaces (.ci/slurm-cluster.sh),
 # then jobs through sbatch: roles across nodes, NODE_FAIL, time limit.
 slurm-test: build
 	@if [ "$$(id -u)" != 0 ] && [ "$$CI" != true ]; then \
-	  echo "!!! SKIPPING slurm-test: the test cluster needs root (ci/slurm-cluster.sh up) !!!"; exit 0; fi; \
+	  echo "!!! SKIPPING slurm-test: the test cluster needs root (.ci/slurm-cluster.sh up) !!!"; exit 0; fi; \
 	BENCHRUN_SLURM=1 $(GO) test -count=1 -p 1 -timeout 15m -run 'TestCluster|TestSlurm|Scontrol' ./slurm ./ci
 
 # Timing and memory goals: benchmarks print the measured numbers.

@@ -311,10 +311,10 @@ func SummarizeCase(info results.CaseInfo, sampleFiles []string, o Options) (Case
 	}
 	raw := &Raw{Dists: map[string]*Dist{}}
 	switch info.Status {
-	case "skipped", "pending":
+	case results.StatusSkipped, results.StatusPending:
 		c.Verdict = Skipped
 		return c, raw, nil
-	case "error":
+	case results.StatusError:
 		msg := info.Error
 		if msg == "" {
 			msg = "case failed"
@@ -330,7 +330,7 @@ func SummarizeCase(info results.CaseInfo, sampleFiles []string, o Options) (Case
 		reps: map[int]*repAcc{}, stride: 1}
 	for _, f := range sampleFiles {
 		err := results.ReadSampleFile(f, a.sample)
-		if err != nil && !(info.Status == "error" && errors.Is(err, fs.ErrNotExist)) {
+		if err != nil && !(info.Status == results.StatusError && errors.Is(err, fs.ErrNotExist)) {
 			return c, raw, fmt.Errorf("case %s: %w", info.ID, err)
 		}
 	}

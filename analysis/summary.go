@@ -20,6 +20,16 @@ const (
 	Incomparable = "incomparable" // fingerprint differs from the baseline's
 )
 
+// CheckKind says what a Check compares: a threshold of the suite, or a
+// baseline.
+type CheckKind string
+
+// Check kinds.
+const (
+	CheckThreshold  CheckKind = "threshold"  // a threshold expression of the benchmark
+	CheckRegression CheckKind = "regression" // a statistic against its baseline (package baselines)
+)
+
 // Metric kinds.
 const (
 	KindDistribution = "distribution" // Count, Mean, ..., P999 are set
@@ -53,20 +63,20 @@ type Metric struct {
 
 // Check is one threshold or regression check of one case.
 type Check struct {
-	Name      string  `json:"name"`   // the threshold expression, or "metric.stat" for a regression check
-	Kind      string  `json:"kind"`   // "threshold" or "regression"
-	Metric    string  `json:"metric"` // e.g. "ttft"
-	Stat      string  `json:"stat"`   // e.g. "p95", "value"
-	Verdict   string  `json:"verdict"`
-	Value     float64 `json:"value"`
-	Unit      string  `json:"unit"`
-	Limit     float64 `json:"limit,omitempty"`     // thresholds
-	Op        string  `json:"op,omitempty"`        // thresholds: <, <=, >, >=, ==
-	Baseline  float64 `json:"baseline,omitempty"`  // regression
-	Delta     float64 `json:"delta,omitempty"`     // regression: relative change (0.1 = +10%)
-	Tolerance float64 `json:"tolerance,omitempty"` // regression: allowed relative change
-	PValue    float64 `json:"p_value,omitempty"`   // regression: significance test
-	Detail    string  `json:"detail,omitempty"`    // why: e.g. which fingerprint field differs
+	Name      string    `json:"name"` // the threshold expression, or "metric.stat" for a regression check
+	Kind      CheckKind `json:"kind"`
+	Metric    string    `json:"metric"` // e.g. "ttft"
+	Stat      string    `json:"stat"`   // e.g. "p95", "value"
+	Verdict   string    `json:"verdict"`
+	Value     float64   `json:"value"`
+	Unit      string    `json:"unit"`
+	Limit     float64   `json:"limit,omitempty"`     // thresholds
+	Op        string    `json:"op,omitempty"`        // thresholds: <, <=, >, >=, ==
+	Baseline  float64   `json:"baseline,omitempty"`  // regression
+	Delta     float64   `json:"delta,omitempty"`     // regression: relative change (0.1 = +10%)
+	Tolerance float64   `json:"tolerance,omitempty"` // regression: allowed relative change
+	PValue    float64   `json:"p_value,omitempty"`   // regression: significance test
+	Detail    string    `json:"detail,omitempty"`    // why: e.g. which fingerprint field differs
 }
 
 // Case is the summary of one case (one point of a benchmark's sweep).

@@ -255,7 +255,7 @@ func parseQuantity(s string) (float64, string, error) {
 // the metric's Unit; but error_rate_<class> of a class of ErrorClasses that
 // did not occur in a case with measured operations is 0 and checked as such.
 func (t Threshold) Check(c *Case) Check {
-	ck := Check{Name: t.Expr, Kind: "threshold", Metric: t.Metric, Stat: t.Stat, Op: t.Op, Limit: t.Limit, Verdict: Fail}
+	ck := Check{Name: t.Expr, Kind: CheckThreshold, Metric: t.Metric, Stat: t.Stat, Op: t.Op, Limit: t.Limit, Verdict: Fail}
 	m, ok := c.Metrics[t.Metric]
 	if !ok {
 		m, ok = AbsentErrorRate(c, t.Metric)

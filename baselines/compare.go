@@ -92,8 +92,51 @@ func (o CompareOptions) tolerance(metric, stat string, ratio bool) float64 {
 	return DefaultTolerance
 }
 
+// CompareRun is the one compare path, for stored baselines and another
+// results directory alike: it appends to every measured case of sum
+// (neither skipped nor failed) the checks Compare makes against the
+// case's entry in base. A nil base (no baselines directory) makes every
+// such case no_baseline. raws are keyed by case id and may lack a case.
+// options gives a case's CompareOptions, or false to leave the case
+// uncompared (its regression checks are disabled, or its benchmark is
+// unknown). Verdicts are not rolled up: the caller decides them.
+func CompareRun(sum *analysis.Summary, raws map[string]*analysis.Raw, base *File, options func(*analysis.Case) (CompareOptions, bool)) {
+	for i := range sum.Cases {
+		c := &sum.Cases[i]
+		if !measured(c) {
+			continue
+		}
+		o, ok := options(c)
+		if !ok {
+			continue
+		}
+		c.Checks = append(c.Checks, Compare(c, raws[c.ID], base.Entry(c.Benchmark, c.ID), o)...)
+	}
+}
+
+// FromRun makes a summarised run the baseline of another, as if it had
+// been promoted (`benchrun compare DIR BASE_DIR`): one entry per measured
+// case, with the case's Fingerprint, which the caller sets. raws are
+// keyed by case id and may lack a case (no raw-sample tests for it then).
+func FromRun(sum *analysis.Summary, raws map[string]*analysis.Raw) *File {
+	f := newFile(sum.Suite)
+	for i := range sum.Cases {
+		c := &sum.Cases[i]
+		if measured(c) {
+			f.Set(c.Benchmark, c.ID, NewEntry(c, raws[c.ID], c.Fingerprint))
+		}
+	}
+	return f
+}
+
+// measured reports whether a case has numbers to compare: it ran, and
+// without an execution error.
+func measured(c *analysis.Case) bool {
+	return c.Verdict != analysis.Skipped && c.Verdict != analysis.Error && len(c.Errors) == 0
+}
+
 // Compare checks a case against its baseline entry and returns one check
-// of kind "regression" per compared statistic present on both sides:
+// of kind analysis.CheckRegression per compared statistic present on both sides:
 //
 //   - no entry: a single check with verdict no_baseline;
 //   - fingerprints differ (c.Fingerprint vs base.Fingerprint, keys in
@@ -118,11 +161,11 @@ func (o CompareOptions) tolerance(metric, stat string, ratio bool) float64 {
 func Compare(c *analysis.Case, raw *analysis.Raw, base *Entry, o CompareOptions) []analysis.Check {
 	o = o.withDefaults()
 	if base == nil {
-		return []analysis.Check{{Name: "baseline", Kind: "regression", Verdict: analysis.NoBaseline,
+		return []analysis.Check{{Name: "baseline", Kind: analysis.CheckRegression, Verdict: analysis.NoBaseline,
 			Detail: "no baseline for this case"}}
 	}
 	if diff := fingerprintDiff(base.Fingerprint, c.Fingerprint, o.IgnoreFingerprint); diff != "" {
-		return []analysis.Check{{Name: "baseline", Kind: "regression", Verdict: analysis.Incomparable,
+		return []analysis.Check{{Name: "baseline", Kind: analysis.CheckRegression, Verdict: analysis.Incomparable,
 			Detail: "fingerprint differs: " + diff}}
 	}
 	var out []analysis.Check
@@ -147,7 +190,7 @@ func Compare(c *analysis.Case, raw *analysis.Raw, base *Entry, o CompareOptions)
 		if stat == "value" {
 			checkName = name // a rate has one value: "error_rate", not "error_rate.value"
 		}
-		ck := analysis.Check{Name: checkName, Kind: "regression", Metric: name, Stat: stat, Unit: m.Unit}
+		ck := analysis.Check{Name: checkName, Kind: analysis.CheckRegression, Metric: name, Stat: stat, Unit: m.Unit}
 		switch {
 		case !inBase:
 			ck.Verdict, ck.Detail = analysis.NoBaseline, "the baseline has no "+name

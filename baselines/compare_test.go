@@ -213,3 +213,65 @@ func TestMonteCarloFalseRegressions(t *testing.T) {
 		t.Errorf("+10%% p95: flagged in %d of %d trials (< 95%%)", found, trials)
 	}
 }
+
+// TestCompareRun: which cases CompareRun compares, and against what.
+func TestCompareRun(t *testing.T) {
+	rps := func(v float64) map[string]analysis.Metric {
+		return map[string]analysis.Metric{"requests_per_second": rateMetric(v, 10000, analysis.UnitRequestsPerSecond)}
+	}
+	kase := func(id, verdict string, v float64, errs ...string) analysis.Case {
+		return analysis.Case{ID: id, Benchmark: "chat", Verdict: verdict, Metrics: rps(v), Errors: errs,
+			Fingerprint: map[string]string{"gpu": "A100"}}
+	}
+	base := &analysis.Summary{Suite: "s", Cases: []analysis.Case{
+		kase("chat/a", "", 100), kase("chat/b", "", 100), kase("chat/c", "", 100),
+		kase("chat/d", analysis.Skipped, 100), kase("chat/e", "", 100, "service died"),
+		kase("chat/f", "", 100), kase("chat/g", "", 100),
+	}}
+	f := FromRun(base, nil)
+	for _, id := range []string{"chat/d", "chat/e"} {
+		if f.Entry("chat", id) != nil {
+			t.Errorf("FromRun: case %s has an entry, want none (skipped or failed)", id)
+		}
+	}
+	cur := &analysis.Summary{Cases: []analysis.Case{
+		kase("chat/a", "", 100),               // same: pass
+		kase("chat/b", "", 50),                // half the rate: regression
+		kase("chat/c", analysis.Skipped, 0),   // skipped: not compared
+		kase("chat/d", "", 100),               // base skipped: no baseline
+		kase("chat/e", "", 100),               // base failed: no baseline
+		kase("chat/f", "", 100, "no samples"), // failed: not compared
+		kase("chat/g", "", 50),                // regression disabled: not compared
+	}}
+	cur.Cases[3].Fingerprint = map[string]string{"gpu": "H100"}
+	CompareRun(cur, nil, f, func(c *analysis.Case) (CompareOptions, bool) {
+		return CompareOptions{Metrics: []string{"requests_per_second"}}, c.ID != "chat/g"
+	})
+	want := map[string]string{"chat/a": analysis.Pass, "chat/b": analysis.Regression, "chat/c": "",
+		"chat/d": analysis.NoBaseline, "chat/e": analysis.NoBaseline, "chat/f": "", "chat/g": ""}
+	for _, c := range cur.Cases {
+		got := ""
+		if len(c.Checks) > 1 {
+			t.Errorf("%s: %d checks, want at most one: %+v", c.ID, len(c.Checks), c.Checks)
+		}
+		if len(c.Checks) > 0 {
+			got = c.Checks[0].Verdict
+			if c.Checks[0].Kind != analysis.CheckRegression {
+				t.Errorf("%s: check kind %q", c.ID, c.Checks[0].Kind)
+			}
+		}
+		if got != want[c.ID] {
+			t.Errorf("%s: verdict %q, want %q", c.ID, got, want[c.ID])
+		}
+	}
+
+	// No baselines at all: every measured case is no_baseline.
+	none := &analysis.Summary{Cases: []analysis.Case{kase("chat/a", "", 100), kase("chat/c", analysis.Skipped, 0)}}
+	CompareRun(none, nil, nil, func(*analysis.Case) (CompareOptions, bool) { return CompareOptions{}, true })
+	if cks := none.Cases[0].Checks; len(cks) != 1 || cks[0].Verdict != analysis.NoBaseline {
+		t.Errorf("nil base: checks %+v, want one no_baseline", cks)
+	}
+	if cks := none.Cases[1].Checks; len(cks) != 0 {
+		t.Errorf("nil base, skipped case: checks %+v, want none", cks)
+	}
+}

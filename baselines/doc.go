@@ -9,6 +9,6 @@
 // fingerprint, the summary metrics, per-repetition statistics and a
 // compressed histogram per distribution, enough for a significance test
 // without the original samples. Compare turns a case and its baseline entry
-// into analysis.Check values of kind "regression"; docs/baselines.md gives
+// into analysis.Check values of kind analysis.CheckRegression; docs/baselines.md gives
 // the statistics, defaults and file format.
 package baselines

@@ -20,19 +20,22 @@ type PromoteOptions struct {
 	Force bool
 }
 
-// Change actions.
+// Action is what Promote did to one case's entry.
+type Action string
+
+// Actions of a Change.
 const (
-	Added       = "added"
-	Updated     = "updated"
-	Unchanged   = "unchanged"
-	NotPromoted = "skipped" // the case errored or did not run
+	Added       Action = "added"
+	Updated     Action = "updated"
+	Unchanged   Action = "unchanged"
+	NotPromoted Action = "skipped" // the case errored or did not run
 )
 
 // Change is what Promote did to one case's entry.
 type Change struct {
 	Benchmark string
 	Case      string
-	Action    string     // Added, Updated, Unchanged or NotPromoted
+	Action    Action
 	Headline  []Headline // old → new of the DefaultMetrics the case has
 	Reason    string     // why NotPromoted
 }
@@ -173,73 +176,4 @@ func headlines(old, e *Entry) []Headline {
 		hs = append(hs, h)
 	}
 	return hs
-}
-
-// CompareRuns compares every case of cur with the case of the same id in
-// base (the `benchrun compare OLD NEW` path): each base case becomes a
-// baseline entry with its fingerprint, as Promote would build it. Raws are
-// keyed by case id and may be nil. The result maps case id to its checks.
-func CompareRuns(base, cur *analysis.Summary, baseRaw, curRaw map[string]*analysis.Raw, o CompareOptions) map[string][]analysis.Check {
-	byID := map[string]*analysis.Case{}
-	for i := range base.Cases {
-		byID[base.Cases[i].ID] = &base.Cases[i]
-	}
-	out := map[string][]analysis.Check{}
-	for i := range cur.Cases {
-		c := &cur.Cases[i]
-		if c.Verdict == analysis.Skipped {
-			continue
-		}
-		var e *Entry
-		if b := byID[c.ID]; b != nil && b.Verdict != analysis.Skipped && b.Verdict != analysis.Error {
-			e = NewEntry(b, baseRaw[b.ID], b.Fingerprint)
-		}
-		out[c.ID] = Compare(c, curRaw[c.ID], e, o)
-	}
-	return out
-}
-
-// CompareDirs compares the results directory cur with the results
-// directory base: it summarises both from their samples (for the raw
-// values), takes case metrics and verdicts from summary.json where present,
-// sets each case's fingerprint (manifest overlaid with the case's), appends
-// the regression checks to cur's cases and rolls the verdicts up. It
-// returns cur's summary.
-func CompareDirs(base, cur string, o CompareOptions) (*analysis.Summary, error) {
-	bs, braw, err := summaryWithRaw(base)
-	if err != nil {
-		return nil, err
-	}
-	cs, craw, err := summaryWithRaw(cur)
-	if err != nil {
-		return nil, err
-	}
-	checks := CompareRuns(bs, cs, braw, craw, o)
-	for i := range cs.Cases {
-		cs.Cases[i].Checks = append(cs.Cases[i].Checks, checks[cs.Cases[i].ID]...)
-	}
-	cs.Rollup()
-	return cs, nil
-}
-
-func summaryWithRaw(dir string) (*analysis.Summary, map[string]*analysis.Raw, error) {
-	m, err := results.ReadManifest(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	fresh, raws, err := analysis.SummarizeDir(dir, analysis.Options{})
-	if err != nil {
-		return nil, nil, err
-	}
-	s, err := analysis.ReadSummary(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		s, err = fresh, nil
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := range s.Cases {
-		s.Cases[i].Fingerprint = Fingerprint(m, &s.Cases[i])
-	}
-	return s, raws, nil
 }

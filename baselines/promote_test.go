@@ -160,21 +160,38 @@ func TestPromoteRefuses(t *testing.T) {
 	}
 }
 
-func TestCompareDirs(t *testing.T) {
+// compareDirs compares the results directory cur with base through
+// FromRun and CompareRun, as `benchrun compare CUR BASE` does, and rolls
+// the verdicts up.
+func compareDirs(t *testing.T, base, cur string) *analysis.Summary {
+	t.Helper()
+	bs, braw, err := analysis.SummarizeDir(base, analysis.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, craw, err := analysis.SummarizeDir(cur, analysis.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*analysis.Summary{bs, cs} {
+		for i := range s.Cases {
+			s.Cases[i].Fingerprint = map[string]string{"gpu": "A100"}
+		}
+	}
+	CompareRun(cs, craw, FromRun(bs, braw), func(*analysis.Case) (CompareOptions, bool) { return CompareOptions{}, true })
+	cs.Rollup()
+	return cs
+}
+
+func TestCompareRunWithRun(t *testing.T) {
 	base := writeRun(t, 1, "", false)
 	same := writeRun(t, 1, "", false)
 	slow := writeRun(t, 1.3, "", false)
-	s, err := CompareDirs(base, same, CompareOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := compareDirs(t, base, same)
 	if s.Verdict != analysis.Pass {
 		t.Errorf("same run: verdict %s, checks %+v", s.Verdict, s.Cases[0].Checks)
 	}
-	s, err = CompareDirs(base, slow, CompareOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = compareDirs(t, base, slow)
 	if s.Verdict != analysis.Fail {
 		t.Errorf("slower run: verdict %s", s.Verdict)
 	}

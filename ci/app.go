@@ -159,7 +159,11 @@ func commands(stdout, stderr io.Writer) []*cli.Command {
 // Run runs the CLI with args (args[0] is the program name) and returns the
 // exit code. ctx is cancelled on SIGINT/SIGTERM by main.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	app := NewApp(stdout, stderr)
+	return runApp(ctx, NewApp(stdout, stderr), args, stderr)
+}
+
+// runApp runs app as Run does.
+func runApp(ctx context.Context, app *cli.App, args []string, stderr io.Writer) int {
 	// urfave/cli only reports an unknown (sub)command through
 	// CommandNotFound and returns no error.
 	notFound := false
@@ -168,8 +172,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		notFound = true
 		printNotFound(c, name)
 	}
-	args = interspersed(app, hoistGlobalFlags(helpTopic(args)))
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, rewriteArgs(app, args))
 	if err == nil && notFound {
 		return ExitUsage
 	}
@@ -180,154 +183,4 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return ExitCode(err)
-}
-
-// helpTopic rewrites `benchrun help [COMMAND [SUBCOMMAND]]` as
-// `benchrun [COMMAND [SUBCOMMAND]] --help` (the help command itself is
-// hidden so that it is not listed among the commands).
-func helpTopic(args []string) []string {
-	for i := 1; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			if a != "help" {
-				return args
-			}
-			out := append(append([]string{}, args[:i]...), args[i+1:]...)
-			return append(out, "--help")
-		}
-		if a == "--" {
-			return args
-		}
-		name, _, hasValue := strings.Cut(a, "=")
-		if globalFlags[name] && !hasValue {
-			i++
-		}
-	}
-	return args
-}
-
-// globalFlags are the app-level flags, with whether each takes a value.
-var globalFlags = map[string]bool{
-	"-o": true, "--output": true, "--baselines": true, "--log-format": true,
-	"-q": false, "--quiet": false, "--no-color": false,
-}
-
-// hoistGlobalFlags moves global flags written after the command name in
-// front of it, so `benchrun suite -o DIR FILE` works as well as
-// `benchrun -o DIR suite FILE` (urfave/cli v2 only parses app flags before
-// the command).
-func hoistGlobalFlags(args []string) []string {
-	if len(args) < 2 {
-		return args
-	}
-	cmd := -1
-	for i := 1; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			return args
-		}
-		if strings.HasPrefix(a, "-") {
-			name, _, hasValue := strings.Cut(a, "=")
-			if takes, ok := globalFlags[name]; ok && takes && !hasValue {
-				i++
-			}
-			continue
-		}
-		cmd = i
-		break
-	}
-	if cmd < 0 {
-		return args
-	}
-	front := append([]string{}, args[:cmd]...)
-	var rest []string
-	for i := cmd; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			rest = append(rest, args[i:]...)
-			break
-		}
-		name, _, hasValue := strings.Cut(a, "=")
-		takes, ok := globalFlags[name]
-		if !ok || i == cmd {
-			rest = append(rest, a)
-			continue
-		}
-		front = append(front, a)
-		if takes && !hasValue && i+1 < len(args) {
-			front = append(front, args[i+1])
-			i++
-		}
-	}
-	return append(front, rest...)
-}
-
-// interspersed moves a command's flags in front of its positional
-// arguments, so `benchrun emulate vllm --port 8000` works: urfave/cli v2
-// stops parsing flags at the first positional argument.
-func interspersed(app *cli.App, args []string) []string {
-	i := 1
-	for ; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "-") {
-			break
-		}
-		name, _, hasValue := strings.Cut(a, "=")
-		if globalFlags[name] && !hasValue {
-			i++
-		}
-	}
-	if i >= len(args) {
-		return args
-	}
-	cmd := app.Command(args[i])
-	if cmd == nil {
-		return args
-	}
-	start := i + 1
-	if len(cmd.Subcommands) > 0 && start < len(args) {
-		if sub := cmd.Command(args[start]); sub != nil {
-			cmd = sub
-			start++
-		}
-	}
-	takesValue := map[string]bool{}
-	for _, f := range cmd.Flags {
-		_, isBool := f.(*cli.BoolFlag)
-		for _, n := range f.Names() {
-			prefix := "--"
-			if len(n) == 1 {
-				prefix = "-"
-			}
-			takesValue[prefix+n] = !isBool
-		}
-	}
-	var flags, pos []string
-	for j := start; j < len(args); j++ {
-		a := args[j]
-		if a == "--" {
-			pos = append(pos, args[j:]...)
-			break
-		}
-		name, _, hasValue := strings.Cut(a, "=")
-		takes, known := takesValue[name]
-		switch {
-		case name == "-h" || name == "--help":
-			// Help names no arguments: `benchrun suite FILE --help`
-			// would otherwise ask for help on a command called FILE.
-			return append(append([]string{}, args[:start]...), "--help")
-		case known:
-			flags = append(flags, a)
-			if takes && !hasValue && j+1 < len(args) {
-				flags = append(flags, args[j+1])
-				j++
-			}
-		case strings.HasPrefix(a, "-") && a != "-":
-			flags = append(flags, a) // unknown: let urfave report it
-		default:
-			pos = append(pos, a)
-		}
-	}
-	out := append(append([]string{}, args[:start]...), flags...)
-	return append(out, pos...)
 }

@@ -1,13 +1,17 @@
 package ci
 
 import (
+	"context"
 	"io"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 func TestHoistGlobalFlags(t *testing.T) {
+	global := flagArity(NewApp(io.Discard, io.Discard).Flags)
 	tests := []struct {
 		name string
 		in   string
@@ -30,7 +34,7 @@ func TestHoistGlobalFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := strings.Join(hoistGlobalFlags(strings.Fields(tt.in)), " ")
+			got := strings.Join(hoistGlobalFlags(global, strings.Fields(tt.in)), " ")
 			if got != tt.want {
 				t.Errorf("hoistGlobalFlags(%s)\n got  %s\n want %s", tt.in, got, tt.want)
 			}
@@ -40,6 +44,7 @@ func TestHoistGlobalFlags(t *testing.T) {
 
 func TestInterspersed(t *testing.T) {
 	app := NewApp(io.Discard, io.Discard)
+	global := flagArity(app.Flags)
 	tests := []struct {
 		name string
 		in   string
@@ -64,7 +69,7 @@ func TestInterspersed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := strings.Join(interspersed(app, strings.Fields(tt.in)), " ")
+			got := strings.Join(interspersed(app, global, strings.Fields(tt.in)), " ")
 			if got != tt.want {
 				t.Errorf("interspersed(%s)\n got  %s\n want %s", tt.in, got, tt.want)
 			}
@@ -73,6 +78,7 @@ func TestInterspersed(t *testing.T) {
 }
 
 func TestHelpTopic(t *testing.T) {
+	global := flagArity(NewApp(io.Discard, io.Discard).Flags)
 	tests := []struct{ in, want string }{
 		{"benchrun help", "benchrun --help"},
 		{"benchrun help suite", "benchrun suite --help"},
@@ -84,7 +90,7 @@ func TestHelpTopic(t *testing.T) {
 		{"benchrun", "benchrun"},
 	}
 	for _, tt := range tests {
-		got := strings.Join(helpTopic(strings.Fields(tt.in)), " ")
+		got := strings.Join(helpTopic(global, strings.Fields(tt.in)), " ")
 		if got != tt.want {
 			t.Errorf("helpTopic(%s)\n got  %s\n want %s", tt.in, got, tt.want)
 		}
@@ -95,9 +101,37 @@ func TestArgumentRewritesLeaveInputAlone(t *testing.T) {
 	app := NewApp(io.Discard, io.Discard)
 	in := strings.Fields("benchrun help suite F -o D --local")
 	orig := slices.Clone(in)
-	interspersed(app, hoistGlobalFlags(helpTopic(in)))
+	rewriteArgs(app, in)
 	if !slices.Equal(in, orig) {
 		t.Errorf("args changed in place: %q, was %q", in, orig)
+	}
+}
+
+// TestNewGlobalFlagAfterCommand adds global flags to the app and nowhere
+// else: they work after the command name and after its arguments.
+func TestNewGlobalFlagAfterCommand(t *testing.T) {
+	for _, args := range [][]string{
+		{"--added-value", "v", "--added-bool", "plan", "testdata/plan-demo.toml"},
+		{"plan", "--added-value", "v", "--added-bool", "testdata/plan-demo.toml"},
+		{"plan", "testdata/plan-demo.toml", "--added-bool", "--added-value=v"},
+		{"plan", "testdata/plan-demo.toml", "-B", "-A", "v"},
+	} {
+		var stdout, stderr strings.Builder
+		app := NewApp(&stdout, &stderr)
+		app.Flags = append(app.Flags,
+			&cli.StringFlag{Name: "added-value", Aliases: []string{"A"}},
+			&cli.BoolFlag{Name: "added-bool", Aliases: []string{"B"}})
+		var value string
+		var set bool
+		before := app.Before
+		app.Before = func(c *cli.Context) error {
+			value, set = c.String("added-value"), c.Bool("added-bool")
+			return before(c)
+		}
+		code := runApp(context.Background(), app, append([]string{"benchrun"}, args...), &stderr)
+		if code != ExitOK || value != "v" || !set || !strings.HasPrefix(stdout.String(), "suite demo") {
+			t.Errorf("benchrun %s: exit %d, --added-value %q, --added-bool %t\n%s", strings.Join(args, " "), code, value, set, stderr.String())
+		}
 	}
 }
 

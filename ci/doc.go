@@ -1,8 +1,18 @@
-// Package ci is the top of benchrun's data flow: the command-line
-// interface, the `suite` pipeline (validate → plan → execute → analyse →
-// compare → report), the placement of services and load clients (here, or
-// on the nodes of a SLURM allocation), and the mapping from outcomes to
-// exit codes.
+// Package ci is benchrun as CI runs it, the top of the data flow:
 //
-// Only package main calls os.Exit: Run returns the exit code.
+//   - one file per command (suite.go, validate.go, plan.go, report.go,
+//     compare.go, baseline.go, export.go, emulate.go, schema.go,
+//     version.go, and the hidden worker.go), wired in app.go; args.go lets
+//     flags follow the command and its arguments;
+//   - the pipeline (pipeline.go): validate → plan → execute → analyse →
+//     compare → render → exit code, one method per step, shared by
+//     `suite`, `report` and `compare`; the verdict is decided in judge;
+//   - the execute step: here or inside a SLURM allocation (execute.go,
+//     with the manifest recorder and case state machine in recorder.go and
+//     the placement of services and load clients in placement.go), or as
+//     a submitted SLURM job (slurmjob.go);
+//   - exit codes (exit.go) and stop signals (signals.go).
+//
+// Only package main calls os.Exit: Run returns the exit code. The
+// project's own CI scripts are in .ci/, not here.
 package ci

@@ -40,8 +40,16 @@ type placement interface {
 	samples(caseID string) string
 	// ready is called once every service answers.
 	ready(dir string, urls map[string]string) error
+	// counts returns the progress display's counters of a running case
+	// (requests completed, failed); local counts what this process sends.
+	counts(dir string, info *results.CaseInfo, local *runner.Progress) func() (completed, failed int64)
 	runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *results.CaseInfo, prog *runner.Progress) error
 }
+
+var (
+	_ placement = localPlacement{}
+	_ placement = (*allocationPlacement)(nil)
+)
 
 // localPlacement runs services as child processes on loopback and the load
 // in this process.
@@ -63,6 +71,14 @@ func (localPlacement) services(sv *suites.Service, dir, exe string) ([]runner.Se
 func (localPlacement) node(string) string                    { return "" }
 func (localPlacement) samples(id string) string              { return results.SamplePath(id) }
 func (localPlacement) ready(string, map[string]string) error { return nil }
+
+func (localPlacement) counts(_ string, _ *results.CaseInfo, local *runner.Progress) func() (int64, int64) {
+	return func() (int64, int64) {
+		snap := local.Snapshot()
+		return snap.Completed, snap.Errors
+	}
+}
+
 func (localPlacement) runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *results.CaseInfo, prog *runner.Progress) error {
 	return runCase(ctx, e, s, cs, url, dir, info, prog)
 }
@@ -137,6 +153,12 @@ func (a *allocationPlacement) samples(id string) string {
 
 func (a *allocationPlacement) ready(dir string, urls map[string]string) error {
 	return writeEndpoints(dir, urls)
+}
+
+// counts counts the samples the case's workers have written so far: the
+// load runs in their processes.
+func (a *allocationPlacement) counts(dir string, info *results.CaseInfo, _ *runner.Progress) func() (int64, int64) {
+	return func() (int64, int64) { return countSamples(filepath.Join(dir, info.Samples)) }
 }
 
 // workerLead is how far ahead of the launch the workers' shared start is:

@@ -19,23 +19,23 @@ func TestSettleManifest(t *testing.T) {
 		name       string
 		manifest   *results.Manifest
 		st         slurm.State
-		want       []string // case statuses
+		want       []results.Status // case statuses
 		incomplete bool
 	}{
 		{"script failed before benchrun (no manifest)", nil, slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 2},
-			[]string{"skipped", "skipped"}, true},
+			[]results.Status{"skipped", "skipped"}, true},
 		{"benchrun's own failing verdict", &results.Manifest{Cases: []results.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "done"}}},
-			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 1}, []string{"done", "done"}, false},
+			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 1}, []results.Status{"done", "done"}, false},
 		{"node failure mid-case", &results.Manifest{Cases: []results.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "running"}}},
-			slurm.State{JobID: "7", Name: slurm.NodeFail}, []string{"done", "error"}, true},
+			slurm.State{JobID: "7", Name: slurm.NodeFail}, []results.Status{"done", "error"}, true},
 		{"benchrun's own error verdict (exit 2) after a finished run", &results.Manifest{End: time.Now(), Cases: []results.CaseInfo{{ID: "chat/users=1", Status: "error"}, {ID: "chat/users=2", Status: "done"}}},
-			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 2}, []string{"error", "done"}, false},
+			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 2}, []results.Status{"error", "done"}, false},
 		{"suite no longer validates in the job (exit 3)", &results.Manifest{Cases: []results.CaseInfo{{ID: "chat/users=1", Status: "running"}, {ID: "chat/users=2", Status: "pending"}}},
-			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 3}, []string{"error", "skipped"}, true},
+			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 3}, []results.Status{"error", "skipped"}, true},
 		{"benchrun killed in the job (exit 137)", &results.Manifest{Cases: []results.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "running"}}},
-			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 137}, []string{"done", "error"}, true},
+			slurm.State{JobID: "7", Name: slurm.Failed, ExitCode: 137}, []results.Status{"done", "error"}, true},
 		{"node failure after a case, before the next", &results.Manifest{Cases: []results.CaseInfo{{ID: "chat/users=1", Status: "done"}, {ID: "chat/users=2", Status: "pending"}}},
-			slurm.State{JobID: "7", Name: slurm.NodeFail}, []string{"error", "skipped"}, true},
+			slurm.State{JobID: "7", Name: slurm.NodeFail}, []results.Status{"error", "skipped"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 )
 
 // The tests in this file submit suites through real sbatch to the cluster
-// of ci/slurm-cluster.sh (partition "bench", node1..node3). `make
+// of .ci/slurm-cluster.sh (partition "bench", node1..node3). `make
 // slurm-test` runs them one package at a time; elsewhere they skip loudly,
 // and they fail under CI=true or BENCHRUN_SLURM=1 when the cluster is down.
 
@@ -30,7 +30,7 @@ func requireSlurmCluster(t *testing.T) {
 	if err == nil && strings.TrimSpace(string(out)) == "3" {
 		return
 	}
-	msg := "SKIPPING SLURM cluster test: the cluster of ci/slurm-cluster.sh is not up (as root: ci/slurm-cluster.sh up)"
+	msg := "SKIPPING SLURM cluster test: the cluster of .ci/slurm-cluster.sh is not up (as root: .ci/slurm-cluster.sh up)"
 	if os.Getenv("BENCHRUN_SLURM") == "1" || os.Getenv("CI") == "true" {
 		t.Fatalf("%s; sinfo: %v %s", msg, err, out)
 	}
@@ -152,8 +152,8 @@ func TestSlurm(t *testing.T) {
 		t.Run("killed slurmd gives NODE_FAIL", func(t *testing.T) {
 			t.Parallel()
 			t.Cleanup(func() {
-				if out, err := exec.Command("./slurm-cluster.sh", "up").CombinedOutput(); err != nil {
-					t.Errorf("ci/slurm-cluster.sh up: %v\n%s", err, out)
+				if out, err := exec.Command("../.ci/slurm-cluster.sh", "up").CombinedOutput(); err != nil {
+					t.Errorf(".ci/slurm-cluster.sh up: %v\n%s", err, out)
 				}
 			})
 			code, out, dir := submitSuite(t, "nodefail.toml", func(dir string) {
@@ -192,7 +192,7 @@ func TestSlurm(t *testing.T) {
 			if !m.Incomplete || !strings.Contains(m.Reason, "time limit") {
 				t.Errorf("manifest incomplete %v reason %q, want the time limit", m.Incomplete, m.Reason)
 			}
-			statuses := map[string]string{}
+			statuses := map[string]results.Status{}
 			for _, c := range m.Cases {
 				statuses[c.ID] = c.Status
 			}

@@ -95,61 +95,55 @@ func jobScript(s *suites.Suite) (string, error) {
 // the worker processes on other nodes.
 const endpointsFile = "endpoints.json"
 
-// submit runs a suite as one SLURM job from outside an allocation: render
-// the script into dir, sbatch it, follow it while streaming its log, and
-// when it ends analyse and report here. Ctrl-C cancels the job.
-func submit(ctx context.Context, e *env, s *suites.Suite, dir, baselinesFlag string) error {
-	if err := os.MkdirAll(filepath.Join(dir, results.LogsDir), 0o755); err != nil {
-		return withExitCode(fmt.Errorf("results directory: %w", err), ExitError)
+// jobSubmission is the execute step outside an allocation: it runs a
+// suite as one SLURM job, rendering the script into the results directory,
+// submitting it with sbatch and following it while streaming its log.
+// Ctrl-C cancels the job. When the job has ended, the manifest is settled
+// to tell how, and the pipeline analyses and reports here.
+type jobSubmission struct {
+	e   *env
+	s   *suites.Suite
+	dir string
+}
+
+func (j *jobSubmission) execute(ctx context.Context) (*execution, error) {
+	if err := os.MkdirAll(filepath.Join(j.dir, results.LogsDir), 0o755); err != nil {
+		return nil, withExitCode(fmt.Errorf("results directory: %w", err), ExitError)
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return withExitCode(err, ExitError)
+		return nil, withExitCode(err, ExitError)
 	}
-	j, err := jobFor(s, dir, exe)
+	job, err := jobFor(j.s, j.dir, exe)
 	if err != nil {
-		return withExitCode(err, ExitError)
+		return nil, withExitCode(err, ExitError)
 	}
-	script, err := slurm.RenderScript(j)
+	script, err := slurm.RenderScript(job)
 	if err != nil {
-		return withExitCode(fmt.Errorf("job script: %w", err), ExitUsage)
+		return nil, withExitCode(fmt.Errorf("job script: %w", err), ExitUsage)
 	}
-	scriptPath := filepath.Join(dir, "job.sh")
+	scriptPath := filepath.Join(j.dir, "job.sh")
 	if err := os.WriteFile(scriptPath, []byte(script), 0o755); err != nil {
-		return withExitCode(err, ExitError)
+		return nil, withExitCode(err, ExitError)
 	}
 	id, err := slurm.Submit(ctx, scriptPath)
 	if err != nil {
-		return withExitCode(fmt.Errorf("sbatch: %w", err), ExitError)
+		return nil, withExitCode(fmt.Errorf("sbatch: %w", err), ExitError)
 	}
-	e.log.Info("job submitted", "job_id", id, "script", scriptPath, "dir", dir)
-	st, ferr := slurm.Follow(ctx, id, slurm.FollowOptions{LogPath: filepath.Join(dir, slurm.OutputFile), Out: e.stderr})
-	interrupted := ctx.Err() != nil
-	if ferr != nil && !interrupted {
-		return withExitCode(fmt.Errorf("following job %s: %w", id, ferr), ExitError)
+	j.e.log.Info("job submitted", "job_id", id, "script", scriptPath, "dir", j.dir)
+	st, ferr := slurm.Follow(ctx, id, slurm.FollowOptions{LogPath: filepath.Join(j.dir, slurm.OutputFile), Out: j.e.stderr})
+	x := &execution{interrupted: ctx.Err() != nil}
+	if ferr != nil && !x.interrupted {
+		return nil, withExitCode(fmt.Errorf("following job %s: %w", id, ferr), ExitError)
 	}
-	e.log.Info("job ended", "job_id", id, "state", st.String())
-	if err := settleManifest(s, dir, id, st, interrupted); err != nil {
-		return withExitCode(err, ExitError)
+	j.e.log.Info("job ended", "job_id", id, "state", st.String())
+	if err := settleManifest(j.s, j.dir, id, st, x.interrupted); err != nil {
+		return nil, withExitCode(err, ExitError)
 	}
-	sum, err := analyse(dir, baselinesFlag, e)
-	if err != nil {
-		return withExitCode(err, ExitError)
+	if !x.interrupted && jobFailed(st) {
+		x.err = fmt.Errorf("SLURM job %s ended %s: partial results kept in %s", id, st.Name, j.dir)
 	}
-	failedJob := !interrupted && jobFailed(st)
-	if failedJob {
-		sum.Verdict = "error"
-	}
-	if err := render(e, dir, sum); err != nil {
-		return withExitCode(err, ExitError)
-	}
-	switch {
-	case interrupted:
-		return outcome(sum, true)
-	case failedJob:
-		return withExitCode(fmt.Errorf("SLURM job %s ended %s: partial results kept in %s", id, st.Name, dir), ExitError)
-	}
-	return outcome(sum, false)
+	return x, nil
 }
 
 // settleManifest makes the manifest tell how the job ended. A job killed
@@ -167,10 +161,7 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 			return err
 		}
 		m = newManifest(s)
-		for _, cs := range s.Cases() {
-			m.Cases = append(m.Cases, results.CaseInfo{ID: cs.ID, Benchmark: cs.Benchmark.Name, Kind: cs.Benchmark.Kind,
-				Params: cs.Params, Samples: results.SamplePath(cs.ID), Status: "pending", Repetitions: cs.Benchmark.Repetitions})
-		}
+		m.Cases = pendingCases(s, results.SamplePath)
 	}
 	if m.Slurm == nil {
 		m.Slurm = &results.SlurmInfo{JobID: jobID}
@@ -188,11 +179,11 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 		// that case's numbers cannot be trusted.
 		for i := len(m.Cases) - 1; i >= 0; i-- {
 			c := &m.Cases[i]
-			if c.Status == "pending" || c.Status == "skipped" {
+			if c.Status == results.StatusPending || c.Status == results.StatusSkipped {
 				continue
 			}
-			if c.Status != "error" {
-				c.Status = "error"
+			if c.Status != results.StatusError {
+				c.Status = results.StatusError
 				c.Error = fmt.Sprintf("SLURM job %s ended %s during this case", jobID, st.Name)
 			}
 			break
@@ -202,15 +193,15 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 		c := &m.Cases[i]
 		// SLURM stops the job's processes with SIGTERM before it kills
 		// them: a case benchrun saw interrupted was cut by the job's end.
-		cut := c.Status == "running" || c.Status == "done" && c.Error == "interrupted"
+		cut := c.Status == results.StatusRunning || c.Status == results.StatusDone && c.Error == results.Interrupted
 		switch {
 		case cut:
 			if failed && !interrupted {
-				c.Status = "error"
+				c.Status = results.StatusError
 				c.Error = fmt.Sprintf("SLURM job %s ended %s during this case", jobID, st.Name)
 			}
-		case c.Status == "pending":
-			c.Status = "skipped"
+		case c.Status == results.StatusPending:
+			c.Status = results.StatusSkipped
 			if failed && c.Error == "" {
 				c.Error = fmt.Sprintf("not run: SLURM job %s ended %s", jobID, st.Name)
 			}
@@ -218,11 +209,11 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 	}
 	if failed {
 		m.Incomplete = true
-		if m.Reason == "" || m.Reason == "interrupted" && !interrupted {
+		if m.Reason == "" || m.Reason == results.Interrupted && !interrupted {
 			m.Reason = "SLURM job " + st.Name
 		}
 		if interrupted {
-			m.Reason = "interrupted"
+			m.Reason = results.Interrupted
 		}
 	}
 	if m.End.IsZero() {
@@ -239,14 +230,6 @@ func settleManifest(s *suites.Suite, dir, jobID string, st slurm.State, interrup
 // a signal. Exit 1 is benchrun's verdict on a run that completed.
 func jobFailed(st slurm.State) bool {
 	return st.Failed() || st.ExitStatus() != 0 && st.ExitStatus() != ExitFailed
-}
-
-func copySuiteFile(s *suites.Suite, dir string) error {
-	src, err := os.ReadFile(s.File)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, suiteCopy), src, 0o644)
 }
 
 // endpoints maps service names to the URLs clients use.

@@ -61,38 +61,3 @@ func loadSuite(stderr io.Writer, path string) (*suites.Suite, error) {
 	}
 	return s, nil
 }
-
-func schemaCommand(stdout, stderr io.Writer) *cli.Command {
-	return &cli.Command{
-		Name:  "schema",
-		Usage: "print the JSON Schema of the suite format",
-		Description: "For editors with TOML schema support (Taplo / Even Better TOML): put\n" +
-			"   #:schema ./benchrun-suite.schema.json\n" +
-			"at the top of a suite.\n\n" +
-			"Example:\n   benchrun schema > benchrun-suite.schema.json",
-		Action: func(c *cli.Context) error {
-			b, err := suites.JSONSchema()
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(stdout, "%s\n", b)
-			return err
-		},
-	}
-}
-
-func versionCommand(stdout, stderr io.Writer) *cli.Command {
-	return &cli.Command{
-		Name:        "version",
-		Usage:       "print benchrun's version and commit",
-		Description: "Example:\n   benchrun version",
-		Action: func(c *cli.Context) error {
-			v, commit := Version()
-			if commit == "" {
-				commit = "unknown"
-			}
-			_, err := fmt.Fprintf(stdout, "benchrun %s (commit %s)\n", v, commit)
-			return err
-		},
-	}
-}

@@ -125,7 +125,7 @@ func percentileChart(id string, bm benchmark, metric string) *chartSpec {
 						color = "#4cae4c"
 					}
 				}
-				if ch.Kind == "threshold" || ch.Op != "" {
+				if ch.Kind == analysis.CheckThreshold || ch.Op != "" {
 					limit = append(limit, opts.ScatterData{Value: []any{cat, r4(ms(ch.Limit))}})
 				} else if ch.Verdict != analysis.NoBaseline && ch.Verdict != analysis.Incomparable {
 					base = append(base, opts.ScatterData{Value: []any{cat, r4(ms(ch.Baseline))}})

@@ -127,7 +127,7 @@ func checkLabel(c analysis.Check) string {
 // checkReference renders what a check compares against: "< 500 ms" for a
 // threshold, the baseline value for a regression check.
 func checkReference(c analysis.Check) string {
-	if c.Kind == "threshold" || c.Op != "" {
+	if c.Kind == analysis.CheckThreshold || c.Op != "" {
 		op := c.Op
 		switch op {
 		case "<", "<=", ">", ">=", "==":
@@ -144,7 +144,7 @@ func checkReference(c analysis.Check) string {
 
 // checkDelta renders a regression check's relative change and tolerance.
 func checkDelta(c analysis.Check) string {
-	if c.Kind == "threshold" || c.Op != "" || c.Verdict == analysis.NoBaseline || c.Verdict == analysis.Incomparable {
+	if c.Kind == analysis.CheckThreshold || c.Op != "" || c.Verdict == analysis.NoBaseline || c.Verdict == analysis.Incomparable {
 		return ""
 	}
 	s := fmtDelta(c.Delta)

@@ -239,7 +239,7 @@ func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) o
 	worst := math.Inf(-1)
 	for _, ch := range c.Checks {
 		counts[ch.Verdict]++
-		if ch.Kind != "regression" || ch.Verdict == analysis.NoBaseline || ch.Verdict == analysis.Incomparable {
+		if ch.Kind != analysis.CheckRegression || ch.Verdict == analysis.NoBaseline || ch.Verdict == analysis.Incomparable {
 			continue
 		}
 		// "Largest" means most for the worse: a throughput drop is as bad

@@ -102,7 +102,7 @@ func checkText(c *analysis.Case, ch analysis.Check) string {
 	} else {
 		fmt.Fprintf(&b, "value: %s (%s %s)\n", fmtValue(ch.Value, ch.Unit), num(ch.Value), ch.Unit)
 	}
-	if ch.Kind == "threshold" || ch.Op != "" {
+	if ch.Kind == analysis.CheckThreshold || ch.Op != "" {
 		fmt.Fprintf(&b, "limit: %s %s (%s %s)\n", ch.Op, fmtValue(ch.Limit, ch.Unit), num(ch.Limit), ch.Unit)
 	} else {
 		fmt.Fprintf(&b, "baseline: %s (%s %s)\n", fmtValue(ch.Baseline, ch.Unit), num(ch.Baseline), ch.Unit)
@@ -125,7 +125,7 @@ func checkProperties(name string, ch analysis.Check) []junitProperty {
 		value = "" // not measured: no number to chart
 	}
 	props := []junitProperty{p("verdict", ch.Verdict), p("value", value), p("unit", ch.Unit)}
-	if ch.Kind == "threshold" || ch.Op != "" {
+	if ch.Kind == analysis.CheckThreshold || ch.Op != "" {
 		props = append(props, p("op", ch.Op), p("limit", num(ch.Limit)))
 	} else {
 		props = append(props, p("baseline", num(ch.Baseline)), p("delta", num(ch.Delta)),
@@ -198,7 +198,7 @@ func WriteJUnit(w io.Writer, in *Input) error {
 			}
 			for _, ch := range c.Checks {
 				tc := junitCase{Name: unique(c.ID + " · " + ch.Name)}
-				kind := ch.Kind
+				kind := string(ch.Kind)
 				if kind == "" {
 					kind = "check"
 				}

@@ -281,7 +281,7 @@ func colorFor(verdict string) text.Colors {
 // value: its metric or statistic was not measured in the case, and
 // analysis left Value 0 with a Detail saying why.
 func valueless(ch analysis.Check) bool {
-	return ch.Kind == "threshold" && ch.Verdict == analysis.Fail && ch.Value == 0 && ch.Detail != ""
+	return ch.Kind == analysis.CheckThreshold && ch.Verdict == analysis.Fail && ch.Value == 0 && ch.Detail != ""
 }
 
 // VerdictLine is the last line benchrun prints: the run's verdict and what
@@ -305,7 +305,7 @@ func VerdictLine(s *analysis.Summary) string {
 				regressions = append(regressions, fmt.Sprintf("%s %s %s", c.ID, checkLabel(ch), fmtDelta(ch.Delta)))
 			case analysis.Fail:
 				switch {
-				case ch.Kind == "regression":
+				case ch.Kind == analysis.CheckRegression:
 					regressions = append(regressions, fmt.Sprintf("%s %s %s", c.ID, checkLabel(ch), fmtDelta(ch.Delta)))
 				case valueless(ch):
 					failures = append(failures, fmt.Sprintf("%s %s: %s", c.ID, ch.Name, ch.Detail))

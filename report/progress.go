@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jedib0t/go-pretty/v6/progress"
+
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // ProgressInterval is how often a Progress prints a line when its output is
@@ -142,7 +144,7 @@ func (p *Progress) EndCase(status string) {
 	if p.tty {
 		p.current.SetValue(req)
 		p.current.UpdateMessage(p.trackerMessage(errs) + " " + status)
-		if status == "error" {
+		if status == string(results.StatusError) {
 			p.current.MarkAsErrored()
 		} else {
 			p.current.MarkAsDone()

@@ -14,7 +14,7 @@ import (
 )
 
 // The tests in this file submit real jobs to the cluster of
-// ci/slurm-cluster.sh (partition "bench", nodes node1..node3). They run when
+// .ci/slurm-cluster.sh (partition "bench", nodes node1..node3). They run when
 // BENCHRUN_SLURM=1 or when that cluster answers; otherwise they skip loudly,
 // and fail under CI=true.
 
@@ -30,7 +30,7 @@ func requireCluster(t *testing.T) {
 	if err == nil && strings.TrimSpace(string(out)) == "3" {
 		return
 	}
-	msg := "SKIPPING SLURM cluster test: the cluster of ci/slurm-cluster.sh is not up (run it as root: ci/slurm-cluster.sh up)"
+	msg := "SKIPPING SLURM cluster test: the cluster of .ci/slurm-cluster.sh is not up (run it as root: .ci/slurm-cluster.sh up)"
 	if os.Getenv("BENCHRUN_SLURM") == "1" || os.Getenv("CI") == "true" {
 		t.Fatalf("%s; sinfo: %v %s", msg, err, out)
 	}
@@ -183,9 +183,9 @@ func TestCluster(t *testing.T) {
 			}
 			t.Cleanup(func() {
 				// Bring node3 back; ReturnToService=2 returns it to idle.
-				out, err := exec.Command("../ci/slurm-cluster.sh", "up").CombinedOutput()
+				out, err := exec.Command("../.ci/slurm-cluster.sh", "up").CombinedOutput()
 				if err != nil {
-					t.Errorf("ci/slurm-cluster.sh up: %v\n%s", err, out)
+					t.Errorf(".ci/slurm-cluster.sh up: %v\n%s", err, out)
 				}
 			})
 			go func() {

@@ -138,7 +138,7 @@ func requireSlurm(t *testing.T, what string) {
 	if _, err := exec.LookPath("scontrol"); err == nil {
 		return
 	}
-	msg := "SKIPPING " + what + ": scontrol not found (apt-get install slurm-wlm, or run ci/slurm-cluster.sh up)"
+	msg := "SKIPPING " + what + ": scontrol not found (apt-get install slurm-wlm, or run .ci/slurm-cluster.sh up)"
 	if os.Getenv("CI") == "true" && os.Geteuid() == 0 {
 		t.Fatal(msg)
 	}

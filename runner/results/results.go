@@ -36,7 +36,7 @@ type Manifest struct {
 	Start           time.Time         `json:"start"`
 	End             time.Time         `json:"end,omitzero"`
 	Incomplete      bool              `json:"incomplete,omitempty"`
-	Reason          string            `json:"reason,omitempty"` // why incomplete: "interrupted", "TIMEOUT", ...
+	Reason          string            `json:"reason,omitempty"` // why incomplete: Interrupted, "SLURM job TIMEOUT", ...
 	Slurm           *SlurmInfo        `json:"slurm,omitempty"`
 	Fingerprint     map[string]string `json:"fingerprint"`
 	Services        []ServiceInfo     `json:"services,omitempty"`
@@ -54,7 +54,7 @@ func (m *Manifest) Unfinished() string {
 		return ""
 	}
 	for _, c := range m.Cases {
-		if c.Status == "running" || c.Status == "pending" {
+		if c.Status == StatusRunning || c.Status == StatusPending {
 			return fmt.Sprintf("unfinished: case %s is still %s (the run was killed or is still going)", c.ID, c.Status)
 		}
 	}
@@ -94,6 +94,25 @@ type ServiceInfo struct {
 	Version  string `json:"version,omitempty"`
 }
 
+// Status is where a case is in its run (manifest.json's cases[].status).
+type Status string
+
+// Case statuses. A case starts pending and moves to running, then done or
+// error; a case the run never reached ends skipped (the run was stopped)
+// or error (its services did not start).
+const (
+	StatusPending Status = "pending"
+	StatusRunning Status = "running"
+	StatusDone    Status = "done"
+	StatusError   Status = "error"
+	StatusSkipped Status = "skipped"
+)
+
+// Interrupted is the Manifest.Reason of a run the user stopped (SIGINT,
+// SIGTERM), and the CaseInfo.Error of the case it cut short (status done:
+// its samples so far count).
+const Interrupted = "interrupted"
+
 // CaseInfo records one case as it ran.
 type CaseInfo struct {
 	ID          string            `json:"id"`
@@ -101,7 +120,7 @@ type CaseInfo struct {
 	Kind        string            `json:"kind"`
 	Params      map[string]string `json:"params,omitempty"`
 	Samples     string            `json:"samples"` // relative path of the JSONL file
-	Status      string            `json:"status"`  // "pending", "running", "done", "error", "skipped"
+	Status      Status            `json:"status"`
 	Error       string            `json:"error,omitempty"`
 	Start       time.Time         `json:"start,omitzero"` // wall clock of offset zero in the samples
 	End         time.Time         `json:"end,omitzero"`

@@ -2,9 +2,9 @@
 # slurm-cluster.sh — a real three-node SLURM cluster on one Debian 12 machine,
 # for benchrun's integration tests (package slurm, BENCHRUN_SLURM=1).
 #
-#   ci/slurm-cluster.sh up      install (if missing) and start; idempotent
-#   ci/slurm-cluster.sh status  print daemons and sinfo; exit 1 if not up
-#   ci/slurm-cluster.sh down    stop everything and remove the namespaces
+#   .ci/slurm-cluster.sh up      install (if missing) and start; idempotent
+#   .ci/slurm-cluster.sh status  print daemons and sinfo; exit 1 if not up
+#   .ci/slurm-cluster.sh down    stop everything and remove the namespaces
 #
 # Layout: a bridge brbench (10.77.0.1/24) in the root namespace, where
 # slurmctld runs; network namespaces node1..node3 (10.77.0.11-13) joined to it
@@ -107,7 +107,7 @@ write_conf() {
 	local tmp
 	tmp=$(mktemp)
 	cat >"$tmp" <<EOF
-# Written by ci/slurm-cluster.sh; rewritten by every "up".
+# Written by .ci/slurm-cluster.sh; rewritten by every "up".
 ClusterName=benchrun
 SlurmctldHost=$(hostname -s)($CTL_ADDR)
 SlurmUser=root

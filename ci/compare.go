@@ -1,0 +1,43 @@
+package ci
+
+import (
+	"errors"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/benchrun/benchrun/report"
+)
+
+func compareCommand(stdout, stderr io.Writer) *cli.Command {
+	return &cli.Command{
+		Name:      "compare",
+		Usage:     "compare a results directory with the baselines or with another results directory",
+		ArgsUsage: "DIR [BASE_DIR]",
+		Description: "With one directory, compares it with the stored baselines (--baselines or the\n" +
+			"suite's). With two, compares DIR against BASE_DIR as if BASE_DIR were the\n" +
+			"baseline. Prints the verdict table; exit code 1 on a regression or failed\n" +
+			"threshold. Nothing is written.\n\n" +
+			"Examples:\n   benchrun compare results/nightly/today\n   benchrun compare results/nightly/today results/nightly/yesterday",
+		Action: func(c *cli.Context) error {
+			if c.NArg() < 1 || c.NArg() > 2 {
+				return withExitCode(errors.New("compare: name one results directory, or two"), ExitUsage)
+			}
+			e := newEnv(c, stdout, stderr)
+			p := &pipeline{e: e, dir: c.Args().Get(0), baselines: c.String("baselines"), baseDir: c.Args().Get(1)}
+			r, err := p.analyse()
+			if err != nil {
+				return withExitCode(err, ExitError)
+			}
+			if err := p.compare(r); err != nil {
+				return withExitCode(err, ExitError)
+			}
+			x := &execution{interrupted: r.stopped()}
+			judge(r, x)
+			if err := report.WriteTerminal(stdout, &report.Input{Dir: p.dir, Manifest: r.m, Summary: r.sum}, e.color); err != nil {
+				return err
+			}
+			return exitCode(r.sum, x)
+		},
+	}
+}

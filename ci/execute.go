@@ -1,0 +1,249 @@
+package ci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/benchrun/benchrun/report"
+	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
+	"github.com/benchrun/benchrun/suites"
+)
+
+// caseRun is the execute step here or inside a SLURM allocation: it
+// starts the services where its placement puts them, runs the cases in
+// order, stops the services, and records every step in the manifest.
+type caseRun struct {
+	e   *env
+	s   *suites.Suite
+	dir string
+	pl  placement
+
+	cases []suites.Case
+	rec   *recorder
+	procs map[string]*runner.Process // started services and helpers, by step name
+	urls  map[string]string          // service name → the URL clients use
+	prog  *report.Progress           // nil with --quiet
+	state runState
+	// execErr is the execution error that failed the run (state
+	// runFailed, or runStopped after it).
+	execErr error
+}
+
+// runState is where a run is between cases: it decides what happens to
+// the next case.
+type runState int
+
+const (
+	runGoing   runState = iota // the services are up: the next case runs
+	runFailed                  // an execution error (a service did not start): the next cases are errors
+	runStopped                 // interrupted, or at the SLURM time limit: the next cases are skipped
+)
+
+// errTimeLimitStop is the execution error of a run stopped by the SLURM
+// time limit.
+var errTimeLimitStop = errors.New("stopped at the SLURM time limit: unfinished cases skipped, reports written")
+
+func (r *caseRun) execute(ctx context.Context) (*execution, error) {
+	if err := prepareDir(r.s, r.dir); err != nil {
+		return nil, withExitCode(err, ExitError)
+	}
+	r.cases = r.s.Cases()
+	r.rec = newRecorder(r.e, r.s, r.dir, r.pl)
+	r.e.log.Info("run started", "suite", r.s.Suite.Name, "dir", r.dir, "cases", len(r.cases))
+	r.procs, r.urls = map[string]*runner.Process{}, map[string]string{}
+	defer r.finish()
+	r.startServices(ctx)
+	if !r.e.quiet {
+		r.prog = report.NewProgress(r.e.stderr, isTerminal(r.e.stderr), len(r.cases))
+		defer r.prog.Stop()
+	}
+	r.runCases(ctx)
+	return r.outcome(ctx), nil
+}
+
+// prepareDir creates the results directory of a run of s, with its
+// samples and logs directories and the copy of the suite.
+func prepareDir(s *suites.Suite, dir string) error {
+	for _, sub := range []string{results.SamplesDir, results.LogsDir} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return fmt.Errorf("results directory: %w", err)
+		}
+	}
+	return copySuiteFile(s, dir)
+}
+
+// suiteCopy is the copy of the suite kept in the results directory, so
+// `benchrun report DIR` knows the thresholds and settings the run had.
+const suiteCopy = "suite.toml"
+
+func copySuiteFile(s *suites.Suite, dir string) error {
+	src, err := os.ReadFile(s.File)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, suiteCopy), src, 0o644); err != nil {
+		return fmt.Errorf("results directory: %w", err)
+	}
+	return nil
+}
+
+// startServices starts every service a benchmark uses, in suite order,
+// and tells the placement they are ready. The first that fails fails the
+// run; a start cut short by a stop signal stops it.
+func (r *caseRun) startServices(ctx context.Context) {
+	exe, _ := os.Executable()
+	for i := range r.s.Services {
+		sv := &r.s.Services[i]
+		if !usedService(r.s, sv.Name) {
+			continue
+		}
+		stopped, err := r.startService(ctx, sv, exe)
+		switch {
+		case stopped:
+			r.state = runStopped
+			return
+		case err != nil:
+			r.state, r.execErr = runFailed, err
+			return
+		}
+	}
+	if err := r.pl.ready(r.dir, r.urls); err != nil {
+		r.state, r.execErr = runFailed, err
+	}
+}
+
+// startService starts sv's steps where the placement puts them (helpers
+// such as a Ray head first, the server last) and waits until the server
+// answers. stopped says the server's start was cut short by a stop signal.
+func (r *caseRun) startService(ctx context.Context, sv *suites.Service, exe string) (stopped bool, err error) {
+	specs, err := r.pl.services(sv, r.dir, exe)
+	if err != nil {
+		return false, err
+	}
+	rs := specs[len(specs)-1]
+	info := results.ServiceInfo{Name: sv.Name, Kind: sv.Kind, URL: rs.URL, External: rs.External, Node: r.pl.node(sv.Name)}
+	if !rs.External {
+		info.Log, _ = filepath.Rel(r.dir, rs.LogPath)
+	}
+	r.rec.service(info)
+	for _, helper := range specs[:len(specs)-1] {
+		r.e.log.Info("starting service helper", "service", sv.Name, "step", helper.Name)
+		p, err := runner.StartService(ctx, helper)
+		if err != nil {
+			return false, err
+		}
+		r.procs[helper.Name] = p
+	}
+	r.e.log.Info("starting service", "service", sv.Name, "url", rs.URL, "external", rs.External)
+	p, err := runner.StartService(ctx, rs)
+	if err != nil {
+		return ctx.Err() != nil, err
+	}
+	r.procs[sv.Name] = p
+	r.urls[sv.Name] = rs.URL
+	r.e.log.Info("service ready", "service", sv.Name)
+	return false, nil
+}
+
+// runCases moves every case out of pending, in order: run it while the
+// run goes on, skip it once the run was stopped, fail it with the
+// execution error once the run failed.
+func (r *caseRun) runCases(ctx context.Context) {
+	for i, cs := range r.cases {
+		if ctx.Err() != nil {
+			r.state = runStopped
+		}
+		switch r.state {
+		case runStopped:
+			r.rec.notRun(i, results.StatusSkipped, "")
+		case runFailed:
+			r.rec.notRun(i, results.StatusError, r.execErr.Error())
+		default:
+			r.runOne(ctx, i, cs)
+		}
+	}
+}
+
+// runOne runs the i-th case: running, then done or error.
+func (r *caseRun) runOne(ctx context.Context, i int, cs suites.Case) {
+	r.rec.start(i)
+	info := r.rec.caseInfo(i)
+	var counters runner.Progress
+	if r.prog != nil {
+		r.prog.StartCase(cs.ID, r.pl.counts(r.dir, info, &counters))
+	}
+	err := r.pl.runCase(ctx, r.e, r.s, cs, r.urls[cs.Benchmark.Service], r.dir, info, &counters)
+	ended := time.Now()
+	status, why, stop := caseEnd(ctx, err, ended.Sub(info.Start))
+	switch {
+	case stop:
+		r.state = runStopped
+	case err != nil:
+		r.e.log.Error("case failed", "case", cs.ID, "err", err)
+	}
+	if r.prog != nil {
+		r.prog.EndCase(string(status))
+	}
+	r.rec.end(i, ended, status, why)
+}
+
+// caseEnd is the state a running case ends in, given the run's context
+// and runCase's error after it ran for ran: error at the SLURM time limit,
+// done when the user stopped it (its samples so far count), error when it
+// failed, else done. stop says the run stops after it.
+func caseEnd(ctx context.Context, err error, ran time.Duration) (status results.Status, why string, stop bool) {
+	switch {
+	case errors.Is(context.Cause(ctx), ErrTimeLimit):
+		return results.StatusError, fmt.Sprintf("stopped by the SLURM time limit (USR1) after %s; samples so far kept", ran.Round(time.Second)), true
+	case ctx.Err() != nil:
+		return results.StatusDone, results.Interrupted, true
+	case err != nil:
+		return results.StatusError, err.Error(), false
+	}
+	return results.StatusDone, "", false
+}
+
+// outcome records in the manifest why the run is incomplete, if it is,
+// and tells the pipeline how the execution went.
+func (r *caseRun) outcome(ctx context.Context) *execution {
+	x := &execution{err: r.execErr}
+	switch {
+	case r.state == runStopped && errors.Is(context.Cause(ctx), ErrTimeLimit):
+		r.rec.incomplete("time limit: stopped on SIGUSR1")
+		if x.err == nil {
+			x.err = errTimeLimitStop
+		}
+	case r.state == runStopped:
+		r.rec.incomplete(results.Interrupted)
+		x.interrupted = true
+	case r.state == runFailed:
+		r.rec.incomplete(r.execErr.Error())
+	}
+	return x
+}
+
+// finish stops every service started and records the end of the run.
+func (r *caseRun) finish() {
+	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for name, p := range r.procs {
+		if err := p.Stop(stopCtx); err != nil {
+			r.e.log.Warn("stopping service", "service", name, "err", err)
+		}
+	}
+	r.rec.close()
+}
+
+func usedService(s *suites.Suite, name string) bool {
+	for _, b := range s.Benchmarks {
+		if b.Service == name {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,340 @@
+package ci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/benchrun/benchrun/analysis"
+	"github.com/benchrun/benchrun/baselines"
+	"github.com/benchrun/benchrun/report"
+	"github.com/benchrun/benchrun/runner/results"
+	"github.com/benchrun/benchrun/slurm"
+	"github.com/benchrun/benchrun/suites"
+)
+
+// pipeline is benchrun's one path from a suite to an exit code, one method
+// per step:
+//
+//	validate → plan → execute → analyse → compare → render → exit code
+//
+// `benchrun suite` runs every step; `benchrun report DIR` starts at
+// analyse on a run already in DIR; `benchrun compare DIR [BASE_DIR]`
+// prints the table instead of rendering. The steps after execute read only
+// files of the results directory, so a run re-renders without re-running,
+// and the verdict is decided in one place, judge.
+type pipeline struct {
+	e   *env
+	dir string // the results directory; set by plan, or given
+	// baselines is --baselines: "" means the suite's, else baselines/.
+	baselines string
+	// baseDir, when set, is a results directory compared with as if it
+	// were the baseline (`benchrun compare DIR BASE_DIR`).
+	baseDir string
+}
+
+// execution is what the execute step tells beyond the files it wrote.
+type execution struct {
+	interrupted bool  // the user stopped the run (SIGINT, SIGTERM): exit 130
+	err         error // an execution error (a service did not start, the SLURM time limit, a failed job): exit 2
+}
+
+// executor runs the cases of a planned suite, leaving the samples and the
+// manifest in the results directory. It returns an error only when
+// nothing could be recorded (the directory is not writable, the job could
+// not be submitted).
+type executor interface {
+	execute(ctx context.Context) (*execution, error)
+}
+
+// validate loads the suite at path; its problems are printed one per
+// line and make exit code 3.
+func (p *pipeline) validate(path string) (*suites.Suite, error) {
+	return loadSuite(p.e.stderr, path)
+}
+
+// planFlags are the suite command's flags that decide where it runs.
+type planFlags struct {
+	output    string // -o, or --results inside the job
+	local     bool   // run here even with a [slurm] section
+	insideJob bool   // the job script's own run
+}
+
+// plan picks the results directory and where the run executes: here
+// (no [slurm] section, or --local), on the nodes of the SLURM allocation
+// it is in, or as a job submitted from here.
+func (p *pipeline) plan(s *suites.Suite, f planFlags) (executor, error) {
+	p.dir = resultsDir(f.output, s, time.Now())
+	if exists(filepath.Join(p.dir, results.ManifestFile)) {
+		// Appending to another run's samples would mix two runs.
+		return nil, withExitCode(fmt.Errorf("results directory %s already holds a run; choose another -o or remove it", p.dir), ExitUsage)
+	}
+	switch {
+	case s.Slurm == nil || f.local:
+		return &caseRun{e: p.e, s: s, dir: p.dir, pl: localPlacement{}}, nil
+	case f.insideJob || slurm.InAllocation():
+		p.e.log = p.e.log.With("job_id", os.Getenv("SLURM_JOB_ID"), "node", hostname())
+		p.e.insideJob = f.insideJob
+		ap, err := newAllocationPlacement(s, p.dir)
+		if err != nil {
+			return nil, withExitCode(err, ExitError)
+		}
+		return &caseRun{e: p.e, s: s, dir: p.dir, pl: ap}, nil
+	}
+	return &jobSubmission{e: p.e, s: s, dir: p.dir}, nil
+}
+
+// resultsDir picks the results directory: -o, else the suite's output,
+// else results/<suite>/<UTC timestamp>.
+func resultsDir(flag string, s *suites.Suite, now time.Time) string {
+	switch {
+	case flag != "":
+		return flag
+	case s.Suite.Output != "":
+		return s.Path(s.Suite.Output)
+	}
+	return filepath.Join("results", s.Suite.Name, now.UTC().Format("20060102T150405Z"))
+}
+
+// conclude runs the steps after execute: analyse → compare → render →
+// exit code. x is what execute told; nil for a run read back from its
+// directory (`benchrun report`), which was interrupted if its manifest
+// says so.
+func (p *pipeline) conclude(x *execution) error {
+	r, err := p.analyse()
+	if err != nil {
+		return withExitCode(err, ExitError)
+	}
+	if err := p.compare(r); err != nil {
+		return withExitCode(err, ExitError)
+	}
+	if x == nil {
+		x = &execution{interrupted: r.stopped()}
+	}
+	judge(r, x)
+	if err := p.render(r.sum); err != nil {
+		return withExitCode(err, ExitError)
+	}
+	return exitCode(r.sum, x)
+}
+
+// run is a results directory read back: its manifest, the suite as run
+// (DIR/suite.toml) and its cases by id, the summary of the samples and
+// the raw values the significance tests need.
+type run struct {
+	m     *results.Manifest
+	s     *suites.Suite
+	cases map[string]suites.Case
+	sum   *analysis.Summary
+	raws  map[string]*analysis.Raw
+}
+
+// readRun summarises the results directory dir from its samples and sets
+// each case's fingerprint.
+func readRun(dir string) (*run, error) {
+	m, err := results.ReadManifest(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a results directory: %w", dir, err)
+	}
+	s, err := suites.Load(filepath.Join(dir, suiteCopy))
+	if err != nil {
+		var ps suites.Problems
+		if errors.As(err, &ps) {
+			return nil, fmt.Errorf("%s: the suite copy no longer validates:\n%w", dir, err)
+		}
+		return nil, err
+	}
+	sum, raws, err := analysis.SummarizeDir(dir, analysis.Options{})
+	if err != nil {
+		return nil, err
+	}
+	r := &run{m: m, s: s, cases: map[string]suites.Case{}, sum: sum, raws: raws}
+	for _, cs := range s.Cases() {
+		r.cases[cs.ID] = cs
+	}
+	for i := range sum.Cases {
+		c := &sum.Cases[i]
+		if cs, ok := r.cases[c.ID]; ok {
+			c.Fingerprint = caseFingerprint(m.Fingerprint, s, cs)
+		}
+	}
+	return r, nil
+}
+
+// stopped reports whether the user stopped the run (exit 130, as
+// `benchrun suite` gave).
+func (r *run) stopped() bool {
+	return r.m.Incomplete && r.m.Reason == results.Interrupted
+}
+
+// analyse reads p.dir back and checks the thresholds of the suite as run.
+// A run killed before it could end (a case still running, no end time) is
+// judged as cut short.
+func (p *pipeline) analyse() (*run, error) {
+	r, err := readRun(p.dir)
+	if err != nil {
+		return nil, err
+	}
+	if r.m.Settle() {
+		p.e.log.Warn("the run did not finish", "dir", p.dir, "why", r.m.Reason)
+	}
+	for i := range r.sum.Cases {
+		c := &r.sum.Cases[i]
+		cs, ok := r.cases[c.ID]
+		if !ok || c.Verdict == analysis.Skipped || len(c.Errors) > 0 {
+			continue
+		}
+		ts, _ := analysis.ParseThresholds(cs.Benchmark.Thresholds) // validated at load
+		analysis.CheckThresholds(c, ts)
+	}
+	r.sum.Incomplete = r.m.Incomplete
+	return r, nil
+}
+
+// compare adds the regression checks, through baselines.CompareRun: against
+// the stored baselines of the suite, or against p.baseDir.
+func (p *pipeline) compare(r *run) error {
+	base, err := p.baseline(r)
+	if err != nil {
+		return err
+	}
+	baselines.CompareRun(r.sum, r.raws, base, func(c *analysis.Case) (baselines.CompareOptions, bool) {
+		cs, ok := r.cases[c.ID]
+		if !ok || cs.Benchmark.Regression.Disable {
+			return baselines.CompareOptions{}, false
+		}
+		return compareOptions(r.s, cs.Benchmark), true
+	})
+	return nil
+}
+
+// baseline returns what r is compared with: the run in p.baseDir, or the
+// stored baselines (nil before the first promote, when the directory is
+// the suite's or the default one).
+func (p *pipeline) baseline(r *run) (*baselines.File, error) {
+	if p.baseDir != "" {
+		b, err := readRun(p.baseDir)
+		if err != nil {
+			return nil, err
+		}
+		return baselines.FromRun(b.sum, b.raws), nil
+	}
+	bdir := baselinesDir(p.baselines, r.s, r.m.SuiteFile)
+	f, err := baselines.Load(bdir, r.s.Suite.Name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && p.baselines == "":
+		// A first run, before any promote: every case is "no baseline",
+		// and said so.
+		p.e.log.Warn("no baselines directory: no case is compared; `benchrun baseline promote` creates it", "dir", bdir)
+		return nil, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("--baselines %s: the directory does not exist", p.baselines)
+	case err != nil:
+		return nil, fmt.Errorf("baselines: %w", err)
+	}
+	return f, nil
+}
+
+// compareOptions maps a benchmark's regression settings onto baselines'.
+func compareOptions(s *suites.Suite, b *suites.Benchmark) baselines.CompareOptions {
+	o := baselines.CompareOptions{Metrics: b.Regression.Metrics, Tolerances: map[string]float64{}}
+	if s.Suite.Tolerance > 0 {
+		o.Tolerances["*"] = float64(s.Suite.Tolerance)
+	}
+	if b.Regression.Tolerance > 0 {
+		o.Tolerances["*"] = float64(b.Regression.Tolerance)
+	}
+	for k, v := range b.Regression.Tolerances {
+		o.Tolerances[k] = float64(v)
+	}
+	return o
+}
+
+// baselinesDir picks the baselines directory: --baselines, else the
+// suite's (relative to the suite file as run), else baselines/.
+func baselinesDir(flag string, s *suites.Suite, suiteFile string) string {
+	switch {
+	case flag != "":
+		return flag
+	case s != nil && s.Suite.Baselines != "":
+		if filepath.IsAbs(s.Suite.Baselines) {
+			return s.Suite.Baselines
+		}
+		// The copy in the results directory is not where the suite lives:
+		// resolve against the original file's directory.
+		return filepath.Join(filepath.Dir(suiteFile), s.Suite.Baselines)
+	}
+	return "baselines"
+}
+
+// judge decides the verdicts, here and nowhere else. Each case's follows
+// from its errors and checks (analysis rollup); the run's is an error
+// as well when execute reported an execution error, when the run was cut
+// short by anything but the user (time limit, a lost node, a service that
+// died, a killed process), or when no case ran and the user did not stop
+// it (nothing was measured, so nothing can have passed).
+func judge(r *run, x *execution) {
+	r.sum.Rollup()
+	stopped := r.stopped()
+	if x.err != nil || r.m.Incomplete && !stopped || noCaseRan(r.sum) && !stopped {
+		r.sum.Verdict = analysis.Error
+	}
+}
+
+// noCaseRan reports whether every case of sum was skipped.
+func noCaseRan(sum *analysis.Summary) bool {
+	for _, c := range sum.Cases {
+		if c.Verdict != analysis.Skipped {
+			return false
+		}
+	}
+	return true
+}
+
+// render writes summary.json and every report into p.dir and prints the
+// terminal table (inside a job, only the verdict line: the submit side
+// prints the table) and where the reports are.
+func (p *pipeline) render(sum *analysis.Summary) error {
+	if err := report.WriteSummary(p.dir, sum); err != nil {
+		return err
+	}
+	in, err := report.Load(p.dir)
+	if err != nil {
+		return err
+	}
+	if err := report.WriteAll(in); err != nil {
+		return err
+	}
+	if p.e.insideJob {
+		fmt.Fprintf(p.e.stdout, "%s\n", report.VerdictLine(sum))
+	} else if err := report.WriteTerminal(p.e.stdout, in, p.e.color); err != nil {
+		return err
+	}
+	fmt.Fprintf(p.e.stdout, "reports: %s\n", filepath.Join(p.dir, report.HTMLFile))
+	return nil
+}
+
+// exitCode maps the judged run to the CLI's error, and so its exit code:
+// the execution error, else interrupted, else the verdict.
+func exitCode(sum *analysis.Summary, x *execution) error {
+	switch {
+	case x.err != nil:
+		return withExitCode(x.err, ExitError)
+	case x.interrupted:
+		return &exitError{code: ExitInterrupted, err: errors.New("interrupted: reports written from the samples so far and marked incomplete")}
+	case sum.Verdict == analysis.Error:
+		return errSilent{ExitError}
+	case sum.Verdict == analysis.Fail:
+		return errSilent{ExitFailed}
+	}
+	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, fs.ErrNotExist)
+}
