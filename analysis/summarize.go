@@ -135,6 +135,12 @@ type caseAcc struct {
 	seenPts  int
 }
 
+// newCaseAcc returns an accumulator that fills raw; o has its defaults set.
+func newCaseAcc(o Options, slo map[string]float64, raw *Raw) *caseAcc {
+	return &caseAcc{o: o, slo: slo, dists: raw.Dists, repHists: map[string]map[int]*Histogram{},
+		reps: map[int]*repAcc{}, stride: 1}
+}
+
 func (a *caseAcc) add(name string, rep int, v float64) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return
@@ -326,8 +332,7 @@ func SummarizeCase(info results.CaseInfo, sampleFiles []string, o Options) (Case
 	if err != nil {
 		return c, raw, fmt.Errorf("case %s: %w", info.ID, err)
 	}
-	a := &caseAcc{o: o, slo: slo, dists: raw.Dists, repHists: map[string]map[int]*Histogram{},
-		reps: map[int]*repAcc{}, stride: 1}
+	a := newCaseAcc(o, slo, raw)
 	for _, f := range sampleFiles {
 		err := results.ReadSampleFile(f, a.sample)
 		if err != nil && !(info.Status == "error" && errors.Is(err, fs.ErrNotExist)) {
