@@ -89,3 +89,26 @@ func TestStatNames(t *testing.T) {
 		t.Error("NormalizeStat accepted p59")
 	}
 }
+
+func TestStatPercentile(t *testing.T) {
+	for _, tt := range []struct {
+		stat string
+		p    float64
+		ok   bool
+	}{{"p50", 50, true}, {"p95", 95, true}, {"p999", 99.9, true}, {"mean", 0, false}, {"max", 0, false}, {"p98", 0, false}} {
+		if p, ok := StatPercentile(tt.stat); p != tt.p || ok != tt.ok {
+			t.Errorf("StatPercentile(%q) = %v, %v; want %v, %v", tt.stat, p, ok, tt.p, tt.ok)
+		}
+	}
+	want := []string{"count", "mean", "stddev", "min", "p50", "p90", "p95", "p99", "p999", "max"}
+	if got := DistStats(); !slices.Equal(got, want) {
+		t.Errorf("DistStats() = %q, want %q", got, want)
+	}
+	// Every statistic reads back the field it names.
+	m := Metric{Kind: KindDistribution, Count: 1, Mean: 2, Stddev: 3, Min: 4, P50: 5, P90: 6, P95: 7, P99: 8, P999: 9, Max: 10}
+	for i, st := range want {
+		if v, ok := m.Stat(st); !ok || v != float64(i+1) {
+			t.Errorf("Stat(%q) = %v, %v; want %d", st, v, ok, i+1)
+		}
+	}
+}

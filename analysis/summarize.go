@@ -89,7 +89,7 @@ func (r *Raw) RepStat(metric, stat string) []float64 {
 		case "count":
 			out[i] = float64(h.Count())
 		default:
-			p, ok := quantileP(stat)
+			p, ok := StatPercentile(stat)
 			if !ok {
 				return nil
 			}
@@ -97,16 +97,6 @@ func (r *Raw) RepStat(metric, stat string) []float64 {
 		}
 	}
 	return out
-}
-
-// quantileP maps a quantile name of Quantiles to its percentile.
-func quantileP(stat string) (float64, bool) {
-	for _, q := range Quantiles {
-		if q.Name == stat {
-			return q.P, true
-		}
-	}
-	return 0, false
 }
 
 // repAcc accumulates one repetition's counters and window.

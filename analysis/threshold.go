@@ -38,12 +38,15 @@ var unitScale = map[string]struct {
 	"k": {1e3, ""}, "M": {1e6, ""}, "G": {1e9, ""},
 }
 
-// statAliases maps accepted statistic spellings to Metric.Stat names.
-var statAliases = map[string]string{
-	"mean": "mean", "avg": "mean", "stddev": "stddev", "min": "min", "max": "max",
-	"count": "count", "value": "value", "rate": "value", "median": "p50", "med": "p50",
-	"p50": "p50", "p90": "p90", "p95": "p95", "p99": "p99", "p999": "p999", "p99.9": "p999",
-}
+// statAliases maps accepted statistic spellings to Metric.Stat names: each
+// name of DistStats and "value" to itself, and the other spellings.
+var statAliases = func() map[string]string {
+	m := map[string]string{"value": "value", "avg": "mean", "rate": "value", "median": "p50", "med": "p50", "p99.9": "p999"}
+	for _, st := range distStats {
+		m[st.name] = st.name
+	}
+	return m
+}()
 
 // ParseThreshold parses a threshold expression: metric[.stat] op number[unit].
 //
