@@ -166,6 +166,23 @@ func (d *Dist) Percentile(p float64) float64 {
 	return d.hist.Percentile(p)
 }
 
+// BinCounts counts d's values in n ≥ 1 bins of width w > 0 from 0: bin i
+// holds [i·w, (i+1)·w), the first bin also every value below 0 and the
+// last every value from (n−1)·w up. Exact while d is exact; after, each
+// value counts at its histogram bucket (within RelativeError).
+func (d *Dist) BinCounts(w float64, n int) []int {
+	counts := make([]int, n)
+	bin := func(v float64) int { return min(max(int(v/w), 0), n-1) }
+	if d.hist != nil {
+		d.hist.each(func(v float64, k uint64) { counts[bin(v)] += int(k) })
+		return counts
+	}
+	for _, v := range d.vals {
+		counts[bin(v)]++
+	}
+	return counts
+}
+
 // Histogram returns a new Histogram holding d's values (bucketed).
 func (d *Dist) Histogram() *Histogram {
 	h := &Histogram{}

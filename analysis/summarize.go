@@ -51,15 +51,32 @@ type Options struct {
 }
 
 // Raw holds a case's measured values, bounded in memory, for the
-// significance tests of package baselines and for charts.
+// significance tests of package baselines and for the charts of package
+// report: every number a report draws comes from here or from the Case.
 type Raw struct {
-	// Dists maps each distribution metric to all its measured values.
+	// Dists maps each distribution metric to all its measured values
+	// (latency CDFs and histograms are drawn from them).
 	Dists map[string]*Dist
+	// Timeline holds the measured operations second by second.
+	Timeline *Timeline
+	// Errors maps each error class of the failed measured operations to
+	// its count and an example.
+	Errors map[string]ErrorClass
+	// Missing lists the sample files that did not exist, tolerated for a
+	// case whose status is "error".
+	Missing []string
 	// RepIDs are the repetition indexes seen (Sample.Rep), ascending.
 	RepIDs []int
 	// Reps maps each distribution metric to one histogram per entry of
 	// RepIDs; nil when the case has a single repetition.
 	Reps map[string][]*Histogram
+}
+
+// ErrorClass is how often one error class occurred in a case, with the
+// ErrorDetail of its first occurrence (in sample file order) as an example.
+type ErrorClass struct {
+	Count   int
+	Example string
 }
 
 // RepStat returns the statistic stat ("mean", "p50", ... as Metric.Stat)
@@ -120,6 +137,8 @@ type caseAcc struct {
 	reps     map[int]*repAcc
 	canceled int
 	cold     int
+	timeline *Timeline
+	example  map[string]string // first ErrorDetail per error class
 	series   []seriesPoint
 	stride   int // keep every stride-th series point
 	seenPts  int
@@ -128,7 +147,7 @@ type caseAcc struct {
 // newCaseAcc returns an accumulator that fills raw; o has its defaults set.
 func newCaseAcc(o Options, slo map[string]float64, raw *Raw) *caseAcc {
 	return &caseAcc{o: o, slo: slo, dists: raw.Dists, repHists: map[string]map[int]*Histogram{},
-		reps: map[int]*repAcc{}, stride: 1}
+		reps: map[int]*repAcc{}, stride: 1, timeline: &Timeline{}, example: map[string]string{}}
 }
 
 func (a *caseAcc) add(name string, rep int, v float64) {
@@ -200,6 +219,10 @@ func (a *caseAcc) sample(s *results.Sample) error {
 	a.add(MetricQueueDelay, s.Rep, sec(s.Sent-s.Scheduled))
 	if !s.OK() {
 		r.errs[s.Error]++
+		if _, seen := a.example[s.Error]; !seen {
+			a.example[s.Error] = s.ErrorDetail
+		}
+		a.timeline.add(sec(s.Scheduled), sec(s.Sent), sec(s.Done), false, 0, 0)
 		return nil
 	}
 	r.ok++
@@ -221,6 +244,7 @@ func (a *caseAcc) sample(s *results.Sample) error {
 	}
 	perReq[MetricE2E] = e2e
 	a.add(MetricE2E, s.Rep, e2e)
+	a.timeline.add(sec(s.Scheduled), sec(s.Sent), sec(s.Done), true, s.OutputTokens, e2e)
 	if s.FirstToken != 0 && s.LastToken != 0 && s.OutputTokens > 1 {
 		v := sec(s.LastToken-s.FirstToken) / float64(s.OutputTokens-1)
 		perReq[MetricTPOT] = v
@@ -325,7 +349,11 @@ func SummarizeCase(info results.CaseInfo, sampleFiles []string, o Options) (Case
 	a := newCaseAcc(o, slo, raw)
 	for _, f := range sampleFiles {
 		err := results.ReadSampleFile(f, a.sample)
-		if err != nil && !(info.Status == "error" && errors.Is(err, fs.ErrNotExist)) {
+		switch {
+		case err == nil:
+		case info.Status == "error" && errors.Is(err, fs.ErrNotExist):
+			raw.Missing = append(raw.Missing, f)
+		default:
 			return c, raw, fmt.Errorf("case %s: %w", info.ID, err)
 		}
 	}
@@ -386,6 +414,7 @@ func sloTargets(o Options, info results.CaseInfo) (map[string]float64, error) {
 func (a *caseAcc) finish(c *Case, raw *Raw) {
 	ids := slices.Sorted(maps.Keys(a.reps))
 	raw.RepIDs = ids
+	raw.Timeline = a.timeline
 	var total, ok, good int
 	var in, out int64
 	errs := map[string]int{}
@@ -410,6 +439,10 @@ func (a *caseAcc) finish(c *Case, raw *Raw) {
 		if r.total > 0 {
 			per[i].er = float64(r.total-r.ok) / float64(r.total)
 		}
+	}
+	raw.Errors = map[string]ErrorClass{}
+	for k, n := range errs {
+		raw.Errors[k] = ErrorClass{Count: n, Example: a.example[k]}
 	}
 	c.Seconds = seconds
 	multi := len(ids) > 1

@@ -152,7 +152,7 @@ func baselinesDir(flag string, s *suites.Suite, suiteFile string) string {
 // render writes summary.json and every report into dir and prints the
 // terminal table and verdict line.
 func render(e *env, dir string, sum *analysis.Summary) error {
-	if err := report.WriteSummary(dir, sum); err != nil {
+	if err := analysis.WriteSummary(dir, sum); err != nil {
 		return err
 	}
 	in, err := report.Load(dir)

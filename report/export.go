@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/benchrun/benchrun/runner/results"
 )
@@ -254,3 +255,5 @@ func csvText(s string) string {
 	}
 	return s
 }
+
+func secs(d time.Duration) float64 { return d.Seconds() }

@@ -214,7 +214,7 @@ func writeFixture(t testing.TB, dir, suite string, incomplete bool, cases []fixt
 	if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteSummary(dir, s); err != nil {
+	if err := analysis.WriteSummary(dir, s); err != nil {
 		t.Fatal(err)
 	}
 }

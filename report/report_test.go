@@ -78,7 +78,7 @@ func TestGolden(t *testing.T) {
 			golden(t, fixture+"/cases.json", render(t, in, func(b *bytes.Buffer, in *Input) error { return ExportStats(b, in, FormatJSON) }))
 			// The summary survives a load and a write unchanged.
 			dir := t.TempDir()
-			if err := WriteSummary(dir, in.Summary); err != nil {
+			if err := analysis.WriteSummary(dir, in.Summary); err != nil {
 				t.Fatal(err)
 			}
 			got, _ := os.ReadFile(filepath.Join(dir, "summary.json"))
