@@ -570,29 +570,3 @@ func queueGrowth(pts []seriesPoint) (from, to float64, grew bool) {
 	from, to = mean(pts[:q]), mean(pts[len(pts)-q:])
 	return from, to, to >= from+1 && to >= 1.5*from
 }
-
-// FormatValue renders v in unit for warnings and details: durations with
-// an adapted unit ("12.3ms"), ratios as percentages, other values with
-// four significant digits followed by the unit.
-func FormatValue(v float64, unit string) string {
-	switch unit {
-	case UnitSeconds:
-		a := math.Abs(v)
-		switch {
-		case a == 0:
-			return "0s"
-		case a < 1e-6:
-			return fmt.Sprintf("%.4gns", v*1e9)
-		case a < 1e-3:
-			return fmt.Sprintf("%.4gµs", v*1e6)
-		case a < 1:
-			return fmt.Sprintf("%.4gms", v*1e3)
-		}
-		return fmt.Sprintf("%.4gs", v)
-	case UnitRatio:
-		return fmt.Sprintf("%.4g%%", v*100)
-	case UnitNone:
-		return fmt.Sprintf("%.4g", v)
-	}
-	return fmt.Sprintf("%.4g %s", v, unit)
-}

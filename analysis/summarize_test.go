@@ -204,7 +204,7 @@ func TestSummarizeCaseWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"generator lag: queue_delay p99 50ms beyond 10ms", "cold start detected: 1", "server saturated: waiting queue grew from 2 to 17"}
+	want := []string{"generator lag: queue_delay p99 50 ms beyond 10 ms", "cold start detected: 1", "server saturated: waiting queue grew from 2 to 17"}
 	if len(c.Warnings) != len(want) {
 		t.Fatalf("warnings %q", c.Warnings)
 	}

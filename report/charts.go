@@ -209,7 +209,7 @@ func histogramChart(id, title string, bm benchmark, raws map[string]*analysis.Ra
 		return nil
 	}
 	w := hi / (histBins - 1)
-	l := valueLine(id, title+" histogram", fmt.Sprintf("share of values per %s bin; last bin: ≥ %s", fmtValue(w, "s"), fmtValue(hi, "s")), "ms", "% of values")
+	l := valueLine(id, title+" histogram", fmt.Sprintf("share of values per %s bin; last bin: ≥ %s", analysis.FormatValue(w, "s"), analysis.FormatValue(hi, "s")), "ms", "% of values")
 	for _, c := range bm.Cases {
 		d := measuredDist(raws, c.ID, metric)
 		if d == nil {
@@ -312,7 +312,7 @@ func latencyMetrics(bm benchmark) []string {
 	for _, c := range bm.Cases {
 		for _, k := range sortedKeys(c.Metrics) {
 			m := c.Metrics[k]
-			if !seen[k] && m.Kind != analysis.KindRate && isSeconds(m.Unit) && !strings.HasPrefix(k, "queue") {
+			if !seen[k] && m.Kind != analysis.KindRate && analysis.BaseUnit(m.Unit) == analysis.UnitSeconds && !strings.HasPrefix(k, "queue") {
 				seen[k] = true
 				rest = append(rest, k)
 			}

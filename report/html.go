@@ -194,7 +194,7 @@ func buildPage(in *Input) (*htmlPage, error) {
 				}
 				d, unit := raw.Dists[name], analysis.UnitOf(name)
 				hb.Server = append(hb.Server, serverRow{Case: caseLabel(c), Key: key, N: d.Count(),
-					Mean: fmtValue(d.Mean(), unit), P50: fmtValue(d.Percentile(50), unit), P95: fmtValue(d.Percentile(95), unit)})
+					Mean: analysis.FormatValue(d.Mean(), unit), P50: analysis.FormatValue(d.Percentile(50), unit), P95: analysis.FormatValue(d.Percentile(95), unit)})
 			}
 		}
 		hb.Charts = benchmarkCharts(bi, bm, raws)
@@ -228,7 +228,7 @@ func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) o
 			continue
 		}
 		v, _ := m.Stat(k.stat)
-		r.Key = append(r.Key, fmtValue(v, m.Unit))
+		r.Key = append(r.Key, analysis.FormatValue(v, m.Unit))
 	}
 	counts := map[string]int{} // by verdict
 	worst := math.Inf(-1)

@@ -47,12 +47,12 @@ func metricName(s string) string {
 func familyName(metric, unit string) (string, string) {
 	name := "benchrun_" + metricName(metric)
 	suffix := ""
-	switch {
-	case isSeconds(unit):
+	switch analysis.BaseUnit(unit) {
+	case analysis.UnitSeconds:
 		suffix = "seconds"
-	case isBytes(unit):
+	case analysis.UnitBytes:
 		suffix = "bytes"
-	case unit == "tokens" || unit == "token":
+	case "tokens", "token":
 		suffix = "tokens"
 	}
 	if suffix == "" {

@@ -147,23 +147,6 @@ func TestVerdictLine(t *testing.T) {
 	}
 }
 
-func TestNum(t *testing.T) {
-	tests := []struct {
-		v    float64
-		unit string
-		want string
-	}{
-		{0.41234, "s", "412.3 ms"}, {1.5, "s", "1.5 s"}, {0.0000123, "s", "12.3 µs"}, {0, "s", "0 s"},
-		{0.0153, "ratio", "1.53%"}, {3 << 20, "bytes", "3 MiB"}, {123456.7, "tokens/s", "123457 tokens/s"},
-		{1e-12, "", "0.000000000001"},
-	}
-	for _, tt := range tests {
-		if got := fmtValue(tt.v, tt.unit); got != tt.want {
-			t.Errorf("fmtValue(%v, %q) = %q, want %q", tt.v, tt.unit, got, tt.want)
-		}
-	}
-}
-
 // junitDoc mirrors what GitLab reads of junit.xml.
 type junitDoc struct {
 	Suites []struct {
