@@ -60,23 +60,23 @@ var builtinUnits = map[string]string{
 	MetricGoodput:               UnitRequestsPerSecond,
 }
 
-// ErrorClasses are the error classes of results.Sample.Error that can have
+// knownErrorClasses are the error classes of results.Sample.Error that can have
 // an ErrorRatePrefix + class metric; canceled operations are excluded from
 // every metric, so results.ErrCanceled has none.
-var ErrorClasses = []string{
+var knownErrorClasses = []string{
 	results.ErrConnect, results.ErrTimeout, results.ErrHTTP4xx, results.ErrHTTP5xx,
 	results.ErrStreamTruncated, results.ErrParse, results.ErrOther,
 }
 
 // MetricNames returns, sorted, the names of the metrics SummarizeCase
 // computes itself whatever the samples' Values and Server keys: the builtin
-// metrics and error_rate_<class> for every class of ErrorClasses.
+// metrics and error_rate_<class> for every class of knownErrorClasses.
 func MetricNames() []string {
-	names := make([]string, 0, len(builtinUnits)+len(ErrorClasses))
+	names := make([]string, 0, len(builtinUnits)+len(knownErrorClasses))
 	for name := range builtinUnits {
 		names = append(names, name)
 	}
-	for _, class := range ErrorClasses {
+	for _, class := range knownErrorClasses {
 		names = append(names, ErrorRatePrefix+class)
 	}
 	slices.Sort(names)

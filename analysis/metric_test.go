@@ -20,7 +20,7 @@ func TestMetricNamesAndKindsMatchSummarize(t *testing.T) {
 	s := []results.Sample{okSample(0, 0, 100*ms, 11), okSample(0, 1000*ms, 200*ms, 11)}
 	s[0].Values = map[string]float64{"recall_at_10": 0.9, "ttft": 1}
 	s[0].Server = map[string]float64{"load_duration": 0.5}
-	for i, class := range ErrorClasses {
+	for i, class := range knownErrorClasses {
 		at := time.Duration(2000+100*i) * ms
 		s = append(s, results.Sample{Scheduled: at, Sent: at + ms, Done: at + 50*ms, Error: class})
 	}
@@ -50,7 +50,7 @@ func TestMetricNamesAndKindsMatchSummarize(t *testing.T) {
 	}
 }
 
-// TestErrorClassesMatchRunner keeps ErrorClasses in step with the error
+// TestErrorClassesMatchRunner keeps knownErrorClasses in step with the error
 // class constants of package runner: all of them but canceled.
 func TestErrorClassesMatchRunner(t *testing.T) {
 	src, err := os.ReadFile(filepath.Join("..", "runner", "results", "sample.go"))
@@ -67,8 +67,8 @@ func TestErrorClassesMatchRunner(t *testing.T) {
 			want = append(want, string(m[2]))
 		}
 	}
-	if !slices.Equal(ErrorClasses, want) {
-		t.Errorf("ErrorClasses = %q, runner has %q", ErrorClasses, want)
+	if !slices.Equal(knownErrorClasses, want) {
+		t.Errorf("knownErrorClasses = %q, runner has %q", knownErrorClasses, want)
 	}
 }
 

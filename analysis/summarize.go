@@ -21,10 +21,10 @@ const (
 	DefaultMinSamplesP99 = 100
 )
 
-// DefaultSaturationKeys are the Values/Server keys read as a waiting-queue
+// defaultSaturationKeys are the Values/Server keys read as a waiting-queue
 // series for the saturation warning (vLLM's num_requests_waiting gauge as a
 // scraper records it per operation).
-var DefaultSaturationKeys = []string{"num_requests_waiting"}
+var defaultSaturationKeys = []string{"num_requests_waiting"}
 
 // Options tune SummarizeCase. The zero value uses the defaults.
 type Options struct {
@@ -46,7 +46,7 @@ type Options struct {
 	// ExactLimit is the number of values per metric kept exactly before a
 	// histogram takes over; 0 means DefaultExactLimit.
 	ExactLimit int
-	// SaturationKeys override DefaultSaturationKeys.
+	// SaturationKeys override the default, num_requests_waiting.
 	SaturationKeys []string
 }
 
@@ -378,7 +378,7 @@ func withDefaults(o Options, info results.CaseInfo) Options {
 		o.ExactLimit = DefaultExactLimit
 	}
 	if o.SaturationKeys == nil {
-		o.SaturationKeys = DefaultSaturationKeys
+		o.SaturationKeys = defaultSaturationKeys
 	}
 	return o
 }
