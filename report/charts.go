@@ -3,7 +3,9 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -310,7 +312,7 @@ func latencyMetrics(bm benchmark) []string {
 		}
 	}
 	for _, c := range bm.Cases {
-		for _, k := range sortedKeys(c.Metrics) {
+		for _, k := range slices.Sorted(maps.Keys(c.Metrics)) {
 			m := c.Metrics[k]
 			if !seen[k] && m.Kind != analysis.KindRate && analysis.BaseUnit(m.Unit) == analysis.UnitSeconds && !strings.HasPrefix(k, "queue") {
 				seen[k] = true

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/benchrun/benchrun/analysis"
@@ -183,11 +185,11 @@ func buildPage(in *Input) (*htmlPage, error) {
 				continue
 			}
 			raws[c.ID] = raw
-			for _, class := range sortedKeys(raw.Errors) {
+			for _, class := range slices.Sorted(maps.Keys(raw.Errors)) {
 				e := raw.Errors[class]
 				hb.Errors = append(hb.Errors, errorRow{Case: caseLabel(c), Class: class, Count: e.Count, Example: oneLine(e.Example, 300)})
 			}
-			for _, name := range sortedKeys(raw.Dists) {
+			for _, name := range slices.Sorted(maps.Keys(raw.Dists)) {
 				key, ok := strings.CutPrefix(name, analysis.ServerPrefix)
 				if !ok {
 					continue
@@ -252,7 +254,7 @@ func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) o
 		}
 	}
 	var parts []string
-	for _, v := range sortedKeys(counts) {
+	for _, v := range slices.Sorted(maps.Keys(counts)) {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[v], strings.ReplaceAll(v, "_", " ")))
 	}
 	r.Checks = strings.Join(parts, ", ")
@@ -314,7 +316,7 @@ func environment(in *Input) (env, fp []kv) {
 		}
 		add("service "+s.Name, d)
 	}
-	for _, k := range sortedKeys(m.Fingerprint) {
+	for _, k := range slices.Sorted(maps.Keys(m.Fingerprint)) {
 		fp = append(fp, kv{k, m.Fingerprint[k]})
 	}
 	return env, fp

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/jedib0t/go-pretty/v6/table"
@@ -55,7 +57,7 @@ func headlineMetrics(c *analysis.Case) [][2]string {
 	if len(out) > 0 {
 		return out
 	}
-	for _, name := range sortedKeys(c.Metrics) {
+	for _, name := range slices.Sorted(maps.Keys(c.Metrics)) {
 		stat := "p95"
 		if c.Metrics[name].Kind == analysis.KindRate {
 			stat = "value"

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -97,7 +99,7 @@ func WriteMetrics(w io.Writer, in *Input) error {
 	}
 	for i := range in.Summary.Cases {
 		c := &in.Summary.Cases[i]
-		for _, metric := range sortedKeys(c.Metrics) {
+		for _, metric := range slices.Sorted(maps.Keys(c.Metrics)) {
 			m := c.Metrics[metric]
 			name, unit := familyName(metric, m.Unit)
 			help := fmt.Sprintf("benchrun metric %s in %s", metric, m.Unit)
