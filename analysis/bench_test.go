@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // vmHWM returns the process's peak resident set size in bytes (Linux), 0
@@ -48,7 +51,7 @@ func BenchmarkDist10M(b *testing.B) {
 			}
 		}
 		m := d.Metric(UnitSeconds)
-		if m.Count != n || len(m.CI) != len(Quantiles) {
+		if m.Count != n || len(m.CI) != 5 {
 			b.Fatalf("metric %+v", m)
 		}
 	}
@@ -67,4 +70,45 @@ func BenchmarkHistogramAdd(b *testing.B) {
 		h.Add(x[i&(1<<16-1)])
 		i++
 	}
+}
+
+// BenchmarkSummarizeCase10M runs the summarising pass of SummarizeCase over
+// 10M generated successful chat samples (four token gaps each, 1000 per
+// second), without the file decoding, and reports its time and peak memory:
+// whatever the number of samples, memory must stay bounded (the exact
+// values of each metric up to DefaultExactLimit, then histograms).
+func BenchmarkSummarizeCase10M(b *testing.B) {
+	const n = 10_000_000
+	var peakHeap uint64
+	for b.Loop() {
+		r := rand.New(rand.NewPCG(1, 2))
+		raw := &Raw{Dists: map[string]*Dist{}}
+		a := newCaseAcc(withDefaults(Options{}, results.CaseInfo{}), nil, raw)
+		var s results.Sample
+		for i := range n {
+			sched := time.Duration(i) * time.Millisecond
+			ttft := time.Duration(float64(time.Second) * math.Exp(-3+0.5*r.NormFloat64()))
+			gap := time.Duration(float64(time.Second) * math.Exp(-5+0.3*r.NormFloat64()))
+			s = results.Sample{Scheduled: sched, Sent: sched + 100*time.Microsecond, FirstByte: sched + ttft,
+				FirstToken: sched + ttft, LastToken: sched + ttft + 4*gap, Done: sched + ttft + 4*gap + time.Millisecond,
+				InputTokens: 128, OutputTokens: 5, ITL: []time.Duration{gap, gap, gap, gap}}
+			if err := a.sample(&s); err != nil {
+				b.Fatal(err)
+			}
+			if i%DefaultExactLimit == 0 || i == n-1 {
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				peakHeap = max(peakHeap, ms.HeapInuse)
+			}
+		}
+		var c Case
+		c.Metrics = map[string]Metric{}
+		a.finish(&c, raw)
+		if m := c.Metrics[MetricTTFT]; m.Count != n {
+			b.Fatalf("ttft %+v", m)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
+	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(vmHWM()/(1<<20), "VmHWM-MB")
 }

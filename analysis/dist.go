@@ -9,13 +9,6 @@ import (
 // switches to a Histogram: 8 MB of float64 per metric.
 const DefaultExactLimit = 1_000_000
 
-// Quantiles are the percentiles every distribution metric reports, by their
-// names in Metric.CI, threshold expressions and regression checks.
-var Quantiles = []struct {
-	Name string
-	P    float64
-}{{"p50", 50}, {"p90", 90}, {"p95", 95}, {"p99", 99}, {"p999", 99.9}}
-
 // CIConfidence is the confidence level of Metric.CI.
 const CIConfidence = 0.95
 
@@ -173,6 +166,23 @@ func (d *Dist) Percentile(p float64) float64 {
 	return d.hist.Percentile(p)
 }
 
+// BinCounts counts d's values in n ≥ 1 bins of width w > 0 from 0: bin i
+// holds [i·w, (i+1)·w), the first bin also every value below 0 and the
+// last every value from (n−1)·w up. Exact while d is exact; after, each
+// value counts at its histogram bucket (within RelativeError).
+func (d *Dist) BinCounts(w float64, n int) []int {
+	counts := make([]int, n)
+	bin := func(v float64) int { return min(max(int(v/w), 0), n-1) }
+	if d.hist != nil {
+		d.hist.each(func(v float64, k uint64) { counts[bin(v)] += int(k) })
+		return counts
+	}
+	for _, v := range d.vals {
+		counts[bin(v)]++
+	}
+	return counts
+}
+
 // Histogram returns a new Histogram holding d's values (bucketed).
 func (d *Dist) Histogram() *Histogram {
 	h := &Histogram{}
@@ -187,7 +197,7 @@ func (d *Dist) Histogram() *Histogram {
 }
 
 // Metric summarises d as a distribution metric in unit: count, mean,
-// stddev, min, max, the Quantiles and, where n allows, their
+// stddev, min, max, the percentiles of DistStats and, where n allows, their
 // distribution-free CIConfidence intervals from order statistics.
 func (d *Dist) Metric(unit string) Metric {
 	m := Metric{Kind: KindDistribution, Unit: unit, Count: d.n}
@@ -195,30 +205,17 @@ func (d *Dist) Metric(unit string) Metric {
 		return m
 	}
 	m.Mean, m.Stddev, m.Min, m.Max = d.mean, d.Stddev(), d.min, d.max
-	for _, q := range Quantiles {
-		v := d.Percentile(q.P)
-		setQuantile(&m, q.Name, v)
-		if lo, hi, ok := ciRanks(d.n, q.P, CIConfidence); ok {
+	for _, st := range distStats {
+		if st.p == 0 {
+			continue
+		}
+		*st.of(&m) = d.Percentile(st.p)
+		if lo, hi, ok := ciRanks(d.n, st.p, CIConfidence); ok {
 			if m.CI == nil {
 				m.CI = map[string][2]float64{}
 			}
-			m.CI[q.Name] = [2]float64{d.Ordered(lo), d.Ordered(hi)}
+			m.CI[st.name] = [2]float64{d.Ordered(lo), d.Ordered(hi)}
 		}
 	}
 	return m
-}
-
-func setQuantile(m *Metric, name string, v float64) {
-	switch name {
-	case "p50":
-		m.P50 = v
-	case "p90":
-		m.P90 = v
-	case "p95":
-		m.P95 = v
-	case "p99":
-		m.P99 = v
-	case "p999":
-		m.P999 = v
-	}
 }

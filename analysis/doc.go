@@ -1,15 +1,20 @@
 // Package analysis turns the samples package runner wrote into the numbers
 // benchrun reports: it sits between execution and reporting, joined to
-// runner only by the samples files and manifest.json.
+// runner only by the results files (package runner/results: samples/*.jsonl
+// and manifest.json).
 //
 //	runner (samples/*.jsonl, manifest.json) ─▶ analysis ─▶ baselines, report, ci
 //
-// It owns the one percentile definition (Percentile: linear interpolation
-// between closest ranks, numpy's default), bounded-memory distributions
-// (Dist, exact up to a limit, then a Histogram with relative error ≤ 1%),
-// order-statistic confidence intervals, the per-case summary
-// (SummarizeCase), warnings, threshold expressions (ParseThreshold) and the
-// summary.json types and verdict rollup. Package baselines adds regression
-// checks to the Cases analysis produces. docs/analysis.md explains the
-// statistics.
+// It is the only place numbers are computed. It owns the one percentile
+// definition (Percentile: linear interpolation between closest ranks,
+// numpy's default), the one list of statistics (DistStats,
+// StatPercentile), bounded-memory distributions (Dist, exact up to a limit,
+// then a Histogram with relative error ≤ 1%), order-statistic confidence
+// intervals, the per-case summary (SummarizeCase) and, from the same pass,
+// what reports draw (Raw: distributions, the per-second Timeline and its
+// Series, error classes), warnings, threshold expressions
+// (ParseThreshold), the significance tests package baselines decides
+// regressions with (MannWhitney, BootstrapPValue, ZPValue), the formatting
+// of values for people (FormatValue) and the summary.json types, files and
+// verdict rollup. docs/analysis.md explains the statistics.
 package analysis

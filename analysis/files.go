@@ -59,6 +59,16 @@ func CaseSampleFiles(resultsDir string, info results.CaseInfo) ([]string, error)
 	return files, nil
 }
 
+// SummarizeCaseIn summarises case info of the results directory dir from
+// its sample files (CaseSampleFiles, then SummarizeCase).
+func SummarizeCaseIn(dir string, info results.CaseInfo, o Options) (Case, *Raw, error) {
+	files, err := CaseSampleFiles(dir, info)
+	if err != nil {
+		return Case{}, nil, fmt.Errorf("case %s: %w", info.ID, err)
+	}
+	return SummarizeCase(info, files, o)
+}
+
 // SummarizeDir summarises every case of a results directory, in manifest
 // order, returning the summary (not yet rolled up: thresholds and baselines
 // add checks first) and each case's Raw by case id.
@@ -70,11 +80,7 @@ func SummarizeDir(dir string, o Options) (*Summary, map[string]*Raw, error) {
 	s := &Summary{Version: SummaryVersion, Suite: m.Suite, Incomplete: m.Incomplete, Cases: []Case{}}
 	raws := map[string]*Raw{}
 	for _, info := range m.Cases {
-		files, err := CaseSampleFiles(dir, info)
-		if err != nil {
-			return nil, nil, err
-		}
-		c, raw, err := SummarizeCase(info, files, o)
+		c, raw, err := SummarizeCaseIn(dir, info, o)
 		if err != nil {
 			return nil, nil, err
 		}

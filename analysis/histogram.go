@@ -196,6 +196,19 @@ func (h *Histogram) buildRanks() {
 	h.ranks = r
 }
 
+// each calls fn with every occupied bucket's value (clamped to [Min, Max],
+// as Ordered reads it) and count, in ascending order of value.
+func (h *Histogram) each(fn func(v float64, n uint64)) {
+	if h.ranks == nil {
+		h.buildRanks()
+	}
+	var prev uint64
+	for _, r := range h.ranks {
+		fn(min(max(r.v, h.min), h.max), r.upto-prev)
+		prev = r.upto
+	}
+}
+
 // Percentile returns the p-th percentile (p in 0–100) by Percentile's
 // definition applied to the bucketed values; it is within RelativeError of
 // the exact result. NaN when empty.

@@ -60,23 +60,23 @@ var builtinUnits = map[string]string{
 	MetricGoodput:               UnitRequestsPerSecond,
 }
 
-// ErrorClasses are the error classes of results.Sample.Error that can have
+// knownErrorClasses are the error classes of results.Sample.Error that can have
 // an ErrorRatePrefix + class metric; canceled operations are excluded from
 // every metric, so results.ErrCanceled has none.
-var ErrorClasses = []string{
+var knownErrorClasses = []string{
 	results.ErrConnect, results.ErrTimeout, results.ErrHTTP4xx, results.ErrHTTP5xx,
 	results.ErrStreamTruncated, results.ErrParse, results.ErrOther,
 }
 
 // MetricNames returns, sorted, the names of the metrics SummarizeCase
 // computes itself whatever the samples' Values and Server keys: the builtin
-// metrics and error_rate_<class> for every class of ErrorClasses.
+// metrics and error_rate_<class> for every class of knownErrorClasses.
 func MetricNames() []string {
-	names := make([]string, 0, len(builtinUnits)+len(ErrorClasses))
+	names := make([]string, 0, len(builtinUnits)+len(knownErrorClasses))
 	for name := range builtinUnits {
 		names = append(names, name)
 	}
-	for _, class := range ErrorClasses {
+	for _, class := range knownErrorClasses {
 		names = append(names, ErrorRatePrefix+class)
 	}
 	slices.Sort(names)
@@ -135,9 +135,51 @@ func LowerIsBetter(metric string) bool {
 	return metric == MetricErrorRate || strings.HasPrefix(metric, ErrorRatePrefix) || UnitOf(metric) == UnitSeconds
 }
 
-// Stat returns the statistic named stat of m: "count", "mean", "stddev",
-// "min", "max", "p50", "p90", "p95", "p99", "p999" for distributions and
-// "value" (or "count") for rates. ok is false when m has no such statistic.
+// distStats is the one list of the statistics of a distribution metric,
+// in the order reports list them: p is the percentile of a quantile (0 for
+// the others), of the Metric field that holds it (nil for count, an int).
+var distStats = []struct {
+	name string
+	p    float64
+	of   func(*Metric) *float64
+}{
+	{"count", 0, nil},
+	{"mean", 0, func(m *Metric) *float64 { return &m.Mean }},
+	{"stddev", 0, func(m *Metric) *float64 { return &m.Stddev }},
+	{"min", 0, func(m *Metric) *float64 { return &m.Min }},
+	{"p50", 50, func(m *Metric) *float64 { return &m.P50 }},
+	{"p90", 90, func(m *Metric) *float64 { return &m.P90 }},
+	{"p95", 95, func(m *Metric) *float64 { return &m.P95 }},
+	{"p99", 99, func(m *Metric) *float64 { return &m.P99 }},
+	{"p999", 99.9, func(m *Metric) *float64 { return &m.P999 }},
+	{"max", 0, func(m *Metric) *float64 { return &m.Max }},
+}
+
+// DistStats returns the names of the statistics of a distribution metric,
+// in the order reports list them: count, mean, stddev, min, p50, p90, p95,
+// p99, p999, max. The slice is the caller's.
+func DistStats() []string {
+	names := make([]string, len(distStats))
+	for i, st := range distStats {
+		names[i] = st.name
+	}
+	return names
+}
+
+// StatPercentile returns the percentile (0–100) a quantile statistic
+// stands for ("p95" → 95, "p999" → 99.9); ok is false for any other name.
+func StatPercentile(stat string) (p float64, ok bool) {
+	for _, st := range distStats {
+		if st.name == stat && st.p > 0 {
+			return st.p, true
+		}
+	}
+	return 0, false
+}
+
+// Stat returns the statistic named stat of m: a name of DistStats for
+// distributions and "value" (or "count") for rates. ok is false when m has
+// no such statistic.
 func (m Metric) Stat(stat string) (v float64, ok bool) {
 	if m.Kind == KindRate {
 		switch stat {
@@ -148,27 +190,14 @@ func (m Metric) Stat(stat string) (v float64, ok bool) {
 		}
 		return 0, false
 	}
-	switch stat {
-	case "count":
-		return float64(m.Count), true
-	case "mean":
-		return m.Mean, true
-	case "stddev":
-		return m.Stddev, true
-	case "min":
-		return m.Min, true
-	case "max":
-		return m.Max, true
-	case "p50":
-		return m.P50, true
-	case "p90":
-		return m.P90, true
-	case "p95":
-		return m.P95, true
-	case "p99":
-		return m.P99, true
-	case "p999":
-		return m.P999, true
+	for _, st := range distStats {
+		switch {
+		case st.name != stat:
+		case st.of == nil:
+			return float64(m.Count), true
+		default:
+			return *st.of(&m), true
+		}
 	}
 	return 0, false
 }

@@ -20,7 +20,7 @@ func TestMetricNamesAndKindsMatchSummarize(t *testing.T) {
 	s := []results.Sample{okSample(0, 0, 100*ms, 11), okSample(0, 1000*ms, 200*ms, 11)}
 	s[0].Values = map[string]float64{"recall_at_10": 0.9, "ttft": 1}
 	s[0].Server = map[string]float64{"load_duration": 0.5}
-	for i, class := range ErrorClasses {
+	for i, class := range knownErrorClasses {
 		at := time.Duration(2000+100*i) * ms
 		s = append(s, results.Sample{Scheduled: at, Sent: at + ms, Done: at + 50*ms, Error: class})
 	}
@@ -50,7 +50,7 @@ func TestMetricNamesAndKindsMatchSummarize(t *testing.T) {
 	}
 }
 
-// TestErrorClassesMatchRunner keeps ErrorClasses in step with the error
+// TestErrorClassesMatchRunner keeps knownErrorClasses in step with the error
 // class constants of package runner: all of them but canceled.
 func TestErrorClassesMatchRunner(t *testing.T) {
 	src, err := os.ReadFile(filepath.Join("..", "runner", "results", "sample.go"))
@@ -67,8 +67,8 @@ func TestErrorClassesMatchRunner(t *testing.T) {
 			want = append(want, string(m[2]))
 		}
 	}
-	if !slices.Equal(ErrorClasses, want) {
-		t.Errorf("ErrorClasses = %q, runner has %q", ErrorClasses, want)
+	if !slices.Equal(knownErrorClasses, want) {
+		t.Errorf("knownErrorClasses = %q, runner has %q", knownErrorClasses, want)
 	}
 }
 
@@ -87,5 +87,28 @@ func TestStatNames(t *testing.T) {
 	}
 	if _, ok := NormalizeStat("p59"); ok {
 		t.Error("NormalizeStat accepted p59")
+	}
+}
+
+func TestStatPercentile(t *testing.T) {
+	for _, tt := range []struct {
+		stat string
+		p    float64
+		ok   bool
+	}{{"p50", 50, true}, {"p95", 95, true}, {"p999", 99.9, true}, {"mean", 0, false}, {"max", 0, false}, {"p98", 0, false}} {
+		if p, ok := StatPercentile(tt.stat); p != tt.p || ok != tt.ok {
+			t.Errorf("StatPercentile(%q) = %v, %v; want %v, %v", tt.stat, p, ok, tt.p, tt.ok)
+		}
+	}
+	want := []string{"count", "mean", "stddev", "min", "p50", "p90", "p95", "p99", "p999", "max"}
+	if got := DistStats(); !slices.Equal(got, want) {
+		t.Errorf("DistStats() = %q, want %q", got, want)
+	}
+	// Every statistic reads back the field it names.
+	m := Metric{Kind: KindDistribution, Count: 1, Mean: 2, Stddev: 3, Min: 4, P50: 5, P90: 6, P95: 7, P99: 8, P999: 9, Max: 10}
+	for i, st := range want {
+		if v, ok := m.Stat(st); !ok || v != float64(i+1) {
+			t.Errorf("Stat(%q) = %v, %v; want %d", st, v, ok, i+1)
+		}
 	}
 }

@@ -21,10 +21,10 @@ const (
 	DefaultMinSamplesP99 = 100
 )
 
-// DefaultSaturationKeys are the Values/Server keys read as a waiting-queue
+// defaultSaturationKeys are the Values/Server keys read as a waiting-queue
 // series for the saturation warning (vLLM's num_requests_waiting gauge as a
 // scraper records it per operation).
-var DefaultSaturationKeys = []string{"num_requests_waiting"}
+var defaultSaturationKeys = []string{"num_requests_waiting"}
 
 // Options tune SummarizeCase. The zero value uses the defaults.
 type Options struct {
@@ -46,20 +46,37 @@ type Options struct {
 	// ExactLimit is the number of values per metric kept exactly before a
 	// histogram takes over; 0 means DefaultExactLimit.
 	ExactLimit int
-	// SaturationKeys override DefaultSaturationKeys.
+	// SaturationKeys override the default, num_requests_waiting.
 	SaturationKeys []string
 }
 
 // Raw holds a case's measured values, bounded in memory, for the
-// significance tests of package baselines and for charts.
+// significance tests of package baselines and for the charts of package
+// report: every number a report draws comes from here or from the Case.
 type Raw struct {
-	// Dists maps each distribution metric to all its measured values.
+	// Dists maps each distribution metric to all its measured values
+	// (latency CDFs and histograms are drawn from them).
 	Dists map[string]*Dist
+	// Timeline holds the measured operations second by second.
+	Timeline *Timeline
+	// Errors maps each error class of the failed measured operations to
+	// its count and an example.
+	Errors map[string]ErrorClass
+	// Missing lists the sample files that did not exist, tolerated for a
+	// case whose status is "error".
+	Missing []string
 	// RepIDs are the repetition indexes seen (Sample.Rep), ascending.
 	RepIDs []int
 	// Reps maps each distribution metric to one histogram per entry of
 	// RepIDs; nil when the case has a single repetition.
 	Reps map[string][]*Histogram
+}
+
+// ErrorClass is how often one error class occurred in a case, with the
+// ErrorDetail of its first occurrence (in sample file order) as an example.
+type ErrorClass struct {
+	Count   int
+	Example string
 }
 
 // RepStat returns the statistic stat ("mean", "p50", ... as Metric.Stat)
@@ -89,7 +106,7 @@ func (r *Raw) RepStat(metric, stat string) []float64 {
 		case "count":
 			out[i] = float64(h.Count())
 		default:
-			p, ok := quantileP(stat)
+			p, ok := StatPercentile(stat)
 			if !ok {
 				return nil
 			}
@@ -97,16 +114,6 @@ func (r *Raw) RepStat(metric, stat string) []float64 {
 		}
 	}
 	return out
-}
-
-// quantileP maps a quantile name of Quantiles to its percentile.
-func quantileP(stat string) (float64, bool) {
-	for _, q := range Quantiles {
-		if q.Name == stat {
-			return q.P, true
-		}
-	}
-	return 0, false
 }
 
 // repAcc accumulates one repetition's counters and window.
@@ -130,9 +137,17 @@ type caseAcc struct {
 	reps     map[int]*repAcc
 	canceled int
 	cold     int
+	timeline *Timeline
+	example  map[string]string // first ErrorDetail per error class
 	series   []seriesPoint
 	stride   int // keep every stride-th series point
 	seenPts  int
+}
+
+// newCaseAcc returns an accumulator that fills raw; o has its defaults set.
+func newCaseAcc(o Options, slo map[string]float64, raw *Raw) *caseAcc {
+	return &caseAcc{o: o, slo: slo, dists: raw.Dists, repHists: map[string]map[int]*Histogram{},
+		reps: map[int]*repAcc{}, stride: 1, timeline: &Timeline{}, example: map[string]string{}}
 }
 
 func (a *caseAcc) add(name string, rep int, v float64) {
@@ -204,6 +219,10 @@ func (a *caseAcc) sample(s *results.Sample) error {
 	a.add(MetricQueueDelay, s.Rep, sec(s.Sent-s.Scheduled))
 	if !s.OK() {
 		r.errs[s.Error]++
+		if _, seen := a.example[s.Error]; !seen {
+			a.example[s.Error] = s.ErrorDetail
+		}
+		a.timeline.add(sec(s.Scheduled), sec(s.Sent), sec(s.Done), false, 0, 0)
 		return nil
 	}
 	r.ok++
@@ -225,6 +244,7 @@ func (a *caseAcc) sample(s *results.Sample) error {
 	}
 	perReq[MetricE2E] = e2e
 	a.add(MetricE2E, s.Rep, e2e)
+	a.timeline.add(sec(s.Scheduled), sec(s.Sent), sec(s.Done), true, s.OutputTokens, e2e)
 	if s.FirstToken != 0 && s.LastToken != 0 && s.OutputTokens > 1 {
 		v := sec(s.LastToken-s.FirstToken) / float64(s.OutputTokens-1)
 		perReq[MetricTPOT] = v
@@ -326,11 +346,14 @@ func SummarizeCase(info results.CaseInfo, sampleFiles []string, o Options) (Case
 	if err != nil {
 		return c, raw, fmt.Errorf("case %s: %w", info.ID, err)
 	}
-	a := &caseAcc{o: o, slo: slo, dists: raw.Dists, repHists: map[string]map[int]*Histogram{},
-		reps: map[int]*repAcc{}, stride: 1}
+	a := newCaseAcc(o, slo, raw)
 	for _, f := range sampleFiles {
 		err := results.ReadSampleFile(f, a.sample)
-		if err != nil && !(info.Status == results.StatusError && errors.Is(err, fs.ErrNotExist)) {
+		switch {
+		case err == nil:
+		case info.Status == results.StatusError && errors.Is(err, fs.ErrNotExist):
+			raw.Missing = append(raw.Missing, f)
+		default:
 			return c, raw, fmt.Errorf("case %s: %w", info.ID, err)
 		}
 	}
@@ -355,7 +378,7 @@ func withDefaults(o Options, info results.CaseInfo) Options {
 		o.ExactLimit = DefaultExactLimit
 	}
 	if o.SaturationKeys == nil {
-		o.SaturationKeys = DefaultSaturationKeys
+		o.SaturationKeys = defaultSaturationKeys
 	}
 	return o
 }
@@ -391,6 +414,7 @@ func sloTargets(o Options, info results.CaseInfo) (map[string]float64, error) {
 func (a *caseAcc) finish(c *Case, raw *Raw) {
 	ids := slices.Sorted(maps.Keys(a.reps))
 	raw.RepIDs = ids
+	raw.Timeline = a.timeline
 	var total, ok, good int
 	var in, out int64
 	errs := map[string]int{}
@@ -415,6 +439,10 @@ func (a *caseAcc) finish(c *Case, raw *Raw) {
 		if r.total > 0 {
 			per[i].er = float64(r.total-r.ok) / float64(r.total)
 		}
+	}
+	raw.Errors = map[string]ErrorClass{}
+	for k, n := range errs {
+		raw.Errors[k] = ErrorClass{Count: n, Example: a.example[k]}
 	}
 	c.Seconds = seconds
 	multi := len(ids) > 1
@@ -541,30 +569,4 @@ func queueGrowth(pts []seriesPoint) (from, to float64, grew bool) {
 	}
 	from, to = mean(pts[:q]), mean(pts[len(pts)-q:])
 	return from, to, to >= from+1 && to >= 1.5*from
-}
-
-// FormatValue renders v in unit for warnings and details: durations with
-// an adapted unit ("12.3ms"), ratios as percentages, other values with
-// four significant digits followed by the unit.
-func FormatValue(v float64, unit string) string {
-	switch unit {
-	case UnitSeconds:
-		a := math.Abs(v)
-		switch {
-		case a == 0:
-			return "0s"
-		case a < 1e-6:
-			return fmt.Sprintf("%.4gns", v*1e9)
-		case a < 1e-3:
-			return fmt.Sprintf("%.4gµs", v*1e6)
-		case a < 1:
-			return fmt.Sprintf("%.4gms", v*1e3)
-		}
-		return fmt.Sprintf("%.4gs", v)
-	case UnitRatio:
-		return fmt.Sprintf("%.4g%%", v*100)
-	case UnitNone:
-		return fmt.Sprintf("%.4g", v)
-	}
-	return fmt.Sprintf("%.4g %s", v, unit)
 }

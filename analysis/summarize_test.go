@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -53,7 +54,7 @@ func TestSummarizeCaseMetrics(t *testing.T) {
 	s := []results.Sample{
 		okSample(0, 0, 100*ms, 11), okSample(0, 1000*ms, 200*ms, 11),
 		okSample(0, 2000*ms, 300*ms, 11), okSample(0, 3000*ms, 400*ms, 11),
-		{Scheduled: 4000 * ms, Sent: 4001 * ms, Done: 4500 * ms, Error: results.ErrHTTP5xx, Status: 503},
+		{Scheduled: 4000 * ms, Sent: 4001 * ms, Done: 4500 * ms, Error: results.ErrHTTP5xx, Status: 503, ErrorDetail: "503 busy"},
 		{Scheduled: 4100 * ms, Sent: 4101 * ms, Done: 9000 * ms, Error: results.ErrCanceled},
 	}
 	for i, r := range []float64{0.9, 1, 0.8, 1} {
@@ -121,6 +122,19 @@ func TestSummarizeCaseMetrics(t *testing.T) {
 	}
 	if raw.Dists["ttft"].Count() != 4 || raw.Reps != nil {
 		t.Errorf("raw: ttft n=%d, reps %v", raw.Dists["ttft"].Count(), raw.Reps)
+	}
+	// What reports draw comes from the same pass, by the same rules: the
+	// canceled operation is neither an error class nor on the timeline.
+	if want := map[string]ErrorClass{results.ErrHTTP5xx: {1, "503 busy"}}; !maps.Equal(raw.Errors, want) {
+		t.Errorf("raw.Errors = %v, want %v", raw.Errors, want)
+	}
+	ts := raw.Timeline.Series(100)
+	if !slices.Equal(ts.Completed, []float64{1, 1, 1, 1, 0}) || !slices.Equal(ts.Errors, []float64{0, 0, 0, 0, 1}) ||
+		!slices.Equal(ts.OutputTokens, []float64{11, 11, 11, 11, 0}) || !slices.Equal(ts.InFlight, []float64{0, 0, 0, 1, 1}) {
+		t.Errorf("timeline %+v", ts)
+	}
+	if !near(ts.LatencyP50[2], 0.4) || !math.IsNaN(ts.LatencyP50[4]) {
+		t.Errorf("timeline p50 %v", ts.LatencyP50)
 	}
 	wantWarn := []string{"only 4 successful operations", "error rate 20%", "1 operations canceled"}
 	if len(c.Warnings) != len(wantWarn) {
@@ -190,7 +204,7 @@ func TestSummarizeCaseWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"generator lag: queue_delay p99 50ms beyond 10ms", "cold start detected: 1", "server saturated: waiting queue grew from 2 to 17"}
+	want := []string{"generator lag: queue_delay p99 50 ms beyond 10 ms", "cold start detected: 1", "server saturated: waiting queue grew from 2 to 17"}
 	if len(c.Warnings) != len(want) {
 		t.Fatalf("warnings %q", c.Warnings)
 	}

@@ -38,12 +38,15 @@ var unitScale = map[string]struct {
 	"k": {1e3, ""}, "M": {1e6, ""}, "G": {1e9, ""},
 }
 
-// statAliases maps accepted statistic spellings to Metric.Stat names.
-var statAliases = map[string]string{
-	"mean": "mean", "avg": "mean", "stddev": "stddev", "min": "min", "max": "max",
-	"count": "count", "value": "value", "rate": "value", "median": "p50", "med": "p50",
-	"p50": "p50", "p90": "p90", "p95": "p95", "p99": "p99", "p999": "p999", "p99.9": "p999",
-}
+// statAliases maps accepted statistic spellings to Metric.Stat names: each
+// name of DistStats and "value" to itself, and the other spellings.
+var statAliases = func() map[string]string {
+	m := map[string]string{"value": "value", "avg": "mean", "rate": "value", "median": "p50", "med": "p50", "p99.9": "p999"}
+	for _, st := range distStats {
+		m[st.name] = st.name
+	}
+	return m
+}()
 
 // ParseThreshold parses a threshold expression: metric[.stat] op number[unit].
 //
@@ -252,7 +255,7 @@ func parseQuantity(s string) (float64, string, error) {
 
 // Check evaluates t against c's metrics. A metric or statistic the case
 // does not have is a failing check whose Detail says so, with Value 0 and
-// the metric's Unit; but error_rate_<class> of a class of ErrorClasses that
+// the metric's Unit; but error_rate_<class> of a class of knownErrorClasses that
 // did not occur in a case with measured operations is 0 and checked as such.
 func (t Threshold) Check(c *Case) Check {
 	ck := Check{Name: t.Expr, Kind: CheckThreshold, Metric: t.Metric, Stat: t.Stat, Op: t.Op, Limit: t.Limit, Verdict: Fail}
@@ -290,12 +293,12 @@ func (t Threshold) Check(c *Case) Check {
 // AbsentErrorRate returns the error_rate_<class> metric SummarizeCase
 // leaves out when no operation failed with class: a rate of 0 over the
 // case's measured operations. ok is false when metric is not the error
-// rate of a class of ErrorClasses or the case measured no operation.
+// rate of a class of knownErrorClasses or the case measured no operation.
 // Thresholds and baseline comparisons both use it.
 func AbsentErrorRate(c *Case, metric string) (Metric, bool) {
 	class, isErrorRate := strings.CutPrefix(metric, ErrorRatePrefix)
 	all, measured := c.Metrics[MetricErrorRate]
-	if !isErrorRate || !slices.Contains(ErrorClasses, class) || !measured || all.Count == 0 {
+	if !isErrorRate || !slices.Contains(knownErrorClasses, class) || !measured || all.Count == 0 {
 		return Metric{}, false
 	}
 	return Metric{Kind: KindRate, Unit: UnitOf(metric), Count: all.Count}, true

@@ -108,7 +108,7 @@ func TestThresholdCheck(t *testing.T) {
 		expr, verdict, detail string
 	}{
 		{"ttft.p95 < 500ms", Pass, ""},
-		{"ttft.p95 < 400ms", Fail, "ttft p95 is 400ms, limit < 400ms"},
+		{"ttft.p95 < 400ms", Fail, "ttft p95 is 400 ms, limit < 400 ms"},
 		{"ttft.p95 <= 400ms", Pass, ""},
 		{"ttft < 0.3", Pass, ""}, // mean
 		{"error_rate == 0", Pass, ""},

@@ -22,17 +22,20 @@ const (
 	MinReps               = 4 // repetitions per side for the Mann-Whitney test
 )
 
-// DefaultMetrics are the statistics compared when CompareOptions.Metrics
-// is empty; those a case does not have are skipped.
-var DefaultMetrics = []string{
-	"ttft.p50", "ttft.p95", "ttft.p99", "itl.p50", "e2e.p95",
-	"output_tokens_per_second", "requests_per_second", "error_rate",
+// DefaultMetrics returns the statistics compared when
+// CompareOptions.Metrics is empty; those a case does not have are skipped.
+// The slice is the caller's.
+func DefaultMetrics() []string {
+	return []string{
+		"ttft.p50", "ttft.p95", "ttft.p99", "itl.p50", "e2e.p95",
+		"output_tokens_per_second", "requests_per_second", "error_rate",
+	}
 }
 
 // CompareOptions tune Compare. The zero value uses the defaults.
 type CompareOptions struct {
 	// Metrics lists "metric.stat" (or a bare metric: its value or mean) to
-	// compare; empty means DefaultMetrics.
+	// compare; empty means DefaultMetrics().
 	Metrics []string
 	// Tolerances maps "metric.stat", "metric" or "*" (most specific wins)
 	// to the allowed change: relative (0.1 = 10%), except for ratio
@@ -58,7 +61,7 @@ type CompareOptions struct {
 
 func (o CompareOptions) withDefaults() CompareOptions {
 	if len(o.Metrics) == 0 {
-		o.Metrics = DefaultMetrics
+		o.Metrics = DefaultMetrics()
 	}
 	if o.RatioTolerance == 0 {
 		o.RatioTolerance = DefaultRatioTolerance
@@ -249,7 +252,7 @@ func compareStat(ck *analysis.Check, cm analysis.Metric, bm Metric, raw *analysi
 		ck.Detail = strings.Join(notes, "; ")
 		return
 	}
-	if q, ok := percentileOf(stat); ok && !repsComparable(name, stat, cm, bm, raw) {
+	if q, ok := analysis.StatPercentile(stat); ok && !repsComparable(name, stat, cm, bm, raw) {
 		// A tail percentile estimated from a handful of samples beyond it
 		// moves with a single slow request: call it noise, not a change.
 		need := int(math.Ceil(MinTailSamples / (1 - q/100)))
@@ -292,7 +295,7 @@ func significance(name, stat string, cm analysis.Metric, bm Metric, raw *analysi
 		cr, br = raw.RepStat(name, stat), bm.RepStats[stat]
 	}
 	if len(cr) >= MinReps && len(br) >= MinReps {
-		return mannWhitney(cr, br), o.RepAlpha, fmt.Sprintf("Mann-Whitney over %d vs %d repetitions", len(cr), len(br))
+		return analysis.MannWhitney(cr, br), o.RepAlpha, fmt.Sprintf("Mann-Whitney over %d vs %d repetitions", len(cr), len(br))
 	}
 	switch {
 	case cm.Kind == analysis.KindRate && cm.Unit == analysis.UnitRatio:
@@ -305,7 +308,7 @@ func significance(name, stat string, cm analysis.Metric, bm Metric, raw *analysi
 		if se == 0 {
 			return 1, o.Alpha, ""
 		}
-		return zPValue((cm.Value - bm.Value) / se), o.Alpha, "two-proportion z-test"
+		return analysis.ZPValue((cm.Value - bm.Value) / se), o.Alpha, "two-proportion z-test"
 	case cm.Kind == analysis.KindRate:
 		// Rates count completed operations; treating the counts as
 		// Poisson gives a relative standard error of √(1/n₁ + 1/n₂) for the
@@ -314,7 +317,7 @@ func significance(name, stat string, cm analysis.Metric, bm Metric, raw *analysi
 			return 1, o.Alpha, ""
 		}
 		se := math.Sqrt(1/float64(cm.Count) + 1/float64(bm.Count))
-		return zPValue(math.Log(cm.Value/bm.Value) / se), o.Alpha, "count test"
+		return analysis.ZPValue(math.Log(cm.Value/bm.Value) / se), o.Alpha, "count test"
 	case stat == "mean":
 		if cm.Count < 2 || bm.Count < 2 {
 			return 1, o.Alpha, ""
@@ -323,9 +326,9 @@ func significance(name, stat string, cm analysis.Metric, bm Metric, raw *analysi
 		if se == 0 {
 			return 1, o.Alpha, ""
 		}
-		return zPValue((cm.Mean - bm.Mean) / se), o.Alpha, "Welch z-test"
+		return analysis.ZPValue((cm.Mean - bm.Mean) / se), o.Alpha, "Welch z-test"
 	}
-	q, ok := percentileOf(stat)
+	q, ok := analysis.StatPercentile(stat)
 	if !ok || raw == nil || bm.Histogram == nil || bm.Histogram.Count() == 0 {
 		return 1, o.Alpha, ""
 	}
@@ -334,7 +337,7 @@ func significance(name, stat string, cm analysis.Metric, bm Metric, raw *analysi
 		return 1, o.Alpha, ""
 	}
 	r := rand.New(rand.NewPCG(o.Seed, seedOf(name+"."+stat)))
-	p = bootstrapPValue(ordered{d.Count(), d.Ordered}, ordered{bm.Histogram.Count(), bm.Histogram.Ordered}, q, o.Resamples, r)
+	p = analysis.BootstrapPValue(d, bm.Histogram, q, o.Resamples, r)
 	return p, o.Alpha, fmt.Sprintf("bootstrap of %s over %d vs %d samples", stat, d.Count(), bm.Histogram.Count())
 }
 
@@ -346,15 +349,6 @@ const MinTailSamples = 10
 // repsComparable reports whether Mann-Whitney over repetitions applies.
 func repsComparable(name, stat string, cm analysis.Metric, bm Metric, raw *analysis.Raw) bool {
 	return len(raw.RepStat(name, stat)) >= MinReps && len(bm.RepStats[stat]) >= MinReps
-}
-
-func percentileOf(stat string) (float64, bool) {
-	for _, q := range analysis.Quantiles {
-		if q.Name == stat {
-			return q.P, true
-		}
-	}
-	return 0, false
 }
 
 func seedOf(s string) uint64 {

@@ -157,7 +157,7 @@ func sameJSON(a, b *Entry) bool {
 
 func headlines(old, e *Entry) []Headline {
 	var hs []Headline
-	for _, spec := range DefaultMetrics {
+	for _, spec := range DefaultMetrics() {
 		name, stat, _ := strings.Cut(spec, ".")
 		m, ok := e.Metrics[name]
 		if !ok {

@@ -185,7 +185,7 @@ func writeBaselines(w io.Writer, f *baselines.File) {
 		for _, id := range ids {
 			e := f.Benchmarks[b][id]
 			first := true
-			for _, name := range baselines.DefaultMetrics {
+			for _, name := range baselines.DefaultMetrics() {
 				metric, stat, _ := strings.Cut(name, ".")
 				m, ok := e.Metrics[metric]
 				if !ok {

@@ -299,7 +299,7 @@ func noCaseRan(sum *analysis.Summary) bool {
 // terminal table (inside a job, only the verdict line: the submit side
 // prints the table) and where the reports are.
 func (p *pipeline) render(sum *analysis.Summary) error {
-	if err := report.WriteSummary(p.dir, sum); err != nil {
+	if err := analysis.WriteSummary(p.dir, sum); err != nil {
 		return err
 	}
 	in, err := report.Load(p.dir)

@@ -3,7 +3,9 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -161,20 +163,31 @@ func percentileChart(id string, bm benchmark, metric string) *chartSpec {
 	return &chartSpec{ID: id, Title: metric + " percentiles", Option: optionJSON(b)}
 }
 
+// measuredDist returns the distribution of metric that analysis measured in case
+// id, or nil.
+func measuredDist(raws map[string]*analysis.Raw, id, metric string) *analysis.Dist {
+	if raw := raws[id]; raw != nil {
+		if d := raw.Dists[metric]; d != nil && d.Count() > 0 {
+			return d
+		}
+	}
+	return nil
+}
+
 // cdfChart overlays the empirical CDF of one latency per case.
-func cdfChart(id, title string, bm benchmark, data map[string]*caseSamples, pick func(*caseSamples) []float64) *chartSpec {
+func cdfChart(id, title string, bm benchmark, raws map[string]*analysis.Raw, metric string) *chartSpec {
 	k := min(max(cdfPointsBudget/max(len(bm.Cases), 1), minCDFPoints), maxCDFPoints)
 	l := valueLine(id, title+" CDF", "warm-up excluded; percentile by linear interpolation", "ms", "percentile")
 	n := 0
 	for _, c := range bm.Cases {
-		v := pick(data[c.ID])
-		if len(v) == 0 {
+		d := measuredDist(raws, c.ID, metric)
+		if d == nil {
 			continue
 		}
 		pts := make([]opts.LineData, 0, k+1)
 		for i := 0; i <= k; i++ {
 			p := 100 * float64(i) / float64(k)
-			pts = append(pts, opts.LineData{Value: []any{r4(ms(analysis.Percentile(v, p))), r4(p)}})
+			pts = append(pts, opts.LineData{Value: []any{r4(ms(d.Percentile(p))), r4(p)}})
 		}
 		l.AddSeries(caseLabel(c), pts, lineOpts()...)
 		n++
@@ -187,30 +200,26 @@ func cdfChart(id, title string, bm benchmark, data map[string]*caseSamples, pick
 
 // histogramChart overlays per-case histograms of one latency on shared
 // bins from 0 to the largest p99 of the cases; the last bin holds the tail.
-func histogramChart(id, title string, bm benchmark, data map[string]*caseSamples, pick func(*caseSamples) []float64) *chartSpec {
+func histogramChart(id, title string, bm benchmark, raws map[string]*analysis.Raw, metric string) *chartSpec {
 	hi := 0.0
 	for _, c := range bm.Cases {
-		if v := pick(data[c.ID]); len(v) > 0 {
-			hi = max(hi, analysis.Percentile(v, 99))
+		if d := measuredDist(raws, c.ID, metric); d != nil {
+			hi = max(hi, d.Percentile(99))
 		}
 	}
 	if hi <= 0 {
 		return nil
 	}
 	w := hi / (histBins - 1)
-	l := valueLine(id, title+" histogram", fmt.Sprintf("share of values per %s bin; last bin: ≥ %s", fmtValue(w, "s"), fmtValue(hi, "s")), "ms", "% of values")
+	l := valueLine(id, title+" histogram", fmt.Sprintf("share of values per %s bin; last bin: ≥ %s", analysis.FormatValue(w, "s"), analysis.FormatValue(hi, "s")), "ms", "% of values")
 	for _, c := range bm.Cases {
-		v := pick(data[c.ID])
-		if len(v) == 0 {
+		d := measuredDist(raws, c.ID, metric)
+		if d == nil {
 			continue
 		}
-		counts := make([]float64, histBins)
-		for _, x := range v {
-			counts[min(max(int(x/w), 0), histBins-1)]++
-		}
 		pts := make([]opts.LineData, histBins)
-		for i, n := range counts {
-			pts[i] = opts.LineData{Value: []any{r4(ms((float64(i) + 0.5) * w)), r4(100 * n / float64(len(v)))}}
+		for i, n := range d.BinCounts(w, histBins) {
+			pts[i] = opts.LineData{Value: []any{r4(ms((float64(i) + 0.5) * w)), r4(100 * float64(n) / float64(d.Count()))}}
 		}
 		l.AddSeries(caseLabel(c), pts, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false), Step: "middle"}))
 	}
@@ -218,21 +227,21 @@ func histogramChart(id, title string, bm benchmark, data map[string]*caseSamples
 }
 
 // seriesChart overlays one time series per case.
-func seriesChart(id, title, yName string, bm benchmark, data map[string]*caseSamples, pick func(timeSeries) []float64, scale float64) *chartSpec {
+func seriesChart(id, title, yName string, bm benchmark, series map[string]analysis.Series, pick func(analysis.Series) []float64, scale float64) *chartSpec {
 	l := valueLine(id, title, "over the run, seconds from case start", "s", yName)
 	nonzero := false
 	for _, c := range bm.Cases {
-		cs := data[c.ID]
-		if cs == nil || len(cs.series.T) == 0 {
+		ts := series[c.ID]
+		if len(ts.T) == 0 {
 			continue
 		}
-		ys := pick(cs.series)
+		ys := pick(ts)
 		pts := make([]opts.LineData, len(ys))
 		for i, y := range ys {
 			if y != 0 && !math.IsNaN(y) {
 				nonzero = true
 			}
-			pts[i] = opts.LineData{Value: []any{r4(cs.series.T[i]), r4(y * scale)}}
+			pts[i] = opts.LineData{Value: []any{r4(ts.T[i]), r4(y * scale)}}
 		}
 		l.AddSeries(caseLabel(c), pts, lineOpts()...)
 	}
@@ -303,9 +312,9 @@ func latencyMetrics(bm benchmark) []string {
 		}
 	}
 	for _, c := range bm.Cases {
-		for _, k := range sortedKeys(c.Metrics) {
+		for _, k := range slices.Sorted(maps.Keys(c.Metrics)) {
 			m := c.Metrics[k]
-			if !seen[k] && m.Kind != analysis.KindRate && isSeconds(m.Unit) && !strings.HasPrefix(k, "queue") {
+			if !seen[k] && m.Kind != analysis.KindRate && analysis.BaseUnit(m.Unit) == analysis.UnitSeconds && !strings.HasPrefix(k, "queue") {
 				seen[k] = true
 				rest = append(rest, k)
 			}
@@ -315,8 +324,9 @@ func latencyMetrics(bm benchmark) []string {
 }
 
 // benchmarkCharts returns every chart of one benchmark, with ids
-// "b<index>-<kind>".
-func benchmarkCharts(bi int, bm benchmark, data map[string]*caseSamples) []*chartSpec {
+// "b<index>-<kind>", from its summary and what analysis measured from its
+// cases' samples (raws, by case id; a case without one has no curves).
+func benchmarkCharts(bi int, bm benchmark, raws map[string]*analysis.Raw) []*chartSpec {
 	id := func(kind string) string { return fmt.Sprintf("b%d-%s", bi, kind) }
 	var out []*chartSpec
 	add := func(c *chartSpec) {
@@ -328,32 +338,21 @@ func benchmarkCharts(bi int, bm benchmark, data map[string]*caseSamples) []*char
 	for _, m := range latencyMetrics(bm) {
 		add(percentileChart(id("pct-"+metricName(m)), bm, m))
 	}
-	ttft := func(cs *caseSamples) []float64 {
-		if cs == nil {
-			return nil
+	add(cdfChart(id("cdf-ttft"), "ttft", bm, raws, analysis.MetricTTFT))
+	add(cdfChart(id("cdf-e2e"), "e2e (latency)", bm, raws, analysis.MetricE2E))
+	add(histogramChart(id("hist-ttft"), "ttft", bm, raws, analysis.MetricTTFT))
+	add(histogramChart(id("hist-itl"), "itl", bm, raws, analysis.MetricITL))
+	bins := min(max(binsBudget/max(len(bm.Cases), 1), minBins), maxBins)
+	series := map[string]analysis.Series{}
+	for _, c := range bm.Cases {
+		if raw := raws[c.ID]; raw != nil {
+			series[c.ID] = raw.Timeline.Series(bins)
 		}
-		return cs.ttft
 	}
-	e2e := func(cs *caseSamples) []float64 {
-		if cs == nil {
-			return nil
-		}
-		return cs.e2e
-	}
-	itl := func(cs *caseSamples) []float64 {
-		if cs == nil {
-			return nil
-		}
-		return cs.itl
-	}
-	add(cdfChart(id("cdf-ttft"), "ttft", bm, data, ttft))
-	add(cdfChart(id("cdf-e2e"), "e2e (latency)", bm, data, e2e))
-	add(histogramChart(id("hist-ttft"), "ttft", bm, data, ttft))
-	add(histogramChart(id("hist-itl"), "itl", bm, data, itl))
-	add(seriesChart(id("ts-tokens"), "output tokens/s", "tokens/s", bm, data, func(t timeSeries) []float64 { return t.Tokens }, 1))
-	add(seriesChart(id("ts-requests"), "completed requests/s", "requests/s", bm, data, func(t timeSeries) []float64 { return t.Completed }, 1))
-	add(seriesChart(id("ts-p50"), "latency p50 per bin (e2e)", "ms", bm, data, func(t timeSeries) []float64 { return t.P50 }, 1e3))
-	add(seriesChart(id("ts-inflight"), "in flight", "operations", bm, data, func(t timeSeries) []float64 { return t.InFlight }, 1))
-	add(seriesChart(id("ts-errors"), "errors/s", "errors/s", bm, data, func(t timeSeries) []float64 { return t.E }, 1))
+	add(seriesChart(id("ts-tokens"), "output tokens/s", "tokens/s", bm, series, func(t analysis.Series) []float64 { return t.OutputTokens }, 1))
+	add(seriesChart(id("ts-requests"), "completed requests/s", "requests/s", bm, series, func(t analysis.Series) []float64 { return t.Completed }, 1))
+	add(seriesChart(id("ts-p50"), "latency p50 per bin (e2e)", "ms", bm, series, func(t analysis.Series) []float64 { return t.LatencyP50 }, 1e3))
+	add(seriesChart(id("ts-inflight"), "in flight", "operations", bm, series, func(t analysis.Series) []float64 { return t.InFlight }, 1))
+	add(seriesChart(id("ts-errors"), "errors/s", "errors/s", bm, series, func(t analysis.Series) []float64 { return t.Errors }, 1))
 	return out
 }

@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/benchrun/benchrun/runner/results"
 )
@@ -78,7 +81,7 @@ var statHeader = []string{"benchmark", "case", "verdict", "metric", "kind", "sta
 func ExportStats(w io.Writer, in *Input, format string) error {
 	var rows []statRow
 	for _, c := range in.Summary.Cases {
-		for _, name := range sortedKeys(c.Metrics) {
+		for _, name := range slices.Sorted(maps.Keys(c.Metrics)) {
 			m := c.Metrics[name]
 			for _, st := range metricStats(m) {
 				v, _ := m.Stat(st)
@@ -196,7 +199,7 @@ func ExportSamples(w io.Writer, in *Input, format string) error {
 	}); err != nil {
 		return err
 	}
-	sk, vk := sortedKeys(serverKeys), sortedKeys(valueKeys)
+	sk, vk := slices.Sorted(maps.Keys(serverKeys)), slices.Sorted(maps.Keys(valueKeys))
 	cw := csv.NewWriter(w)
 	head := []string{"benchmark", "case", "rep", "worker", "seq", "warmup", "scheduled_s", "sent_s", "done_s",
 		"ttfb_s", "ttft_s", "e2e_s", "queue_delay_s", "itl_count", "itl_mean_s", "input_tokens", "output_tokens",
@@ -254,3 +257,5 @@ func csvText(s string) string {
 	}
 	return s
 }
+
+func secs(d time.Duration) float64 { return d.Seconds() }

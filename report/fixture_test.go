@@ -154,7 +154,7 @@ func regression(ms map[string]analysis.Metric, metric, stat string, rel, tol, p 
 
 func threshold(ms map[string]analysis.Metric, metric, stat, op string, limit float64, verdict string) analysis.Check {
 	v, _ := ms[metric].Stat(stat)
-	return analysis.Check{Name: fmt.Sprintf("%s.%s %s %s", metric, stat, op, num(limit)), Kind: "threshold", Metric: metric, Stat: stat,
+	return analysis.Check{Name: fmt.Sprintf("%s.%s %s %s", metric, stat, op, analysis.FormatNumber(limit)), Kind: "threshold", Metric: metric, Stat: stat,
 		Verdict: verdict, Value: v, Unit: ms[metric].Unit, Limit: limit, Op: op}
 }
 
@@ -214,7 +214,7 @@ func writeFixture(t testing.TB, dir, suite string, incomplete bool, cases []fixt
 	if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteSummary(dir, s); err != nil {
+	if err := analysis.WriteSummary(dir, s); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -3,113 +3,27 @@ package report
 import (
 	"fmt"
 	"math"
-	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/benchrun/benchrun/analysis"
 )
 
-// num formats v with about four significant digits and never an exponent,
-// so tables, JUnit text and CSV read the same.
-func num(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case v == 0:
-		return "0"
-	}
-	d := 3 - int(math.Floor(math.Log10(math.Abs(v))))
-	d = min(max(d, 0), 12)
-	s := strconv.FormatFloat(v, 'f', d, 64)
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	return s
-}
-
-// isSeconds reports whether unit names seconds.
-func isSeconds(unit string) bool {
-	switch unit {
-	case "s", "sec", "second", "seconds":
-		return true
-	}
-	return false
-}
-
-func isBytes(unit string) bool { return unit == "B" || unit == "bytes" || unit == "byte" }
-
-func isRatio(unit string) bool { return unit == "ratio" || unit == "fraction" || unit == "1" }
-
-// fmtValue renders a value given in base unit for people: seconds as µs,
-// ms or s, bytes as KiB..GiB, ratios as percent, anything else as a number
-// followed by its unit.
-func fmtValue(v float64, unit string) string {
-	a := math.Abs(v)
-	switch {
-	case math.IsNaN(v) || math.IsInf(v, 0):
-		return num(v)
-	case isSeconds(unit):
-		switch {
-		case a == 0:
-			return "0 s"
-		case a < 1e-3:
-			return num(v*1e6) + " µs"
-		case a < 1:
-			return num(v*1e3) + " ms"
-		}
-		return num(v) + " s"
-	case isBytes(unit):
-		for _, u := range []struct {
-			f    float64
-			name string
-		}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
-			if a >= u.f {
-				return num(v/u.f) + " " + u.name
-			}
-		}
-		return num(v) + " B"
-	case isRatio(unit):
-		return num(v*100) + "%"
-	case unit == "":
-		return num(v)
-	}
-	return num(v) + " " + unit
-}
-
 // fmtDelta renders a relative change (0.1 → "+10.0%").
 func fmtDelta(d float64) string {
 	if math.IsNaN(d) || math.IsInf(d, 0) {
-		return num(d)
+		return analysis.FormatNumber(d)
 	}
 	return fmt.Sprintf("%+.1f%%", d*100)
 }
 
-// distStats are the statistics of a distribution metric that exports and
-// metrics.txt list, in this order.
-var distStats = []string{"count", "mean", "stddev", "min", "p50", "p90", "p95", "p99", "p999", "max"}
-
-// metricStats returns the statistics listed for m.
+// metricStats returns the statistics exports list for m: value for a
+// rate, analysis.DistStats for a distribution.
 func metricStats(m analysis.Metric) []string {
 	if m.Kind == analysis.KindRate {
 		return []string{"value"}
 	}
-	return distStats
-}
-
-// sortedKeys returns the keys of m in ascending order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return analysis.DistStats()
 }
 
 // checkLabel is the short name of a check: "metric.stat", or its own name
@@ -134,12 +48,12 @@ func checkReference(c analysis.Check) string {
 		default:
 			op = "limit" // never echo an unknown operator into a table
 		}
-		return op + " " + fmtValue(c.Limit, c.Unit)
+		return op + " " + analysis.FormatValue(c.Limit, c.Unit)
 	}
 	if c.Verdict == analysis.NoBaseline || c.Verdict == analysis.Incomparable {
 		return "—"
 	}
-	return fmtValue(c.Baseline, c.Unit)
+	return analysis.FormatValue(c.Baseline, c.Unit)
 }
 
 // checkDelta renders a regression check's relative change and tolerance.
@@ -149,7 +63,7 @@ func checkDelta(c analysis.Check) string {
 	}
 	s := fmtDelta(c.Delta)
 	if c.Tolerance != 0 {
-		s += fmt.Sprintf(" (±%s%%)", num(c.Tolerance*100))
+		s += fmt.Sprintf(" (±%s%%)", analysis.FormatNumber(c.Tolerance*100))
 	}
 	return s
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/benchrun/benchrun/analysis"
@@ -173,36 +175,31 @@ func buildPage(in *Input) (*htmlPage, error) {
 			}
 			hb.Rows = append(hb.Rows, hr)
 		}
-		bins := min(max(binsBudget/max(len(bm.Cases), 1), minBins), maxBins)
-		data := map[string]*caseSamples{}
+		raws := map[string]*analysis.Raw{}
 		for _, c := range bm.Cases {
-			cs := readCaseSamples(in.samplesPath(c.ID), bins)
-			data[c.ID] = cs
-			switch {
-			case !cs.found && c.Verdict != analysis.Skipped:
-				hb.Missing = append(hb.Missing, c.ID+": no samples file")
-			case cs.readErr != "":
-				hb.Missing = append(hb.Missing, c.ID+": "+cs.readErr)
+			raw, problem := in.measured(c)
+			if problem != "" {
+				hb.Missing = append(hb.Missing, problem)
 			}
-			for _, class := range sortedKeys(cs.errClass) {
-				hb.Errors = append(hb.Errors, errorRow{Case: caseLabel(c), Class: class, Count: cs.errClass[class], Example: oneLine(cs.errDetail[class], 300)})
+			if raw == nil {
+				continue
 			}
-			for _, k := range sortedKeys(cs.server) {
-				v := cs.server[k]
-				mean := 0.0
-				for _, x := range v {
-					mean += x
+			raws[c.ID] = raw
+			for _, class := range slices.Sorted(maps.Keys(raw.Errors)) {
+				e := raw.Errors[class]
+				hb.Errors = append(hb.Errors, errorRow{Case: caseLabel(c), Class: class, Count: e.Count, Example: oneLine(e.Example, 300)})
+			}
+			for _, name := range slices.Sorted(maps.Keys(raw.Dists)) {
+				key, ok := strings.CutPrefix(name, analysis.ServerPrefix)
+				if !ok {
+					continue
 				}
-				mean /= float64(len(v))
-				unit := ""
-				if strings.HasSuffix(k, "duration") || strings.HasSuffix(k, "_seconds") || strings.HasSuffix(k, "_time") {
-					unit = "s"
-				}
-				hb.Server = append(hb.Server, serverRow{Case: caseLabel(c), Key: k, N: len(v),
-					Mean: fmtValue(mean, unit), P50: fmtValue(analysis.Percentile(v, 50), unit), P95: fmtValue(analysis.Percentile(v, 95), unit)})
+				d, unit := raw.Dists[name], analysis.UnitOf(name)
+				hb.Server = append(hb.Server, serverRow{Case: caseLabel(c), Key: key, N: d.Count(),
+					Mean: analysis.FormatValue(d.Mean(), unit), P50: analysis.FormatValue(d.Percentile(50), unit), P95: analysis.FormatValue(d.Percentile(95), unit)})
 			}
 		}
-		hb.Charts = benchmarkCharts(bi, bm, data)
+		hb.Charts = benchmarkCharts(bi, bm, raws)
 		specs = append(specs, hb.Charts...)
 		p.Benchmarks = append(p.Benchmarks, hb)
 	}
@@ -233,7 +230,7 @@ func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) o
 			continue
 		}
 		v, _ := m.Stat(k.stat)
-		r.Key = append(r.Key, fmtValue(v, m.Unit))
+		r.Key = append(r.Key, analysis.FormatValue(v, m.Unit))
 	}
 	counts := map[string]int{} // by verdict
 	worst := math.Inf(-1)
@@ -257,7 +254,7 @@ func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) o
 		}
 	}
 	var parts []string
-	for _, v := range sortedKeys(counts) {
+	for _, v := range slices.Sorted(maps.Keys(counts)) {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[v], strings.ReplaceAll(v, "_", " ")))
 	}
 	r.Checks = strings.Join(parts, ", ")
@@ -319,7 +316,7 @@ func environment(in *Input) (env, fp []kv) {
 		}
 		add("service "+s.Name, d)
 	}
-	for _, k := range sortedKeys(m.Fingerprint) {
+	for _, k := range slices.Sorted(maps.Keys(m.Fingerprint)) {
 		fp = append(fp, kv{k, m.Fingerprint[k]})
 	}
 	return env, fp

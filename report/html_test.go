@@ -11,8 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/benchrun/benchrun/analysis"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 func renderHTML(t testing.TB, in *Input) []byte {
@@ -186,4 +188,55 @@ func BenchmarkWriteHTML100Cases(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "bytes/report")
 	b.ReportMetric(float64(size)/(5<<20)*100, "%of5MB")
+}
+
+// TestHTMLDrawsAnalysis: the page shows what analysis measured, by its
+// rules: an operation canceled by benchrun is not an error (the old report
+// counted it in the errors table and errors/s), and the samples of a SLURM
+// case, a directory of per-worker files, are drawn like a single file.
+func TestHTMLDrawsAnalysis(t *testing.T) {
+	dir := t.TempDir()
+	writeFixture(t, dir, "canceled", false, []fixtureCase{{bench: "chat", params: "users=2", kind: "llm", users: 2,
+		requests: 60, ttft: 0.05, errEvery: 20, errDetail: "503 busy"}}, nil)
+	path := filepath.Join(dir, results.SamplePath("chat/users=2"))
+	if err := os.Mkdir(path+".d", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := results.CreateSampleFile(filepath.Join(path+".d", "node2-0.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = results.ReadSampleFile(path, func(s *results.Sample) error { return w.Write(s) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	canceled := results.Sample{Seq: 99, Scheduled: 40 * time.Second, Sent: 40 * time.Second, Done: 41 * time.Second,
+		Error: results.ErrCanceled, ErrorDetail: "stop condition"}
+	if err := w.Write(&canceled); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".d", path); err != nil {
+		t.Fatal(err)
+	}
+	in, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(renderHTML(t, in))
+	for _, want := range []string{"http_5xx", "503 busy", `id="b0-cdf-ttft"`, `id="b0-ts-errors"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"stop condition", ">canceled<", "no samples file"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("page shows %q", bad)
+		}
+	}
 }

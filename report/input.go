@@ -1,12 +1,10 @@
 package report
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/benchrun/benchrun/analysis"
@@ -21,8 +19,9 @@ const (
 	MetricsFile  = "metrics.txt"
 )
 
-// Input is everything a report is drawn from: the results directory (for
-// the samples files), its manifest and its summary. Manifest may be nil
+// Input is everything a report is drawn from: the results directory
+// (whose samples package analysis measures for the charts), its manifest
+// and its summary. Manifest may be nil
 // (a summary rendered on its own); Summary must not be.
 type Input struct {
 	Dir      string
@@ -43,23 +42,10 @@ func Load(dir string) (*Input, error) {
 	default:
 		return nil, err
 	}
-	path := filepath.Join(dir, results.SummaryFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
+	if in.Summary, err = analysis.ReadSummary(dir); err != nil {
 		return nil, err
 	}
-	var s analysis.Summary
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	in.Summary = &s
 	return in, nil
-}
-
-// WriteSummary writes s as DIR/summary.json (indented, atomically), the
-// form Load reads back.
-func WriteSummary(dir string, s *analysis.Summary) error {
-	return results.WriteJSONAtomic(filepath.Join(dir, results.SummaryFile), s)
 }
 
 // WriteAll writes report.html, report.md, junit.xml and metrics.txt into
@@ -131,6 +117,30 @@ func (in *Input) samplesPath(id string) string {
 		return rel
 	}
 	return filepath.Join(in.Dir, rel)
+}
+
+// measured returns what package analysis measures from the samples of case
+// c for the charts (distributions, timeline, error classes), and, when they
+// are missing or unreadable, why, for the page to say. A skipped case is
+// not read.
+func (in *Input) measured(c *analysis.Case) (*analysis.Raw, string) {
+	info := results.CaseInfo{ID: c.ID, Status: "done"}
+	if ci := in.caseInfo(c.ID); ci != nil {
+		info = *ci
+	} else if c.Verdict == analysis.Skipped {
+		info.Status = "skipped"
+	}
+	_, raw, err := analysis.SummarizeCaseIn(in.Dir, info, analysis.Options{})
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || err == nil && len(raw.Missing) > 0:
+		if c.Verdict == analysis.Skipped {
+			return nil, ""
+		}
+		return nil, c.ID + ": no samples file"
+	case err != nil:
+		return nil, err.Error()
+	}
+	return raw, ""
 }
 
 // incomplete reports whether the run was cut short, and why.

@@ -100,15 +100,15 @@ func checkText(c *analysis.Case, ch analysis.Check) string {
 	if valueless(ch) {
 		b.WriteString("value: none (not measured)\n")
 	} else {
-		fmt.Fprintf(&b, "value: %s (%s %s)\n", fmtValue(ch.Value, ch.Unit), num(ch.Value), ch.Unit)
+		fmt.Fprintf(&b, "value: %s (%s %s)\n", analysis.FormatValue(ch.Value, ch.Unit), analysis.FormatNumber(ch.Value), ch.Unit)
 	}
 	if ch.Kind == analysis.CheckThreshold || ch.Op != "" {
-		fmt.Fprintf(&b, "limit: %s %s (%s %s)\n", ch.Op, fmtValue(ch.Limit, ch.Unit), num(ch.Limit), ch.Unit)
+		fmt.Fprintf(&b, "limit: %s %s (%s %s)\n", ch.Op, analysis.FormatValue(ch.Limit, ch.Unit), analysis.FormatNumber(ch.Limit), ch.Unit)
 	} else {
-		fmt.Fprintf(&b, "baseline: %s (%s %s)\n", fmtValue(ch.Baseline, ch.Unit), num(ch.Baseline), ch.Unit)
+		fmt.Fprintf(&b, "baseline: %s (%s %s)\n", analysis.FormatValue(ch.Baseline, ch.Unit), analysis.FormatNumber(ch.Baseline), ch.Unit)
 		fmt.Fprintf(&b, "delta: %s\n", fmtDelta(ch.Delta))
-		fmt.Fprintf(&b, "tolerance: ±%s%%\n", num(ch.Tolerance*100))
-		fmt.Fprintf(&b, "p-value: %s\n", num(ch.PValue))
+		fmt.Fprintf(&b, "tolerance: ±%s%%\n", analysis.FormatNumber(ch.Tolerance*100))
+		fmt.Fprintf(&b, "p-value: %s\n", analysis.FormatNumber(ch.PValue))
 	}
 	fmt.Fprintf(&b, "unit: %s\n", ch.Unit)
 	if ch.Detail != "" {
@@ -120,16 +120,16 @@ func checkText(c *analysis.Case, ch analysis.Check) string {
 // checkProperties lists a check's numbers as testsuite properties.
 func checkProperties(name string, ch analysis.Check) []junitProperty {
 	p := func(k, v string) junitProperty { return junitProperty{xmlToken(name + "." + k), xmlClean(v)} }
-	value := num(ch.Value)
+	value := analysis.FormatNumber(ch.Value)
 	if valueless(ch) {
 		value = "" // not measured: no number to chart
 	}
 	props := []junitProperty{p("verdict", ch.Verdict), p("value", value), p("unit", ch.Unit)}
 	if ch.Kind == analysis.CheckThreshold || ch.Op != "" {
-		props = append(props, p("op", ch.Op), p("limit", num(ch.Limit)))
+		props = append(props, p("op", ch.Op), p("limit", analysis.FormatNumber(ch.Limit)))
 	} else {
-		props = append(props, p("baseline", num(ch.Baseline)), p("delta", num(ch.Delta)),
-			p("tolerance", num(ch.Tolerance)), p("p_value", num(ch.PValue)))
+		props = append(props, p("baseline", analysis.FormatNumber(ch.Baseline)), p("delta", analysis.FormatNumber(ch.Delta)),
+			p("tolerance", analysis.FormatNumber(ch.Tolerance)), p("p_value", analysis.FormatNumber(ch.PValue)))
 	}
 	return props
 }
@@ -218,7 +218,7 @@ func WriteJUnit(w io.Writer, in *Input) error {
 			}
 			js.Properties.List = append(js.Properties.List,
 				junitProperty{xmlToken(c.ID + " · verdict"), xmlClean(c.Verdict)},
-				junitProperty{xmlToken(c.ID + " · seconds"), num(c.Seconds)})
+				junitProperty{xmlToken(c.ID + " · seconds"), analysis.FormatNumber(c.Seconds)})
 			for j := range tcs {
 				tcs[j].Classname = name
 				tcs[j].Time = "0.000"

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/jedib0t/go-pretty/v6/table"
@@ -55,7 +57,7 @@ func headlineMetrics(c *analysis.Case) [][2]string {
 	if len(out) > 0 {
 		return out
 	}
-	for _, name := range sortedKeys(c.Metrics) {
+	for _, name := range slices.Sorted(maps.Keys(c.Metrics)) {
 		stat := "p95"
 		if c.Metrics[name].Kind == analysis.KindRate {
 			stat = "value"
@@ -83,7 +85,7 @@ func buildTable(in *Input) *tableModel {
 			}
 			var rows []row
 			for _, ch := range c.Checks {
-				value := fmtValue(ch.Value, ch.Unit)
+				value := analysis.FormatValue(ch.Value, ch.Unit)
 				if ch.Metric == "" || valueless(ch) {
 					// A whole-case check ("no baseline") has no value of its
 					// own; a threshold on a metric not measured has none.
@@ -105,7 +107,7 @@ func buildTable(in *Input) *tableModel {
 					for _, h := range headlineMetrics(c) {
 						m := c.Metrics[h[0]]
 						v, _ := m.Stat(h[1])
-						rows = append(rows, row{metric: h[0] + "." + h[1], value: fmtValue(v, m.Unit), reference: "—", verdict: verdictText(analysis.NoBaseline)})
+						rows = append(rows, row{metric: h[0] + "." + h[1], value: analysis.FormatValue(v, m.Unit), reference: "—", verdict: verdictText(analysis.NoBaseline)})
 					}
 				}
 			}
@@ -310,7 +312,7 @@ func VerdictLine(s *analysis.Summary) string {
 				case valueless(ch):
 					failures = append(failures, fmt.Sprintf("%s %s: %s", c.ID, ch.Name, ch.Detail))
 				default:
-					failures = append(failures, fmt.Sprintf("%s %s %s %s %s", c.ID, checkLabel(ch), fmtValue(ch.Value, ch.Unit), negate(ch.Op), fmtValue(ch.Limit, ch.Unit)))
+					failures = append(failures, fmt.Sprintf("%s %s %s %s %s", c.ID, checkLabel(ch), analysis.FormatValue(ch.Value, ch.Unit), negate(ch.Op), analysis.FormatValue(ch.Limit, ch.Unit)))
 				}
 			case analysis.NoBaseline:
 				if ch.Metric == "" {

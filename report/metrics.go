@@ -1,30 +1,24 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"io"
-	"math"
-	"sort"
-	"strconv"
+	"maps"
+	"slices"
 	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/benchrun/benchrun/analysis"
 )
 
-// openMetricsStats are the statistics of a distribution that metrics.txt
-// carries; rates carry "value".
-var openMetricsStats = []string{"mean", "p50", "p90", "p95", "p99", "p999", "max"}
-
-type omSample struct {
-	labels string // rendered {…}
-	key    [3]string
-	value  float64
-}
-
-type omFamily struct {
-	name, unit, help string
-	samples          []omSample
-}
+// metricsOmitted are the statistics of a distribution (analysis.DistStats)
+// that metrics.txt leaves out: it carries mean, the percentiles and max;
+// rates carry "value".
+var metricsOmitted = map[string]bool{"count": true, "stddev": true, "min": true}
 
 // metricName makes s a valid OpenMetrics name fragment: characters outside
 // [a-zA-Z0-9_] become '_'.
@@ -47,12 +41,12 @@ func metricName(s string) string {
 func familyName(metric, unit string) (string, string) {
 	name := "benchrun_" + metricName(metric)
 	suffix := ""
-	switch {
-	case isSeconds(unit):
+	switch analysis.BaseUnit(unit) {
+	case analysis.UnitSeconds:
 		suffix = "seconds"
-	case isBytes(unit):
+	case analysis.UnitBytes:
 		suffix = "bytes"
-	case unit == "tokens" || unit == "token":
+	case "tokens", "token":
 		suffix = "tokens"
 	}
 	if suffix == "" {
@@ -67,69 +61,65 @@ func familyName(metric, unit string) (string, string) {
 	return name, suffix
 }
 
-// labelValue escapes s for a label value: backslash, double quote and
-// newline, after dropping invalid UTF-8.
-func labelValue(s string) string {
-	s = strings.ToValidUTF8(s, "")
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-	return r.Replace(s)
-}
-
-func omValue(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case v == 0:
-		return "0"
-	}
-	if a := math.Abs(v); a >= 1e-9 && a < 1e15 {
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}
-
 // WriteMetrics writes metrics.txt in the OpenMetrics text format for
 // GitLab's metrics report: one gauge family per metric, named in base
 // units (benchrun_ttft_seconds, benchrun_output_tokens_per_second), with
-// labels benchmark, case and stat (p50 … p999, mean, max, or value for
+// labels benchmark, case and stat (mean, p50 … p999, max, or value for
 // rates), plus benchrun_case_seconds and benchrun_checks_failed per case.
-// Families and samples are sorted; the file ends with "# EOF".
+// The gauges are collected in a client_golang registry and written by the
+// OpenMetrics encoder of prometheus/common/expfmt: families sorted by name,
+// samples by label values, a UNIT line for seconds and bytes, and "# EOF"
+// at the end. Invalid UTF-8 is dropped from label values; of two metrics
+// whose names sanitise alike, the first keeps the sample.
 func WriteMetrics(w io.Writer, in *Input) error {
-	fams := map[string]*omFamily{}
-	seen := map[string]bool{} // family and labels: two metrics whose names sanitise alike keep the first
-	add := func(name, unit, help string, c *analysis.Case, stat string, v float64) {
-		labels := fmt.Sprintf(`{benchmark="%s",case="%s",stat="%s"}`, labelValue(c.Benchmark), labelValue(c.ID), labelValue(stat))
-		if seen[name+labels] {
-			return
+	reg := prometheus.NewRegistry()
+	gauges := map[string]*prometheus.GaugeVec{}
+	units := map[string]string{}
+	seen := map[[4]string]bool{}
+	add := func(name, unit, help string, c *analysis.Case, stat string, v float64) error {
+		labels := [3]string{strings.ToValidUTF8(c.Benchmark, ""), strings.ToValidUTF8(c.ID, ""), stat}
+		key := [4]string{name, labels[0], labels[1], labels[2]}
+		if seen[key] {
+			return nil
 		}
-		seen[name+labels] = true
-		f := fams[name]
-		if f == nil {
-			f = &omFamily{name: name, unit: unit, help: help}
-			fams[name] = f
+		seen[key] = true
+		g := gauges[name]
+		if g == nil {
+			g = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: strings.ToValidUTF8(help, "")}, []string{"benchmark", "case", "stat"})
+			if err := reg.Register(g); err != nil {
+				return fmt.Errorf("metrics.txt: %w", err)
+			}
+			gauges[name] = g
+			if unit != "" {
+				units[name] = unit
+			}
 		}
-		f.samples = append(f.samples, omSample{labels, [3]string{c.Benchmark, c.ID, stat}, v})
+		g.WithLabelValues(labels[:]...).Set(v)
+		return nil
 	}
 	for i := range in.Summary.Cases {
 		c := &in.Summary.Cases[i]
-		for _, metric := range sortedKeys(c.Metrics) {
+		for _, metric := range slices.Sorted(maps.Keys(c.Metrics)) {
 			m := c.Metrics[metric]
 			name, unit := familyName(metric, m.Unit)
 			help := fmt.Sprintf("benchrun metric %s in %s", metric, m.Unit)
 			if m.Kind == analysis.KindRate {
-				add(name, unit, help, c, "value", m.Value)
+				if err := add(name, unit, help, c, "value", m.Value); err != nil {
+					return err
+				}
 				continue
 			}
 			if m.Count == 0 {
 				continue
 			}
-			for _, stat := range openMetricsStats {
+			for _, stat := range analysis.DistStats() {
+				if metricsOmitted[stat] {
+					continue
+				}
 				v, _ := m.Stat(stat)
-				add(name, unit, help, c, stat, v)
+				if err := add(name, unit, help, c, stat, v); err != nil {
+					return err
+				}
 			}
 		}
 		failed := 0
@@ -138,31 +128,28 @@ func WriteMetrics(w io.Writer, in *Input) error {
 				failed++
 			}
 		}
-		add("benchrun_case_seconds", "seconds", "length of the measured window", c, "value", c.Seconds)
-		add("benchrun_checks_failed", "", "failed threshold and regression checks", c, "value", float64(failed))
-	}
-	var b strings.Builder
-	for _, name := range sortedKeys(fams) {
-		f := fams[name]
-		sort.SliceStable(f.samples, func(i, j int) bool {
-			a, b := f.samples[i].key, f.samples[j].key
-			for k := range a {
-				if a[k] != b[k] {
-					return a[k] < b[k]
-				}
-			}
-			return false
-		})
-		fmt.Fprintf(&b, "# TYPE %s gauge\n", f.name)
-		if f.unit != "" {
-			fmt.Fprintf(&b, "# UNIT %s %s\n", f.name, f.unit)
+		if err := add("benchrun_case_seconds", "seconds", "length of the measured window", c, "value", c.Seconds); err != nil {
+			return err
 		}
-		fmt.Fprintf(&b, "# HELP %s %s\n", f.name, labelValue(f.help))
-		for _, s := range f.samples {
-			fmt.Fprintf(&b, "%s%s %s\n", f.name, s.labels, omValue(s.value))
+		if err := add("benchrun_checks_failed", "", "failed threshold and regression checks", c, "value", float64(failed)); err != nil {
+			return err
 		}
 	}
-	b.WriteString("# EOF\n")
-	_, err := io.WriteString(w, b.String())
-	return err
+	fams, err := reg.Gather()
+	if err != nil {
+		return fmt.Errorf("metrics.txt: %w", err)
+	}
+	bw := bufio.NewWriter(w)
+	for _, f := range fams {
+		if u, ok := units[f.GetName()]; ok {
+			f.Unit = proto.String(u) // client_golang has no unit option; the encoder writes it
+		}
+		if _, err := expfmt.MetricFamilyToOpenMetrics(bw, f, expfmt.WithUnit()); err != nil {
+			return err
+		}
+	}
+	if _, err := expfmt.FinalizeOpenMetrics(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
 }

@@ -78,7 +78,7 @@ func TestGolden(t *testing.T) {
 			golden(t, fixture+"/cases.json", render(t, in, func(b *bytes.Buffer, in *Input) error { return ExportStats(b, in, FormatJSON) }))
 			// The summary survives a load and a write unchanged.
 			dir := t.TempDir()
-			if err := WriteSummary(dir, in.Summary); err != nil {
+			if err := analysis.WriteSummary(dir, in.Summary); err != nil {
 				t.Fatal(err)
 			}
 			got, _ := os.ReadFile(filepath.Join(dir, "summary.json"))
@@ -144,23 +144,6 @@ func TestVerdictLine(t *testing.T) {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestNum(t *testing.T) {
-	tests := []struct {
-		v    float64
-		unit string
-		want string
-	}{
-		{0.41234, "s", "412.3 ms"}, {1.5, "s", "1.5 s"}, {0.0000123, "s", "12.3 µs"}, {0, "s", "0 s"},
-		{0.0153, "ratio", "1.53%"}, {3 << 20, "bytes", "3 MiB"}, {123456.7, "tokens/s", "123457 tokens/s"},
-		{1e-12, "", "0.000000000001"},
-	}
-	for _, tt := range tests {
-		if got := fmtValue(tt.v, tt.unit); got != tt.want {
-			t.Errorf("fmtValue(%v, %q) = %q, want %q", tt.v, tt.unit, got, tt.want)
-		}
 	}
 }
 

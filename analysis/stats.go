@@ -1,17 +1,18 @@
-package baselines
+package analysis
 
 import (
 	"math"
 	"math/rand/v2"
 	"slices"
-
-	"github.com/benchrun/benchrun/runner"
 )
 
-// mannWhitney returns the two-sided p-value of the Mann-Whitney U test of
+// This file holds the significance tests package baselines decides
+// regression verdicts with; they see only numbers, never a Case.
+
+// MannWhitney returns the two-sided p-value of the Mann-Whitney U test of
 // x against y: exact (by counting arrangements) for small samples without
 // ties, else the normal approximation with tie and continuity corrections.
-func mannWhitney(x, y []float64) float64 {
+func MannWhitney(x, y []float64) float64 {
 	n1, n2 := len(x), len(y)
 	if n1 == 0 || n2 == 0 {
 		return 1
@@ -117,10 +118,11 @@ func exactMWU(n1, n2, u int) float64 {
 	return min(1, 2*min(le, ge)/total)
 }
 
-// ordered is a sorted view of n values: at(k) is the k-th smallest.
-type ordered struct {
-	n  int
-	at func(k int) float64
+// Ordered is a sorted view of Count values: Ordered(k) is the k-th smallest
+// (k from 0). *Dist and *Histogram are Ordered.
+type Ordered interface {
+	Count() int
+	Ordered(k int) float64
 }
 
 // bootPercentiles draws b bootstrap replicates of the p-th percentile
@@ -128,20 +130,20 @@ type ordered struct {
 // and taking order statistics k and k+1 is the same in distribution as
 // mapping the k-th and (k+1)-th of n uniform order statistics through the
 // empirical quantile function, so each replicate costs O(1) draws instead
-// of O(n): U(k) ~ Beta(k, n−k+1), and U(k+1) follows from the minimum of
-// the n−k uniforms above it.
-func bootPercentiles(src ordered, p float64, b int, r *rand.Rand) []float64 {
-	n := src.n
+// of O(n): U(k) ~ Beta(k, n−k+1), drawn exactly by betaVariate, and U(k+1)
+// follows from the minimum of the n−k uniforms above it.
+func bootPercentiles(src Ordered, p float64, b int, r *rand.Rand) []float64 {
+	n := src.Count()
 	out := make([]float64, b)
 	h := float64(n-1) * p / 100
 	k := int(math.Floor(h)) // 0-based lower rank
 	frac := h - float64(k)
 	pick := func(u float64) float64 {
 		i := int(math.Ceil(float64(n)*u)) - 1
-		return src.at(min(max(i, 0), n-1))
+		return src.Ordered(min(max(i, 0), n-1))
 	}
 	for i := range out {
-		u1 := betaSample(r, float64(k+1), float64(n-k))
+		u1 := betaVariate(r, float64(k+1), float64(n-k))
 		v := pick(u1)
 		if frac > 0 && k+1 < n {
 			rest := n - k - 1
@@ -153,16 +155,59 @@ func bootPercentiles(src ordered, p float64, b int, r *rand.Rand) []float64 {
 	return out
 }
 
-func betaSample(r *rand.Rand, a, b float64) float64 {
-	x := runner.GammaVariate(r, a)
-	y := runner.GammaVariate(r, b)
-	return x / (x + y)
+// betaVariate draws from Beta(a, b), a, b ≥ 1, exactly: in closed form
+// when a or b is 1 (the largest or smallest of uniforms), else by Cheng's
+// rejection algorithm BB (R. C. H. Cheng, "Generating beta variates with
+// nonintegral shape parameters", CACM 21(4), 1978), which needs two
+// uniforms per try and accepts more than 90% of tries for the large shapes
+// a bootstrap of a percentile asks for. Drawing the beta directly rather
+// than as a ratio of gamma variates keeps the one gamma sampler where
+// arrivals need it (package runner) and analysis free of execution code.
+func betaVariate(r *rand.Rand, a, b float64) float64 {
+	switch {
+	case a == 1 && b == 1:
+		return r.Float64()
+	case a == 1: // the smallest of b uniforms
+		return 1 - math.Pow(1-r.Float64(), 1/b)
+	case b == 1: // the largest of a uniforms
+		return math.Pow(1-r.Float64(), 1/a)
+	}
+	lo, hi := min(a, b), max(a, b)
+	alpha := lo + hi
+	beta := math.Sqrt((alpha - 2) / (2*lo*hi - alpha))
+	gamma := lo + 1/beta
+	for {
+		u1, u2 := r.Float64(), r.Float64()
+		if u1 == 0 || u2 == 0 {
+			continue
+		}
+		v := beta * math.Log(u1/(1-u1))
+		w := lo * math.Exp(v)
+		if math.IsInf(w, 1) {
+			continue
+		}
+		z := u1 * u1 * u2
+		rr := gamma*v - math.Ln2*2
+		s := lo + rr - w
+		if s+1+math.Log(5) < 5*z {
+			t := math.Log(z)
+			if s <= t && rr+alpha*math.Log(alpha/(hi+w)) < t {
+				continue
+			}
+		}
+		if lo == a {
+			return w / (hi + w)
+		}
+		return hi / (hi + w)
+	}
 }
 
-// bootstrapPValue returns the two-sided bootstrap p-value of the
-// difference of the p-th percentiles of cur and base: with d the replicate
-// differences, 2·min(P(d ≤ 0), P(d ≥ 0)) with the usual +1 correction.
-func bootstrapPValue(cur, base ordered, p float64, b int, r *rand.Rand) float64 {
+// BootstrapPValue returns the two-sided bootstrap p-value of the
+// difference of the p-th percentiles (p in 0–100) of cur and base from b
+// replicates drawn with r: with d the replicate differences,
+// 2·min(P(d ≤ 0), P(d ≥ 0)) with the usual +1 correction. Both must hold
+// at least one value.
+func BootstrapPValue(cur, base Ordered, p float64, b int, r *rand.Rand) float64 {
 	c := bootPercentiles(cur, p, b, r)
 	bb := bootPercentiles(base, p, b, r)
 	le, ge := 1, 1
@@ -178,8 +223,9 @@ func bootstrapPValue(cur, base ordered, p float64, b int, r *rand.Rand) float64 
 	return min(1, 2*float64(min(le, ge))/float64(b+1))
 }
 
-// zPValue is the two-sided p-value of a standard normal statistic.
-func zPValue(z float64) float64 {
+// ZPValue is the two-sided p-value of a standard normal statistic z (1
+// for NaN).
+func ZPValue(z float64) float64 {
 	if math.IsNaN(z) {
 		return 1
 	}

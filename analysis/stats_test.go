@@ -1,13 +1,10 @@
-package baselines
+package analysis
 
 import (
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
-
-	"github.com/benchrun/benchrun/analysis"
-	"github.com/benchrun/benchrun/runner"
 )
 
 func TestMannWhitneyExact(t *testing.T) {
@@ -28,7 +25,7 @@ func TestMannWhitneyExact(t *testing.T) {
 		{"interleaved", []float64{1, 4, 5, 8}, []float64{2, 3, 6, 7}, 1},
 	}
 	for _, tt := range tests {
-		if got := mannWhitney(tt.x, tt.y); math.Abs(got-tt.want) > 1e-12 {
+		if got := MannWhitney(tt.x, tt.y); math.Abs(got-tt.want) > 1e-12 {
 			t.Errorf("%s: p = %v, want %v", tt.name, got, tt.want)
 		}
 	}
@@ -36,7 +33,7 @@ func TestMannWhitneyExact(t *testing.T) {
 
 func TestMannWhitneyTiesAndLarge(t *testing.T) {
 	// All tied: no evidence.
-	if p := mannWhitney([]float64{1, 1, 1, 1}, []float64{1, 1, 1, 1}); p != 1 {
+	if p := MannWhitney([]float64{1, 1, 1, 1}, []float64{1, 1, 1, 1}); p != 1 {
 		t.Errorf("all tied: p = %v", p)
 	}
 	// Large separated samples use the normal approximation: tiny p.
@@ -45,7 +42,7 @@ func TestMannWhitneyTiesAndLarge(t *testing.T) {
 		x = append(x, float64(i))
 		y = append(y, float64(i+100))
 	}
-	if p := mannWhitney(x, y); p > 1e-8 {
+	if p := MannWhitney(x, y); p > 1e-8 {
 		t.Errorf("separated 30v30: p = %v", p)
 	}
 	// Exact and approximate agree roughly near the switch.
@@ -55,10 +52,10 @@ func TestMannWhitneyTiesAndLarge(t *testing.T) {
 		a = append(a, r.Float64())
 		b = append(b, r.Float64()+0.3)
 	}
-	exact := mannWhitney(a, b)
+	exact := MannWhitney(a, b)
 	a = append(a, a[0]) // one tie forces the approximation
 	b = append(b, b[0]+0.0001)
-	if approx := mannWhitney(a, b); math.Abs(approx-exact) > 0.05 {
+	if approx := MannWhitney(a, b); math.Abs(approx-exact) > 0.05 {
 		t.Errorf("exact %v vs approximate %v", exact, approx)
 	}
 }
@@ -72,7 +69,10 @@ func TestBootPercentilesMatchesNaive(t *testing.T) {
 		x[i] = math.Exp(r.NormFloat64())
 	}
 	slices.Sort(x)
-	src := ordered{len(x), func(k int) float64 { return x[k] }}
+	src := NewDist(0)
+	for _, v := range x {
+		src.Add(v)
+	}
 	const b = 4000
 	fast := bootPercentiles(src, 95, b, rand.New(rand.NewPCG(4, 5)))
 	naive := make([]float64, b)
@@ -83,28 +83,67 @@ func TestBootPercentilesMatchesNaive(t *testing.T) {
 			buf[j] = x[rs.IntN(len(x))]
 		}
 		slices.Sort(buf)
-		naive[i] = analysis.Percentile(buf, 95)
+		naive[i] = Percentile(buf, 95)
 	}
 	slices.Sort(fast)
 	slices.Sort(naive)
 	for _, q := range []float64{5, 25, 50, 75, 95} {
-		f, n := analysis.Percentile(fast, q), analysis.Percentile(naive, q)
+		f, n := Percentile(fast, q), Percentile(naive, q)
 		if math.Abs(f-n)/n > 0.03 {
 			t.Errorf("bootstrap p95 distribution, q%v: fast %v naive %v", q, f, n)
 		}
 	}
 }
 
-func TestGammaSampleMean(t *testing.T) {
+// betaVariate must draw Beta(a, b): its mean and variance match for the
+// shapes a percentile bootstrap uses (up to a million), and for small
+// integer shapes its quantiles match those of the a-th smallest of a+b−1
+// uniforms, which is Beta(a, b) by definition.
+func TestBetaVariate(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 9))
-	for _, shape := range []float64{1, 3.5, 1000, 1e6} {
-		s := 0.0
-		const n = 20000
+	for _, ab := range [][2]float64{{1, 1}, {1, 7}, {7, 1}, {2, 2}, {3.5, 1.5}, {20, 980}, {950_001, 50_000}, {500_000, 500_001}} {
+		a, b := ab[0], ab[1]
+		const n = 40000
+		var sum, sumSq float64
 		for range n {
-			s += runner.GammaVariate(r, shape)
+			x := betaVariate(r, a, b)
+			if !(x >= 0 && x <= 1) {
+				t.Fatalf("Beta(%v, %v) drew %v", a, b, x)
+			}
+			sum += x
+			sumSq += x * x
 		}
-		if m := s / n; math.Abs(m-shape)/shape > 0.05 {
-			t.Errorf("Gamma(%v) mean %v", shape, m)
+		mean := sum / n
+		variance := sumSq/n - mean*mean
+		wantMean := a / (a + b)
+		wantVar := a * b / ((a + b) * (a + b) * (a + b + 1))
+		// Five standard errors of the mean; 10% on the variance.
+		if se := math.Sqrt(wantVar / n); math.Abs(mean-wantMean) > 5*se {
+			t.Errorf("Beta(%v, %v): mean %v, want %v ± %v", a, b, mean, wantMean, 5*se)
+		}
+		if math.Abs(variance-wantVar) > 0.1*wantVar {
+			t.Errorf("Beta(%v, %v): variance %v, want %v", a, b, variance, wantVar)
+		}
+	}
+	for _, ab := range [][2]int{{2, 3}, {3, 2}, {4, 9}} {
+		a, b := ab[0], ab[1]
+		const n = 20000
+		fast, slow := make([]float64, n), make([]float64, n)
+		u := make([]float64, a+b-1)
+		for i := range n {
+			fast[i] = betaVariate(r, float64(a), float64(b))
+			for j := range u {
+				u[j] = r.Float64()
+			}
+			slices.Sort(u)
+			slow[i] = u[a-1]
+		}
+		slices.Sort(fast)
+		slices.Sort(slow)
+		for _, q := range []float64{5, 25, 50, 75, 95} {
+			if f, s := Percentile(fast, q), Percentile(slow, q); math.Abs(f-s) > 0.015 {
+				t.Errorf("Beta(%d, %d) q%v: %v, order statistic of uniforms %v", a, b, q, f, s)
+			}
 		}
 	}
 }

@@ -1,0 +1,25 @@
+package analysis
+
+import (
+	"math"
+	"testing"
+)
+
+func TestFormatValue(t *testing.T) {
+	tests := []struct {
+		v    float64
+		unit string
+		want string
+	}{
+		{0.41234, "s", "412.3 ms"}, {1.5, "s", "1.5 s"}, {0.0000123, "s", "12.3 µs"}, {0, "s", "0 s"},
+		{0.0153, "ratio", "1.53%"}, {3 << 20, "bytes", "3 MiB"}, {123456.7, "tokens/s", "123457 tokens/s"},
+		{1e-12, "", "0.000000000001"},
+		{0.012, "seconds", "12 ms"}, {2048, "B", "2 KiB"}, {0.5, "fraction", "50%"}, {math.NaN(), "s", "NaN"},
+		{math.Inf(-1), "", "-Inf"}, {-0.25, "s", "-250 ms"}, {42, "tokens", "42 tokens"},
+	}
+	for _, tt := range tests {
+		if got := FormatValue(tt.v, tt.unit); got != tt.want {
+			t.Errorf("FormatValue(%v, %q) = %q, want %q", tt.v, tt.unit, got, tt.want)
+		}
+	}
+}
