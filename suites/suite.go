@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -147,6 +148,9 @@ func Parse(file string, src []byte) (*Suite, error) {
 	d.decodeStruct(nil, tree, reflect.ValueOf(s).Elem())
 	d.validate(s)
 	if len(d.probs) > 0 {
+		// In file order, as an editor shows them; problems of one line keep
+		// the order they were found in.
+		sort.SliceStable(d.probs, func(i, j int) bool { return d.probs[i].Line < d.probs[j].Line })
 		return nil, d.probs
 	}
 	return s, nil
@@ -275,9 +279,6 @@ func (d *decoder) validateService(p []string, sv *Service) {
 	}
 	if sv.Kind == "command" && sv.URL == "" && sv.Port == 0 {
 		d.problem(p, "service %q: kind \"command\" needs the port it listens on", sv.Name)
-	}
-	if sv.Port > 65535 {
-		d.problem(child(p, "port"), "service %q: port %d out of range", sv.Name, sv.Port)
 	}
 	if sv.Kind == "vllm" && sv.Model == "" && len(sv.Command) == 0 && sv.URL == "" {
 		d.problem(p, "service %q: a vllm service started by benchrun needs model (or a command)", sv.Name)
