@@ -3,8 +3,10 @@ package suites
 import (
 	"encoding"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,11 +100,10 @@ func fieldsByKey(t reflect.Type) (map[string]int, []string) {
 func (d *decoder) decodeStruct(path []string, m map[string]any, rv reflect.Value) {
 	t := rv.Type()
 	idx, known := fieldsByKey(t)
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return d.pos.line(child(path, keys[i])) < d.pos.line(child(path, keys[j])) })
+	// In file order, and by name on one line, so problems come out the same
+	// every time.
+	keys := slices.Sorted(maps.Keys(m))
+	sort.SliceStable(keys, func(i, j int) bool { return d.pos.line(child(path, keys[i])) < d.pos.line(child(path, keys[j])) })
 	for _, k := range keys {
 		i, ok := idx[k]
 		if !ok {
@@ -288,7 +289,8 @@ func (d *decoder) assign(path []string, v any, rv reflect.Value, enum string) {
 			return
 		}
 		out := reflect.MakeMapWithSize(t, len(m))
-		for k, x := range m {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			x := m[k]
 			ev := reflect.New(t.Elem()).Elem()
 			d.assign(child(path, k), x, ev, enum)
 			out.SetMapIndex(reflect.ValueOf(k), ev)

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/BurntSushi/toml"
 )
 
 // positions maps key paths ("benchmark.1.workload.users") to the line that
@@ -171,10 +173,14 @@ func (p *positions) inline(prefix []string, value string, line int) {
 	}
 }
 
+// set records the line of key, and of the tables a dotted key or a
+// [a.b.c] header defines on the way, unless an earlier line did.
 func (p *positions) set(key []string, line int) {
-	k := strings.Join(key, ".")
-	if _, ok := p.lines[k]; !ok {
-		p.lines[k] = line
+	for n := 1; n <= len(key); n++ {
+		k := strings.Join(key[:n], ".")
+		if _, ok := p.lines[k]; !ok {
+			p.lines[k] = line
+		}
 	}
 }
 
@@ -204,30 +210,51 @@ func resolve(keys []string, counts map[string]int) []string {
 	return out
 }
 
+// splitKey splits a dotted TOML key into its parts: bare parts without
+// the blanks around them, quoted ones as their string value.
 func splitKey(s string) []string {
 	var keys []string
 	var b strings.Builder
-	quote := byte(0)
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			} else {
-				b.WriteByte(c)
+		switch c := s[i]; c {
+		case '"':
+			j := i + 1
+			for ; j < len(s) && s[j] != '"'; j++ {
+				if s[j] == '\\' {
+					j++
+				}
 			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '.':
-			keys = append(keys, strings.TrimSpace(b.String()))
+			b.WriteString(unescapeKey(s[i+1 : min(j, len(s))]))
+			i = j
+		case '\'':
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				j = len(s) - i - 1
+			}
+			b.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+		case '.':
+			keys = append(keys, b.String())
 			b.Reset()
-		case c == ' ' || c == '\t':
+		case ' ', '\t':
 		default:
 			b.WriteByte(c)
 		}
 	}
-	return append(keys, strings.TrimSpace(b.String()))
+	return append(keys, b.String())
+}
+
+// unescapeKey returns the value of a quoted key's escapes (\n, \u00e9, ...),
+// as the TOML decoder reads them.
+func unescapeKey(raw string) string {
+	if !strings.Contains(raw, "\\") {
+		return raw
+	}
+	var v map[string]string
+	if _, err := toml.Decode("k = \""+raw+"\"", &v); err != nil {
+		return raw
+	}
+	return v["k"]
 }
 
 func stripComment(s string) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
@@ -286,7 +287,7 @@ func (d *decoder) validateService(p []string, sv *Service) {
 	if sv.Readiness.Path != "" && !strings.HasPrefix(sv.Readiness.Path, "/") {
 		d.problem(child(child(p, "readiness"), "path"), "service %q: readiness.path %q must start with /", sv.Name, sv.Readiness.Path)
 	}
-	for k := range sv.Env {
+	for _, k := range slices.Sorted(maps.Keys(sv.Env)) {
 		if !envNameRE.MatchString(k) {
 			d.problem(child(child(p, "env"), k), "service %q: %q is not a valid environment variable name", sv.Name, k)
 		}

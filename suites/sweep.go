@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -147,7 +148,8 @@ func (d *decoder) expand(s *Suite, i int) ([]Case, error) {
 	var axes []sweepAxis
 	collect := func(table string, raw map[string]any, proto any) {
 		idx, known := fieldsByKey(reflect.TypeOf(proto).Elem())
-		for key, v := range raw {
+		for _, key := range slices.Sorted(maps.Keys(raw)) { // problems in a stable order
+			v := raw[key]
 			path := child(child(p, table), key)
 			fi, ok := idx[key]
 			if !ok {
