@@ -183,13 +183,3 @@ func (d *decoder) checkBound(path []string, v any, rv reflect.Value) {
 		d.problem(path, "%s: %s is above the maximum %s (%s)", keyName(path), formatParam(v), b.Hi, b.Why)
 	}
 }
-
-// boundsTable renders bounds as the Markdown table of docs/suite-format.md.
-func boundsTable() string {
-	var b strings.Builder
-	b.WriteString("| key | allowed | why |\n|---|---|---|\n")
-	for _, x := range bounds {
-		fmt.Fprintf(&b, "| `%s` | `%s` … `%s` | %s |\n", x.Key, x.Lo, x.Hi, x.Why)
-	}
-	return b.String()
-}

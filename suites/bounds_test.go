@@ -3,6 +3,7 @@ package suites
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -275,4 +276,14 @@ func TestDatasetFileRelativeToSuite(t *testing.T) {
 		!strings.Contains(err.Error(), `elsewhere/s.toml:12: benchmark "chat": dataset file "p.jsonl" does not exist (looked for elsewhere/p.jsonl`) {
 		t.Errorf("missing dataset: %v", err)
 	}
+}
+
+// boundsTable renders bounds as the Markdown table of docs/suite-format.md.
+func boundsTable() string {
+	var b strings.Builder
+	b.WriteString("| key | allowed | why |\n|---|---|---|\n")
+	for _, x := range bounds {
+		fmt.Fprintf(&b, "| `%s` | `%s` … `%s` | %s |\n", x.Key, x.Lo, x.Hi, x.Why)
+	}
+	return b.String()
 }

@@ -32,7 +32,8 @@ func seedSuites(f *testing.F, add func(string)) {
 }
 
 // FuzzParse: Parse never panics; it returns a suite whose cases expand, or
-// problems that name the file and a line of it (0: no single place).
+// problems that name the file and a line of it (0: no single place), the
+// same problems in the same order every time.
 func FuzzParse(f *testing.F) {
 	seedSuites(f, func(s string) { f.Add([]byte(s)) })
 	f.Fuzz(func(t *testing.T, src []byte) {
@@ -48,6 +49,9 @@ func FuzzParse(f *testing.F) {
 				if p.File != file || p.Line < 0 || p.Line > lines || p.Msg == "" {
 					t.Errorf("problem %+v: want file %s and a line in 0…%d", p, file, lines)
 				}
+			}
+			if _, again := Parse(file, src); again.Error() != err.Error() {
+				t.Errorf("problems differ between two runs:\n%v\n---\n%v", err, again)
 			}
 			return
 		}

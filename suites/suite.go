@@ -129,7 +129,8 @@ func Load(path string) (*Suite, error) {
 	return Parse(path, b)
 }
 
-// Parse decodes and validates suite text; file names it in problems.
+// Parse decodes and validates suite text; file names it in problems, and
+// the dataset files the suite names are looked for relative to it.
 func Parse(file string, src []byte) (*Suite, error) {
 	sum := sha256.Sum256(src)
 	s := &Suite{File: file, SHA256: hex.EncodeToString(sum[:])}
