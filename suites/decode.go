@@ -3,7 +3,10 @@ package suites
 import (
 	"encoding"
 	"fmt"
+	"maps"
+	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,15 +45,23 @@ type decoder struct {
 	file  string
 	pos   *positions
 	probs Problems
-	bad   map[string]bool // key paths that already have a problem
+	bad   map[string]bool  // key paths that already have a problem
+	seen  map[Problem]bool // problems recorded, so the cases of a sweep do not repeat one
+
+	skipFiles bool // do not check that dataset files exist (Suite.Cases)
 }
 
 func (d *decoder) problem(path []string, format string, args ...any) {
 	if d.bad == nil {
-		d.bad = map[string]bool{}
+		d.bad, d.seen = map[string]bool{}, map[Problem]bool{}
 	}
 	d.bad[strings.Join(path, ".")] = true
-	d.probs = append(d.probs, Problem{File: d.file, Line: d.pos.line(path), Msg: fmt.Sprintf(format, args...)})
+	p := Problem{File: d.file, Line: d.pos.line(path), Msg: fmt.Sprintf(format, args...)}
+	if d.seen[p] {
+		return
+	}
+	d.seen[p] = true
+	d.probs = append(d.probs, p)
 }
 
 // hadProblem reports whether the key at path already has a problem, so
@@ -89,11 +100,10 @@ func fieldsByKey(t reflect.Type) (map[string]int, []string) {
 func (d *decoder) decodeStruct(path []string, m map[string]any, rv reflect.Value) {
 	t := rv.Type()
 	idx, known := fieldsByKey(t)
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return d.pos.line(child(path, keys[i])) < d.pos.line(child(path, keys[j])) })
+	// In file order, and by name on one line, so problems come out the same
+	// every time.
+	keys := slices.Sorted(maps.Keys(m))
+	sort.SliceStable(keys, func(i, j int) bool { return d.pos.line(child(path, keys[i])) < d.pos.line(child(path, keys[j])) })
 	for _, k := range keys {
 		i, ok := idx[k]
 		if !ok {
@@ -194,7 +204,9 @@ func (d *decoder) assign(path []string, v any, rv reflect.Value, enum string) {
 		}
 		if err := rv.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(text)); err != nil {
 			d.problem(path, "%s: %v", keyName(path), err)
+			return
 		}
+		d.checkBound(path, v, rv)
 		return
 	}
 	switch t.Kind() {
@@ -220,15 +232,28 @@ func (d *decoder) assign(path []string, v any, rv reflect.Value, enum string) {
 			return
 		}
 		rv.SetInt(n)
+		d.checkBound(path, v, rv)
 	case reflect.Float64:
-		switch x := v.(type) {
+		var x float64
+		switch n := v.(type) {
 		case float64:
-			rv.SetFloat(x)
+			x = n
 		case int64:
-			rv.SetFloat(float64(x))
+			x = float64(n)
 		default:
 			d.problem(path, "%s: want a number, got %s", keyName(path), tomlType(v))
+			return
 		}
+		switch {
+		case math.IsNaN(x) || math.IsInf(x, 0):
+			d.problem(path, "%s: want a finite number, got %v", keyName(path), x)
+			return
+		case x < 0:
+			d.problem(path, "%s: must not be negative, got %v", keyName(path), x)
+			return
+		}
+		rv.SetFloat(x)
+		d.checkBound(path, v, rv)
 	case reflect.Bool:
 		b, ok := v.(bool)
 		if !ok {
@@ -264,7 +289,8 @@ func (d *decoder) assign(path []string, v any, rv reflect.Value, enum string) {
 			return
 		}
 		out := reflect.MakeMapWithSize(t, len(m))
-		for k, x := range m {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			x := m[k]
 			ev := reflect.New(t.Elem()).Elem()
 			d.assign(child(path, k), x, ev, enum)
 			out.SetMapIndex(reflect.ValueOf(k), ev)

@@ -8,6 +8,9 @@
 // and dataset of the openai and ollama kinds). suites holds no protocol
 // code: the drivers, datasets and emulators live under runner/.
 //
+// Numbers are checked against the bounds of bounds.go, and dataset files
+// must exist (relative to the suite file).
+//
 // Data flow: suite TOML → suites → runner (services, load) and slurm (job
 // scripts); package ci orchestrates the pipeline and builds each case's
 // driver from its validated tables.

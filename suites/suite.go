@@ -5,10 +5,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -127,7 +129,8 @@ func Load(path string) (*Suite, error) {
 	return Parse(path, b)
 }
 
-// Parse decodes and validates suite text; file names it in problems.
+// Parse decodes and validates suite text; file names it in problems, and
+// the dataset files the suite names are looked for relative to it.
 func Parse(file string, src []byte) (*Suite, error) {
 	sum := sha256.Sum256(src)
 	s := &Suite{File: file, SHA256: hex.EncodeToString(sum[:])}
@@ -147,6 +150,9 @@ func Parse(file string, src []byte) (*Suite, error) {
 	d.decodeStruct(nil, tree, reflect.ValueOf(s).Elem())
 	d.validate(s)
 	if len(d.probs) > 0 {
+		// In file order, as an editor shows them; problems of one line keep
+		// the order they were found in.
+		sort.SliceStable(d.probs, func(i, j int) bool { return d.probs[i].Line < d.probs[j].Line })
 		return nil, d.probs
 	}
 	return s, nil
@@ -276,16 +282,13 @@ func (d *decoder) validateService(p []string, sv *Service) {
 	if sv.Kind == "command" && sv.URL == "" && sv.Port == 0 {
 		d.problem(p, "service %q: kind \"command\" needs the port it listens on", sv.Name)
 	}
-	if sv.Port > 65535 {
-		d.problem(child(p, "port"), "service %q: port %d out of range", sv.Name, sv.Port)
-	}
 	if sv.Kind == "vllm" && sv.Model == "" && len(sv.Command) == 0 && sv.URL == "" {
 		d.problem(p, "service %q: a vllm service started by benchrun needs model (or a command)", sv.Name)
 	}
 	if sv.Readiness.Path != "" && !strings.HasPrefix(sv.Readiness.Path, "/") {
 		d.problem(child(child(p, "readiness"), "path"), "service %q: readiness.path %q must start with /", sv.Name, sv.Readiness.Path)
 	}
-	for k := range sv.Env {
+	for _, k := range slices.Sorted(maps.Keys(sv.Env)) {
 		if !envNameRE.MatchString(k) {
 			d.problem(child(child(p, "env"), k), "service %q: %q is not a valid environment variable name", sv.Name, k)
 		}

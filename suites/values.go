@@ -2,6 +2,7 @@ package suites
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +38,7 @@ func (r *Ratio) UnmarshalText(b []byte) error {
 	s := strings.TrimSpace(string(b))
 	pct := strings.HasSuffix(s, "%")
 	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
-	if err != nil || v < 0 {
+	if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		return fmt.Errorf("bad ratio %q: want a percentage such as \"10%%\" or a fraction such as 0.1", s)
 	}
 	if pct {
@@ -70,7 +71,8 @@ func (z *Size) UnmarshalText(b []byte) error {
 	for _, u := range sizeUnits {
 		if num, ok := strings.CutSuffix(s, u.suffix); ok {
 			v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-			if err != nil || v < 0 {
+			// 2^63 is the first float64 beyond an int64.
+			if err != nil || v < 0 || math.IsNaN(v) || v*float64(u.mult) >= 1<<63 {
 				break
 			}
 			*z = Size(v * float64(u.mult))
