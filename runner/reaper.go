@@ -195,16 +195,13 @@ func (r *reaper) guard(pgid int, grace time.Duration) error {
 	return nil
 }
 
-// release tells the reaper that benchrun stopped the group itself, and
-// waits (briefly) for it to exit.
+// release tells the reaper that benchrun stopped the group itself. It does
+// not wait for the reaper to exit (a goroutine reaps it): "release" is in
+// the pipe before its end, so the reaper exits without acting even if
+// benchrun exits at once.
 func (r *reaper) release() {
 	fmt.Fprintln(r.ctl, reaperRelease)
 	r.ctl.Close()
-	select {
-	case <-r.done:
-	case <-time.After(5 * time.Second):
-		r.kill()
-	}
 }
 
 // kill ends a reaper that must not act (it never answered, or hangs).

@@ -179,8 +179,8 @@ func TestStopReleasesReaper(t *testing.T) {
 	}
 	select {
 	case <-p.reaper.done:
-	default:
-		t.Fatal("reaper still runs after Stop")
+	case <-time.After(10 * time.Second):
+		t.Fatal("reaper still runs 10s after Stop")
 	}
 	if code := p.reaper.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("reaper exit code %d, want 0 (released)", code)
