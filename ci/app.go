@@ -153,6 +153,7 @@ func commands(stdout, stderr io.Writer) []*cli.Command {
 		schemaCommand(stdout, stderr),
 		versionCommand(stdout, stderr),
 		workerCommand(stdout, stderr),
+		reapCommand(),
 	}
 }
 

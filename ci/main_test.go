@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/benchrun/benchrun/runner"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -19,6 +21,9 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 var binDir string
 
 func TestMain(m *testing.M) {
+	if runner.IsReaper() { // services started in-process run the test binary as their reaper
+		os.Exit(runner.RunReaper())
+	}
 	flag.Parse()
 	// Help and version output carry the version: pin it so golden files hold.
 	version, commit = "v0.0.0-test", "0123456789ab"

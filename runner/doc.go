@@ -3,6 +3,12 @@
 // and streams every operation as a Sample to a JSONL file (the format is
 // package runner/results).
 //
+// A started service never outlives benchrun: a reaper process beside it
+// (the program re-executed, see RunReaper) stops its process group if
+// benchrun dies without stopping it. Watch and Process.Check tell the case
+// runner at once when a service it drives has gone (see
+// docs/reliability.md).
+//
 // It also holds what every protocol driver shares: the Driver interface,
 // the kernel receive stamps that time each response chunk (ReceiveTime),
 // and for HTTP drivers the Exchange that sends one request and classifies

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -45,9 +46,12 @@ type Service struct {
 	LogPath string
 	// Wrap, if set, rewrites Command before it runs (srun, apptainer exec).
 	Wrap func(cmd []string) []string
-	// StopGrace is how long Stop waits after SIGTERM before SIGKILL;
-	// 0 means DefaultStopGrace.
+	// StopGrace is how long Stop (and the reaper, when benchrun dies)
+	// waits after SIGTERM before SIGKILL; 0 means DefaultStopGrace.
 	StopGrace time.Duration
+	// Log receives an error record, at once, when the service exits on
+	// its own after it was ready; nil means slog.Default().
+	Log *slog.Logger
 }
 
 // Probe says how to tell that a service is ready: GET URL until it answers
@@ -65,13 +69,56 @@ type Process struct {
 	Service Service
 	cmd     *exec.Cmd // nil for external services
 	pgid    int
+	reaper  *reaper // stops the group if benchrun dies; nil for external services
 
 	exited  chan struct{} // closed when the leader has been reaped
 	waitErr error         // the leader's exit status; valid after exited
+	exitErr *ExitError    // set before exited is closed if the exit was unexpected
+
+	mu         sync.Mutex // guards state, leaderDone, readyAt
+	state      procState
+	leaderDone bool
+	readyAt    time.Time
 
 	stopMu  sync.Mutex
 	stopped bool
 	stopErr error
+}
+
+// procState is where a started service is in its life.
+type procState int
+
+const (
+	starting procState = iota // started, not yet ready
+	running                   // ready: an exit now is unexpected
+	stopping                  // Stop was called: an exit now is expected
+)
+
+// ExitError is what a started service that exited on its own after it was
+// ready turns into: the cause of a Watch context, the result of Check, and
+// the text of the record logged when it happened. It names the service and
+// quotes the last lines of its log.
+type ExitError struct {
+	Service string
+	Pid     int
+	Status  error         // the leader's exit status from wait; nil for status 0
+	Ran     time.Duration // from ready to exit
+	tail    string        // logTail of the service log
+}
+
+func (e *ExitError) Error() string {
+	return fmt.Sprintf("service %q exited (%s) %s after it was ready%s", e.Service, exitStatus(e.Status), e.Ran.Round(time.Millisecond), e.tail)
+}
+
+// Unwrap returns the exit status (an *exec.ExitError, or nil).
+func (e *ExitError) Unwrap() error { return e.Status }
+
+// exitStatus spells a wait result: "exit status 3", "signal: killed".
+func exitStatus(err error) string {
+	if err == nil {
+		return "exit status 0"
+	}
+	return err.Error()
 }
 
 // StartService starts s in its own process group, with stdout and stderr
@@ -79,6 +126,11 @@ type Process struct {
 // service it only probes. It fails early if the process exits before it is
 // ready; on any failure it stops what it started and returns an error that
 // names the service, the cause and the last lines of its log.
+//
+// Beside the service it starts a reaper (see RunReaper) that stops the
+// service's process group if this process dies without calling Stop.
+// Once the service is ready, an exit of its own is logged at once to
+// s.Log and reported by Watch and Check.
 //
 // ctx bounds the start and the readiness wait only: a started service runs
 // until Stop, which the caller must call.
@@ -106,6 +158,7 @@ func StartService(ctx context.Context, s Service) (*Process, error) {
 		cmd.Env = append(os.Environ(), s.Env...)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var logFile *os.File
 	if s.LogPath != "" {
 		if err := os.MkdirAll(filepath.Dir(s.LogPath), 0o755); err != nil {
 			return nil, fmt.Errorf("service %q: log: %w", s.Name, err)
@@ -119,19 +172,39 @@ func StartService(ctx context.Context, s Service) (*Process, error) {
 		// An *os.File is handed to the child as is: no copying goroutine, and
 		// Wait does not hang on grandchildren that keep the file open.
 		cmd.Stdout, cmd.Stderr = f, f
+		logFile = f
+	}
+	// The reaper first: it guards the service from its first instant.
+	rp, err := startReaper(ctx, logFile)
+	if err != nil {
+		return nil, fmt.Errorf("service %q: %w", s.Name, err)
 	}
 	if err := cmd.Start(); err != nil {
+		rp.release()
 		return nil, fmt.Errorf("service %q: start %q: %w", s.Name, argv, err)
 	}
-	p.cmd, p.pgid = cmd, cmd.Process.Pid
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.exited)
-	}()
+	p.cmd, p.pgid, p.reaper = cmd, cmd.Process.Pid, rp
+	go p.wait()
+	if err := rp.guard(p.pgid, p.grace()); err != nil {
+		p.Stop(context.Background())
+		return nil, fmt.Errorf("service %q: %w", s.Name, err)
+	}
 
 	began := time.Now()
-	if err := waitReady(ctx, s, p.exited); err != nil {
+	err = waitReady(ctx, s, p.exited)
+	if err == nil {
+		p.mu.Lock()
+		switch {
+		case p.leaderDone:
+			err = errExited // it answered the probe, then exited at once
+		case p.state == starting:
+			p.state, p.readyAt = running, time.Now()
+		}
+		p.mu.Unlock()
+	}
+	if err != nil {
 		if errors.Is(err, errExited) {
+			<-p.exited
 			err = fmt.Errorf("exited (%v) %s after starting, before it was ready", p.waitErr, time.Since(began).Round(time.Millisecond))
 		}
 		p.Stop(context.Background())
@@ -140,32 +213,53 @@ func StartService(ctx context.Context, s Service) (*Process, error) {
 	return p, nil
 }
 
+// wait reaps the leader and, if it exited while running, logs it and
+// records the ExitError before closing exited.
+func (p *Process) wait() {
+	err := p.cmd.Wait()
+	p.mu.Lock()
+	p.waitErr, p.leaderDone = err, true
+	unexpected := p.state == running
+	ran := time.Since(p.readyAt)
+	p.mu.Unlock()
+	if unexpected {
+		s := p.Service
+		p.exitErr = &ExitError{Service: s.Name, Pid: p.pgid, Status: err, Ran: ran, tail: logTail(s.LogPath)}
+		log := s.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Error("service exited", "service", s.Name, "pid", p.pgid, "status", exitStatus(err),
+			"ran", ran.Round(time.Millisecond), "log", s.LogPath, "log_tail", strings.TrimPrefix(p.exitErr.tail, "; "))
+	}
+	close(p.exited)
+}
+
+func (p *Process) grace() time.Duration {
+	if p.Service.StopGrace > 0 {
+		return p.Service.StopGrace
+	}
+	return DefaultStopGrace
+}
+
 var errExited = errors.New("process exited")
 
 // waitReady polls the probe until it answers the expected status, the
 // timeout passes, ctx is done or exited is closed (errExited).
 func waitReady(ctx context.Context, s Service, exited <-chan struct{}) error {
-	pr := s.Probe
-	target := pr.URL
-	if target == "" {
-		target = s.URL
-	}
+	target, want := probeTarget(s)
 	if target == "" {
 		return nil
 	}
-	timeout, interval, want := pr.Timeout, pr.Interval, pr.Status
+	timeout, interval := s.Probe.Timeout, s.Probe.Interval
 	if timeout <= 0 {
 		timeout = DefaultProbeTimeout
 	}
 	if interval <= 0 {
 		interval = DefaultProbeInterval
 	}
-	if want == 0 {
-		want = http.StatusOK
-	}
 	deadline := time.Now().Add(timeout)
-	// No proxy: services live on the cluster network.
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	client := probeClient()
 	t := time.NewTimer(0)
 	defer t.Stop()
 	last := "no attempt finished"
@@ -195,6 +289,72 @@ func waitReady(ctx context.Context, s Service, exited <-chan struct{}) error {
 		}
 		t.Reset(interval)
 	}
+}
+
+// probeTarget returns the URL the probe GETs ("" when there is none: ready
+// once started) and the status it expects.
+func probeTarget(s Service) (string, int) {
+	target := s.Probe.URL
+	if target == "" {
+		target = s.URL
+	}
+	want := s.Probe.Status
+	if want == 0 {
+		want = http.StatusOK
+	}
+	return target, want
+}
+
+// probeClient is the HTTP client of probes: no keep-alive, so that each
+// probe tests a new connection; no proxy, since services live on the
+// cluster network.
+func probeClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+}
+
+// CheckTimeout bounds Check's probe when its context has no earlier
+// deadline.
+const CheckTimeout = 10 * time.Second
+
+// Check tells whether the service still serves, with one attempt of its
+// readiness probe (bounded by ctx and CheckTimeout). It returns nil if the
+// probe answers as it did when the service became ready (or the service has
+// no probe and still runs); else an error naming the service: the
+// *ExitError of a started service that exited on its own, or the probe's
+// failure ("connection refused", a wrong status). The load side calls it
+// when connect errors appear, to tell a dead service (an execution error)
+// from a client-side failure; it is the only health signal of an external
+// service.
+func (p *Process) Check(ctx context.Context) error {
+	s := p.Service
+	if p.cmd != nil {
+		select {
+		case <-p.exited:
+			if p.exitErr != nil {
+				return p.exitErr
+			}
+			return fmt.Errorf("service %q: stopped (%s)", s.Name, exitStatus(p.waitErr))
+		default:
+		}
+	}
+	target, want := probeTarget(s)
+	if target == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+	defer cancel()
+	status, err := probeOnce(ctx, probeClient(), target)
+	if err == nil && status != want {
+		err = fmt.Errorf("status %d, want %d", status, want)
+	}
+	if err == nil {
+		return nil
+	}
+	what := fmt.Sprintf("service %q", s.Name)
+	if s.External {
+		what = fmt.Sprintf("service %q (external, %s)", s.Name, s.URL)
+	}
+	return fmt.Errorf("%s: not serving: GET %s: %w", what, target, err)
 }
 
 // probeOnce performs one GET and returns the status; errors are reduced to
@@ -281,13 +441,17 @@ func (p *Process) Pid() int { return p.pgid }
 
 // Stop ends the service's whole process group: SIGTERM, then SIGKILL after
 // Service.StopGrace (or as soon as ctx is done). It returns once the group is
-// gone or killed, nil unless the group could not be signaled. It is
-// idempotent; later calls return the first result. External services are
-// left alone.
+// gone or killed, nil unless the group could not be signaled; then it
+// releases the reaper. It is idempotent: a later or concurrent call waits
+// for the first one and returns its result, so a second stop (a second
+// signal) cannot leave the group behind. External services are left alone.
 func (p *Process) Stop(ctx context.Context) error {
 	if p.cmd == nil {
 		return nil
 	}
+	p.mu.Lock()
+	p.state = stopping // from now on an exit is expected: not logged, not an ExitError
+	p.mu.Unlock()
 	p.stopMu.Lock()
 	defer p.stopMu.Unlock()
 	if p.stopped {
@@ -295,14 +459,14 @@ func (p *Process) Stop(ctx context.Context) error {
 	}
 	p.stopped = true
 	p.stopErr = p.stopGroup(ctx)
+	if p.stopErr == nil {
+		p.reaper.release()
+	} // else the reaper keeps guarding: it tries again when benchrun exits
 	return p.stopErr
 }
 
 func (p *Process) stopGroup(ctx context.Context) error {
-	grace := p.Service.StopGrace
-	if grace <= 0 {
-		grace = DefaultStopGrace
-	}
+	grace := p.grace()
 	if err := syscall.Kill(-p.pgid, syscall.SIGTERM); err != nil {
 		if errors.Is(err, syscall.ESRCH) {
 			<-p.exited // the whole group is already gone

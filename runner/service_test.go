@@ -29,14 +29,19 @@ func serviceHelperCommand(mode string, env ...string) ([]string, []string) {
 
 // TestServiceHelperProcess is not a test: it is the helper service.
 // Modes: "http" (listen on HELPER_ADDR after HELPER_DELAY, /health answers
-// 200), "sse" (like http, plus /stream trickling HELPER_CHUNKS events every
-// HELPER_EVERY), "never" (log lines, never listen), "exit" (log, exit 3).
+// 200; with HELPER_EXIT_AFTER, log "fatal: engine died" and exit 4 that
+// long after listening), "sse" (like http, plus /stream trickling
+// HELPER_CHUNKS events every HELPER_EVERY), "never" (log lines, never
+// listen), "exit" (log, exit 3), "owner" (play benchrun: see
+// serviceOwner).
 func TestServiceHelperProcess(t *testing.T) {
 	mode := os.Getenv(serviceHelperEnv)
 	if mode == "" {
 		return
 	}
 	switch mode {
+	case "owner":
+		serviceOwner()
 	case "never":
 		for i := range 30 {
 			fmt.Printf("loading shard %d\n", i)
@@ -76,6 +81,12 @@ func TestServiceHelperProcess(t *testing.T) {
 			os.Exit(2)
 		}
 		fmt.Println("listening on", ln.Addr())
+		if d, err := time.ParseDuration(os.Getenv("HELPER_EXIT_AFTER")); err == nil {
+			time.AfterFunc(d, func() {
+				fmt.Println("fatal: engine died")
+				os.Exit(4)
+			})
+		}
 		srv := &http.Server{Handler: mux, ErrorLog: nil}
 		srv.Serve(ln)
 	}
