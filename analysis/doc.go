@@ -10,9 +10,10 @@
 // numpy's default), the one list of statistics (DistStats,
 // StatPercentile), bounded-memory distributions (Dist, exact up to a limit,
 // then a Histogram with relative error ≤ 1%), order-statistic confidence
-// intervals, the per-case summary (SummarizeCase) and, from the same pass,
-// what reports draw (Raw: distributions, the per-second Timeline and its
-// Series, error classes), warnings, threshold expressions
+// intervals, the per-operation values of a sample (SampleValues, which the
+// samples export uses too), the per-case summary (SummarizeCase) and, from
+// the same pass, what reports draw (Raw: distributions, the per-second
+// Timeline and its Series, error classes), warnings, threshold expressions
 // (ParseThreshold), the significance tests package baselines decides
 // regressions with (MannWhitney, BootstrapPValue, ZPValue), the formatting
 // of values for people (FormatValue) and the summary.json types, files and

@@ -216,13 +216,14 @@ func (a *caseAcc) sample(s *results.Sample) error {
 	}
 	r.seen = true
 	r.total++
-	a.add(MetricQueueDelay, s.Rep, sec(s.Sent-s.Scheduled))
+	op := SampleValues(s)
+	a.add(MetricQueueDelay, s.Rep, op.QueueDelay)
 	if !s.OK() {
 		r.errs[s.Error]++
 		if _, seen := a.example[s.Error]; !seen {
 			a.example[s.Error] = s.ErrorDetail
 		}
-		a.timeline.add(sec(s.Scheduled), sec(s.Sent), sec(s.Done), false, 0, 0)
+		a.timeline.add(op.Scheduled, op.Sent, op.Done, false, 0, 0)
 		return nil
 	}
 	r.ok++
@@ -230,25 +231,19 @@ func (a *caseAcc) sample(s *results.Sample) error {
 	r.outTk += int64(s.OutputTokens)
 
 	perReq := map[string]float64{}
-	if s.FirstByte != 0 {
-		a.add(MetricTTFB, s.Rep, sec(s.FirstByte-s.Scheduled))
+	if op.HasTTFB {
+		a.add(MetricTTFB, s.Rep, op.TTFB)
 	}
-	if s.FirstToken != 0 {
-		v := sec(s.FirstToken - s.Scheduled)
-		perReq[MetricTTFT] = v
-		a.add(MetricTTFT, s.Rep, v)
+	if op.HasTTFT {
+		perReq[MetricTTFT] = op.TTFT
+		a.add(MetricTTFT, s.Rep, op.TTFT)
 	}
-	e2e := sec(s.Done - s.Scheduled)
-	if s.LastToken != 0 {
-		e2e = sec(s.LastToken - s.Scheduled)
-	}
-	perReq[MetricE2E] = e2e
-	a.add(MetricE2E, s.Rep, e2e)
-	a.timeline.add(sec(s.Scheduled), sec(s.Sent), sec(s.Done), true, s.OutputTokens, e2e)
-	if s.FirstToken != 0 && s.LastToken != 0 && s.OutputTokens > 1 {
-		v := sec(s.LastToken-s.FirstToken) / float64(s.OutputTokens-1)
-		perReq[MetricTPOT] = v
-		a.add(MetricTPOT, s.Rep, v)
+	perReq[MetricE2E] = op.E2E
+	a.add(MetricE2E, s.Rep, op.E2E)
+	a.timeline.add(op.Scheduled, op.Sent, op.Done, true, s.OutputTokens, op.E2E)
+	if op.HasTPOT {
+		perReq[MetricTPOT] = op.TPOT
+		a.add(MetricTPOT, s.Rep, op.TPOT)
 	}
 	for _, g := range s.ITL {
 		a.add(MetricITL, s.Rep, sec(g))
@@ -272,7 +267,7 @@ func (a *caseAcc) sample(s *results.Sample) error {
 			v, ok = s.Server[k]
 		}
 		if ok {
-			a.addSeries(sec(s.Done), v)
+			a.addSeries(op.Done, v)
 			break
 		}
 	}

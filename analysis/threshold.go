@@ -20,9 +20,6 @@ type Threshold struct {
 	Limit  float64 // in the metric's base unit (seconds, ratio 0–1, bytes, ...)
 }
 
-// String returns the expression as written.
-func (t Threshold) String() string { return t.Expr }
-
 var thresholdOps = []string{"<=", ">=", "==", "<", ">"} // two-character operators first
 
 // unitScale maps a unit suffix to its factor to base units and its kind.

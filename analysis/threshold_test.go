@@ -42,7 +42,7 @@ func TestParseThreshold(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if th.Metric != tt.metric || th.Stat != tt.stat || th.Op != tt.op || !near(th.Limit, tt.limit) || th.String() != tt.expr {
+			if th.Metric != tt.metric || th.Stat != tt.stat || th.Op != tt.op || !near(th.Limit, tt.limit) || th.Expr != tt.expr {
 				t.Errorf("got %+v", th)
 			}
 		})

@@ -17,7 +17,6 @@ import (
 )
 
 func emulateCommand(stdout, stderr io.Writer) *cli.Command {
-	d := emulate.DefaultOptions(emulate.FlavorVLLM)
 	return &cli.Command{
 		Name:      "emulate",
 		Usage:     "serve an emulated vLLM or Ollama for offline dry runs and tests",
@@ -31,30 +30,7 @@ func emulateCommand(stdout, stderr io.Writer) *cli.Command {
 			"docs/emulators.md. Defaults for ollama differ (4 slots, slower decode,\n" +
 			"a 2s model load) unless the flags are given.\n\n" +
 			"Example:\n   benchrun emulate vllm --port 8000 --slots 16 --decode-base 8ms --jitter 0",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "address to listen on"},
-			&cli.IntFlag{Name: "port", Value: 8000, Usage: "port to listen on (0 picks one and prints it)"},
-			&cli.StringFlag{Name: "model", Value: d.Model, Usage: "served model name"},
-			&cli.IntFlag{Name: "slots", Usage: "sequences decoded at once", DefaultText: "256 vllm, 4 ollama"},
-			&cli.IntFlag{Name: "max-queue", Usage: "waiting requests beyond which the server answers 503 (-1: unbounded)", DefaultText: "unbounded vllm, 512 ollama"},
-			&cli.DurationFlag{Name: "prefill-base", Usage: "fixed part of the time to first token", DefaultText: "20ms"},
-			&cli.DurationFlag{Name: "prefill-per-token", Usage: "prefill time per prompt token", DefaultText: "50µs vllm, 200µs ollama"},
-			&cli.DurationFlag{Name: "decode-base", Usage: "inter-token time with one running sequence", DefaultText: "10ms vllm, 25ms ollama"},
-			&cli.DurationFlag{Name: "decode-per-seq", Usage: "extra inter-token time per other running sequence", DefaultText: "50µs vllm, 2ms ollama"},
-			&cli.Float64Flag{Name: "jitter", Value: d.Jitter, Usage: "relative jitter on every delay (0 = exact timing)"},
-			&cli.Int64Flag{Name: "seed", Value: d.Seed, Usage: "seed for jitter, output lengths and faults"},
-			&cli.IntFlag{Name: "output-tokens", Value: d.OutputTokens, Usage: "output length when a request sets none"},
-			&cli.Float64Flag{Name: "slowdown", Value: 1, Usage: "multiply every delay (1.3 = 30% slower)", EnvVars: []string{"BENCHRUN_EMULATE_SLOWDOWN"}},
-			&cli.DurationFlag{Name: "load-time", Usage: "ollama: model load paid by the first request (cold start)", DefaultText: "2s"},
-			&cli.Float64Flag{Name: "error-rate", Usage: "fraction of requests answered 500"},
-			&cli.IntFlag{Name: "burst-status", Usage: "status of error bursts: 429 or 503"},
-			&cli.DurationFlag{Name: "burst-every", Usage: "a burst starts this often"},
-			&cli.DurationFlag{Name: "burst-length", Usage: "how long each burst lasts"},
-			&cli.Float64Flag{Name: "disconnect-rate", Usage: "fraction of streams cut mid-way"},
-			&cli.Float64Flag{Name: "stall-rate", Usage: "fraction of streams that pause once"},
-			&cli.DurationFlag{Name: "stall-for", Usage: "length of a stall"},
-			&cli.DurationFlag{Name: "start-delay", Usage: "slow start: every endpoint answers 503 for this long"},
-		},
+		Flags: emulateFlags(),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return withExitCode(errors.New("emulate: name the flavour, vllm or ollama"), ExitUsage)
@@ -63,62 +39,99 @@ func emulateCommand(stdout, stderr io.Writer) *cli.Command {
 			if flavor != emulate.FlavorVLLM && flavor != emulate.FlavorOllama {
 				return withExitCode(fmt.Errorf("emulate: unknown flavour %q: want vllm or ollama", flavor), ExitUsage)
 			}
-			o := emulate.DefaultOptions(flavor)
-			o.Model = c.String("model")
-			o.Jitter = c.Float64("jitter")
-			o.Seed = c.Int64("seed")
-			o.OutputTokens = c.Int("output-tokens")
-			o.Slowdown = c.Float64("slowdown")
-			setInt := func(name string, dst *int) {
-				if c.IsSet(name) {
-					*dst = c.Int(name)
-				}
-			}
-			setDur := func(name string, dst *time.Duration) {
-				if c.IsSet(name) {
-					*dst = c.Duration(name)
-				}
-			}
-			setInt("slots", &o.Slots)
-			setInt("max-queue", &o.MaxQueue)
-			setInt("burst-status", &o.BurstStatus)
-			setDur("prefill-base", &o.PrefillBase)
-			setDur("prefill-per-token", &o.PrefillPerToken)
-			setDur("decode-base", &o.DecodeBase)
-			setDur("decode-per-seq", &o.DecodePerSeq)
-			setDur("load-time", &o.LoadTime)
-			setDur("burst-every", &o.BurstEvery)
-			setDur("burst-length", &o.BurstLength)
-			setDur("stall-for", &o.StallFor)
-			setDur("start-delay", &o.StartDelay)
-			o.ErrorRate = c.Float64("error-rate")
-			o.DisconnectRate = c.Float64("disconnect-rate")
-			o.StallRate = c.Float64("stall-rate")
-			em, err := emulate.New(o)
-			if err != nil {
-				return withExitCode(fmt.Errorf("emulate: %w", err), ExitUsage)
-			}
-			closeOnce := sync.OnceFunc(em.Close)
-			defer closeOnce()
+			o := emulateOptions(c, flavor)
 			addr := net.JoinHostPort(c.String("host"), strconv.Itoa(c.Int("port")))
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return withExitCode(fmt.Errorf("emulate: %w", err), ExitError)
-			}
-			srv := em.NewServer()
-			fmt.Fprintf(stdout, "benchrun emulate %s: listening on http://%s (model %s, slowdown %g)\n", flavor, ln.Addr(), o.Model, o.Slowdown)
-			errc := make(chan error, 1)
-			go func() { errc <- srv.Serve(runner.ReceiveListener(ln)) }()
-			select {
-			case err := <-errc:
-				return withExitCode(err, ExitError)
-			case <-c.Context.Done():
-				closeOnce() // end open streams so Shutdown does not wait for them
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				srv.Shutdown(ctx)
-				return nil // a stopped emulator is a normal end
-			}
+			return serveEmulator(c.Context, stdout, flavor, o, addr)
 		},
+	}
+}
+
+// emulateFlags are the flags of benchrun emulate. Those whose default
+// depends on the flavour have none here (only DefaultText): emulateOptions
+// keeps the flavour's default unless the flag is set.
+func emulateFlags() []cli.Flag {
+	d := emulate.DefaultOptions(emulate.FlavorVLLM)
+	return []cli.Flag{
+		&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "address to listen on"},
+		&cli.IntFlag{Name: "port", Value: 8000, Usage: "port to listen on (0 picks one and prints it)"},
+		&cli.StringFlag{Name: "model", Value: d.Model, Usage: "served model name"},
+		&cli.IntFlag{Name: "slots", Usage: "sequences decoded at once", DefaultText: "256 vllm, 4 ollama"},
+		&cli.IntFlag{Name: "max-queue", Usage: "waiting requests beyond which the server answers 503 (-1: unbounded)", DefaultText: "unbounded vllm, 512 ollama"},
+		&cli.DurationFlag{Name: "prefill-base", Usage: "fixed part of the time to first token", DefaultText: "20ms"},
+		&cli.DurationFlag{Name: "prefill-per-token", Usage: "prefill time per prompt token", DefaultText: "50µs vllm, 200µs ollama"},
+		&cli.DurationFlag{Name: "decode-base", Usage: "inter-token time with one running sequence", DefaultText: "10ms vllm, 25ms ollama"},
+		&cli.DurationFlag{Name: "decode-per-seq", Usage: "extra inter-token time per other running sequence", DefaultText: "50µs vllm, 2ms ollama"},
+		&cli.Float64Flag{Name: "jitter", Value: d.Jitter, Usage: "relative jitter on every delay (0 = exact timing)"},
+		&cli.Int64Flag{Name: "seed", Value: d.Seed, Usage: "seed for jitter, output lengths and faults"},
+		&cli.IntFlag{Name: "output-tokens", Value: d.OutputTokens, Usage: "output length when a request sets none"},
+		&cli.Float64Flag{Name: "slowdown", Value: 1, Usage: "multiply every delay (1.3 = 30% slower)", EnvVars: []string{"BENCHRUN_EMULATE_SLOWDOWN"}},
+		&cli.DurationFlag{Name: "load-time", Usage: "ollama: model load paid by the first request (cold start)", DefaultText: "2s"},
+		&cli.Float64Flag{Name: "error-rate", Usage: "fraction of requests answered 500"},
+		&cli.IntFlag{Name: "burst-status", Usage: "status of error bursts: 429 or 503"},
+		&cli.DurationFlag{Name: "burst-every", Usage: "a burst starts this often"},
+		&cli.DurationFlag{Name: "burst-length", Usage: "how long each burst lasts"},
+		&cli.Float64Flag{Name: "disconnect-rate", Usage: "fraction of streams cut mid-way"},
+		&cli.Float64Flag{Name: "stall-rate", Usage: "fraction of streams that pause once"},
+		&cli.DurationFlag{Name: "stall-for", Usage: "length of a stall"},
+		&cli.DurationFlag{Name: "start-delay", Usage: "slow start: every endpoint answers 503 for this long"},
+	}
+}
+
+// emulateOptions are the flavour's defaults with the flags given on the
+// command line.
+func emulateOptions(c *cli.Context, flavor string) emulate.Options {
+	o := emulate.DefaultOptions(flavor)
+	o.Model = c.String("model")
+	o.Jitter = c.Float64("jitter")
+	o.Seed = c.Int64("seed")
+	o.OutputTokens = c.Int("output-tokens")
+	o.Slowdown = c.Float64("slowdown")
+	o.ErrorRate = c.Float64("error-rate")
+	o.DisconnectRate = c.Float64("disconnect-rate")
+	o.StallRate = c.Float64("stall-rate")
+	for name, dst := range map[string]*int{"slots": &o.Slots, "max-queue": &o.MaxQueue, "burst-status": &o.BurstStatus} {
+		if c.IsSet(name) {
+			*dst = c.Int(name)
+		}
+	}
+	for name, dst := range map[string]*time.Duration{
+		"prefill-base": &o.PrefillBase, "prefill-per-token": &o.PrefillPerToken,
+		"decode-base": &o.DecodeBase, "decode-per-seq": &o.DecodePerSeq, "load-time": &o.LoadTime,
+		"burst-every": &o.BurstEvery, "burst-length": &o.BurstLength,
+		"stall-for": &o.StallFor, "start-delay": &o.StartDelay,
+	} {
+		if c.IsSet(name) {
+			*dst = c.Duration(name)
+		}
+	}
+	return o
+}
+
+// serveEmulator serves an emulator with options o on addr until ctx is
+// done, which is a normal end.
+func serveEmulator(ctx context.Context, stdout io.Writer, flavor string, o emulate.Options, addr string) error {
+	em, err := emulate.New(o)
+	if err != nil {
+		return withExitCode(fmt.Errorf("emulate: %w", err), ExitUsage)
+	}
+	closeOnce := sync.OnceFunc(em.Close)
+	defer closeOnce()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return withExitCode(fmt.Errorf("emulate: %w", err), ExitError)
+	}
+	srv := em.NewServer()
+	fmt.Fprintf(stdout, "benchrun emulate %s: listening on http://%s (model %s, slowdown %g)\n", flavor, ln.Addr(), o.Model, o.Slowdown)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(runner.ReceiveListener(ln)) }()
+	select {
+	case err := <-errc:
+		return withExitCode(err, ExitError)
+	case <-ctx.Done():
+		closeOnce() // end open streams so Shutdown does not wait for them
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+		return nil // a stopped emulator is a normal end
 	}
 }

@@ -14,8 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/benchrun/benchrun/analysis"
 	"github.com/benchrun/benchrun/runner/results"
 )
 
@@ -123,7 +123,7 @@ type sampleRow struct {
 	Done         float64            `json:"done_s"`
 	TTFB         *float64           `json:"ttfb_s"`
 	TTFT         *float64           `json:"ttft_s"`
-	E2E          *float64           `json:"e2e_s"`
+	E2E          float64            `json:"e2e_s"`
 	QueueDelay   float64            `json:"queue_delay_s"`
 	ITLCount     int                `json:"itl_count"`
 	ITLMean      *float64           `json:"itl_mean_s"`
@@ -137,27 +137,22 @@ type sampleRow struct {
 	Values       map[string]float64 `json:"values,omitempty"`
 }
 
+// sampleRowOf is s as a row; every number in it is analysis's definition
+// (analysis.SampleValues).
 func sampleRowOf(benchmark, id string, s *results.Sample) sampleRow {
+	v := analysis.SampleValues(s)
 	r := sampleRow{Benchmark: benchmark, Case: id, Rep: s.Rep, Worker: s.Worker, Seq: s.Seq, Warmup: s.Warmup,
-		Scheduled: secs(s.Scheduled), Sent: secs(s.Sent), Done: secs(s.Done), QueueDelay: secs(s.Sent - s.Scheduled),
-		ITLCount: len(s.ITL), InputTokens: s.InputTokens, OutputTokens: s.OutputTokens, TokenSource: s.TokenSource,
+		Scheduled: v.Scheduled, Sent: v.Sent, Done: v.Done, QueueDelay: v.QueueDelay, E2E: v.E2E,
+		ITLCount: v.ITLCount, InputTokens: s.InputTokens, OutputTokens: s.OutputTokens, TokenSource: s.TokenSource,
 		Status: s.Status, Error: s.Error, ErrorDetail: s.ErrorDetail, Server: s.Server, Values: s.Values}
-	f := func(v float64) *float64 { return &v }
-	if s.FirstByte > 0 {
-		r.TTFB = f(secs(s.FirstByte - s.Scheduled))
+	if v.HasTTFB {
+		r.TTFB = &v.TTFB
 	}
-	if s.FirstToken > 0 {
-		r.TTFT = f(secs(s.FirstToken - s.Scheduled))
+	if v.HasTTFT {
+		r.TTFT = &v.TTFT
 	}
-	if s.LastToken > 0 {
-		r.E2E = f(secs(s.LastToken - s.Scheduled))
-	}
-	if len(s.ITL) > 0 {
-		var sum float64
-		for _, g := range s.ITL {
-			sum += secs(g)
-		}
-		r.ITLMean = f(sum / float64(len(s.ITL)))
+	if v.ITLCount > 0 {
+		r.ITLMean = &v.ITLMean
 	}
 	return r
 }
@@ -165,8 +160,10 @@ func sampleRowOf(benchmark, id string, s *results.Sample) sampleRow {
 // ExportSamples writes every sample of every case that has a samples file,
 // warm-up included (flagged), one row per sample with its case id: CSV with
 // a header (server.* and values.* columns for the keys any sample has), or
-// JSON Lines. Times are seconds from the case start; ttft_s and e2e_s are
-// measured from the scheduled send time.
+// JSON Lines. Times are seconds from the case start; ttfb_s, ttft_s and
+// e2e_s are measured from the scheduled send time, as analysis defines them
+// (analysis.SampleValues: e2e_s is to the last token, or to completion when
+// there is none).
 func ExportSamples(w io.Writer, in *Input, format string) error {
 	if format != FormatCSV && format != FormatJSON {
 		return fmt.Errorf("export: unknown format %q (want csv or json)", format)
@@ -220,7 +217,7 @@ func ExportSamples(w io.Writer, in *Input, format string) error {
 	err := each(func(r sampleRow) error {
 		rec := []string{csvText(r.Benchmark), csvText(r.Case), strconv.Itoa(r.Rep), csvText(r.Worker), strconv.FormatInt(r.Seq, 10),
 			strconv.FormatBool(r.Warmup), csvNum(r.Scheduled), csvNum(r.Sent), csvNum(r.Done),
-			opt(r.TTFB), opt(r.TTFT), opt(r.E2E), csvNum(r.QueueDelay), strconv.Itoa(r.ITLCount), opt(r.ITLMean),
+			opt(r.TTFB), opt(r.TTFT), csvNum(r.E2E), csvNum(r.QueueDelay), strconv.Itoa(r.ITLCount), opt(r.ITLMean),
 			strconv.Itoa(r.InputTokens), strconv.Itoa(r.OutputTokens), csvText(r.TokenSource), strconv.Itoa(r.Status),
 			csvText(r.Error), csvText(r.ErrorDetail)}
 		for _, k := range sk {
@@ -257,5 +254,3 @@ func csvText(s string) string {
 	}
 	return s
 }
-
-func secs(d time.Duration) float64 { return d.Seconds() }

@@ -9,10 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/benchrun/benchrun/analysis"
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 func load(t testing.TB, name string) *Input {
@@ -434,5 +436,80 @@ func TestThresholdWithoutValue(t *testing.T) {
 	junit := string(render(t, in, func(b *bytes.Buffer, in *Input) error { return WriteJUnit(b, in) }))
 	if strings.Contains(junit, "value: 0 s") || !strings.Contains(junit, "value: none (not measured)") {
 		t.Errorf("junit.xml shows a value for an unmeasured metric:\n%s", junit)
+	}
+}
+
+// TestExportSamplesAgreeWithAnalysis checks that the samples export and the
+// summary derive the same per-operation values: pooled over a case's
+// measured rows, ttfb, ttft, e2e and queue_delay are exactly the values of
+// analysis's distributions, and every row has an e2e (a failed operation's
+// is to its completion).
+func TestExportSamplesAgreeWithAnalysis(t *testing.T) {
+	in := load(t, "nightly")
+	var b bytes.Buffer
+	if err := ExportSamples(&b, in, FormatJSON); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]map[string][]float64{} // case → metric → values
+	add := func(id, metric string, v *float64) {
+		if v == nil {
+			return
+		}
+		if got[id] == nil {
+			got[id] = map[string][]float64{}
+		}
+		got[id][metric] = append(got[id][metric], *v)
+	}
+	dec := json.NewDecoder(&b)
+	for dec.More() {
+		var r struct {
+			Case   string   `json:"case"`
+			Warmup bool     `json:"warmup"`
+			Error  string   `json:"error"`
+			TTFB   *float64 `json:"ttfb_s"`
+			TTFT   *float64 `json:"ttft_s"`
+			E2E    *float64 `json:"e2e_s"`
+			QDelay *float64 `json:"queue_delay_s"`
+		}
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		if r.E2E == nil {
+			t.Fatalf("case %s: a row without e2e_s", r.Case)
+		}
+		if r.Warmup || r.Error == results.ErrCanceled {
+			continue
+		}
+		add(r.Case, analysis.MetricQueueDelay, r.QDelay)
+		if r.Error != "" {
+			continue
+		}
+		add(r.Case, analysis.MetricTTFB, r.TTFB)
+		add(r.Case, analysis.MetricTTFT, r.TTFT)
+		add(r.Case, analysis.MetricE2E, r.E2E)
+	}
+	if len(got) == 0 {
+		t.Fatal("no samples exported")
+	}
+	for _, c := range in.Summary.Cases {
+		info := in.caseInfo(c.ID)
+		if info == nil {
+			t.Fatalf("case %s not in the manifest", c.ID)
+		}
+		_, raw, err := analysis.SummarizeCase(*info, []string{in.samplesPath(c.ID)}, analysis.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, metric := range []string{analysis.MetricQueueDelay, analysis.MetricTTFB, analysis.MetricTTFT, analysis.MetricE2E} {
+			var want []float64
+			if d := raw.Dists[metric]; d != nil {
+				want = d.Sorted()
+			}
+			vs := got[c.ID][metric]
+			slices.Sort(vs)
+			if !slices.Equal(vs, want) {
+				t.Errorf("case %s: exported %s (%d values) differs from analysis's (%d values)", c.ID, metric, len(vs), len(want))
+			}
+		}
 	}
 }

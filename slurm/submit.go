@@ -77,37 +77,10 @@ func (s State) ExitStatus() int {
 	return s.ExitCode
 }
 
-// Err returns nil when the job completed with status 0, else a *JobError
-// carrying ExitStatus.
-func (s State) Err() error {
-	if s.ExitStatus() == 0 {
-		return nil
-	}
-	return &JobError{State: s}
-}
-
 // String formats s as "JOBID STATE (exit C:S)".
 func (s State) String() string {
 	return fmt.Sprintf("job %s %s (exit %d:%d)", s.JobID, s.Name, s.ExitCode, s.Signal)
 }
-
-// JobError is a job that did not end with status 0. ExitCode gives
-// benchrun's exit status for it.
-type JobError struct{ State State }
-
-func (e *JobError) Error() string {
-	if e.State.Failed() {
-		msg := "SLURM " + e.State.String()
-		if e.State.Reason != "" && e.State.Reason != "None" {
-			msg += ", reason " + e.State.Reason
-		}
-		return msg + ": execution error"
-	}
-	return fmt.Sprintf("SLURM %s: benchrun exited with status %d", e.State, e.State.ExitCode)
-}
-
-// ExitCode returns benchrun's exit status for the job.
-func (e *JobError) ExitCode() int { return e.State.ExitStatus() }
 
 // Commander runs a SLURM command and returns its standard output. A
 // non-zero exit is an error that includes the command's standard error.
@@ -135,7 +108,7 @@ type Client struct {
 	Cmd Commander
 }
 
-// DefaultClient runs the real SLURM commands; Submit, Follow and Cancel use it.
+// DefaultClient runs the real SLURM commands; Submit and Follow use it.
 var DefaultClient = &Client{Cmd: ExecCommander{}}
 
 // Submit submits a job script with sbatch and returns the job id.
@@ -146,11 +119,6 @@ func Submit(ctx context.Context, scriptPath string) (jobID string, err error) {
 // Follow follows a job with DefaultClient; see Client.Follow.
 func Follow(ctx context.Context, jobID string, o FollowOptions) (State, error) {
 	return DefaultClient.Follow(ctx, jobID, o)
-}
-
-// Cancel cancels a job with DefaultClient.
-func Cancel(ctx context.Context, jobID string) error {
-	return DefaultClient.Cancel(ctx, jobID)
 }
 
 // Submit runs `sbatch --parsable scriptPath` and returns the job id.

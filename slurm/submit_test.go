@@ -157,11 +157,6 @@ func TestStateOutcome(t *testing.T) {
 		if tt.st.Failed() != tt.failed || tt.st.ExitStatus() != tt.exit {
 			t.Errorf("%v: Failed() = %v, ExitStatus() = %d; want %v, %d", tt.st, tt.st.Failed(), tt.st.ExitStatus(), tt.failed, tt.exit)
 		}
-		err := tt.st.Err()
-		var je *JobError
-		if tt.exit == 0 && err != nil || tt.exit != 0 && (!errors.As(err, &je) || je.ExitCode() != tt.exit) {
-			t.Errorf("%v: Err() = %v", tt.st, err)
-		}
 	}
 }
 

@@ -109,8 +109,7 @@ func DefaultOptions(flavor string) Options {
 // Emulator is an HTTP server that imitates vLLM's OpenAI-compatible API or
 // Ollama's native API, with a continuous-batching timing model, so that
 // benchrun can be dry-run and tested without a GPU. It is safe for
-// concurrent use; serve NewServer on a runner.ReceiveListener (or Handler with
-// any http.Server, at the cost of its own request handling in the timing).
+// concurrent use; serve NewServer on a runner.ReceiveListener.
 type Emulator struct {
 	o      Options
 	start  time.Time
@@ -213,13 +212,6 @@ func New(o Options) (*Emulator, error) {
 	}
 	return e, nil
 }
-
-// Options returns the effective options, defaults filled in.
-func (e *Emulator) Options() Options { return e.o }
-
-// Handler returns the HTTP handler serving the flavour's API. Served
-// alone, a request's clock starts when its handler runs; see NewServer.
-func (e *Emulator) Handler() http.Handler { return e.handler }
 
 // NewServer returns an http.Server for the emulator. Serve it on a
 // listener wrapped by runner.ReceiveListener: then a request's clock starts when

@@ -78,7 +78,7 @@ func TestNewEmulatorValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o := e.Options(); o.Slots != 4 || o.MaxQueue != 512 || o.OutputTokens != 128 || o.Slowdown != 1 {
+	if o := e.o; o.Slots != 4 || o.MaxQueue != 512 || o.OutputTokens != 128 || o.Slowdown != 1 {
 		t.Errorf("ollama defaults: %+v", o)
 	}
 }
