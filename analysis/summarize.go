@@ -201,7 +201,9 @@ func (a *caseAcc) sample(s *results.Sample) error {
 	}
 	r.seen = true
 	r.total++
-	a.add(MetricQueueDelay, s.Rep, sec(s.Sent-s.Scheduled))
+	if s.Sent != 0 { // an unfinished operation may never have been sent
+		a.add(MetricQueueDelay, s.Rep, sec(s.Sent-s.Scheduled))
+	}
 	if !s.OK() {
 		r.errs[s.Error]++
 		return nil
