@@ -28,7 +28,7 @@ var (
 	// followed by its value: "Authorization: Bearer x", "api_key=x",
 	// {"x-api-key": "x"}, also inside a JSON string (\"). The value's
 	// scheme (Bearer, Basic, Token) is kept.
-	credentialField = regexp.MustCompile(`(?i)\b((?:proxy-)?authorization|x-api-key|api[-_]?key|access[-_]?token)(\\?["']?\s*[:=]\s*\\?["']?)((?:bearer|basic|token)\s+)?[^\s"'\\,;{}\[\]]+`)
+	credentialField = regexp.MustCompile(`(?i)\b((?:proxy-)?authorization|x-api-key|api[-_]?key|access[-_]?token)(\\?["']?\s*[:=]\s*\\?["']?)((?:bearer|basic|token)\s+)?[^\s"'\\,;&{}\[\]]+`)
 	// bearerToken is a Bearer token anywhere else.
 	bearerToken = regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`)
 )
