@@ -210,7 +210,7 @@ func TestOpenAIRequestBody(t *testing.T) {
 }
 
 func TestOpenAIHTTPErrors(t *testing.T) {
-	for status, cls := range map[int]string{400: results.ErrHTTP4xx, 429: results.ErrHTTP4xx, 500: results.ErrHTTP5xx, 503: results.ErrHTTP5xx} {
+	for status, cls := range map[int]string{400: results.ErrHTTP4xx, 429: results.ErrRateLimited, 500: results.ErrHTTP5xx, 503: results.ErrHTTP5xx} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(status)
 			w.Write([]byte(`{"error":"bad thing"}` + strings.Repeat("x", 1000)))
