@@ -180,7 +180,7 @@ func RunCase(ctx context.Context, c Case, start time.Time, w *results.SampleWrit
 	defer cancelOps(nil)
 	r := &caseRun{c: c, plan: pl, start: start, base: base, w: w, p: p, opCtx: opCtx, cancelOps: cancelOps, spent: make(chan struct{})}
 	r.drain = c.Load.Drain
-	if r.drain <= 0 {
+	if r.drain == 0 {
 		r.drain = results.DefaultDrain
 	}
 
@@ -246,8 +246,8 @@ func planCase(c Case) (casePlan, error) {
 	if n < 0 || l.Worker < 0 || l.Worker >= n {
 		return pl, fmt.Errorf("load: worker %d of %d is out of range", l.Worker, l.Workers)
 	}
-	if l.Duration < 0 || l.Requests < 0 || l.Warmup < 0 || l.WarmupRequests < 0 {
-		return pl, errors.New("load: duration, requests, warmup and warmup_requests must not be negative")
+	if l.Duration < 0 || l.Requests < 0 || l.Warmup < 0 || l.WarmupRequests < 0 || l.Drain < 0 {
+		return pl, errors.New("load: duration, requests, warmup, warmup_requests and drain must not be negative")
 	}
 	if l.Duration == 0 && l.Requests == 0 {
 		return pl, errors.New("load: set duration or requests (or both) so the case can stop")

@@ -403,6 +403,7 @@ func TestRunCaseInvalid(t *testing.T) {
 		{"negative duration", results.Load{Mode: results.ModeOpen, Rate: 1, Duration: -1}},
 		{"worker out of range", results.Load{Mode: results.ModeOpen, Rate: 1, Requests: 1, Worker: 2, Workers: 2}},
 		{"negative concurrency", results.Load{Mode: results.ModeOpen, Rate: 1, Requests: 1, MaxConcurrency: -1}},
+		{"negative drain", results.Load{Mode: results.ModeOpen, Rate: 1, Requests: 1, Drain: -time.Second}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
