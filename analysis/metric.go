@@ -66,6 +66,7 @@ var builtinUnits = map[string]string{
 var knownErrorClasses = []string{
 	results.ErrConnect, results.ErrTimeout, results.ErrHTTP4xx, results.ErrHTTP5xx,
 	results.ErrStreamTruncated, results.ErrParse, results.ErrOther,
+	results.ErrClient, results.ErrRateLimited, results.ErrUnfinished,
 }
 
 // MetricNames returns, sorted, the names of the metrics SummarizeCase

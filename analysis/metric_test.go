@@ -57,7 +57,7 @@ func TestErrorClassesMatchRunner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	block := regexp.MustCompile(`(?s)// Error classes recorded in Sample\.Error.*?\)`).Find(src)
+	block := regexp.MustCompile(`(?s)// Error classes recorded in Sample\.Error.*?\n\)`).Find(src)
 	if block == nil {
 		t.Fatal("runner/sample.go: no error class block")
 	}

@@ -15,8 +15,10 @@ type OpValues struct {
 	// Scheduled, Sent and Done are the sample's offsets from the case
 	// start.
 	Scheduled, Sent, Done float64
-	// QueueDelay is sent − scheduled.
-	QueueDelay float64
+	// QueueDelay is sent − scheduled, defined when the operation was sent
+	// (an unfinished open-loop operation may never have been).
+	QueueDelay    float64
+	HasQueueDelay bool
 	// TTFB is first byte − scheduled.
 	TTFB    float64
 	HasTTFB bool
@@ -40,9 +42,11 @@ type OpValues struct {
 func SampleValues(s *results.Sample) OpValues {
 	v := OpValues{
 		Scheduled: sec(s.Scheduled), Sent: sec(s.Sent), Done: sec(s.Done),
-		QueueDelay: sec(s.Sent - s.Scheduled),
-		E2E:        sec(s.Done - s.Scheduled),
-		ITLCount:   len(s.ITL),
+		E2E:      sec(s.Done - s.Scheduled),
+		ITLCount: len(s.ITL),
+	}
+	if s.Sent != 0 {
+		v.QueueDelay, v.HasQueueDelay = sec(s.Sent-s.Scheduled), true
 	}
 	if s.FirstByte != 0 {
 		v.TTFB, v.HasTTFB = sec(s.FirstByte-s.Scheduled), true

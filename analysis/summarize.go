@@ -217,7 +217,9 @@ func (a *caseAcc) sample(s *results.Sample) error {
 	r.seen = true
 	r.total++
 	op := SampleValues(s)
-	a.add(MetricQueueDelay, s.Rep, op.QueueDelay)
+	if op.HasQueueDelay {
+		a.add(MetricQueueDelay, s.Rep, op.QueueDelay)
+	}
 	if !s.OK() {
 		r.errs[s.Error]++
 		if _, seen := a.example[s.Error]; !seen {

@@ -124,7 +124,7 @@ type sampleRow struct {
 	TTFB         *float64           `json:"ttfb_s"`
 	TTFT         *float64           `json:"ttft_s"`
 	E2E          float64            `json:"e2e_s"`
-	QueueDelay   float64            `json:"queue_delay_s"`
+	QueueDelay   *float64           `json:"queue_delay_s"`
 	ITLCount     int                `json:"itl_count"`
 	ITLMean      *float64           `json:"itl_mean_s"`
 	InputTokens  int                `json:"input_tokens"`
@@ -142,11 +142,14 @@ type sampleRow struct {
 func sampleRowOf(benchmark, id string, s *results.Sample) sampleRow {
 	v := analysis.SampleValues(s)
 	r := sampleRow{Benchmark: benchmark, Case: id, Rep: s.Rep, Worker: s.Worker, Seq: s.Seq, Warmup: s.Warmup,
-		Scheduled: v.Scheduled, Sent: v.Sent, Done: v.Done, QueueDelay: v.QueueDelay, E2E: v.E2E,
+		Scheduled: v.Scheduled, Sent: v.Sent, Done: v.Done, E2E: v.E2E,
 		ITLCount: v.ITLCount, InputTokens: s.InputTokens, OutputTokens: s.OutputTokens, TokenSource: s.TokenSource,
 		Status: s.Status, Error: s.Error, ErrorDetail: s.ErrorDetail, Server: s.Server, Values: s.Values}
 	if v.HasTTFB {
 		r.TTFB = &v.TTFB
+	}
+	if v.HasQueueDelay {
+		r.QueueDelay = &v.QueueDelay
 	}
 	if v.HasTTFT {
 		r.TTFT = &v.TTFT
@@ -217,7 +220,7 @@ func ExportSamples(w io.Writer, in *Input, format string) error {
 	err := each(func(r sampleRow) error {
 		rec := []string{csvText(r.Benchmark), csvText(r.Case), strconv.Itoa(r.Rep), csvText(r.Worker), strconv.FormatInt(r.Seq, 10),
 			strconv.FormatBool(r.Warmup), csvNum(r.Scheduled), csvNum(r.Sent), csvNum(r.Done),
-			opt(r.TTFB), opt(r.TTFT), csvNum(r.E2E), csvNum(r.QueueDelay), strconv.Itoa(r.ITLCount), opt(r.ITLMean),
+			opt(r.TTFB), opt(r.TTFT), csvNum(r.E2E), opt(r.QueueDelay), strconv.Itoa(r.ITLCount), opt(r.ITLMean),
 			strconv.Itoa(r.InputTokens), strconv.Itoa(r.OutputTokens), csvText(r.TokenSource), strconv.Itoa(r.Status),
 			csvText(r.Error), csvText(r.ErrorDetail)}
 		for _, k := range sk {

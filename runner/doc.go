@@ -11,8 +11,9 @@
 //
 // It also holds what every protocol driver shares: the Driver interface,
 // the kernel receive stamps that time each response chunk (ReceiveTime),
-// and for HTTP drivers the Exchange that sends one request and classifies
-// its failure, and the line framing of streamed responses.
+// for HTTP drivers the Exchange that sends one request and classifies its
+// failure, the redaction of credentials from every error detail (Redact),
+// and the line framing of streamed responses.
 //
 // Under it, one package per protocol implements Driver (runner/openai,
 // runner/ollama), runner/dataset hands out the prompts they send, and

@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptrace"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -71,6 +74,11 @@ type Exchange struct {
 	firstByte atomic.Int64 // offset from start, set by httptrace
 	conn      atomic.Pointer[connRef]
 	floor     time.Duration // the latest arrival given to the body reader
+
+	// secrets are the credentials this request sent (Authorization and
+	// API key headers, and their tokens): Detail and Settle redact them.
+	secrets  [2 * len(secretHeaders)]string
+	nSecrets int
 }
 
 type connRef struct{ c net.Conn }
@@ -89,10 +97,46 @@ func (x *Exchange) gotConn() bool { return x.conn.Load() != nil }
 // Settle runs when Do ends (defer it). The first byte cannot arrive after
 // the first token; when it was measured so, its read had no kernel stamp
 // and was timed when the process got to it, so the token's arrival bounds
-// it.
+// it. It also redacts the request's credentials from the sample's
+// ErrorDetail, whoever set it (drivers should set it through Detail, which
+// redacts before it truncates, so that no part of a secret is left).
 func (x *Exchange) Settle() {
-	if s := x.s; s.FirstToken > 0 && s.FirstByte > s.FirstToken {
+	s := x.s
+	if s.FirstToken > 0 && s.FirstByte > s.FirstToken {
 		s.FirstByte = s.FirstToken
+	}
+	if s.ErrorDetail != "" {
+		s.ErrorDetail = Redact(s.ErrorDetail, x.secrets[:x.nSecrets]...)
+	}
+}
+
+// Detail returns text as a Sample.ErrorDetail: the request's credentials
+// and anything that looks like one redacted (Redact), then cut to 200
+// bytes (ErrorDetail). Drivers pass every error body, stream error and
+// message that may quote the request through it.
+func (x *Exchange) Detail(text string) string {
+	return ErrorDetail(text, x.secrets[:x.nSecrets]...)
+}
+
+// Snippet is Detail for the start of a response body.
+func (x *Exchange) Snippet(b []byte) string {
+	return Snippet(b, x.secrets[:x.nSecrets]...)
+}
+
+// keepSecrets remembers the credentials req carries, for Detail.
+func (x *Exchange) keepSecrets(req *http.Request) {
+	x.nSecrets = 0
+	for _, h := range secretHeaders {
+		v := strings.TrimSpace(req.Header.Get(h))
+		if v == "" {
+			continue
+		}
+		x.secrets[x.nSecrets] = v
+		x.nSecrets++
+		if _, token, ok := strings.Cut(v, " "); ok && strings.TrimSpace(token) != "" {
+			x.secrets[x.nSecrets] = strings.TrimSpace(token)
+			x.nSecrets++
+		}
 	}
 }
 
@@ -138,6 +182,7 @@ func (x *Exchange) Post(ctx context.Context, client *http.Client, url string, bo
 	if header != nil {
 		header(req)
 	}
+	x.keepSecrets(req)
 	return x.send(rctx, ctx, client, req), rctx, done
 }
 
@@ -156,11 +201,16 @@ func (x *Exchange) send(ctx, parent context.Context, client *http.Client, req *h
 		return nil
 	}
 	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		// Read more than is kept, so that a secret cut by the read limit
+		// is still whole when it is redacted.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
 		x.s.Status = resp.StatusCode
 		x.s.Done = x.Now()
 		switch {
+		case resp.StatusCode == http.StatusTooManyRequests:
+			x.s.Error = results.ErrRateLimited
+			x.s.RetryAfter = RetryAfter(resp.Header, time.Now())
 		case resp.StatusCode >= 500:
 			x.s.Error = results.ErrHTTP5xx
 		case resp.StatusCode >= 400:
@@ -168,7 +218,7 @@ func (x *Exchange) send(ctx, parent context.Context, client *http.Client, req *h
 		default:
 			x.s.Error = results.ErrOther
 		}
-		x.s.ErrorDetail = resp.Status + ": " + Snippet(body)
+		x.s.ErrorDetail = x.Detail(resp.Status + ": " + strings.TrimSpace(string(body)))
 		return nil
 	}
 	x.s.Status = resp.StatusCode
@@ -177,14 +227,16 @@ func (x *Exchange) send(ctx, parent context.Context, client *http.Client, req *h
 
 // Fail records err as the sample's error class; parent is the context Do
 // was given, ctx the request's (Post's rctx). A canceled parent context is
-// "canceled"; a deadline (per-request timeout, parent deadline, client
-// timeout) is "timeout"; a failure before a connection existed is
+// "canceled" (the load generator relabels it "unfinished" when the case's
+// drain ended it); a deadline (per-request timeout, parent deadline, client
+// timeout) is "timeout"; the client running out of its own resources
+// (ClientSide) is "client"; a failure before a connection existed is
 // "connect"; anything else is class fallback (for errors while reading a
 // response, typically results.ErrStreamTruncated), or other when fallback
 // is results.ErrConnect.
 func (x *Exchange) Fail(parent, ctx context.Context, err error, fallback string) {
 	x.s.Done = x.Now()
-	x.s.ErrorDetail = ErrorDetail(err.Error())
+	x.s.ErrorDetail = x.Detail(err.Error())
 	var ne net.Error
 	var op *net.OpError
 	var terr tls.RecordHeaderError
@@ -193,6 +245,8 @@ func (x *Exchange) Fail(parent, ctx context.Context, err error, fallback string)
 		x.s.Error = results.ErrCanceled
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()):
 		x.s.Error = results.ErrTimeout
+	case ClientSide(err):
+		x.s.Error = results.ErrClient
 	case !x.gotConn() || (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &terr):
 		x.s.Error = results.ErrConnect
 	case fallback == results.ErrConnect:
@@ -202,12 +256,59 @@ func (x *Exchange) Fail(parent, ctx context.Context, err error, fallback string)
 	}
 }
 
+// clientErrnos are the errors of a client out of its own resources.
+var clientErrnos = []error{syscall.EMFILE, syscall.ENFILE, syscall.EADDRNOTAVAIL, syscall.ENOBUFS, syscall.ENOMEM}
+
+// ClientSide reports whether err is the client running out of a resource
+// of its own (file descriptors, local ports, socket buffers, memory)
+// rather than a failure of the server or the network: results.ErrClient.
+func ClientSide(err error) bool {
+	for _, e := range clientErrnos {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// RetryAfter returns the Retry-After of a response with header h received
+// at now, as a duration: delay-seconds, or an HTTP date taken relative to
+// the response's Date header (now when it has none). 0 when absent,
+// unreadable or in the past.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 || secs > math.MaxInt64/int64(time.Second) {
+			return 0
+		}
+		return time.Duration(secs) * time.Second
+	}
+	at, err := http.ParseTime(v)
+	if err != nil {
+		return 0
+	}
+	if date, err := http.ParseTime(h.Get("Date")); err == nil {
+		now = date
+	}
+	return max(at.Sub(now), 0)
+}
+
 // maxErrorDetail bounds Sample.ErrorDetail, in bytes.
 const maxErrorDetail = 200
 
-// ErrorDetail returns s cut to 200 bytes at a rune boundary (with "…"
-// after the cut), as Sample.ErrorDetail keeps it.
-func ErrorDetail(s string) string {
+// maxErrorBody is how much of an error response's body is read: more
+// than is kept, so that a secret straddling the kept part is redacted
+// whole.
+const maxErrorBody = 4096
+
+// ErrorDetail returns s as Sample.ErrorDetail keeps it: secrets and
+// anything that looks like a credential redacted (Redact), then cut to 200
+// bytes at a rune boundary (with "…" after the cut).
+func ErrorDetail(s string, secrets ...string) string {
+	s = Redact(s, secrets...)
 	n := maxErrorDetail
 	if len(s) <= n {
 		return s
@@ -219,5 +320,7 @@ func ErrorDetail(s string) string {
 }
 
 // Snippet returns the start of a response body as text for an error
-// message or an ErrorDetail.
-func Snippet(b []byte) string { return ErrorDetail(strings.TrimSpace(string(b))) }
+// message or an ErrorDetail, redacted as ErrorDetail does.
+func Snippet(b []byte, secrets ...string) string {
+	return ErrorDetail(strings.TrimSpace(string(b)), secrets...)
+}

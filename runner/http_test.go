@@ -1,7 +1,16 @@
 package runner
 
 import (
+	"context"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,5 +46,148 @@ func TestArrivalNeverGoesBack(t *testing.T) {
 	at = start.Add(first + time.Millisecond)
 	if third := x.Arrival(); third != first+time.Millisecond {
 		t.Errorf("third arrival %v, want its stamp %v", third, first+time.Millisecond)
+	}
+}
+
+// TestFailClasses: what Fail makes of the errors a request can end with.
+// The client's own resource failures are client, not connect.
+func TestFailClasses(t *testing.T) {
+	dial := func(errno error) error {
+		return &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("socket", errno)}}
+	}
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	bg := context.Background()
+	for _, tc := range []struct {
+		name        string
+		parent, ctx context.Context
+		err         error
+		fallback    string
+		want        string
+	}{
+		{"too many open files", bg, bg, dial(syscall.EMFILE), results.ErrConnect, results.ErrClient},
+		{"file table full", bg, bg, dial(syscall.ENFILE), results.ErrConnect, results.ErrClient},
+		{"no local port", bg, bg, dial(syscall.EADDRNOTAVAIL), results.ErrConnect, results.ErrClient},
+		{"no buffers", bg, bg, dial(syscall.ENOBUFS), results.ErrConnect, results.ErrClient},
+		{"refused", bg, bg, dial(syscall.ECONNREFUSED), results.ErrConnect, results.ErrConnect},
+		{"unreachable", bg, bg, dial(syscall.EHOSTUNREACH), results.ErrConnect, results.ErrConnect},
+		{"timeout", bg, bg, context.DeadlineExceeded, results.ErrConnect, results.ErrTimeout},
+		{"interrupted", canceled, canceled, dial(syscall.ECONNREFUSED), results.ErrConnect, results.ErrCanceled},
+		{"read reset", bg, bg, syscall.ECONNRESET, results.ErrStreamTruncated, results.ErrStreamTruncated},
+	} {
+		s := &results.Sample{}
+		x := NewExchange(Op{Start: time.Now()}, s)
+		if tc.fallback != results.ErrConnect {
+			x.conn.Store(&connRef{}) // a connection existed
+		}
+		x.Fail(tc.parent, tc.ctx, tc.err, tc.fallback)
+		if s.Error != tc.want {
+			t.Errorf("%s: class %q, want %q", tc.name, s.Error, tc.want)
+		}
+		if results.Infrastructure(s.Error) != (tc.want == results.ErrClient || tc.want == results.ErrConnect) {
+			t.Errorf("%s: Infrastructure(%q) = %v", tc.name, s.Error, results.Infrastructure(s.Error))
+		}
+	}
+}
+
+// TestClientSideFailureIsClient: a real client-side failure, a dial from
+// a local address this host does not have (EADDRNOTAVAIL), is client.
+func TestClientSideFailureIsClient(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	tr := &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("192.0.2.1")}}).DialContext}
+	s := &results.Sample{}
+	x := NewExchange(Op{Start: time.Now()}, s)
+	resp, _, done := x.Post(context.Background(), &http.Client{Transport: tr}, srv.URL, []byte("{}"), 0, nil)
+	defer done()
+	if resp != nil {
+		resp.Body.Close()
+		t.Skip("this host has 192.0.2.1")
+	}
+	if s.Error != results.ErrClient {
+		t.Errorf("class %q (%s), want client", s.Error, s.ErrorDetail)
+	}
+}
+
+// TestRateLimited: a 429 is rate_limited, with its Retry-After, and is
+// not retried.
+func TestRateLimited(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Retry-After", "7")
+		http.Error(w, "slow down", http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	s := &results.Sample{}
+	x := NewExchange(Op{Start: time.Now()}, s)
+	resp, _, done := x.Post(context.Background(), srv.Client(), srv.URL, []byte("{}"), 0, nil)
+	defer done()
+	if resp != nil || s.Error != results.ErrRateLimited || s.Status != 429 || s.RetryAfter != 7*time.Second ||
+		!strings.Contains(s.ErrorDetail, "slow down") || calls.Load() != 1 {
+		t.Errorf("sample %+v after %d calls, want rate_limited, retry after 7s, one call", s, calls.Load())
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	date := func(d time.Duration) string { return now.Add(d).Format(http.TimeFormat) }
+	for _, tc := range []struct {
+		value, date string
+		want        time.Duration
+	}{
+		{"", "", 0},
+		{"5", "", 5 * time.Second},
+		{" 120 ", "", 2 * time.Minute},
+		{"0", "", 0},
+		{"-3", "", 0},
+		{"99999999999999999999", "", 0},
+		{"soon", "", 0},
+		{date(30 * time.Second), "", 30 * time.Second},
+		{date(30 * time.Second), date(10 * time.Second), 20 * time.Second},
+		{date(-time.Minute), "", 0},
+	} {
+		h := http.Header{}
+		if tc.value != "" {
+			h.Set("Retry-After", tc.value)
+		}
+		if tc.date != "" {
+			h.Set("Date", tc.date)
+		}
+		if got := RetryAfter(h, now); got != tc.want {
+			t.Errorf("Retry-After %q, Date %q: %v, want %v", tc.value, tc.date, got, tc.want)
+		}
+	}
+}
+
+// TestErrorBodyRedacted: an error body that echoes the request's
+// credentials keeps none of them, even past the 200 bytes kept.
+func TestErrorBodyRedacted(t *testing.T) {
+	const key = "sk-abcdef0123456789"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The key straddles the 200 bytes kept: a cut key must not leak its start.
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, "%s invalid key %s; you sent Authorization: %s and X-Api-Key: %s",
+			strings.Repeat(".", 160), key, r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"))
+	}))
+	defer srv.Close()
+	s := &results.Sample{}
+	x := NewExchange(Op{Start: time.Now()}, s)
+	resp, _, done := x.Post(context.Background(), srv.Client(), srv.URL, []byte("{}"), 0, func(r *http.Request) {
+		r.Header.Set("Authorization", "Bearer "+key)
+		r.Header.Set("X-Api-Key", "other-secret")
+	})
+	defer done()
+	x.Settle()
+	if resp != nil || s.Error != results.ErrHTTP4xx {
+		t.Fatalf("sample %+v", s)
+	}
+	for _, leak := range []string{"sk-", "abcdef", "other-secret"} {
+		if strings.Contains(s.ErrorDetail, leak) {
+			t.Errorf("detail %q holds %q", s.ErrorDetail, leak)
+		}
+	}
+	if !strings.Contains(s.ErrorDetail, "invalid key "+Redacted[:5]) {
+		t.Errorf("detail %q, want the key replaced", s.ErrorDetail)
 	}
 }

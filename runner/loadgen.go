@@ -13,10 +13,6 @@ import (
 	"github.com/benchrun/benchrun/runner/results"
 )
 
-// DefaultDrain is how long in-flight operations may keep running after a
-// case stops scheduling when Case.Drain is zero.
-const DefaultDrain = 30 * time.Second
-
 // Think-time distributions for Load.ThinkDist.
 const (
 	ThinkFixed       = "fixed"
@@ -38,23 +34,35 @@ type Case struct {
 	Driver Driver
 	Rep    int    // repetition index, copied to results.Sample.Rep
 	Worker string // label copied to results.Sample.Worker, e.g. "node2/0"
-
-	// Drain bounds how long in-flight (and, in open loop, queued)
-	// operations may run once the case stops scheduling; after it they are
-	// canceled. 0 means DefaultDrain.
-	Drain time.Duration
 }
 
-// CaseStats counts what one RunCase did. Counts include warm-up operations.
+// Backoff of a closed-loop user after an infrastructure failure
+// (results.Infrastructure: connection refused, the client out of file
+// descriptors): the wait before its next request doubles from backoffMin
+// up to backoffMax with every such failure in a row, and is drawn
+// uniformly from its upper half (jitter, so users that failed together do
+// not retry together). Any other outcome resets it. Without it, users
+// facing a dead server would retry as fast as connections are refused
+// (~13,000 requests/s), flooding the samples file and the client.
+const (
+	backoffMin = 5 * time.Millisecond
+	backoffMax = time.Second
+)
+
+// CaseStats counts what one RunCase did. Counts include warm-up
+// operations. Every scheduled operation is written, so Scheduled ==
+// Completed unless writing failed; Scheduled − Unsent were sent.
 type CaseStats struct {
-	Scheduled int64 // operations scheduled (open loop) or made ready (closed loop)
-	Completed int64 // samples written: finished, failed or canceled
-	Errors    int64 // samples with an error class, canceled ones included
-	Canceled  int64 // samples with Error == results.ErrCanceled
-	Warmup    int64 // samples flagged Warmup
+	Scheduled  int64 // operations scheduled (open loop) or made ready (closed loop)
+	Completed  int64 // samples written: finished, failed, unfinished or canceled
+	Errors     int64 // samples with an error class, canceled and unfinished ones included
+	Canceled   int64 // samples with Error == results.ErrCanceled
+	Unfinished int64 // samples with Error == results.ErrUnfinished, Unsent included
+	Unsent     int64 // unfinished samples never sent (open loop, waiting for a slot)
+	Warmup     int64 // samples flagged Warmup
 
 	Interrupted   bool          // ctx was canceled before the case finished
-	DrainTimedOut bool          // in-flight operations were canceled after Case.Drain
+	DrainTimedOut bool          // operations were still running when Load.Drain ended
 	Elapsed       time.Duration // from the case start to the return of RunCase
 }
 
@@ -133,8 +141,12 @@ func (p *Progress) finish(started, failed bool) {
 // Stop conditions: the case stops scheduling at offset Load.Warmup +
 // Load.Duration (the measured window lasts Duration after a time-based
 // warm-up) or after Load.Requests non-warm-up operations, whichever comes
-// first. In-flight operations then get c.Drain to finish before their
-// context is canceled.
+// first. In-flight operations (and, in open loop, those waiting for a
+// MaxConcurrency slot) then get Load.Drain (0: results.DefaultDrain) to
+// finish. Those still running are then canceled and written with
+// results.ErrUnfinished, and those still waiting are written with
+// results.ErrUnfinished and no send time: every scheduled operation is a
+// sample, and the error rate counts the ones the server did not finish.
 //
 // If ctx is canceled RunCase stops scheduling at once, cancels in-flight
 // operations (drivers record ErrCanceled), writes what they recorded and
@@ -164,9 +176,13 @@ func RunCase(ctx context.Context, c Case, start time.Time, w *results.SampleWrit
 	if pl.end > 0 {
 		pl.end += base
 	}
-	opCtx, cancelOps := context.WithCancel(ctx)
-	defer cancelOps()
+	opCtx, cancelOps := context.WithCancelCause(ctx)
+	defer cancelOps(nil)
 	r := &caseRun{c: c, plan: pl, start: start, base: base, w: w, p: p, opCtx: opCtx, cancelOps: cancelOps, spent: make(chan struct{})}
+	r.drain = c.Load.Drain
+	if r.drain == 0 {
+		r.drain = results.DefaultDrain
+	}
 
 	var wg sync.WaitGroup
 	if c.Load.Mode == results.ModeClosed {
@@ -178,16 +194,12 @@ func RunCase(ctx context.Context, c Case, start time.Time, w *results.SampleWrit
 	// Scheduling has stopped; let in-flight operations finish, within Drain.
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	drain := c.Drain
-	if drain <= 0 {
-		drain = DefaultDrain
-	}
-	t := time.NewTimer(drain)
+	t := time.NewTimer(r.drain)
 	select {
 	case <-done:
 	case <-t.C:
 		r.stats.drainTimedOut.Store(ctx.Err() == nil)
-		cancelOps()
+		cancelOps(errDrained)
 		<-done
 	}
 	t.Stop()
@@ -197,6 +209,8 @@ func RunCase(ctx context.Context, c Case, start time.Time, w *results.SampleWrit
 		Completed:     r.stats.completed.Load(),
 		Errors:        r.stats.errors.Load(),
 		Canceled:      r.stats.canceled.Load(),
+		Unfinished:    r.stats.unfinished.Load(),
+		Unsent:        r.stats.unsent.Load(),
 		Warmup:        r.stats.warmup.Load(),
 		Interrupted:   ctx.Err() != nil,
 		DrainTimedOut: r.stats.drainTimedOut.Load(),
@@ -232,8 +246,8 @@ func planCase(c Case) (casePlan, error) {
 	if n < 0 || l.Worker < 0 || l.Worker >= n {
 		return pl, fmt.Errorf("load: worker %d of %d is out of range", l.Worker, l.Workers)
 	}
-	if l.Duration < 0 || l.Requests < 0 || l.Warmup < 0 || l.WarmupRequests < 0 {
-		return pl, errors.New("load: duration, requests, warmup and warmup_requests must not be negative")
+	if l.Duration < 0 || l.Requests < 0 || l.Warmup < 0 || l.WarmupRequests < 0 || l.Drain < 0 {
+		return pl, errors.New("load: duration, requests, warmup, warmup_requests and drain must not be negative")
 	}
 	if l.Duration == 0 && l.Requests == 0 {
 		return pl, errors.New("load: set duration or requests (or both) so the case can stop")
@@ -314,6 +328,7 @@ const (
 	streamPacer = iota + 1
 	streamThink
 	streamOp
+	streamBackoff
 )
 
 // deriveSeed mixes a case seed with stream coordinates (splitmix64), so
@@ -338,21 +353,32 @@ type caseRun struct {
 	w     *results.SampleWriter
 	p     *Progress
 
-	opCtx     context.Context // canceled on interrupt, drain timeout or write failure
-	cancelOps context.CancelFunc
+	drain     time.Duration   // Load.Drain, or its default
+	opCtx     context.Context // canceled on interrupt, at the end of the drain (errDrained) or on a write failure
+	cancelOps context.CancelCauseFunc
 
-	claimed   atomic.Int64  // closed loop: operations claimed, warm-up included
-	measured  atomic.Int64  // closed loop: non-warm-up operations claimed
+	claimMu   sync.Mutex
+	claimed   int64         // closed loop: operations claimed, warm-up included; guarded by claimMu
+	measured  int64         // closed loop: non-warm-up operations claimed; guarded by claimMu
 	spent     chan struct{} // closed loop: closed once the request budget is spent
 	spentOnce sync.Once
 
 	stats struct {
 		scheduled, completed, errors, canceled, warmup atomic.Int64
+		unfinished, unsent                             atomic.Int64
 		drainTimedOut                                  atomic.Bool
 	}
 	errMu  sync.Mutex
 	errOut error
 }
+
+// errDrained is the cause of the cancellation of operations still running
+// when the drain ended: they are results.ErrUnfinished, not ErrCanceled.
+var errDrained = errors.New("the drain ended")
+
+// drained reports whether operations were canceled because the drain
+// ended (and not because benchrun was interrupted before).
+func (r *caseRun) drained() bool { return context.Cause(r.opCtx) == errDrained }
 
 func (r *caseRun) writeError() error {
 	r.errMu.Lock()
@@ -368,7 +394,7 @@ func (r *caseRun) record(s *results.Sample) {
 			r.errOut = err
 		}
 		r.errMu.Unlock()
-		r.cancelOps()
+		r.cancelOps(err)
 		return
 	}
 	r.stats.completed.Add(1)
@@ -377,8 +403,14 @@ func (r *caseRun) record(s *results.Sample) {
 	}
 	if s.Error != "" {
 		r.stats.errors.Add(1)
-		if s.Error == results.ErrCanceled {
+		switch s.Error {
+		case results.ErrCanceled:
 			r.stats.canceled.Add(1)
+		case results.ErrUnfinished:
+			r.stats.unfinished.Add(1)
+			if s.Sent == 0 {
+				r.stats.unsent.Add(1)
+			}
 		}
 	}
 }
@@ -399,6 +431,15 @@ func (r *caseRun) do(seq int64, scheduled time.Duration, warm bool, rng *rand.Ra
 	if s.Done == 0 {
 		s.Done = time.Since(r.start)
 	}
+	if s.Error == results.ErrCanceled && r.drained() {
+		s.Error = results.ErrUnfinished
+		s.ErrorDetail = fmt.Sprintf("still in flight when the %v drain ended", r.drain)
+	}
+	if s.ErrorDetail != "" {
+		// Drivers redact what they know is secret; this catches
+		// credentials in the details of drivers that do not.
+		s.ErrorDetail = Redact(s.ErrorDetail)
+	}
 	r.record(s)
 	r.p.finish(true, !s.OK())
 }
@@ -416,10 +457,11 @@ func (r *caseRun) runClosed(wg *sync.WaitGroup) {
 		g := uint64(r.plan.firstUser + j*int(r.plan.stride)) // global user index
 		think := rand.New(rand.NewPCG(deriveSeed(l.Seed, streamThink, g), g))
 		ops := rand.New(rand.NewPCG(deriveSeed(l.Seed, streamOp, g), g))
+		backoff := rand.New(rand.NewPCG(deriveSeed(l.Seed, streamBackoff, g), g))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.user(think, ops)
+			r.user(think, ops, backoff)
 		}()
 	}
 	// Users stop themselves; RunCase waits for them through wg. Returning
@@ -449,14 +491,38 @@ func (r *caseRun) waitScheduling(wg *sync.WaitGroup) {
 	}
 }
 
+// claim takes the next operation of the closed loop for an operation
+// scheduled at sched: its number n (consecutive from 0) and whether it is
+// a warm-up. ok is false once the request budget is spent; a refused
+// claim takes no number, so the numbers, and the prompts picked by them,
+// do not depend on how the users raced for the last ones.
+func (r *caseRun) claim(sched time.Duration) (n int64, warm, ok bool) {
+	r.claimMu.Lock()
+	defer r.claimMu.Unlock()
+	n = r.claimed
+	warm = n < r.plan.warmupRequests || sched-r.base < r.c.Load.Warmup
+	if !warm && r.plan.requests != 0 {
+		if r.plan.requests < 0 || r.measured >= r.plan.requests {
+			r.spentOnce.Do(func() { close(r.spent) })
+			return 0, false, false
+		}
+		r.measured++
+	}
+	r.claimed++
+	return n, warm, true
+}
+
 // user is one closed-loop user: send, wait for the whole response, think,
 // repeat. An operation is scheduled when the previous one was done plus
 // the think time, so a late wake-up, or time spent writing the previous
-// sample, is queue delay (sent − scheduled), not hidden.
-func (r *caseRun) user(thinkRng, opRng *rand.Rand) {
+// sample, is queue delay (sent − scheduled), not hidden. After an
+// infrastructure failure the user backs off (backoffMin, backoffMax)
+// instead of thinking, if that is longer.
+func (r *caseRun) user(thinkRng, opRng, backoffRng *rand.Rand) {
 	l := r.c.Load
 	var s results.Sample
 	var t *time.Timer
+	var backoff time.Duration
 	due := time.Duration(-1) // the first operation is due when the user starts
 	for {
 		if r.opCtx.Err() != nil {
@@ -469,16 +535,18 @@ func (r *caseRun) user(thinkRng, opRng *rand.Rand) {
 		if r.pastEnd(sched) {
 			return
 		}
-		n := r.claimed.Add(1) - 1
-		warm := n < r.plan.warmupRequests || sched-r.base < l.Warmup
-		if !warm && r.plan.requests != 0 && r.measured.Add(1) > r.plan.requests {
-			r.spentOnce.Do(func() { close(r.spent) })
+		n, warm, ok := r.claim(sched)
+		if !ok {
 			return
 		}
 		r.stats.scheduled.Add(1)
 		r.do(n*r.plan.stride+r.plan.worker, sched, warm, opRng, &s)
 
 		think := thinkTime(l, thinkRng)
+		backoff = nextBackoff(backoff, results.Infrastructure(s.Error))
+		if backoff > 0 {
+			think = max(think, jitter(backoff, backoffRng))
+		}
 		due = s.Done + think
 		if think <= 0 {
 			continue
@@ -502,6 +570,21 @@ func (r *caseRun) user(thinkRng, opRng *rand.Rand) {
 			return
 		}
 	}
+}
+
+// nextBackoff returns a user's backoff after an operation, given the one
+// before: doubled (from backoffMin, at most backoffMax) after an
+// infrastructure failure, 0 after anything else.
+func nextBackoff(prev time.Duration, infrastructure bool) time.Duration {
+	if !infrastructure {
+		return 0
+	}
+	return min(max(2*prev, backoffMin), backoffMax)
+}
+
+// jitter draws a wait uniformly from [b/2, b].
+func jitter(b time.Duration, rng *rand.Rand) time.Duration {
+	return b/2 + time.Duration(rng.Int64N(int64(b/2)+1))
 }
 
 // thinkTime draws one closed-loop think time: Load.ThinkTime, or an
@@ -594,7 +677,8 @@ func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 
 // slot is one MaxConcurrency worker: it serves queued operations in
 // schedule order until the queue is closed and empty. Once operations are
-// canceled, the queued ones are written as canceled without being sent.
+// canceled, the queued ones are written without being sent (Sent 0):
+// unfinished when the drain ended, canceled when benchrun was interrupted.
 func (r *caseRun) slot(q *opQueue, opSeed uint64) {
 	var s results.Sample
 	pcg := rand.NewPCG(0, 0)
@@ -610,6 +694,10 @@ func (r *caseRun) slot(q *opQueue, opSeed uint64) {
 				Seq: op.seq, Rep: r.c.Rep, Worker: r.c.Worker, Warmup: op.warm,
 				Scheduled: op.scheduled, Done: time.Since(r.start),
 				Error: results.ErrCanceled, ErrorDetail: "canceled while waiting for a max_concurrency slot; never sent",
+			}
+			if r.drained() {
+				s.Error = results.ErrUnfinished
+				s.ErrorDetail = fmt.Sprintf("still waiting for a max_concurrency slot when the %v drain ended; never sent", r.drain)
 			}
 			r.record(s)
 			r.p.finish(false, true)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -296,7 +297,8 @@ func TestRunCaseCancelKeepsSamples(t *testing.T) {
 				}
 				cancel()
 			}()
-			st, ss := runCase(t, ctx, Case{Driver: d, Load: l, Drain: time.Hour}, &p)
+			l.Drain = time.Hour
+			st, ss := runCase(t, ctx, Case{Driver: d, Load: l}, &p)
 			if !st.Interrupted || st.DrainTimedOut {
 				t.Errorf("stats %+v, want interrupted", st)
 			}
@@ -316,15 +318,23 @@ func TestRunCaseCancelKeepsSamples(t *testing.T) {
 	}
 }
 
+// TestRunCaseDrainTimeout: operations still in flight when the drain ends
+// are canceled and written as unfinished (not canceled: benchrun was not
+// interrupted), with their send time, and counted as errors.
 func TestRunCaseDrainTimeout(t *testing.T) {
 	d := &fakeDriver{Block: true}
-	c := Case{Driver: d, Drain: 50 * time.Millisecond, Load: results.Load{Mode: results.ModeClosed, Users: 3, Duration: 50 * time.Millisecond}}
+	c := Case{Driver: d, Load: results.Load{Mode: results.ModeClosed, Users: 3, Duration: 50 * time.Millisecond, Drain: 50 * time.Millisecond}}
 	st, ss := runCase(t, context.Background(), c, nil)
 	if !st.DrainTimedOut || st.Interrupted {
 		t.Errorf("stats %+v, want drain timed out", st)
 	}
-	if len(ss) != 3 || st.Canceled != 3 {
-		t.Errorf("%d samples, %d canceled; want 3 canceled", len(ss), st.Canceled)
+	if len(ss) != 3 || st.Unfinished != 3 || st.Canceled != 0 || st.Errors != 3 || st.Unsent != 0 {
+		t.Errorf("%d samples, stats %+v; want 3 unfinished, none canceled", len(ss), st)
+	}
+	for _, s := range ss {
+		if s.Error != results.ErrUnfinished || s.Sent == 0 || !strings.Contains(s.ErrorDetail, "50ms drain") {
+			t.Errorf("sample %+v, want unfinished, sent, naming the drain", s)
+		}
 	}
 }
 
@@ -393,6 +403,7 @@ func TestRunCaseInvalid(t *testing.T) {
 		{"negative duration", results.Load{Mode: results.ModeOpen, Rate: 1, Duration: -1}},
 		{"worker out of range", results.Load{Mode: results.ModeOpen, Rate: 1, Requests: 1, Worker: 2, Workers: 2}},
 		{"negative concurrency", results.Load{Mode: results.ModeOpen, Rate: 1, Requests: 1, MaxConcurrency: -1}},
+		{"negative drain", results.Load{Mode: results.ModeOpen, Rate: 1, Requests: 1, Drain: -time.Second}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -120,11 +120,17 @@ func TestReceiveConnReads(t *testing.T) {
 }
 
 // TestReceiveTimeThroughTLS: an HTTPS client dialled with ReceiveDialer
-// finds the stamps under the *tls.Conn.
+// finds the stamps under the *tls.Conn. The kernel stamps segments only
+// while some socket asks for it, and turns stamping on lazily after the
+// first one does: once the previous tests' sockets are closed, this
+// connection's reads may come unstamped, so the test warms the stamps
+// first, as TestReceiveTimeIsArrival does (it failed ~7 times in 200
+// without).
 func TestReceiveTimeThroughTLS(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("kernel receive stamps are read on Linux only")
 	}
+	warmStamps(t)
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	defer srv.Close()
 	tr := srv.Client().Transport.(*http.Transport).Clone()

@@ -270,7 +270,7 @@ func TestRegressionMetricNames(t *testing.T) {
 			`s.toml:11: benchmark "chat": regression.metrics: unknown metric "output_tokens_per_sec" (did you mean "output_tokens_per_second"?)`,
 		}},
 		{"multi-line array: the element's line", "[benchmark.regression]\nmetrics = [\n  \"ttft.p95\",\n  \"recall_at_10\",\n]\n", []string{
-			`s.toml:13: benchmark "chat": regression.metrics: unknown metric "recall_at_10" (known metrics: e2e, error_rate, error_rate_connect,`,
+			`s.toml:13: benchmark "chat": regression.metrics: unknown metric "recall_at_10" (known metrics: e2e, error_rate, error_rate_client, error_rate_connect,`,
 		}},
 		{"stat of the other kind", "[benchmark.regression]\nmetrics = [\"error_rate.p95\", \"ttft.value\"]\n", []string{
 			`s.toml:11: benchmark "chat": regression.metrics: "error_rate.p95": error_rate is a rate and has no p95 (it has count, value)`,

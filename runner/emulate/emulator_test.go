@@ -285,13 +285,41 @@ func TestEmulatorFaults(t *testing.T) {
 		}
 	})
 	t.Run("burst", func(t *testing.T) {
-		_, srv := newTestEmulator(t, Options{Flavor: FlavorVLLM, BurstStatus: 429,
+		// Bursts of 100ms every 200ms: a request is answered 429 exactly
+		// when the emulator's clock is in [200k, 200k+100)ms, k ≥ 1. The
+		// gate reads its clock between the send and the answer: an
+		// attempt whose whole round trip lies on one side of a burst edge
+		// says what the status must be; one across an edge (a slow
+		// machine) says nothing and is tried again.
+		e, srv := newTestEmulator(t, Options{Flavor: FlavorVLLM, BurstStatus: 429,
 			BurstEvery: 200 * time.Millisecond, BurstLength: 100 * time.Millisecond})
-		time.Sleep(220 * time.Millisecond) // inside the first burst [200ms, 300ms)
-		resp := post(t, srv.URL+"/v1/completions", `{"prompt":"x","max_tokens":1}`)
-		resp.Body.Close()
-		if resp.StatusCode != 429 {
-			t.Skipf("not in the burst window on a slow machine? status %d", resp.StatusCode)
+		inBurst := func(el time.Duration) bool {
+			return el >= e.o.BurstEvery && el%e.o.BurstEvery < e.o.BurstLength
+		}
+		var sawBurst, sawQuiet bool
+		for attempt := 0; attempt < 200 && !(sawBurst && sawQuiet); attempt++ {
+			from := time.Since(e.start)
+			resp := post(t, srv.URL+"/v1/completions", `{"prompt":"x","max_tokens":1}`)
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			to := time.Since(e.start)
+			if inBurst(from) != inBurst(to) || to-from >= e.o.BurstLength {
+				time.Sleep(7 * time.Millisecond)
+				continue // across an edge
+			}
+			want := http.StatusOK
+			if inBurst(from) {
+				want, sawBurst = 429, true
+			} else {
+				sawQuiet = true
+			}
+			if resp.StatusCode != want {
+				t.Fatalf("request between %v and %v on the emulator's clock: status %d, want %d", from, to, resp.StatusCode, want)
+			}
+			time.Sleep(7 * time.Millisecond)
+		}
+		if !sawBurst || !sawQuiet {
+			t.Errorf("no request fell wholly inside a burst (%v) and one wholly outside (%v) in 200 attempts", sawBurst, sawQuiet)
 		}
 	})
 	t.Run("disconnect", func(t *testing.T) {

@@ -220,13 +220,13 @@ func (d *Driver) Do(ctx context.Context, op runner.Op, s *results.Sample) {
 			if err == io.ErrUnexpectedEOF {
 				s.Error, s.ErrorDetail = results.ErrStreamTruncated, "stream ended mid-line"
 			} else {
-				s.Error, s.ErrorDetail = results.ErrParse, runner.ErrorDetail(jerr.Error()+": "+string(line))
+				s.Error, s.ErrorDetail = results.ErrParse, x.Detail(jerr.Error()+": "+string(line))
 			}
 			return
 		}
 		if len(ch.Error) > 0 && string(ch.Error) != "null" {
 			s.Done = now
-			s.Error, s.ErrorDetail = results.ErrOther, "error in stream: "+runner.Snippet(ch.Error)
+			s.Error, s.ErrorDetail = results.ErrOther, "error in stream: "+x.Snippet(ch.Error)
 			s.OutputTokens, s.TokenSource = chunks, results.TokensFromCounted
 			return
 		}

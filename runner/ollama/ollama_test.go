@@ -3,8 +3,10 @@ package ollama
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,11 +106,15 @@ func TestOllamaStampsChunksAtArrival(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("kernel receive stamps are read on Linux only")
 	}
+	drivertest.WarmStamps(t)
 	tok := `{"model":"m","response":" w","done":false}` + "\n"
-	srv, _ := drivertest.StreamServer(t, "application/x-ndjson", drivertest.Step{Wait: 30 * time.Millisecond, Data: tok}, drivertest.Step{Wait: 80 * time.Millisecond, Data: tok},
+	srv, written := drivertest.TimedStreamServer(t, "application/x-ndjson", drivertest.Step{Wait: 30 * time.Millisecond, Data: tok}, drivertest.Step{Wait: 80 * time.Millisecond, Data: tok},
 		drivertest.Step{Wait: 80 * time.Millisecond, Data: tok + `{"model":"m","response":"","done":true,"eval_count":3,"prompt_eval_count":3}` + "\n"})
-	d := newTestOllama(t, Options{BaseURL: srv.URL, Client: drivertest.SlowClient(50 * time.Millisecond)})
-	drivertest.CheckStampedAtArrival(t, drivertest.Do(context.Background(), d, 0))
+	const delay = 50 * time.Millisecond
+	d := newTestOllama(t, Options{BaseURL: srv.URL, Client: drivertest.SlowClient(delay)})
+	start := time.Now()
+	s := drivertest.DoAt(context.Background(), d, 0, start)
+	drivertest.CheckStampedAtArrival(t, s, start, written(), delay)
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
@@ -181,5 +187,22 @@ func TestOllamaQueueFull(t *testing.T) {
 	}
 	if ok != 2 || busy != 3 {
 		t.Errorf("%d ok, %d busy; want 2 and 3", ok, busy)
+	}
+}
+
+// TestOllamaRateLimited: a 429 is rate_limited with its Retry-After, and
+// an echoed Authorization header is not kept.
+func TestOllamaRateLimited(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "2")
+		http.Error(w, `{"error":"busy; Authorization: Bearer tok-123456"}`, http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	s := drivertest.Do(context.Background(), newTestOllama(t, Options{BaseURL: srv.URL}), 0)
+	if s.Error != results.ErrRateLimited || s.Status != 429 || s.RetryAfter != 2*time.Second {
+		t.Errorf("sample %+v, want rate_limited, retry after 2s", s)
+	}
+	if strings.Contains(s.ErrorDetail, "tok-123456") {
+		t.Errorf("detail %q keeps the token", s.ErrorDetail)
 	}
 }

@@ -119,8 +119,14 @@ func newEmulatedOpenAI(tb testing.TB, url string, outputTokens int, client *http
 
 // TestEmulatorTimingAccuracy: 64 concurrent streams against an emulator
 // with exact timing measure what it was configured with: TTFT p50 within
-// 5ms, ITL p50 within 1ms, output tokens exact. Margins are generous and a
-// run is tried up to five times, because other processes share this machine's cores;
+// 5ms, ITL p50 within 1ms, output tokens exact. Margins are generous and
+// one clean attempt of up to eight is required, because other processes
+// share this machine's cores: under `go test ./...` other test binaries
+// load both cores for seconds at a time, the in-process emulator's tokens
+// then really leave late (ITL p50 8–11ms was measured with the cores
+// busy), and back-to-back attempts all fell in the same busy spell. So
+// the attempts are spread over up to ~16s, pausing 250ms, then twice as
+// long each time up to 4s; a quiet machine passes the first at once.
 // BenchmarkAccuracy64 reports the precise errors.
 func TestEmulatorTimingAccuracy(t *testing.T) {
 	const tokens = 24
@@ -129,7 +135,12 @@ func TestEmulatorTimingAccuracy(t *testing.T) {
 		t.Fatalf("discovered model %q", d.Model())
 	}
 	var problems []string
-	for attempt := 1; attempt <= 5; attempt++ {
+	pause := 250 * time.Millisecond
+	for attempt := 1; attempt <= 8; attempt++ {
+		if attempt > 1 {
+			time.Sleep(pause)
+			pause = min(2*pause, 4*time.Second)
+		}
 		samples := drive(d, 64, 2, 80*time.Microsecond)
 		for _, s := range samples {
 			if s.InputTokens != 32 {

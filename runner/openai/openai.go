@@ -108,7 +108,7 @@ func (c *Driver) Prepare(ctx context.Context) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("openai: GET %s: %s: %s", url, resp.Status, runner.Snippet(body))
+		return fmt.Errorf("openai: GET %s: %s: %s", url, resp.Status, runner.Snippet(body, c.apiKey))
 	}
 	var list struct {
 		Data []struct {
@@ -291,14 +291,14 @@ func (c *Driver) readStream(ctx, parent context.Context, body io.Reader, x *runn
 		if err := decodeChunk(data, &ch); err != nil {
 			s.Done = now
 			s.Error = results.ErrParse
-			s.ErrorDetail = runner.ErrorDetail(err.Error() + ": " + string(data))
+			s.ErrorDetail = x.Detail(err.Error() + ": " + string(data))
 			c.finish(s, chunks, usage, haveUsage)
 			return
 		}
 		if len(ch.Error) > 0 && string(ch.Error) != "null" {
 			s.Done = now
 			s.Error = results.ErrOther
-			s.ErrorDetail = "error in stream: " + runner.Snippet(ch.Error)
+			s.ErrorDetail = "error in stream: " + x.Snippet(ch.Error)
 			c.finish(s, chunks, usage, haveUsage)
 			return
 		}
@@ -368,7 +368,7 @@ func (c *Driver) readWhole(ctx, parent context.Context, body io.Reader, x *runne
 	}
 	if err := json.Unmarshal(b, &resp); err != nil {
 		s.Error = results.ErrParse
-		s.ErrorDetail = runner.ErrorDetail(err.Error())
+		s.ErrorDetail = x.Detail(err.Error())
 		return
 	}
 	words := 0

@@ -210,7 +210,7 @@ func TestOpenAIRequestBody(t *testing.T) {
 }
 
 func TestOpenAIHTTPErrors(t *testing.T) {
-	for status, cls := range map[int]string{400: results.ErrHTTP4xx, 429: results.ErrHTTP4xx, 500: results.ErrHTTP5xx, 503: results.ErrHTTP5xx} {
+	for status, cls := range map[int]string{400: results.ErrHTTP4xx, 429: results.ErrRateLimited, 500: results.ErrHTTP5xx, 503: results.ErrHTTP5xx} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(status)
 			w.Write([]byte(`{"error":"bad thing"}` + strings.Repeat("x", 1000)))
@@ -320,16 +320,21 @@ func TestNewOpenAIValidates(t *testing.T) {
 }
 
 // TestOpenAIStampsChunksAtArrival: a client that gets to every chunk 50ms
-// after it arrived still measures the server's first token at 30ms,
-// because chunks are stamped with the kernel's receive time.
+// after it arrived still times each token chunk at its arrival (the
+// server's write of it), because chunks are stamped with the kernel's
+// receive time.
 func TestOpenAIStampsChunksAtArrival(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("kernel receive stamps are read on Linux only")
 	}
-	srv, _ := drivertest.StreamServer(t, "text/event-stream",
+	drivertest.WarmStamps(t)
+	srv, written := drivertest.TimedStreamServer(t, "text/event-stream",
 		drivertest.Step{Data: roleChunk}, drivertest.Step{Wait: 30 * time.Millisecond, Data: chatChunk(`{"content":"a"}`)},
 		drivertest.Step{Wait: 80 * time.Millisecond, Data: chatChunk(`{"content":"b"}`)},
 		drivertest.Step{Wait: 80 * time.Millisecond, Data: chatChunk(`{"content":"c"}`) + usageChunk + doneEvent})
-	d := newTestOpenAI(t, Options{BaseURL: srv.URL, Stream: true, Client: drivertest.SlowClient(50 * time.Millisecond)})
-	drivertest.CheckStampedAtArrival(t, drivertest.Do(context.Background(), d, 0))
+	const delay = 50 * time.Millisecond
+	d := newTestOpenAI(t, Options{BaseURL: srv.URL, Stream: true, Client: drivertest.SlowClient(delay)})
+	start := time.Now()
+	s := drivertest.DoAt(context.Background(), d, 0, start)
+	drivertest.CheckStampedAtArrival(t, s, start, written()[1:], delay) // the role chunk carries no token
 }

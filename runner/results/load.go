@@ -15,6 +15,9 @@ const (
 	ArrivalGamma    = "gamma"
 )
 
+// DefaultDrain is the drain of a Load whose Drain is zero.
+const DefaultDrain = 30 * time.Second
+
 // Load describes how one case drives its service. Zero values mean "not
 // set"; suites fills in defaults before handing a Load to runner.
 type Load struct {
@@ -40,6 +43,12 @@ type Load struct {
 	// WarmupRequests operations, are flagged Warmup and excluded from metrics.
 	Warmup         time.Duration `json:"warmup,omitempty"`
 	WarmupRequests int64         `json:"warmup_requests,omitempty"`
+
+	// Drain bounds how long operations in flight (and, in open loop,
+	// waiting for a max_concurrency slot) may run once the case stops
+	// scheduling; those left then are canceled and recorded as
+	// ErrUnfinished. 0 means DefaultDrain.
+	Drain time.Duration `json:"drain,omitempty"`
 
 	Seed int64 `json:"seed"`
 

@@ -14,15 +14,52 @@ import (
 // Error classes recorded in Sample.Error. An operation that fails against
 // the server is data, not a Go error: it becomes a sample with one of these.
 const (
-	ErrConnect         = "connect"
-	ErrTimeout         = "timeout"
-	ErrHTTP4xx         = "http_4xx"
-	ErrHTTP5xx         = "http_5xx"
+	// ErrConnect: no connection to the server: refused, unreachable, DNS,
+	// TLS handshake, or any failure before a connection existed that is not
+	// the client's own (ErrClient). An infrastructure class.
+	ErrConnect = "connect"
+	// ErrTimeout: the per-request timeout, the parent context's deadline
+	// or a network timeout.
+	ErrTimeout = "timeout"
+	// ErrHTTP4xx: the server answered a 4xx status other than 429.
+	ErrHTTP4xx = "http_4xx"
+	// ErrHTTP5xx: the server answered a 5xx status.
+	ErrHTTP5xx = "http_5xx"
+	// ErrStreamTruncated: the response ended before its end marker.
 	ErrStreamTruncated = "stream_truncated"
-	ErrParse           = "parse"
-	ErrCanceled        = "canceled"
-	ErrOther           = "other"
+	// ErrParse: a response or chunk that is not what the protocol says.
+	ErrParse = "parse"
+	// ErrCanceled: benchrun itself stopped the run (the parent context was
+	// canceled: Ctrl-C, SIGTERM, a write failure). Excluded from metrics:
+	// it says nothing about the server.
+	ErrCanceled = "canceled"
+	// ErrOther: anything else, e.g. an error object inside a stream.
+	ErrOther = "other"
+	// ErrClient: the client ran out of a resource of its own before the
+	// request reached the network: file descriptors (EMFILE, ENFILE),
+	// local ports (EADDRNOTAVAIL), buffers or memory (ENOBUFS, ENOMEM). Data
+	// about the load generator, not the server. An infrastructure class.
+	ErrClient = "client"
+	// ErrRateLimited: the server answered 429 Too Many Requests;
+	// Sample.RetryAfter holds its Retry-After when it sent one. The request
+	// is not retried.
+	ErrRateLimited = "rate_limited"
+	// ErrUnfinished: the request was scheduled but did not finish before
+	// the case's drain (Load.Drain) ended: it was in flight and then
+	// canceled (Sent set), or, in open loop, still waiting for a
+	// max_concurrency slot and never sent (Sent 0). Counted in the error
+	// rate: an overloaded server must not look healthy because its slowest
+	// requests were dropped.
+	ErrUnfinished = "unfinished"
 )
+
+// Infrastructure reports whether an error class says the request never
+// reached a working server (ErrConnect) or the client could not make it
+// (ErrClient): above a small share, such a case measures the
+// infrastructure, not the server.
+func Infrastructure(class string) bool {
+	return class == ErrConnect || class == ErrClient
+}
 
 // Token count sources recorded in Sample.TokenSource.
 const (
@@ -42,7 +79,7 @@ type Sample struct {
 	Warmup bool   `json:"warmup,omitempty"` // excluded from metrics, kept for inspection
 
 	Scheduled  time.Duration `json:"scheduled_ns"`             // when it should have been sent
-	Sent       time.Duration `json:"sent_ns"`                  // when it was actually sent
+	Sent       time.Duration `json:"sent_ns"`                  // when it was actually sent; 0: never sent (ErrUnfinished)
 	FirstByte  time.Duration `json:"first_byte_ns,omitempty"`  // first response byte (httptrace)
 	FirstToken time.Duration `json:"first_token_ns,omitempty"` // first token-bearing chunk
 	LastToken  time.Duration `json:"last_token_ns,omitempty"`  // last token-bearing chunk
@@ -59,7 +96,11 @@ type Sample struct {
 
 	Status      int    `json:"status,omitempty"`       // HTTP status, 0 when none
 	Error       string `json:"error,omitempty"`        // error class, empty on success
-	ErrorDetail string `json:"error_detail,omitempty"` // human-readable cause, truncated
+	ErrorDetail string `json:"error_detail,omitempty"` // human-readable cause, truncated, secrets redacted
+	// RetryAfter is the server's Retry-After on a rate-limited (429)
+	// answer, as a duration (an HTTP date is taken relative to the
+	// response); 0 when none was given.
+	RetryAfter time.Duration `json:"retry_after_ns,omitempty"`
 
 	// Server holds timings and counters the server reported about this
 	// operation, in base units (Ollama's load_duration in seconds, ...).
