@@ -78,6 +78,7 @@ var bounds = []bound{
 	{"benchmark.workload.warmup_requests", "0", "1000000000", "as requests"},
 	{"benchmark.workload.seed", "0", maxSeed, "any non-negative 64-bit integer"},
 	{"benchmark.workload.lag_limit", "0", "1h", "queue delay above which the generator is said to lag"},
+	{"benchmark.workload.drain", "0", "24h", "as the per-request timeout: a request still running after it is unfinished; 0 means 30s"},
 
 	{"benchmark.dataset.prompt_tokens", "1", maxTokens, "the longest context windows of current models, about 60 MB of synthetic text a prompt; 2^63−1 used to overflow and panic"},
 	{"benchmark.dataset.prompt_min", "0", maxTokens, "as prompt_tokens"},

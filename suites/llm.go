@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // The tables of the openai and ollama benchmark kinds: [benchmark.workload]
@@ -42,11 +44,12 @@ type LLMWorkload struct {
 	WarmupRequests int      `toml:"warmup_requests" doc:"The first N requests are warm-up."`
 	Seed           int64    `toml:"seed" doc:"Seed for arrivals, think times and prompts; default 1."`
 	LagLimit       Duration `toml:"lag_limit" doc:"queue_delay p99 above which the generator is said to lag (a warning); default 10ms."`
+	Drain          Duration `toml:"drain" doc:"How long requests still in flight at the end of the schedule may finish; those still running then are counted as unfinished errors. Default 30s."`
 }
 
 func defaultLLMWorkload() *LLMWorkload {
 	return &LLMWorkload{API: "chat", Stream: true, IgnoreEOS: true, Mode: "closed", Users: 1,
-		ThinkDist: "fixed", Arrival: "poisson", Burstiness: 1, Seed: 1, Timeout: Duration(5 * 60e9), LagLimit: Duration(10e6)}
+		ThinkDist: "fixed", Arrival: "poisson", Burstiness: 1, Seed: 1, Timeout: Duration(5 * 60e9), LagLimit: Duration(10e6), Drain: Duration(results.DefaultDrain)}
 }
 
 // LLMDataset is the dataset of an openai or ollama benchmark case.

@@ -175,5 +175,6 @@ func (w *LLMWorkload) Load() results.Load {
 		Rate: w.Rate, Arrival: w.Arrival, Burstiness: w.Burstiness, MaxConcurrency: w.MaxConcurrency,
 		RampUp: w.RampUp.D(), Duration: w.Duration.D(), Requests: int64(w.Requests),
 		Warmup: w.Warmup.D(), WarmupRequests: int64(w.WarmupRequests), Seed: w.Seed, LagLimit: w.LagLimit.D(),
+		Drain: w.Drain.D(),
 	}
 }
