@@ -96,8 +96,8 @@ type Case struct {
 	// Labels are saturation findings with their evidence (saturated,
 	// backpressure, client_lag); what each does to the verdict is its
 	// Effect, from the suite.
-	Labels []Label `json:"labels,omitempty"`
-	Errors      []string          `json:"errors,omitempty"`   // execution errors
+	Labels      []Label           `json:"labels,omitempty"`
+	Errors      []string          `json:"errors,omitempty"` // execution errors
 	Fingerprint map[string]string `json:"fingerprint,omitempty"`
 }
 
