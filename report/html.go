@@ -53,6 +53,7 @@ type overviewRow struct {
 	Key                 []string
 	Checks              string
 	Worst               string
+	Labels              string // saturation labels, "saturated (rate), backpressure (slot_wait)"
 }
 
 type htmlRow struct {
@@ -87,6 +88,7 @@ type htmlPage struct {
 	Reason                      string
 	Env, Fingerprint            []kv
 	KeyHeads                    []string
+	HasLabels                   bool // a case has saturation labels: the overview gets a labels column
 	Cases                       []overviewRow
 	Benchmarks                  []htmlBenchmark
 	Notes                       []footnote
@@ -162,6 +164,7 @@ func buildPage(in *Input) (*htmlPage, error) {
 		hb := htmlBenchmark{Name: bm.Name, Anchor: fmt.Sprintf("bench-%d", bi)}
 		for _, c := range bm.Cases {
 			p.Cases = append(p.Cases, overviewCase(c, hb.Anchor, notesOf[c.ID], present))
+			p.HasLabels = p.HasLabels || len(c.Labels) > 0
 		}
 		prev := ""
 		for _, r := range tm.rows[bm.Name] {
@@ -257,6 +260,11 @@ func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) o
 	for _, v := range slices.Sorted(maps.Keys(counts)) {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[v], strings.ReplaceAll(v, "_", " ")))
 	}
+	var labels []string
+	for _, l := range c.Labels {
+		labels = append(labels, fmt.Sprintf("%s (%s, %s)", l.Name, l.Test, labelVerdict(l)))
+	}
+	r.Labels = strings.Join(labels, ", ")
 	r.Checks = strings.Join(parts, ", ")
 	if r.Checks == "" {
 		r.Checks = "no checks"
