@@ -59,7 +59,8 @@ const (
 	// this share of the offered rate is saturated.
 	SaturationRateRatio = 0.9
 	// RateMinOperations is the number of measured operations a repetition
-	// needs before its rates are compared.
+	// needs scheduled, and half of it completed, before its rates are
+	// compared.
 	RateMinOperations = 20
 	// TrendMinBins is the number of one-second bins with a latency (and
 	// so of seconds) a repetition needs before its trend is tested.
@@ -84,10 +85,6 @@ const (
 	// of the users' relative increase.
 	PlateauLatencyGrowth = 0.5
 )
-
-// rateBin is the width in seconds of the bins the rate test counts
-// scheduled and completed operations in.
-const rateBin = 0.1
 
 // errUnfinished is the error class of operations cut off at the end of
 // the drain (results.ErrUnfinished once the load generator records it):
@@ -136,9 +133,29 @@ type satAcc struct {
 
 // satRep is one repetition's schedule and completions.
 type satRep struct {
-	sched, done   map[int]int // operations by rateBin of Scheduled, of Done (completed ones)
-	nSched, nDone int
-	lat           map[int]*Histogram // latency (ttft, else e2e) of successful operations by second of Scheduled
+	nSched                int
+	firstSched, lastSched float64
+	done                  coMoments          // (scheduled, done) of the completed operations
+	lat                   map[int]*Histogram // latency (ttft, else e2e) of successful operations by second of Scheduled
+}
+
+// coMoments accumulates the means and (co)variances of (x, y) pairs in
+// one pass (Welford's update), numerically stable for large offsets.
+type coMoments struct {
+	n             int
+	mx, my        float64
+	sxx, syy, sxy float64
+}
+
+func (m *coMoments) add(x, y float64) {
+	m.n++
+	dx := x - m.mx
+	m.mx += dx / float64(m.n)
+	dy := y - m.my
+	m.my += dy / float64(m.n)
+	m.sxx += dx * (x - m.mx)
+	m.syy += dy * (y - m.my)
+	m.sxy += dx * (y - m.my)
 }
 
 func newSatAcc() *satAcc { return &satAcc{reps: map[int]*satRep{}} }
@@ -146,7 +163,7 @@ func newSatAcc() *satAcc { return &satAcc{reps: map[int]*satRep{}} }
 func (sa *satAcc) rep(r int) *satRep {
 	x := sa.reps[r]
 	if x == nil {
-		x = &satRep{sched: map[int]int{}, done: map[int]int{}, lat: map[int]*Histogram{}}
+		x = &satRep{lat: map[int]*Histogram{}}
 		sa.reps[r] = x
 	}
 	return x
@@ -156,15 +173,20 @@ func (sa *satAcc) rep(r int) *satRep {
 // included: they were scheduled, and never completed.
 func (sa *satAcc) sample(s *results.Sample) {
 	r := sa.rep(s.Rep)
+	sched := sec(s.Scheduled)
+	if r.nSched == 0 || sched < r.firstSched {
+		r.firstSched = sched
+	}
+	if r.nSched == 0 || sched > r.lastSched {
+		r.lastSched = sched
+	}
 	r.nSched++
-	r.sched[int(math.Floor(sec(s.Scheduled)/rateBin))]++
 	switch s.Error {
 	case results.ErrCanceled:
 		return // maybe never sent: no lag either
 	case errUnfinished:
 	default:
-		r.nDone++
-		r.done[int(math.Floor(sec(s.Done)/rateBin))]++
+		r.done.add(sched, sec(s.Done))
 	}
 	if s.SlotWait > 0 {
 		sa.slotRecorded = true
@@ -234,61 +256,65 @@ func (sa *satAcc) labels(load *results.Load, lagLimit float64, series []seriesPo
 	return append(out, sa.lagLabels(load, lagLimit, tl)...)
 }
 
-// binQuantile returns the time by which a share q of the counted
-// operations happened, interpolating linearly within a bin.
-func binQuantile(bins map[int]int, total int, q float64) float64 {
-	target := q * float64(total)
-	cum := 0.0
-	for _, k := range slices.Sorted(maps.Keys(bins)) {
-		c := float64(bins[k])
-		if cum+c >= target {
-			return (float64(k) + (target-cum)/c) * rateBin
-		}
-		cum += c
-	}
-	return 0
-}
-
-// rateLabel compares the achieved with the offered rate, over the middle
-// 80% of each: offered = 80% of the scheduled operations / the time
-// between the 10th and 90th percentile of their scheduled times; achieved
-// = 80% of the completed (succeeded or failed) operations / the same span
-// of their completion times. With the latency steady, both spans are the
-// same shifted by it; under overload completions spread at the server's
-// pace. Repetitions pool. Canceled and unfinished operations count as
-// scheduled, never as completed.
+// rateLabel compares the achieved with the offered rate. Offered is the
+// schedule's: (scheduled operations − 1) / (last − first scheduled time).
+// Achieved follows from the least-squares slope β of completion time on
+// scheduled time over the completed (succeeded or failed) operations:
+// with the latency steady, completions follow the schedule shifted by it
+// (β = 1, whatever the latency's spread); when the server cannot keep up
+// they follow its own pace, β = offered / achieved. So achieved =
+// offered / β, and the case is saturated when β's TrendConfidence interval
+// lies above 1/SaturationRateRatio. Canceled and unfinished operations
+// count as scheduled, never as completed; repetitions pool (each with its
+// own intercept). When too few completed to fit (fewer than
+// RateMinOperations/2), fewer than half of the scheduled completing is
+// saturation.
 func (sa *satAcc) rateLabel() (Label, bool) {
-	var offN, offT, achN, achT float64
+	var nOff, span float64
+	var sxx, sxy, syy float64
+	var n, reps, scheduled, completed int
 	for _, id := range slices.Sorted(maps.Keys(sa.reps)) {
 		r := sa.reps[id]
-		if r.nSched < RateMinOperations {
+		if r.nSched < RateMinOperations || r.lastSched <= r.firstSched {
 			continue
 		}
-		span := binQuantile(r.sched, r.nSched, 0.9) - binQuantile(r.sched, r.nSched, 0.1)
-		if span <= 0 {
-			continue
-		}
-		offN += 0.8 * float64(r.nSched)
-		offT += span
-		achN += 0.8 * float64(r.nDone)
-		if r.nDone > 0 {
-			achT += max(binQuantile(r.done, r.nDone, 0.9)-binQuantile(r.done, r.nDone, 0.1), rateBin)
-		} else {
-			achT += span
+		nOff += float64(r.nSched - 1)
+		span += r.lastSched - r.firstSched
+		scheduled += r.nSched
+		completed += r.done.n
+		if r.done.n >= 2 {
+			sxx, sxy, syy = sxx+r.done.sxx, sxy+r.done.sxy, syy+r.done.syy
+			n += r.done.n
+			reps++
 		}
 	}
-	if offT == 0 {
+	if span == 0 {
 		return Label{}, false
 	}
-	offered, achieved := offN/offT, achN/achT
-	ratio := achieved / offered
-	if ratio >= SaturationRateRatio {
+	offered := nOff / span
+	values := map[string]float64{"offered_rate": offered, "scheduled": float64(scheduled), "completed": float64(completed)}
+	df := n - reps - 1
+	if df < 1 || sxx <= 0 || 2*n < RateMinOperations {
+		if 2*completed >= scheduled {
+			return Label{}, false
+		}
+		return Label{Name: LabelSaturated, Test: TestRate,
+			Evidence: fmt.Sprintf("only %d of %d scheduled operations completed at %s offered: the server did not keep up with the schedule",
+				completed, scheduled, FormatValue(offered, UnitRequestsPerSecond)),
+			Values: values}, true
+	}
+	beta := sxy / sxx
+	se := math.Sqrt(max(syy-beta*sxy, 0) / float64(df) / sxx)
+	lo := beta - tQuantile975(float64(df))*se
+	if lo <= 1/SaturationRateRatio {
 		return Label{}, false
 	}
+	achieved, ratio := offered/beta, 1/beta
+	values["achieved_rate"], values["ratio"], values["ratio_hi"] = achieved, ratio, 1/lo
 	return Label{Name: LabelSaturated, Test: TestRate,
-		Evidence: fmt.Sprintf("achieved %s of %s offered (%.0f%%; below %.0f%%): the server did not keep up with the schedule",
-			FormatValue(achieved, UnitRequestsPerSecond), FormatValue(offered, UnitRequestsPerSecond), 100*ratio, 100*SaturationRateRatio),
-		Values: map[string]float64{"achieved_rate": achieved, "offered_rate": offered, "ratio": ratio}}, true
+		Evidence: fmt.Sprintf("achieved %s of %s offered (%.0f%%, at most %.0f%% at 95%% confidence; below %.0f%%; %d of %d scheduled operations completed): the server did not keep up with the schedule",
+			FormatValue(achieved, UnitRequestsPerSecond), FormatValue(offered, UnitRequestsPerSecond), 100*ratio, 100/lo, 100*SaturationRateRatio, completed, scheduled),
+		Values: values}, true
 }
 
 // Trend is a least-squares line through points and its slope's
