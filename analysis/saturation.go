@@ -311,9 +311,13 @@ func (sa *satAcc) rateLabel() (Label, bool) {
 	}
 	achieved, ratio := offered/beta, 1/beta
 	values["achieved_rate"], values["ratio"], values["ratio_hi"] = achieved, ratio, 1/lo
+	cut := ""
+	if completed < scheduled {
+		cut = fmt.Sprintf("; %d of %d scheduled completed", completed, scheduled)
+	}
 	return Label{Name: LabelSaturated, Test: TestRate,
-		Evidence: fmt.Sprintf("achieved %s of %s offered (%.0f%%, at most %.0f%% at 95%% confidence; below %.0f%%; %d of %d scheduled operations completed): the server did not keep up with the schedule",
-			FormatValue(achieved, UnitRequestsPerSecond), FormatValue(offered, UnitRequestsPerSecond), 100*ratio, 100/lo, 100*SaturationRateRatio, completed, scheduled),
+		Evidence: fmt.Sprintf("achieved %s of %s offered (%.0f%%, 95%% bound %.0f%%, limit %.0f%%%s): the server fell behind",
+			FormatValue(achieved, UnitRequestsPerSecond), FormatValue(offered, UnitRequestsPerSecond), 100*ratio, 100/lo, 100*SaturationRateRatio, cut),
 		Values: values}, true
 }
 
