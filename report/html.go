@@ -37,7 +37,7 @@ var metricLegend = [][2]string{
 	{"itl", "inter-token latency: every gap between consecutive token-bearing chunks, pooled over requests (a chunk's gap is divided by the tokens it carries)"},
 	{"tpot", "time per output token of one request: (e2e − ttft) / (output_tokens − 1), for output_tokens > 1"},
 	{"e2e", "from the scheduled send time to the last token-bearing chunk (usage chunk and [DONE] excluded); for non-streaming operations, to completion"},
-	{"queue_delay", "actual send − scheduled send: client-side lag"},
+	{"queue_delay", "actual send − scheduled send: client lag, plus in open loop with max_concurrency the wait for a free slot (server backpressure)"},
 	{"output_tokens", "usage.completion_tokens (Ollama eval_count) when the server reports it, else the number of token-bearing chunks"},
 	{"requests_per_second, output_tokens_per_second, total_tokens_per_second", "completed requests, output tokens, input+output tokens per second of the measured window (first scheduled send after warm-up to last completion)"},
 	{"error_rate", "failed operations / all operations in the measured window (0–1)"},
