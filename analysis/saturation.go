@@ -39,9 +39,6 @@ const (
 	EffectError = "error" // the case is an execution error (exit 2)
 )
 
-// Effects lists the label effects, default first.
-func Effects() []string { return []string{EffectWarn, EffectFail, EffectError} }
-
 // Tests that find a label (Label.Test).
 const (
 	TestRate         = "rate"          // achieved vs offered rate (open loop)
