@@ -12,7 +12,9 @@
 // then a Histogram with relative error ≤ 1%), order-statistic confidence
 // intervals, the per-case summary (SummarizeCase) and, from the same pass,
 // what reports draw (Raw: distributions, the per-second Timeline and its
-// Series, error classes), warnings, threshold expressions
+// Series, error classes), warnings, saturation labels (saturated,
+// backpressure, client_lag, with their evidence; saturation.go, and
+// PlateauLabels across a users sweep), threshold expressions
 // (ParseThreshold), the significance tests package baselines decides
 // regressions with (MannWhitney, BootstrapPValue, ZPValue), the formatting
 // of values for people (FormatValue) and the summary.json types, files and
