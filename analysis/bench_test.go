@@ -83,7 +83,7 @@ func BenchmarkSummarizeCase10M(b *testing.B) {
 	for b.Loop() {
 		r := rand.New(rand.NewPCG(1, 2))
 		raw := &Raw{Dists: map[string]*Dist{}}
-		a := newCaseAcc(withDefaults(Options{}, results.CaseInfo{}), nil, raw)
+		a := newCaseAcc(withDefaults(Options{}, results.CaseInfo{}), nil, raw, nil)
 		var s results.Sample
 		for i := range n {
 			sched := time.Duration(i) * time.Millisecond

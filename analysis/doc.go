@@ -13,7 +13,9 @@
 // intervals, the per-operation values of a sample (SampleValues, which the
 // samples export uses too), the per-case summary (SummarizeCase) and, from
 // the same pass, what reports draw (Raw: distributions, the per-second
-// Timeline and its Series, error classes), warnings, threshold expressions
+// Timeline and its Series, error classes), warnings, saturation labels
+// (saturated, backpressure, client_lag, with their evidence; saturation.go,
+// and PlateauLabels across a users sweep), threshold expressions
 // (ParseThreshold), the significance tests package baselines decides
 // regressions with (MannWhitney, BootstrapPValue, ZPValue), the formatting
 // of values for people (FormatValue) and the summary.json types, files and

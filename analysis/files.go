@@ -70,7 +70,8 @@ func SummarizeCaseIn(dir string, info results.CaseInfo, o Options) (Case, *Raw, 
 }
 
 // SummarizeDir summarises every case of a results directory, in manifest
-// order, returning the summary (not yet rolled up: thresholds and baselines
+// order, labels the plateaus of users sweeps (PlateauLabels), returning
+// the summary (not yet rolled up: thresholds and baselines
 // add checks first) and each case's Raw by case id.
 func SummarizeDir(dir string, o Options) (*Summary, map[string]*Raw, error) {
 	m, err := results.ReadManifest(dir)
@@ -87,5 +88,6 @@ func SummarizeDir(dir string, o Options) (*Summary, map[string]*Raw, error) {
 		s.Cases = append(s.Cases, c)
 		raws[info.ID] = raw
 	}
+	PlateauLabels(s.Cases)
 	return s, raws, nil
 }

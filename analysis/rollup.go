@@ -1,21 +1,32 @@
 package analysis
 
-// Rollup sets c.Verdict from its errors and checks: error when c.Errors is
-// not empty, else fail when a check's verdict is fail or regression, else
-// pass. Improvement, inconclusive, no_baseline and incomparable checks do
+// Rollup sets c.Verdict from its errors, checks and labels: error when
+// c.Errors is not empty or a label's effect is error, else fail when a
+// check's verdict is fail or regression or a label's effect is fail, else
+// pass (labels that warn change nothing). Improvement, inconclusive, no_baseline and incomparable checks do
 // not fail a case. A skipped case stays skipped.
 func (c *Case) Rollup() {
 	if c.Verdict == Skipped {
 		return
 	}
 	switch {
-	case len(c.Errors) > 0:
+	case len(c.Errors) > 0 || c.labelEffect(EffectError):
 		c.Verdict = Error
-	case c.failed():
+	case c.failed() || c.labelEffect(EffectFail):
 		c.Verdict = Fail
 	default:
 		c.Verdict = Pass
 	}
+}
+
+// labelEffect reports whether a label of c has effect e.
+func (c *Case) labelEffect(e string) bool {
+	for _, l := range c.Labels {
+		if l.Effect == e {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Case) failed() bool {

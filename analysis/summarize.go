@@ -142,12 +142,15 @@ type caseAcc struct {
 	series   []seriesPoint
 	stride   int // keep every stride-th series point
 	seenPts  int
+	load     *results.Load // the case's load; nil when the manifest has none
+	sat      *satAcc
 }
 
 // newCaseAcc returns an accumulator that fills raw; o has its defaults set.
-func newCaseAcc(o Options, slo map[string]float64, raw *Raw) *caseAcc {
+func newCaseAcc(o Options, slo map[string]float64, raw *Raw, load *results.Load) *caseAcc {
 	return &caseAcc{o: o, slo: slo, dists: raw.Dists, repHists: map[string]map[int]*Histogram{},
-		reps: map[int]*repAcc{}, stride: 1, timeline: &Timeline{}, example: map[string]string{}}
+		reps: map[int]*repAcc{}, stride: 1, timeline: &Timeline{}, example: map[string]string{},
+		load: load, sat: newSatAcc()}
 }
 
 func (a *caseAcc) add(name string, rep int, v float64) {
@@ -199,6 +202,7 @@ func (a *caseAcc) sample(s *results.Sample) error {
 	if s.Warmup {
 		return nil
 	}
+	a.sat.sample(s)
 	if s.Error == results.ErrCanceled {
 		a.canceled++
 		return nil
@@ -343,7 +347,7 @@ func SummarizeCase(info results.CaseInfo, sampleFiles []string, o Options) (Case
 	if err != nil {
 		return c, raw, fmt.Errorf("case %s: %w", info.ID, err)
 	}
-	a := newCaseAcc(o, slo, raw)
+	a := newCaseAcc(o, slo, raw, info.Load)
 	for _, f := range sampleFiles {
 		err := results.ReadSampleFile(f, a.sample)
 		switch {
@@ -500,6 +504,10 @@ func (a *caseAcc) finish(c *Case, raw *Raw) {
 		c.Metrics[name] = m
 	}
 	c.Warnings = a.warnings(c, ok, total)
+	c.Labels = a.sat.labels(a.load, a.o.LagLimit, a.series, a.timeline)
+	for i := range c.Labels {
+		c.Labels[i].Effect = EffectWarn
+	}
 }
 
 // errorClasses renders error counts by class as "http_5xx: 100, timeout: 20",
@@ -529,10 +537,7 @@ func (a *caseAcc) warnings(c *Case, ok, total int) []string {
 		w = append(w, fmt.Sprintf("error rate %s above %s (%d of %d operations failed)",
 			FormatValue(m.Value, UnitRatio), FormatValue(a.o.ErrorRateWarn, UnitRatio), total-ok, total))
 	}
-	if m, has := c.Metrics[MetricQueueDelay]; has && m.P99 > a.o.LagLimit {
-		w = append(w, fmt.Sprintf("generator lag: queue_delay p99 %s beyond %s; the client could not keep the schedule",
-			FormatValue(m.P99, UnitSeconds), FormatValue(a.o.LagLimit, UnitSeconds)))
-	}
+	w = append(w, a.lagWarnings(c)...)
 	if a.cold > 0 {
 		w = append(w, fmt.Sprintf("cold start detected: %d measured operations reported server cold_start (model load); raise the warm-up", a.cold))
 	}
@@ -544,6 +549,35 @@ func (a *caseAcc) warnings(c *Case, ok, total int) []string {
 		w = append(w, fmt.Sprintf("%d operations canceled by benchrun were excluded", a.canceled))
 	}
 	return w
+}
+
+// lagWarnings says who a queue delay beyond the lag limit is due to: the
+// client (generator lag) or the server (waits for a max_concurrency slot),
+// apart when the samples record slot waits.
+func (a *caseAcc) lagWarnings(c *Case) []string {
+	limit := FormatValue(a.o.LagLimit, UnitSeconds)
+	if a.sat.slotRecorded {
+		var w []string
+		if p := a.sat.lag.Percentile(99); p > a.o.LagLimit {
+			w = append(w, fmt.Sprintf("generator lag: client lag p99 %s beyond %s (queue_delay minus max_concurrency slot waits); the client could not keep the schedule",
+				FormatValue(p, UnitSeconds), limit))
+		}
+		if p := a.sat.slotWait.Percentile(99); p > a.o.LagLimit {
+			w = append(w, fmt.Sprintf("server backpressure: waits for a max_concurrency slot p99 %s beyond %s; the server did not keep up with the offered rate (not client lag)",
+				FormatValue(p, UnitSeconds), limit))
+		}
+		return w
+	}
+	m, has := c.Metrics[MetricQueueDelay]
+	if !has || m.P99 <= a.o.LagLimit {
+		return nil
+	}
+	if l := a.load; l != nil && l.Mode == results.ModeOpen && l.MaxConcurrency > 0 {
+		return []string{fmt.Sprintf("queue_delay p99 %s beyond %s with max_concurrency = %d: waits for a slot (server backpressure) and client lag together; these samples do not record slot waits to tell them apart",
+			FormatValue(m.P99, UnitSeconds), limit, l.MaxConcurrency)}
+	}
+	return []string{fmt.Sprintf("generator lag: queue_delay p99 %s beyond %s; the client could not keep the schedule",
+		FormatValue(m.P99, UnitSeconds), limit)}
 }
 
 // queueGrowth reports whether a waiting-queue series grew over the run:

@@ -93,7 +93,11 @@ type Case struct {
 	Metrics     map[string]Metric `json:"metrics"`
 	Checks      []Check           `json:"checks"`
 	Warnings    []string          `json:"warnings,omitempty"` // footnotes, not failures
-	Errors      []string          `json:"errors,omitempty"`   // execution errors
+	// Labels are saturation findings with their evidence (saturated,
+	// backpressure, client_lag); what each does to the verdict is its
+	// Effect, from the suite.
+	Labels      []Label           `json:"labels,omitempty"`
+	Errors      []string          `json:"errors,omitempty"` // execution errors
 	Fingerprint map[string]string `json:"fingerprint,omitempty"`
 }
 

@@ -272,12 +272,22 @@ func baselinesDir(flag string, s *suites.Suite, suiteFile string) string {
 }
 
 // judge decides the verdicts, here and nowhere else. Each case's follows
-// from its errors and checks (analysis rollup); the run's is an error
+// from its errors, checks and saturation labels (analysis rollup), a
+// label doing what its benchmark's saturation key says (warn, fail or
+// error); the run's is an error
 // as well when execute reported an execution error, when the run was cut
 // short by anything but the user (time limit, a lost node, a service that
 // died, a killed process), or when no case ran and the user did not stop
 // it (nothing was measured, so nothing can have passed).
 func judge(r *run, x *execution) {
+	for i := range r.sum.Cases {
+		c := &r.sum.Cases[i]
+		effect := analysis.EffectWarn
+		if cs, ok := r.cases[c.ID]; ok {
+			effect = cs.Benchmark.Saturation
+		}
+		c.ApplyLabelEffect(effect)
+	}
 	r.sum.Rollup()
 	stopped := r.stopped()
 	if x.err != nil || r.m.Incomplete && !stopped || noCaseRan(r.sum) && !stopped {

@@ -37,7 +37,7 @@ var metricLegend = [][2]string{
 	{"itl", "inter-token latency: every gap between consecutive token-bearing chunks, pooled over requests (a chunk's gap is divided by the tokens it carries)"},
 	{"tpot", "time per output token of one request: (e2e − ttft) / (output_tokens − 1), for output_tokens > 1"},
 	{"e2e", "from the scheduled send time to the last token-bearing chunk (usage chunk and [DONE] excluded); for non-streaming operations, to completion"},
-	{"queue_delay", "actual send − scheduled send: client-side lag"},
+	{"queue_delay", "actual send − scheduled send: client lag, plus in open loop with max_concurrency the wait for a free slot (server backpressure)"},
 	{"output_tokens", "usage.completion_tokens (Ollama eval_count) when the server reports it, else the number of token-bearing chunks"},
 	{"requests_per_second, output_tokens_per_second, total_tokens_per_second", "completed requests, output tokens, input+output tokens per second of the measured window (first scheduled send after warm-up to last completion)"},
 	{"error_rate", "failed operations / all operations in the measured window (0–1)"},
@@ -53,6 +53,7 @@ type overviewRow struct {
 	Key                 []string
 	Checks              string
 	Worst               string
+	Labels              string // saturation labels, "saturated (rate), backpressure (slot_wait)"
 }
 
 type htmlRow struct {
@@ -87,6 +88,7 @@ type htmlPage struct {
 	Reason                      string
 	Env, Fingerprint            []kv
 	KeyHeads                    []string
+	HasLabels                   bool // a case has saturation labels: the overview gets a labels column
 	Cases                       []overviewRow
 	Benchmarks                  []htmlBenchmark
 	Notes                       []footnote
@@ -162,6 +164,7 @@ func buildPage(in *Input) (*htmlPage, error) {
 		hb := htmlBenchmark{Name: bm.Name, Anchor: fmt.Sprintf("bench-%d", bi)}
 		for _, c := range bm.Cases {
 			p.Cases = append(p.Cases, overviewCase(c, hb.Anchor, notesOf[c.ID], present))
+			p.HasLabels = p.HasLabels || len(c.Labels) > 0
 		}
 		prev := ""
 		for _, r := range tm.rows[bm.Name] {
@@ -257,6 +260,11 @@ func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) o
 	for _, v := range slices.Sorted(maps.Keys(counts)) {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[v], strings.ReplaceAll(v, "_", " ")))
 	}
+	var labels []string
+	for _, l := range c.Labels {
+		labels = append(labels, fmt.Sprintf("%s (%s, %s)", l.Name, l.Test, labelVerdict(l)))
+	}
+	r.Labels = strings.Join(labels, ", ")
 	r.Checks = strings.Join(parts, ", ")
 	if r.Checks == "" {
 		r.Checks = "no checks"

@@ -213,6 +213,10 @@ func WriteJUnit(w io.Writer, in *Input) error {
 				tcs = append(tcs, tc)
 				js.Properties.List = append(js.Properties.List, checkProperties(c.ID+" · "+ch.Name, ch)...)
 			}
+			ltcs, lprops, lout := labelJUnit(c, unique)
+			tcs = append(tcs, ltcs...)
+			js.Properties.List = append(js.Properties.List, lprops...)
+			js.SystemOut += lout
 			if len(tcs) == 0 {
 				tcs = append(tcs, junitCase{Name: unique(c.ID + " · run")})
 			}
@@ -251,6 +255,24 @@ func WriteJUnit(w io.Writer, in *Input) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// labelJUnit renders the saturation labels of case c: a property
+// "<case> · label.<name>.<test>" holding the effect and the evidence and a
+// line of system-out for each, and a testcase "<case> · <name> (<test>)"
+// with a <failure> for each label whose effect is fail (an error effect is
+// among the case's execution errors already).
+func labelJUnit(c *analysis.Case, unique func(string) string) (tcs []junitCase, props []junitProperty, out string) {
+	for _, l := range c.Labels {
+		props = append(props, junitProperty{xmlToken(c.ID + " · label." + l.Name + "." + l.Test), xmlClean(l.Effect + ": " + l.Evidence)})
+		out += xmlClean(fmt.Sprintf("%s: %s: %s\n", c.ID, l.Name, labelText(l)))
+		if l.Effect == analysis.EffectFail && c.Verdict != analysis.Skipped {
+			tcs = append(tcs, junitCase{Name: unique(c.ID + " · " + l.Name + " (" + l.Test + ")"),
+				Failure: &junitMessage{Message: xmlClean(oneLine(l.Name+" ("+l.Test+"): "+l.Evidence, 200)), Type: "saturation",
+					Text: xmlClean(c.ID + ": " + l.Name + ": " + labelText(l) + "\n")}})
+		}
+	}
+	return tcs, props, out
 }
 
 // caseStamp returns the earliest case start of cases in the schema's form

@@ -83,6 +83,10 @@ func buildTable(in *Input) *tableModel {
 				tm.notes = append(tm.notes, footnote{len(tm.notes) + 1, c.ID, "warning", w})
 				refs = append(refs, len(tm.notes))
 			}
+			for _, l := range c.Labels {
+				tm.notes = append(tm.notes, footnote{len(tm.notes) + 1, c.ID, "label " + l.Name, labelText(l)})
+				refs = append(refs, len(tm.notes))
+			}
 			var rows []row
 			for _, ch := range c.Checks {
 				value := analysis.FormatValue(ch.Value, ch.Unit)
@@ -117,6 +121,7 @@ func buildTable(in *Input) *tableModel {
 				// Checks of a case that also had execution errors: say so once.
 				rows = append(rows, row{metric: "execution", value: "—", reference: "—", verdict: verdictText(analysis.Error)})
 			}
+			rows = append(rows, labelRows(c)...)
 			for i := range rows {
 				rows[i].caseID, rows[i].caseLabel = c.ID, caseLabel(c)
 			}
@@ -125,6 +130,39 @@ func buildTable(in *Input) *tableModel {
 		}
 	}
 	return tm
+}
+
+// labelRows are a case's saturation labels as table rows: the label and
+// the test that found it, and what it does (warning, fail or error); the
+// evidence is in the label's footnote.
+func labelRows(c *analysis.Case) []row {
+	var rows []row
+	for _, l := range c.Labels {
+		rows = append(rows, row{metric: "label: " + l.Name + " (" + l.Test + ")", value: "—", reference: "—", verdict: verdictText(labelVerdict(l))})
+	}
+	return rows
+}
+
+// labelVerdict is the verdict word a label shows: fail or error when the
+// suite made it one, else warning.
+func labelVerdict(l analysis.Label) string {
+	switch l.Effect {
+	case analysis.EffectFail:
+		return analysis.Fail
+	case analysis.EffectError:
+		return analysis.Error
+	}
+	return "warning"
+}
+
+// labelText is a label's footnote: its evidence, the test and what the
+// suite made it do.
+func labelText(l analysis.Label) string {
+	effect := l.Effect
+	if effect == "" {
+		effect = analysis.EffectWarn
+	}
+	return fmt.Sprintf("%s (test %s; saturation = %s)", l.Evidence, l.Test, effect)
 }
 
 // mdEscape makes a string from a suite or server inert in markdown: it
@@ -294,11 +332,21 @@ func valueless(ch analysis.Check) bool {
 // pass without comparison does not read as a clean one: "benchrun: PASS — 2
 // cases, 8 checks, 2 cases without baseline", "1 incomparable baseline"
 // (fingerprints differ), "1 check without baseline" (the baseline lacks a
-// statistic).
+// statistic), "1 case with saturation labels" (a saturation label whose
+// effect is fail is a cause: "1 saturation label failed (chat/rate=150
+// saturated (rate))").
 func VerdictLine(s *analysis.Summary) string {
-	var regressions, failures, errs, skipped []string
-	checks, noBaseline, incomparable, noBaselineChecks := 0, 0, 0, 0
+	var regressions, failures, errs, skipped, saturated []string
+	checks, noBaseline, incomparable, noBaselineChecks, labelled := 0, 0, 0, 0, 0
 	for _, c := range s.Cases {
+		if len(c.Labels) > 0 {
+			labelled++
+		}
+		for _, l := range c.Labels {
+			if l.Effect == analysis.EffectFail {
+				saturated = append(saturated, fmt.Sprintf("%s %s (%s)", c.ID, l.Name, l.Test))
+			}
+		}
 		checks += len(c.Checks)
 		caseNoBaseline, caseIncomparable := false, false
 		for _, ch := range c.Checks {
@@ -355,6 +403,7 @@ func VerdictLine(s *analysis.Summary) string {
 	}
 	add(regressions, "regression", "regressions")
 	add(failures, "threshold failed", "thresholds failed")
+	add(saturated, "saturation label failed", "saturation labels failed")
 	add(errs, "case with errors", "cases with errors")
 	add(skipped, "case skipped", "cases skipped")
 	if s.Incomplete {
@@ -374,6 +423,7 @@ func VerdictLine(s *analysis.Summary) string {
 	count(noBaseline, "case without baseline", "cases without baseline")
 	count(incomparable, "incomparable baseline", "incomparable baselines")
 	count(noBaselineChecks, "check without baseline", "checks without baseline")
+	count(labelled, "case with saturation labels", "cases with saturation labels")
 	verdict := strings.ToUpper(s.Verdict)
 	if verdict == "" {
 		verdict = "UNKNOWN"

@@ -417,13 +417,13 @@ func (r *caseRun) record(s *results.Sample) {
 
 // do performs one operation into s (reset first, keeping its buffers) and
 // records it.
-func (r *caseRun) do(seq int64, scheduled time.Duration, warm bool, rng *rand.Rand, s *results.Sample) {
+func (r *caseRun) do(seq int64, scheduled time.Duration, warm bool, rng *rand.Rand, s *results.Sample, slotWait time.Duration) {
 	itl, server, values := s.ITL[:0], s.Server, s.Values
 	clear(server)
 	clear(values)
 	*s = results.Sample{
 		Seq: seq, Rep: r.c.Rep, Worker: r.c.Worker, Warmup: warm, Scheduled: scheduled,
-		ITL: itl, Server: server, Values: values,
+		ITL: itl, Server: server, Values: values, SlotWait: slotWait,
 	}
 	r.p.start()
 	s.Sent = time.Since(r.start)
@@ -540,7 +540,7 @@ func (r *caseRun) user(thinkRng, opRng, backoffRng *rand.Rand) {
 			return
 		}
 		r.stats.scheduled.Add(1)
-		r.do(n*r.plan.stride+r.plan.worker, sched, warm, opRng, &s)
+		r.do(n*r.plan.stride+r.plan.worker, sched, warm, opRng, &s, 0)
 
 		think := thinkTime(l, thinkRng)
 		backoff = nextBackoff(backoff, results.Infrastructure(s.Error))
@@ -600,6 +600,7 @@ func thinkTime(l results.Load, rng *rand.Rand) time.Duration {
 type openOp struct {
 	seq       int64
 	scheduled time.Duration
+	queued    time.Duration // when the dispatcher queued it for a slot (offset)
 	warm      bool
 }
 
@@ -663,6 +664,7 @@ func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 		r.stats.scheduled.Add(1)
 		if q != nil {
 			r.p.queue(1)
+			op.queued = time.Since(r.start)
 			q.push(op)
 			continue
 		}
@@ -670,7 +672,7 @@ func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(opSeed, uint64(op.seq)))
-			r.do(op.seq, op.scheduled, op.warm, rng, new(results.Sample))
+			r.do(op.seq, op.scheduled, op.warm, rng, new(results.Sample), 0)
 		}()
 	}
 }
@@ -704,7 +706,10 @@ func (r *caseRun) slot(q *opQueue, opSeed uint64) {
 			continue
 		}
 		pcg.Seed(opSeed, uint64(op.seq))
-		r.do(op.seq, op.scheduled, op.warm, rng, &s)
+		// The wait for a slot is the server's backpressure, not the
+		// generator's lag; at least 1ns, because 0 means "not queued".
+		wait := max(time.Since(r.start)-op.queued, 1)
+		r.do(op.seq, op.scheduled, op.warm, rng, &s, wait)
 	}
 }
 

@@ -279,6 +279,24 @@ func TestRunCaseOpenMaxConcurrencyQueueDelay(t *testing.T) {
 	if first := ss[0].Sent - ss[0].Scheduled; first > last.Sent-last.Scheduled {
 		t.Errorf("queue delay did not grow: first %v, last %v", first, last.Sent-last.Scheduled)
 	}
+	// The wait for the slot is recorded apart from the generator's own
+	// lag (analysis tells backpressure from client lag with it): almost
+	// all of the last op's queue delay, and never more than it.
+	for _, s := range ss {
+		if s.SlotWait <= 0 || s.SlotWait > s.Sent-s.Scheduled+time.Millisecond {
+			t.Errorf("seq %d: slot wait %v, queue delay %v", s.Seq, s.SlotWait, s.Sent-s.Scheduled)
+		}
+	}
+	if last.SlotWait < 380*time.Millisecond {
+		t.Errorf("last slot wait %v, want most of its queue delay %v", last.SlotWait, last.Sent-last.Scheduled)
+	}
+	// Without max_concurrency nothing waits for a slot.
+	_, free := runCase(t, context.Background(), Case{Driver: &fakeDriver{}, Load: results.Load{Mode: results.ModeOpen, Rate: 200, Requests: 5}}, nil)
+	for _, s := range free {
+		if s.SlotWait != 0 {
+			t.Errorf("unbounded open loop: seq %d slot wait %v, want 0", s.Seq, s.SlotWait)
+		}
+	}
 }
 
 func TestRunCaseCancelKeepsSamples(t *testing.T) {

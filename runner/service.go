@@ -184,6 +184,11 @@ func StartService(ctx context.Context, s Service) (*Process, error) {
 		return nil, fmt.Errorf("service %q: start %q: %w", s.Name, argv, err)
 	}
 	p.cmd, p.pgid, p.reaper = cmd, cmd.Process.Pid, rp
+	if target, _ := probeTarget(s); target == "" {
+		// No probe: started is ready, so an exit from now on is an exit
+		// of a running service (Watch, ExitError), not a failed start.
+		p.state, p.readyAt = running, time.Now()
+	}
 	go p.wait()
 	if err := rp.guard(p.pgid, p.grace()); err != nil {
 		p.Stop(context.Background())
@@ -195,7 +200,7 @@ func StartService(ctx context.Context, s Service) (*Process, error) {
 	if err == nil {
 		p.mu.Lock()
 		switch {
-		case p.leaderDone:
+		case p.leaderDone && p.state == starting:
 			err = errExited // it answered the probe, then exited at once
 		case p.state == starting:
 			p.state, p.readyAt = running, time.Now()

@@ -100,6 +100,7 @@ type Benchmark struct {
 	Dataset     map[string]any `toml:"dataset" sweep:"dataset" doc:"What is sent; any key given as an array is swept."`
 	SLO         SLO            `toml:"slo" doc:"Service-level objectives that define goodput."`
 	Regression  Regression     `toml:"regression" doc:"How this benchmark is compared with its baseline."`
+	Saturation  string         `toml:"saturation" enum:"warn|fail|error" doc:"What a saturation label (saturated, backpressure, client_lag) does to a case: warn (default) shows it, fail fails the case, error makes it an execution error."`
 }
 
 // SLO holds the per-request objectives for goodput.
@@ -239,6 +240,9 @@ func (d *decoder) validate(s *Suite) {
 		}
 		if b.Repetitions == 0 {
 			b.Repetitions = 1
+		}
+		if b.Saturation == "" {
+			b.Saturation = analysis.EffectWarn
 		}
 		for j, expr := range b.Thresholds {
 			if _, err := analysis.ParseThreshold(expr); err != nil {

@@ -74,6 +74,7 @@ func TestValidation(t *testing.T) {
 		{"bad enum", strings.Replace(minimal, `kind = "emulator"`, `kind = "tgi"`, 1), []string{`s.toml:6: service[0].kind: "tgi" is not one of vllm, ollama, chroma, command, emulator`}},
 		{"duplicate service", minimal + "[[service]]\nname = \"llm\"\nkind = \"emulator\"\n", []string{`s.toml:11: service "llm" is defined twice`}},
 		{"no benchmarks", "[suite]\nname = \"s\"\n", []string{"the suite has no [[benchmark]]"}},
+		{"bad saturation effect", minimal + "saturation = \"panic\"\n", []string{`s.toml:10: benchmark[0].saturation: "panic" is not one of warn, fail, error`}},
 		{"bad threshold", minimal + "thresholds = [\"ttft.p95 < 500xs\"]\n", []string{`s.toml:10: benchmark "chat": threshold`}},
 		{"open loop without rate", minimal + "[benchmark.workload]\nmode = \"open\"\n", []string{"open loop needs rate > 0"}},
 		{"empty sweep", minimal + "[benchmark.workload]\nusers = []\n", []string{`s.toml:11: benchmark[0].workload.users: an empty array sweeps nothing`}},
@@ -152,6 +153,9 @@ func TestCaseValues(t *testing.T) {
 	}
 	if cs[1].Params["users"] != "4" || len(cs[1].Params) != 1 {
 		t.Errorf("params = %v", cs[1].Params)
+	}
+	if s.Benchmarks[0].Saturation != "warn" {
+		t.Errorf("saturation default %q, want warn", s.Benchmarks[0].Saturation)
 	}
 	if s.Benchmarks[0].Kind != "openai" || s.Benchmarks[0].Repetitions != 1 {
 		t.Errorf("defaults not applied: %+v", s.Benchmarks[0])

@@ -85,6 +85,16 @@ type Sample struct {
 	LastToken  time.Duration `json:"last_token_ns,omitempty"`  // last token-bearing chunk
 	Done       time.Duration `json:"done_ns"`                  // response fully read or failed
 
+	// SlotWait is, in open loop with max_concurrency, how long the
+	// operation waited for a free slot: from the dispatcher queueing it to
+	// a slot taking it. It is part of Sent − Scheduled; the rest of that
+	// delay is the client's own lag (the dispatcher or a goroutine late).
+	// The load generator records at least 1ns for every operation that went
+	// through the slot queue, so zero means none was waited for (no
+	// max_concurrency, closed loop, or a file written before the field
+	// existed). Analysis tells server backpressure from client lag with it.
+	SlotWait time.Duration `json:"slot_wait_ns,omitempty"`
+
 	// ITL holds every gap between consecutive token-bearing chunks in
 	// nanoseconds; with continuous usage stats a chunk's gap is divided by the
 	// tokens it carried and repeated once per token.
