@@ -1,6 +1,7 @@
 package baselines
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/benchrun/benchrun/analysis"
 	"github.com/benchrun/benchrun/runner/results"
@@ -127,6 +129,9 @@ func Path(dir, suite string) string {
 //     directory): a nil File and that error.
 func Load(dir, suite string) (*File, error) {
 	f, err := readFile(Path(dir, suite))
+	if err == nil && f.Suite != "" && f.Suite != suite {
+		return nil, &FileError{Path: Path(dir, suite), Err: fmt.Errorf("holds the baselines of suite %q, not %q", f.Suite, suite)}
+	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return f, err
 	}
@@ -153,22 +158,74 @@ func newFile(suite string) *File {
 	return &File{Version: FileVersion, Suite: suite, Benchmarks: map[string]map[string]*Entry{}}
 }
 
+// FileError is a baseline file that cannot be used: its path, the line
+// and column (1-based, in characters) of the problem when it is in the
+// JSON text, 0 otherwise, and the problem.
+type FileError struct {
+	Path      string
+	Line, Col int
+	Err       error
+}
+
+func (e *FileError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("baseline %s:%d:%d: %v", e.Path, e.Line, e.Col, e.Err)
+	}
+	return fmt.Sprintf("baseline %s: %v", e.Path, e.Err)
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// readFile reads and checks one baseline file. A file that does not
+// exist gives an error wrapping fs.ErrNotExist; any other problem a
+// *FileError: malformed JSON or a value of the wrong type at its line and
+// column, a wrong version, an entry that is null.
 func readFile(path string) (*File, error) {
 	b, err := os.ReadFile(path)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, err
+	} else if err != nil {
+		return nil, &FileError{Path: path, Err: err}
 	}
 	var f File
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("baseline %s: %w", path, err)
+		fe := &FileError{Path: path, Err: err}
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			fe.Line, fe.Col = position(b, se.Offset)
+		case errors.As(err, &te):
+			fe.Line, fe.Col = position(b, te.Offset)
+		}
+		return nil, fe
 	}
 	if f.Version != FileVersion {
-		return nil, fmt.Errorf("baseline %s: version %d, this benchrun reads %d", path, f.Version, FileVersion)
+		return nil, &FileError{Path: path, Err: fmt.Errorf("version %d, this benchrun reads %d", f.Version, FileVersion)}
 	}
 	if f.Benchmarks == nil {
 		f.Benchmarks = map[string]map[string]*Entry{}
 	}
+	for _, b := range slices.Sorted(maps.Keys(f.Benchmarks)) {
+		for _, id := range slices.Sorted(maps.Keys(f.Benchmarks[b])) {
+			if f.Benchmarks[b][id] == nil {
+				return nil, &FileError{Path: path, Err: fmt.Errorf("benchmark %q, case %q: the entry is null", b, id)}
+			}
+		}
+	}
 	return &f, nil
+}
+
+// position turns the offset encoding/json reports (the bytes read when it
+// stopped) into the 1-based line and column of the last byte read.
+func position(b []byte, offset int64) (line, col int) {
+	off := int(min(max(offset, 1), int64(len(b))))
+	if off > 0 {
+		off-- // the byte that stopped the decoder
+	}
+	before := b[:off]
+	start := bytes.LastIndexByte(before, '\n') + 1
+	return bytes.Count(before, []byte{'\n'}) + 1, utf8.RuneCount(before[start:]) + 1
 }
 
 // Save writes f to dir atomically as indented JSON with sorted keys, so the
@@ -188,10 +245,14 @@ type FileInfo struct {
 	Benchmarks int
 	Cases      int
 	Latest     string // the newest Run.Start of its entries
+	// Err is why the file cannot be used (a *FileError); the other
+	// fields but Path are then empty.
+	Err error
 }
 
-// List describes every baseline file in dir, sorted by suite. A missing
-// dir gives an empty list.
+// List describes every baseline file in dir, sorted by file name. A
+// missing dir gives an empty list. A file that cannot be read or does not
+// check is listed with its Err: it spoils no other suite's line.
 func List(dir string) ([]FileInfo, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
@@ -205,7 +266,8 @@ func List(dir string) ([]FileInfo, error) {
 		}
 		f, err := readFile(p)
 		if err != nil {
-			return nil, err
+			out = append(out, FileInfo{Path: p, Err: err})
+			continue
 		}
 		fi := FileInfo{Suite: f.Suite, Path: p, Benchmarks: len(f.Benchmarks)}
 		for _, b := range slices.Sorted(maps.Keys(f.Benchmarks)) {

@@ -27,7 +27,7 @@ func baselineCommand(stdout, stderr io.Writer) *cli.Command {
 			"Examples:\n   benchrun baseline promote results/demo\n   benchrun baseline list\n   benchrun baseline show demo",
 		Subcommands: []*cli.Command{
 			baselinePromoteCommand(stdout),
-			baselineListCommand(stdout),
+			baselineListCommand(stdout, stderr),
 			baselineShowCommand(stdout),
 		},
 	}
@@ -59,7 +59,7 @@ func baselinePromoteCommand(stdout io.Writer) *cli.Command {
 	}
 }
 
-func baselineListCommand(stdout io.Writer) *cli.Command {
+func baselineListCommand(stdout, stderr io.Writer) *cli.Command {
 	return &cli.Command{
 		Name:        "list",
 		Usage:       "list the baseline files",
@@ -73,15 +73,32 @@ func baselineListCommand(stdout io.Writer) *cli.Command {
 			if err != nil {
 				return withExitCode(err, ExitError)
 			}
-			t := newTable(stdout)
-			t.AppendHeader(table.Row{"suite", "benchmarks", "cases", "latest run", "file"})
-			for _, fi := range infos {
-				t.AppendRow(table.Row{fi.Suite, fi.Benchmarks, fi.Cases, fi.Latest, fi.Path})
-			}
-			t.Render()
-			return nil
+			return writeList(stdout, stderr, infos)
 		},
 	}
+}
+
+// writeList prints the baseline files that read, and each one that does
+// not as "unreadable" with its error on stderr; any such file makes exit
+// code 2, after the others were listed.
+func writeList(stdout, stderr io.Writer, infos []baselines.FileInfo) error {
+	t := newTable(stdout)
+	t.AppendHeader(table.Row{"suite", "benchmarks", "cases", "latest run", "file"})
+	bad := 0
+	for _, fi := range infos {
+		if fi.Err != nil {
+			bad++
+			fmt.Fprintf(stderr, "benchrun: %v\n", fi.Err)
+			t.AppendRow(table.Row{"(unreadable)", "", "", "", fi.Path})
+			continue
+		}
+		t.AppendRow(table.Row{fi.Suite, fi.Benchmarks, fi.Cases, fi.Latest, fi.Path})
+	}
+	t.Render()
+	if bad > 0 {
+		return withExitCode(fmt.Errorf("%d of %d baseline files cannot be read", bad, len(infos)), ExitError)
+	}
+	return nil
 }
 
 func baselineShowCommand(stdout io.Writer) *cli.Command {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/benchrun/benchrun/report"
@@ -32,6 +35,9 @@ type caseRun struct {
 	// execErr is the execution error that failed the run (state
 	// runFailed, or runStopped after it).
 	execErr error
+	// down holds the services that did not start, by name, with why:
+	// their cases are errors, the other services' cases run.
+	down map[string]error
 }
 
 // runState is where a run is between cases: it decides what happens to
@@ -40,7 +46,7 @@ type runState int
 
 const (
 	runGoing   runState = iota // the services are up: the next case runs
-	runFailed                  // an execution error (a service did not start): the next cases are errors
+	runFailed                  // an execution error of the whole run (the placement failed): the next cases are errors
 	runStopped                 // interrupted, or at the SLURM time limit: the next cases are skipped
 )
 
@@ -93,10 +99,12 @@ func copySuiteFile(s *suites.Suite, dir string) error {
 }
 
 // startServices starts every service a benchmark uses, in suite order,
-// and tells the placement they are ready. The first that fails fails the
-// run; a start cut short by a stop signal stops it.
+// and tells the placement they are ready. A service that fails to start
+// is recorded in r.down and the others still start: only its own cases
+// become errors. A start cut short by a stop signal stops the run.
 func (r *caseRun) startServices(ctx context.Context) {
 	exe, _ := os.Executable()
+	r.down = map[string]error{}
 	for i := range r.s.Services {
 		sv := &r.s.Services[i]
 		if !usedService(r.s, sv.Name) {
@@ -108,13 +116,23 @@ func (r *caseRun) startServices(ctx context.Context) {
 			r.state = runStopped
 			return
 		case err != nil:
-			r.state, r.execErr = runFailed, err
-			return
+			r.e.log.Error("service did not start: its cases are errors, the other services' cases run", "service", sv.Name, "err", err)
+			r.down[sv.Name] = err
 		}
 	}
 	if err := r.pl.ready(r.dir, r.urls); err != nil {
 		r.state, r.execErr = runFailed, err
 	}
+}
+
+// downErr is the execution error of the services that did not start,
+// nil when every one did.
+func (r *caseRun) downErr() error {
+	if len(r.down) == 0 {
+		return nil
+	}
+	names := slices.Sorted(maps.Keys(r.down))
+	return fmt.Errorf("%d service(s) did not start (%s): their cases are errors", len(names), strings.Join(names, ", "))
 }
 
 // startService starts sv's steps where the placement puts them (helpers
@@ -123,7 +141,7 @@ func (r *caseRun) startServices(ctx context.Context) {
 func (r *caseRun) startService(ctx context.Context, sv *suites.Service, exe string) (stopped bool, err error) {
 	specs, err := r.pl.services(sv, r.dir, exe)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("service %q: %w", sv.Name, err)
 	}
 	rs := specs[len(specs)-1]
 	info := results.ServiceInfo{Name: sv.Name, Kind: sv.Kind, URL: rs.URL, External: rs.External, Node: r.pl.node(sv.Name)}
@@ -152,17 +170,21 @@ func (r *caseRun) startService(ctx context.Context, sv *suites.Service, exe stri
 
 // runCases moves every case out of pending, in order: run it while the
 // run goes on, skip it once the run was stopped, fail it with the
-// execution error once the run failed.
+// execution error once the run failed, and fail it with its service's
+// error when that service did not start.
 func (r *caseRun) runCases(ctx context.Context) {
 	for i, cs := range r.cases {
 		if ctx.Err() != nil {
 			r.state = runStopped
 		}
-		switch r.state {
-		case runStopped:
+		down := r.down[cs.Benchmark.Service]
+		switch {
+		case r.state == runStopped:
 			r.rec.notRun(i, results.StatusSkipped, "")
-		case runFailed:
+		case r.state == runFailed:
 			r.rec.notRun(i, results.StatusError, r.execErr.Error())
+		case down != nil:
+			r.rec.notRun(i, results.StatusError, "not run: "+down.Error())
 		default:
 			r.runOne(ctx, i, cs)
 		}
@@ -211,7 +233,7 @@ func caseEnd(ctx context.Context, err error, ran time.Duration) (status results.
 // outcome records in the manifest why the run is incomplete, if it is,
 // and tells the pipeline how the execution went.
 func (r *caseRun) outcome(ctx context.Context) *execution {
-	x := &execution{err: r.execErr}
+	x := &execution{err: errors.Join(r.execErr, r.downErr())}
 	switch {
 	case r.state == runStopped && errors.Is(context.Cause(ctx), ErrTimeLimit):
 		r.rec.incomplete("time limit: stopped on SIGUSR1")

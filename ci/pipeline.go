@@ -66,12 +66,19 @@ type planFlags struct {
 
 // plan picks the results directory and where the run executes: here
 // (no [slurm] section, or --local), on the nodes of the SLURM allocation
-// it is in, or as a job submitted from here.
+// it is in, or as a job submitted from here. Before anything starts it
+// checks the suite's baselines (checkBaselines); the job's own run does
+// not, its submitter did.
 func (p *pipeline) plan(s *suites.Suite, f planFlags) (executor, error) {
 	p.dir = resultsDir(f.output, s, time.Now())
 	if exists(filepath.Join(p.dir, results.ManifestFile)) {
 		// Appending to another run's samples would mix two runs.
 		return nil, withExitCode(fmt.Errorf("results directory %s already holds a run; choose another -o or remove it", p.dir), ExitUsage)
+	}
+	if !f.insideJob {
+		if err := p.checkBaselines(s); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case s.Slurm == nil || f.local:
@@ -104,16 +111,20 @@ func resultsDir(flag string, s *suites.Suite, now time.Time) string {
 // exit code. x is what execute told; nil for a run read back from its
 // directory (`benchrun report`), which was interrupted if its manifest
 // says so.
+//
+// A run that cannot be compared (its baseline file became unreadable or
+// corrupt after the run started) is still reported: without comparison,
+// the reason on every case that would have been compared, exit 2.
 func (p *pipeline) conclude(x *execution) error {
 	r, err := p.analyse()
 	if err != nil {
 		return withExitCode(err, ExitError)
 	}
-	if err := p.compare(r); err != nil {
-		return withExitCode(err, ExitError)
-	}
 	if x == nil {
 		x = &execution{interrupted: r.stopped()}
+	}
+	if err := p.compare(r); err != nil {
+		p.notCompared(r, x, err)
 	}
 	judge(r, x)
 	if err := p.render(r.sum); err != nil {
@@ -212,6 +223,23 @@ func (p *pipeline) compare(r *run) error {
 	return nil
 }
 
+// notCompared records that r could not be compared with its baselines
+// because of err: a warning on every case that would have been compared
+// (so every report shows why there is no regression check) and an
+// execution error, so the run cannot pass.
+func (p *pipeline) notCompared(r *run, x *execution, err error) {
+	err = fmt.Errorf("not compared with the baselines: %w", err)
+	p.e.log.Error("comparison", "err", err)
+	for i := range r.sum.Cases {
+		c := &r.sum.Cases[i]
+		if cs, ok := r.cases[c.ID]; ok && cs.Benchmark.Regression.Disable || c.Verdict == analysis.Skipped {
+			continue
+		}
+		c.Warnings = append(c.Warnings, err.Error())
+	}
+	x.err = errors.Join(x.err, err)
+}
+
 // baseline returns what r is compared with: the run in p.baseDir, or the
 // stored baselines (nil before the first promote, when the directory is
 // the suite's or the default one).
@@ -223,20 +251,42 @@ func (p *pipeline) baseline(r *run) (*baselines.File, error) {
 		}
 		return baselines.FromRun(b.sum, b.raws), nil
 	}
-	bdir := baselinesDir(p.baselines, r.s, r.m.SuiteFile)
-	f, err := baselines.Load(bdir, r.s.Suite.Name)
-	switch {
-	case errors.Is(err, fs.ErrNotExist) && p.baselines == "":
+	f, missing, err := p.storedBaselines(r.s, r.m.SuiteFile)
+	if missing != "" {
 		// A first run, before any promote: every case is "no baseline",
 		// and said so.
-		p.e.log.Warn("no baselines directory: no case is compared; `benchrun baseline promote` creates it", "dir", bdir)
-		return nil, nil
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("--baselines %s: the directory does not exist", p.baselines)
-	case err != nil:
-		return nil, fmt.Errorf("baselines: %w", err)
+		p.e.log.Warn("no baselines directory: no case is compared; `benchrun baseline promote` creates it", "dir", missing)
 	}
-	return f, nil
+	return f, err
+}
+
+// checkBaselines is the plan step's check of the baselines a run of s
+// will be compared with, before the first service starts: a --baselines
+// directory that does not exist, or a baseline file of the suite that is
+// unreadable or corrupt (file:line:col), is a usage error (exit 3), not a
+// surprise after the whole load has run. Only this suite's file is read.
+func (p *pipeline) checkBaselines(s *suites.Suite) error {
+	_, _, err := p.storedBaselines(s, s.File)
+	return withExitCode(err, ExitUsage)
+}
+
+// storedBaselines loads the baseline file of s from its baselines
+// directory (baselinesDir; suiteFile is where the suite lives). A
+// directory that does not exist is an error when named with --baselines;
+// else it is a first run: no file, no error, and missing names the
+// directory.
+func (p *pipeline) storedBaselines(s *suites.Suite, suiteFile string) (f *baselines.File, missing string, err error) {
+	bdir := baselinesDir(p.baselines, s, suiteFile)
+	f, err = baselines.Load(bdir, s.Suite.Name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && p.baselines == "":
+		return nil, bdir, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, "", fmt.Errorf("--baselines %s: the directory does not exist", p.baselines)
+	case err != nil:
+		return nil, "", err // names the file or directory
+	}
+	return f, "", nil
 }
 
 // compareOptions maps a benchmark's regression settings onto baselines'.

@@ -16,8 +16,11 @@ import (
 	"github.com/benchrun/benchrun/runner"
 )
 
-// reapers returns the pids of the reapers that the binary bin runs.
-func reapers(bin string) []int {
+// reapers returns the pids of the reapers that the binary bin runs in
+// the directory dir (a benchrun's, which its reapers inherit): other
+// tests run the binary at the same time, in their own directories.
+func reapers(bin, dir string) []int {
+	dir, _ = filepath.EvalSymlinks(dir)
 	entries, _ := os.ReadDir("/proc")
 	var pids []int
 	for _, e := range entries {
@@ -27,7 +30,8 @@ func reapers(bin string) []int {
 		}
 		exe, _ := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
 		b, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if argv := strings.Split(string(b), "\x00"); exe == bin && len(argv) > 1 && argv[1] == runner.ReaperCommand {
+		cwd, _ := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		if argv := strings.Split(string(b), "\x00"); exe == bin && cwd == dir && len(argv) > 1 && argv[1] == runner.ReaperCommand {
 			pids = append(pids, pid)
 		}
 	}
@@ -71,7 +75,7 @@ func TestKilledRunLeavesNoService(t *testing.T) {
 		t.Fatal("no emulator to watch")
 	}
 	t.Cleanup(func() { syscall.Kill(emulator, syscall.SIGKILL) }) // only if the test failed to see it stop
-	if len(reapers(bin)) == 0 {
+	if len(reapers(bin, work)) == 0 {
 		t.Fatal("no reaper runs beside the emulator")
 	}
 	var m manifestFile
@@ -87,10 +91,10 @@ func TestKilledRunLeavesNoService(t *testing.T) {
 		c.Close()
 		t.Errorf("something still listens at %s after benchrun was killed", addr)
 	}
-	for deadline := time.Now().Add(10 * time.Second); len(reapers(bin)) > 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(10 * time.Second); len(reapers(bin, work)) > 0 && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if pids := reapers(bin); len(pids) > 0 {
+	if pids := reapers(bin, work); len(pids) > 0 {
 		t.Errorf("reapers %v still run after the emulator stopped", pids)
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, m.Services[0].Log))

@@ -19,5 +19,5 @@
 // Host lists (ExpandHostlist, CompressHostlist) follow scontrol's rules.
 // Every SLURM command goes through a Commander so parsing is tested against
 // outputs recorded from a real cluster (testdata/recorded); the integration
-// tests run against .ci/slurm-cluster.sh when BENCHRUN_SLURM=1.
+// tests run against .ci/slurm-cluster.sh only when BENCHRUN_SLURM=1.
 package slurm
