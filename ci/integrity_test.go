@@ -2,6 +2,8 @@ package ci
 
 import (
 	"bytes"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -83,5 +85,33 @@ func TestIntegrityEndToEnd(t *testing.T) {
 	}
 	if junit, _ := os.ReadFile(filepath.Join(damaged, "junit.xml")); !bytes.Contains(junit, []byte("samples damaged")) {
 		t.Errorf("junit.xml does not carry the damage:\n%s", junit)
+	}
+}
+
+// TestRecordWorkerCounts: the counts SLURM workers leave beside their
+// samples files go into the case's manifest entry and the count files go
+// away; a worker that left none (killed) gets no count.
+func TestRecordWorkerCounts(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "node1-0.jsonl"), filepath.Join(dir, "node2-1.jsonl")
+	for _, f := range []string{a, b} {
+		if err := os.WriteFile(f, []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := results.WriteSampleCount(a, 1); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil)), quiet: true}
+	var info results.CaseInfo
+	recordWorkerCounts(e, &info, dir)
+	if n, ok := info.RecordedSamples(a); !ok || n != 1 {
+		t.Errorf("node1-0: recorded %d, %v; want 1", n, ok)
+	}
+	if _, ok := info.RecordedSamples(b); ok {
+		t.Error("node2-1 left no count but has one")
+	}
+	if _, err := os.Stat(a + results.CountSuffix); err == nil {
+		t.Error("the count file is still there")
 	}
 }
