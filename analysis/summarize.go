@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"maps"
 	"math"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -314,7 +315,13 @@ func valuesName(k string) string {
 // with status "error" missing sample files are tolerated and its error is
 // in Case.Errors. A done case without a measured operation, or whose
 // measured operations all failed, gets an error.
-// The Go error is for unreadable or corrupt files only.
+//
+// Damage is never silent: a torn last line or a line that does not decode
+// is skipped with a warning naming the file and line, and a file with an
+// undecodable line, or with another number of samples than the manifest
+// recorded for it (info.SampleCounts), makes the case an error ("samples
+// damaged"), so its numbers are neither checked nor compared.
+// The Go error is for missing or unreadable files only.
 func SummarizeCase(info results.CaseInfo, sampleFiles []string, o Options) (Case, *Raw, error) {
 	c := Case{
 		ID: info.ID, Benchmark: info.Benchmark, Kind: info.Kind,
@@ -348,10 +355,13 @@ func SummarizeCase(info results.CaseInfo, sampleFiles []string, o Options) (Case
 		return c, raw, fmt.Errorf("case %s: %w", info.ID, err)
 	}
 	a := newCaseAcc(o, slo, raw, info.Load)
+	var damage, notes []string
 	for _, f := range sampleFiles {
-		err := results.ReadSampleFile(f, a.sample)
+		in, err := results.ScanSampleFile(f, a.sample)
 		switch {
 		case err == nil:
+			d, n := integrity(info, f, fileName(f), in)
+			damage, notes = append(damage, d...), append(notes, n...)
 		case info.Status == results.StatusError && errors.Is(err, fs.ErrNotExist):
 			raw.Missing = append(raw.Missing, f)
 		default:
@@ -359,7 +369,56 @@ func SummarizeCase(info results.CaseInfo, sampleFiles []string, o Options) (Case
 		}
 	}
 	a.finish(&c, raw)
+	c.Warnings = append(notes, c.Warnings...)
+	if len(damage) > 0 {
+		// Numbers from damaged samples are not compared or checked: the
+		// case is an error, so it cannot pass.
+		c.Errors = append(c.Errors, damage...)
+	}
 	return c, raw, nil
+}
+
+// fileName is how warnings name a samples file: its path from the
+// results directory (samples/...), or as given when it is not under one.
+func fileName(path string) string {
+	dir, file := filepath.Split(filepath.Clean(path))
+	parent := filepath.Base(dir)
+	if parent == results.SamplesDir {
+		return filepath.Join(results.SamplesDir, file)
+	}
+	if filepath.Base(filepath.Dir(filepath.Clean(dir))) == results.SamplesDir {
+		return filepath.Join(results.SamplesDir, parent, file)
+	}
+	return path
+}
+
+// integrity turns what reading one samples file found into warnings
+// naming the file and line (notes), and, when the samples cannot be
+// trusted, errors (damage): an undecodable line, or a file that does not
+// hold the number of samples the manifest recorded for it. A torn last
+// line of a file without a recorded count is what a killed process
+// leaves: it is dropped with a warning, and the case's status (still
+// running) already says the run did not finish.
+func integrity(info results.CaseInfo, path, name string, in results.Integrity) (damage, notes []string) {
+	want, recorded := info.RecordedSamples(path)
+	if in.TornLine > 0 {
+		notes = append(notes, fmt.Sprintf("%s:%d: last line cut short (no newline, does not decode): dropped", name, in.TornLine))
+	}
+	for _, b := range in.BadLines {
+		notes = append(notes, fmt.Sprintf("%s:%d: line does not decode, skipped: %s", name, b.Line, b.Err))
+	}
+	if more := in.BadCount - len(in.BadLines); more > 0 {
+		notes = append(notes, fmt.Sprintf("%s: %d more lines do not decode", name, more))
+	}
+	switch {
+	case in.BadCount > 0:
+		damage = append(damage, fmt.Sprintf("samples damaged: %s has %d lines that do not decode (first at line %d); not compared", name, in.BadCount, in.BadLines[0].Line))
+	case recorded && in.Samples != want:
+		damage = append(damage, fmt.Sprintf("samples damaged: %s holds %d samples (%d lines), the manifest recorded %d; not compared", name, in.Samples, in.Lines, want))
+	case recorded && in.TornLine > 0:
+		damage = append(damage, fmt.Sprintf("samples damaged: %s:%d: a cut line after the %d samples the manifest recorded; not compared", name, in.TornLine, want))
+	}
+	return damage, notes
 }
 
 func withDefaults(o Options, info results.CaseInfo) Options {

@@ -102,7 +102,9 @@ func (o CompareOptions) tolerance(metric, stat string, ratio bool) float64 {
 // such case no_baseline. raws are keyed by case id and may lack a case.
 // options gives a case's CompareOptions, or false to leave the case
 // uncompared (its regression checks are disabled, or its benchmark is
-// unknown). Verdicts are not rolled up: the caller decides them.
+// unknown). A case compared although ignored fingerprint fields differ
+// gets a warning naming them. Verdicts are not rolled up: the caller
+// decides them.
 func CompareRun(sum *analysis.Summary, raws map[string]*analysis.Raw, base *File, options func(*analysis.Case) (CompareOptions, bool)) {
 	for i := range sum.Cases {
 		c := &sum.Cases[i]
@@ -113,7 +115,13 @@ func CompareRun(sum *analysis.Summary, raws map[string]*analysis.Raw, base *File
 		if !ok {
 			continue
 		}
-		c.Checks = append(c.Checks, Compare(c, raws[c.ID], base.Entry(c.Benchmark, c.ID), o)...)
+		entry := base.Entry(c.Benchmark, c.ID)
+		c.Checks = append(c.Checks, Compare(c, raws[c.ID], entry, o)...)
+		if entry != nil {
+			if diff := ignoredDiff(entry.Fingerprint, c.Fingerprint, o.IgnoreFingerprint); diff != "" {
+				c.Warnings = append(c.Warnings, "compared with the baseline although fingerprint fields differ (ignored): "+diff)
+			}
+		}
 	}
 }
 
@@ -358,8 +366,20 @@ func seedOf(s string) uint64 {
 }
 
 // fingerprintDiff describes the fields in which two fingerprints differ,
-// sorted ("gpu: A100 → H100, model: missing → llama"), "" when they agree.
+// as "key: baseline value → run value", sorted ("gpu: A100 → H100, model:
+// missing → llama"), the keys in ignore aside; "" when they agree.
 func fingerprintDiff(base, cur map[string]string, ignore []string) string {
+	return diffFields(base, cur, func(k string) bool { return slices.Contains(ignore, k) })
+}
+
+// ignoredDiff is fingerprintDiff of the keys in ignore only: the
+// differences a comparison went past.
+func ignoredDiff(base, cur map[string]string, ignore []string) string {
+	return diffFields(base, cur, func(k string) bool { return !slices.Contains(ignore, k) })
+}
+
+// diffFields is fingerprintDiff leaving out the keys skip says.
+func diffFields(base, cur map[string]string, skip func(key string) bool) string {
 	keys := map[string]bool{}
 	for k := range base {
 		keys[k] = true
@@ -369,7 +389,7 @@ func fingerprintDiff(base, cur map[string]string, ignore []string) string {
 	}
 	var diffs []string
 	for _, k := range slices.Sorted(maps.Keys(keys)) {
-		if slices.Contains(ignore, k) {
+		if skip(k) {
 			continue
 		}
 		b, inB := base[k]

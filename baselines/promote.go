@@ -114,12 +114,19 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 		if err != nil {
 			return nil, err
 		}
-		_, raw, err := analysis.SummarizeCase(info, files, analysis.Options{})
+		now, raw, err := analysis.SummarizeCase(info, files, analysis.Options{})
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("promote %s: case %s: samples missing, a baseline needs them: %w", resultsDir, c.ID, err)
 			}
 			return nil, fmt.Errorf("promote %s: %w", resultsDir, err)
+		}
+		if len(now.Errors) > 0 {
+			// The samples no longer hold what the summary was made from
+			// (damaged since): a baseline from them would be wrong.
+			ch.Action, ch.Reason = NotPromoted, now.Errors[0]
+			changes = append(changes, ch)
+			continue
 		}
 		e := NewEntry(c, raw, Fingerprint(m, c))
 		e.Run = run

@@ -215,3 +215,34 @@ func TestFingerprintDiff(t *testing.T) {
 		t.Errorf("diff %q", d)
 	}
 }
+
+// TestPromoteDamagedSamples: samples cut short after the run was
+// summarised (fewer than the manifest recorded) are not promoted: a
+// baseline made from them would be wrong.
+func TestPromoteDamagedSamples(t *testing.T) {
+	run := writeRun(t, 1, "", false)
+	m, err := results.ReadManifest(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(run, m.Cases[0].Samples)
+	m.Cases[0].RecordSamples(path, 300)
+	if err := results.WriteJSONAtomic(filepath.Join(run, results.ManifestFile), m); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bdir := filepath.Join(t.TempDir(), "baselines")
+	ch, err := Promote(run, bdir, PromoteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch) != 1 || ch[0].Action != NotPromoted || !strings.Contains(ch[0].Reason, "samples damaged") {
+		t.Errorf("changes %+v, want chat/users=4 not promoted: samples damaged", ch)
+	}
+	if f, err := Load(bdir, "nightly"); err == nil && f.Entry("chat", "chat/users=4") != nil {
+		t.Error("a damaged case was promoted")
+	}
+}

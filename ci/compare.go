@@ -2,11 +2,13 @@ package ci
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/benchrun/benchrun/report"
+	"github.com/benchrun/benchrun/suites"
 )
 
 func compareCommand(stdout, stderr io.Writer) *cli.Command {
@@ -19,12 +21,17 @@ func compareCommand(stdout, stderr io.Writer) *cli.Command {
 			"baseline. Prints the verdict table; exit code 1 on a regression or failed\n" +
 			"threshold. Nothing is written.\n\n" +
 			"Examples:\n   benchrun compare results/nightly/today\n   benchrun compare results/nightly/today results/nightly/yesterday",
+		Flags: []cli.Flag{ignoreFingerprintFlag()},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 || c.NArg() > 2 {
 				return withExitCode(errors.New("compare: name one results directory, or two"), ExitUsage)
 			}
+			ignore, err := ignoredFingerprint(c)
+			if err != nil {
+				return err
+			}
 			e := newEnv(c, stdout, stderr)
-			p := &pipeline{e: e, dir: c.Args().Get(0), baselines: c.String("baselines"), baseDir: c.Args().Get(1)}
+			p := &pipeline{e: e, dir: c.Args().Get(0), baselines: c.String("baselines"), baseDir: c.Args().Get(1), ignoreFingerprint: ignore}
 			r, err := p.analyse()
 			if err != nil {
 				return withExitCode(err, ExitError)
@@ -40,4 +47,22 @@ func compareCommand(stdout, stderr io.Writer) *cli.Command {
 			return exitCode(r.sum, x)
 		},
 	}
+}
+
+// ignoreFingerprintFlag is --ignore-fingerprint of suite, report and
+// compare: fingerprint fields allowed to differ from the baseline's, on top
+// of the suite's ignore_fingerprint.
+func ignoreFingerprintFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "ignore-fingerprint", Usage: "compare with the baseline even though fingerprint field `KEY` differs (repeatable)"}
+}
+
+// ignoredFingerprint returns the --ignore-fingerprint keys, checked.
+func ignoredFingerprint(c *cli.Context) ([]string, error) {
+	keys := c.StringSlice("ignore-fingerprint")
+	for _, k := range keys {
+		if !suites.FingerprintKeyRE.MatchString(k) {
+			return nil, withExitCode(fmt.Errorf("--ignore-fingerprint %q: not a fingerprint field name (letters, digits, '.', '_', '-')", k), ExitUsage)
+		}
+	}
+	return keys, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/benchrun/benchrun/analysis"
@@ -35,6 +36,9 @@ type pipeline struct {
 	// baseDir, when set, is a results directory compared with as if it
 	// were the baseline (`benchrun compare DIR BASE_DIR`).
 	baseDir string
+	// ignoreFingerprint is --ignore-fingerprint, added to the suite's
+	// ignore_fingerprint.
+	ignoreFingerprint []string
 }
 
 // execution is what the execute step tells beyond the files it wrote.
@@ -218,7 +222,9 @@ func (p *pipeline) compare(r *run) error {
 		if !ok || cs.Benchmark.Regression.Disable {
 			return baselines.CompareOptions{}, false
 		}
-		return compareOptions(r.s, cs.Benchmark), true
+		o := compareOptions(r.s, cs.Benchmark)
+		o.IgnoreFingerprint = append(slices.Clone(r.s.Suite.IgnoreFingerprint), p.ignoreFingerprint...)
+		return o, true
 	})
 	return nil
 }

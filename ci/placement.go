@@ -222,10 +222,27 @@ func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Sui
 		}(st)
 	}
 	wg.Wait()
+	recordWorkerCounts(e, info, filepath.Join(dir, info.Samples))
 	if len(errs) > 0 {
 		return fmt.Errorf("case %s: %w", cs.ID, errors.Join(errs...))
 	}
 	return nil
+}
+
+// recordWorkerCounts moves the sample counts the workers left beside
+// their samples files in dir into the case's manifest entry. A worker that
+// was killed left none: its file is read as it is.
+func recordWorkerCounts(e *env, info *results.CaseInfo, dir string) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	for _, f := range files {
+		n, err := results.ReadSampleCount(f)
+		if err != nil {
+			e.log.Warn("no sample count from the worker (killed?): its samples file is read unchecked", "file", f, "err", err)
+			continue
+		}
+		info.RecordSamples(f, n)
+		os.Remove(f + results.CountSuffix)
+	}
 }
 
 func hostname() string {

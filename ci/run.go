@@ -30,11 +30,12 @@ func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, 
 			return fmt.Errorf("case %s: preparing: %w", cs.ID, err)
 		}
 	}
-	w, err := results.CreateSampleFile(filepath.Join(dir, info.Samples))
+	path := filepath.Join(dir, info.Samples)
+	w, err := results.CreateSampleFile(path)
 	if err != nil {
 		return fmt.Errorf("case %s: %w", cs.ID, err)
 	}
-	defer w.Close()
+	defer recordSamples(e, info, path, w)
 	load := caseLoad(cs)
 	info.Load = &load
 	info.Settings = caseSettings(cs)
@@ -53,6 +54,17 @@ func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, 
 		e.log.Debug("case finished", "case", cs.ID, "rep", rep+1, "requests", st.Completed, "errors", st.Errors)
 	}
 	return nil
+}
+
+// recordSamples closes a case's samples file and records in its manifest
+// entry how many samples were written, so readers can tell a file cut
+// short from a whole one. A killed process records nothing: its file is
+// read as it is.
+func recordSamples(e *env, info *results.CaseInfo, path string, w *results.SampleWriter) {
+	if err := w.Close(); err != nil {
+		e.log.Error("closing samples file", "file", path, "err", err)
+	}
+	info.RecordSamples(path, w.Count())
 }
 
 func caseLoad(cs suites.Case) results.Load {

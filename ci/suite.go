@@ -20,12 +20,17 @@ func suiteCommand(stdout, stderr io.Writer) *cli.Command {
 			&cli.BoolFlag{Name: "local", Usage: "run here even when the suite has a [slurm] section"},
 			&cli.BoolFlag{Name: "inside-job", Hidden: true, Usage: "run inside the SLURM allocation (the job script's command)"},
 			&cli.StringFlag{Name: "results", Hidden: true, Usage: "results directory (the job script's spelling of -o)"},
+			ignoreFingerprintFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return withExitCode(errors.New("suite: name exactly one suite file"), ExitUsage)
 			}
-			p := &pipeline{e: newEnv(c, stdout, stderr), baselines: c.String("baselines")}
+			ignore, err := ignoredFingerprint(c)
+			if err != nil {
+				return err
+			}
+			p := &pipeline{e: newEnv(c, stdout, stderr), baselines: c.String("baselines"), ignoreFingerprint: ignore}
 			s, err := p.validate(c.Args().First())
 			if err != nil {
 				return err

@@ -76,7 +76,7 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 			if err != nil {
 				return withExitCode(err, ExitError)
 			}
-			defer w.Close()
+			defer closeWorkerSamples(e, path, w)
 			// Offsets are monotonic: the wall-clock start is read once.
 			wallStart := time.Unix(0, c.Int64("start-ns"))
 			start := time.Now().Add(time.Until(wallStart))
@@ -96,5 +96,17 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 			}
 			return nil
 		},
+	}
+}
+
+// closeWorkerSamples closes a worker's samples file and leaves the number
+// of samples written beside it, for the run to record in the manifest
+// (recordWorkerCounts).
+func closeWorkerSamples(e *env, path string, w *results.SampleWriter) {
+	if err := w.Close(); err != nil {
+		e.log.Error("closing samples file", "file", path, "err", err)
+	}
+	if err := results.WriteSampleCount(path, w.Count()); err != nil {
+		e.log.Error("writing the sample count", "file", path, "err", err)
 	}
 }

@@ -84,6 +84,8 @@ type htmlBenchmark struct {
 
 type htmlPage struct {
 	Suite, Verdict, VerdictLine string
+	HeadClass                   string // the headline's class (runHeadline); Verdict is its word
+	Incomparable                string // "1 incomparable baseline", "" when none
 	Incomplete                  bool
 	Reason                      string
 	Env, Fingerprint            []kv
@@ -135,7 +137,12 @@ func WriteHTML(w io.Writer, in *Input) error {
 func buildPage(in *Input) (*htmlPage, error) {
 	s := in.Summary
 	tm := buildTable(in)
-	p := &htmlPage{Suite: s.Suite, Verdict: s.Verdict, VerdictLine: VerdictLine(s), Notes: tm.notes, ECharts: template.JS(echartsJS)}
+	h := runHeadline(s)
+	p := &htmlPage{Suite: s.Suite, Verdict: strings.ToLower(h.Word), HeadClass: h.Class,
+		VerdictLine: VerdictLine(s), Notes: tm.notes, ECharts: template.JS(echartsJS)}
+	if n := incomparableCases(s); n > 0 {
+		p.Incomparable = plural(n, "incomparable baseline", "incomparable baselines")
+	}
 	p.Incomplete, p.Reason = in.incomplete()
 	for _, l := range metricLegend {
 		p.Legend = append(p.Legend, kv{l[0], l[1]})
@@ -224,7 +231,7 @@ func verdictClassOfText(t string) string {
 }
 
 func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) overviewRow {
-	r := overviewRow{ID: c.ID, Anchor: anchor, Verdict: c.Verdict, Notes: notes}
+	r := overviewRow{ID: c.ID, Anchor: anchor, Verdict: shownVerdict(c), Notes: notes}
 	for _, i := range present {
 		k := keyHeadline[i]
 		m, ok := c.Metrics[k.metric]

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -97,14 +98,17 @@ func checkText(c *analysis.Case, ch analysis.Check) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: %s\n", c.ID, checkLabel(ch), strings.ReplaceAll(ch.Verdict, "_", " "))
 	fmt.Fprintf(&b, "check: %s (%s)\n", ch.Name, ch.Kind)
-	if valueless(ch) {
+	if valueless(ch) || ch.Metric == "" {
 		b.WriteString("value: none (not measured)\n")
 	} else {
 		fmt.Fprintf(&b, "value: %s (%s %s)\n", analysis.FormatValue(ch.Value, ch.Unit), analysis.FormatNumber(ch.Value), ch.Unit)
 	}
-	if ch.Kind == analysis.CheckThreshold || ch.Op != "" {
+	switch {
+	case ch.Kind == analysis.CheckThreshold || ch.Op != "":
 		fmt.Fprintf(&b, "limit: %s %s (%s %s)\n", ch.Op, analysis.FormatValue(ch.Limit, ch.Unit), analysis.FormatNumber(ch.Limit), ch.Unit)
-	} else {
+	case ch.Verdict == analysis.NoBaseline || ch.Verdict == analysis.Incomparable:
+		b.WriteString("baseline: none compared\n") // no numbers to show: Detail says why
+	default:
 		fmt.Fprintf(&b, "baseline: %s (%s %s)\n", analysis.FormatValue(ch.Baseline, ch.Unit), analysis.FormatNumber(ch.Baseline), ch.Unit)
 		fmt.Fprintf(&b, "delta: %s\n", fmtDelta(ch.Delta))
 		fmt.Fprintf(&b, "tolerance: ±%s%%\n", analysis.FormatNumber(ch.Tolerance*100))
@@ -136,13 +140,19 @@ func checkProperties(name string, ch analysis.Check) []junitProperty {
 
 // WriteJUnit writes junit.xml for GitLab: one testsuite per benchmark and
 // one testcase per case and check, named "<case id> · <check name>" with
-// the benchmark as classname. A failed check is a <failure> whose text
-// carries value, limit or baseline, delta, tolerance, p-value and unit; a
-// case with execution errors adds an "<case id> · execution" testcase with
-// an <error>; a case that did not run is "<case id> · run" <skipped>, as are
-// its checks. The case's measured seconds go on its first testcase, so a
-// suite's time is the sum of its cases'. Numbers are repeated as testsuite
-// properties. The file is valid under both schemas in shared/schemas.
+// the benchmark as classname. A failed check is a <failure> whose message
+// says by how much ("ttft.p95 +23.4% vs baseline (tolerance 10%)", or the
+// value against the threshold) and whose text carries value, limit or
+// baseline, delta, tolerance, p-value and unit; a check that judged nothing
+// (no baseline, incomparable baseline, inconclusive) is <skipped> with the
+// reason, never a pass; a case with execution errors adds an "<case id> ·
+// execution" testcase with an <error>; a case that did not run is "<case
+// id> · run" <skipped>, as are its checks. Each testsuite's system-out
+// holds the run's verdict line (INCOMPLETE for a pass of a run cut short)
+// and its cases' warnings. The case's measured seconds go on its first
+// testcase, so a suite's time is the sum of its cases'. Numbers are
+// repeated as testsuite properties. The file is valid under both schemas
+// in shared/schemas.
 func WriteJUnit(w io.Writer, in *Input) error {
 	host := "unknown"
 	stamp := "1970-01-01T00:00:00"
@@ -206,9 +216,11 @@ func WriteJUnit(w io.Writer, in *Input) error {
 				case skipped || ch.Verdict == analysis.Skipped:
 					tc.Skipped = &junitMessage{Message: "not run", Text: checkText(c, ch)}
 				case checkFailed(ch.Verdict):
-					tc.Failure = &junitMessage{Message: xmlClean(oneLine(checkLabel(ch)+" "+ch.Verdict, 200)), Type: kind, Text: checkText(c, ch)}
+					tc.Failure = &junitMessage{Message: xmlClean(oneLine(failureMessage(ch), 200)), Type: kind, Text: checkText(c, ch)}
 				case ch.Verdict == analysis.Error:
 					tc.Error = &junitMessage{Message: xmlClean(oneLine(checkLabel(ch)+" error", 200)), Type: kind, Text: checkText(c, ch)}
+				case notJudged(ch.Verdict):
+					tc.Skipped = &junitMessage{Message: xmlClean(oneLine(skipReason(ch), 300)), Text: checkText(c, ch)}
 				}
 				tcs = append(tcs, tc)
 				js.Properties.List = append(js.Properties.List, checkProperties(c.ID+" · "+ch.Name, ch)...)
@@ -243,6 +255,7 @@ func WriteJUnit(w io.Writer, in *Input) error {
 		}
 		js.Tests = len(js.Cases)
 		js.Time = seconds(total)
+		js.SystemOut = junitSystemOut(in, bm) + js.SystemOut
 		doc.Suites = append(doc.Suites, js)
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
@@ -273,6 +286,87 @@ func labelJUnit(c *analysis.Case, unique func(string) string) (tcs []junitCase, 
 		}
 	}
 	return tcs, props, out
+}
+
+// notJudged reports whether a check's verdict judged nothing: JUnit
+// shows such a check as skipped, not passed.
+func notJudged(v string) bool {
+	return v == analysis.NoBaseline || v == analysis.Incomparable || v == analysis.Inconclusive
+}
+
+// failureMessage is the message of a failed check: how far off it is,
+// "ttft.p95 +23.4% vs baseline (tolerance 10%)" for a regression,
+// "error_rate 10.53% ≥ 1% (threshold error_rate < 1%)" for a threshold.
+func failureMessage(ch analysis.Check) string {
+	label := checkLabel(ch)
+	switch {
+	case ch.Kind == analysis.CheckThreshold && valueless(ch):
+		return label + ": " + ch.Detail
+	case ch.Kind == analysis.CheckThreshold || ch.Op != "":
+		return fmt.Sprintf("%s %s %s %s (threshold %s)", label, analysis.FormatValue(ch.Value, ch.Unit), negate(ch.Op), analysis.FormatValue(ch.Limit, ch.Unit), ch.Name)
+	case ch.Tolerance == 0 && ch.Delta == 0 && ch.Detail != "":
+		return label + " " + ch.Verdict + ": " + ch.Detail // not measured in this run
+	}
+	return fmt.Sprintf("%s %s vs baseline (tolerance %s)", label, deltaWords(ch), toleranceWords(ch))
+}
+
+// deltaWords is a regression check's change: relative, or absolute for
+// ratios and zero baselines (as its Detail says).
+func deltaWords(ch analysis.Check) string {
+	if ch.Unit == analysis.UnitRatio || ch.Baseline == 0 {
+		sign := "+"
+		if ch.Delta < 0 {
+			sign = "-"
+		}
+		return sign + analysis.FormatValue(math.Abs(ch.Delta), ch.Unit)
+	}
+	return fmtDelta(ch.Delta)
+}
+
+func toleranceWords(ch analysis.Check) string {
+	if ch.Unit == analysis.UnitRatio || ch.Baseline == 0 {
+		return analysis.FormatValue(ch.Tolerance, ch.Unit)
+	}
+	return analysis.FormatNumber(ch.Tolerance*100) + "%"
+}
+
+// skipReason is the message of a check that judged nothing.
+func skipReason(ch analysis.Check) string {
+	label := checkLabel(ch)
+	switch ch.Verdict {
+	case analysis.Incomparable:
+		return "incomparable baseline: " + incomparableNote(&ch)
+	case analysis.NoBaseline:
+		if ch.Detail != "" {
+			return "no baseline: " + ch.Detail
+		}
+		return "no baseline"
+	}
+	msg := fmt.Sprintf("%s inconclusive: %s vs baseline (tolerance %s)", label, deltaWords(ch), toleranceWords(ch))
+	if ch.Detail != "" {
+		msg += ": " + ch.Detail
+	}
+	return msg
+}
+
+// junitSystemOut is a testsuite's system-out: the run's verdict line, why
+// it is incomplete, and the warnings of the benchmark's cases.
+func junitSystemOut(in *Input, bm benchmark) string {
+	var b strings.Builder
+	b.WriteString(VerdictLine(in.Summary) + "\n")
+	if inc, reason := in.incomplete(); inc {
+		b.WriteString("incomplete run")
+		if reason != "" {
+			b.WriteString(": " + reason)
+		}
+		b.WriteString("\n")
+	}
+	for _, c := range bm.Cases {
+		for _, w := range c.Warnings {
+			fmt.Fprintf(&b, "warning: %s: %s\n", c.ID, w)
+		}
+	}
+	return xmlClean(b.String())
 }
 
 // caseStamp returns the earliest case start of cases in the schema's form

@@ -46,7 +46,7 @@ func TestSaturationLabelsShown(t *testing.T) {
 						t.Errorf("html lacks the labels column")
 					}
 				case "junit":
-					if !strings.Contains(out, `name="chat/rate=150 · label.saturated.rate" value="`+effect+`: achieved`) || !strings.Contains(out, "<system-out>chat/rate=150: saturated: achieved") {
+					if !strings.Contains(out, `name="chat/rate=150 · label.saturated.rate" value="`+effect+`: achieved`) || !strings.Contains(out, "&#xA;chat/rate=150: saturated: achieved") { // a system-out line after the verdict line
 						t.Errorf("junit lacks the property or system-out:\n%s", out)
 					}
 					if failed := strings.Contains(out, `type="saturation"`); failed != (effect == analysis.EffectFail) {

@@ -87,6 +87,10 @@ func buildTable(in *Input) *tableModel {
 				tm.notes = append(tm.notes, footnote{len(tm.notes) + 1, c.ID, "label " + l.Name, labelText(l)})
 				refs = append(refs, len(tm.notes))
 			}
+			if ch := incomparable(c); ch != nil {
+				tm.notes = append(tm.notes, footnote{len(tm.notes) + 1, c.ID, "incomparable", incomparableNote(ch)})
+				refs = append(refs, len(tm.notes))
+			}
 			var rows []row
 			for _, ch := range c.Checks {
 				value := analysis.FormatValue(ch.Value, ch.Unit)
@@ -201,13 +205,17 @@ func WriteMarkdown(w io.Writer, in *Input) error {
 	s := in.Summary
 	tm := buildTable(in)
 	var b strings.Builder
-	fmt.Fprintf(&b, "# benchrun: %s — %s\n\n", mdEscape(s.Suite), verdictText(s.Verdict))
+	fmt.Fprintf(&b, "# benchrun: %s — %s\n\n", mdEscape(s.Suite), runHeadline(s).text())
 	if inc, reason := in.incomplete(); inc {
 		msg := "incomplete run"
 		if reason != "" {
 			msg += " (" + mdEscape(reason) + ")"
 		}
 		fmt.Fprintf(&b, "> ⚠️ **%s**: cases that did not run are marked skipped.\n\n", msg)
+	}
+	if n := incomparableCases(s); n > 0 {
+		fmt.Fprintf(&b, "> ≠ **%s**: the fingerprint differs from the baseline's (fields in the notes), so those cases were not compared. `--ignore-fingerprint KEY` or `[suite] ignore_fingerprint` compares them anyway.\n\n",
+			plural(n, "incomparable baseline", "incomparable baselines"))
 	}
 	if env := envLine(in); env != "" {
 		b.WriteString(mdEscape(env) + "\n\n")
@@ -298,7 +306,7 @@ func WriteTerminal(w io.Writer, in *Input, color bool) error {
 	}
 	line := VerdictLine(in.Summary)
 	if color {
-		line = colorFor(symbol(in.Summary.Verdict)).Sprint(line)
+		line = colorFor(classSymbol(runHeadline(in.Summary).Class)).Sprint(line)
 	}
 	b.WriteString(line + "\n")
 	_, err := io.WriteString(w, b.String())
@@ -324,8 +332,8 @@ func valueless(ch analysis.Check) bool {
 	return ch.Kind == analysis.CheckThreshold && ch.Verdict == analysis.Fail && ch.Value == 0 && ch.Detail != ""
 }
 
-// VerdictLine is the last line benchrun prints: the run's verdict and what
-// caused it, e.g. "benchrun: FAIL — 1 regression (chat/users=8 ttft.p95
+// VerdictLine is the last line benchrun prints: the run's verdict (INCOMPLETE
+// for a pass of a run cut short) and what caused it, e.g. "benchrun: FAIL — 1 regression (chat/users=8 ttft.p95
 // +34.0%)". At most three causes of each kind are named. A failed threshold
 // without a value is named by its detail ("metric ttft was not measured in
 // this case"). Cases whose baseline comparison could not run follow, so a
@@ -406,7 +414,8 @@ func VerdictLine(s *analysis.Summary) string {
 	add(saturated, "saturation label failed", "saturation labels failed")
 	add(errs, "case with errors", "cases with errors")
 	add(skipped, "case skipped", "cases skipped")
-	if s.Incomplete {
+	h := runHeadline(s)
+	if s.Incomplete && h.Word != "INCOMPLETE" {
 		parts = append(parts, "incomplete run")
 	}
 	if len(parts) == 0 {
@@ -424,11 +433,7 @@ func VerdictLine(s *analysis.Summary) string {
 	count(incomparable, "incomparable baseline", "incomparable baselines")
 	count(noBaselineChecks, "check without baseline", "checks without baseline")
 	count(labelled, "case with saturation labels", "cases with saturation labels")
-	verdict := strings.ToUpper(s.Verdict)
-	if verdict == "" {
-		verdict = "UNKNOWN"
-	}
-	return "benchrun: " + verdict + " — " + strings.Join(parts, ", ")
+	return "benchrun: " + h.Word + " — " + strings.Join(parts, ", ")
 }
 
 // negate returns the operator a failed threshold's value stands in to its

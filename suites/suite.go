@@ -45,6 +45,9 @@ type Meta struct {
 	Baselines   string            `toml:"baselines" doc:"Baselines directory kept in git; default baselines/. --baselines overrides."`
 	Tolerance   Ratio             `toml:"tolerance" doc:"Default regression tolerance, e.g. \"10%\"."`
 	Fingerprint map[string]string `toml:"fingerprint" doc:"Extra environment fingerprint fields (partition, gpu, ...): baselines only compare runs whose fingerprints match."`
+	// IgnoreFingerprint lists fingerprint fields allowed to differ from
+	// the baseline's; --ignore-fingerprint adds to it.
+	IgnoreFingerprint []string `toml:"ignore_fingerprint" doc:"Fingerprint fields allowed to differ from the baseline's (e.g. [\"cpu\"]): compared anyway, and the difference is shown as a warning. --ignore-fingerprint adds more."`
 }
 
 // Service is one [[service]].
@@ -189,6 +192,7 @@ func (d *decoder) validate(s *Suite) {
 	case !nameRE.MatchString(s.Suite.Name):
 		d.problem([]string{"suite", "name"}, "suite.name %q: use letters, digits, '.', '_' and '-' only", s.Suite.Name)
 	}
+	d.validateIgnoreFingerprint(s.Suite.IgnoreFingerprint)
 	services := map[string]*Service{}
 	for i := range s.Services {
 		sv := &s.Services[i]
@@ -259,6 +263,27 @@ func (d *decoder) validate(s *Suite) {
 		d.validateSlurm(s)
 	}
 }
+
+// validateIgnoreFingerprint checks suite.ignore_fingerprint: field names
+// as fingerprints spell them, each once. Any name is allowed, since a
+// baseline may hold fields this benchrun does not record.
+func (d *decoder) validateIgnoreFingerprint(keys []string) {
+	seen := map[string]bool{}
+	for i, k := range keys {
+		p := []string{"suite", "ignore_fingerprint", fmt.Sprint(i)}
+		switch {
+		case !FingerprintKeyRE.MatchString(k):
+			d.problem(p, "suite.ignore_fingerprint: %q is not a fingerprint field name (letters, digits, '.', '_', '-')", k)
+		case seen[k]:
+			d.problem(p, "suite.ignore_fingerprint: %q is listed twice", k)
+		}
+		seen[k] = true
+	}
+}
+
+// FingerprintKeyRE matches a fingerprint field name, as ignore_fingerprint
+// and --ignore-fingerprint take it.
+var FingerprintKeyRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 func serviceNames(s *Suite) []string {
 	var n []string

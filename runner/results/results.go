@@ -130,6 +130,30 @@ type CaseInfo struct {
 	// Settings holds what analysis needs to know about the case beyond
 	// its samples (SLO targets for goodput, ...), as strings.
 	Settings map[string]string `json:"settings,omitempty"`
+	// SampleCounts records how many samples were written to each samples
+	// file of the case, by file name (the base name: the case's one file,
+	// or each worker's file in its samples directory), once the writer
+	// closed it. Readers check the files against it (a file cut short at
+	// a line boundary looks whole otherwise). A file without a count — the
+	// writing process was killed, or an older benchrun wrote it — is read
+	// as it is.
+	SampleCounts map[string]int64 `json:"sample_counts,omitempty"`
+}
+
+// RecordSamples records that n samples were written to the samples file
+// at path (only its base name is kept; see SampleCounts).
+func (c *CaseInfo) RecordSamples(path string, n int64) {
+	if c.SampleCounts == nil {
+		c.SampleCounts = map[string]int64{}
+	}
+	c.SampleCounts[filepath.Base(path)] = n
+}
+
+// RecordedSamples returns the count recorded for the samples file at
+// path, and whether there is one.
+func (c *CaseInfo) RecordedSamples(path string) (int64, bool) {
+	n, ok := c.SampleCounts[filepath.Base(path)]
+	return n, ok
 }
 
 // CaseFileName maps a case id such as "chat/users=8,prompt_tokens=512" to a
@@ -214,15 +238,39 @@ func syncDir(dir string) {
 	}
 }
 
-// ReadManifest reads DIR/manifest.json.
+// ReadManifest reads DIR/manifest.json (DecodeManifest).
 func ReadManifest(dir string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	path := filepath.Join(dir, ManifestFile)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	m, err := DecodeManifest(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// DecodeManifest decodes the content of a manifest.json. Besides JSON
+// errors it refuses what no benchrun writes and readers must not trust: a
+// case status that is not a Status, or a negative sample count.
+func DecodeManifest(b []byte) (*Manifest, error) {
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
+		return nil, err
+	}
+	for i, c := range m.Cases {
+		switch c.Status {
+		case StatusPending, StatusRunning, StatusDone, StatusError, StatusSkipped:
+		default:
+			return nil, fmt.Errorf("cases[%d] (%s): unknown status %q", i, c.ID, c.Status)
+		}
+		for f, n := range c.SampleCounts {
+			if n < 0 {
+				return nil, fmt.Errorf("cases[%d] (%s): sample_counts[%q] = %d: negative", i, c.ID, f, n)
+			}
+		}
 	}
 	return &m, nil
 }

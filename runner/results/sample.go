@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -249,36 +251,21 @@ func (sw *SampleWriter) Close() error {
 
 // ReadSamples calls fn for each sample in a JSONL stream. A truncated last
 // line (a process killed mid-write) is ignored; any other bad line is an
-// error naming its line number.
+// error naming its line number. Readers that judge a run use ScanSamples,
+// which reports damage instead of stopping at it.
 func ReadSamples(r io.Reader, fn func(*Sample) error) error {
-	br := bufio.NewReaderSize(r, 256<<10)
-	line := 0
-	for {
-		b, err := br.ReadBytes('\n')
-		if len(b) > 0 {
-			line++
-			complete := b[len(b)-1] == '\n'
-			var s Sample
-			if jerr := json.Unmarshal(b, &s); jerr != nil {
-				if !complete && err == io.EOF {
-					return nil // torn final write
-				}
-				return fmt.Errorf("line %d: %w", line, jerr)
-			}
-			if ferr := fn(&s); ferr != nil {
-				return ferr
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	in, err := ScanSamples(r, fn)
+	if err != nil {
+		return err
 	}
+	if len(in.BadLines) > 0 {
+		b := in.BadLines[0]
+		return fmt.Errorf("line %d: %s", b.Line, b.Err)
+	}
+	return nil
 }
 
-// ReadSampleFile reads every sample in a JSONL file.
+// ReadSampleFile reads every sample in a JSONL file, as ReadSamples.
 func ReadSampleFile(path string, fn func(*Sample) error) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -289,4 +276,109 @@ func ReadSampleFile(path string, fn func(*Sample) error) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// MaxBadLines is how many undecodable lines an Integrity lists; the rest
+// are only counted.
+const MaxBadLines = 10
+
+// Integrity is what ScanSamples found in a samples stream besides its
+// samples.
+type Integrity struct {
+	// Samples is the number of lines decoded and passed to fn.
+	Samples int64
+	// Lines is the number of lines seen, a torn last line included.
+	Lines int
+	// TornLine is the number of a last line that has no newline and does
+	// not decode — a write cut short (a killed process, a full disk, a
+	// file truncated later) — which was dropped; 0 when there is none.
+	TornLine int
+	// BadLines lists the first MaxBadLines complete lines that did not
+	// decode, which were skipped; BadCount counts them all.
+	BadLines []BadLine
+	BadCount int
+}
+
+// BadLine is a line of a samples stream that did not decode.
+type BadLine struct {
+	Line int    // 1-based
+	Err  string // the decoder's message
+}
+
+// ScanSamples calls fn for each sample in a JSONL stream and reports what
+// else it found: a torn last line and undecodable lines are skipped and
+// described in the Integrity, never silently. The error is for a failing
+// reader or fn only. Compare Integrity.Samples with the count the manifest
+// recorded (CaseInfo.SampleCounts) to find a file cut at a line boundary.
+func ScanSamples(r io.Reader, fn func(*Sample) error) (Integrity, error) {
+	var in Integrity
+	br := bufio.NewReaderSize(r, 256<<10)
+	for {
+		b, err := br.ReadBytes('\n')
+		if len(b) > 0 {
+			in.Lines++
+			complete := b[len(b)-1] == '\n'
+			var s Sample
+			switch jerr := json.Unmarshal(b, &s); {
+			case jerr != nil && !complete:
+				in.TornLine = in.Lines
+			case jerr != nil:
+				in.BadCount++
+				if len(in.BadLines) < MaxBadLines {
+					in.BadLines = append(in.BadLines, BadLine{Line: in.Lines, Err: jerr.Error()})
+				}
+			default:
+				in.Samples++
+				if ferr := fn(&s); ferr != nil {
+					return in, ferr
+				}
+			}
+		}
+		if err == io.EOF {
+			return in, nil
+		}
+		if err != nil {
+			return in, err
+		}
+	}
+}
+
+// ScanSampleFile scans a samples file, as ScanSamples.
+func ScanSampleFile(path string, fn func(*Sample) error) (Integrity, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Integrity{}, err
+	}
+	defer f.Close()
+	in, err := ScanSamples(f, fn)
+	if err != nil {
+		return in, fmt.Errorf("%s: %w", path, err)
+	}
+	return in, nil
+}
+
+// CountSuffix names the file beside a samples file in which a process that
+// is not the run's own (a SLURM worker) leaves the number of samples it
+// wrote, for the run to record in the manifest (CaseInfo.SampleCounts).
+const CountSuffix = ".count"
+
+// WriteSampleCount writes n to samplesPath+CountSuffix, atomically.
+func WriteSampleCount(samplesPath string, n int64) error {
+	return WriteFileAtomic(samplesPath+CountSuffix, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "%d\n", n)
+		return err
+	})
+}
+
+// ReadSampleCount reads the count WriteSampleCount left beside samplesPath.
+func ReadSampleCount(samplesPath string) (int64, error) {
+	b, err := os.ReadFile(samplesPath + CountSuffix)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s%s: not a sample count: %q", samplesPath, CountSuffix, b)
+	}
+	return n, nil
 }
