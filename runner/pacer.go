@@ -105,22 +105,6 @@ func (p *Pacer) offset(u float64) float64 {
 	return u / p.rate
 }
 
-// ExpectedArrivals returns Λ(t), the expected number of arrivals in [0, t)
-// for a Pacer built with the same rate and rampUp.
-func ExpectedArrivals(rate float64, rampUp, t time.Duration) float64 {
-	s, r := t.Seconds(), rampUp.Seconds()
-	if s <= 0 {
-		return 0
-	}
-	if r > 0 && s < r {
-		return rate * s * s / (2 * r)
-	}
-	if r > 0 {
-		return rate*r/2 + rate*(s-r)
-	}
-	return rate * s
-}
-
 // GammaVariate draws from Gamma(shape, scale 1) with the Marsaglia–Tsang
 // squeeze method; shapes below 1 use the boost Gamma(k) = Gamma(k+1)·U^(1/k).
 // It is the one gamma sampler of benchrun: gamma arrivals here, the

@@ -143,7 +143,7 @@ func TestPacerRampUpCount(t *testing.T) {
 			for p.Next() < tc.at {
 				n++
 			}
-			want := ExpectedArrivals(rate, ramp, tc.at)
+			want := expectedArrivals(rate, ramp, tc.at)
 			tol := 1.0 // constant: the schedule is exact up to the one at u=0
 			if tc.arrival != results.ArrivalConstant {
 				tol = 5 * math.Sqrt(want*2) // gamma 0.5 has variance 2× Poisson's
@@ -153,11 +153,11 @@ func TestPacerRampUpCount(t *testing.T) {
 			}
 		})
 	}
-	if got := ExpectedArrivals(rate, ramp, time.Second); got != 250 {
-		t.Errorf("ExpectedArrivals during the ramp = %v, want 250", got)
+	if got := expectedArrivals(rate, ramp, time.Second); got != 250 {
+		t.Errorf("expectedArrivals during the ramp = %v, want 250", got)
 	}
-	if got := ExpectedArrivals(rate, ramp, 3*time.Second); got != 2000 {
-		t.Errorf("ExpectedArrivals after the ramp = %v, want 2000", got)
+	if got := expectedArrivals(rate, ramp, 3*time.Second); got != 2000 {
+		t.Errorf("expectedArrivals after the ramp = %v, want 2000", got)
 	}
 }
 
@@ -209,4 +209,20 @@ func TestGammaVariateMoments(t *testing.T) {
 			t.Errorf("shape %v: variance %v, want %v", k, variance, k)
 		}
 	}
+}
+
+// expectedArrivals returns Λ(t), the expected number of arrivals in [0, t)
+// for a Pacer built with the same rate and rampUp.
+func expectedArrivals(rate float64, rampUp, t time.Duration) float64 {
+	s, r := t.Seconds(), rampUp.Seconds()
+	if s <= 0 {
+		return 0
+	}
+	if r > 0 && s < r {
+		return rate * s * s / (2 * r)
+	}
+	if r > 0 {
+		return rate*r/2 + rate*(s-r)
+	}
+	return rate * s
 }
