@@ -104,6 +104,24 @@ func (r *recorder) end(i int, at time.Time, status results.Status, why string) {
 	r.save()
 }
 
+// abort ends every case a failure of benchrun itself (why) cut short: a
+// running case becomes an error (its samples so far are kept), a pending
+// one an error without running; the run is incomplete with why.
+func (r *recorder) abort(why string) {
+	now := time.Now().UTC()
+	for i := range r.m.Cases {
+		c := &r.m.Cases[i]
+		switch c.Status {
+		case results.StatusRunning:
+			c.End, c.Status, c.Error = now, results.StatusError, why+"; samples so far kept"
+		case results.StatusPending:
+			c.Status, c.Error = results.StatusError, "not run: "+why
+		}
+	}
+	r.incomplete(why)
+	r.save()
+}
+
 // incomplete marks the run cut short, and why.
 func (r *recorder) incomplete(reason string) {
 	r.m.Incomplete, r.m.Reason = true, reason
