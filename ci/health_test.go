@@ -379,3 +379,107 @@ func TestPanicInCase(t *testing.T) {
 	}
 	nonEmpty(t, filepath.Join(r.dir, "summary.json"), filepath.Join(r.dir, "report.md"), filepath.Join(r.dir, "report.html"))
 }
+
+// watchPlacement runs each service as the shell command given for it
+// (ready once started), and each case until its context is done or for
+// at most a second.
+type watchPlacement struct {
+	localPlacement
+	commands map[string]string
+}
+
+func (p watchPlacement) services(sv *suites.Service, dir, _ string) ([]runner.Service, error) {
+	return []runner.Service{{Name: sv.Name, Kind: "command", Command: []string{"sh", "-c", p.commands[sv.Name]},
+		LogPath: filepath.Join(dir, results.LogsDir, sv.Name+".log"), StopGrace: time.Second}}, nil
+}
+
+func (watchPlacement) runCase(ctx context.Context, _ *env, _ *suites.Suite, _ suites.Case, _, _ string, info *results.CaseInfo, _ *runner.Progress) error {
+	info.Start = time.Now().UTC()
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Second):
+	}
+	return nil
+}
+
+const twoServices = `schema_version = 1
+[suite]
+name = "two"
+[[service]]
+name = "broken"
+kind = "command"
+port = 1
+command = "x"
+[[service]]
+name = "steady"
+kind = "command"
+port = 2
+command = "x"
+[[benchmark]]
+name = "first"
+service = "broken"
+kind = "openai"
+  [benchmark.workload]
+  users = [1, 2]
+  duration = "1s"
+[[benchmark]]
+name = "second"
+service = "steady"
+kind = "openai"
+  [benchmark.workload]
+  duration = "1s"
+`
+
+// TestServiceFailureIsolated: a service that exits during its first case
+// stops that case at once (an error naming it, its exit status and its
+// log), its next case is an error without running, and the other
+// service's case runs as usual; the run is an execution error naming the
+// service.
+func TestServiceFailureIsolated(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "two.toml")
+	writeFile(t, path, twoServices)
+	s, err := suites.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.NewTextHandler(&logs, nil)), quiet: true}
+	marker := fmt.Sprintf("63.%d", os.Getpid()%100000)
+	pl := watchPlacement{commands: map[string]string{
+		"broken": "sleep 0.3; echo 'CUDA error: device lost' >&2; exit 7",
+		"steady": "sleep " + marker,
+	}}
+	r := &caseRun{e: e, s: s, dir: filepath.Join(t.TempDir(), "r"), pl: pl}
+	start := time.Now()
+	x, err := r.execute(context.Background())
+	if err != nil || x.err == nil || !strings.Contains(x.err.Error(), "1 service(s) failed during the run (broken)") {
+		t.Fatalf("execute: %+v, %v; want an execution error naming the service", x, err)
+	}
+	if took := time.Since(start); took > 2500*time.Millisecond {
+		t.Errorf("the run took %v: the failed service's case did not stop at once", took)
+	}
+	m, err := results.ReadManifest(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := m.Cases
+	if c[0].Status != results.StatusError || !strings.Contains(c[0].Error, `service "broken" exited (exit status 7)`) || !strings.Contains(c[0].Error, "CUDA error: device lost") {
+		t.Errorf("the case during which the service exited: %s %q", c[0].Status, c[0].Error)
+	}
+	if c[1].Status != results.StatusError || !strings.HasPrefix(c[1].Error, `not run: service "broken" exited`) {
+		t.Errorf("the failed service's next case: %s %q", c[1].Status, c[1].Error)
+	}
+	if c[2].Status != results.StatusDone || c[2].Error != "" {
+		t.Errorf("the other service's case: %s %q, want done", c[2].Status, c[2].Error)
+	}
+	if m.Incomplete {
+		t.Errorf("a service that failed does not make the run incomplete: %q", m.Reason)
+	}
+	if !strings.Contains(logs.String(), `msg="service exited" service=broken`) {
+		t.Errorf("the exit was not logged:\n%s", logs.String())
+	}
+	if pids := processesWith(marker); len(pids) > 0 {
+		t.Errorf("the other service is left running: %v", pids)
+	}
+}
