@@ -18,9 +18,9 @@ import (
 // It holds the case state machine (results.Status):
 //
 //	pending ─▶ running ─▶ done    the case ran (or the user stopped it: Error "interrupted", samples kept)
-//	                   └─▶ error   it failed, or the SLURM time limit cut it
+//	                   └─▶ error   it failed, its service failed during it, the SLURM time limit cut it, or benchrun panicked
 //	pending ─▶ skipped             the run was stopped before the case
-//	pending ─▶ error               the services did not start
+//	pending ─▶ error               its service did not start or failed in an earlier case, or benchrun panicked
 type recorder struct {
 	e    *env
 	path string
