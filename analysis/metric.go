@@ -24,6 +24,11 @@ const (
 	MetricTotalTokensPerSecond  = "total_tokens_per_second"
 	MetricErrorRate             = "error_rate"
 	MetricGoodput               = "goodput"
+	// MetricInfrastructureErrorRate is the share of measured operations
+	// that failed with an infrastructure class (results.Infrastructure:
+	// connect, client): failures of the path to the server or of the
+	// client, not of the server (Case.ApplyInfrastructureLimit).
+	MetricInfrastructureErrorRate = "infrastructure_error_rate"
 
 	// ErrorRatePrefix + error class is the share of operations failing
 	// with that class.
@@ -58,6 +63,8 @@ var builtinUnits = map[string]string{
 	MetricTotalTokensPerSecond:  UnitTokensPerSecond,
 	MetricErrorRate:             UnitRatio,
 	MetricGoodput:               UnitRequestsPerSecond,
+
+	MetricInfrastructureErrorRate: UnitRatio,
 }
 
 // knownErrorClasses are the error classes of results.Sample.Error that can have
@@ -133,7 +140,7 @@ func hasAnySuffix(s string, suffixes ...string) bool {
 // durations (unit s, including queue_delay) and error rates, false for
 // everything else (throughput, goodput, recall, ...).
 func LowerIsBetter(metric string) bool {
-	return metric == MetricErrorRate || strings.HasPrefix(metric, ErrorRatePrefix) || UnitOf(metric) == UnitSeconds
+	return metric == MetricErrorRate || metric == MetricInfrastructureErrorRate || strings.HasPrefix(metric, ErrorRatePrefix) || UnitOf(metric) == UnitSeconds
 }
 
 // distStats is the one list of the statistics of a distribution metric,

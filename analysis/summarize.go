@@ -536,9 +536,14 @@ func (a *caseAcc) finish(c *Case, raw *Raw) {
 			}
 		}
 		rate(MetricErrorRate, total, float64(total-ok)/float64(total), reps(func(p repRates) float64 { return p.er }))
+		infra := 0
 		for class, n := range errs {
 			rate(ErrorRatePrefix+class, total, float64(n)/float64(total), nil)
+			if results.Infrastructure(class) {
+				infra += n
+			}
 		}
+		rate(MetricInfrastructureErrorRate, total, float64(infra)/float64(total), nil)
 	}
 	for name, d := range a.dists {
 		m := d.Metric(UnitOf(name))

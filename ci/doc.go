@@ -9,8 +9,9 @@
 //     `suite`, `report` and `compare`; the verdict is decided in judge;
 //   - the execute step: here or inside a SLURM allocation (execute.go,
 //     with the manifest recorder and case state machine in recorder.go and
-//     the placement of services and load clients in placement.go), or as
-//     a submitted SLURM job (slurmjob.go);
+//     the placement of services and load clients in placement.go, and
+//     the watch of each case's service in health.go), or as a submitted
+//     SLURM job (slurmjob.go);
 //   - exit codes (exit.go) and stop signals (signals.go).
 //
 // Only package main calls os.Exit: Run returns the exit code. The

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -28,16 +29,27 @@ type caseRun struct {
 
 	cases []suites.Case
 	rec   *recorder
-	procs map[string]*runner.Process // started services and helpers, by step name
-	urls  map[string]string          // service name → the URL clients use
-	prog  *report.Progress           // nil with --quiet
-	state runState
+	// services holds every process started (servers, helpers), so that
+	// finish stops them all on every path out of execute, a panic
+	// included.
+	services runner.Services
+	procs    map[string][]*runner.Process // by service name: its helpers, then the server
+	urls     map[string]string            // service name → the URL clients use
+	prog     *report.Progress             // nil with --quiet
+	state    runState
 	// execErr is the execution error that failed the run (state
 	// runFailed, or runStopped after it).
 	execErr error
 	// down holds the services that did not start, by name, with why:
 	// their cases are errors, the other services' cases run.
 	down map[string]error
+	// failed holds the services that failed during a case (exited, or
+	// stopped answering), by name, with why: their later cases are errors,
+	// the other services' cases run. A failed service is not restarted.
+	failed map[string]error
+	// hard is done once a second stop signal asks for a hard stop
+	// (hardStop): services are then killed without their stop grace.
+	hard context.Context
 }
 
 // runState is where a run is between cases: it decides what happens to
@@ -54,15 +66,24 @@ const (
 // time limit.
 var errTimeLimitStop = errors.New("stopped at the SLURM time limit: unfinished cases skipped, reports written")
 
-func (r *caseRun) execute(ctx context.Context) (*execution, error) {
+// execute prepares the results directory, starts the services, runs the
+// cases and stops the services; the manifest records each step.
+//
+// A panic in this goroutine (the placement, a case's setup, the recorder)
+// is recovered by finish: the services are stopped, the manifest marked
+// incomplete with the panic as its reason, and the run goes on to its
+// reports as an execution error (exit 2) rather than crashing without
+// them; the stack is logged. A panic in another goroutine (the load's)
+// ends the process, and the reapers stop the services.
+func (r *caseRun) execute(ctx context.Context) (x *execution, err error) {
 	if err := prepareDir(r.s, r.dir); err != nil {
 		return nil, withExitCode(err, ExitError)
 	}
 	r.cases = r.s.Cases()
 	r.rec = newRecorder(r.e, r.s, r.dir, r.pl)
 	r.e.log.Info("run started", "suite", r.s.Suite.Name, "dir", r.dir, "cases", len(r.cases))
-	r.procs, r.urls = map[string]*runner.Process{}, map[string]string{}
-	defer r.finish()
+	r.procs, r.urls, r.hard = map[string][]*runner.Process{}, map[string]string{}, hardStop(ctx)
+	defer func() { x = r.finish(ctx, x, recover()) }()
 	r.startServices(ctx)
 	if !r.e.quiet {
 		r.prog = report.NewProgress(r.e.stderr, isTerminal(r.e.stderr), len(r.cases))
@@ -151,18 +172,22 @@ func (r *caseRun) startService(ctx context.Context, sv *suites.Service, exe stri
 	r.rec.service(info)
 	for _, helper := range specs[:len(specs)-1] {
 		r.e.log.Info("starting service helper", "service", sv.Name, "step", helper.Name)
+		helper.Log = r.e.log // an exit once ready is logged at once
 		p, err := runner.StartService(ctx, helper)
 		if err != nil {
 			return false, err
 		}
-		r.procs[helper.Name] = p
+		r.services.Add(p)
+		r.procs[sv.Name] = append(r.procs[sv.Name], p)
 	}
 	r.e.log.Info("starting service", "service", sv.Name, "url", rs.URL, "external", rs.External)
+	rs.Log = r.e.log
 	p, err := runner.StartService(ctx, rs)
 	if err != nil {
 		return ctx.Err() != nil, err
 	}
-	r.procs[sv.Name] = p
+	r.services.Add(p)
+	r.procs[sv.Name] = append(r.procs[sv.Name], p)
 	r.urls[sv.Name] = rs.URL
 	r.e.log.Info("service ready", "service", sv.Name)
 	return false, nil
@@ -171,13 +196,16 @@ func (r *caseRun) startService(ctx context.Context, sv *suites.Service, exe stri
 // runCases moves every case out of pending, in order: run it while the
 // run goes on, skip it once the run was stopped, fail it with the
 // execution error once the run failed, and fail it with its service's
-// error when that service did not start.
+// error when that service did not start or failed in an earlier case.
 func (r *caseRun) runCases(ctx context.Context) {
 	for i, cs := range r.cases {
 		if ctx.Err() != nil {
 			r.state = runStopped
 		}
 		down := r.down[cs.Benchmark.Service]
+		if down == nil {
+			down = r.failed[cs.Benchmark.Service]
+		}
 		switch {
 		case r.state == runStopped:
 			r.rec.notRun(i, results.StatusSkipped, "")
@@ -191,7 +219,9 @@ func (r *caseRun) runCases(ctx context.Context) {
 	}
 }
 
-// runOne runs the i-th case: running, then done or error.
+// runOne runs the i-th case under the watch of its service (watchCase):
+// running, then done or error. A case whose service failed during it is
+// an error naming the service, with the samples it wrote before.
 func (r *caseRun) runOne(ctx context.Context, i int, cs suites.Case) {
 	r.rec.start(i)
 	info := r.rec.caseInfo(i)
@@ -199,9 +229,17 @@ func (r *caseRun) runOne(ctx context.Context, i int, cs suites.Case) {
 	if r.prog != nil {
 		r.prog.StartCase(cs.ID, r.pl.counts(r.dir, info, &counters))
 	}
-	err := r.pl.runCase(ctx, r.e, r.s, cs, r.urls[cs.Benchmark.Service], r.dir, info, &counters)
+	name := cs.Benchmark.Service
+	cctx, release := r.watchCase(ctx, name, &counters)
+	err := r.pl.runCase(cctx, r.e, r.s, cs, r.urls[name], r.dir, info, &counters)
+	dead := serviceFailure(ctx, cctx)
+	release()
 	ended := time.Now()
 	status, why, stop := caseEnd(ctx, err, ended.Sub(info.Start))
+	if dead != nil {
+		status, why = results.StatusError, fmt.Sprintf("%v; the case stopped after %s, samples so far kept", dead, ended.Sub(info.Start).Round(time.Millisecond))
+		r.serviceFailed(name, cs.ID, dead)
+	}
 	switch {
 	case stop:
 		r.state = runStopped
@@ -233,7 +271,7 @@ func caseEnd(ctx context.Context, err error, ran time.Duration) (status results.
 // outcome records in the manifest why the run is incomplete, if it is,
 // and tells the pipeline how the execution went.
 func (r *caseRun) outcome(ctx context.Context) *execution {
-	x := &execution{err: errors.Join(r.execErr, r.downErr())}
+	x := &execution{err: errors.Join(r.execErr, r.downErr(), r.failedErr())}
 	switch {
 	case r.state == runStopped && errors.Is(context.Cause(ctx), ErrTimeLimit):
 		r.rec.incomplete("time limit: stopped on SIGUSR1")
@@ -249,16 +287,44 @@ func (r *caseRun) outcome(ctx context.Context) *execution {
 	return x
 }
 
-// finish stops every service started and records the end of the run.
-func (r *caseRun) finish() {
-	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+// reasonHardStop is the manifest's reason of a run stopped by a second
+// stop signal.
+const reasonHardStop = "interrupted twice: in-flight requests canceled, services killed without their stop grace"
+
+// finish ends the execute step on every path, x being what it told (nil
+// after a panic, which is recovered: panicked records it). It stops every
+// service started, at once and with SIGKILL of their process groups once a
+// second stop signal came (the manifest then says so, and the run exits
+// 130 as interrupted), and records the end of the run.
+func (r *caseRun) finish(ctx context.Context, x *execution, recovered any) *execution {
+	if recovered != nil {
+		x = r.panicked(recovered)
+	}
+	stopCtx, cancel := context.WithTimeout(r.hard, 30*time.Second)
 	defer cancel()
-	for name, p := range r.procs {
-		if err := p.Stop(stopCtx); err != nil {
-			r.e.log.Warn("stopping service", "service", name, "err", err)
-		}
+	if err := r.services.StopAll(stopCtx); err != nil {
+		r.e.log.Warn("stopping services", "err", err)
+	}
+	if r.hard.Err() != nil && !errors.Is(context.Cause(ctx), ErrTimeLimit) {
+		r.e.log.Warn("interrupted twice: services killed without their stop grace; reports are written from the samples on disk")
+		r.rec.incomplete(reasonHardStop)
+		x.interrupted = true
 	}
 	r.rec.close()
+	return x
+}
+
+// panicked records a panic of the execute step, v: its stack in the log,
+// the running case an error (its samples so far kept), the cases not
+// reached errors, the run incomplete with the panic as its reason. The run
+// is then an execution error whose reports are written from the samples
+// on disk.
+func (r *caseRun) panicked(v any) *execution {
+	why := fmt.Sprintf("benchrun panicked: %v", v)
+	r.e.log.Error("panic while running the suite: stopping the services, writing reports from what was measured",
+		"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	r.rec.abort(why)
+	return &execution{err: fmt.Errorf("%s (a bug: please report it with the log above); services stopped, reports written from the samples so far", why)}
 }
 
 func usedService(s *suites.Suite, name string) bool {

@@ -180,10 +180,10 @@ func readRun(dir string) (*run, error) {
 	return r, nil
 }
 
-// stopped reports whether the user stopped the run (exit 130, as
-// `benchrun suite` gave).
+// stopped reports whether the user stopped the run, once or twice (exit
+// 130, as `benchrun suite` gave).
 func (r *run) stopped() bool {
-	return r.m.Incomplete && r.m.Reason == results.Interrupted
+	return r.m.Incomplete && (r.m.Reason == results.Interrupted || r.m.Reason == reasonHardStop)
 }
 
 // analyse reads p.dir back and checks the thresholds of the suite as run.
@@ -330,19 +330,25 @@ func baselinesDir(flag string, s *suites.Suite, suiteFile string) string {
 // judge decides the verdicts, here and nowhere else. Each case's follows
 // from its errors, checks and saturation labels (analysis rollup), a
 // label doing what its benchmark's saturation key says (warn, fail or
-// error); the run's is an error
-// as well when execute reported an execution error, when the run was cut
-// short by anything but the user (time limit, a lost node, a service that
-// died, a killed process), or when no case ran and the user did not stop
-// it (nothing was measured, so nothing can have passed).
+// error), and a share of connect and client failures above its
+// benchmark's max_infrastructure_errors making it an execution error; the
+// run's is an error as well when execute reported an execution error,
+// when the run was cut short by anything but the user (time limit, a lost
+// node, a service that died, a killed process), or when no case ran and
+// the user did not stop it (nothing was measured, so nothing can have
+// passed).
 func judge(r *run, x *execution) {
 	for i := range r.sum.Cases {
 		c := &r.sum.Cases[i]
-		effect := analysis.EffectWarn
+		effect, limit := analysis.EffectWarn, analysis.DefaultInfrastructureLimit
 		if cs, ok := r.cases[c.ID]; ok {
 			effect = cs.Benchmark.Saturation
+			if l := cs.Benchmark.MaxInfrastructureErrors; l != nil {
+				limit = float64(*l)
+			}
 		}
 		c.ApplyLabelEffect(effect)
+		c.ApplyInfrastructureLimit(limit)
 	}
 	r.sum.Rollup()
 	stopped := r.stopped()

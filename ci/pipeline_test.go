@@ -21,6 +21,8 @@ func TestJudge(t *testing.T) {
 	fail := analysis.Case{ID: "b", Checks: []analysis.Check{{Kind: analysis.CheckRegression, Verdict: analysis.Regression}}}
 	failed := analysis.Case{ID: "c", Errors: []string{"service died"}}
 	skipped := analysis.Case{ID: "d", Verdict: analysis.Skipped}
+	unreachable := analysis.Case{ID: "e", Metrics: map[string]analysis.Metric{
+		analysis.MetricInfrastructureErrorRate: {Kind: analysis.KindRate, Unit: analysis.UnitRatio, Count: 1000, Value: 0.999}}}
 	tests := []struct {
 		name    string
 		cases   []analysis.Case
@@ -36,6 +38,8 @@ func TestJudge(t *testing.T) {
 		{"stopped by the user: judged on what ran", []analysis.Case{pass, skipped}, results.Manifest{Incomplete: true, Reason: results.Interrupted}, nil, analysis.Pass},
 		{"stopped by the user before any case", []analysis.Case{skipped}, results.Manifest{Incomplete: true, Reason: results.Interrupted}, nil, analysis.Pass},
 		{"no case ran", []analysis.Case{skipped}, results.Manifest{}, nil, analysis.Error},
+		{"connect failures above the default share", []analysis.Case{pass, unreachable}, results.Manifest{}, nil, analysis.Error},
+		{"stopped twice by the user: judged on what ran", []analysis.Case{pass, skipped}, results.Manifest{Incomplete: true, Reason: reasonHardStop}, nil, analysis.Pass},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

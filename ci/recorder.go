@@ -18,9 +18,9 @@ import (
 // It holds the case state machine (results.Status):
 //
 //	pending ─▶ running ─▶ done    the case ran (or the user stopped it: Error "interrupted", samples kept)
-//	                   └─▶ error   it failed, or the SLURM time limit cut it
+//	                   └─▶ error   it failed, its service failed during it, the SLURM time limit cut it, or benchrun panicked
 //	pending ─▶ skipped             the run was stopped before the case
-//	pending ─▶ error               the services did not start
+//	pending ─▶ error               its service did not start or failed in an earlier case, or benchrun panicked
 type recorder struct {
 	e    *env
 	path string
@@ -101,6 +101,24 @@ func (r *recorder) start(i int) {
 func (r *recorder) end(i int, at time.Time, status results.Status, why string) {
 	c := &r.m.Cases[i]
 	c.End, c.Status, c.Error = at.UTC(), status, why
+	r.save()
+}
+
+// abort ends every case a failure of benchrun itself (why) cut short: a
+// running case becomes an error (its samples so far are kept), a pending
+// one an error without running; the run is incomplete with why.
+func (r *recorder) abort(why string) {
+	now := time.Now().UTC()
+	for i := range r.m.Cases {
+		c := &r.m.Cases[i]
+		switch c.Status {
+		case results.StatusRunning:
+			c.End, c.Status, c.Error = now, results.StatusError, why+"; samples so far kept"
+		case results.StatusPending:
+			c.Status, c.Error = results.StatusError, "not run: "+why
+		}
+	}
+	r.incomplete(why)
 	r.save()
 }
 

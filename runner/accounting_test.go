@@ -196,3 +196,20 @@ func TestRunCaseOpenDeadPortKeepsSchedule(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressCountsConnectFailures: the progress counters count
+// connect failures apart, so the application can probe the service when
+// they rise; other failures are not counted there.
+func TestProgressCountsConnectFailures(t *testing.T) {
+	l := results.Load{Mode: results.ModeOpen, Rate: 200, Duration: 250 * time.Millisecond}
+	var p Progress
+	_, ss := runCase(t, context.Background(), Case{Driver: postDriver{URL: deadURL(t)}, Load: l}, &p)
+	if snap := p.Snapshot(); snap.Connect != int64(len(ss)) || snap.Connect == 0 {
+		t.Errorf("progress counted %d connect failures of %d samples, all connect", snap.Connect, len(ss))
+	}
+	var ok Progress
+	runCase(t, context.Background(), Case{Driver: &fakeDriver{}, Load: results.Load{Mode: results.ModeClosed, Users: 1, Requests: 5}}, &ok)
+	if snap := ok.Snapshot(); snap.Connect != 0 || snap.Completed != 5 {
+		t.Errorf("a healthy case: progress %+v, want 5 completed and no connect failure", snap)
+	}
+}

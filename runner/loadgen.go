@@ -71,7 +71,7 @@ type CaseStats struct {
 // are safe for concurrent use and a nil *Progress is valid (it counts
 // nothing).
 type Progress struct {
-	queued, started, completed, errors, inFlight atomic.Int64
+	queued, started, completed, errors, inFlight, connect atomic.Int64
 }
 
 // ProgressSnapshot is a point-in-time copy of a Progress.
@@ -81,6 +81,9 @@ type ProgressSnapshot struct {
 	Completed int64 // written, failures included
 	Errors    int64 // written with an error class
 	InFlight  int64 // started and not yet completed
+	// Connect counts operations written with results.ErrConnect: a
+	// rising count is the cue to probe the service (Process.Check).
+	Connect int64
 }
 
 // Snapshot returns the current counters; the zero snapshot for nil.
@@ -94,6 +97,7 @@ func (p *Progress) Snapshot() ProgressSnapshot {
 		Completed: p.completed.Load(),
 		Errors:    p.errors.Load(),
 		InFlight:  p.inFlight.Load(),
+		Connect:   p.connect.Load(),
 	}
 }
 
@@ -107,6 +111,13 @@ func (p *Progress) start() {
 	if p != nil {
 		p.started.Add(1)
 		p.inFlight.Add(1)
+	}
+}
+
+// connectFailed counts an operation that could not connect.
+func (p *Progress) connectFailed() {
+	if p != nil {
+		p.connect.Add(1)
 	}
 }
 
@@ -442,6 +453,9 @@ func (r *caseRun) do(seq int64, scheduled time.Duration, warm bool, rng *rand.Ra
 	}
 	r.record(s)
 	r.p.finish(true, !s.OK())
+	if s.Error == results.ErrConnect {
+		r.p.connectFailed()
+	}
 }
 
 // pastEnd reports whether offset is at or beyond the end of scheduling.

@@ -62,6 +62,7 @@ var bounds = []bound{
 	{"benchmark.slo.e2e", "0", "24h", "per-request objective"},
 	{"benchmark.regression.tolerance", "0", "1000%", "a change of more than 10× is never within tolerance"},
 	{"benchmark.regression.tolerances.*", "0", "1000%", "as regression.tolerance"},
+	{"benchmark.max_infrastructure_errors", "0", "100%", "a share of the case's measured operations; 0 makes any connect or client failure an execution error"},
 
 	{"benchmark.workload.max_tokens", "0", maxTokens, "the longest context windows of current models; 0 means the dataset's output_tokens"},
 	{"benchmark.workload.temperature", "0", "100", "servers take 0 to 2 (OpenAI) or any non-negative number (vLLM, Ollama)"},

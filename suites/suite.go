@@ -104,6 +104,9 @@ type Benchmark struct {
 	SLO         SLO            `toml:"slo" doc:"Service-level objectives that define goodput."`
 	Regression  Regression     `toml:"regression" doc:"How this benchmark is compared with its baseline."`
 	Saturation  string         `toml:"saturation" enum:"warn|fail|error" doc:"What a saturation label (saturated, backpressure, client_lag) does to a case: warn (default) shows it, fail fails the case, error makes it an execution error."`
+	// MaxInfrastructureErrors is never nil after validation: the default
+	// is analysis.DefaultInfrastructureLimit.
+	MaxInfrastructureErrors *Ratio `toml:"max_infrastructure_errors" doc:"Share of a case's measured operations that may fail to connect or fail in the client (error classes connect, client) before the case is an execution error; default 1%, 0 allows none."`
 }
 
 // SLO holds the per-request objectives for goodput.
@@ -247,6 +250,10 @@ func (d *decoder) validate(s *Suite) {
 		}
 		if b.Saturation == "" {
 			b.Saturation = analysis.EffectWarn
+		}
+		if b.MaxInfrastructureErrors == nil {
+			limit := Ratio(analysis.DefaultInfrastructureLimit)
+			b.MaxInfrastructureErrors = &limit
 		}
 		for j, expr := range b.Thresholds {
 			if _, err := analysis.ParseThreshold(expr); err != nil {

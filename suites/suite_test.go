@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/benchrun/benchrun/analysis"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and docs/suite.schema.json")
@@ -331,5 +333,30 @@ func TestRegressionStatsCanonical(t *testing.T) {
 	}
 	if want := map[string]Ratio{"*": 0.1, "ttft.mean": 0.2, "itl": 0.3}; !reflect.DeepEqual(r.Tolerances, want) {
 		t.Errorf("tolerances %v, want %v", r.Tolerances, want)
+	}
+}
+
+// TestMaxInfrastructureErrors: the key defaults to analysis's default
+// share, takes a percentage or a fraction, and 0 is kept as 0 (no
+// connect or client failure allowed), not taken for "unset".
+func TestMaxInfrastructureErrors(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want float64
+	}{
+		{"", analysis.DefaultInfrastructureLimit},
+		{"max_infrastructure_errors = \"5%\"\n", 0.05},
+		{"max_infrastructure_errors = 0.2\n", 0.2},
+		{"max_infrastructure_errors = 0\n", 0},
+		{"max_infrastructure_errors = \"0%\"\n", 0},
+	} {
+		s, err := Parse("s.toml", []byte(minimal+tc.line))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.line, err)
+		}
+		got := s.Benchmarks[0].MaxInfrastructureErrors
+		if got == nil || float64(*got) != tc.want {
+			t.Errorf("%q: max_infrastructure_errors %v, want %v", tc.line, got, tc.want)
+		}
 	}
 }
