@@ -567,7 +567,7 @@ func (a *caseAcc) finish(c *Case, raw *Raw) {
 		}
 		c.Metrics[name] = m
 	}
-	c.Warnings = a.warnings(c, ok, total)
+	c.Warnings = a.warnings(c, ok, total, errs[results.ErrUnfinished])
 	c.Labels = a.sat.labels(a.load, a.o.LagLimit, a.series, a.timeline)
 	for i := range c.Labels {
 		c.Labels[i].Effect = EffectWarn
@@ -591,9 +591,16 @@ func errorClasses(errs map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// warnings returns the case's footnotes in a fixed order.
-func (a *caseAcc) warnings(c *Case, ok, total int) []string {
+// warnings returns the case's footnotes in a fixed order. Latency
+// percentiles are computed from completed operations only, so a case with
+// unfinished ones says so first.
+func (a *caseAcc) warnings(c *Case, ok, total, unfinished int) []string {
 	var w []string
+	if unfinished > 0 {
+		w = append(w, fmt.Sprintf("%d of %d measured operations (%s) were unfinished when the drain ended: counted in the error rate, "+
+			"left out of the latency percentiles, which would be higher with them", unfinished, total,
+			FormatValue(float64(unfinished)/float64(total), UnitRatio)))
+	}
 	if total > 0 && ok < a.o.MinSamplesP99 {
 		w = append(w, fmt.Sprintf("only %d successful operations (fewer than %d): p99 and p99.9 are rough", ok, a.o.MinSamplesP99))
 	}

@@ -324,3 +324,34 @@ func TestSLOFromSettings(t *testing.T) {
 		t.Errorf("sloTargets = %v, %v", slo, err)
 	}
 }
+
+// TestSummarizeCaseUnfinished: operations cut off at the drain are counted
+// in the error rate, and the case says its latency percentiles leave them
+// out; without them there is no such warning.
+func TestSummarizeCaseUnfinished(t *testing.T) {
+	dir := t.TempDir()
+	var s []results.Sample
+	for i := range 8 {
+		s = append(s, okSample(0, time.Duration(i)*100*ms, 100*ms, 3))
+	}
+	for i := range 2 {
+		s = append(s, results.Sample{Seq: int64(8 + i), Scheduled: time.Duration(8+i) * 100 * ms, Done: 40 * time.Second,
+			Error: results.ErrUnfinished, ErrorDetail: "still in flight when the 30s drain ended"})
+	}
+	c, _, err := SummarizeCase(results.CaseInfo{ID: "u", Status: "done"}, []string{writeSamples(t, dir, "u.jsonl", s)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if er := c.Metrics[MetricErrorRate].Value; !near(er, 0.2) {
+		t.Errorf("error_rate %v, want 0.2 (2 unfinished of 10)", er)
+	}
+	if len(c.Warnings) == 0 || !strings.HasPrefix(c.Warnings[0], "2 of 10 measured operations (20%) were unfinished") {
+		t.Errorf("warnings %q, want the unfinished note first", c.Warnings)
+	}
+	c, _, _ = SummarizeCase(results.CaseInfo{ID: "u", Status: "done"}, []string{writeSamples(t, dir, "v.jsonl", s[:8])}, Options{})
+	for _, w := range c.Warnings {
+		if strings.Contains(w, "unfinished") {
+			t.Errorf("warning %q without unfinished operations", w)
+		}
+	}
+}
