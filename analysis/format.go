@@ -78,6 +78,21 @@ func FormatValue(v float64, unit string) string {
 		return FormatNumber(v) + " B"
 	case UnitRatio:
 		return FormatNumber(v*100) + "%"
+	case UnitBytesPerSecond:
+		for _, u := range []struct {
+			f    float64
+			name string
+		}{{1 << 30, "GiB/s"}, {1 << 20, "MiB/s"}, {1 << 10, "KiB/s"}} {
+			if a >= u.f {
+				return FormatNumber(v/u.f) + " " + u.name
+			}
+		}
+		return FormatNumber(v) + " B/s"
+	case UnitOpsPerSecond:
+		if a >= 1e3 {
+			return FormatNumber(v/1e3) + " kops/s"
+		}
+		return FormatNumber(v) + " ops/s"
 	case UnitNone:
 		return FormatNumber(v)
 	}

@@ -45,6 +45,8 @@ const (
 	UnitRatio             = "ratio" // 0–1
 	UnitRequestsPerSecond = "requests/s"
 	UnitTokensPerSecond   = "tokens/s"
+	UnitBytesPerSecond    = "bytes/s" // bandwidth; shown in GiB/s, MiB/s, ...
+	UnitOpsPerSecond      = "ops/s"   // operations (IOPS, queries, vectors) per second
 	UnitNone              = "" // a plain number (recall, counts)
 )
 
@@ -134,6 +136,15 @@ func hasAnySuffix(s string, suffixes ...string) bool {
 		}
 	}
 	return false
+}
+
+// Lower reports whether a lower value of m, the metric name, is better:
+// the direction its case declared, else the rule by name (LowerIsBetter).
+func (m Metric) Lower(name string) bool {
+	if m.Better != "" {
+		return m.Better == results.LowerIsBetter
+	}
+	return LowerIsBetter(name)
 }
 
 // LowerIsBetter reports the direction of a metric for comparisons: true for

@@ -369,6 +369,7 @@ func SummarizeCase(info results.CaseInfo, sampleFiles []string, o Options) (Case
 		}
 	}
 	a.finish(&c, raw)
+	declare(&c, info.Metrics)
 	c.Warnings = append(notes, c.Warnings...)
 	if len(damage) > 0 {
 		// Numbers from damaged samples are not compared or checked: the
@@ -671,4 +672,17 @@ func queueGrowth(pts []seriesPoint) (from, to float64, grew bool) {
 	}
 	from, to = mean(pts[:q]), mean(pts[len(pts)-q:])
 	return from, to, to >= from+1 && to >= 1.5*from
+}
+
+// declare gives the case's metrics the unit and direction its manifest
+// entry declares (results.CaseInfo.Metrics).
+func declare(c *Case, specs map[string]results.MetricSpec) {
+	for name, spec := range specs {
+		m, ok := c.Metrics[valuesName(name)]
+		if !ok {
+			continue
+		}
+		m.Unit, m.Better = spec.Unit, spec.Better
+		c.Metrics[valuesName(name)] = m
+	}
 }

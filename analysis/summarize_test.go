@@ -355,3 +355,29 @@ func TestSummarizeCaseUnfinished(t *testing.T) {
 		}
 	}
 }
+
+// TestSummarizeCaseDeclaredMetrics: a metric the case declares in its
+// manifest entry (results.CaseInfo.Metrics) gets that unit and direction,
+// over the rules by name: "find_rate" would be a plain number of unknown
+// direction, "write_seconds" lower-is-better by its suffix.
+func TestSummarizeCaseDeclaredMetrics(t *testing.T) {
+	s := okSample(0, 0, 100*ms, 3)
+	s.Values = map[string]float64{"find_rate": 2500, "write_seconds": 30, "plain": 1}
+	info := results.CaseInfo{ID: "d", Status: "done", Metrics: map[string]results.MetricSpec{
+		"find_rate":     {Unit: UnitOpsPerSecond, Better: results.HigherIsBetter},
+		"write_seconds": {Unit: UnitSeconds, Better: results.HigherIsBetter}, // declared against its suffix
+	}}
+	c, _, err := SummarizeCase(info, []string{writeSamples(t, t.TempDir(), "d.jsonl", []results.Sample{s})}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]struct {
+		unit  string
+		lower bool
+	}{"find_rate": {UnitOpsPerSecond, false}, "write_seconds": {UnitSeconds, false}, "plain": {UnitNone, false}, "ttft": {UnitSeconds, true}} {
+		m := c.Metrics[name]
+		if m.Unit != want.unit || m.Lower(name) != want.lower {
+			t.Errorf("%s: unit %q lower %v, want %q %v", name, m.Unit, m.Lower(name), want.unit, want.lower)
+		}
+	}
+}

@@ -40,8 +40,12 @@ const (
 // Its JSON form has {unit, count, mean, stddev, min, max, p50, p90, p95,
 // p99, p999, ci} for distributions and {unit, value} for rates.
 type Metric struct {
-	Kind   string  `json:"kind"`
-	Unit   string  `json:"unit"`
+	Kind string `json:"kind"`
+	Unit string `json:"unit"`
+	// Better is the direction the case declared for the metric
+	// (results.MetricSpec): "higher" or "lower"; "" means the rule by name
+	// (LowerIsBetter).
+	Better string  `json:"better,omitempty"`
 	Count  int     `json:"count"`
 	Mean   float64 `json:"mean"`
 	Stddev float64 `json:"stddev"`

@@ -246,7 +246,7 @@ func compareStat(ck *analysis.Check, cm analysis.Metric, bm Metric, raw *analysi
 	} else {
 		ck.Delta = (cur - old) / math.Abs(old)
 	}
-	lower := analysis.LowerIsBetter(name)
+	lower := cm.Lower(name)
 	worse := (ck.Delta > 0) == lower && ck.Delta != 0
 	if math.Abs(ck.Delta) <= tol {
 		ck.Verdict = analysis.Pass

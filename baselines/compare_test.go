@@ -275,3 +275,31 @@ func TestCompareRun(t *testing.T) {
 		t.Errorf("nil base, skipped case: checks %+v, want none", cks)
 	}
 }
+
+// TestCompareDeclaredDirection: a metric whose case declares it
+// higher-is-better (an IO500 phase time would be lower by its suffix, a
+// bandwidth has no rule by name) regresses when it falls, and improves
+// when it rises.
+func TestCompareDeclaredDirection(t *testing.T) {
+	bw := func(v float64, better string) *analysis.Case {
+		m := rateMetric(v, 100000, analysis.UnitBytesPerSecond) // many operations: significant
+		m.Better = better
+		return rateCase(map[string]analysis.Metric{"ior_easy_write": m})
+	}
+	o := CompareOptions{Metrics: []string{"ior_easy_write"}}
+	base := entryOf(bw(10e9, "higher"), nil)
+	for _, tc := range []struct {
+		v      float64
+		better string
+		want   string
+	}{
+		{5e9, "higher", analysis.Regression},
+		{20e9, "higher", analysis.Improvement},
+		{20e9, "lower", analysis.Regression},
+	} {
+		got := Compare(bw(tc.v, tc.better), nil, base, o)
+		if len(got) != 1 || got[0].Verdict != tc.want {
+			t.Errorf("%g declared %s: checks %+v, want %s", tc.v, tc.better, got, tc.want)
+		}
+	}
+}

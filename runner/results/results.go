@@ -130,6 +130,11 @@ type CaseInfo struct {
 	// Settings holds what analysis needs to know about the case beyond
 	// its samples (SLO targets for goodput, ...), as strings.
 	Settings map[string]string `json:"settings,omitempty"`
+	// Metrics declares the unit and direction of the case's own metrics
+	// (Sample.Values keys a driver or an output parser records: recall,
+	// vectors/s, an IO500 phase), by metric name. Analysis uses them
+	// instead of its rules by name; metrics not listed keep those rules.
+	Metrics map[string]MetricSpec `json:"metrics,omitempty"`
 	// SampleCounts records how many samples were written to each samples
 	// file of the case, by file name (the base name: the case's one file,
 	// or each worker's file in its samples directory), once the writer
@@ -274,3 +279,19 @@ func DecodeManifest(b []byte) (*Manifest, error) {
 	}
 	return &m, nil
 }
+
+// MetricSpec is the unit and direction of one metric (CaseInfo.Metrics).
+type MetricSpec struct {
+	// Unit is one of analysis's units: "s", "bytes", "bytes/s", "ops/s",
+	// "ratio", "tokens", "requests/s", "tokens/s", or "" for a plain number.
+	// Values are in that base unit (seconds, bytes, not ms or GiB).
+	Unit string `json:"unit"`
+	// Better is "higher" or "lower": which way a change is an improvement.
+	Better string `json:"better"`
+}
+
+// Directions of MetricSpec.Better.
+const (
+	HigherIsBetter = "higher"
+	LowerIsBetter  = "lower"
+)
