@@ -47,7 +47,7 @@ const (
 	UnitTokensPerSecond   = "tokens/s"
 	UnitBytesPerSecond    = "bytes/s" // bandwidth; shown in GiB/s, MiB/s, ...
 	UnitOpsPerSecond      = "ops/s"   // operations (IOPS, queries, vectors) per second
-	UnitNone              = "" // a plain number (recall, counts)
+	UnitNone              = ""        // a plain number (recall, counts)
 )
 
 // builtinUnits are the units of the metrics SummarizeCase computes itself.
