@@ -252,7 +252,7 @@ func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) o
 		// "Largest" means most for the worse: a throughput drop is as bad
 		// as a latency rise.
 		worse := ch.Delta
-		if !analysis.LowerIsBetter(ch.Metric) {
+		if !c.Metrics[ch.Metric].Lower(ch.Metric) { // the direction the case declared, else by name
 			worse = -ch.Delta
 		}
 		if ch.Verdict == analysis.Regression {

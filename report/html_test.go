@@ -240,3 +240,22 @@ func TestHTMLDrawsAnalysis(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLWorstChangeUsesDeclaredDirection: the overview's largest change
+// for the worse follows the direction a case declared for its metric
+// (Metric.Better), not only the rule by name: a declared lower-is-better
+// size growing by 30% is worse than a throughput falling by 10%.
+func TestHTMLWorstChangeUsesDeclaredDirection(t *testing.T) {
+	c := &analysis.Case{ID: "index",
+		Metrics: map[string]analysis.Metric{
+			"index_bytes": {Kind: analysis.KindRate, Unit: analysis.UnitBytes, Value: 1.3e9, Better: results.LowerIsBetter},
+			"throughput":  {Kind: analysis.KindRate, Unit: analysis.UnitRequestsPerSecond, Value: 90},
+		},
+		Checks: []analysis.Check{
+			{Kind: analysis.CheckRegression, Metric: "index_bytes", Stat: "value", Verdict: analysis.Inconclusive, Delta: 0.3},
+			{Kind: analysis.CheckRegression, Metric: "throughput", Stat: "value", Verdict: analysis.Inconclusive, Delta: -0.1},
+		}}
+	if got := overviewCase(c, "", nil, nil).Worst; got != "index_bytes +30.0%" {
+		t.Errorf("worst change %q, want %q", got, "index_bytes +30.0%")
+	}
+}
