@@ -130,6 +130,11 @@ func TestBaselineCorruptedDuringRun(t *testing.T) {
 		t.Errorf("report with the corrupt baseline: want exit %d: %v", ExitError, r)
 	}
 	checkNotCompared(t, filepath.Join(work, "r"))
+	// compare goes the same way, printing the table with the reason.
+	if r := runBin(t, work, binEnv(), "compare", "r"); r.code != ExitError ||
+		!strings.Contains(r.stdout, "not compared with the baselines: baseline ") || !strings.Contains(r.stdout, "demo.json:3:3") {
+		t.Errorf("compare with the corrupt baseline: want exit %d and the table saying why it was not compared: %v", ExitError, r)
+	}
 	writeFile(t, base, emptyBaseline)
 	if r := runBin(t, work, binEnv(), "report", "r"); r.code != ExitOK {
 		t.Errorf("report once the baseline is repaired: %v", r)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/benchrun/benchrun/report"
 	"github.com/benchrun/benchrun/suites"
 )
 
@@ -30,21 +29,9 @@ func compareCommand(stdout, stderr io.Writer) *cli.Command {
 			if err != nil {
 				return err
 			}
-			e := newEnv(c, stdout, stderr)
-			p := &pipeline{e: e, dir: c.Args().Get(0), baselines: c.String("baselines"), baseDir: c.Args().Get(1), ignoreFingerprint: ignore}
-			r, err := p.analyse()
-			if err != nil {
-				return withExitCode(err, ExitError)
-			}
-			if err := p.compare(r); err != nil {
-				return withExitCode(err, ExitError)
-			}
-			x := &execution{interrupted: r.stopped()}
-			judge(r, x)
-			if err := report.WriteTerminal(stdout, &report.Input{Dir: p.dir, Manifest: r.m, Summary: r.sum}, e.color); err != nil {
-				return err
-			}
-			return exitCode(r.sum, x)
+			p := &pipeline{e: newEnv(c, stdout, stderr), dir: c.Args().Get(0), baselines: c.String("baselines"),
+				baseDir: c.Args().Get(1), ignoreFingerprint: ignore, tableOnly: true}
+			return p.conclude(nil)
 		},
 	}
 }

@@ -24,8 +24,8 @@ import (
 //	validate → plan → execute → analyse → compare → render → exit code
 //
 // `benchrun suite` runs every step; `benchrun report DIR` starts at
-// analyse on a run already in DIR; `benchrun compare DIR [BASE_DIR]`
-// prints the table instead of rendering. The steps after execute read only
+// analyse on a run already in DIR; `benchrun compare DIR [BASE_DIR]` does
+// too, and its render step prints the table only (tableOnly). The steps after execute read only
 // files of the results directory, so a run re-renders without re-running,
 // and the verdict is decided in one place, judge.
 type pipeline struct {
@@ -39,6 +39,9 @@ type pipeline struct {
 	// ignoreFingerprint is --ignore-fingerprint, added to the suite's
 	// ignore_fingerprint.
 	ignoreFingerprint []string
+	// tableOnly renders the terminal table only, writing nothing
+	// (`benchrun compare`).
+	tableOnly bool
 }
 
 // execution is what the execute step tells beyond the files it wrote.
@@ -131,7 +134,7 @@ func (p *pipeline) conclude(x *execution) error {
 		p.notCompared(r, x, err)
 	}
 	judge(r, x)
-	if err := p.render(r.sum); err != nil {
+	if err := p.render(r); err != nil {
 		return withExitCode(err, ExitError)
 	}
 	return exitCode(r.sum, x)
@@ -369,8 +372,13 @@ func noCaseRan(sum *analysis.Summary) bool {
 
 // render writes summary.json and every report into p.dir and prints the
 // terminal table (inside a job, only the verdict line: the submit side
-// prints the table) and where the reports are.
-func (p *pipeline) render(sum *analysis.Summary) error {
+// prints the table) and where the reports are. With tableOnly it prints
+// the table and writes nothing.
+func (p *pipeline) render(r *run) error {
+	sum := r.sum
+	if p.tableOnly {
+		return report.WriteTerminal(p.e.stdout, &report.Input{Dir: p.dir, Manifest: r.m, Summary: sum}, p.e.color)
+	}
 	if err := analysis.WriteSummary(p.dir, sum); err != nil {
 		return err
 	}
