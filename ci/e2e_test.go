@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -517,5 +519,67 @@ func gone(pid int, wait time.Duration) bool {
 			return false
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestKeyInNoOutput: a server that echoes the API key and the
+// Authorization header in its 401 bodies does not get the key into any
+// file of the results directory (samples, summary.json, every report,
+// logs) nor into benchrun's output.
+func TestKeyInNoOutput(t *testing.T) {
+	t.Parallel()
+	const key = "sk-live-9f8e7d6c5b4a39281706"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health" {
+			return
+		}
+		http.Error(w, fmt.Sprintf(`{"error":{"message":"invalid api key %s (Authorization: %s)"}}`, key, r.Header.Get("Authorization")), http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	work := t.TempDir()
+	writeFile(t, filepath.Join(work, "s.toml"), fmt.Sprintf(`schema_version = 1
+[suite]
+name = "secret"
+[[service]]
+name = "llm"
+kind = "vllm"
+model = "m"
+url = %q
+[[benchmark]]
+name = "chat"
+service = "llm"
+  [benchmark.workload]
+  users = 2
+  requests = 20
+  api_key_env = "BENCHRUN_TEST_API_KEY"
+  [benchmark.dataset]
+  prompt_tokens = 16
+  output_tokens = 8
+`, srv.URL))
+	r := runBin(t, work, binEnv("BENCHRUN_TEST_API_KEY="+key), "suite", "-o", "r", "s.toml")
+	if r.code != ExitError {
+		t.Errorf("every request refused: want exit %d: %v", ExitError, r)
+	}
+	const part = "9f8e7d6c5b4a" // no piece of the key either
+	if strings.Contains(r.stdout+r.stderr, part) {
+		t.Errorf("benchrun's output holds the key: %v", r)
+	}
+	files := 0
+	filepath.WalkDir(filepath.Join(work, "r"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		if b, _ := os.ReadFile(path); bytes.Contains(b, []byte(part)) {
+			t.Errorf("%s holds the key", path)
+		}
+		return nil
+	})
+	samples, _ := filepath.Glob(filepath.Join(work, "r", "samples", "*.jsonl"))
+	if len(samples) == 0 || !exists(filepath.Join(work, "r", "report.html")) {
+		t.Fatalf("no samples or no report.html among %d files: %v", files, r)
+	}
+	if b, _ := os.ReadFile(samples[0]); !bytes.Contains(b, []byte("[REDACTED]")) {
+		t.Errorf("the samples do not carry the server's (redacted) answer: %.300s", b)
 	}
 }
