@@ -3,9 +3,15 @@ package main
 import (
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -257,6 +263,155 @@ func TestDocTOMLCheck(t *testing.T) {
 					t.Fatalf("problems %q: none (in order) contains %q", got, w)
 				}
 				rest = rest[i+1:]
+			}
+		})
+	}
+}
+
+// The tests docs/reliability.md cites as `package.TestName` (or
+// `package.TestName/subtest`) exist, so the document cannot drift from the
+// tests that show what it claims: TestReliabilityDocCitesTests.
+
+// citedTestRE matches a test cited in backticks: package, test, and the
+// subtest path ("/a/b"), if any.
+var citedTestRE = regexp.MustCompile("`([a-z][a-z0-9]*)\\.((?:Test|Fuzz)[A-Za-z0-9_]*)((?:/[^`/]+)*)`")
+
+// bareTestRE matches a test name cited without its package.
+var bareTestRE = regexp.MustCompile("`(?:Test|Fuzz)[A-Za-z0-9_]*(?:/[^`]*)?`")
+
+// testIndex holds, by package name, the tests (Test and Fuzz functions)
+// of its _test.go files and the string literals of those files, which
+// name the subtests (t.Run's names, table rows).
+type testIndex map[string]*pkgTests
+
+type pkgTests struct {
+	funcs   map[string]bool
+	strings map[string]bool // as go test names a subtest: spaces as '_'
+}
+
+// indexTests reads every _test.go file of the module below root.
+func indexTests(root string) (testIndex, error) {
+	idx := testIndex{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		name := strings.TrimSuffix(f.Name.Name, "_test")
+		pt := idx[name]
+		if pt == nil {
+			pt = &pkgTests{funcs: map[string]bool{}, strings: map[string]bool{}}
+			idx[name] = pt
+		}
+		for _, decl := range f.Decls {
+			if fn, ok := decl.(*ast.FuncDecl); ok && fn.Recv == nil {
+				pt.funcs[fn.Name.Name] = true
+			}
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil {
+					pt.strings[strings.ReplaceAll(s, " ", "_")] = true
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	return idx, err
+}
+
+// citedTestProblems returns a problem for each test doc cites that idx
+// does not hold, and for each test cited without its package; n is the
+// number of tests cited.
+func citedTestProblems(file, doc string, idx testIndex) (problems []string, n int) {
+	for i, line := range strings.Split(doc, "\n") {
+		for _, m := range citedTestRE.FindAllStringSubmatch(line, -1) {
+			n++
+			pkg, test, subs := m[1], m[2], m[3]
+			pt := idx[pkg]
+			switch {
+			case pt == nil:
+				problems = append(problems, fmt.Sprintf("%s:%d: %s.%s: no package %s has tests", file, i+1, pkg, test, pkg))
+				continue
+			case !pt.funcs[test]:
+				problems = append(problems, fmt.Sprintf("%s:%d: %s.%s: no such test in package %s", file, i+1, pkg, test, pkg))
+				continue
+			}
+			for _, sub := range strings.Split(strings.TrimPrefix(subs, "/"), "/") {
+				if sub != "" && sub != "…" && !pt.strings[sub] {
+					problems = append(problems, fmt.Sprintf("%s:%d: %s.%s%s: no subtest named %q in package %s", file, i+1, pkg, test, subs, sub, pkg))
+				}
+			}
+		}
+		for _, m := range bareTestRE.FindAllString(line, -1) {
+			problems = append(problems, fmt.Sprintf("%s:%d: %s: name the test with its package (`pkg.TestName`)", file, i+1, m))
+		}
+	}
+	return problems, n
+}
+
+// TestReliabilityDocCitesTests: every test docs/reliability.md cites
+// exists, with its subtest.
+func TestReliabilityDocCitesTests(t *testing.T) {
+	const file = "docs/reliability.md"
+	doc, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := indexTests(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, n := citedTestProblems(file, string(doc), idx)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	// Every fault has a test: none found means the notation changed.
+	if n < 50 {
+		t.Errorf("%s cites %d tests as `package.TestName`: want every fault's", file, n)
+	}
+}
+
+// TestCitedTestProblems shows what the reliability doc test catches.
+func TestCitedTestProblems(t *testing.T) {
+	idx := testIndex{"ci": {
+		funcs:   map[string]bool{"TestFaultMatrix": true},
+		strings: map[string]bool{"service_never_ready": true, "disk_full": true},
+	}}
+	for _, tt := range []struct {
+		name, doc string
+		want      []string // each a substring of one problem, in order; none: no problem
+	}{
+		{"test and subtests", "| x | `ci.TestFaultMatrix`, `ci.TestFaultMatrix/service_never_ready` |\n`ci.TestFaultMatrix/…`", nil},
+		{"prose is not a citation", "ci.TestFaultMatrix and `go test -run TestFaultMatrix ./ci`", nil},
+		{"no such test", "a\n`ci.TestFaultMatrx`", []string{"doc.md:2: ci.TestFaultMatrx: no such test in package ci"}},
+		{"no such package", "`cli.TestFaultMatrix`", []string{"no package cli has tests"}},
+		{"no such subtest", "`ci.TestFaultMatrix/disk_ful`", []string{`no subtest named "disk_ful"`}},
+		{"without its package", "`TestFaultMatrix`, `FuzzParse`", []string{"`TestFaultMatrix`: name the test with its package", "`FuzzParse`: name the test"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := citedTestProblems("doc.md", tt.doc, idx)
+			if len(got) != len(tt.want) {
+				t.Fatalf("problems %q, want %d like %q", got, len(tt.want), tt.want)
+			}
+			for i, w := range tt.want {
+				if !strings.Contains(got[i], w) {
+					t.Errorf("problem %q does not contain %q", got[i], w)
+				}
 			}
 		})
 	}
