@@ -124,11 +124,11 @@ func (in *Input) samplesPath(id string) string {
 // are missing or unreadable, why, for the page to say. A skipped case is
 // not read.
 func (in *Input) measured(c *analysis.Case) (*analysis.Raw, string) {
-	info := results.CaseInfo{ID: c.ID, Status: "done"}
+	info := results.CaseInfo{ID: c.ID, Status: results.StatusDone}
 	if ci := in.caseInfo(c.ID); ci != nil {
 		info = *ci
 	} else if c.Verdict == analysis.Skipped {
-		info.Status = "skipped"
+		info.Status = results.StatusSkipped
 	}
 	_, raw, err := analysis.SummarizeCaseIn(in.Dir, info, analysis.Options{})
 	switch {
