@@ -126,6 +126,11 @@ type tseries struct {
 	metric       string
 	labels       map[string]string
 	pts          []tpoint
+	// absent is the time of the source's last scrape before the series'
+	// first point, which did not have it; NaN when there is none. A
+	// counter absent from a scrape that succeeded had not started (a
+	// labelled histogram appears with its first observation): it was 0.
+	absent float64
 }
 
 // telemetryData is a case's telemetry as read from its files.
@@ -180,9 +185,20 @@ func readTelemetry(dir string, info results.CaseInfo) *telemetryData {
 				tf.Source, tf.Path, in.Samples, tf.Points, in.BadCount+min(in.TornLine, 1)))
 			continue
 		}
+		times := map[float64]bool{}
+		for _, k := range keys {
+			for _, p := range byKey[k].pts {
+				times[p.t] = true
+			}
+		}
+		scrapes := slices.Sorted(maps.Keys(times))
 		for _, k := range keys {
 			s := byKey[k]
 			sort.SliceStable(s.pts, func(i, j int) bool { return s.pts[i].t < s.pts[j].t })
+			s.absent = math.NaN()
+			if i := sort.SearchFloat64s(scrapes, s.pts[0].t); i > 0 && tf.Kind == results.TelemetryScrape {
+				s.absent = scrapes[i-1]
+			}
 			td.series = append(td.series, s)
 		}
 	}
@@ -242,12 +258,21 @@ func increase(pts []tpoint) float64 {
 	return inc
 }
 
+// counterPoints are a counter's points, with a zero at the scrape that
+// did not have it yet (tseries.absent).
+func counterPoints(s *tseries) []tpoint {
+	if math.IsNaN(s.absent) {
+		return s.pts
+	}
+	return append([]tpoint{{s.absent, 0}}, s.pts...)
+}
+
 // counterIncrease sums the increase of every series of metric over the
 // window; ok is false when there is no such series with two points.
 func (td *telemetryData) counterIncrease(metric string, from, to float64) (float64, bool) {
 	sum, ok := 0.0, false
 	for _, s := range td.named(metric) {
-		w := windowed(s.pts, from, to)
+		w := windowed(counterPoints(s), from, to)
 		if len(w) >= 2 {
 			sum += increase(w)
 			ok = true
@@ -271,7 +296,7 @@ func (td *telemetryData) histogramWindow(name string, from, to float64) *ServerL
 		if err != nil {
 			continue
 		}
-		if w := windowed(s.pts, from, to); len(w) >= 2 {
+		if w := windowed(counterPoints(s), from, to); len(w) >= 2 {
 			buckets[le] += increase(w)
 		}
 	}

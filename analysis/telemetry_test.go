@@ -219,3 +219,24 @@ func TestTelemetryDamaged(t *testing.T) {
 		})
 	}
 }
+
+// TestCounterAbsentFromFirstScrape: a histogram that appears with its
+// first observation (a labelled histogram) was 0 at the scrape before,
+// which had other series: its increase counts from there.
+func TestCounterAbsentFromFirstScrape(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Now().UTC()
+	tf := results.TelemetryFile{Source: "v", Kind: results.TelemetryScrape, Path: "t.jsonl", Start: start}
+	pw, _ := results.CreatePointFile(filepath.Join(dir, tf.Path))
+	pw.Write(results.Point{T: 0, Metric: "vllm:num_requests_waiting", Value: 0},
+		results.Point{T: time.Second, Metric: "vllm:num_requests_waiting", Value: 0},
+		results.Point{T: time.Second, Metric: "vllm:e2e_request_latency_seconds_count", Value: 8},
+		results.Point{T: time.Second, Metric: "vllm:e2e_request_latency_seconds_sum", Value: 4})
+	pw.Close()
+	tf.Points, _ = pw.Count()
+	td := readTelemetry(dir, results.CaseInfo{Start: start, Telemetry: []results.TelemetryFile{tf}})
+	l := td.histogramWindow("vllm:e2e_request_latency_seconds", 0.1, 0.9)
+	if l == nil || l.Count != 8 || l.Mean != 0.5 {
+		t.Fatalf("histogramWindow = %+v, want 8 observations of mean 0.5 s since the first scrape", l)
+	}
+}

@@ -230,11 +230,13 @@ func (r *caseRun) runOne(ctx context.Context, i int, cs suites.Case) {
 		r.prog.StartCase(cs.ID, r.pl.counts(r.dir, info, &counters))
 	}
 	name := cs.Benchmark.Service
+	stopScrape := r.scrapeCase(ctx, cs, info)
 	cctx, release := r.watchCase(ctx, name, &counters)
 	err := r.pl.runCase(cctx, r.e, r.s, cs, r.urls[name], r.dir, info, &counters)
 	dead := serviceFailure(ctx, cctx)
 	release()
 	ended := time.Now()
+	stopScrape()
 	status, why, stop := caseEnd(ctx, err, ended.Sub(info.Start))
 	if dead != nil {
 		status, why = results.StatusError, fmt.Sprintf("%v; the case stopped after %s, samples so far kept", dead, ended.Sub(info.Start).Round(time.Millisecond))
