@@ -80,7 +80,7 @@ type htmlBenchmark struct {
 	Errors       []errorRow
 	Server       []serverRow
 	Telemetry    []*telemetryTable // server side, GPUs (analysis.Telemetry)
-	Missing      []string // cases whose samples file is absent or unreadable
+	Missing      []string          // cases whose samples file is absent or unreadable
 }
 
 type htmlPage struct {
