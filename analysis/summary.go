@@ -102,8 +102,8 @@ type Case struct {
 	// Effect, from the suite.
 	Labels []Label `json:"labels,omitempty"`
 	// Telemetry holds what the case's telemetry series (a service's
-	// /metrics, PromQL) show: server-side latencies beside the client's,
-	// the server's queue and cache, GPUs; nil without telemetry.
+	// /metrics) show: server-side latencies beside the client's,
+	// the server's queue and cache; nil without telemetry.
 	Telemetry   *Telemetry        `json:"telemetry,omitempty"`
 	Errors      []string          `json:"errors,omitempty"` // execution errors
 	Fingerprint map[string]string `json:"fingerprint,omitempty"`

@@ -16,8 +16,8 @@ import (
 )
 
 // This file derives a case's figures from its telemetry series
-// (results.TelemetryFile: a service's /metrics scraped during the case,
-// PromQL queries for its window; docs/analysis.md, "Telemetry"). They
+// (results.TelemetryFile: a service's /metrics scraped during the case;
+// docs/analysis.md, "Telemetry"). They
 // explain a case's numbers; they never decide its verdict, except through
 // the saturation labels they feed (the server's waiting queue and queue
 // time), whose effect the suite chooses.
@@ -45,12 +45,6 @@ type Telemetry struct {
 	// Server holds the figures from a vLLM /metrics scrape; nil without
 	// one.
 	Server *ServerFigures `json:"server,omitempty"`
-	// GPUs holds peak and mean per GPU from PromQL series (DCGM).
-	GPUs []GPUFigures `json:"gpus,omitempty"`
-	// EnergyPerOutputToken is the energy the GPUs used over the measured
-	// window per output token the clients received, in joules; 0 when
-	// no energy counter was recorded.
-	EnergyPerOutputToken float64 `json:"energy_per_output_token_j,omitempty"`
 }
 
 // TelemetrySource is one telemetry file of a case.
@@ -105,16 +99,6 @@ type Gauge struct {
 	Peak float64 `json:"peak"`
 	Mean float64 `json:"mean"`
 	N    int     `json:"n"` // scrapes
-}
-
-// GPUFigures are one GPU's peak and mean of each PromQL query over the
-// window, by query name.
-type GPUFigures struct {
-	Host  string             `json:"host,omitempty"`
-	GPU   string             `json:"gpu"`
-	Model string             `json:"model,omitempty"`
-	Peak  map[string]float64 `json:"peak"`
-	Mean  map[string]float64 `json:"mean"`
 }
 
 // tpoint is a telemetry value at t seconds from the case's start.

@@ -13,7 +13,7 @@ func TestMonitoringDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := s.Monitoring
-	if !m.ScrapeOn() || time.Duration(m.ScrapeInterval) != time.Second || time.Duration(m.QueryStep) != time.Second || m.QueriesOrDefault() != nil {
+	if !m.ScrapeOn() || time.Duration(m.ScrapeInterval) != time.Second {
 		t.Fatalf("defaults: %+v", m)
 	}
 	if got := s.MetricsURL(&s.Services[0], "http://127.0.0.1:8000/"); got != "http://127.0.0.1:8000/metrics" {
@@ -27,12 +27,12 @@ func TestMonitoringDefaults(t *testing.T) {
 	if got := s.MetricsURL(&Service{Kind: "command", MetricsURL: "http://h:2/m"}, "http://h:1"); got != "http://h:2/m" {
 		t.Errorf("metrics_url %q", got)
 	}
-	off, err := Parse("s.toml", []byte(minimal+"[monitoring]\nscrape = false\nprometheus = \"http://p:9090\"\n"))
+	off, err := Parse("s.toml", []byte(minimal+"[monitoring]\nscrape = false\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if off.MetricsURL(&off.Services[0], "http://h:1") != "" || len(off.Monitoring.QueriesOrDefault()) != len(DefaultQueries) {
-		t.Errorf("scrape = false still scrapes, or prometheus without queries has not the DCGM set: %+v", off.Monitoring)
+	if off.MetricsURL(&off.Services[0], "http://h:1") != "" {
+		t.Errorf("scrape = false still scrapes: %+v", off.Monitoring)
 	}
 }
 
@@ -42,9 +42,6 @@ func TestMonitoringValidation(t *testing.T) {
 scrape_interval = "10ms"
 listen = "9464"
 pushgateway = "localhost:9091"
-  [monitoring.queries]
-  "gpu util" = "DCGM_FI_DEV_GPU_UTIL"
-  empty = " "
 `
 	src = strings.Replace(src, `kind = "emulator"`, "kind = \"emulator\"\nmetrics_url = \"ftp://x\"", 1)
 	_, err := Parse("s.toml", []byte(src))
@@ -58,9 +55,6 @@ pushgateway = "localhost:9091"
 		`s.toml:13: monitoring.scrape_interval: 10ms is below the minimum 100ms`,
 		`s.toml:14: monitoring.listen "9464": want host:port`,
 		`s.toml:15: monitoring.pushgateway "localhost:9091" must start with http://`,
-		`monitoring.queries need monitoring.prometheus`,
-		`monitoring.queries: name "gpu util"`,
-		`monitoring.queries.empty is empty`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("problems do not say %q:\n%s", want, text)

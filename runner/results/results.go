@@ -144,7 +144,7 @@ type CaseInfo struct {
 	// as it is.
 	SampleCounts map[string]int64 `json:"sample_counts,omitempty"`
 	// Telemetry lists the series recorded for the case (a service's
-	// metrics endpoint scraped during it, PromQL queries for its window),
+	// metrics endpoint scraped during it),
 	// one file per source, each added once its file is closed.
 	Telemetry []TelemetryFile `json:"telemetry,omitempty"`
 }

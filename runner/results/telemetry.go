@@ -16,13 +16,12 @@ import (
 
 // TelemetryDir is the directory of a results directory that holds the
 // series recorded beside the samples: a service's Prometheus endpoint
-// scraped during a case, and the PromQL queries run for its window.
+// scraped during a case.
 const TelemetryDir = "telemetry"
 
 // Telemetry sources kinds (TelemetryFile.Kind).
 const (
 	TelemetryScrape = "scrape" // a Prometheus exposition endpoint scraped during the case
-	TelemetryPromQL = "promql" // range queries against a Prometheus server for the case's window
 )
 
 // TelemetryPath returns the file of one source's series for a case,
@@ -32,8 +31,7 @@ func TelemetryPath(caseID, source string) string {
 }
 
 // Point is one value of one series at one time, one JSONL line of a
-// telemetry file. Scraped and PromQL series share it: a histogram is
-// stored as its flat series (name_bucket{le}, name_sum, name_count), as
+// telemetry file. A histogram is stored as its flat series (name_bucket{le}, name_sum, name_count), as
 // Prometheus itself stores it.
 type Point struct {
 	// T is the offset in nanoseconds from the file's start
@@ -48,9 +46,9 @@ type Point struct {
 // TelemetryFile records one source's series of a case in the manifest
 // (CaseInfo.Telemetry), once its writer closed the file.
 type TelemetryFile struct {
-	Source string `json:"source"` // e.g. "vllm" (the service scraped) or "promql"
-	Kind   string `json:"kind"`   // TelemetryScrape or TelemetryPromQL
-	URL    string `json:"url"`    // the endpoint scraped or the Prometheus server
+	Source string `json:"source"` // e.g. "vllm", the service scraped
+	Kind   string `json:"kind"`   // TelemetryScrape
+	URL    string `json:"url"`    // the endpoint scraped
 	Path   string `json:"path"`   // relative to the results directory
 	// Start is the wall clock of offset zero of the file's points. It is
 	// not the case's Start (which the load sets a little later): readers
@@ -58,8 +56,8 @@ type TelemetryFile struct {
 	Start time.Time `json:"start"`
 	// Points is how many points the file holds; readers check it.
 	Points int64 `json:"points"`
-	// Attempts and Failures count the scrapes (or queries) tried and
-	// those that gave nothing; Error is the last failure.
+	// Attempts and Failures count the scrapes tried and those that gave
+	// nothing; Error is the last failure.
 	Attempts int    `json:"attempts"`
 	Failures int    `json:"failures"`
 	Error    string `json:"error,omitempty"`
