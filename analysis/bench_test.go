@@ -103,7 +103,7 @@ func BenchmarkSummarizeCase10M(b *testing.B) {
 		}
 		var c Case
 		c.Metrics = map[string]Metric{}
-		a.finish(&c, raw)
+		a.finish(&c, raw, nil)
 		if m := c.Metrics[MetricTTFT]; m.Count != n {
 			b.Fatalf("ttft %+v", m)
 		}

@@ -60,13 +60,14 @@ func CaseSampleFiles(resultsDir string, info results.CaseInfo) ([]string, error)
 }
 
 // SummarizeCaseIn summarises case info of the results directory dir from
-// its sample files (CaseSampleFiles, then SummarizeCase).
+// its sample files (CaseSampleFiles, then SummarizeCase) and its
+// telemetry files (Case.Telemetry).
 func SummarizeCaseIn(dir string, info results.CaseInfo, o Options) (Case, *Raw, error) {
 	files, err := CaseSampleFiles(dir, info)
 	if err != nil {
 		return Case{}, nil, fmt.Errorf("case %s: %w", info.ID, err)
 	}
-	return SummarizeCase(info, files, o)
+	return summarizeCase(info, files, o, readTelemetry(dir, info))
 }
 
 // SummarizeDir summarises every case of a results directory, in manifest

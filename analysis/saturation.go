@@ -121,6 +121,12 @@ type satAcc struct {
 	slotRecorded  bool      // some sample has SlotWait: lag and slot waits are apart
 	srvQueue      Histogram // server queue time, seconds
 	srvClient     Histogram // client time (done − sent) of the same operations
+	// clientSum, clientN: client time (done − sent) of every successful
+	// operation, for the scraped queue time (scrapedQueue), which is not
+	// per operation.
+	clientSum    float64
+	clientN      int
+	scrapedQueue *ServerLatency // the server's queue-time histogram over the window, nil without one
 }
 
 // satRep is one repetition's schedule and completions.
@@ -204,6 +210,8 @@ func (sa *satAcc) sample(s *results.Sample) {
 		r.lat[k] = h
 	}
 	h.Add(sec(lat - s.Scheduled))
+	sa.clientSum += sec(s.Done - s.Sent)
+	sa.clientN++
 	if q, ok := serverQueue(s); ok {
 		sa.srvQueue.Add(q)
 		sa.srvClient.Add(sec(s.Done - s.Sent))
@@ -412,7 +420,7 @@ func (sa *satAcc) trendLabel() (Label, bool) {
 // closed loop.
 func (sa *satAcc) serverQueueLabel() (Label, bool) {
 	if sa.srvQueue.Count() < ServerQueueMinSamples {
-		return Label{}, false
+		return sa.scrapedQueueLabel()
 	}
 	q, c := sa.srvQueue.Percentile(50), sa.srvClient.Percentile(50)
 	if !(c > 0) || q < ServerQueueShare*c {
@@ -422,6 +430,27 @@ func (sa *satAcc) serverQueueLabel() (Label, bool) {
 		Evidence: fmt.Sprintf("requests waited in the server's queue %s of %s client time (medians, %.0f%%; %.0f%% or more is saturation)",
 			FormatValue(q, UnitSeconds), FormatValue(c, UnitSeconds), 100*q/c, 100*ServerQueueShare),
 		Values: map[string]float64{"server_queue_p50": q, "client_p50": c, "share": q / c}}, true
+}
+
+// scrapedQueueLabel is the server-queue test on the server's own queue-time
+// histogram (vllm:request_queue_time_seconds, scraped over the window)
+// when the samples carry no per-operation queue time: saturated when the
+// mean queue time is at least ServerQueueShare of the client's mean time
+// (done − sent). Means, not medians: the histogram's median is only
+// known within a bucket (vLLM's first ends at 0.3 s), its mean exactly.
+func (sa *satAcc) scrapedQueueLabel() (Label, bool) {
+	sq := sa.scrapedQueue
+	if sq == nil || sq.Count < ServerQueueMinSamples || sa.clientN < ServerQueueMinSamples {
+		return Label{}, false
+	}
+	q, c := sq.Mean, sa.clientSum/float64(sa.clientN)
+	if !(c > 0) || q < ServerQueueShare*c {
+		return Label{}, false
+	}
+	return Label{Name: LabelSaturated, Test: TestServerQueue,
+		Evidence: fmt.Sprintf("requests waited in the server's queue %s of %s client time (means; the server's vllm:request_queue_time_seconds over the window, %.0f%%; %.0f%% or more is saturation)",
+			FormatValue(q, UnitSeconds), FormatValue(c, UnitSeconds), 100*q/c, 100*ServerQueueShare),
+		Values: map[string]float64{"server_queue_mean": q, "client_mean": c, "share": q / c}}, true
 }
 
 // lagLabels tells the server pushing back (waiting for a max_concurrency

@@ -323,6 +323,11 @@ func valuesName(k string) string {
 // damaged"), so its numbers are neither checked nor compared.
 // The Go error is for missing or unreadable files only.
 func SummarizeCase(info results.CaseInfo, sampleFiles []string, o Options) (Case, *Raw, error) {
+	return summarizeCase(info, sampleFiles, o, nil)
+}
+
+// summarizeCase is SummarizeCase with the case's telemetry (nil: none).
+func summarizeCase(info results.CaseInfo, sampleFiles []string, o Options, td *telemetryData) (Case, *Raw, error) {
 	c := Case{
 		ID: info.ID, Benchmark: info.Benchmark, Kind: info.Kind,
 		Params: info.Params, Repetitions: info.Repetitions,
@@ -368,7 +373,7 @@ func SummarizeCase(info results.CaseInfo, sampleFiles []string, o Options) (Case
 			return c, raw, fmt.Errorf("case %s: %w", info.ID, err)
 		}
 	}
-	a.finish(&c, raw)
+	a.finish(&c, raw, td)
 	declare(&c, info.Metrics)
 	c.Warnings = append(notes, c.Warnings...)
 	if len(damage) > 0 {
@@ -472,7 +477,7 @@ func sloTargets(o Options, info results.CaseInfo) (map[string]float64, error) {
 	return slo, nil
 }
 
-func (a *caseAcc) finish(c *Case, raw *Raw) {
+func (a *caseAcc) finish(c *Case, raw *Raw, td *telemetryData) {
 	ids := slices.Sorted(maps.Keys(a.reps))
 	raw.RepIDs = ids
 	raw.Timeline = a.timeline
@@ -568,7 +573,8 @@ func (a *caseAcc) finish(c *Case, raw *Raw) {
 		}
 		c.Metrics[name] = m
 	}
-	c.Warnings = a.warnings(c, ok, total, errs[results.ErrUnfinished])
+	a.telemetry(c, td)
+	c.Warnings = append(a.warnings(c, ok, total, errs[results.ErrUnfinished]), c.Warnings...)
 	c.Labels = a.sat.labels(a.load, a.o.LagLimit, a.series, a.timeline)
 	for i := range c.Labels {
 		c.Labels[i].Effect = EffectWarn

@@ -100,7 +100,11 @@ type Case struct {
 	// Labels are saturation findings with their evidence (saturated,
 	// backpressure, client_lag); what each does to the verdict is its
 	// Effect, from the suite.
-	Labels      []Label           `json:"labels,omitempty"`
+	Labels []Label `json:"labels,omitempty"`
+	// Telemetry holds what the case's telemetry series (a service's
+	// /metrics) show: server-side latencies beside the client's,
+	// the server's queue and cache; nil without telemetry.
+	Telemetry   *Telemetry        `json:"telemetry,omitempty"`
 	Errors      []string          `json:"errors,omitempty"` // execution errors
 	Fingerprint map[string]string `json:"fingerprint,omitempty"`
 }

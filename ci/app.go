@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/benchrun/benchrun/runner/live"
 	"io"
 	"log/slog"
 	"os"
@@ -48,6 +49,9 @@ type env struct {
 	color          bool
 	quiet          bool
 	insideJob      bool // the submit side prints the final table, not the job
+	// live holds benchrun's live metrics while a run serves them
+	// (caseRun.serveLive); nil otherwise.
+	live *live.Metrics
 }
 
 func newEnv(c *cli.Context, stdout, stderr io.Writer) *env {

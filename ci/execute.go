@@ -33,6 +33,9 @@ type caseRun struct {
 	// finish stops them all on every path out of execute, a panic
 	// included.
 	services runner.Services
+	// liveAddr is --metrics-listen: where live metrics are served
+	// (serveLive), else the suite's monitoring.listen.
+	liveAddr string
 	procs    map[string][]*runner.Process // by service name: its helpers, then the server
 	urls     map[string]string            // service name → the URL clients use
 	prog     *report.Progress             // nil with --quiet
@@ -84,6 +87,7 @@ func (r *caseRun) execute(ctx context.Context) (x *execution, err error) {
 	r.e.log.Info("run started", "suite", r.s.Suite.Name, "dir", r.dir, "cases", len(r.cases))
 	r.procs, r.urls, r.hard = map[string][]*runner.Process{}, map[string]string{}, hardStop(ctx)
 	defer func() { x = r.finish(ctx, x, recover()) }()
+	defer r.serveLive(r.liveAddr)()
 	r.startServices(ctx)
 	if !r.e.quiet {
 		r.prog = report.NewProgress(r.e.stderr, isTerminal(r.e.stderr), len(r.cases))
@@ -230,11 +234,17 @@ func (r *caseRun) runOne(ctx context.Context, i int, cs suites.Case) {
 		r.prog.StartCase(cs.ID, r.pl.counts(r.dir, info, &counters))
 	}
 	name := cs.Benchmark.Service
+	stopScrape := r.scrapeCase(ctx, cs, info)
+	if m := r.e.live; m != nil {
+		m.StartCase(cs.ID, &counters)
+		defer m.EndCase(cs.ID)
+	}
 	cctx, release := r.watchCase(ctx, name, &counters)
 	err := r.pl.runCase(cctx, r.e, r.s, cs, r.urls[name], r.dir, info, &counters)
 	dead := serviceFailure(ctx, cctx)
 	release()
 	ended := time.Now()
+	stopScrape()
 	status, why, stop := caseEnd(ctx, err, ended.Sub(info.Start))
 	if dead != nil {
 		status, why = results.StatusError, fmt.Sprintf("%v; the case stopped after %s, samples so far kept", dead, ended.Sub(info.Start).Round(time.Millisecond))

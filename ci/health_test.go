@@ -421,7 +421,7 @@ service = "broken"
 kind = "openai"
   [benchmark.workload]
   users = [1, 2]
-  duration = "1s"
+  duration = "60s"
 [[benchmark]]
 name = "second"
 service = "steady"
@@ -456,7 +456,9 @@ func TestServiceFailureIsolated(t *testing.T) {
 	if err != nil || x.err == nil || !strings.Contains(x.err.Error(), "1 service(s) failed during the run (broken)") {
 		t.Fatalf("execute: %+v, %v; want an execution error naming the service", x, err)
 	}
-	if took := time.Since(start); took > 2500*time.Millisecond {
+	// The broken service's case is 60s long: a run of well under that
+	// shows it stopped when the service exited, however busy the machine.
+	if took := time.Since(start); took > 30*time.Second {
 		t.Errorf("the run took %v: the failed service's case did not stop at once", took)
 	}
 	m, err := results.ReadManifest(r.dir)

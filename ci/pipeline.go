@@ -42,6 +42,12 @@ type pipeline struct {
 	// tableOnly renders the terminal table only, writing nothing
 	// (`benchrun compare`).
 	tableOnly bool
+	// metricsListen is --metrics-listen: serve live metrics there during
+	// the run (caseRun.serveLive).
+	metricsListen string
+	// push: push the summary and run status to the suite's Pushgateway
+	// once the run is judged (`benchrun suite` outside a SLURM job).
+	push bool
 }
 
 // execution is what the execute step tells beyond the files it wrote.
@@ -89,7 +95,7 @@ func (p *pipeline) plan(s *suites.Suite, f planFlags) (executor, error) {
 	}
 	switch {
 	case s.Slurm == nil || f.local:
-		return &caseRun{e: p.e, s: s, dir: p.dir, pl: localPlacement{}}, nil
+		return &caseRun{e: p.e, s: s, dir: p.dir, pl: localPlacement{}, liveAddr: p.metricsListen}, nil
 	case f.insideJob || slurm.InAllocation():
 		p.e.log = p.e.log.With("job_id", os.Getenv("SLURM_JOB_ID"), "node", hostname())
 		p.e.insideJob = f.insideJob
@@ -97,7 +103,7 @@ func (p *pipeline) plan(s *suites.Suite, f planFlags) (executor, error) {
 		if err != nil {
 			return nil, withExitCode(err, ExitError)
 		}
-		return &caseRun{e: p.e, s: s, dir: p.dir, pl: ap}, nil
+		return &caseRun{e: p.e, s: s, dir: p.dir, pl: ap, liveAddr: p.metricsListen}, nil
 	}
 	return &jobSubmission{e: p.e, s: s, dir: p.dir}, nil
 }
@@ -137,7 +143,11 @@ func (p *pipeline) conclude(x *execution) error {
 	if err := p.render(r); err != nil {
 		return withExitCode(err, ExitError)
 	}
-	return exitCode(r.sum, x)
+	code := exitCode(r.sum, x)
+	if p.push && !p.e.insideJob {
+		p.pushResults(r, code)
+	}
+	return code
 }
 
 // run is a results directory read back: its manifest, the suite as run

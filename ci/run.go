@@ -47,7 +47,7 @@ func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, 
 			break
 		}
 		e.log.Debug("case started", "case", cs.ID, "rep", rep+1, "of", cs.Benchmark.Repetitions)
-		st, err := runner.RunCase(ctx, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: host}, start, w, prog)
+		st, err := runner.RunCase(ctx, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: host, Observe: e.observer(cs.ID)}, start, w, prog)
 		if err != nil {
 			return fmt.Errorf("case %s: %w", cs.ID, err)
 		}

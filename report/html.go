@@ -79,7 +79,8 @@ type htmlBenchmark struct {
 	Charts       []*chartSpec
 	Errors       []errorRow
 	Server       []serverRow
-	Missing      []string // cases whose samples file is absent or unreadable
+	Telemetry    []*telemetryTable // server side, GPUs (analysis.Telemetry)
+	Missing      []string          // cases whose samples file is absent or unreadable
 }
 
 type htmlPage struct {
@@ -209,6 +210,7 @@ func buildPage(in *Input) (*htmlPage, error) {
 					Mean: analysis.FormatValue(d.Mean(), unit), P50: analysis.FormatValue(d.Percentile(50), unit), P95: analysis.FormatValue(d.Percentile(95), unit)})
 			}
 		}
+		hb.Telemetry = telemetryTables(bm.Cases)
 		hb.Charts = benchmarkCharts(bi, bm, raws)
 		specs = append(specs, hb.Charts...)
 		p.Benchmarks = append(p.Benchmarks, hb)

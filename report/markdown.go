@@ -229,6 +229,9 @@ func WriteMarkdown(w io.Writer, in *Input) error {
 		}
 		b.WriteString(t.RenderMarkdown())
 		b.WriteString("\n\n")
+		for _, tt := range telemetryTables(bm.Cases) {
+			writeTelemetryMarkdown(&b, tt)
+		}
 	}
 	if len(tm.notes) > 0 {
 		for _, n := range tm.notes {
@@ -239,6 +242,26 @@ func WriteMarkdown(w io.Writer, in *Input) error {
 	fmt.Fprintf(&b, "**%s**\n", mdEscape(VerdictLine(s)))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeTelemetryMarkdown writes one telemetry table under its title.
+func writeTelemetryMarkdown(b *strings.Builder, tt *telemetryTable) {
+	fmt.Fprintf(b, "### %s\n\n", mdEscape(tt.Title))
+	t := table.NewWriter()
+	head := table.Row{}
+	for _, h := range tt.Head {
+		head = append(head, h)
+	}
+	t.AppendHeader(head)
+	for _, r := range tt.Rows {
+		row := table.Row{}
+		for _, c := range r {
+			row = append(row, mdEscape(c))
+		}
+		t.AppendRow(row)
+	}
+	b.WriteString(t.RenderMarkdown())
+	fmt.Fprintf(b, "\n\n%s\n\n", mdEscape(tt.Note))
 }
 
 // envLine summarises where and with what the run ran, from the manifest.

@@ -34,6 +34,10 @@ type Case struct {
 	Driver Driver
 	Rep    int    // repetition index, copied to results.Sample.Rep
 	Worker string // label copied to results.Sample.Worker, e.g. "node2/0"
+	// Observe, when set, is called with every sample once it is written
+	// (benchrun's live metrics); it must be quick and safe for concurrent
+	// use, and must not keep the sample.
+	Observe func(*results.Sample)
 }
 
 // Backoff of a closed-loop user after an infrastructure failure
@@ -407,6 +411,9 @@ func (r *caseRun) record(s *results.Sample) {
 		r.errMu.Unlock()
 		r.cancelOps(err)
 		return
+	}
+	if r.c.Observe != nil {
+		r.c.Observe(s)
 	}
 	r.stats.completed.Add(1)
 	if s.Warmup {

@@ -91,6 +91,8 @@ var bounds = []bound{
 	{"benchmark.dataset.output_stddev", "0", maxTokens, "as prompt_tokens"},
 	{"benchmark.dataset.seed", "0", maxSeed, "any non-negative 64-bit integer"},
 
+	{"monitoring.scrape_interval", "100ms", "1h", "100 ms is AIPerf's default and the shortest a scrape of a busy server keeps up with; beyond an hour a case has one scrape"},
+
 	{"slurm.nodes", "0", "200000", "as service.nodes"},
 	{"slurm.gpus_per_node", "0", "1024", "as service.gpus"},
 	{"slurm.cpus_per_task", "0", "65536", "far above the cores of any node"},

@@ -29,6 +29,7 @@ type Suite struct {
 	Services      []Service     `toml:"service" doc:"Services the benchmarks drive: started by benchrun, or existing endpoints given by url."`
 	Benchmarks    []Benchmark   `toml:"benchmark" doc:"Benchmarks; workload or dataset keys given as arrays expand into a matrix of cases."`
 	Slurm         *slurm.Config `toml:"slurm" doc:"Run the whole suite in one SLURM job (see docs/slurm.md)."`
+	Monitoring    Monitoring    `toml:"monitoring" doc:"Service metrics scraped during cases, benchrun's live metrics and Pushgateway (see docs/monitoring.md)."`
 
 	// File is the path the suite was loaded from; SHA256 is its content hash.
 	File   string `toml:"-"`
@@ -66,6 +67,8 @@ type Service struct {
 	GPUs      int               `toml:"gpus" doc:"SLURM: GPUs per node this service uses."`
 	Emulator  EmulatorSection   `toml:"emulator" doc:"kind = \"emulator\": the emulated server's behaviour."`
 	Ray       *slurm.Ray        `toml:"ray" doc:"SLURM, vllm: run one vLLM across this service's nodes with Ray (tensor and pipeline parallel sizes)."`
+	// MetricsURL is the service's Prometheus endpoint (Suite.MetricsURL).
+	MetricsURL string `toml:"metrics_url" doc:"Prometheus endpoint scraped during each case; default <url>/metrics for vllm and the vllm emulator, none for other kinds."`
 }
 
 // Readiness is a service's readiness probe.
@@ -269,6 +272,7 @@ func (d *decoder) validate(s *Suite) {
 	if s.Slurm != nil {
 		d.validateSlurm(s)
 	}
+	d.validateMonitoring(s)
 }
 
 // validateIgnoreFingerprint checks suite.ignore_fingerprint: field names

@@ -143,6 +143,10 @@ type CaseInfo struct {
 	// writing process was killed, or an older benchrun wrote it — is read
 	// as it is.
 	SampleCounts map[string]int64 `json:"sample_counts,omitempty"`
+	// Telemetry lists the series recorded for the case (a service's
+	// metrics endpoint scraped during it),
+	// one file per source, each added once its file is closed.
+	Telemetry []TelemetryFile `json:"telemetry,omitempty"`
 }
 
 // RecordSamples records that n samples were written to the samples file
@@ -270,6 +274,11 @@ func DecodeManifest(b []byte) (*Manifest, error) {
 		case StatusPending, StatusRunning, StatusDone, StatusError, StatusSkipped:
 		default:
 			return nil, fmt.Errorf("cases[%d] (%s): unknown status %q", i, c.ID, c.Status)
+		}
+		for j, t := range c.Telemetry {
+			if t.Points < 0 || t.Path == "" || filepath.IsAbs(t.Path) || strings.HasPrefix(filepath.Clean(t.Path), "..") {
+				return nil, fmt.Errorf("cases[%d] (%s): telemetry[%d]: path %q, %d points: not a telemetry file of this directory", i, c.ID, j, t.Path, t.Points)
+			}
 		}
 		for f, n := range c.SampleCounts {
 			if n < 0 {

@@ -1,0 +1,52 @@
+package ci
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"github.com/benchrun/benchrun/runner/results"
+	"github.com/benchrun/benchrun/runner/scrape"
+	"github.com/benchrun/benchrun/suites"
+)
+
+// scrapeCase starts scraping the metrics endpoint of the case's service
+// (suites.Suite.MetricsURL) into telemetry/<case>/<service>.jsonl, and
+// returns the function that stops it — one last scrape, so the counters
+// cover the whole case — and records the file in the case's manifest
+// entry. Without an endpoint both do nothing. A scrape that fails is
+// counted in the file's entry (a warning in the reports), never an error.
+func (r *caseRun) scrapeCase(ctx context.Context, cs suites.Case, info *results.CaseInfo) (stop func()) {
+	sv := r.s.Service(cs.Benchmark.Service)
+	url := ""
+	if sv != nil {
+		url = r.s.MetricsURL(sv, r.urls[sv.Name])
+	}
+	if url == "" {
+		return func() {}
+	}
+	tf := results.TelemetryFile{Source: sv.Name, Kind: results.TelemetryScrape, URL: url,
+		Path: results.TelemetryPath(cs.ID, sv.Name), Start: time.Now().UTC()}
+	w, err := results.CreatePointFile(filepath.Join(r.dir, tf.Path))
+	if err != nil {
+		r.e.log.Warn("telemetry: cannot create the series file; the case runs without it", "case", cs.ID, "err", err)
+		return func() {}
+	}
+	sc := &scrape.Scraper{URL: url, Interval: time.Duration(r.s.Monitoring.ScrapeInterval)}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan scrape.Stats, 1)
+	go func() { done <- sc.Run(sctx, tf.Start, w) }()
+	return func() {
+		cancel()
+		st := <-done
+		if err := w.Close(); err != nil {
+			r.e.log.Warn("telemetry: closing the series file", "case", cs.ID, "err", err)
+		}
+		tf.Points, tf.Skipped = w.Count()
+		tf.Attempts, tf.Failures, tf.Error = st.Attempts, st.Failures, st.LastError
+		if st.Failures > 0 {
+			r.e.log.Warn("telemetry: scrapes failed", "case", cs.ID, "url", url, "failed", st.Failures, "of", st.Attempts, "last", st.LastError)
+		}
+		info.Telemetry = append(info.Telemetry, tf)
+	}
+}
