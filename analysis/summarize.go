@@ -370,6 +370,7 @@ func SummarizeCase(info results.CaseInfo, sampleFiles []string, o Options) (Case
 	}
 	a.finish(&c, raw)
 	declare(&c, info.Metrics)
+	c.Warnings = append(c.Warnings, info.Warnings...)
 	c.Warnings = append(notes, c.Warnings...)
 	if len(damage) > 0 {
 		// Numbers from damaged samples are not compared or checked: the

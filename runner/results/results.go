@@ -135,6 +135,10 @@ type CaseInfo struct {
 	// vectors/s, an IO500 phase), by metric name. Analysis uses them
 	// instead of its rules by name; metrics not listed keep those rules.
 	Metrics map[string]MetricSpec `json:"metrics,omitempty"`
+	// Warnings are what the executor found wrong with the case that its
+	// metrics do not say (an IO500 run that is invalid by IO500's rules),
+	// one sentence each; analysis shows them in every output.
+	Warnings []string `json:"warnings,omitempty"`
 	// SampleCounts records how many samples were written to each samples
 	// file of the case, by file name (the base name: the case's one file,
 	// or each worker's file in its samples directory), once the writer
