@@ -273,3 +273,100 @@ func TestIO500ProcessCountChecked(t *testing.T) {
 		t.Fatalf("exit %d: %v", r.code, r)
 	}
 }
+
+// TestIngestIO500 ingests every real io500 results directory of the
+// fixtures; the result is a results directory that `benchrun report`
+// re-renders and `benchrun baseline promote` accepts, and a second
+// ingest of the same run compares with that baseline.
+func TestIngestIO500(t *testing.T) {
+	t.Parallel()
+	fx := io500Fixtures(t)
+	for _, c := range []struct {
+		name, path string
+		total      float64
+		valid      bool
+	}{
+		{"local", "local_run/results", 7.076875, false},
+		{"helios", "lustre_cyfronet_helios_2024_sub708/results", 153.386640, true},
+		{"extended", "extended_beegfs_gwdg_scc_2021_sub582", 12.549643, true},
+		{"legacy", "legacy_lustre_dkrz_mistral_2019_sub137/results", 15.4708, true},
+		{"stdout file", "local_run/io500_stdout.txt", 7.076875, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			work := t.TempDir()
+			env := binEnv()
+			r := runBin(t, work, env, "ingest", "io500", "-o", "r1", filepath.Join(fx, c.path))
+			if r.code != ExitOK {
+				t.Fatalf("ingest: %v", r)
+			}
+			dir := filepath.Join(work, "r1")
+			for _, f := range []string{"summary.json", "report.md", "report.html", "junit.xml", "metrics.txt", "manifest.json", "suite.toml"} {
+				nonEmpty(t, filepath.Join(dir, f))
+			}
+			var sum batchSummary
+			readJSON(t, filepath.Join(dir, "summary.json"), &sum)
+			if len(sum.Cases) != 1 || sum.Cases[0].Metrics["score_total"].Mean != c.total {
+				t.Fatalf("summary %+v", sum)
+			}
+			if got := sum.Cases[0].Metrics["valid"].Mean == 1; got != c.valid {
+				t.Errorf("valid %v, want %v", got, c.valid)
+			}
+			if r := runBin(t, work, env, "report", "r1"); r.code != ExitOK {
+				t.Fatalf("report: %v", r)
+			}
+			if r := runBin(t, work, env, "baseline", "promote", "--baselines", "b", "r1"); r.code != ExitOK {
+				t.Fatalf("promote: %v", r)
+			}
+			r = runBin(t, work, env, "ingest", "io500", "-o", "r2", "--baselines", "b", filepath.Join(fx, c.path))
+			if r.code != ExitOK {
+				t.Fatalf("second ingest: %v", r)
+			}
+			var again batchSummary
+			readJSON(t, filepath.Join(work, "r2", "summary.json"), &again)
+			compared := 0
+			for _, ck := range again.Cases[0].Checks {
+				if ck.Kind == "regression" && ck.Metric == "score_total" {
+					compared++
+					if ck.Verdict != "pass" {
+						t.Errorf("the same run against its own baseline: %+v", ck)
+					}
+				}
+			}
+			if compared != 1 {
+				t.Errorf("score_total not compared with the baseline: %+v", again.Cases[0].Checks)
+			}
+		})
+	}
+}
+
+// Output benchrun cannot read is an error naming file and line; nothing is
+// written.
+func TestIngestUnknownFormat(t *testing.T) {
+	t.Parallel()
+	work := t.TempDir()
+	writeFile(t, filepath.Join(work, "out.txt"), "hello\n[RESULT] what is this\n")
+	r := runBin(t, work, binEnv(), "ingest", "io500", "-o", "r", "out.txt")
+	if r.code != ExitError || !strings.Contains(r.stderr, "out.txt:2: not an IO500 result line") {
+		t.Fatalf("%v", r)
+	}
+	if _, err := os.Stat(filepath.Join(work, "r", "summary.json")); err == nil {
+		t.Error("a summary was written")
+	}
+}
+
+// ingest exec reads standalone IOR output.
+func TestIngestExecIOR(t *testing.T) {
+	t.Parallel()
+	fx := io500Fixtures(t)
+	work := t.TempDir()
+	r := runBin(t, work, binEnv(), "ingest", "exec", "--parser", "ior", "-o", "r", filepath.Join(fx, "local_run/standalone/ior_posix_fpp_i3.txt"))
+	if r.code != ExitOK {
+		t.Fatalf("%v", r)
+	}
+	var sum batchSummary
+	readJSON(t, filepath.Join(work, "r", "summary.json"), &sum)
+	if m := sum.Cases[0].Metrics["write_bw_max"]; m.Unit != "bytes/s" || m.Mean != 1738.10*(1<<20) {
+		t.Errorf("write_bw_max %+v", m)
+	}
+}
