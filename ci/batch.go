@@ -272,3 +272,34 @@ func io500Run(r *parse.IO500) *batchRun {
 	}
 	return run
 }
+
+// batchTasksPerNode is the most tasks any srun-launched batch case of s
+// starts on one node (its tasks_per_node, else its tasks spread over its
+// nodes or the job's), for the job's --ntasks-per-node; 0 when none.
+func batchTasksPerNode(s *suites.Suite) int {
+	most := 0
+	for _, cs := range s.Cases() {
+		var l suites.Launch
+		switch w := cs.Workload.(type) {
+		case *suites.ExecWorkload:
+			l = w.Launch()
+		case *suites.IO500Workload:
+			l = w.Launch()
+		default:
+			continue
+		}
+		if l.Launcher != suites.LauncherSrun {
+			continue
+		}
+		per := l.TasksPerNode
+		if per == 0 {
+			nodes := max(l.Nodes, 1)
+			if l.Nodes == 0 && s.Slurm != nil && s.Slurm.Nodes > 0 {
+				nodes = s.Slurm.Nodes
+			}
+			per = (l.Tasks + nodes - 1) / nodes
+		}
+		most = max(most, per)
+	}
+	return most
+}

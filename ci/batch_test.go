@@ -34,7 +34,6 @@ func io500Fixtures(t *testing.T) string {
 	return ""
 }
 
-
 // summaryCase is one case of summary.json with what the batch tests read.
 type summaryCase struct {
 	ID       string   `json:"id"`
