@@ -303,3 +303,21 @@ func batchTasksPerNode(s *suites.Suite) int {
 	}
 	return most
 }
+
+// describeBatch is what `benchrun plan` says of a batch case: the command
+// as launched and, for io500, what makes its runs invalid; nil for other
+// cases.
+func describeBatch(s *suites.Suite, cs suites.Case) []string {
+	switch w := cs.Workload.(type) {
+	case *suites.ExecWorkload:
+		return []string{"run: " + shellJoin(launchArgv(s, cs.Benchmark.Name, w.Launch(), w.Command)) + "; output " + w.Output + " read by parser " + w.Parser}
+	case *suites.IO500Workload:
+		ini := filepath.Join(BatchDir, results.CaseFileName(cs.ID), "rep<N>", "config.ini")
+		out := []string{"run: " + shellJoin(launchArgv(s, cs.Benchmark.Name, w.Launch(), w.Argv(ini))) + " (" + w.Mode + " mode; the .ini is written for each run)"}
+		for _, why := range w.InvalidReasons() {
+			out = append(out, "warning: every run will be INVALID by io500's rules: "+why)
+		}
+		return out
+	}
+	return nil
+}
