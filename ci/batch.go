@@ -267,6 +267,21 @@ func io500Run(r *parse.IO500) *batchRun {
 	if r.Mode != "" {
 		run.settings["io500_mode"] = r.Mode
 	}
+	// For the reports' phase table: the phases in run order, and those in
+	// the standard score.
+	var phases, scored []string
+	bw, md := parse.StandardPhases(r.Version)
+	for _, p := range r.Phases {
+		if p.Name == "timestamp" {
+			continue
+		}
+		phases = append(phases, p.Name)
+		if slices.Contains(bw, p.Name) || slices.Contains(md, p.Name) {
+			scored = append(scored, p.Name)
+		}
+	}
+	run.settings[results.SettingIO500Phases] = strings.Join(phases, ",")
+	run.settings[results.SettingIO500Scored] = strings.Join(scored, ",")
 	if !r.Valid() {
 		run.warnings = append(run.warnings, "INVALID IO500 run (io500 exited 0): "+strings.Join(r.Invalid, "; "))
 	}

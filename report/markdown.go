@@ -230,6 +230,7 @@ func WriteMarkdown(w io.Writer, in *Input) error {
 		b.WriteString(t.RenderMarkdown())
 		b.WriteString("\n\n")
 	}
+	writeIO500Markdown(&b, in)
 	if len(tm.notes) > 0 {
 		for _, n := range tm.notes {
 			fmt.Fprintf(&b, "[%d] %s — %s: %s  \n", n.N, mdEscape(n.CaseID), n.Kind, mdEscape(n.Text))

@@ -284,6 +284,15 @@ func DecodeManifest(b []byte) (*Manifest, error) {
 	return &m, nil
 }
 
+// Settings of an io500 case (CaseInfo.Settings) that reports read: the
+// phases in run order and those in the standard score, by io500's names
+// ("ior-easy-write"), comma-separated. A phase's metrics are its name with
+// '-' as '_', lower case, and that name + "_time" and + "_valid".
+const (
+	SettingIO500Phases = "io500_phases"
+	SettingIO500Scored = "io500_scored"
+)
+
 // MetricSpec is the unit and direction of one metric (CaseInfo.Metrics).
 type MetricSpec struct {
 	// Unit is one of analysis's units: "s", "bytes", "bytes/s", "ops/s",
