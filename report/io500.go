@@ -25,7 +25,7 @@ type io500Case struct {
 
 type io500Phase struct {
 	Name, Kind, Value, Time, Valid, Score string
-	Invalid                                bool
+	Invalid                               bool
 }
 
 // scoreBar is one score with its baseline: Width and BaseWidth are the
