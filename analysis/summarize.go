@@ -375,6 +375,7 @@ func summarizeCase(info results.CaseInfo, sampleFiles []string, o Options, td *t
 	}
 	a.finish(&c, raw, td)
 	declare(&c, info.Metrics)
+	c.Warnings = append(c.Warnings, info.Warnings...)
 	c.Warnings = append(notes, c.Warnings...)
 	if len(damage) > 0 {
 		// Numbers from damaged samples are not compared or checked: the

@@ -150,6 +150,7 @@ func commands(stdout, stderr io.Writer) []*cli.Command {
 		validateCommand(stdout, stderr),
 		planCommand(stdout, stderr),
 		reportCommand(stdout, stderr),
+		ingestCommand(stdout, stderr),
 		compareCommand(stdout, stderr),
 		baselineCommand(stdout, stderr),
 		exportCommand(stdout, stderr),

@@ -80,6 +80,9 @@ func (localPlacement) counts(_ string, _ *results.CaseInfo, local *runner.Progre
 }
 
 func (localPlacement) runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *results.CaseInfo, prog *runner.Progress) error {
+	if isBatch(cs) {
+		return runBatchCase(ctx, e, s, cs, dir, info)
+	}
 	return runCase(ctx, e, s, cs, url, dir, info, prog)
 }
 
@@ -171,6 +174,10 @@ const workerLead = 2 * time.Second
 // schedules begin together and their sample offsets line up; clocks of
 // the nodes are assumed synchronised (NTP/PTP, as on any cluster).
 func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *results.CaseInfo, prog *runner.Progress) error {
+	if isBatch(cs) {
+		// One srun step with the case's MPI settings, started from here.
+		return runBatchCase(ctx, e, s, cs, dir, info)
+	}
 	if err := os.MkdirAll(filepath.Join(dir, info.Samples), 0o755); err != nil {
 		return err
 	}

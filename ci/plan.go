@@ -61,7 +61,11 @@ func writePlan(w io.Writer, s *suites.Suite) error {
 	fmt.Fprintf(w, "\ncases (%d, run in this order):\n", len(cases))
 	for i, cs := range cases {
 		b := cs.Benchmark
-		fmt.Fprintf(w, "  %d. %s  [%s → %s", i+1, cs.ID, b.Kind, b.Service)
+		target := b.Service
+		if isBatch(cs) {
+			target = "a command"
+		}
+		fmt.Fprintf(w, "  %d. %s  [%s → %s", i+1, cs.ID, b.Kind, target)
 		if b.Repetitions > 1 {
 			fmt.Fprintf(w, ", %d repetitions", b.Repetitions)
 		}
@@ -70,6 +74,9 @@ func writePlan(w io.Writer, s *suites.Suite) error {
 			ds := cs.Dataset.(*suites.LLMDataset)
 			fmt.Fprintf(w, "      %s\n", describeLoad(wl))
 			fmt.Fprintf(w, "      %s %s, stream=%t, max_tokens=%d; dataset %s\n", wl.API, modelOf(wl), wl.Stream, wl.MaxTokens, describeDataset(ds))
+		}
+		for _, line := range describeBatch(s, cs) {
+			fmt.Fprintf(w, "      %s\n", line)
 		}
 		if len(b.Thresholds) > 0 {
 			fmt.Fprintf(w, "      thresholds: %s\n", strings.Join(b.Thresholds, "; "))

@@ -71,6 +71,7 @@ func jobFor(s *suites.Suite, dir, exe string) (slurm.Job, error) {
 		}
 		j.Services = append(j.Services, role)
 	}
+	j.TasksPerNode = batchTasksPerNode(s)
 	return j, nil
 }
 

@@ -98,6 +98,7 @@ type htmlPage struct {
 	Legend                      []kv
 	ECharts                     template.JS
 	Charts                      template.JS
+	IO500                       template.HTML // the IO500 section (io500.go), "" without io500 cases
 }
 
 func verdictClass(v string) string {
@@ -143,6 +144,10 @@ func buildPage(in *Input) (*htmlPage, error) {
 		VerdictLine: VerdictLine(s), Notes: tm.notes, ECharts: template.JS(echartsJS)}
 	if n := incomparableCases(s); n > 0 {
 		p.Incomparable = plural(n, "incomparable baseline", "incomparable baselines")
+	}
+	var err error
+	if p.IO500, err = io500HTML(in); err != nil {
+		return nil, err
 	}
 	p.Incomplete, p.Reason = in.incomplete()
 	for _, l := range metricLegend {

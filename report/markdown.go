@@ -233,6 +233,7 @@ func WriteMarkdown(w io.Writer, in *Input) error {
 			writeTelemetryMarkdown(&b, tt)
 		}
 	}
+	writeIO500Markdown(&b, in)
 	if len(tm.notes) > 0 {
 		for _, n := range tm.notes {
 			fmt.Fprintf(&b, "[%d] %s — %s: %s  \n", n.N, mdEscape(n.CaseID), n.Kind, mdEscape(n.Text))

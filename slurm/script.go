@@ -39,6 +39,10 @@ type Job struct {
 	//   BENCHRUN suite --inside-job --results RESULTS_DIR SUITE_FILE
 	// when set (for tests, or a wrapper).
 	Command []string `json:"command,omitempty"`
+	// TasksPerNode is the allocation's tasks per node (--ntasks-per-node);
+	// 1 when 0. MPI steps of batch benchmarks (MPIStepCommand) need as
+	// many as they start on a node.
+	TasksPerNode int `json:"tasks_per_node,omitempty"`
 }
 
 // ServiceRole is one service started inside the allocation.
@@ -332,7 +336,7 @@ func RenderScript(j Job) (string, error) {
 	opt("qos", c.QOS)
 	opt("time", c.Time)
 	num("nodes", j.NodeCount())
-	line("#SBATCH --ntasks-per-node=1")
+	line("#SBATCH --ntasks-per-node=%d", max(j.TasksPerNode, 1))
 	num("gpus-per-node", c.GPUsPerNode)
 	num("cpus-per-task", c.CPUsPerTask)
 	opt("mem", c.Mem)

@@ -2,6 +2,7 @@ package slurm
 
 import (
 	"errors"
+	"fmt"
 	"os"
 )
 
@@ -63,4 +64,48 @@ func AllocationNodes() ([]string, error) {
 		return nil, errors.New("not inside a SLURM allocation: SLURM_JOB_NODELIST is not set")
 	}
 	return ExpandHostlist(list)
+}
+
+// MPIOptions say how MPIStepCommand runs a parallel program.
+type MPIOptions struct {
+	Name         string // step name (srun --job-name); optional
+	Tasks        int    // --ntasks; 1 when 0
+	TasksPerNode int    // --ntasks-per-node; SLURM's choice when 0
+	Nodes        int    // --nodes; SLURM's choice when 0
+	MPI          string // --mpi plugin (pmix, pmi2, none); SLURM's default when ""
+	Container    string // ContainerNone or ContainerApptainer
+	Image        string // apptainer image; no container when empty
+	Binds        []string
+}
+
+// MPIStepCommand returns the argv that runs argv as an MPI job step of
+// Tasks processes inside the allocation, spread over its nodes as SLURM
+// or the options place them:
+//
+//	srun --kill-on-bad-exit=1 --ntasks=T [--nodes=N] [--ntasks-per-node=M] [--mpi=X] [--job-name=NAME] [apptainer exec [--bind B]... IMAGE] ARGV...
+//
+// --kill-on-bad-exit ends the step when one rank fails, rather than
+// leaving the others waiting in a collective.
+func MPIStepCommand(argv []string, o MPIOptions) []string {
+	cmd := []string{"srun", "--kill-on-bad-exit=1", fmt.Sprintf("--ntasks=%d", max(o.Tasks, 1))}
+	if o.Nodes > 0 {
+		cmd = append(cmd, fmt.Sprintf("--nodes=%d", o.Nodes))
+	}
+	if o.TasksPerNode > 0 {
+		cmd = append(cmd, fmt.Sprintf("--ntasks-per-node=%d", o.TasksPerNode))
+	}
+	if o.MPI != "" {
+		cmd = append(cmd, "--mpi="+o.MPI)
+	}
+	if o.Name != "" {
+		cmd = append(cmd, "--job-name="+o.Name)
+	}
+	if o.Container == ContainerApptainer && o.Image != "" {
+		cmd = append(cmd, "apptainer", "exec")
+		for _, b := range o.Binds {
+			cmd = append(cmd, "--bind", b)
+		}
+		cmd = append(cmd, o.Image)
+	}
+	return append(cmd, argv...)
 }

@@ -64,6 +64,10 @@ var bounds = []bound{
 	{"benchmark.regression.tolerances.*", "0", "1000%", "as regression.tolerance"},
 	{"benchmark.max_infrastructure_errors", "0", "100%", "a share of the case's measured operations; 0 makes any connect or client failure an execution error"},
 
+	{"benchmark.workload.tasks", "0", "10000000", "MPI processes of a batch benchmark: more cores than the largest machines have"},
+	{"benchmark.workload.tasks_per_node", "0", "100000", "MPI processes per node"},
+	{"benchmark.workload.nodes", "0", "200000", "as service.nodes"},
+	{"benchmark.workload.metrics.*.scale", "0", "1e18", "a unit conversion factor (TiB/s → bytes/s is 1.1e12)"},
 	{"benchmark.workload.max_tokens", "0", maxTokens, "the longest context windows of current models; 0 means the dataset's output_tokens"},
 	{"benchmark.workload.temperature", "0", "100", "servers take 0 to 2 (OpenAI) or any non-negative number (vLLM, Ollama)"},
 	{"benchmark.workload.timeout", "0", "24h", "per request"},

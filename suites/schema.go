@@ -3,6 +3,7 @@ package suites
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -48,6 +49,9 @@ func typeSchema(t reflect.Type, sweep string) map[string]any {
 		return map[string]any{"type": "array", "items": typeSchema(t.Elem(), "")}
 	case reflect.Map:
 		if t.Elem().Kind() == reflect.Interface {
+			if sweep == "" {
+				return map[string]any{"type": "object"} // io500's config sections: checked by benchrun
+			}
 			return sweepSchema(sweep)
 		}
 		return map[string]any{"type": "object", "additionalProperties": typeSchema(t.Elem(), "")}
@@ -94,6 +98,11 @@ func sweepSchema(table string) map[string]any {
 			f := t.Field(i)
 			name := tomlName(f)
 			if _, dup := props[name]; dup {
+				// Kinds share a key (mode: closed|open, standard|extended):
+				// the schema allows the values of each.
+				if enum := f.Tag.Get("enum"); enum != "" {
+					mergeEnum(props[name].(map[string]any), strings.Split(enum, "|"))
+				}
 				continue
 			}
 			one := typeSchema(f.Type, "")
@@ -108,4 +117,17 @@ func sweepSchema(table string) map[string]any {
 		}
 	}
 	return map[string]any{"type": "object", "additionalProperties": false, "properties": props}
+}
+
+// mergeEnum adds vals to the enum of a sweepable key's schema (its single
+// value and its array items share one enum).
+func mergeEnum(ps map[string]any, vals []string) {
+	one := ps["anyOf"].([]any)[0].(map[string]any)
+	old, _ := one["enum"].([]string)
+	for _, v := range vals {
+		if !slices.Contains(old, v) {
+			old = append(old, v)
+		}
+	}
+	one["enum"] = old
 }

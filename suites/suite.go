@@ -99,7 +99,7 @@ type EmulatorSection struct {
 type Benchmark struct {
 	Name        string         `toml:"name" doc:"Benchmark name: the first part of its case ids."`
 	Service     string         `toml:"service" doc:"Name of the [[service]] it drives."`
-	Kind        string         `toml:"kind" enum:"openai|ollama" doc:"Protocol driver; default from the service kind (vllm → openai, ollama → ollama)."`
+	Kind        string         `toml:"kind" enum:"openai|ollama|exec|io500" doc:"Protocol driver; default from the service kind (vllm → openai, ollama → ollama). exec and io500 run a command and drive no service."`
 	Repetitions int            `toml:"repetitions" doc:"Times each case runs; default 1. Four or more enable the Mann-Whitney test against baselines."`
 	Thresholds  []string       `toml:"thresholds" doc:"Pass/fail expressions such as \"ttft.p95 < 500ms\" or \"error_rate < 1%\"."`
 	Workload    map[string]any `toml:"workload" sweep:"workload" doc:"How load is driven; any key given as an array is swept."`
@@ -233,6 +233,9 @@ func (d *decoder) validate(s *Suite) {
 		seen[b.Name] = true
 		sv := services[b.Service]
 		switch {
+		case kinds[b.Kind].batch && b.Service != "":
+			d.problem(child(p, "service"), "benchmark %q: a %s benchmark runs a command and drives no service", b.Name, b.Kind)
+		case kinds[b.Kind].batch:
 		case b.Service == "":
 			d.problem(p, "benchmark %q: service is required", b.Name)
 		case sv == nil:

@@ -20,6 +20,8 @@ type benchmarkKind struct {
 	workload func() any
 	dataset  func() any
 	services []string
+	// batch kinds run a command to completion and drive no service.
+	batch bool
 }
 
 // kinds lists every benchmark kind. It is the one registry: validation,
@@ -27,6 +29,8 @@ type benchmarkKind struct {
 var kinds = map[string]benchmarkKind{
 	"openai": {workload: func() any { return defaultLLMWorkload() }, dataset: func() any { return defaultLLMDataset() }, services: []string{"vllm", "emulator", "command"}},
 	"ollama": {workload: func() any { return defaultLLMWorkload() }, dataset: func() any { return defaultLLMDataset() }, services: []string{"ollama", "emulator", "command"}},
+	"exec":   {workload: func() any { return defaultExecWorkload() }, dataset: func() any { return &NoDataset{} }, batch: true},
+	"io500":  {workload: func() any { return defaultIO500Workload() }, dataset: func() any { return &NoDataset{} }, batch: true},
 }
 
 // Case is one point of a benchmark's sweep: what runs, with which values.
@@ -42,6 +46,15 @@ type Case struct {
 	// ("workload.users" → benchmark.0.workload.users.1 for the second
 	// element of a sweep), so a problem of the case points at its line.
 	origin map[string][]string
+}
+
+// key returns the key path of the value the case took for table.key, else
+// the path of that key as written.
+func (c *Case) key(p []string, table, key string) []string {
+	if o, ok := c.origin[table+"."+key]; ok {
+		return o
+	}
+	return child(child(p, table), key)
 }
 
 // at returns the key path of the value the case took for table.key, else
@@ -174,7 +187,7 @@ func (d *decoder) expand(s *Suite, i int) ([]Case, error) {
 		if len(parts) > 0 {
 			c.ID += "/" + strings.Join(parts, ",")
 		}
-		d.checkCase(p, b, &c)
+		d.checkCase(s, p, b, &c)
 		c.origin = nil
 		cases = append(cases, c)
 		// Advance the odometer, last axis fastest.
@@ -223,7 +236,15 @@ func formatParam(v any) string {
 // checkCase validates the combination of values one case ends up with,
 // and that its dataset file exists: everything NewDataset and the load
 // generator would otherwise refuse only once the run has started.
-func (d *decoder) checkCase(p []string, b *Benchmark, c *Case) {
+func (d *decoder) checkCase(s *Suite, p []string, b *Benchmark, c *Case) {
+	switch w := c.Workload.(type) {
+	case *ExecWorkload:
+		d.checkExec(s, p, b, c, w)
+		return
+	case *IO500Workload:
+		d.checkIO500(s, p, b, c, w)
+		return
+	}
 	w, ok := c.Workload.(*LLMWorkload)
 	if !ok {
 		return

@@ -135,6 +135,10 @@ type CaseInfo struct {
 	// vectors/s, an IO500 phase), by metric name. Analysis uses them
 	// instead of its rules by name; metrics not listed keep those rules.
 	Metrics map[string]MetricSpec `json:"metrics,omitempty"`
+	// Warnings are what the executor found wrong with the case that its
+	// metrics do not say (an IO500 run that is invalid by IO500's rules),
+	// one sentence each; analysis shows them in every output.
+	Warnings []string `json:"warnings,omitempty"`
 	// SampleCounts records how many samples were written to each samples
 	// file of the case, by file name (the base name: the case's one file,
 	// or each worker's file in its samples directory), once the writer
@@ -288,6 +292,15 @@ func DecodeManifest(b []byte) (*Manifest, error) {
 	}
 	return &m, nil
 }
+
+// Settings of an io500 case (CaseInfo.Settings) that reports read: the
+// phases in run order and those in the standard score, by io500's names
+// ("ior-easy-write"), comma-separated. A phase's metrics are its name with
+// '-' as '_', lower case, and that name + "_time" and + "_valid".
+const (
+	SettingIO500Phases = "io500_phases"
+	SettingIO500Scored = "io500_scored"
+)
 
 // MetricSpec is the unit and direction of one metric (CaseInfo.Metrics).
 type MetricSpec struct {
