@@ -65,7 +65,8 @@ func (localPlacement) services(sv *suites.Service, dir, exe string) ([]runner.Se
 		port = p
 	}
 	log := filepath.Join(dir, results.LogsDir, sv.Name+".log")
-	return []runner.Service{sv.RunnerService(suites.ServiceOptions{Exe: exe, Port: port, LogPath: log})}, nil
+	data := filepath.Join(dir, "data", sv.Name)
+	return []runner.Service{sv.RunnerService(suites.ServiceOptions{Exe: exe, Port: port, LogPath: log, DataDir: data})}, nil
 }
 
 func (localPlacement) node(string) string                    { return "" }
@@ -171,6 +172,11 @@ const workerLead = 2 * time.Second
 // schedules begin together and their sample offsets line up; clocks of
 // the nodes are assumed synchronised (NTP/PTP, as on any cluster).
 func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *results.CaseInfo, prog *runner.Progress) error {
+	if cs.Benchmark.Kind == "chroma" {
+		// Its drivers prepare, check and clean up their collection around
+		// each repetition, which client steps on several nodes do not do.
+		return fmt.Errorf("chroma benchmarks do not run as SLURM client steps yet: run this suite with --local")
+	}
 	if err := os.MkdirAll(filepath.Join(dir, info.Samples), 0o755); err != nil {
 		return err
 	}
@@ -181,7 +187,7 @@ func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Sui
 	} else {
 		info.DatasetHash = hash
 	}
-	load := caseLoad(cs)
+	load := caseLoad(cs, nil)
 	info.Load = &load
 	info.Settings = caseSettings(cs)
 	start := time.Now().Add(workerLead)

@@ -27,6 +27,7 @@ type benchmarkKind struct {
 var kinds = map[string]benchmarkKind{
 	"openai": {workload: func() any { return defaultLLMWorkload() }, dataset: func() any { return defaultLLMDataset() }, services: []string{"vllm", "emulator", "command"}},
 	"ollama": {workload: func() any { return defaultLLMWorkload() }, dataset: func() any { return defaultLLMDataset() }, services: []string{"ollama", "emulator", "command"}},
+	"chroma": {workload: func() any { return defaultChromaWorkload() }, dataset: func() any { return defaultChromaDataset() }, services: []string{"chroma", "command"}},
 }
 
 // Case is one point of a benchmark's sweep: what runs, with which values.
@@ -224,6 +225,10 @@ func formatParam(v any) string {
 // and that its dataset file exists: everything NewDataset and the load
 // generator would otherwise refuse only once the run has started.
 func (d *decoder) checkCase(p []string, b *Benchmark, c *Case) {
+	if _, ok := c.Workload.(*ChromaWorkload); ok {
+		d.checkChromaCase(p, b, c)
+		return
+	}
 	w, ok := c.Workload.(*LLMWorkload)
 	if !ok {
 		return

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -379,3 +380,43 @@ func (w *Writer) run(ctx context.Context, r runner.Rep) error {
 		}
 	}
 }
+
+// Metrics declares the unit and direction of the Values a load records
+// (results.CaseInfo.Metrics).
+func (l *Loader) Metrics() map[string]results.MetricSpec {
+	return map[string]results.MetricSpec{
+		ValueLoadDuration:    {Unit: "s", Better: results.LowerIsBetter},
+		ValueInsertRate:      {Unit: "ops/s", Better: results.HigherIsBetter},
+		ValueQueryable:       {Unit: "s", Better: results.LowerIsBetter},
+		ValueCollectionCount: {Unit: "", Better: results.HigherIsBetter},
+		ValueBatchVectors:    {Unit: "", Better: results.HigherIsBetter},
+	}
+}
+
+// Metrics declares the unit and direction of the Values queries (and a
+// mixed run's writer) record.
+func (q *Querier) Metrics() map[string]results.MetricSpec {
+	m := map[string]results.MetricSpec{RecallKey(q.c.o.K): {Unit: "ratio", Better: results.HigherIsBetter}}
+	if q.w != nil {
+		m[ValueUpsertLatency] = results.MetricSpec{Unit: "s", Better: results.LowerIsBetter}
+		m[ValueUpsertVectors] = results.MetricSpec{Unit: "", Better: results.HigherIsBetter}
+	}
+	return m
+}
+
+// Settings are what the manifest records about the server and the
+// collection (after Prepare).
+func (c *Client) Settings() map[string]string {
+	return map[string]string{
+		"server_version":        c.version,
+		"chroma_collection":     c.o.Collection,
+		"chroma_batch_size":     strconv.Itoa(c.o.BatchSize),
+		"chroma_max_batch_size": strconv.Itoa(c.maxBatch),
+	}
+}
+
+// Settings are the client's (Client.Settings).
+func (l *Loader) Settings() map[string]string { return l.c.Settings() }
+
+// Settings are the client's (Client.Settings).
+func (q *Querier) Settings() map[string]string { return q.c.Settings() }
