@@ -203,7 +203,9 @@ func (a *caseAcc) sample(s *results.Sample) error {
 	if s.Warmup {
 		return nil
 	}
-	a.sat.sample(s)
+	if s.Op == "" {
+		a.sat.sample(s)
+	}
 	if s.Error == results.ErrCanceled {
 		a.canceled++
 		return nil

@@ -392,10 +392,10 @@ func TestSummarizeCaseSideOperations(t *testing.T) {
 	}
 	ss := []results.Sample{q(0), q(500 * ms), q(1000 * ms)}
 	ss = append(ss,
-		results.Sample{Op: "upsert", Scheduled: 0, Sent: 0, Done: 5000 * ms, Values: map[string]float64{"upsert_latency": 5}},
+		results.Sample{Op: "upsert", Scheduled: 0, Sent: 900 * ms, Done: 5000 * ms, Values: map[string]float64{"upsert_latency": 5}},
 		results.Sample{Op: "upsert", Scheduled: 100 * ms, Sent: 100 * ms, Done: 200 * ms, Error: results.ErrHTTP5xx, ErrorDetail: "500: boom"},
 	)
-	info := results.CaseInfo{ID: "m", Status: "done"}
+	info := results.CaseInfo{ID: "m", Status: "done", Load: &results.Load{Mode: results.ModeClosed, Users: 1}}
 	c, raw, err := SummarizeCase(info, []string{writeSamples(t, t.TempDir(), "m.jsonl", ss)}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -414,5 +414,16 @@ func TestSummarizeCaseSideOperations(t *testing.T) {
 	}
 	if raw.Errors[results.ErrHTTP5xx].Count != 1 {
 		t.Errorf("error classes %+v", raw.Errors)
+	}
+	if m, ok := c.Metrics[MetricQueueDelay]; ok && m.Max > 0 {
+		t.Errorf("queue_delay %+v: the writer's lag is not the queries'", m)
+	}
+	for _, w := range c.Warnings {
+		if strings.Contains(w, "lag") {
+			t.Errorf("warning %q: the writer's lag is not the query generator's", w)
+		}
+	}
+	for _, l := range c.Labels {
+		t.Errorf("label %+v: the writer's lag is not the query generator's", l)
 	}
 }

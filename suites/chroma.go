@@ -2,6 +2,7 @@ package suites
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/benchrun/benchrun/runner/results"
 )
@@ -181,4 +182,25 @@ func (w *ChromaWorkload) ChromaCollection(datasetHash string) string {
 		return w.Collection
 	}
 	return fmt.Sprintf("benchrun-%.12s-%s-c%d-s%d-m%d", datasetHash, w.Space, w.EfConstruction, w.EfSearch, w.MaxNeighbors)
+}
+
+// chromaMetrics are the sample Values the chroma drivers record
+// (runner/chroma; docs/metrics.md), besides recall_at_<k>.
+var chromaMetrics = []string{"load_duration", "insert_vectors_per_second", "time_to_queryable", "collection_count", "batch_vectors", "upsert_latency", "upsert_vectors"}
+
+// DefaultRegressionMetrics are the statistics a benchmark's cases are
+// compared on when regression.metrics is not given: nil for the LLM
+// kinds (baselines' defaults); for chroma the query latency, throughput,
+// recall (at the benchmark's k, default 10), the load's figures and the
+// writer's latency — those a case does not have are skipped.
+func (b *Benchmark) DefaultRegressionMetrics() []string {
+	if b.Kind != "chroma" {
+		return nil
+	}
+	k := "10"
+	if v, ok := b.Workload["k"].(int64); ok {
+		k = strconv.FormatInt(v, 10)
+	}
+	return []string{"e2e.p50", "e2e.p95", "e2e.p99", "requests_per_second", "error_rate", "recall_at_" + k + ".mean",
+		"insert_vectors_per_second.mean", "load_duration.mean", "time_to_queryable.mean", "upsert_latency.p95"}
 }

@@ -20,6 +20,10 @@ type benchmarkKind struct {
 	workload func() any
 	dataset  func() any
 	services []string
+	// metrics are the sample Values its drivers record (besides the
+	// metrics analysis computes itself), for regression.metrics;
+	// metricPrefixes are families of them ("recall_at_" + k).
+	metrics, metricPrefixes []string
 }
 
 // kinds lists every benchmark kind. It is the one registry: validation,
@@ -27,7 +31,8 @@ type benchmarkKind struct {
 var kinds = map[string]benchmarkKind{
 	"openai": {workload: func() any { return defaultLLMWorkload() }, dataset: func() any { return defaultLLMDataset() }, services: []string{"vllm", "emulator", "command"}},
 	"ollama": {workload: func() any { return defaultLLMWorkload() }, dataset: func() any { return defaultLLMDataset() }, services: []string{"ollama", "emulator", "command"}},
-	"chroma": {workload: func() any { return defaultChromaWorkload() }, dataset: func() any { return defaultChromaDataset() }, services: []string{"chroma", "command"}},
+	"chroma": {workload: func() any { return defaultChromaWorkload() }, dataset: func() any { return defaultChromaDataset() }, services: []string{"chroma", "command"},
+		metrics: chromaMetrics, metricPrefixes: []string{"recall_at_"}},
 }
 
 // Case is one point of a benchmark's sweep: what runs, with which values.
