@@ -159,3 +159,30 @@ func TestChromaEndToEnd(t *testing.T) {
 		t.Logf("second summary: %s", b)
 	}
 }
+
+// TestChromaNotInstalled: examples/chroma.toml on a machine without
+// chroma says how to install it, and its cases are errors (exit 2), never
+// a pass.
+func TestChromaNotInstalled(t *testing.T) {
+	dir := t.TempDir()
+	var env []string
+	for _, kv := range binEnv() {
+		if !strings.HasPrefix(kv, "PATH=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "PATH="+dir) // nothing to find
+	r := runBin(t, dir, env, "--quiet", "suite", "-o", "out", filepath.Join(mustAbs(t, "../examples"), "chroma.toml"))
+	if r.code != ExitError || !strings.Contains(r.stderr+r.stdout, "chroma is not installed; install it with: npm install -g chromadb@3.0.11 chromadb-js-bindings-linux-x64-gnu@1.0.5") {
+		t.Fatalf("exit %d\n%v", r.code, r)
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
