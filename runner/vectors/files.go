@@ -110,21 +110,6 @@ func readVecs(r io.Reader, limit, size int, put func(b []byte) error) (int, erro
 	return dim, nil
 }
 
-// WriteFvecs writes flat (vectors of dimension dim) as .fvecs.
-func WriteFvecs(w io.Writer, flat []float32, dim int) error {
-	bw := bufio.NewWriter(w)
-	b := make([]byte, 4)
-	for i := 0; i+dim <= len(flat); i += dim {
-		binary.LittleEndian.PutUint32(b, uint32(dim))
-		bw.Write(b)
-		for _, v := range flat[i : i+dim] {
-			binary.LittleEndian.PutUint32(b, math.Float32bits(v))
-			bw.Write(b)
-		}
-	}
-	return bw.Flush()
-}
-
 // WriteIvecs writes rows as .ivecs; every row must have the same length.
 func WriteIvecs(w io.Writer, rows [][]int32) error {
 	bw := bufio.NewWriter(w)

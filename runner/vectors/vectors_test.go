@@ -1,10 +1,12 @@
 package vectors
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
 	"flag"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite testdata/small*")
 func TestFvecsRoundTrip(t *testing.T) {
 	flat := []float32{1, 2, 3, -4.5, 0, 6e-9}
 	var b bytes.Buffer
-	if err := WriteFvecs(&b, flat, 3); err != nil {
+	if err := writeFvecs(&b, flat, 3); err != nil {
 		t.Fatal(err)
 	}
 	if b.Len() != 2*(4+3*4) {
@@ -88,7 +90,7 @@ func TestReadErrors(t *testing.T) {
 
 func FuzzReadFvecs(f *testing.F) {
 	var b bytes.Buffer
-	WriteFvecs(&b, []float32{1, 2, 3, 4}, 2)
+	writeFvecs(&b, []float32{1, 2, 3, 4}, 2)
 	f.Add(b.Bytes())
 	f.Add([]byte{1, 0, 0, 0, 0, 0, 128, 63})
 	f.Add([]byte{})
@@ -104,7 +106,7 @@ func FuzzReadFvecs(f *testing.F) {
 			t.Fatalf("%d bytes read as %d vectors of %d", len(data), len(flat)/dim, dim)
 		}
 		var w bytes.Buffer
-		WriteFvecs(&w, flat, dim)
+		writeFvecs(&w, flat, dim)
 		if !bytes.Equal(w.Bytes(), data) {
 			t.Fatalf("does not round-trip")
 		}
@@ -312,8 +314,8 @@ func TestSmallFiles(t *testing.T) {
 		}
 		rows, _ := GroundTruth(context.Background(), s, TruthOptions{K: 10, Space: L2})
 		for path, write := range map[string]func(*os.File) error{
-			base: func(f *os.File) error { return WriteFvecs(f, s.Base, s.Dim) },
-			qs:   func(f *os.File) error { return WriteFvecs(f, s.Queries, s.Dim) },
+			base: func(f *os.File) error { return writeFvecs(f, s.Base, s.Dim) },
+			qs:   func(f *os.File) error { return writeFvecs(f, s.Queries, s.Dim) },
 			gt:   func(f *os.File) error { return WriteIvecs(f, rows) },
 		} {
 			f, _ := os.Create(path)
@@ -351,4 +353,19 @@ func TestSmallFiles(t *testing.T) {
 	if _, err := FromFiles(FileOptions{Base: base, Queries: qs, Truth: bad, QueryLimit: 1}); err == nil || !strings.Contains(err.Error(), "id 5000") {
 		t.Errorf("truth out of range: %v", err)
 	}
+}
+
+// writeFvecs writes flat (vectors of dimension dim) as .fvecs.
+func writeFvecs(w io.Writer, flat []float32, dim int) error {
+	bw := bufio.NewWriter(w)
+	b := make([]byte, 4)
+	for i := 0; i+dim <= len(flat); i += dim {
+		binary.LittleEndian.PutUint32(b, uint32(dim))
+		bw.Write(b)
+		for _, v := range flat[i : i+dim] {
+			binary.LittleEndian.PutUint32(b, math.Float32bits(v))
+			bw.Write(b)
+		}
+	}
+	return bw.Flush()
 }
