@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs when it is missing (Debian 12, as root):
-# xmllint for the JUnit schema check, chromium for the browser test.
+# xmllint for the JUnit schema check, chromium for the browser test,
+# chroma (npm, pinned) for the Chroma integration tests.
 # The SLURM test cluster installs its own packages (.ci/slurm-cluster.sh).
 set -euo pipefail
 need=()
@@ -28,4 +29,17 @@ if [ ${#need[@]} -gt 0 ]; then
   [ "$had_rc" = 1 ] || { printf '#!/bin/sh\nexit 101\n' >"$rc"; chmod +x "$rc"; }
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   [ "$had_rc" = 1 ] || rm -f "$rc"
+fi
+# Chroma for the Chroma integration tests and examples/chroma.toml, without
+# Python: the npm package's `chroma` CLI and its native bindings, pinned
+# (bindings ≥ 1.0.6 need glibc ≥ 2.38 and fail on Debian 12).
+CHROMA_NPM=(chromadb@3.0.11 chromadb-js-bindings-linux-x64-gnu@1.0.5)
+if ! command -v chroma >/dev/null || ! chroma --version 2>/dev/null | grep -q '^chroma 1\.0\.0$'; then
+  if [ "$(id -u)" != 0 ]; then
+    echo ".ci/deps.sh: chroma missing; as root: npm install -g ${CHROMA_NPM[*]}" >&2
+    exit 1
+  fi
+  command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; }
+  echo ".ci/deps.sh: installing ${CHROMA_NPM[*]}"
+  npm install -g --no-fund --no-audit "${CHROMA_NPM[@]}" >/dev/null
 fi

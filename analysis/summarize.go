@@ -203,7 +203,9 @@ func (a *caseAcc) sample(s *results.Sample) error {
 	if s.Warmup {
 		return nil
 	}
-	a.sat.sample(s)
+	if s.Op == "" {
+		a.sat.sample(s)
+	}
 	if s.Error == results.ErrCanceled {
 		a.canceled++
 		return nil
@@ -212,6 +214,10 @@ func (a *caseAcc) sample(s *results.Sample) error {
 	if r == nil {
 		r = &repAcc{errs: map[string]int{}}
 		a.reps[s.Rep] = r
+	}
+	if s.Op != "" {
+		a.side(r, s)
+		return nil
 	}
 	if !r.seen || s.Scheduled < r.first {
 		r.first = s.Scheduled
@@ -290,6 +296,24 @@ func (a *caseAcc) sample(s *results.Sample) error {
 		r.good++
 	}
 	return nil
+}
+
+// side counts a side operation (results.Sample.Op) of repetition r: its
+// Values when it succeeded, its error when it failed (in the error rate
+// and the error classes); never its latency, nor in the throughput or the
+// measured window.
+func (a *caseAcc) side(r *repAcc, s *results.Sample) {
+	if !s.OK() {
+		r.total++
+		r.errs[s.Error]++
+		if _, seen := a.example[s.Error]; !seen {
+			a.example[s.Error] = s.ErrorDetail
+		}
+		return
+	}
+	for k, v := range s.Values {
+		a.add(valuesName(k), s.Rep, v)
+	}
 }
 
 // valuesName is the metric name of a Sample.Values key: the key itself,

@@ -381,3 +381,49 @@ func TestSummarizeCaseDeclaredMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestSummarizeCaseSideOperations: a side operation (results.Sample.Op: a
+// writer's upsert beside the queries, the check after a load) adds its
+// Values, and its failure to the error rate, but never its latency, its
+// count to the throughput, or its time to the measured window.
+func TestSummarizeCaseSideOperations(t *testing.T) {
+	q := func(sched time.Duration) results.Sample {
+		return results.Sample{Scheduled: sched, Sent: sched, Done: sched + 10*ms, Values: map[string]float64{"recall_at_10": 0.9}}
+	}
+	ss := []results.Sample{q(0), q(500 * ms), q(1000 * ms)}
+	ss = append(ss,
+		results.Sample{Op: "upsert", Scheduled: 0, Sent: 900 * ms, Done: 5000 * ms, Values: map[string]float64{"upsert_latency": 5}},
+		results.Sample{Op: "upsert", Scheduled: 100 * ms, Sent: 100 * ms, Done: 200 * ms, Error: results.ErrHTTP5xx, ErrorDetail: "500: boom"},
+	)
+	info := results.CaseInfo{ID: "m", Status: "done", Load: &results.Load{Mode: results.ModeClosed, Users: 1}}
+	c, raw, err := SummarizeCase(info, []string{writeSamples(t, t.TempDir(), "m.jsonl", ss)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := c.Metrics[MetricE2E]; m.Count != 3 || !near(m.Max, 0.010) {
+		t.Errorf("e2e: count %d max %v, want the 3 queries of 10ms", m.Count, m.Max)
+	}
+	if m := c.Metrics["upsert_latency"]; m.Count != 1 || m.Mean != 5 {
+		t.Errorf("upsert_latency: %+v", m)
+	}
+	if m := c.Metrics[MetricRequestsPerSecond]; !near(m.Value, 3/1.010) {
+		t.Errorf("requests_per_second %v, want 3 queries over 1.01s", m.Value)
+	}
+	if m := c.Metrics[MetricErrorRate]; !near(m.Value, 0.25) {
+		t.Errorf("error_rate %v, want the failed upsert among 4 counted operations", m.Value)
+	}
+	if raw.Errors[results.ErrHTTP5xx].Count != 1 {
+		t.Errorf("error classes %+v", raw.Errors)
+	}
+	if m, ok := c.Metrics[MetricQueueDelay]; ok && m.Max > 0 {
+		t.Errorf("queue_delay %+v: the writer's lag is not the queries'", m)
+	}
+	for _, w := range c.Warnings {
+		if strings.Contains(w, "lag") {
+			t.Errorf("warning %q: the writer's lag is not the query generator's", w)
+		}
+	}
+	for _, l := range c.Labels {
+		t.Errorf("label %+v: the writer's lag is not the query generator's", l)
+	}
+}

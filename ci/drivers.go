@@ -11,8 +11,12 @@ import (
 )
 
 // driverFactory builds the driver of one case against a service URL, from
-// the case's validated tables.
-type driverFactory func(s *suites.Suite, c suites.Case, url string) (runner.Driver, dataset.Dataset, error)
+// the case's validated tables, and gives the dataset it sends.
+type driverFactory func(s *suites.Suite, c suites.Case, url string) (runner.Driver, hashed, error)
+
+// hashed is a dataset as the manifest records it: by the sha256 of its
+// content (dataset.Dataset, vectors.Set).
+type hashed interface{ Hash() string }
 
 // drivers is the one registry of protocol drivers, by benchmark kind: the
 // wiring between the suite format (package suites) and the drivers under
@@ -20,6 +24,7 @@ type driverFactory func(s *suites.Suite, c suites.Case, url string) (runner.Driv
 var drivers = map[string]driverFactory{
 	"openai": newOpenAIDriver,
 	"ollama": newOllamaDriver,
+	"chroma": newChromaDriver,
 }
 
 // newDriver returns the driver for case c against the service at url and
@@ -46,7 +51,7 @@ func llmDataset(s *suites.Suite, c suites.Case) (dataset.Dataset, error) {
 	})
 }
 
-func newOpenAIDriver(s *suites.Suite, c suites.Case, url string) (runner.Driver, dataset.Dataset, error) {
+func newOpenAIDriver(s *suites.Suite, c suites.Case, url string) (runner.Driver, hashed, error) {
 	ds, err := llmDataset(s, c)
 	if err != nil {
 		return nil, nil, err
@@ -64,7 +69,7 @@ func newOpenAIDriver(s *suites.Suite, c suites.Case, url string) (runner.Driver,
 	return d, ds, err
 }
 
-func newOllamaDriver(s *suites.Suite, c suites.Case, url string) (runner.Driver, dataset.Dataset, error) {
+func newOllamaDriver(s *suites.Suite, c suites.Case, url string) (runner.Driver, hashed, error) {
 	ds, err := llmDataset(s, c)
 	if err != nil {
 		return nil, nil, err

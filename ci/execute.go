@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -184,6 +185,9 @@ func (r *caseRun) startService(ctx context.Context, sv *suites.Service, exe stri
 		r.services.Add(p)
 		r.procs[sv.Name] = append(r.procs[sv.Name], p)
 	}
+	if err := installed(sv, rs); err != nil {
+		return false, err
+	}
 	r.e.log.Info("starting service", "service", sv.Name, "url", rs.URL, "external", rs.External)
 	rs.Log = r.e.log
 	p, err := runner.StartService(ctx, rs)
@@ -344,4 +348,24 @@ func usedService(s *suites.Suite, name string) bool {
 		}
 	}
 	return false
+}
+
+// installHints say how to install the program a service kind starts by
+// default.
+var installHints = map[string]string{
+	"chroma": "npm install -g chromadb@3.0.11 chromadb-js-bindings-linux-x64-gnu@1.0.5 (as root; these pinned versions run on Debian 12)",
+}
+
+// installed checks that the program a started service runs exists, and
+// says how to install it when its kind has a hint.
+func installed(sv *suites.Service, rs runner.Service) error {
+	if rs.External || len(rs.Command) == 0 || len(sv.Command) > 0 {
+		return nil
+	}
+	if _, err := exec.LookPath(rs.Command[0]); err != nil {
+		if hint, ok := installHints[sv.Kind]; ok {
+			return fmt.Errorf("service %q: %s is not installed; install it with: %s", sv.Name, rs.Command[0], hint)
+		}
+	}
+	return nil
 }

@@ -188,6 +188,9 @@ func readRun(dir string) (*run, error) {
 		c := &sum.Cases[i]
 		if cs, ok := r.cases[c.ID]; ok {
 			c.Fingerprint = caseFingerprint(m.Fingerprint, s, cs)
+			if v := caseSetting(m, c.ID, "server_version"); v != "" {
+				c.Fingerprint["server_version"] = v // what the server said it runs (Chroma's /api/v2/version)
+			}
 		}
 	}
 	return r, nil
@@ -311,6 +314,9 @@ func (p *pipeline) storedBaselines(s *suites.Suite, suiteFile string) (f *baseli
 // compareOptions maps a benchmark's regression settings onto baselines'.
 func compareOptions(s *suites.Suite, b *suites.Benchmark) baselines.CompareOptions {
 	o := baselines.CompareOptions{Metrics: b.Regression.Metrics, Tolerances: map[string]float64{}}
+	if len(o.Metrics) == 0 {
+		o.Metrics = b.DefaultRegressionMetrics() // nil: baselines' defaults
+	}
 	if s.Suite.Tolerance > 0 {
 		o.Tolerances["*"] = float64(s.Suite.Tolerance)
 	}
@@ -427,4 +433,14 @@ func exitCode(sum *analysis.Summary, x *execution) error {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return !errors.Is(err, fs.ErrNotExist)
+}
+
+// caseSetting is the setting key of case id in manifest m, "" when none.
+func caseSetting(m *results.Manifest, id, key string) string {
+	for _, c := range m.Cases {
+		if c.ID == id {
+			return c.Settings[key]
+		}
+	}
+	return ""
 }

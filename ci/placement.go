@@ -65,7 +65,8 @@ func (localPlacement) services(sv *suites.Service, dir, exe string) ([]runner.Se
 		port = p
 	}
 	log := filepath.Join(dir, results.LogsDir, sv.Name+".log")
-	return []runner.Service{sv.RunnerService(suites.ServiceOptions{Exe: exe, Port: port, LogPath: log})}, nil
+	data := filepath.Join(dir, "data", sv.Name)
+	return []runner.Service{sv.RunnerService(suites.ServiceOptions{Exe: exe, Port: port, LogPath: log, DataDir: data})}, nil
 }
 
 func (localPlacement) node(string) string                    { return "" }
@@ -178,6 +179,11 @@ func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Sui
 		// One srun step with the case's MPI settings, started from here.
 		return runBatchCase(ctx, e, s, cs, dir, info)
 	}
+	if cs.Benchmark.Kind == "chroma" {
+		// Its drivers prepare, check and clean up their collection around
+		// each repetition, which client steps on several nodes do not do.
+		return fmt.Errorf("chroma benchmarks do not run as SLURM client steps yet: run this suite with --local")
+	}
 	if err := os.MkdirAll(filepath.Join(dir, info.Samples), 0o755); err != nil {
 		return err
 	}
@@ -188,7 +194,7 @@ func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Sui
 	} else {
 		info.DatasetHash = hash
 	}
-	load := caseLoad(cs)
+	load := caseLoad(cs, nil)
 	info.Load = &load
 	info.Settings = caseSettings(cs)
 	start := time.Now().Add(workerLead)

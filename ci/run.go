@@ -30,15 +30,19 @@ func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, 
 			return fmt.Errorf("case %s: preparing: %w", cs.ID, err)
 		}
 	}
+	if c, ok := drv.(runner.Cleaner); ok {
+		defer cleanup(e, cs, c)
+	}
 	path := filepath.Join(dir, info.Samples)
 	w, err := results.CreateSampleFile(path)
 	if err != nil {
 		return fmt.Errorf("case %s: %w", cs.ID, err)
 	}
 	defer recordSamples(e, info, path, w)
-	load := caseLoad(cs)
+	load := caseLoad(cs, drv)
 	info.Load = &load
 	info.Settings = caseSettings(cs)
+	describeDriver(info, drv)
 	start := time.Now()
 	info.Start = start.UTC()
 	host, _ := os.Hostname()
@@ -47,13 +51,57 @@ func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, 
 			break
 		}
 		e.log.Debug("case started", "case", cs.ID, "rep", rep+1, "of", cs.Benchmark.Repetitions)
-		st, err := runner.RunCase(ctx, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: host, Observe: e.observer(cs.ID)}, start, w, prog)
+		st, err := runRep(ctx, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: host, Observe: e.observer(cs.ID)}, start, w, prog)
 		if err != nil {
 			return fmt.Errorf("case %s: %w", cs.ID, err)
 		}
 		e.log.Debug("case finished", "case", cs.ID, "rep", rep+1, "requests", st.Completed, "errors", st.Errors)
 	}
 	return nil
+}
+
+// runRep runs one repetition, between the driver's BeginRep and EndRep
+// when it has them (runner.Repeater).
+func runRep(ctx context.Context, c runner.Case, start time.Time, w *results.SampleWriter, prog *runner.Progress) (runner.CaseStats, error) {
+	rp, ok := c.Driver.(runner.Repeater)
+	rep := runner.Rep{Index: c.Rep, Start: start, Samples: w, Worker: c.Worker}
+	if ok {
+		if err := rp.BeginRep(ctx, rep); err != nil {
+			return runner.CaseStats{}, err
+		}
+	}
+	st, err := runner.RunCase(ctx, c, start, w, prog)
+	if ok {
+		if eerr := rp.EndRep(ctx, rep); err == nil && ctx.Err() == nil {
+			err = eerr
+		}
+	}
+	return st, err
+}
+
+// cleanup runs a driver's Cleanup after its case, even an interrupted one.
+func cleanup(e *env, cs suites.Case, c runner.Cleaner) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.Cleanup(ctx); err != nil {
+		e.log.Warn("cleaning up after the case", "case", cs.ID, "err", err)
+	}
+}
+
+// describeDriver records in the case's manifest entry what its driver
+// declares: the unit and direction of its own metrics, and settings such
+// as the server version.
+func describeDriver(info *results.CaseInfo, drv runner.Driver) {
+	if d, ok := drv.(interface {
+		Metrics() map[string]results.MetricSpec
+	}); ok {
+		info.Metrics = d.Metrics()
+	}
+	if d, ok := drv.(interface{ Settings() map[string]string }); ok {
+		for k, v := range d.Settings() {
+			info.Settings[k] = v
+		}
+	}
 }
 
 // recordSamples closes a case's samples file and records in its manifest
@@ -67,9 +115,19 @@ func recordSamples(e *env, info *results.CaseInfo, path string, w *results.Sampl
 	info.RecordSamples(path, w.Count())
 }
 
-func caseLoad(cs suites.Case) results.Load {
-	if w, ok := cs.Workload.(*suites.LLMWorkload); ok {
+// caseLoad is the load of case cs run by drv (nil before a driver is
+// prepared): a chroma load runs one operation per batch, which the
+// prepared driver counts.
+func caseLoad(cs suites.Case, drv runner.Driver) results.Load {
+	switch w := cs.Workload.(type) {
+	case *suites.LLMWorkload:
 		return w.Load()
+	case *suites.ChromaWorkload:
+		var batches int64
+		if l, ok := drv.(interface{ Requests() int64 }); ok {
+			batches = l.Requests()
+		}
+		return w.Load(batches)
 	}
 	return results.Load{}
 }

@@ -54,7 +54,7 @@ func jobFor(s *suites.Suite, dir, exe string) (slurm.Job, error) {
 			next++
 		}
 		// Bind every address: clients reach the service from other nodes.
-		role.Command = sv.CommandLine(suites.ServiceOptions{Exe: exe}, "0.0.0.0", role.Port)
+		role.Command = sv.CommandLine(suites.ServiceOptions{Exe: exe, DataDir: filepath.Join(absDir, "data", sv.Name)}, "0.0.0.0", role.Port)
 		env := map[string]string{}
 		for _, kv := range sv.ServiceEnv("0.0.0.0", role.Port) {
 			k, v, _ := strings.Cut(kv, "=")

@@ -66,7 +66,7 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 					return withExitCode(fmt.Errorf("worker: preparing: %w", err), ExitError)
 				}
 			}
-			load := caseLoad(*cs)
+			load := caseLoad(*cs, drv)
 			load.Worker, load.Workers = c.Int("worker"), c.Int("workers")
 			path := filepath.Join(dir, results.SamplesDir, results.CaseFileName(cs.ID), fmt.Sprintf("%s-%d.jsonl", results.CaseFileName(node), load.Worker))
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -54,6 +54,11 @@ func headlineMetrics(c *analysis.Case) [][2]string {
 			out = append(out, [2]string{h.metric, h.stat})
 		}
 	}
+	for _, name := range slices.Sorted(maps.Keys(c.Metrics)) {
+		if strings.HasPrefix(name, "recall_at_") { // a vector query's quality, beside its QPS
+			out = append(out, [2]string{name, "mean"})
+		}
+	}
 	if len(out) > 0 {
 		return out
 	}

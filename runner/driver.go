@@ -33,3 +33,28 @@ type Op struct {
 type Preparer interface {
 	Prepare(ctx context.Context) error
 }
+
+// Repeater is an optional extra a Driver may implement: BeginRep runs
+// before each repetition of a case and EndRep after it (a Chroma load
+// empties its collection before and checks it after; a mixed run's
+// writer runs between the two). What they measure they write to
+// Rep.Samples as side samples (results.Sample.Op set). An error makes
+// the case an error: a check that failed must not pass.
+type Repeater interface {
+	BeginRep(ctx context.Context, r Rep) error
+	EndRep(ctx context.Context, r Rep) error
+}
+
+// Rep is one repetition of a case, as a Repeater sees it.
+type Rep struct {
+	Index   int                   // results.Sample.Rep
+	Start   time.Time             // the case start: offset zero of every sample
+	Samples *results.SampleWriter // the case's samples file
+	Worker  string                // results.Sample.Worker of the case's samples
+}
+
+// Cleaner is an optional extra a Driver may implement: Cleanup runs once
+// after the case, whatever happened (it deletes what Prepare created).
+type Cleaner interface {
+	Cleanup(ctx context.Context) error
+}

@@ -169,16 +169,28 @@ func (x *Exchange) Arrival() time.Duration {
 // is nil. rctx is the request's context; the caller calls done when it has
 // read the response.
 func (x *Exchange) Post(ctx context.Context, client *http.Client, url string, body []byte, timeout time.Duration, header func(*http.Request)) (resp *http.Response, rctx context.Context, done context.CancelFunc) {
+	return x.Send(ctx, client, http.MethodPost, url, body, timeout, header)
+}
+
+// Send is Post with another method (GET, DELETE); a nil body sends none
+// and no Content-Type. Any 2xx status is a success.
+func (x *Exchange) Send(ctx context.Context, client *http.Client, method, url string, body []byte, timeout time.Duration, header func(*http.Request)) (resp *http.Response, rctx context.Context, done context.CancelFunc) {
 	rctx, done = ctx, func() {}
 	if timeout > 0 {
 		rctx, done = context.WithTimeout(ctx, timeout)
 	}
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
 		x.s.Error, x.s.ErrorDetail, x.s.Done = results.ErrOther, err.Error(), x.Now()
 		return nil, rctx, done
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if header != nil {
 		header(req)
 	}
@@ -200,7 +212,7 @@ func (x *Exchange) send(ctx, parent context.Context, client *http.Client, req *h
 		x.Fail(parent, ctx, err, results.ErrConnect)
 		return nil
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// Read more than is kept, so that a secret cut by the read limit
 		// is still whole when it is redacted.
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))

@@ -97,6 +97,20 @@ var bounds = []bound{
 
 	{"monitoring.scrape_interval", "100ms", "1h", "100 ms is AIPerf's default and the shortest a scrape of a busy server keeps up with; beyond an hour a case has one scrape"},
 
+	{"benchmark.workload.batch_size", "0", "1000000", "chroma: vectors per add; the server's max_batch_size caps it anyway (5461 for Chroma 1.0); 0 means that maximum"},
+	{"benchmark.workload.writer_batch", "1", "1000000", "chroma mixed: vectors per upsert, capped like batch_size"},
+	{"benchmark.workload.writer_rate", "0", "100000", "chroma mixed: upserts per second; needs more than 0"},
+	{"benchmark.workload.k", "1", "10000", "chroma: n_results of a query"},
+	{"benchmark.workload.ef_construction", "1", "100000", "chroma: HNSW build-time candidate list"},
+	{"benchmark.workload.ef_search", "1", "100000", "chroma: HNSW query-time candidate list"},
+	{"benchmark.workload.max_neighbors", "2", "10000", "chroma: HNSW M"},
+	{"benchmark.dataset.dimension", "1", "65536", "chroma: vector dimension; the largest embedding models give a few thousand"},
+	{"benchmark.dataset.count", "0", "50000000", "chroma: base vectors, held in memory (50M × 128 dimensions is 25 GiB); 0 reads a whole file"},
+	{"benchmark.dataset.queries", "0", "10000000", "chroma: query vectors; brute-force ground truth costs queries × count × dimension"},
+	{"benchmark.dataset.clusters", "0", "1000000", "chroma: centres of a clustered synthetic set"},
+	{"benchmark.dataset.spread", "0", "1000", "chroma: standard deviation around a centre"},
+	{"benchmark.dataset.fields.cardinality", "1", "1000000000", "chroma: values of a metadata field"},
+
 	{"slurm.nodes", "0", "200000", "as service.nodes"},
 	{"slurm.gpus_per_node", "0", "1024", "as service.gpus"},
 	{"slurm.cpus_per_task", "0", "65536", "far above the cores of any node"},

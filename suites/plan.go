@@ -19,6 +19,10 @@ type ServiceOptions struct {
 	Host    string // host the service binds and clients reach; default 127.0.0.1
 	Port    int    // port to use when the suite leaves it 0
 	LogPath string // where its output goes
+	// DataDir is where a service that keeps data (chroma) keeps it when
+	// the suite does not say (Service.DataPath); "" leaves it to the
+	// service's default.
+	DataDir string
 }
 
 // DefaultReadinessPath is the probe path used when a service gives none.
@@ -60,6 +64,12 @@ func (sv *Service) CommandLine(o ServiceOptions, host string, port int) []string
 		argv = []string{"ollama", "serve"}
 	case "chroma":
 		argv = []string{"chroma", "run", "--host", host, "--port", p}
+		if path := sv.DataPath; path != "" || o.DataDir != "" {
+			if path == "" {
+				path = o.DataDir
+			}
+			argv = append(argv, "--path", path)
+		}
 	case "emulator":
 		e := sv.Emulator
 		flavor := e.Flavor

@@ -69,6 +69,9 @@ type Service struct {
 	Ray       *slurm.Ray        `toml:"ray" doc:"SLURM, vllm: run one vLLM across this service's nodes with Ray (tensor and pipeline parallel sizes)."`
 	// MetricsURL is the service's Prometheus endpoint (Suite.MetricsURL).
 	MetricsURL string `toml:"metrics_url" doc:"Prometheus endpoint scraped during each case; default <url>/metrics for vllm and the vllm emulator, none for other kinds."`
+	DataPath   string `toml:"data_path" doc:"chroma: the directory chroma run keeps its data in (--path); default data/<service> under the results directory."`
+	Tenant     string `toml:"tenant" doc:"chroma: tenant the benchmarks use; default default_tenant (created when missing)."`
+	Database   string `toml:"database" doc:"chroma: database the benchmarks use; default default_database (created when missing)."`
 }
 
 // Readiness is a service's readiness probe.
@@ -99,7 +102,7 @@ type EmulatorSection struct {
 type Benchmark struct {
 	Name        string         `toml:"name" doc:"Benchmark name: the first part of its case ids."`
 	Service     string         `toml:"service" doc:"Name of the [[service]] it drives."`
-	Kind        string         `toml:"kind" enum:"openai|ollama|exec|io500" doc:"Protocol driver; default from the service kind (vllm → openai, ollama → ollama). exec and io500 run a command and drive no service."`
+	Kind        string         `toml:"kind" enum:"openai|ollama|chroma|exec|io500" doc:"Protocol driver; default from the service kind (vllm → openai, ollama → ollama, chroma → chroma). exec and io500 run a command and drive no service."`
 	Repetitions int            `toml:"repetitions" doc:"Times each case runs; default 1. Four or more enable the Mann-Whitney test against baselines."`
 	Thresholds  []string       `toml:"thresholds" doc:"Pass/fail expressions such as \"ttft.p95 < 500ms\" or \"error_rate < 1%\"."`
 	Workload    map[string]any `toml:"workload" sweep:"workload" doc:"How load is driven; any key given as an array is swept."`
@@ -346,6 +349,8 @@ func defaultBenchmarkKind(sv *Service) string {
 		return "openai"
 	case "ollama":
 		return "ollama"
+	case "chroma":
+		return "chroma"
 	case "emulator":
 		if sv.Emulator.Flavor == "ollama" {
 			return "ollama"

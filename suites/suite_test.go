@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -358,5 +359,63 @@ func TestMaxInfrastructureErrors(t *testing.T) {
 		if got == nil || float64(*got) != tc.want {
 			t.Errorf("%q: max_infrastructure_errors %v, want %v", tc.line, got, tc.want)
 		}
+	}
+}
+
+// TestChromaValidation: every problem of a chroma benchmark is reported
+// at once, before anything runs.
+func TestChromaValidation(t *testing.T) {
+	src := `schema_version = 1
+[suite]
+name = "c"
+[[service]]
+name = "db"
+kind = "chroma"
+[[benchmark]]
+name = "b"
+service = "db"
+  [benchmark.workload]
+  workload = "load"
+  requests = 10
+  filter = "colour"
+  collection = "-x"
+  [benchmark.dataset]
+  fields = [{name = "category", cardinality = 3}]
+[[benchmark]]
+name = "m"
+service = "db"
+  [benchmark.workload]
+  workload = "mixed"
+  [benchmark.dataset]
+  kind = "fvecs"
+  fields = [{name = "", cardinality = 2}]
+`
+	_, err := Parse("c.toml", []byte(src))
+	if err == nil {
+		t.Fatal("no problems")
+	}
+	for _, want := range []string{
+		"a load inserts the whole dataset once",
+		`filter on "colour": the dataset has no such field`,
+		`collection name "-x"`,
+		`metadata field "" needs a name and cardinality`,
+		"mixed needs writer_rate > 0",
+		"an fvecs dataset needs base and query_file",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing problem %q in:\n%v", want, err)
+		}
+	}
+	ok := strings.NewReplacer("  requests = 10\n", "", `filter = "colour"`, `filter = "category"`, `collection = "-x"`, `collection = "bench.x"`,
+		`name = ""`, `name = "x"`, `workload = "mixed"`, "workload = \"mixed\"\n  writer_rate = 5", `kind = "fvecs"`, "dimension = 8").Replace(src)
+	s, err := Parse("c.toml", []byte(ok))
+	if err != nil {
+		t.Fatalf("fixed suite: %v", err)
+	}
+	if got := s.Benchmarks[0].Kind; got != "chroma" {
+		t.Errorf("kind %q, want chroma from the service", got)
+	}
+	if m := s.Benchmarks[1].DefaultRegressionMetrics(); !slices.Contains(m, "recall_at_10.mean") {
+		t.Errorf("default regression metrics %v", m)
 	}
 }

@@ -22,6 +22,10 @@ type benchmarkKind struct {
 	services []string
 	// batch kinds run a command to completion and drive no service.
 	batch bool
+	// metrics are the sample Values its drivers record (besides the
+	// metrics analysis computes itself), for regression.metrics;
+	// metricPrefixes are families of them ("recall_at_" + k).
+	metrics, metricPrefixes []string
 }
 
 // kinds lists every benchmark kind. It is the one registry: validation,
@@ -29,8 +33,10 @@ type benchmarkKind struct {
 var kinds = map[string]benchmarkKind{
 	"openai": {workload: func() any { return defaultLLMWorkload() }, dataset: func() any { return defaultLLMDataset() }, services: []string{"vllm", "emulator", "command"}},
 	"ollama": {workload: func() any { return defaultLLMWorkload() }, dataset: func() any { return defaultLLMDataset() }, services: []string{"ollama", "emulator", "command"}},
-	"exec":   {workload: func() any { return defaultExecWorkload() }, dataset: func() any { return &NoDataset{} }, batch: true},
-	"io500":  {workload: func() any { return defaultIO500Workload() }, dataset: func() any { return &NoDataset{} }, batch: true},
+	"chroma": {workload: func() any { return defaultChromaWorkload() }, dataset: func() any { return defaultChromaDataset() }, services: []string{"chroma", "command"},
+		metrics: chromaMetrics, metricPrefixes: []string{"recall_at_"}},
+	"exec":  {workload: func() any { return defaultExecWorkload() }, dataset: func() any { return &NoDataset{} }, batch: true},
+	"io500": {workload: func() any { return defaultIO500Workload() }, dataset: func() any { return &NoDataset{} }, batch: true},
 }
 
 // Case is one point of a benchmark's sweep: what runs, with which values.
@@ -238,6 +244,9 @@ func formatParam(v any) string {
 // generator would otherwise refuse only once the run has started.
 func (d *decoder) checkCase(s *Suite, p []string, b *Benchmark, c *Case) {
 	switch w := c.Workload.(type) {
+	case *ChromaWorkload:
+		d.checkChromaCase(p, b, c)
+		return
 	case *ExecWorkload:
 		d.checkExec(s, p, b, c, w)
 		return

@@ -63,8 +63,11 @@ func regressionSpec(spec string, b *Benchmark) (string, error) {
 		in = fmt.Sprintf(" in %q", spec)
 	}
 	known := analysis.MetricNames()
+	k := kinds[b.Kind]
+	known = append(known, k.metrics...)
 	switch {
 	case slices.Contains(known, name):
+	case slices.ContainsFunc(k.metricPrefixes, func(p string) bool { return strings.HasPrefix(name, p) && len(name) > len(p) }):
 	case strings.HasPrefix(name, analysis.ServerPrefix) && len(name) > len(analysis.ServerPrefix):
 	case kinds[b.Kind].batch && metricNameRE.MatchString(name):
 		// a batch benchmark's own metric: checked against what its parser

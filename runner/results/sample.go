@@ -79,6 +79,13 @@ type Sample struct {
 	Rep    int    `json:"rep"`              // repetition index, from 0
 	Worker string `json:"worker,omitempty"` // worker/node that sent it, e.g. "node2/0"
 	Warmup bool   `json:"warmup,omitempty"` // excluded from metrics, kept for inspection
+	// Op names a side operation: one that is not the operation the case
+	// measures but runs beside it (the writer's upserts during a Chroma
+	// mixed run, the check after a load). "" for the case's own
+	// operations. A side operation's Values count among the case's
+	// metrics and its failure among its errors; its latency, and its
+	// count, do not enter the case's latencies, throughput or timeline.
+	Op string `json:"op,omitempty"`
 
 	Scheduled  time.Duration `json:"scheduled_ns"`             // when it should have been sent
 	Sent       time.Duration `json:"sent_ns"`                  // when it was actually sent; 0: never sent (ErrUnfinished)

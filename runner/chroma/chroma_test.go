@@ -1,0 +1,313 @@
+package chroma
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
+	"github.com/benchrun/benchrun/runner/vectors"
+)
+
+func testSet(t *testing.T, n, q int) *vectors.Set {
+	t.Helper()
+	s, err := vectors.Synthetic(vectors.SyntheticOptions{Dim: 8, Count: n, Queries: q, Seed: 5, Clusters: 3, Fields: []vectors.Field{{Name: "cat", Cardinality: 4}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// runDriver runs d as package ci does: Prepare, then for the repetition
+// BeginRep, the load, EndRep, and Cleanup; it returns every sample
+// written and the error of the first hook that failed.
+func runDriver(t *testing.T, d runner.Driver, load results.Load) ([]results.Sample, error) {
+	t.Helper()
+	ctx := context.Background()
+	var buf bytes.Buffer
+	w := results.NewSampleWriter(&buf)
+	err := d.(runner.Preparer).Prepare(ctx)
+	if err == nil {
+		start := time.Now()
+		rep := runner.Rep{Index: 0, Start: start, Samples: w, Worker: "t"}
+		rp := d.(runner.Repeater)
+		if err = rp.BeginRep(ctx, rep); err == nil {
+			if _, rerr := runner.RunCase(ctx, runner.Case{ID: "c", Load: load, Driver: d, Worker: "t"}, start, w, nil); rerr != nil {
+				t.Fatal(rerr)
+			}
+			err = rp.EndRep(ctx, rep)
+		}
+		if cerr := d.(runner.Cleaner).Cleanup(ctx); err == nil {
+			err = cerr
+		}
+	}
+	w.Close()
+	var out []results.Sample
+	if rerr := results.ReadSamples(&buf, func(s *results.Sample) error { out = append(out, *s); return nil }); rerr != nil {
+		t.Fatal(rerr)
+	}
+	return out, err
+}
+
+func closed(users int, requests int64) results.Load {
+	return results.Load{Mode: results.ModeClosed, Users: users, Requests: requests, Seed: 1}
+}
+
+func newClient(t *testing.T, url string, o Options) *Client {
+	t.Helper()
+	o.BaseURL = url
+	if o.Collection == "" {
+		o.Collection = "bench-test"
+	}
+	c, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func sideSamples(ss []results.Sample, op string) (own, side []results.Sample) {
+	for _, s := range ss {
+		if s.Op == op {
+			side = append(side, s)
+		} else if s.Op == "" {
+			own = append(own, s)
+		}
+	}
+	return own, side
+}
+
+// TestLoader: 250 vectors in batches the server caps at 100 (the suite
+// asks 500): three adds, none above max_batch_size, one sample each, then
+// the check: count 250, queryable, insert rate; the collection is
+// deleted afterwards.
+func TestLoader(t *testing.T) {
+	f, srv := newFake(t)
+	set := testSet(t, 250, 10)
+	c := newClient(t, srv.URL, Options{Set: set, BatchSize: 500, HNSW: HNSW{Space: "l2", EfSearch: 50}})
+	l := NewLoader(c, false)
+	if err := l.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c.BatchSize() != 100 || l.Requests() != 3 || c.Version() != "1.0.0-fake" {
+		t.Fatalf("batch %d, requests %d, version %q", c.BatchSize(), l.Requests(), c.Version())
+	}
+	ss, err := runDriver(t, l, closed(2, l.Requests()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, side := sideSamples(ss, OpLoadCheck)
+	if len(own) != 3 || len(side) != 1 {
+		t.Fatalf("%d batch samples, %d checks", len(own), len(side))
+	}
+	total := 0.0
+	for _, s := range own {
+		if !s.OK() || s.Status != 201 {
+			t.Fatalf("batch %+v", s)
+		}
+		total += s.Values[ValueBatchVectors]
+	}
+	if total != 250 {
+		t.Errorf("batches carried %v vectors", total)
+	}
+	ncol, _, adds := f.state()
+	for _, n := range adds {
+		if n > 100 {
+			t.Errorf("an add of %d vectors, above max_batch_size 100", n)
+		}
+	}
+	v := side[0].Values
+	if !side[0].OK() || v[ValueCollectionCount] != 250 || v[ValueLoadDuration] <= 0 || v[ValueInsertRate] <= 0 || v[ValueQueryable] <= 0 {
+		t.Fatalf("check %+v", side[0])
+	}
+	if ncol != 0 {
+		t.Errorf("%d collections left behind", ncol)
+	}
+}
+
+// TestLoaderCountMismatch: a server that acknowledges every batch but
+// keeps fewer vectors fails the check and the case: never a pass.
+func TestLoaderCountMismatch(t *testing.T) {
+	f, srv := newFake(t)
+	f.dropOne = true
+	l := NewLoader(newClient(t, srv.URL, Options{Set: testSet(t, 250, 10)}), true)
+	ss, err := runDriver(t, l, closed(1, 3))
+	if err == nil || !strings.Contains(err.Error(), "collection count 247") {
+		t.Fatalf("err %v", err)
+	}
+	_, side := sideSamples(ss, OpLoadCheck)
+	if len(side) != 1 || side[0].Error != results.ErrOther || !strings.Contains(side[0].ErrorDetail, "the dataset has 250") {
+		t.Fatalf("check %+v", side)
+	}
+	if n, _, _ := f.state(); n != 1 {
+		t.Errorf("keep: the collection should stay, have %d", n)
+	}
+}
+
+// TestQuerierRecall: an exact server gives recall 1 on every query, with
+// and without a where filter, against runner/vectors' ground truth; the
+// queries of one pass are all different.
+func TestQuerierRecall(t *testing.T) {
+	set := testSet(t, 300, 40)
+	for _, filter := range []string{"", "cat"} {
+		t.Run("filter="+filter, func(t *testing.T) {
+			f, srv := newFake(t)
+			truth, err := vectors.GroundTruth(context.Background(), set, vectors.TruthOptions{K: 10, Space: vectors.L2, Field: filter})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := newClient(t, srv.URL, Options{Set: set, K: 10, Filter: filter, Truth: truth})
+			ss, err := runDriver(t, NewQuerier(c, 1, false, nil), closed(3, 40))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ss) != 40 {
+				t.Fatalf("%d samples", len(ss))
+			}
+			for _, s := range ss {
+				if !s.OK() || s.Values["recall_at_10"] != 1 {
+					t.Fatalf("sample %+v", s)
+				}
+			}
+			if n, _, _ := f.state(); n != 0 {
+				t.Errorf("the collection it loaded is left behind")
+			}
+		})
+	}
+	q := NewQuerier(newClient(t, "http://x", Options{Set: set}), 9, false, nil)
+	seen := map[int32]bool{}
+	for _, p := range q.perm {
+		seen[p] = true
+	}
+	if len(seen) != 40 || q.perm[0] == 0 && q.perm[1] == 1 && q.perm[2] == 2 {
+		t.Errorf("perm %v: not a shuffled permutation of the 40 queries", q.perm)
+	}
+}
+
+// TestQuerierRecallCountsMisses: a server that answers wrong neighbours
+// gets a recall below 1 (recall is computed, not assumed).
+func TestQuerierRecallCountsMisses(t *testing.T) {
+	set := testSet(t, 300, 20)
+	_, srv := newFake(t)
+	truth, _ := vectors.GroundTruth(context.Background(), set, vectors.TruthOptions{K: 10, Space: vectors.L2})
+	// Shift the truth: the exact server now looks wrong on every query.
+	wrong := make([][]int32, len(truth))
+	for i := range truth {
+		wrong[i] = truth[(i+1)%len(truth)]
+	}
+	c := newClient(t, srv.URL, Options{Set: set, Truth: wrong})
+	ss, err := runDriver(t, NewQuerier(c, 1, false, nil), closed(1, 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, s := range ss {
+		sum += s.Values["recall_at_10"]
+	}
+	if sum/20 > 0.5 {
+		t.Errorf("mean recall %v against the wrong truth", sum/20)
+	}
+}
+
+func TestQuerierFailures(t *testing.T) {
+	set := testSet(t, 120, 5)
+	ctx := context.Background()
+	t.Run("5xx", func(t *testing.T) {
+		f, srv := newFake(t)
+		f.queryErr = 500
+		ss, err := runDriver(t, NewQuerier(newClient(t, srv.URL, Options{Set: set}), 1, false, nil), closed(1, 3))
+		if err != nil || len(ss) != 3 || ss[0].Error != results.ErrHTTP5xx || !strings.Contains(ss[0].ErrorDetail, "boom") {
+			t.Fatalf("%v %+v", err, ss)
+		}
+	})
+	t.Run("not API v2", func(t *testing.T) {
+		f, srv := newFake(t)
+		f.badJSON = true
+		ss, _ := runDriver(t, NewQuerier(newClient(t, srv.URL, Options{Set: set}), 1, false, nil), closed(1, 2))
+		if len(ss) != 2 || ss[0].Error != results.ErrParse || ss[0].Values["recall_at_10"] != 0 {
+			t.Fatalf("%+v", ss)
+		}
+	})
+	t.Run("dead server", func(t *testing.T) {
+		_, srv := newFake(t)
+		c := newClient(t, srv.URL, Options{Set: set})
+		q := NewQuerier(c, 1, false, nil)
+		if err := q.Prepare(ctx); err != nil {
+			t.Fatal(err)
+		}
+		srv.Close()
+		c.client.CloseIdleConnections() // a new connection, refused
+		var s results.Sample
+		q.Do(ctx, runner.Op{Start: time.Now()}, &s)
+		if s.Error != results.ErrConnect {
+			t.Fatalf("%+v", s)
+		}
+	})
+	t.Run("other hnsw", func(t *testing.T) {
+		_, srv := newFake(t)
+		a := newClient(t, srv.URL, Options{Set: set, HNSW: HNSW{Space: "l2", EfSearch: 10}})
+		if err := a.Open(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b := newClient(t, srv.URL, Options{Set: set, HNSW: HNSW{Space: "l2", EfSearch: 99}})
+		if err := b.Open(ctx); err == nil || !strings.Contains(err.Error(), "exists with hnsw") {
+			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("other count", func(t *testing.T) {
+		_, srv := newFake(t)
+		small := newClient(t, srv.URL, Options{Set: testSet(t, 50, 5)})
+		if err := small.Prepare(ctx); err != nil {
+			t.Fatal(err)
+		}
+		small.Open(ctx)
+		small.LoadAll(ctx)
+		q := NewQuerier(newClient(t, srv.URL, Options{Set: set}), 1, false, nil)
+		if err := q.Prepare(ctx); err == nil || !strings.Contains(err.Error(), "holds 50 records, the dataset 120") {
+			t.Fatalf("err %v", err)
+		}
+	})
+}
+
+// TestWriter: a mixed run's writer upserts beside the queries on its
+// schedule, each upsert a side sample with its latency; the set's size
+// does not change, so the ground truth holds.
+func TestWriter(t *testing.T) {
+	f, srv := newFake(t)
+	set := testSet(t, 200, 30)
+	c := newClient(t, srv.URL, Options{Set: set, BatchSize: 50})
+	load := results.Load{Mode: results.ModeClosed, Users: 1, Duration: 300 * time.Millisecond, Seed: 1}
+	ss, err := runDriver(t, NewQuerier(c, 1, true, &Writer{Rate: 40, Batch: 20}), load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, side := sideSamples(ss, OpUpsert)
+	if len(own) == 0 || len(side) < 5 {
+		t.Fatalf("%d queries, %d upserts", len(own), len(side))
+	}
+	for i, s := range side {
+		if !s.OK() || s.Values[ValueUpsertVectors] != 20 || s.Values[ValueUpsertLatency] <= 0 || s.Worker != "t/writer" {
+			t.Fatalf("upsert %d: %+v", i, s)
+		}
+		if i > 0 && s.Scheduled-side[i-1].Scheduled != 25*time.Millisecond {
+			t.Fatalf("upsert %d scheduled %v after the previous, want 25ms", i, s.Scheduled-side[i-1].Scheduled)
+		}
+	}
+	_, counts, _ := f.state()
+	for _, n := range counts {
+		if n != 200 {
+			t.Errorf("collection holds %d after upserts", n)
+		}
+	}
+}
+
+func TestCheckName(t *testing.T) {
+	for name, ok := range map[string]bool{"abc": true, "a.b-c_d": true, "ab": false, "-ab": false, "ab-": false, "a b": false, strings.Repeat("a", 513): false} {
+		if err := CheckName(name); (err == nil) != ok {
+			t.Errorf("%q: %v", name, err)
+		}
+	}
+}
