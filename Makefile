@@ -45,13 +45,13 @@ lint: deadcode
 # Functions no command reaches (tests do not count), found by deadcode,
 # installed at the pinned version when missing. Only production packages
 # are reported: the filter is every package of the module but the
-# test-only helpers under runner/internal/, derived from go list so a
-# new package is checked without editing this file.
+# test-only helpers (runner/internal/..., slurm/slurmtest), derived from
+# go list so a new package is checked without editing this file.
 DEADCODE_VERSION := v0.52.0
 DEADCODE := $(shell $(GO) env GOPATH)/bin/deadcode
 deadcode:
 	@[ -x $(DEADCODE) ] || GOBIN=$(dir $(DEADCODE)) $(GO) install golang.org/x/tools/cmd/deadcode@$(DEADCODE_VERSION)
-	@set -o pipefail; pkgs=$$($(GO) list ./... | grep -v '/runner/internal/' | sed 's/\./\\./g' | paste -sd'|') || exit 1; \
+	@set -o pipefail; pkgs=$$($(GO) list ./... | grep -Ev '/runner/internal/|/slurm/slurmtest$$' | sed 's/\./\\./g' | paste -sd'|') || exit 1; \
 	  out=$$($(DEADCODE) -filter "^($$pkgs)$$" ./...) || exit 1; \
 	  if [ -n "$$out" ]; then echo "unreachable functions:"; echo "$$out"; exit 1; fi
 

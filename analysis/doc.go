@@ -17,7 +17,8 @@
 // (saturated, backpressure, client_lag, with their evidence; saturation.go,
 // and PlateauLabels across a users sweep), threshold expressions
 // (ParseThreshold), the significance tests package baselines decides
-// regressions with (MannWhitney, BootstrapPValue, ZPValue), the formatting
+// regressions with (MannWhitney, BootstrapPValue, TwoProportionPValue,
+// RateRatioPValue, WelchZPValue, ZPValue), the formatting
 // of values for people (FormatValue) and the summary.json types, files and
 // verdict rollup. docs/analysis.md explains the statistics.
 package analysis

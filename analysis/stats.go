@@ -223,6 +223,62 @@ func BootstrapPValue(cur, base Ordered, p float64, b int, r *rand.Rand) float64 
 	return min(1, 2*float64(min(le, ge))/float64(b+1))
 }
 
+// TwoProportionPValue is the two-sided p-value of the pooled
+// two-proportion z-test of p1 against p2, proportions (0–1) of n1 and n2
+// independent trials: z = (p1 − p2) / √(p̂(1 − p̂)(1/n1 + 1/n2)), with p̂ the
+// pooled proportion, referred to the standard normal (the large-sample
+// approximation: it assumes independent trials and enough successes and
+// failures on each side). It equals the 2×2 chi-squared test without
+// continuity correction. ok is false, and p 1, when no test is possible:
+// a side with no trials, or a pooled proportion of 0 or 1.
+func TwoProportionPValue(p1 float64, n1 int, p2 float64, n2 int) (p float64, ok bool) {
+	if n1 == 0 || n2 == 0 {
+		return 1, false
+	}
+	f1, f2 := float64(n1), float64(n2)
+	pool := (p1*f1 + p2*f2) / (f1 + f2)
+	se := math.Sqrt(pool * (1 - pool) * (1/f1 + 1/f2))
+	if se == 0 {
+		return 1, false
+	}
+	return ZPValue((p1 - p2) / se), true
+}
+
+// RateRatioPValue is the two-sided p-value of the test of the ratio of two
+// rates r1 and r2 (per second, or any common unit) behind which lie n1 and
+// n2 counted events: treating the counts as Poisson, log(r1/r2) has
+// standard error √(1/n1 + 1/n2), and z = log(r1/r2) / √(1/n1 + 1/n2) is
+// referred to the standard normal (large counts assumed). Events that are
+// not independent, as under closed-loop load, vary less than Poisson, which
+// makes the test conservative. ok is false, and p 1, when a count is zero
+// or a rate is not positive.
+func RateRatioPValue(r1 float64, n1 int, r2 float64, n2 int) (p float64, ok bool) {
+	if n1 == 0 || n2 == 0 || r1 <= 0 || r2 <= 0 {
+		return 1, false
+	}
+	se := math.Sqrt(1/float64(n1) + 1/float64(n2))
+	return ZPValue(math.Log(r1/r2) / se), true
+}
+
+// WelchZPValue is the two-sided p-value of Welch's statistic for the
+// difference of two means, z = (mean1 − mean2) / √(sd1²/n1 + sd2²/n2), from
+// each sample's mean, standard deviation and size, referred to the
+// standard normal rather than to Student's t with Welch–Satterthwaite
+// degrees of freedom: a large-sample test (the samples it is used on hold
+// hundreds of values or more) that assumes independent observations but
+// not equal variances. ok is false, and p 1, when a sample has fewer than
+// two values or both standard deviations are zero.
+func WelchZPValue(mean1, sd1 float64, n1 int, mean2, sd2 float64, n2 int) (p float64, ok bool) {
+	if n1 < 2 || n2 < 2 {
+		return 1, false
+	}
+	se := math.Sqrt(sd1*sd1/float64(n1) + sd2*sd2/float64(n2))
+	if se == 0 {
+		return 1, false
+	}
+	return ZPValue((mean1 - mean2) / se), true
+}
+
 // ZPValue is the two-sided p-value of a standard normal statistic z (1
 // for NaN).
 func ZPValue(z float64) float64 {

@@ -147,3 +147,128 @@ func TestBetaVariate(t *testing.T) {
 		}
 	}
 }
+
+// The reference p-values of the z-tests below are two-sided standard
+// normal tail areas, 2(1 − Φ(z)), as printed in standard normal tables
+// (Abramowitz and Stegun, table 26.1: Φ(1) = 0.8413447, Φ(2) = 0.9772499,
+// Φ(1.959964) = 0.9750000); the inputs are chosen so that z comes out as
+// one of those values by hand.
+const (
+	pZ1    = 0.3173105 // z = 1
+	pZ2    = 0.0455003 // z = 2
+	pZ1_96 = 0.0500000 // z = 1.959964
+)
+
+func TestTwoProportionPValue(t *testing.T) {
+	tests := []struct {
+		name   string
+		p1     float64
+		n1     int
+		p2     float64
+		n2     int
+		want   float64
+		tol    float64
+		wantOK bool
+	}{
+		// 45 of 100 against 30 of 100. By hand, as the 2×2 table
+		// [[45 55] [30 70]]: χ² = N(ad − bc)² / (r₁r₂c₁c₂) =
+		// 200·1500² / (100·100·75·125) = 4.8 exactly, and the pooled z-test
+		// is that χ² test without continuity correction (z² = χ²), so
+		// p = P(χ²₁ > 4.8) = 2(1 − Φ(√4.8)); the table gives Φ(2.19) =
+		// 0.98574, Φ(2.20) = 0.98610, so p ≈ 0.0285.
+		{"45/100 vs 30/100", 0.45, 100, 0.30, 100, ZPValue(math.Sqrt(4.8)), 1e-12, true},
+		{"45/100 vs 30/100, table", 0.45, 100, 0.30, 100, 0.0285, 1e-4, true},
+		{"swapped sides", 0.30, 100, 0.45, 100, ZPValue(math.Sqrt(4.8)), 1e-12, true},
+		// 0.6 of 50 against 0.4 of 50: pool 0.5, se = √(0.25·0.04) = 0.1,
+		// z = 0.2/0.1 = 2.
+		{"z = 2", 0.6, 50, 0.4, 50, pZ2, 1e-6, true},
+		{"equal proportions", 0.2, 300, 0.2, 700, 1, 0, true},
+		{"no trials on one side", 0.1, 0, 0.2, 100, 1, 0, false},
+		{"pooled 0: nothing failed on either side", 0, 100, 0, 100, 1, 0, false},
+		{"pooled 1: everything failed on both sides", 1, 100, 1, 100, 1, 0, false},
+	}
+	for _, tt := range tests {
+		p, ok := TwoProportionPValue(tt.p1, tt.n1, tt.p2, tt.n2)
+		if ok != tt.wantOK || math.Abs(p-tt.want) > tt.tol {
+			t.Errorf("%s: p = %v, ok %t; want %v ± %v, ok %t", tt.name, p, ok, tt.want, tt.tol, tt.wantOK)
+		}
+	}
+}
+
+func TestRateRatioPValue(t *testing.T) {
+	tests := []struct {
+		name   string
+		r1     float64
+		n1     int
+		r2     float64
+		n2     int
+		want   float64
+		tol    float64
+		wantOK bool
+	}{
+		// 200 events a side: se = √(2/200) = 0.1; a ratio of e^0.2 is
+		// z = 0.2/0.1 = 2.
+		{"z = 2", 10 * math.Exp(0.2), 200, 10, 200, pZ2, 1e-6, true},
+		{"z = −2", 10, 200, 10 * math.Exp(0.2), 200, pZ2, 1e-6, true},
+		// The unit of the rates does not matter, only their ratio.
+		{"rates in another unit", 10_000 * math.Exp(0.2), 200, 10_000, 200, pZ2, 1e-6, true},
+		// 100 against 400 events: se = √(1/100 + 1/400) = √0.0125; a log
+		// ratio of one se is z = 1.
+		{"unequal counts, z = 1", 3 * math.Exp(math.Sqrt(0.0125)), 100, 3, 400, pZ1, 1e-6, true},
+		// 50 a side: se = 0.2; log ratio 0.2·1.959964 is z = 1.959964.
+		{"z = 1.96", math.Exp(0.2 * 1.959964), 50, 1, 50, pZ1_96, 1e-6, true},
+		{"equal rates", 7, 30, 7, 3000, 1, 0, true},
+		{"no events on one side", 5, 0, 5, 100, 1, 0, false},
+		{"zero rate", 0, 100, 5, 100, 1, 0, false},
+		{"negative rate", 5, 100, -5, 100, 1, 0, false},
+	}
+	for _, tt := range tests {
+		p, ok := RateRatioPValue(tt.r1, tt.n1, tt.r2, tt.n2)
+		if ok != tt.wantOK || math.Abs(p-tt.want) > tt.tol {
+			t.Errorf("%s: p = %v, ok %t; want %v ± %v, ok %t", tt.name, p, ok, tt.want, tt.tol, tt.wantOK)
+		}
+	}
+}
+
+func TestWelchZPValue(t *testing.T) {
+	tests := []struct {
+		name       string
+		mean1, sd1 float64
+		n1         int
+		mean2, sd2 float64
+		n2         int
+		want       float64
+		tol        float64
+		wantOK     bool
+	}{
+		// se = √(4/8 + 4/8) = 1, z = (10 − 9)/1 = 1.
+		{"equal variances, z = 1", 10, 2, 8, 9, 2, 8, pZ1, 1e-6, true},
+		// Unequal variances and sizes: se = √(36/4 + 144/9) = √25 = 5,
+		// z = (20 − 10)/5 = 2; a pooled-variance statistic would differ.
+		{"unequal variances, z = 2", 20, 6, 4, 10, 12, 9, pZ2, 1e-6, true},
+		{"z = −2", 10, 12, 9, 20, 6, 4, pZ2, 1e-6, true},
+		// se = √(1/2 + 1/2) = 1.
+		{"z = 1.96", 1.959964, 1, 2, 0, 1, 2, pZ1_96, 1e-6, true},
+		// Only the other side varies: se = √(0 + 25/100) = 0.5, z = 1/0.5 = 2.
+		{"one side constant", 3, 0, 100, 2, 5, 100, pZ2, 1e-6, true},
+		{"equal means", 5, 1, 10, 5, 3, 20, 1, 0, true},
+		{"one value on one side", 10, 0, 1, 9, 2, 8, 1, 0, false},
+		{"both constant", 10, 0, 50, 9, 0, 50, 1, 0, false},
+	}
+	for _, tt := range tests {
+		p, ok := WelchZPValue(tt.mean1, tt.sd1, tt.n1, tt.mean2, tt.sd2, tt.n2)
+		if ok != tt.wantOK || math.Abs(p-tt.want) > tt.tol {
+			t.Errorf("%s: p = %v, ok %t; want %v ± %v, ok %t", tt.name, p, ok, tt.want, tt.tol, tt.wantOK)
+		}
+	}
+}
+
+func TestZPValue(t *testing.T) {
+	for _, tt := range []struct{ z, want, tol float64 }{
+		{0, 1, 0}, {1, pZ1, 1e-7}, {-1, pZ1, 1e-7}, {2, pZ2, 1e-7}, {1.959964, pZ1_96, 1e-7}, {math.NaN(), 1, 0},
+	} {
+		if got := ZPValue(tt.z); math.Abs(got-tt.want) > tt.tol {
+			t.Errorf("ZPValue(%v) = %v, want %v", tt.z, got, tt.want)
+		}
+	}
+}

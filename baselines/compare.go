@@ -291,10 +291,11 @@ func compareStat(ck *analysis.Check, cm analysis.Metric, bm Metric, raw *analysi
 	ck.Detail = strings.Join(notes, "; ")
 }
 
-// significance picks and runs the test of a change: Mann-Whitney over
-// repetitions when both sides have MinReps, else a bootstrap of the
-// percentile from raw samples, a Welch z-test of means, a two-proportion
-// test of ratios or a count test of rates. test is "" when none applies.
+// significance picks the test of a change and runs it in analysis:
+// Mann-Whitney over repetitions when both sides have MinReps, else a
+// bootstrap of the percentile from raw samples, a Welch z-test of means, a
+// two-proportion test of ratios or a count test of rates. test is "" when
+// none applies.
 func significance(name, stat string, cm analysis.Metric, bm Metric, raw *analysis.Raw, o CompareOptions) (p, alpha float64, test string) {
 	var cr, br []float64
 	if cm.Kind == analysis.KindRate {
@@ -305,48 +306,43 @@ func significance(name, stat string, cm analysis.Metric, bm Metric, raw *analysi
 	if len(cr) >= MinReps && len(br) >= MinReps {
 		return analysis.MannWhitney(cr, br), o.RepAlpha, fmt.Sprintf("Mann-Whitney over %d vs %d repetitions", len(cr), len(br))
 	}
+	var ok bool
 	switch {
 	case cm.Kind == analysis.KindRate && cm.Unit == analysis.UnitRatio:
-		n1, n2 := float64(cm.Count), float64(bm.Count)
-		if n1 == 0 || n2 == 0 {
-			return 1, o.Alpha, ""
-		}
-		pool := (cm.Value*n1 + bm.Value*n2) / (n1 + n2)
-		se := math.Sqrt(pool * (1 - pool) * (1/n1 + 1/n2))
-		if se == 0 {
-			return 1, o.Alpha, ""
-		}
-		return analysis.ZPValue((cm.Value - bm.Value) / se), o.Alpha, "two-proportion z-test"
+		p, ok = analysis.TwoProportionPValue(cm.Value, cm.Count, bm.Value, bm.Count)
+		test = "two-proportion z-test"
 	case cm.Kind == analysis.KindRate:
-		// Rates count completed operations; treating the counts as
-		// Poisson gives a relative standard error of √(1/n₁ + 1/n₂) for the
-		// ratio (conservative for closed-loop load).
-		if cm.Count == 0 || bm.Count == 0 || cm.Value <= 0 || bm.Value <= 0 {
-			return 1, o.Alpha, ""
-		}
-		se := math.Sqrt(1/float64(cm.Count) + 1/float64(bm.Count))
-		return analysis.ZPValue(math.Log(cm.Value/bm.Value) / se), o.Alpha, "count test"
+		// Rates count completed operations: Count is the number of events
+		// behind each rate.
+		p, ok = analysis.RateRatioPValue(cm.Value, cm.Count, bm.Value, bm.Count)
+		test = "count test"
 	case stat == "mean":
-		if cm.Count < 2 || bm.Count < 2 {
-			return 1, o.Alpha, ""
-		}
-		se := math.Sqrt(cm.Stddev*cm.Stddev/float64(cm.Count) + bm.Stddev*bm.Stddev/float64(bm.Count))
-		if se == 0 {
-			return 1, o.Alpha, ""
-		}
-		return analysis.ZPValue((cm.Mean - bm.Mean) / se), o.Alpha, "Welch z-test"
+		p, ok = analysis.WelchZPValue(cm.Mean, cm.Stddev, cm.Count, bm.Mean, bm.Stddev, bm.Count)
+		test = "Welch z-test"
+	default:
+		p, ok, test = bootstrap(name, stat, bm, raw, o)
 	}
+	if !ok {
+		return 1, o.Alpha, ""
+	}
+	return p, o.Alpha, test
+}
+
+// bootstrap runs the bootstrap test of a percentile statistic from the
+// run's raw samples and the baseline's histogram; ok is false when either
+// is missing or stat is not a percentile.
+func bootstrap(name, stat string, bm Metric, raw *analysis.Raw, o CompareOptions) (p float64, ok bool, test string) {
 	q, ok := analysis.StatPercentile(stat)
 	if !ok || raw == nil || bm.Histogram == nil || bm.Histogram.Count() == 0 {
-		return 1, o.Alpha, ""
+		return 1, false, ""
 	}
 	d := raw.Dists[name]
 	if d == nil || d.Count() == 0 {
-		return 1, o.Alpha, ""
+		return 1, false, ""
 	}
 	r := rand.New(rand.NewPCG(o.Seed, seedOf(name+"."+stat)))
 	p = analysis.BootstrapPValue(d, bm.Histogram, q, o.Resamples, r)
-	return p, o.Alpha, fmt.Sprintf("bootstrap of %s over %d vs %d samples", stat, d.Count(), bm.Histogram.Count())
+	return p, true, fmt.Sprintf("bootstrap of %s over %d vs %d samples", stat, d.Count(), bm.Histogram.Count())
 }
 
 // MinTailSamples is the number of samples each side needs beyond a

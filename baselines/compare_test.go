@@ -161,6 +161,71 @@ func TestCompareVerdicts(t *testing.T) {
 	}
 }
 
+// TestSignificanceFromAnalysis: baselines only picks the test; the
+// p-value on each check is exactly the one analysis returns for the same
+// numbers.
+func TestSignificanceFromAnalysis(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	baseC, baseR := latencyCase(r, 800, 1, 0, 0.5, 1)
+	curC, curR := latencyCase(r, 800, 1, 0, 0.5, 1.08)
+	repBaseC, repBaseR := latencyCase(r, 400, 5, -1, 0.3, 1)
+	repCurC, repCurR := latencyCase(r, 400, 5, -1, 0.3, 1.1)
+	rates := func(rps float64, n int, er float64) *analysis.Case {
+		return rateCase(map[string]analysis.Metric{
+			"requests_per_second": rateMetric(rps, n, analysis.UnitRequestsPerSecond),
+			"error_rate":          rateMetric(er, n, analysis.UnitRatio),
+		})
+	}
+	rateBase, rateCur := entryOf(rates(100, 1000, 0.05), nil), rates(90, 900, 0.03)
+	base, repBase := entryOf(baseC, baseR), entryOf(repBaseC, repBaseR)
+	analysed := func(p float64, ok bool) float64 {
+		if !ok {
+			t.Fatal("analysis found no test possible")
+		}
+		return p
+	}
+	tight := map[string]float64{"*": 0.001}
+	tests := []struct {
+		name   string
+		c      *analysis.Case
+		raw    *analysis.Raw
+		base   *Entry
+		metric string
+		test   string
+		want   float64
+	}{
+		{"two-proportion", rateCur, nil, rateBase, "error_rate", "two-proportion z-test",
+			analysed(analysis.TwoProportionPValue(0.03, 900, 0.05, 1000))},
+		{"count", rateCur, nil, rateBase, "requests_per_second", "count test",
+			analysed(analysis.RateRatioPValue(90, 900, 100, 1000))},
+		{"welch", curC, curR, base, "ttft.mean", "Welch z-test", analysed(analysis.WelchZPValue(
+			curC.Metrics["ttft"].Mean, curC.Metrics["ttft"].Stddev, curC.Metrics["ttft"].Count,
+			base.Metrics["ttft"].Mean, base.Metrics["ttft"].Stddev, base.Metrics["ttft"].Count))},
+		{"mann-whitney", repCurC, repCurR, repBase, "ttft.p95", "Mann-Whitney over 5 vs 5 repetitions",
+			analysis.MannWhitney(repCurR.RepStat("ttft", "p95"), repBase.Metrics["ttft"].RepStats["p95"])},
+		{"bootstrap", curC, curR, base, "ttft.p95", "bootstrap of p95", analysis.BootstrapPValue(
+			curR.Dists["ttft"], base.Metrics["ttft"].Histogram, 95, DefaultResamples,
+			rand.New(rand.NewPCG(0, seedOf("ttft.p95"))))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !(tt.want > 0 && tt.want < 1) {
+				t.Fatalf("p = %v from analysis: choose inputs that tell tests apart", tt.want)
+			}
+			got := Compare(tt.c, tt.raw, tt.base, CompareOptions{Metrics: []string{tt.metric}, Tolerances: tight})
+			if len(got) != 1 {
+				t.Fatalf("%d checks %+v, want 1", len(got), got)
+			}
+			if !strings.Contains(got[0].Detail, tt.test) {
+				t.Errorf("detail %q, want the %s", got[0].Detail, tt.test)
+			}
+			if got[0].PValue != tt.want {
+				t.Errorf("p = %v, analysis returns %v", got[0].PValue, tt.want)
+			}
+		})
+	}
+}
+
 func TestCompareDeterministic(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	bc, br := latencyCase(r, 800, 1, 0, 0.5, 1)

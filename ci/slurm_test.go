@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/runner/results"
+	"github.com/benchrun/benchrun/slurm/slurmtest"
 )
 
 // The tests in this file submit suites through real sbatch to the cluster
@@ -19,25 +20,8 @@ import (
 // node's slurmd. They run only when asked to, with BENCHRUN_SLURM=1 (`make
 // slurm-test` runs them one package at a time), and then fail when that
 // cluster is not up; a cluster that merely answers is no reason to run
-// them. Otherwise, and under -short, they skip loudly.
-
-func requireSlurmCluster(t *testing.T) {
-	t.Helper()
-	switch v := os.Getenv("BENCHRUN_SLURM"); {
-	case testing.Short():
-		t.Skip("SKIPPING SLURM cluster test under -short: it submits jobs and kills a node")
-	case v == "separately":
-		t.Skip("SKIPPING SLURM cluster test here: `make slurm-test` runs the cluster tests one package at a time")
-	case v != "1":
-		t.Skip("SKIPPING SLURM cluster test: it submits jobs and kills a node of the cluster of .ci/slurm-cluster.sh; BENCHRUN_SLURM=1 (make slurm-test) runs it")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "sinfo", "-h", "-p", "bench", "-o", "%D").Output()
-	if err != nil || strings.TrimSpace(string(out)) != "3" {
-		t.Fatalf("BENCHRUN_SLURM=1, but the cluster of .ci/slurm-cluster.sh is not up (as root: .ci/slurm-cluster.sh up); sinfo: %v %s", err, out)
-	}
-}
+// them. Otherwise, and under -short, they skip loudly
+// (slurmtest.RequireCluster).
 
 // submitSuite runs `benchrun suite` on a suite from outside the
 // allocation (SLURM_* variables removed) and returns its exit code, its
@@ -86,7 +70,7 @@ func readManifestT(t *testing.T, dir string) *results.Manifest {
 }
 
 func TestSlurm(t *testing.T) {
-	requireSlurmCluster(t)
+	slurmtest.RequireCluster(t)
 	benchrunBinary(t)
 
 	t.Run("roles across three nodes", func(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/benchrun/benchrun/slurm/slurmtest"
 )
 
 // The tests in this file submit real jobs to the cluster of
@@ -18,27 +20,7 @@ import (
 // of its nodes. They run only when asked to, with BENCHRUN_SLURM=1 (`make
 // slurm-test`), and then fail when that cluster is not up; a cluster that
 // merely answers is no reason to run them. Otherwise, and under -short,
-// they skip loudly.
-
-// requireCluster skips unless BENCHRUN_SLURM=1, and fails when the test
-// cluster is not up.
-func requireCluster(t *testing.T) {
-	t.Helper()
-	switch v := os.Getenv("BENCHRUN_SLURM"); {
-	case testing.Short():
-		t.Skip("SKIPPING SLURM cluster test under -short: it submits jobs and kills a node")
-	case v == "separately":
-		t.Skip("SKIPPING SLURM cluster test here: `make slurm-test` runs the cluster tests one package at a time")
-	case v != "1":
-		t.Skip("SKIPPING SLURM cluster test: it submits jobs and kills a node of the cluster of .ci/slurm-cluster.sh; BENCHRUN_SLURM=1 (make slurm-test) runs it")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "sinfo", "-h", "-p", "bench", "-o", "%D").Output()
-	if err != nil || strings.TrimSpace(string(out)) != "3" {
-		t.Fatalf("BENCHRUN_SLURM=1, but the cluster of .ci/slurm-cluster.sh is not up (as root: .ci/slurm-cluster.sh up); sinfo: %v %s", err, out)
-	}
-}
+// they skip loudly (slurmtest.RequireCluster).
 
 // recorder keeps the last output of each command, to refresh
 // testdata/recorded under -update.
@@ -120,7 +102,7 @@ func resultsDir(t *testing.T) string {
 }
 
 func TestCluster(t *testing.T) {
-	requireCluster(t)
+	slurmtest.RequireCluster(t)
 	netcheck := buildNetcheck(t)
 	rec := &recorder{last: map[string][]byte{}}
 	c := &Client{Cmd: rec}

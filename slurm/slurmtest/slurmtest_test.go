@@ -1,4 +1,4 @@
-package ci
+package slurmtest
 
 import (
 	"os"
@@ -28,7 +28,7 @@ func TestRequireClusterGate(t *testing.T) {
 		t.Setenv("CI", tt.ci)
 		reached := false
 		t.Run(tt.name, func(t *testing.T) {
-			requireSlurmCluster(t)
+			RequireCluster(t)
 			reached = true
 		})
 		if reached != tt.runs {
