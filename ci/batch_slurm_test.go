@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/benchrun/benchrun/slurm/slurmtest"
 )
 
 // io500SlurmSuite runs the io500 stand-in as an MPI step of 4 tasks, 2 per
@@ -52,7 +54,7 @@ func runSuiteOutside(t *testing.T, path, dir, base string) (int, string) {
 // reports the phases and scores; promoted, it is the baseline the second
 // run is compared with.
 func TestClusterIO500(t *testing.T) {
-	requireSlurmCluster(t)
+	slurmtest.RequireCluster(t)
 	work := t.TempDir()
 	suite := filepath.Join(work, "io500.toml")
 	writeFile(t, suite, io500SlurmSuite(t))
