@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/benchrun/benchrun/runner"
 	"github.com/benchrun/benchrun/runner/emulate"
@@ -104,20 +104,30 @@ func TestPromqlNames(t *testing.T) {
 	}
 }
 
-// exposedNames returns the sample names of the families as a scrape shows
-// them: a histogram as NAME_bucket, NAME_sum and NAME_count.
-func exposedNames(fams []*dto.MetricFamily) map[string]bool {
+// scrapedNames returns the sample names a scrape of url shows (a
+// histogram as NAME_bucket, NAME_sum and NAME_count).
+func scrapedNames(t *testing.T, url string) map[string]bool {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	dec := expfmt.SampleDecoder{Dec: expfmt.NewDecoder(resp.Body, expfmt.ResponseFormat(resp.Header)), Opts: &expfmt.DecodeOptions{}}
 	names := map[string]bool{}
-	for _, f := range fams {
-		n := f.GetName()
-		switch f.GetType() {
-		case dto.MetricType_HISTOGRAM:
-			names[n+"_bucket"], names[n+"_sum"], names[n+"_count"] = true, true, true
-		case dto.MetricType_SUMMARY:
-			names[n], names[n+"_sum"], names[n+"_count"] = true, true, true
-		default:
-			names[n] = true
+	for {
+		var v model.Vector
+		if err := dec.Decode(&v); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("%s: %v", url, err)
 		}
+		for _, s := range v {
+			names[string(s.Metric[model.MetricNameLabel])] = true
+		}
+	}
+	if len(names) == 0 {
+		t.Fatalf("%s exposes no metrics", url)
 	}
 	return names
 }
@@ -191,31 +201,10 @@ func TestGrafanaDashboard(t *testing.T) {
 		}
 	}
 
-	fams, err := liveRegistry().Registry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	exposed := exposedNames(fams)
-	resp, err := http.Get(emulatorServer(t).URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := expfmt.NewDecoder(resp.Body, expfmt.ResponseFormat(resp.Header))
-	var vllm []*dto.MetricFamily
-	for {
-		f := &dto.MetricFamily{}
-		if err := dec.Decode(f); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		vllm = append(vllm, f)
-	}
-	resp.Body.Close()
-	if len(vllm) == 0 {
-		t.Fatal("the vLLM emulator exposes no metrics")
-	}
-	for n := range exposedNames(vllm) {
+	liveSrv := httptest.NewServer(promhttp.HandlerFor(liveRegistry().Registry(), promhttp.HandlerOpts{}))
+	defer liveSrv.Close()
+	exposed := scrapedNames(t, liveSrv.URL)
+	for n := range scrapedNames(t, emulatorServer(t).URL+"/metrics") {
 		exposed[n] = true
 	}
 	used := map[string]bool{}
