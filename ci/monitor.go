@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -108,31 +109,46 @@ func (r *caseRun) startMonitor(ctx context.Context) *monitorRole {
 		r.e.log.Warn("monitor: no Prometheus in this job", "err", err)
 		return mr
 	}
+	// Every step at once: one node_exporter per node must not make a
+	// large allocation wait for each in turn.
+	var wg sync.WaitGroup
 	for _, st := range ap.steps {
 		if st.Kind != slurm.StepNodeExporter && st.Kind != slurm.StepPrometheus {
 			continue
 		}
-		probe := st.URL + "/metrics"
-		if st.Kind == slurm.StepPrometheus {
-			probe = st.URL + "/-/ready"
-		}
-		svc := runner.Service{Name: "monitor-" + st.Kind + "-" + st.Node, Kind: st.Kind, Command: st.Argv, URL: st.URL, Log: r.e.log,
-			LogPath: filepath.Join(r.dir, results.LogsDir, fmt.Sprintf("monitor-%s-%s.log", st.Kind, st.Node)),
-			Probe:   runner.Probe{URL: probe, Timeout: time.Minute}}
-		p, err := runner.StartService(ctx, svc)
-		if err != nil {
-			r.e.log.Warn("monitor: a step did not start; the run goes on without it", "step", st.Kind, "node", st.Node, "err", err)
-			continue
-		}
-		mr.procs.Add(p)
-		if st.Kind == slurm.StepPrometheus {
-			mr.prometheus = p
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := r.startMonitorStep(ctx, st)
+			if p != nil && st.Kind == slurm.StepPrometheus {
+				mr.prometheus = p // the only Prometheus step
+			}
+			mr.procs.Add(p)
+		}()
 	}
+	wg.Wait()
 	if mr.prometheus != nil {
 		r.e.log.Info("monitor: Prometheus scraping the job", "url", mr.prometheus.Service.URL, "config", j.PrometheusConfigPath())
 	}
 	return mr
+}
+
+// startMonitorStep starts one step of the monitor role and waits until it
+// answers; nil, with a warning, when it does not.
+func (r *caseRun) startMonitorStep(ctx context.Context, st slurm.Step) *runner.Process {
+	probe := st.URL + "/metrics"
+	if st.Kind == slurm.StepPrometheus {
+		probe = st.URL + "/-/ready"
+	}
+	svc := runner.Service{Name: "monitor-" + st.Kind + "-" + st.Node, Kind: st.Kind, Command: st.Argv, URL: st.URL, Log: r.e.log,
+		LogPath: filepath.Join(r.dir, results.LogsDir, fmt.Sprintf("monitor-%s-%s.log", st.Kind, st.Node)),
+		Probe:   runner.Probe{URL: probe, Timeout: time.Minute}}
+	p, err := runner.StartService(ctx, svc)
+	if err != nil {
+		r.e.log.Warn("monitor: a step did not start; the run goes on without it", "step", st.Kind, "node", st.Node, "err", err)
+		return nil
+	}
+	return p
 }
 
 // stop ends the monitor role after the services have stopped: one more
