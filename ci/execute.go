@@ -87,8 +87,13 @@ func (r *caseRun) execute(ctx context.Context) (x *execution, err error) {
 	r.rec = newRecorder(r.e, r.s, r.dir, r.pl)
 	r.e.log.Info("run started", "suite", r.s.Suite.Name, "dir", r.dir, "cases", len(r.cases))
 	r.procs, r.urls, r.hard = map[string][]*runner.Process{}, map[string]string{}, hardStop(ctx)
+	var mon *monitorRole
+	// The monitor role stops after the services (finish), so that its
+	// snapshot holds their end too.
+	defer func() { mon.stop(r.e.log, r.dir, r.hard) }()
 	defer func() { x = r.finish(ctx, x, recover()) }()
-	defer r.serveLive(r.liveAddr)()
+	defer r.serveLive(monitorLiveAddr(r.pl, r.liveAddr))()
+	mon = r.startMonitor(ctx)
 	r.startServices(ctx)
 	if !r.e.quiet {
 		r.prog = report.NewProgress(r.e.stderr, isTerminal(r.e.stderr), len(r.cases))

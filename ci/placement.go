@@ -92,6 +92,7 @@ func (localPlacement) runCase(ctx context.Context, e *env, s *suites.Suite, cs s
 // client nodes, each writing its own samples file.
 type allocationPlacement struct {
 	job   slurm.Job
+	nodes []string // the allocation's, in SLURM's order
 	steps []slurm.Step
 }
 
@@ -112,7 +113,7 @@ func newAllocationPlacement(s *suites.Suite, dir string) (*allocationPlacement, 
 	if err != nil {
 		return nil, fmt.Errorf("placing roles on %s: %w", slurm.CompressHostlist(nodes), err)
 	}
-	return &allocationPlacement{job: j, steps: steps}, nil
+	return &allocationPlacement{job: j, nodes: nodes, steps: steps}, nil
 }
 
 func (a *allocationPlacement) services(sv *suites.Service, dir, exe string) ([]runner.Service, error) {

@@ -134,6 +134,8 @@ func TestSlurm(t *testing.T) {
 		}
 	})
 
+	t.Run("monitor role", func(t *testing.T) { testSlurmMonitor(t) })
+
 	t.Run("failures", func(t *testing.T) {
 		t.Run("killed slurmd gives NODE_FAIL", func(t *testing.T) {
 			t.Parallel()
@@ -196,4 +198,44 @@ func TestSlurm(t *testing.T) {
 			}
 		})
 	})
+}
+
+// testSlurmMonitor submits monitor.toml: the job leaves a TSDB snapshot
+// in which a Prometheus opened afterwards finds the emulated vLLM's series
+// (at the endpoint endpoints.json records), every node's node_exporter,
+// and the load the two workers reported.
+func testSlurmMonitor(t *testing.T) {
+	prom := needBinary(t, "prometheus", "prometheus")
+	needBinary(t, "prometheus-node-exporter", "prometheus-node-exporter")
+	code, out, dir := submitSuite(t, "monitor.toml", nil)
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0\n%s", code, out)
+	}
+	snap := filepath.Join(dir, "monitor", "prometheus", "snapshot")
+	if _, err := os.Stat(snap); err != nil {
+		logs, _ := filepath.Glob(filepath.Join(dir, "logs", "monitor-*"))
+		t.Fatalf("no TSDB snapshot: %v (monitor logs: %v)\n%s", err, logs, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "monitor", "prometheus", "data")); !os.IsNotExist(err) {
+		t.Errorf("the working TSDB is still there after a snapshot: %v", err)
+	}
+	ep, err := readEndpoints(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	instance := strings.TrimPrefix(ep["llm"], "http://")
+	re := reopenTSDB(t, prom, snap)
+	if v := promQuery(t, re, `max_over_time(vllm:e2e_request_latency_seconds_count{job="service-llm",instance="`+instance+`"}[1h])`); v <= 0 {
+		t.Errorf("vllm:e2e_request_latency_seconds_count of %s in the snapshot: %v, want the requests of the run", instance, v)
+	}
+	if v := promQuery(t, re, `count(count by (instance) (node_cpu_seconds_total{job="node"}))`); v != 3 {
+		t.Errorf("node_exporters in the snapshot: %v, want 3", v)
+	}
+	ok := promQuery(t, re, `sum(max_over_time(benchrun_requests_total{job="benchrun",role="worker",outcome="ok"}[1h]))`)
+	if n, _ := countSamples(filepath.Join(dir, "samples", "chat")); ok <= 0 || ok > float64(n) {
+		t.Errorf("workers' ok requests in the snapshot: %v; samples: %d", ok, n)
+	}
+	if v := promQuery(t, re, `max_over_time(benchrun_case_running{role="run",case="chat"}[1h])`); v != 1 {
+		t.Errorf("the inside-job run's benchrun_case_running in the snapshot: %v, want 1", v)
+	}
 }

@@ -78,18 +78,23 @@ func jobFor(s *suites.Suite, dir, exe string) (slurm.Job, error) {
 // jobScript renders the sbatch script of a suite with a [slurm] section,
 // for `benchrun plan`. Paths are those a submission from here would use.
 func jobScript(s *suites.Suite) (string, error) {
-	exe := s.Slurm.Benchrun
-	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return "", err
-		}
-	}
-	j, err := jobFor(s, resultsDir("", s, time.Now()), exe)
+	j, err := planJob(s)
 	if err != nil {
 		return "", err
 	}
 	return slurm.RenderScript(j)
+}
+
+// planJob is the job a submission of s from here would use.
+func planJob(s *suites.Suite) (slurm.Job, error) {
+	exe := s.Slurm.Benchrun
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return slurm.Job{}, err
+		}
+	}
+	return jobFor(s, resultsDir("", s, time.Now()), exe)
 }
 
 // endpointsFile records where the services of an allocation answer, for

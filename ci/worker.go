@@ -29,25 +29,16 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "results", Required: true, Usage: "results directory"},
 			&cli.StringFlag{Name: "case", Required: true, Usage: "case id"},
 			&cli.Int64Flag{Name: "start-ns", Required: true, Usage: "case start, Unix nanoseconds: offset zero of every sample"},
+			&cli.StringFlag{Name: "metrics-listen", Usage: "serve this worker's live metrics at http://`ADDR`/metrics (the monitor role)"},
 		},
 		Action: func(c *cli.Context) error {
 			e := newEnv(c, stdout, stderr)
 			dir := c.String("results")
 			node := hostname()
 			e.log = e.log.With("job_id", os.Getenv("SLURM_JOB_ID"), "node", node, "case", c.String("case"), "worker", c.Int("worker"))
-			s, err := suites.Load(filepath.Join(dir, suiteCopy))
+			s, cs, err := workerCase(dir, c.String("case"))
 			if err != nil {
-				return withExitCode(err, ExitError)
-			}
-			var cs *suites.Case
-			for _, x := range s.Cases() {
-				if x.ID == c.String("case") {
-					cs = &x
-					break
-				}
-			}
-			if cs == nil {
-				return withExitCode(fmt.Errorf("worker: no case %q in %s", c.String("case"), dir), ExitUsage)
+				return err
 			}
 			ep, err := readEndpoints(dir)
 			if err != nil {
@@ -84,8 +75,11 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 				e.log.Warn("worker started after the case start; its schedule begins late", "late", late.Round(time.Millisecond))
 			}
 			label := fmt.Sprintf("%s/%d", node, load.Worker)
+			var prog runner.Progress
+			observe, stopLive := serveWorkerLive(e, c.String("metrics-listen"), s.Suite.Name, cs.ID, &prog, 2*s.Monitoring.ScrapeInterval.D())
+			defer stopLive()
 			for rep := 0; rep < cs.Benchmark.Repetitions && c.Context.Err() == nil; rep++ {
-				st, err := runner.RunCase(c.Context, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: label}, start, w, nil)
+				st, err := runner.RunCase(c.Context, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: label, Observe: observe}, start, w, &prog)
 				if err != nil {
 					return withExitCode(err, ExitError)
 				}
@@ -97,6 +91,21 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// workerCase loads the suite as run from the results directory dir and
+// finds the case id in it.
+func workerCase(dir, id string) (*suites.Suite, *suites.Case, error) {
+	s, err := suites.Load(filepath.Join(dir, suiteCopy))
+	if err != nil {
+		return nil, nil, withExitCode(err, ExitError)
+	}
+	for _, x := range s.Cases() {
+		if x.ID == id {
+			return s, &x, nil
+		}
+	}
+	return nil, nil, withExitCode(fmt.Errorf("worker: no case %q in %s", id, dir), ExitUsage)
 }
 
 // closeWorkerSamples closes a worker's samples file and leaves the number

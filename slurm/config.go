@@ -73,6 +73,9 @@ type Config struct {
 	// Benchrun is the path of the benchrun executable on the compute nodes;
 	// empty means the path of the running executable.
 	Benchrun string `toml:"benchrun" json:"benchrun,omitempty"`
+	// Monitor, when the suite has a [slurm.monitor] table, starts
+	// Prometheus and node_exporter inside the job (Monitor).
+	Monitor *Monitor `toml:"monitor" json:"monitor,omitempty"`
 }
 
 // ContainerSpec is one service's container image and extra bind mounts
@@ -194,6 +197,9 @@ func (c *Config) Validate() []error {
 		if hasControl(c.Benchrun) || !filepath.IsAbs(c.Benchrun) {
 			add("slurm.benchrun %q: want an absolute path", c.Benchrun)
 		}
+	}
+	if c.Monitor != nil {
+		errs = append(errs, c.Monitor.validate()...)
 	}
 	return errs
 }

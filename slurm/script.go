@@ -96,6 +96,9 @@ type Step struct {
 	URL     string   `json:"url,omitempty"` // StepService: http://NODE:PORT
 	Worker  int      `json:"worker,omitempty"`
 	Workers int      `json:"workers,omitempty"`
+	// MetricsPort is where a client worker serves its live metrics when
+	// the monitor role is on (Config.Monitor); 0 otherwise.
+	MetricsPort int `json:"metrics_port,omitempty"`
 }
 
 var serviceNamePattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
@@ -246,7 +249,7 @@ func (j *Job) validateRoles() []error {
 			add("clients: args[%d]: NUL byte", i)
 		}
 	}
-	return errs
+	return append(errs, j.validateMonitor()...)
 }
 
 func (j *Job) benchrun() (string, error) {
@@ -371,6 +374,13 @@ func RenderScript(j Job) (string, error) {
 	}
 	per := max(j.Clients.PerNode, 1)
 	line("#   clients on node %s, %d per node", joinInts(j.clientNodes()), per)
+	if m := j.Config.Monitor; m != nil {
+		line("#   monitor: prometheus on node %d, port %d, config %s", j.monitorNode(), m.PrometheusPort(), j.PrometheusConfigPath())
+		if m.nodeExporter() != NoNodeExporter {
+			line("#   monitor: %s on every node, port %d", m.nodeExporter(), m.NodePort())
+		}
+		line("#   monitor: benchrun /metrics on node 0 port %d, client workers from port %d", m.LivePort(), m.LivePort()+1)
+	}
 	line("")
 	line("set -eo pipefail")
 	line("# Anything failing before benchrun starts is an execution error (exit 2),")
@@ -435,7 +445,8 @@ func joinInts(xs []int) string {
 }
 
 // Steps returns the srun steps of j on the allocation nodes (as from
-// AllocationNodes), in launch order: for each service its Ray head and
+// AllocationNodes), in launch order: the monitor role's node_exporters and
+// Prometheus (with Config.Monitor); for each service its Ray head and
 // workers (when distributed) and then the server; then the clients. The
 // inside-job run starts the service steps, waits until each URL answers,
 // then runs the client steps and waits for them.
@@ -455,6 +466,13 @@ func (j *Job) Steps(nodes []string) ([]Step, error) {
 		return nodes[i], nil
 	}
 	var steps []Step
+	if j.Config.Monitor != nil {
+		ms, err := j.monitorSteps(at, nodes)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, ms...)
+	}
 	for _, s := range j.Services {
 		opts := StepOptions{Container: j.Config.Container, Image: s.Image, Binds: s.Binds, GPU: s.GPUs > 0, Env: s.Env}
 		head, err := at(s.Nodes[0])
@@ -509,8 +527,14 @@ func (j *Job) Steps(nodes []string) ([]Step, error) {
 			return nil, fmt.Errorf("clients: %w", err)
 		}
 		for k := 0; k < per; k++ {
-			argv := append([]string{exe, "worker", "--worker=" + strconv.Itoa(w), "--workers=" + strconv.Itoa(workers)}, j.Clients.Args...)
-			steps = append(steps, Step{Kind: StepClient, Node: node, Worker: w, Workers: workers,
+			argv := []string{exe, "worker", "--worker=" + strconv.Itoa(w), "--workers=" + strconv.Itoa(workers)}
+			port := 0
+			if m := j.Config.Monitor; m != nil {
+				port = m.LivePort() + 1 + k
+				argv = append(argv, "--metrics-listen=0.0.0.0:"+strconv.Itoa(port))
+			}
+			argv = append(argv, j.Clients.Args...)
+			steps = append(steps, Step{Kind: StepClient, Node: node, Worker: w, Workers: workers, MetricsPort: port,
 				Argv: StepCommand(node, argv, StepOptions{Name: fmt.Sprintf("client%d", w)})})
 			w++
 		}

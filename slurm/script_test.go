@@ -75,6 +75,15 @@ func scriptJobs() map[string]Job {
 			Clients:    ClientRole{Nodes: []int{1}},
 			ResultsDir: "/scratch/results dir/run 1", SuiteFile: "/home/ci/suite's.toml", Benchrun: testBenchrun,
 		},
+		"monitor": {
+			Name: "benchrun-monitored",
+			Config: Config{Partition: "gpu", Time: "01:00:00", Nodes: 4, GPUsPerNode: 4,
+				Monitor: &Monitor{Prometheus: "/opt/prometheus/bin/prometheus", GPUExporterPort: 9401}},
+			Services: []ServiceRole{{Name: "vllm", Kind: "vllm", Nodes: []int{0}, Port: 8000, GPUs: 4,
+				Command: []string{"vllm", "serve", "meta-llama/Llama-3.1-8B-Instruct", "--port", "8000"}}},
+			Clients:    ClientRole{PerNode: 2},
+			ResultsDir: "/scratch/bench/results/monitored", SuiteFile: "/home/ci/suites/monitored.toml", Benchrun: testBenchrun,
+		},
 		"ray-distributed": {
 			Name:   "benchrun-70b",
 			Config: Config{Partition: "gpu", Time: "04:00:00", GPUsPerNode: 4, Modules: []string{"apptainer"}, Container: ContainerApptainer},
@@ -149,6 +158,12 @@ func TestRenderScriptRejects(t *testing.T) {
 		{"image without apptainer", func(j *Job) { j.Services[0].Image = "x.sif" }, `needs slurm.container = "apptainer"`},
 		{"duplicate service", func(j *Job) { j.Services = append(j.Services, j.Services[0]) }, "listed twice"},
 		{"service name", func(j *Job) { j.Services[0].Name = "a b" }, `service "a b": want a name`},
+		{"monitor port", func(j *Job) { j.Config.Monitor = &Monitor{Port: 70000} }, "slurm.monitor.port 70000: want 1-65535"},
+		{"monitor ports collide", func(j *Job) { j.Config.Monitor = &Monitor{NodeExporterPort: 9090} }, "slurm.monitor.node_exporter_port 9090: the same port as port"},
+		{"monitor port of a service", func(j *Job) { j.Config.Monitor = &Monitor{Port: 11434} }, `slurm.monitor.port: service "ollama" listens on port 11434 too`},
+		{"worker port of a service", func(j *Job) { j.Config.Monitor = &Monitor{BenchrunPort: 11433} }, `slurm.monitor.benchrun_port: service "ollama" listens on port 11434 too`},
+		{"workers past 65535", func(j *Job) { j.Config.Monitor = &Monitor{BenchrunPort: 65535} }, "past 65535"},
+		{"monitor executable", func(j *Job) { j.Config.Monitor = &Monitor{NodeExporter: "x\nrm -rf ~"} }, `slurm.monitor.node_exporter "x\nrm -rf ~": want an executable`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

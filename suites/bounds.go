@@ -114,6 +114,10 @@ var bounds = []bound{
 	{"slurm.nodes", "0", "200000", "as service.nodes"},
 	{"slurm.gpus_per_node", "0", "1024", "as service.gpus"},
 	{"slurm.cpus_per_task", "0", "65536", "far above the cores of any node"},
+	{"slurm.monitor.port", "0", "65535", "TCP ports; 0 means 9090"},
+	{"slurm.monitor.node_exporter_port", "0", "65535", "TCP ports; 0 means 9100"},
+	{"slurm.monitor.gpu_exporter_port", "0", "65535", "TCP ports; 0 means 9400 (DCGM exporter)"},
+	{"slurm.monitor.benchrun_port", "0", "65535", "TCP ports; 0 means 9464; client workers serve on the ports after it"},
 }
 
 // boundFor returns the bound of the key at path, if it has one.
