@@ -25,13 +25,17 @@ cd /scratch/bench/results/monitored
 
 # Run benchrun in the background and wait: a shell runs traps only between
 # commands, so a foreground benchrun would get USR1 only after it ended.
+# A signal between starting benchrun and taking its pid is kept and
+# forwarded once the pid is known, not lost.
 benchrun_pid=
-forward() { if [ -n "$benchrun_pid" ]; then kill -s "$1" "$benchrun_pid" 2>/dev/null || true; fi; }
+pending=
+forward() { if [ -n "$benchrun_pid" ]; then kill -s "$1" "$benchrun_pid" 2>/dev/null || true; else pending=$1; fi; }
 trap 'echo "benchrun job: USR1, time limit near; stopping benchrun" >&2; forward USR1' USR1
 trap 'forward TERM' TERM
 trap 'forward INT' INT
 /opt/benchrun/bin/benchrun suite --inside-job --results /scratch/bench/results/monitored /home/ci/suites/monitored.toml &
 benchrun_pid=$!
+if [ -n "$pending" ]; then forward "$pending"; fi
 trap - ERR
 # wait returns early when a trap runs; wait again until benchrun is gone.
 while kill -0 "$benchrun_pid" 2>/dev/null; do wait "$benchrun_pid" || true; done
