@@ -21,7 +21,17 @@ func withTelemetry(t *testing.T) *Input {
 			Queue:   &analysis.ServerLatency{Count: 120, Mean: 0.0004},
 			Running: &analysis.Gauge{Peak: 1, Mean: 0.98, N: 60}, Waiting: &analysis.Gauge{Peak: 0, Mean: 0, N: 60},
 			KVCache: &analysis.Gauge{Peak: 0.031, Mean: 0.02, N: 60}, PrefixCacheHitRate: f(0.25), Preemptions: f(0), GenerationTokens: f(2880),
-		}}
+		},
+		GPUs: []analysis.GPUFigures{
+			{Host: "gpu01", GPU: "0", UUID: "GPU-a", Model: "NVIDIA H100 80GB HBM3", Util: &analysis.Gauge{Peak: 0.97, Mean: 0.82, N: 60},
+				MemoryUsed: &analysis.Gauge{Peak: 73400 << 20, Mean: 73300 << 20, N: 60}, MemoryTotal: f(81047 << 20),
+				Temperature: &analysis.Gauge{Peak: 71, Mean: 66, N: 60}, Power: &analysis.Gauge{Peak: 612.5, Mean: 540.25, N: 60}, Energy: f(32415)},
+			{Host: "gpu01", GPU: "1", Util: &analysis.Gauge{Peak: 0.95, Mean: 0.8, N: 60}, Power: &analysis.Gauge{Peak: 600, Mean: 530, N: 60}, Energy: f(31800)},
+		},
+		Nodes: []analysis.NodeFigures{{Instance: "gpu01:9100", CPUBusy: &analysis.Gauge{Peak: 0.42, Mean: 0.3, N: 60},
+			MemoryUsed: &analysis.Gauge{Peak: 12 << 30, Mean: 11 << 30, N: 60}, NetReceive: &analysis.Gauge{Peak: 2 << 20, Mean: 1 << 20, N: 60}}},
+		Energy: f(64215), EnergyPerOutputToken: f(22.3),
+	}
 	in.Summary.Cases[1].Telemetry = &analysis.Telemetry{
 		Server: &analysis.ServerFigures{
 			TTFT:    &analysis.ServerLatency{Count: 200, Mean: 0.07, ClientMean: 0.083, Overhead: 0.013},
@@ -38,6 +48,10 @@ func TestTelemetryGolden(t *testing.T) {
 		"<th>ttft overhead</th>",
 		`<td>users=1</td><td class="num">41 ms</td><td class="num">52.3 ms</td><td class="num">11.3 ms</td>`,
 		`<td class="num">3 / 0.5</td>`,
+		"<h3>GPUs (PromQL over each case)</h3>",
+		`<td class="num">82% / 97%</td>`,
+		`<td class="num">22.3 J/token</td>`,
+		"<h3>Nodes (PromQL over each case)</h3>",
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report.html lacks %s", want)

@@ -92,6 +92,7 @@ var bounds = []bound{
 	{"benchmark.dataset.seed", "0", maxSeed, "any non-negative 64-bit integer"},
 
 	{"monitoring.scrape_interval", "100ms", "1h", "100 ms is AIPerf's default and the shortest a scrape of a busy server keeps up with; beyond an hour a case has one scrape"},
+	{"monitoring.query_step", "100ms", "1h", "as scrape_interval: the resolution of the stored PromQL series"},
 
 	{"slurm.nodes", "0", "200000", "as service.nodes"},
 	{"slurm.gpus_per_node", "0", "1024", "as service.gpus"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -15,7 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	promscrape "github.com/benchrun/benchrun/runner/scrape"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 )
 
 // FlavorDCGM is the DCGM exporter flavour of `benchrun emulate`: GPU
@@ -325,26 +327,44 @@ func (p *SeededLoad) At(t time.Duration) float64 {
 }
 
 // VLLMLoad returns a load signal that follows a vLLM server: each call
-// scrapes metricsURL (its /metrics) and returns the KV-cache usage
+// reads metricsURL (its /metrics) and returns the KV-cache usage
 // (vllm:kv_cache_usage_perc, or the older vllm:gpu_cache_usage_perc),
-// the highest over engines; a server exposing neither gives 1 while it
-// runs a request (vllm:num_requests_running) and 0 otherwise. A scrape
-// that fails is an error (the emulator then takes the load as 0).
+// the highest over engines, or 1 while requests run and the usage reads 0;
+// a server exposing no usage gives 1 while it runs a request
+// (vllm:num_requests_running) and 0 otherwise. A read that fails, or an
+// endpoint with neither series, is an error (the emulator then takes the
+// load as 0).
 func VLLMLoad(metricsURL string) func(ctx context.Context) (float64, error) {
-	s := &promscrape.Scraper{URL: metricsURL}
 	return func(ctx context.Context) (float64, error) {
-		pts, err := s.Scrape(ctx, 0)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
 		if err != nil {
 			return 0, err
 		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return 0, fmt.Errorf("vllm load: GET %s: %s", metricsURL, resp.Status)
+		}
+		dec := expfmt.NewDecoder(io.LimitReader(resp.Body, 64<<20), expfmt.ResponseFormat(resp.Header))
 		kv, running := 0.0, 0.0
 		kvSeen, runningSeen := false, false
-		for _, p := range pts {
-			switch p.Metric {
-			case "vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc":
-				kv, kvSeen = max(kv, p.Value), true
-			case "vllm:num_requests_running":
-				running, runningSeen = running+p.Value, true
+		for {
+			var mf dto.MetricFamily
+			if err := dec.Decode(&mf); err == io.EOF {
+				break
+			} else if err != nil {
+				return 0, fmt.Errorf("vllm load: %s: %w", metricsURL, err)
+			}
+			for _, m := range mf.GetMetric() {
+				switch mf.GetName() {
+				case "vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc":
+					kv, kvSeen = max(kv, m.GetGauge().GetValue()), true
+				case "vllm:num_requests_running":
+					running, runningSeen = running+m.GetGauge().GetValue(), true
+				}
 			}
 		}
 		switch {
