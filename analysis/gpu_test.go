@@ -148,3 +148,37 @@ func TestCounterAt(t *testing.T) {
 		}
 	}
 }
+
+// TestTimelineSeries: the timeline's telemetry series aggregate as the
+// tables do (GPU utilisation averaged, power summed; waiting summed, KV
+// cache the highest), over the whole case.
+func TestTimelineSeries(t *testing.T) {
+	_, raws, err := SummarizeDir(promqlRun(t, testGPUQueries, false), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := raws["chat/users=4"].Telemetry
+	if ts == nil || len(ts.GPUUtil) != 9 || len(ts.GPUPower) != 9 || len(ts.Waiting) != 0 {
+		t.Fatalf("series %+v", ts)
+	}
+	if p := ts.GPUUtil[0]; p.T != 0 || math.Abs(p.V-0.25) > 1e-12 {
+		t.Errorf("util at 0 = %+v, want the mean of 40%% and 10%%", p)
+	}
+	if p := ts.GPUUtil[8]; p.T != 4 || math.Abs(p.V-0.65) > 1e-12 {
+		t.Errorf("util at 4 s = %+v, want the mean of 40%% and 90%%", p)
+	}
+	if p := ts.GPUPower[3]; p.T != 1.5 || p.V != 300 {
+		t.Errorf("power at 1.5 s = %+v, want 300 W (summed)", p)
+	}
+	_, raws, err = SummarizeDir(telemetryRun(t, 40, 0.01, func(i int) float64 { return float64(i) }), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts = raws["chat/users=4"].Telemetry
+	if ts == nil || len(ts.Waiting) == 0 || len(ts.KVCache) != len(ts.Waiting) || ts.GPUUtil != nil {
+		t.Fatalf("scraped series %+v", ts)
+	}
+	if p := ts.Waiting[2]; math.Abs(p.T-(2-0.005)) > 1e-9 || p.V != 2 {
+		t.Errorf("waiting at the third scrape = %+v, want 2 at 1.995 s (the scraper started 5 ms early)", p)
+	}
+}

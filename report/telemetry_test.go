@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 
@@ -65,5 +67,39 @@ func TestNoTelemetryNoTable(t *testing.T) {
 	md := string(render(t, load(t, "nightly"), func(b *bytes.Buffer, in *Input) error { return WriteMarkdown(b, in) }))
 	if strings.Contains(md, "Server side") {
 		t.Fatal("a server-side table without telemetry")
+	}
+}
+
+// TestTimelineChartGolden pins the timeline chart of one case: client
+// throughput and latency from the samples' bins, the server's queue and
+// KV cache, the GPUs' utilisation and power, on one time axis.
+func TestTimelineChartGolden(t *testing.T) {
+	nan := math.NaN()
+	ts := analysis.Series{Width: 1, T: []float64{0, 1, 2}, OutputTokens: []float64{100, 350.5, 90},
+		LatencyP50: []float64{0.25, 0.3125, nan}, Completed: []float64{3, 10, 2}, Errors: []float64{0, 0, 0}, InFlight: []float64{4, 4, 1}}
+	tel := &analysis.TelemetrySeries{
+		Waiting:  []analysis.TimePoint{{T: 0.1, V: 0}, {T: 1.1, V: 3}, {T: 2.1, V: 0}},
+		KVCache:  []analysis.TimePoint{{T: 0.1, V: 0.25}, {T: 1.1, V: 1}, {T: 2.1, V: 0.0625}},
+		GPUUtil:  []analysis.TimePoint{{T: 0, V: 0.5}, {T: 0.5, V: 0.95}, {T: 1, V: 0.97}, {T: 1.5, V: 0.96}, {T: 2, V: 0.4}},
+		GPUPower: []analysis.TimePoint{{T: 0, V: 300}, {T: 0.5, V: 1200.25}, {T: 1, V: 1310}, {T: 1.5, V: 1290}, {T: 2, V: 500}},
+	}
+	c := &analysis.Case{ID: "chat/users=16", Params: map[string]string{"users": "16"}}
+	spec := timelineChart("b0-timeline-1", c, ts, tel)
+	if spec == nil || spec.ID != "b0-timeline-1" || !spec.Wide {
+		t.Fatalf("spec %+v", spec)
+	}
+	var b bytes.Buffer
+	if err := json.Indent(&b, spec.Option, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	b.WriteByte('\n')
+	golden(t, "telemetry/timeline.json", b.Bytes())
+	if timelineChart("x", c, analysis.Series{}, tel) != nil {
+		t.Error("a timeline without client series")
+	}
+	// Without telemetry: the client's series only, no empty server lines.
+	bare := string(timelineChart("x", c, ts, nil).Option)
+	if strings.Contains(bare, "(server)") || strings.Contains(bare, "GPU power") || !strings.Contains(bare, "output tokens/s (client)") {
+		t.Errorf("client-only timeline: %s", bare)
 	}
 }
