@@ -89,6 +89,12 @@ node = true
 	for _, c := range s.Cases {
 		checkGPUFigures(t, c)
 	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	for _, want := range []string{`id="b0-timeline-0"`, `id="b0-timeline-1"`, "GPU power W (sum)", "GPU util % (mean)", "KV cache % (server)", "<h3>GPUs (PromQL over each case)</h3>"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
 	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
 	t.Logf("report.md GPU and node rows:\n%s", strings.Join(append(grepLines(string(md), "| gpu01 |"), grepLines(string(md), "| all |")...), "\n"))
 	for _, want := range []string{"### GPUs (PromQL over each case)", "| users=16 | gpu01 | 1 | NVIDIA H100 80GB HBM3 |", "J/token |",
