@@ -348,33 +348,53 @@ func VLLMLoad(metricsURL string) func(ctx context.Context) (float64, error) {
 		if resp.StatusCode != http.StatusOK {
 			return 0, fmt.Errorf("vllm load: GET %s: %s", metricsURL, resp.Status)
 		}
-		dec := expfmt.NewDecoder(io.LimitReader(resp.Body, 64<<20), expfmt.ResponseFormat(resp.Header))
-		kv, running := 0.0, 0.0
-		kvSeen, runningSeen := false, false
-		for {
-			var mf dto.MetricFamily
-			if err := dec.Decode(&mf); err == io.EOF {
-				break
-			} else if err != nil {
-				return 0, fmt.Errorf("vllm load: %s: %w", metricsURL, err)
-			}
-			for _, m := range mf.GetMetric() {
-				switch mf.GetName() {
-				case "vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc":
-					kv, kvSeen = max(kv, m.GetGauge().GetValue()), true
-				case "vllm:num_requests_running":
-					running, runningSeen = running+m.GetGauge().GetValue(), true
-				}
-			}
+		load, err := vllmLoad(io.LimitReader(resp.Body, 64<<20), expfmt.ResponseFormat(resp.Header))
+		if err != nil {
+			return 0, fmt.Errorf("vllm load: %s: %w", metricsURL, err)
 		}
-		switch {
-		case kvSeen && !(running > 0 && kv == 0):
-			return kv, nil
-		case running > 0:
-			return 1, nil
-		case runningSeen:
-			return 0, nil
-		}
-		return 0, errors.New("vllm load: " + metricsURL + " exposes neither vllm:kv_cache_usage_perc nor vllm:num_requests_running")
+		return load, nil
 	}
+}
+
+// vllmLoad reads the load from one exposition (VLLMLoad), clamped to
+// 0–1. expfmt's text parser panics on some malformed input
+// (runner/scrape.Parse, FuzzParse): that is an error, not a crash.
+func vllmLoad(r io.Reader, format expfmt.Format) (load float64, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			load, err = 0, fmt.Errorf("the parser failed: %v", v)
+		}
+	}()
+	dec := expfmt.NewDecoder(r, format)
+	kv, running := 0.0, 0.0
+	kvSeen, runningSeen := false, false
+	for {
+		var mf dto.MetricFamily
+		if err := dec.Decode(&mf); err == io.EOF {
+			break
+		} else if err != nil {
+			return 0, err
+		}
+		for _, m := range mf.GetMetric() {
+			v := m.GetGauge().GetValue()
+			if math.IsNaN(v) {
+				continue
+			}
+			switch mf.GetName() {
+			case "vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc":
+				kv, kvSeen = max(kv, v), true
+			case "vllm:num_requests_running":
+				running, runningSeen = running+v, true
+			}
+		}
+	}
+	switch {
+	case kvSeen && !(running > 0 && kv == 0):
+		return min(max(kv, 0), 1), nil
+	case running > 0:
+		return 1, nil
+	case runningSeen:
+		return 0, nil
+	}
+	return 0, errors.New("neither vllm:kv_cache_usage_perc nor vllm:num_requests_running")
 }

@@ -1,6 +1,7 @@
 package emulate
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/benchrun/benchrun/runner/results"
 	promscrape "github.com/benchrun/benchrun/runner/scrape"
@@ -213,4 +216,19 @@ func TestVLLMLoad(t *testing.T) {
 	} else if errors.Is(err, context.Canceled) {
 		t.Error(err)
 	}
+}
+
+// FuzzVLLMLoad: any exposition gives a load within 0–1 or an error, never
+// a panic.
+func FuzzVLLMLoad(f *testing.F) {
+	f.Add([]byte("vllm:kv_cache_usage_perc{engine=\"0\"} 0.5\nvllm:num_requests_running 3\n"))
+	f.Add([]byte("vllm:num_requests_running{engine=\"0\"} 2\n"))
+	f.Add([]byte("vllm:gpu_cache_usage_perc 7\n"))
+	f.Add([]byte("#0000000000000000\n{}0")) // runner/scrape's FuzzParse crasher
+	f.Fuzz(func(t *testing.T, data []byte) {
+		load, err := vllmLoad(bytes.NewReader(data), expfmt.NewFormat(expfmt.TypeTextPlain))
+		if err == nil && (load < 0 || load > 1 || math.IsNaN(load)) {
+			t.Fatalf("load %v from %q", load, data)
+		}
+	})
 }
