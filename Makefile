@@ -63,7 +63,9 @@ unit:
 browser-test: build
 	rm -rf $(ARTIFACTS)/demo && mkdir -p $(ARTIFACTS)
 	BENCHRUN_EMULATE_SLOWDOWN=1 ./$(BIN) --quiet suite -o $(ARTIFACTS)/demo examples/demo.toml
-	sh report/testdata/browser-test.sh $(ARTIFACTS)/demo/report.html $(ARTIFACTS)/report.png
+	sh report/testdata/browser-test.sh $(ARTIFACTS)/demo/report.html $(ARTIFACTS)/report.png timeline
+	@grep -q 'KV cache % (server)' $(ARTIFACTS)/demo/report.html || \
+	  { echo "browser-test: the demo's timeline has no server series (the emulator's /metrics)"; exit 1; }
 
 # A real 3-node SLURM cluster in network namespaces (.ci/slurm-cluster.sh),
 # then jobs through sbatch: roles across nodes, NODE_FAIL, time limit.

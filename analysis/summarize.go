@@ -60,6 +60,9 @@ type Raw struct {
 	Dists map[string]*Dist
 	// Timeline holds the measured operations second by second.
 	Timeline *Timeline
+	// Telemetry holds the case's server and GPU series for the timeline
+	// beside Timeline; nil without telemetry.
+	Telemetry *TelemetrySeries
 	// Errors maps each error class of the failed measured operations to
 	// its count and an example.
 	Errors map[string]ErrorClass
@@ -599,6 +602,7 @@ func (a *caseAcc) finish(c *Case, raw *Raw, td *telemetryData) {
 		c.Metrics[name] = m
 	}
 	a.telemetry(c, td)
+	raw.Telemetry = td.timelineSeries()
 	c.Warnings = append(a.warnings(c, ok, total, errs[results.ErrUnfinished]), c.Warnings...)
 	c.Labels = a.sat.labels(a.load, a.o.LagLimit, a.series, a.timeline)
 	for i := range c.Labels {

@@ -45,6 +45,15 @@ type Telemetry struct {
 	// Server holds the figures from a vLLM /metrics scrape; nil without
 	// one.
 	Server *ServerFigures `json:"server,omitempty"`
+	// GPUs and Nodes are the GPU and node tables from the PromQL series
+	// (the gpu and node queries), sorted by host and GPU, by instance.
+	GPUs  []GPUFigures  `json:"gpus,omitempty"`
+	Nodes []NodeFigures `json:"nodes,omitempty"`
+	// Energy is the GPUs' energy over the measured windows (J), and
+	// EnergyPerOutputToken that energy per output token of the successful
+	// measured operations (J/token); nil without an energy series.
+	Energy               *float64 `json:"energy,omitempty"`
+	EnergyPerOutputToken *float64 `json:"energy_per_output_token,omitempty"`
 }
 
 // TelemetrySource is one telemetry file of a case.
@@ -121,7 +130,8 @@ type tseries struct {
 type telemetryData struct {
 	sources []TelemetrySource
 	series  []*tseries
-	notes   []string // warnings: failed scrapes, damaged files
+	notes   []string          // warnings: failed scrapes, damaged files
+	queries map[string]string // the PromQL queries run, by name
 }
 
 // readTelemetry reads the telemetry files the manifest lists for a case
@@ -139,6 +149,9 @@ func readTelemetry(dir string, info results.CaseInfo) *telemetryData {
 		if tf.Failures > 0 {
 			td.notes = append(td.notes, fmt.Sprintf("telemetry %s (%s %s): %d of %d attempts failed, last: %s",
 				tf.Source, tf.Kind, tf.URL, tf.Failures, tf.Attempts, tf.Error))
+		}
+		if tf.Kind == results.TelemetryPromQL {
+			td.queries = tf.Queries
 		}
 		shift := 0.0
 		if !info.Start.IsZero() && !tf.Start.IsZero() {
@@ -167,6 +180,9 @@ func readTelemetry(dir string, info results.CaseInfo) *telemetryData {
 		case in.BadCount > 0 || in.TornLine > 0 || in.Samples != tf.Points:
 			td.notes = append(td.notes, fmt.Sprintf("telemetry %s: %s damaged (%d points of %d recorded, %d lines that do not decode): no figures from it",
 				tf.Source, tf.Path, in.Samples, tf.Points, in.BadCount+min(in.TornLine, 1)))
+			if tf.Kind == results.TelemetryPromQL {
+				td.queries = nil // named once, not once per query
+			}
 			continue
 		}
 		times := map[float64]bool{}
@@ -421,6 +437,10 @@ func (a *caseAcc) telemetry(c *Case, td *telemetryData) {
 		if d := a.dists[m]; d != nil && d.Count() > 0 {
 			client[m] = d.Mean()
 		}
+	}
+	if td.queries != nil {
+		c.Warnings = append(c.Warnings, td.promqlNotes(td.queries)...)
+		a.promqlTelemetry(c.Telemetry, td, from, to)
 	}
 	srv, waiting := td.serverFigures(from, to, client)
 	c.Telemetry.Server = srv

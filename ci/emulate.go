@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -19,8 +20,8 @@ import (
 func emulateCommand(stdout, stderr io.Writer) *cli.Command {
 	return &cli.Command{
 		Name:      "emulate",
-		Usage:     "serve an emulated vLLM or Ollama for offline dry runs and tests",
-		ArgsUsage: "vllm|ollama",
+		Usage:     "serve an emulated vLLM, Ollama or DCGM exporter for offline dry runs and tests",
+		ArgsUsage: "vllm|ollama|dcgm",
 		Description: "A protocol-faithful server with a continuous-batching timing model: requests\n" +
 			"wait for one of --slots, the first token comes after the prefill time, then\n" +
 			"tokens follow at the decode interval, which grows with the running batch.\n" +
@@ -28,20 +29,25 @@ func emulateCommand(stdout, stderr io.Writer) *cli.Command {
 			"/version and /metrics (vllm: names); ollama serves /api/generate, /api/chat,\n" +
 			"/api/tags, /api/ps and /api/version. Timing and faults are flags; see\n" +
 			"docs/emulators.md. Defaults for ollama differ (4 slots, slower decode,\n" +
-			"a 2s model load) unless the flags are given.\n\n" +
-			"Example:\n   benchrun emulate vllm --port 8000 --slots 16 --decode-base 8ms --jitter 0",
+			"a 2s model load) unless the flags are given. dcgm serves /metrics as NVIDIA's\n" +
+			"dcgm-exporter does (DCGM_FI_DEV_GPU_UTIL, power, energy, ... for --gpus GPUs),\n" +
+			"following a vLLM server's load with --follow, else a pattern seeded by --seed.\n\n" +
+			"Examples:\n   benchrun emulate vllm --port 8000 --slots 16 --decode-base 8ms --jitter 0\n" +
+			"   benchrun emulate dcgm --port 9400 --gpus 4 --follow http://127.0.0.1:8000/metrics",
 		Flags: emulateFlags(),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return withExitCode(errors.New("emulate: name the flavour, vllm or ollama"), ExitUsage)
+				return withExitCode(errors.New("emulate: name the flavour, vllm, ollama or dcgm"), ExitUsage)
 			}
 			flavor := c.Args().First()
-			if flavor != emulate.FlavorVLLM && flavor != emulate.FlavorOllama {
-				return withExitCode(fmt.Errorf("emulate: unknown flavour %q: want vllm or ollama", flavor), ExitUsage)
-			}
-			o := emulateOptions(c, flavor)
 			addr := net.JoinHostPort(c.String("host"), strconv.Itoa(c.Int("port")))
-			return serveEmulator(c.Context, stdout, flavor, o, addr)
+			switch flavor {
+			case emulate.FlavorVLLM, emulate.FlavorOllama:
+				return serveEmulator(c.Context, stdout, flavor, emulateOptions(c, flavor), addr)
+			case emulate.FlavorDCGM:
+				return serveDCGM(c.Context, stdout, dcgmOptions(c), addr)
+			}
+			return withExitCode(fmt.Errorf("emulate: unknown flavour %q: want vllm, ollama or dcgm", flavor), ExitUsage)
 		},
 	}
 }
@@ -74,6 +80,48 @@ func emulateFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "stall-rate", Usage: "fraction of streams that pause once"},
 		&cli.DurationFlag{Name: "stall-for", Usage: "length of a stall"},
 		&cli.DurationFlag{Name: "start-delay", Usage: "slow start: every endpoint answers 503 for this long"},
+		&cli.IntFlag{Name: "gpus", Value: 1, Usage: "dcgm: GPUs exposed"},
+		&cli.StringFlag{Name: "gpu-model", Usage: "dcgm: the modelName label", DefaultText: "NVIDIA H100 80GB HBM3"},
+		&cli.StringFlag{Name: "hostname", Usage: "dcgm: the Hostname label", DefaultText: "this host's name"},
+		&cli.StringFlag{Name: "follow", Usage: "dcgm: a vLLM /metrics URL whose KV-cache usage is the GPUs' load (default: a seeded pattern)"},
+		&cli.DurationFlag{Name: "tick", Value: 100 * time.Millisecond, Usage: "dcgm: how often the load is sampled and the GPUs' state advanced"},
+	}
+}
+
+// dcgmOptions are the DCGM emulator's options from the command line.
+func dcgmOptions(c *cli.Context) emulate.DCGMOptions {
+	o := emulate.DCGMOptions{GPUs: c.Int("gpus"), Model: c.String("gpu-model"), Hostname: c.String("hostname"),
+		Seed: c.Int64("seed"), Tick: c.Duration("tick")}
+	if u := c.String("follow"); u != "" {
+		o.Load = emulate.VLLMLoad(u)
+	}
+	return o
+}
+
+// serveDCGM serves a DCGM exporter emulator on addr until ctx is done,
+// which is a normal end.
+func serveDCGM(ctx context.Context, stdout io.Writer, o emulate.DCGMOptions, addr string) error {
+	d, err := emulate.NewDCGM(o)
+	if err != nil {
+		return withExitCode(fmt.Errorf("emulate: %w", err), ExitUsage)
+	}
+	defer d.Close()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return withExitCode(fmt.Errorf("emulate: %w", err), ExitError)
+	}
+	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "benchrun emulate dcgm: listening on http://%s (%d GPUs)\n", ln.Addr(), max(o.GPUs, 1))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return withExitCode(err, ExitError)
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+		return nil
 	}
 }
 

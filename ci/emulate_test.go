@@ -1,14 +1,18 @@
 package ci
 
 import (
+	"context"
 	"flag"
 	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/benchrun/benchrun/runner/emulate"
+	"github.com/benchrun/benchrun/runner/scrape"
 )
 
 // emulateContext parses args with the flags of benchrun emulate.
@@ -53,4 +57,52 @@ func TestEmulateOptions(t *testing.T) {
 			t.Errorf("got  %+v\nwant %+v", got, want)
 		}
 	})
+}
+
+// TestEmulateDCGMFollowsVLLM runs `benchrun emulate dcgm --follow` beside
+// `benchrun emulate vllm`: idle GPUs while the vLLM emulator is idle, busy
+// ones while it serves, two GPUs with dcgm-exporter's labels.
+func TestEmulateDCGMFollowsVLLM(t *testing.T) {
+	dir := t.TempDir()
+	vllm := startBin(t, dir, "emulate", "vllm", "--port", "0", "--slots", "2", "--decode-base", "20ms")
+	vURL := vllm.listening(t)
+	dcgm := startBin(t, dir, "emulate", "dcgm", "--port", "0", "--gpus", "2", "--hostname", "gpu01",
+		"--follow", vURL+"/metrics", "--tick", "20ms")
+	dURL := dcgm.listening(t)
+	util := func() map[string]float64 {
+		t.Helper()
+		pts, err := (&scrape.Scraper{URL: dURL + "/metrics"}).Scrape(context.Background(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]float64{}
+		for _, p := range pts {
+			if p.Metric == emulate.DCGMGPUUtil && p.Labels["Hostname"] == "gpu01" {
+				m[p.Labels["gpu"]] = p.Value
+			}
+		}
+		return m
+	}
+	time.Sleep(100 * time.Millisecond)
+	if u := util(); len(u) != 2 || u["0"] != 0 || u["1"] != 0 {
+		t.Fatalf("idle vLLM: utilisation %v, want 0 on gpus 0 and 1", u)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		resp, err := http.Post(vURL+"/v1/completions", "application/json",
+			strings.NewReader(`{"model":"benchrun-emulated","prompt":"x","max_tokens":50,"ignore_eos":true}`))
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	busy := 0.0
+	for deadline := time.Now().Add(900 * time.Millisecond); time.Now().Before(deadline) && busy == 0; time.Sleep(30 * time.Millisecond) {
+		busy = util()["1"]
+	}
+	<-done
+	if busy < 40 {
+		t.Errorf("vLLM serving 1 of 2 slots: GPU utilisation %g%%, want above 40%%", busy)
+	}
 }

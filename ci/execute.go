@@ -243,7 +243,7 @@ func (r *caseRun) runOne(ctx context.Context, i int, cs suites.Case) {
 		r.prog.StartCase(cs.ID, r.pl.counts(r.dir, info, &counters))
 	}
 	name := cs.Benchmark.Service
-	stopScrape := r.scrapeCase(ctx, cs, info)
+	stopScrape, queried := r.scrapeCase(ctx, cs, info), r.queryCase(ctx, cs, info)
 	if m := r.e.live; m != nil {
 		m.StartCase(cs.ID, &counters)
 		defer m.EndCase(cs.ID)
@@ -254,6 +254,7 @@ func (r *caseRun) runOne(ctx context.Context, i int, cs suites.Case) {
 	release()
 	ended := time.Now()
 	stopScrape()
+	queried(ended)
 	status, why, stop := caseEnd(ctx, err, ended.Sub(info.Start))
 	if dead != nil {
 		status, why = results.StatusError, fmt.Sprintf("%v; the case stopped after %s, samples so far kept", dead, ended.Sub(info.Start).Round(time.Millisecond))

@@ -110,3 +110,47 @@ func TestScrapeUnreachableWarns(t *testing.T) {
 		}
 	}
 }
+
+// TestPromQLUnreachableWarns: a Prometheus server that does not answer is
+// a warning on every case, naming the queries that gave nothing; the run
+// completes and passes on its own numbers, with no GPU figure.
+func TestPromQLUnreachableWarns(t *testing.T) {
+	t.Parallel()
+	work := t.TempDir()
+	suite := monitoredSuite(t, work, "", `prometheus = "http://127.0.0.1:1"`+"\nquery_step = \"200ms\"\ngpu = true\nnode = true")
+	out := filepath.Join(work, "out")
+	r := runBin(t, work, binEnv(), "suite", suite, "-o", out, "--quiet")
+	if r.code != 0 {
+		t.Fatalf("exit %d: an unreachable Prometheus must not fail the run\n%v", r.code, r)
+	}
+	m, err := results.ReadManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := analysis.ReadSummary(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range s.Cases {
+		var tf *results.TelemetryFile
+		for k := range m.Cases[i].Telemetry {
+			if m.Cases[i].Telemetry[k].Kind == results.TelemetryPromQL {
+				tf = &m.Cases[i].Telemetry[k]
+			}
+		}
+		if tf == nil || tf.Attempts != 10 || tf.Failures != 10 || tf.Points != 0 {
+			t.Fatalf("case %s: PromQL entry %+v, want 10 failed queries", c.ID, tf)
+		}
+		if c.Telemetry == nil || c.Telemetry.GPUs != nil || c.Telemetry.Energy != nil {
+			t.Errorf("case %s: telemetry %+v: want no GPU figures", c.ID, c.Telemetry)
+		}
+		w := strings.Join(c.Warnings, "\n")
+		if !strings.Contains(w, "10 of 10 attempts failed") || !strings.Contains(w, "no series from gpu_energy, gpu_fb_free") {
+			t.Errorf("case %s: warnings %q do not say the queries failed", c.ID, c.Warnings)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	if strings.Contains(string(md), "### GPUs") || !strings.Contains(string(md), "attempts failed") {
+		t.Error("report.md shows a GPU table from nothing, or not the warning")
+	}
+}

@@ -355,5 +355,61 @@ func benchmarkCharts(bi int, bm benchmark, raws map[string]*analysis.Raw) []*cha
 	add(seriesChart(id("ts-p50"), "latency p50 per bin (e2e)", "ms", bm, series, func(t analysis.Series) []float64 { return t.LatencyP50 }, 1e3))
 	add(seriesChart(id("ts-inflight"), "in flight", "operations", bm, series, func(t analysis.Series) []float64 { return t.InFlight }, 1))
 	add(seriesChart(id("ts-errors"), "errors/s", "errors/s", bm, series, func(t analysis.Series) []float64 { return t.Errors }, 1))
+	for ci, c := range bm.Cases {
+		if raw := raws[c.ID]; raw != nil {
+			add(timelineChart(id(fmt.Sprintf("timeline-%d", ci)), c, series[c.ID], raw.Telemetry))
+		}
+	}
 	return out
+}
+
+// timelineChart puts one case's client throughput and latency, server
+// queue and KV cache, and GPU utilisation and power on one time axis
+// (seconds from the case start), so that a change in one can be read
+// against the others. Two value axes: tokens/s and W on the left; ms, %
+// and requests on the right. Nil when the case has no client series.
+func timelineChart(id string, c *analysis.Case, ts analysis.Series, tel *analysis.TelemetrySeries) *chartSpec {
+	if len(ts.T) == 0 {
+		return nil
+	}
+	l := charts.NewLine()
+	g := globals(id, "timeline: "+caseLabel(c), "client, server and GPU on one time axis, seconds from case start")
+	// From 0: the scraper's first scrape, a few ms before the case's start,
+	// would otherwise stretch the axis to -2 s.
+	g = append(g, charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: "s", NameLocation: "middle", NameGap: 28, Min: 0}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "tokens/s · W", Position: "left"}))
+	l.SetGlobalOptions(g...)
+	l.ExtendYAxis(opts.YAxis{Type: "value", Name: "ms · % · requests", Position: "right"})
+	binned := func(name string, ys []float64, scale float64, axis int) {
+		pts := make([]opts.LineData, len(ys))
+		for i, y := range ys {
+			pts[i] = opts.LineData{Value: []any{r4(ts.T[i] + ts.Width/2), r4(y * scale)}}
+		}
+		l.AddSeries(name, pts, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false), YAxisIndex: axis}))
+	}
+	binned("output tokens/s (client)", ts.OutputTokens, 1, 0)
+	binned("latency p50 ms (client, e2e)", ts.LatencyP50, 1e3, 1)
+	if tel != nil {
+		for _, s := range []struct {
+			name  string
+			pts   []analysis.TimePoint
+			scale float64
+			axis  int
+		}{
+			{"waiting requests (server)", tel.Waiting, 1, 1},
+			{"KV cache % (server)", tel.KVCache, 100, 1},
+			{"GPU util % (mean)", tel.GPUUtil, 100, 1},
+			{"GPU power W (sum)", tel.GPUPower, 1, 0},
+		} {
+			if len(s.pts) == 0 {
+				continue
+			}
+			pts := make([]opts.LineData, len(s.pts))
+			for i, p := range s.pts {
+				pts[i] = opts.LineData{Value: []any{r4(p.T), r4(p.V * s.scale)}}
+			}
+			l.AddSeries(s.name, pts, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false), YAxisIndex: s.axis, Step: "end"}))
+		}
+	}
+	return &chartSpec{ID: id, Title: "timeline: " + caseLabel(c), Wide: true, Option: optionJSON(l)}
 }

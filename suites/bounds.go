@@ -96,6 +96,7 @@ var bounds = []bound{
 	{"benchmark.dataset.seed", "0", maxSeed, "any non-negative 64-bit integer"},
 
 	{"monitoring.scrape_interval", "100ms", "1h", "100 ms is AIPerf's default and the shortest a scrape of a busy server keeps up with; beyond an hour a case has one scrape"},
+	{"monitoring.query_step", "100ms", "1h", "as scrape_interval: the resolution of the stored PromQL series"},
 
 	{"benchmark.workload.batch_size", "0", "1000000", "chroma: vectors per add; the server's max_batch_size caps it anyway (5461 for Chroma 1.0); 0 means that maximum"},
 	{"benchmark.workload.writer_batch", "1", "1000000", "chroma mixed: vectors per upsert, capped like batch_size"},

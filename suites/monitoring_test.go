@@ -61,3 +61,58 @@ pushgateway = "localhost:9091"
 		}
 	}
 }
+
+func TestPromQLQueries(t *testing.T) {
+	s, err := Parse("s.toml", []byte(minimal+"[monitoring]\nprometheus = \"http://p:9090\"\ngpu = true\nnode = true\n  [monitoring.queries]\n  gpu_power = \"sum(DCGM_FI_DEV_POWER_USAGE)\"\n  mine = \"up\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := s.Monitoring.PromQLQueries()
+	if len(q) != len(GPUQueries)+len(NodeQueries)+1 || q["gpu_power"] != "sum(DCGM_FI_DEV_POWER_USAGE)" || q["mine"] != "up" ||
+		q["gpu_util"] != "DCGM_FI_DEV_GPU_UTIL" || q["node_memory_used"] == "" {
+		t.Errorf("queries %v", q)
+	}
+	if time.Duration(s.Monitoring.QueryStep) != time.Second {
+		t.Errorf("query_step default %v", s.Monitoring.QueryStep)
+	}
+	none, err := Parse("s.toml", []byte(minimal+"[monitoring]\nprometheus = \"http://p:9090\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := none.Monitoring.PromQLQueries(); q != nil {
+		t.Errorf("prometheus without gpu, node or queries runs %v", q)
+	}
+}
+
+func TestPromQLValidation(t *testing.T) {
+	src := minimal + `
+[monitoring]
+query_step = "1ms"
+gpu = true
+node = true
+  [monitoring.queries]
+  "gpu util" = "DCGM_FI_DEV_GPU_UTIL"
+  empty = " "
+`
+	_, err := Parse("s.toml", []byte(src))
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("want Problems, got %v", err)
+	}
+	text := ps.Error()
+	for _, want := range []string{
+		`monitoring.query_step: 1ms is below the minimum 100ms`,
+		`monitoring.gpu needs monitoring.prometheus`,
+		`monitoring.node needs monitoring.prometheus`,
+		`monitoring.queries needs monitoring.prometheus`,
+		`monitoring.queries: name "gpu util"`,
+		`monitoring.queries.empty is empty`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("problems do not say %q:\n%s", want, text)
+		}
+	}
+	if _, err := Parse("s.toml", []byte(minimal+"[monitoring]\nprometheus = \"p:9090\"\n")); err == nil || !strings.Contains(err.Error(), `monitoring.prometheus "p:9090" must start with http://`) {
+		t.Errorf("prometheus without scheme: %v", err)
+	}
+}

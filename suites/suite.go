@@ -29,7 +29,7 @@ type Suite struct {
 	Services      []Service     `toml:"service" doc:"Services the benchmarks drive: started by benchrun, or existing endpoints given by url."`
 	Benchmarks    []Benchmark   `toml:"benchmark" doc:"Benchmarks; workload or dataset keys given as arrays expand into a matrix of cases."`
 	Slurm         *slurm.Config `toml:"slurm" doc:"Run the whole suite in one SLURM job (see docs/slurm.md)."`
-	Monitoring    Monitoring    `toml:"monitoring" doc:"Service metrics scraped during cases, benchrun's live metrics and Pushgateway (see docs/monitoring.md)."`
+	Monitoring    Monitoring    `toml:"monitoring" doc:"Service metrics scraped during cases, PromQL telemetry, benchrun's live metrics and Pushgateway (see docs/monitoring.md)."`
 
 	// File is the path the suite was loaded from; SHA256 is its content hash.
 	File   string `toml:"-"`

@@ -1,13 +1,18 @@
 #!/bin/sh
-# browser-test.sh REPORT.html [OUT.png] — load a benchrun HTML report in
-# headless Debian chromium, fail if the page recorded a JavaScript error or
-# if any chart element has no rendered canvas, and save a screenshot.
+# browser-test.sh REPORT.html [OUT.png [CHART...]] — load a benchrun HTML
+# report in headless Debian chromium, fail if the page recorded a
+# JavaScript error, if any chart element has no rendered canvas, or if a
+# CHART named (a part of a chart id, e.g. "timeline") has no chart element,
+# and save a screenshot.
 #
 # Exit codes: 0 ok, 1 the report failed a check, 2 usage, 3 chromium missing.
 set -eu
 
-report=${1:?usage: browser-test.sh REPORT.html [OUT.png]}
+report=${1:?usage: browser-test.sh REPORT.html [OUT.png [CHART...]]}
 out=${2:-}
+shift
+[ $# -gt 0 ] && shift
+required=$*
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
 	echo "browser-test: chromium not found (apt-get install -y chromium)" >&2
@@ -44,6 +49,15 @@ for id in $charts; do
 		echo "browser-test: chart $id has no canvas" >&2
 		fail=1
 	fi
+done
+for want in $required; do
+	case " $(echo $charts) " in
+	*"$want"*) ;;
+	*)
+		echo "browser-test: no chart whose id contains \"$want\"" >&2
+		fail=1
+		;;
+	esac
 done
 rendered=$(sed -n 's/.*data-charts="\([0-9]*\)".*/\1/p' "$tmp/dom.html" | head -n 1)
 if [ "${rendered:-x}" != "$n" ]; then

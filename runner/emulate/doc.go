@@ -1,7 +1,8 @@
 // Package emulate serves protocol-faithful imitations of vLLM's
 // OpenAI-compatible API and Ollama's native API with a continuous-batching
-// timing model (docs/emulators.md), so suites can be dry-run and benchrun
-// tested without a GPU.
+// timing model (docs/emulators.md), and an NVIDIA DCGM exporter's GPU
+// series (NewDCGM), so suites can be dry-run and benchrun tested without a
+// GPU.
 //
 // Data flow: it sits beside the load path, not on it. `benchrun emulate`
 // (package ci) serves an Emulator as a service of kind "emulator", and the

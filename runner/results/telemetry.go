@@ -22,7 +22,12 @@ const TelemetryDir = "telemetry"
 // Telemetry sources kinds (TelemetryFile.Kind).
 const (
 	TelemetryScrape = "scrape" // a Prometheus exposition endpoint scraped during the case
+	TelemetryPromQL = "promql" // PromQL range queries over the case's window; a point's metric is the query's name
 )
+
+// TelemetryPromQLSource is the source name of a case's PromQL series:
+// telemetry/<case>/promql.jsonl.
+const TelemetryPromQLSource = "promql"
 
 // TelemetryPath returns the file of one source's series for a case,
 // relative to the results directory: telemetry/<case file>/<source>.jsonl.
@@ -46,9 +51,9 @@ type Point struct {
 // TelemetryFile records one source's series of a case in the manifest
 // (CaseInfo.Telemetry), once its writer closed the file.
 type TelemetryFile struct {
-	Source string `json:"source"` // e.g. "vllm", the service scraped
-	Kind   string `json:"kind"`   // TelemetryScrape
-	URL    string `json:"url"`    // the endpoint scraped
+	Source string `json:"source"` // e.g. "vllm", the service scraped, or "promql"
+	Kind   string `json:"kind"`   // TelemetryScrape or TelemetryPromQL
+	URL    string `json:"url"`    // the endpoint scraped, or the Prometheus server
 	Path   string `json:"path"`   // relative to the results directory
 	// Start is the wall clock of offset zero of the file's points. It is
 	// not the case's Start (which the load sets a little later): readers
@@ -64,6 +69,10 @@ type TelemetryFile struct {
 	// Skipped counts values not stored because they are not finite (NaN,
 	// ±Inf cannot be written as JSON numbers).
 	Skipped int64 `json:"skipped,omitempty"`
+	// Queries are the PromQL queries run, by name (kind TelemetryPromQL),
+	// and Step their resolution.
+	Queries map[string]string `json:"queries,omitempty"`
+	Step    time.Duration     `json:"step_ns,omitempty"`
 }
 
 // PointWriter appends points to a JSONL stream, one line each. It is safe
