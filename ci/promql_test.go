@@ -25,6 +25,8 @@ func TestPromQLWithRealPrometheus(t *testing.T) {
 	t.Parallel()
 	prom := needBinary(t, "prometheus", "prometheus")
 	nodeExp := needBinary(t, "prometheus-node-exporter", "prometheus-node-exporter")
+	// The issue's end-to-end run pushes to a real Pushgateway too.
+	gw := startDaemon(t, "/-/ready", needBinary(t, "prometheus-pushgateway", "prometheus-pushgateway"), "--web.listen-address=127.0.0.1:PORT")
 	work := t.TempDir()
 	vllmPort, err := suites.FreePort("127.0.0.1")
 	if err != nil {
@@ -64,12 +66,13 @@ scrape_configs:
 	suite := monitoredSuite(t, work, fmt.Sprintf("port = %d", vllmPort), fmt.Sprintf(`scrape_interval = "200ms"
 listen = "127.0.0.1:%d"
 prometheus = %q
+pushgateway = %q
 query_step = "200ms"
 gpu = true
 node = true
   [monitoring.queries]
   live_ok = 'sum by (case) (benchrun_requests_total{outcome="ok"})'
-  vllm_running = 'vllm:num_requests_running'`, livePort, promURL))
+  vllm_running = 'vllm:num_requests_running'`, livePort, promURL, gw))
 	out := filepath.Join(work, "out")
 	r := runBin(t, work, binEnv(), "suite", suite, "-o", out, "--quiet")
 	if r.code != 0 {
@@ -93,6 +96,12 @@ node = true
 	for _, want := range []string{`id="b0-timeline-0"`, `id="b0-timeline-1"`, "GPU power W (sum)", "GPU util % (mean)", "KV cache % (server)", "<h3>GPUs (PromQL over each case)</h3>"} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	pushed := get(gw + "/metrics")
+	for _, want := range [][]string{{"benchrun_run_verdict{", `verdict="pass"`, `suite="demo"`, "} 1"}, {"benchrun_ttft_seconds{", `case="chat/users=16"`}} {
+		if len(grepLines(pushed, want...)) == 0 {
+			t.Errorf("the pushgateway's /metrics has no line with %q", want)
 		}
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
