@@ -369,3 +369,42 @@ func TestIngestExecIOR(t *testing.T) {
 		t.Errorf("write_bw_max %+v", m)
 	}
 }
+
+// An exec case with an image runs its command in `apptainer exec` with the
+// binds, here through the named apptainer stand-in
+// (ci/testdata/apptainer-standin), which records the call and runs the
+// command without a container. Without the image the stand-in is never
+// called.
+func TestExecApptainerStandin(t *testing.T) {
+	t.Parallel()
+	standin, err := filepath.Abs(filepath.Join("testdata", "apptainer-standin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	log := filepath.Join(work, "apptainer.log")
+	suite := strings.Replace(ddSuite, `output = "stderr"`, "output = \"stderr\"\nimage = \"/images/dd.sif\"\nbinds = [\"/tmp:/scratch\", \"/data\"]", 1)
+	writeFile(t, filepath.Join(work, "dd.toml"), suite)
+	env := binEnv("PATH="+standin+string(os.PathListSeparator)+os.Getenv("PATH"), "APPTAINER_STANDIN_LOG="+log)
+	r := runBin(t, work, env, "suite", "-o", "r", "dd.toml")
+	if r.code != ExitOK {
+		t.Fatalf("%v", r)
+	}
+	calls, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatalf("the apptainer stand-in was never called: %v", err)
+	}
+	want := " exec --bind /tmp:/scratch --bind /data /images/dd.sif -- dd if=/dev/zero of=zero.bin bs=64k count=16 conv=fsync\n"
+	if n := strings.Count(string(calls), want); n != 2 {
+		t.Errorf("apptainer calls (want 2, one per repetition, ending %q):\n%s", want, calls)
+	}
+	var sum batchSummary
+	readJSON(t, filepath.Join(work, "r", "summary.json"), &sum)
+	if m := sum.Cases[0].Metrics["copied_bytes"]; m.Count != 2 || m.Min != 1048576 {
+		t.Errorf("copied_bytes %+v", m)
+	}
+	plan := runBin(t, work, env, "plan", "dd.toml")
+	if !strings.Contains(plan.stdout, "run: apptainer exec --bind /tmp:/scratch --bind /data /images/dd.sif dd ") {
+		t.Errorf("plan does not show the apptainer command:\n%s", plan.stdout)
+	}
+}
