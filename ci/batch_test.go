@@ -117,6 +117,12 @@ func TestExecEndToEnd(t *testing.T) {
 	if thresholds != 2 {
 		t.Errorf("checks %+v", c.Checks)
 	}
+	if strings.Contains(strings.Join(c.Warnings, " "), "p99") {
+		t.Errorf("a batch case has the request-latency footnote: %q", c.Warnings)
+	}
+	if !strings.Contains(r.stderr+r.stdout, "dd: done in ") || !strings.Contains(r.stderr+r.stdout, ", 2 runs, 0 errors") {
+		t.Errorf("the progress line does not count runs:\n%s", r.stderr)
+	}
 	for _, rep := range []string{"rep0", "rep1"} {
 		nonEmpty(t, filepath.Join(dir, BatchDir, "dd", rep, "stderr.txt"), filepath.Join(dir, BatchDir, "dd", rep, "zero.bin"))
 	}
