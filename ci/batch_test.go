@@ -1,6 +1,7 @@
 package ci
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -412,5 +413,45 @@ func TestExecApptainerStandin(t *testing.T) {
 	plan := runBin(t, work, env, "plan", "dd.toml")
 	if !strings.Contains(plan.stdout, "run: apptainer exec --bind /tmp:/scratch --bind /data /images/dd.sif dd ") {
 		t.Errorf("plan does not show the apptainer command:\n%s", plan.stdout)
+	}
+}
+
+// --mode=extended end to end: benchrun passes the mode to io500 (the
+// stand-in, replaying the recorded extended run of the fixtures), checks
+// the mode io500 reports, and records the [SCOREX] scores as metrics.
+func TestIO500StandinExtended(t *testing.T) {
+	t.Parallel()
+	fx := io500Fixtures(t)
+	work := t.TempDir()
+	suite := io500Suite(t, "")
+	env := `env = { BENCHRUN_IO500_REPLAY = "` + fx + `/local_run/results", BENCHRUN_IO500_REPLAY_STDOUT = "` + fx + `/local_run/io500_stdout.txt" }`
+	if !strings.Contains(suite, env) {
+		t.Fatalf("suite has no %q", env)
+	}
+	suite = strings.Replace(suite, env, "mode = \"extended\"\nenv = { BENCHRUN_IO500_REPLAY = \""+fx+"/extended_beegfs_gwdg_scc_2021_sub582\" }", 1)
+	writeFile(t, filepath.Join(work, "io500.toml"), suite)
+	r := runBin(t, work, binEnv(), "suite", "-o", "r", "io500.toml")
+	if r.code != ExitOK {
+		t.Fatalf("%v", r)
+	}
+	var sum batchSummary
+	readJSON(t, filepath.Join(work, "r", "summary.json"), &sum)
+	c := sum.Cases[0]
+	for name, want := range map[string]float64{"scorex_bandwidth": 1.958556 * (1 << 30), "scorex_total": 12.662357, "score_total": 12.549643} {
+		if m := c.Metrics[name]; m.Count != 1 || math.Abs(m.Mean-want) > 1e-9*want || m.Better != "higher" {
+			t.Errorf("%s %+v, want %v", name, m, want)
+		}
+	}
+	if m := c.Metrics["scorex_metadata"]; m.Count != 1 || m.Mean <= 0 {
+		t.Errorf("scorex_metadata %+v", m)
+	}
+	if plan := runBin(t, work, binEnv(), "plan", "io500.toml"); !strings.Contains(plan.stdout, "config.ini' --mode=extended (extended mode") {
+		t.Errorf("plan does not run io500 --mode=extended:\n%s", plan.stdout)
+	}
+	// Asked for standard, the same extended run is an error, not a
+	// standard result.
+	writeFile(t, filepath.Join(work, "std.toml"), strings.Replace(suite, "mode = \"extended\"\n", "", 1))
+	if r := runBin(t, work, binEnv(), "suite", "-o", "r2", "std.toml"); r.code != ExitError || !strings.Contains(r.stdout+r.stderr, "io500 ran in extended mode, the suite asked for standard") {
+		t.Errorf("standard suite on an extended run: %v", r)
 	}
 }
