@@ -148,6 +148,7 @@ type caseAcc struct {
 	seenPts  int
 	load     *results.Load // the case's load; nil when the manifest has none
 	sat      *satAcc
+	perRun   bool // a sample is a run of a batch command (results.SettingSamples)
 }
 
 // newCaseAcc returns an accumulator that fills raw; o has its defaults set.
@@ -387,6 +388,7 @@ func summarizeCase(info results.CaseInfo, sampleFiles []string, o Options, td *t
 		return c, raw, fmt.Errorf("case %s: %w", info.ID, err)
 	}
 	a := newCaseAcc(o, slo, raw, info.Load)
+	a.perRun = info.Settings[results.SettingSamples] == results.SamplesRuns
 	var damage, notes []string
 	for _, f := range sampleFiles {
 		in, err := results.ScanSampleFile(f, a.sample)
@@ -637,7 +639,7 @@ func (a *caseAcc) warnings(c *Case, ok, total, unfinished int) []string {
 			"left out of the latency percentiles, which would be higher with them", unfinished, total,
 			FormatValue(float64(unfinished)/float64(total), UnitRatio)))
 	}
-	if total > 0 && ok < a.o.MinSamplesP99 {
+	if total > 0 && ok < a.o.MinSamplesP99 && !a.perRun {
 		w = append(w, fmt.Sprintf("only %d successful operations (fewer than %d): p99 and p99.9 are rough", ok, a.o.MinSamplesP99))
 	}
 	if m, has := c.Metrics[MetricErrorRate]; has && a.o.ErrorRateWarn > 0 && m.Value > a.o.ErrorRateWarn {

@@ -382,6 +382,27 @@ func TestSummarizeCaseDeclaredMetrics(t *testing.T) {
 	}
 }
 
+// A case whose samples are runs of a batch command (results.SettingSamples)
+// has no footnote on too few operations for p99: that is about request
+// latencies. The same samples without the setting have it.
+func TestSummarizeCasePerRunSamples(t *testing.T) {
+	s := okSample(0, 0, 100*ms, 0)
+	s.Values = map[string]float64{"score": 7}
+	files := []string{writeSamples(t, t.TempDir(), "b.jsonl", []results.Sample{s})}
+	for _, c := range []struct {
+		settings map[string]string
+		footnote bool
+	}{{nil, true}, {map[string]string{results.SettingSamples: results.SamplesRuns}, false}} {
+		got, _, err := SummarizeCase(results.CaseInfo{ID: "b", Status: "done", Settings: c.settings}, files, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if has := strings.Contains(strings.Join(got.Warnings, " "), "successful operations"); has != c.footnote {
+			t.Errorf("settings %v: warnings %q, want the min-samples footnote: %v", c.settings, got.Warnings, c.footnote)
+		}
+	}
+}
+
 // TestSummarizeCaseSideOperations: a side operation (results.Sample.Op: a
 // writer's upsert beside the queries, the check after a load) adds its
 // Values, and its failure to the error rate, but never its latency, its

@@ -37,6 +37,19 @@ func isBatch(cs suites.Case) bool {
 	return false
 }
 
+// batchCounts counts the runs of a batch case so far (the samples in its
+// samples file, or in the files of its samples directory), for the
+// progress line.
+func batchCounts(dir string, info *results.CaseInfo) func() (int64, int64) {
+	return func() (int64, int64) {
+		path := filepath.Join(dir, info.Samples)
+		if strings.HasSuffix(path, ".jsonl") {
+			return countSampleFile(path)
+		}
+		return countSamples(path)
+	}
+}
+
 // batchRun is what one repetition of a batch case produced.
 type batchRun struct {
 	metrics  []parse.Metric
@@ -60,7 +73,7 @@ func runBatchCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, 
 		return fmt.Errorf("case %s: %w", cs.ID, err)
 	}
 	defer recordSamples(e, info, path, w)
-	info.Settings = map[string]string{}
+	info.Settings = map[string]string{results.SettingSamples: results.SamplesRuns}
 	start := time.Now()
 	info.Start = start.UTC()
 	host, _ := os.Hostname()

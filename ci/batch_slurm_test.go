@@ -111,3 +111,100 @@ func TestClusterIO500(t *testing.T) {
 		}
 	}
 }
+
+// execSlurmSuite runs a real small program (sh) as an srun step of 4 MPI
+// tasks, 2 per node, across the job's two nodes, in apptainer (the
+// stand-in): every rank leaves its host name in the run's directory, rank
+// 0 prints the task count and a value the regex parser reads.
+const execSlurmSuite = `[suite]
+name = "exec-srun"
+
+[[benchmark]]
+name = "ranks"
+kind = "exec"
+repetitions = 2
+thresholds = ["ranks.min == 4"]
+
+[benchmark.workload]
+command = ["sh", "-c", 'hostname > host.$SLURM_PROCID; if [ "$SLURM_PROCID" = 0 ]; then echo "rank 0 of $SLURM_NTASKS: value 2.5e6"; fi']
+launcher = "srun"
+tasks = 4
+tasks_per_node = 2
+nodes = 2
+mpi = "none"
+image = "/images/ranks.sif"
+binds = ["/tmp"]
+parser = "regex"
+patterns = ['rank 0 of (?P<ranks>\d+): value (?P<value>[0-9.e+]+)']
+
+[benchmark.workload.metrics.value]
+unit = "bytes/s"
+better = "higher"
+
+[slurm]
+partition = "bench"
+nodes = 2
+time = "00:05:00"
+`
+
+// TestClusterExec submits a suite with an exec benchmark to the test
+// cluster: each repetition is one srun step of 4 tasks across two nodes,
+// wrapped in apptainer exec (the stand-in), and becomes one sample with
+// the parsed metrics and their declared unit and direction.
+func TestClusterExec(t *testing.T) {
+	slurmtest.RequireCluster(t)
+	standin, err := filepath.Abs(filepath.Join("testdata", "apptainer-standin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	log := filepath.Join(work, "apptainer.log")
+	t.Setenv("PATH", standin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("APPTAINER_STANDIN_LOG", log)
+	suite := filepath.Join(work, "exec.toml")
+	writeFile(t, suite, execSlurmSuite)
+	base := filepath.Join(work, "baselines")
+	os.MkdirAll(base, 0o755)
+	dir := filepath.Join(work, "r")
+	code, out := runSuiteOutside(t, suite, dir, base)
+	if code != ExitOK {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, rep := range []string{"rep0", "rep1"} {
+		files, _ := filepath.Glob(filepath.Join(dir, BatchDir, "ranks", rep, "host.*"))
+		var hosts []string
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			hosts = append(hosts, strings.TrimSpace(string(b)))
+		}
+		slices.Sort(hosts)
+		if len(hosts) != 4 || hosts[0] != hosts[1] || hosts[2] != hosts[3] || hosts[1] == hosts[2] {
+			t.Errorf("%s: ranks ran on %q, want 2 on each of two nodes", rep, hosts)
+		}
+	}
+	calls, _ := os.ReadFile(log)
+	if n := strings.Count(string(calls), " exec --bind /tmp /images/ranks.sif -- sh -c "); n != 8 {
+		t.Errorf("%d apptainer calls, want 8 (4 ranks × 2 runs):\n%s", n, calls)
+	}
+	var sum batchSummary
+	readJSON(t, filepath.Join(dir, "summary.json"), &sum)
+	if sum.Verdict != "pass" || len(sum.Cases) != 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	c := sum.Cases[0]
+	if v := c.Metrics["value"]; v.Count != 2 || v.Mean != 2.5e6 || v.Unit != "bytes/s" || v.Better != "higher" {
+		t.Errorf("value %+v, want 2 samples of 2.5e6 bytes/s, higher better", v)
+	}
+	if r := c.Metrics["ranks"]; r.Count != 2 || r.Mean != 4 {
+		t.Errorf("ranks %+v", r)
+	}
+	thresholds := 0
+	for _, ck := range c.Checks {
+		if ck.Kind == "threshold" && ck.Verdict == "pass" {
+			thresholds++
+		}
+	}
+	if thresholds != 1 {
+		t.Errorf("checks %+v", c.Checks)
+	}
+}

@@ -1,6 +1,7 @@
 package ci
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,6 +117,12 @@ func TestExecEndToEnd(t *testing.T) {
 	}
 	if thresholds != 2 {
 		t.Errorf("checks %+v", c.Checks)
+	}
+	if strings.Contains(strings.Join(c.Warnings, " "), "p99") {
+		t.Errorf("a batch case has the request-latency footnote: %q", c.Warnings)
+	}
+	if !strings.Contains(r.stderr+r.stdout, "dd: done in ") || !strings.Contains(r.stderr+r.stdout, ", 2 runs, 0 errors") {
+		t.Errorf("the progress line does not count runs:\n%s", r.stderr)
 	}
 	for _, rep := range []string{"rep0", "rep1"} {
 		nonEmpty(t, filepath.Join(dir, BatchDir, "dd", rep, "stderr.txt"), filepath.Join(dir, BatchDir, "dd", rep, "zero.bin"))
@@ -367,5 +374,84 @@ func TestIngestExecIOR(t *testing.T) {
 	readJSON(t, filepath.Join(work, "r", "summary.json"), &sum)
 	if m := sum.Cases[0].Metrics["write_bw_max"]; m.Unit != "bytes/s" || m.Mean != 1738.10*(1<<20) {
 		t.Errorf("write_bw_max %+v", m)
+	}
+}
+
+// An exec case with an image runs its command in `apptainer exec` with the
+// binds, here through the named apptainer stand-in
+// (ci/testdata/apptainer-standin), which records the call and runs the
+// command without a container. Without the image the stand-in is never
+// called.
+func TestExecApptainerStandin(t *testing.T) {
+	t.Parallel()
+	standin, err := filepath.Abs(filepath.Join("testdata", "apptainer-standin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	log := filepath.Join(work, "apptainer.log")
+	suite := strings.Replace(ddSuite, `output = "stderr"`, "output = \"stderr\"\nimage = \"/images/dd.sif\"\nbinds = [\"/tmp:/scratch\", \"/data\"]", 1)
+	writeFile(t, filepath.Join(work, "dd.toml"), suite)
+	env := binEnv("PATH="+standin+string(os.PathListSeparator)+os.Getenv("PATH"), "APPTAINER_STANDIN_LOG="+log)
+	r := runBin(t, work, env, "suite", "-o", "r", "dd.toml")
+	if r.code != ExitOK {
+		t.Fatalf("%v", r)
+	}
+	calls, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatalf("the apptainer stand-in was never called: %v", err)
+	}
+	want := " exec --bind /tmp:/scratch --bind /data /images/dd.sif -- dd if=/dev/zero of=zero.bin bs=64k count=16 conv=fsync\n"
+	if n := strings.Count(string(calls), want); n != 2 {
+		t.Errorf("apptainer calls (want 2, one per repetition, ending %q):\n%s", want, calls)
+	}
+	var sum batchSummary
+	readJSON(t, filepath.Join(work, "r", "summary.json"), &sum)
+	if m := sum.Cases[0].Metrics["copied_bytes"]; m.Count != 2 || m.Min != 1048576 {
+		t.Errorf("copied_bytes %+v", m)
+	}
+	plan := runBin(t, work, env, "plan", "dd.toml")
+	if !strings.Contains(plan.stdout, "run: apptainer exec --bind /tmp:/scratch --bind /data /images/dd.sif dd ") {
+		t.Errorf("plan does not show the apptainer command:\n%s", plan.stdout)
+	}
+}
+
+// --mode=extended end to end: benchrun passes the mode to io500 (the
+// stand-in, replaying the recorded extended run of the fixtures), checks
+// the mode io500 reports, and records the [SCOREX] scores as metrics.
+func TestIO500StandinExtended(t *testing.T) {
+	t.Parallel()
+	fx := io500Fixtures(t)
+	work := t.TempDir()
+	suite := io500Suite(t, "")
+	env := `env = { BENCHRUN_IO500_REPLAY = "` + fx + `/local_run/results", BENCHRUN_IO500_REPLAY_STDOUT = "` + fx + `/local_run/io500_stdout.txt" }`
+	if !strings.Contains(suite, env) {
+		t.Fatalf("suite has no %q", env)
+	}
+	suite = strings.Replace(suite, env, "mode = \"extended\"\nenv = { BENCHRUN_IO500_REPLAY = \""+fx+"/extended_beegfs_gwdg_scc_2021_sub582\" }", 1)
+	writeFile(t, filepath.Join(work, "io500.toml"), suite)
+	r := runBin(t, work, binEnv(), "suite", "-o", "r", "io500.toml")
+	if r.code != ExitOK {
+		t.Fatalf("%v", r)
+	}
+	var sum batchSummary
+	readJSON(t, filepath.Join(work, "r", "summary.json"), &sum)
+	c := sum.Cases[0]
+	for name, want := range map[string]float64{"scorex_bandwidth": 1.958556 * (1 << 30), "scorex_total": 12.662357, "score_total": 12.549643} {
+		if m := c.Metrics[name]; m.Count != 1 || math.Abs(m.Mean-want) > 1e-9*want || m.Better != "higher" {
+			t.Errorf("%s %+v, want %v", name, m, want)
+		}
+	}
+	if m := c.Metrics["scorex_metadata"]; m.Count != 1 || m.Mean <= 0 {
+		t.Errorf("scorex_metadata %+v", m)
+	}
+	if plan := runBin(t, work, binEnv(), "plan", "io500.toml"); !strings.Contains(plan.stdout, "config.ini' --mode=extended (extended mode") {
+		t.Errorf("plan does not run io500 --mode=extended:\n%s", plan.stdout)
+	}
+	// Asked for standard, the same extended run is an error, not a
+	// standard result.
+	writeFile(t, filepath.Join(work, "std.toml"), strings.Replace(suite, "mode = \"extended\"\n", "", 1))
+	if r := runBin(t, work, binEnv(), "suite", "-o", "r2", "std.toml"); r.code != ExitError || !strings.Contains(r.stdout+r.stderr, "io500 ran in extended mode, the suite asked for standard") {
+		t.Errorf("standard suite on an extended run: %v", r)
 	}
 }

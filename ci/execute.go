@@ -239,7 +239,10 @@ func (r *caseRun) runOne(ctx context.Context, i int, cs suites.Case) {
 	r.rec.start(i)
 	info := r.rec.caseInfo(i)
 	var counters runner.Progress
-	if r.prog != nil {
+	switch {
+	case r.prog != nil && isBatch(cs):
+		r.prog.StartCaseOf(cs.ID, "runs", batchCounts(r.dir, info))
+	case r.prog != nil:
 		r.prog.StartCase(cs.ID, r.pl.counts(r.dir, info, &counters))
 	}
 	name := cs.Benchmark.Service

@@ -223,7 +223,7 @@ func writeIngested(s *suites.Suite, cs suites.Case, dir, src string, run *batchR
 	end := st.ModTime().UTC()
 	took := batchSeconds(run)
 	info.Start, info.End, info.Status, info.Repetitions = end.Add(-took), end, results.StatusDone, 1
-	info.Settings = map[string]string{"ingested_from": src}
+	info.Settings = map[string]string{"ingested_from": src, results.SettingSamples: results.SamplesRuns}
 	sm := results.Sample{Done: max(took, time.Nanosecond), Values: map[string]float64{}}
 	declareBatchMetrics(info, run, sm.Values)
 	info.Warnings = append(info.Warnings, run.warnings...)

@@ -269,13 +269,20 @@ func hostname() string {
 func countSamples(dir string) (n, errs int64) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	for _, f := range files {
-		results.ReadSampleFile(f, func(s *results.Sample) error {
-			n++
-			if !s.OK() {
-				errs++
-			}
-			return nil
-		})
+		fn, fe := countSampleFile(f)
+		n, errs = n+fn, errs+fe
 	}
+	return n, errs
+}
+
+// countSampleFile counts the samples in one file, and those that failed.
+func countSampleFile(f string) (n, errs int64) {
+	results.ReadSampleFile(f, func(s *results.Sample) error {
+		n++
+		if !s.OK() {
+			errs++
+		}
+		return nil
+	})
 	return n, errs
 }

@@ -30,6 +30,7 @@ type Progress struct {
 	started  int
 	id       string
 	counters func() (requests, errors int64)
+	what     string // what counters count: "requests", "runs"
 	caseT0   time.Time
 	now      func() time.Time
 
@@ -99,8 +100,8 @@ func (p *Progress) tick() {
 		p.current.UpdateMessage(p.trackerMessage(errs))
 		return
 	}
-	fmt.Fprintf(p.w, "benchrun: case %d/%d %s: %s, %d requests, %d errors\n",
-		p.started, p.total, p.id, p.now().Sub(p.caseT0).Round(time.Second), req, errs)
+	fmt.Fprintf(p.w, "benchrun: case %d/%d %s: %s, %d %s, %d errors\n",
+		p.started, p.total, p.id, p.now().Sub(p.caseT0).Round(time.Second), req, p.what, errs)
 }
 
 func (p *Progress) read() (int64, int64) {
@@ -117,15 +118,21 @@ func (p *Progress) trackerMessage(errs int64) string {
 // StartCase marks case id as running; counters, if not nil, reports its
 // requests and errors so far.
 func (p *Progress) StartCase(id string, counters func() (requests, errors int64)) {
+	p.StartCaseOf(id, "requests", counters)
+}
+
+// StartCaseOf is StartCase for a case whose counters count what ("runs"
+// of a batch command) rather than requests.
+func (p *Progress) StartCaseOf(id, what string, counters func() (n, errors int64)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopped {
 		return
 	}
 	p.started++
-	p.id, p.counters, p.caseT0 = id, counters, p.now()
+	p.id, p.counters, p.what, p.caseT0 = id, counters, what, p.now()
 	if p.tty {
-		p.current = &progress.Tracker{Message: p.trackerMessage(0), Units: progress.Units{Notation: " requests", NotationPosition: progress.UnitsNotationPositionAfter, Formatter: progress.FormatNumber}}
+		p.current = &progress.Tracker{Message: p.trackerMessage(0), Units: progress.Units{Notation: " " + what, NotationPosition: progress.UnitsNotationPositionAfter, Formatter: progress.FormatNumber}}
 		p.pw.AppendTracker(p.current)
 		return
 	}
@@ -151,8 +158,8 @@ func (p *Progress) EndCase(status string) {
 		}
 		p.overall.Increment(1)
 	} else {
-		fmt.Fprintf(p.w, "benchrun: case %d/%d %s: %s in %s, %d requests, %d errors\n",
-			p.started, p.total, p.id, status, p.now().Sub(p.caseT0).Round(time.Second), req, errs)
+		fmt.Fprintf(p.w, "benchrun: case %d/%d %s: %s in %s, %d %s, %d errors\n",
+			p.started, p.total, p.id, status, p.now().Sub(p.caseT0).Round(time.Second), req, p.what, errs)
 	}
 	p.id, p.counters = "", nil
 }

@@ -57,6 +57,18 @@ func TestProgressPlain(t *testing.T) {
 	}
 }
 
+// A batch case counts runs, not requests.
+func TestProgressRuns(t *testing.T) {
+	var out syncBuffer
+	p := NewProgress(&out, false, 1)
+	p.StartCaseOf("io500", "runs", func() (int64, int64) { return 2, 0 })
+	p.EndCase("done")
+	p.Stop()
+	if got := out.String(); !strings.Contains(got, "benchrun: case 1/1 io500: done in 0s, 2 runs, 0 errors\n") {
+		t.Errorf("got\n%s", got)
+	}
+}
+
 func TestProgressTTY(t *testing.T) {
 	var out syncBuffer
 	p := NewProgress(&out, true, 2)

@@ -74,7 +74,11 @@ func FuzzIOR(f *testing.F) {
 func FuzzMDTest(f *testing.F) {
 	f.Add([]byte("SUMMARY rate: (of 1 iterations)\n   File creation  3  1  2  0\n"))
 	f.Add([]byte("SUMMARY: (of 1 iterations)\n   File creation     :  3  1  2  0\n"))
+	f.Add([]byte("SUMMARY rate: (of 1 iterations)\n   File creation  3  1  2  0\n\nSUMMARY time (in ms/op): (of 1 iterations)\n   File creation  3  1  2  0\n"))
 	seedFixture(f, "local_run/standalone/mdtest_n2000_i2.txt")
+	seedFixture(f, "local_run/results/mdtest-easy-write.txt")
+	seedFixture(f, "lustre_cyfronet_helios_2024_sub708/results/2024.05.03-09.25.44/mdtest-hard-stat.txt")
+	seedFixture(f, "extended_beegfs_gwdg_scc_2021_sub582/mdtest-easy-delete.txt")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ms, err := MDTest("fuzz", b, Options{})
 		checkMetrics(t, ms, err)

@@ -85,8 +85,12 @@ func TestMDTestFixtures(t *testing.T) {
 			"directory_creation_max": 19293.293, "file_stat_mean": 724864.498, "tree_removal_min": 11.656}},
 		{"legacy_lustre_dkrz_mistral_2019_sub137/results/mdtest_easy_write.txt", map[string]float64{ // 1.9.3 "SUMMARY:" with " : "
 			"file_creation_max": 11770.644, "tree_creation_mean": 15.782}},
-		{"lustre_cyfronet_helios_2024_sub708/results/2024.05.03-09.25.44/mdtest-easy-write.txt", map[string]float64{
-			"file_creation_mean": 119113.150}},
+		{"lustre_cyfronet_helios_2024_sub708/results/2024.05.03-09.25.44/mdtest-easy-write.txt", map[string]float64{ // "SUMMARY time (in ops/sec):"
+			"file_creation_mean": 119113.150, "file_creation_time_mean": 372.432, "tree_creation_time_max": 0.234}},
+		{"local_run/results/mdtest-easy-write.txt", map[string]float64{ // "SUMMARY time (in ms/op):"
+			"file_creation_mean": 34419.288, "file_creation_time_mean": 5.531}},
+		{"extended_beegfs_gwdg_scc_2021_sub582/mdtest-easy-delete.txt", map[string]float64{ // 3.x "SUMMARY rate:" and "SUMMARY time:"
+			"file_removal_mean": 58292.741, "file_removal_time_min": 471.105, "tree_removal_time_mean": 13.294}},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			path, data := readFixture(t, c.file)
@@ -112,8 +116,41 @@ func TestMDTest3Header(t *testing.T) {
 	wantValues(t, ms, map[string]float64{"file_creation_max": 30, "file_creation_min": 10, "file_creation_mean": 20})
 }
 
+// The time table holds the seconds each phase took, whatever unit its
+// header states ("(in ops/sec)", "(in ms/op)", none): in every fixture
+// with both tables, the one-operation phase Tree removal has rate × time
+// = 1. Read as ms/op, the local run's 1.024 would be a thousandth of that.
+func TestMDTestTimeIsSeconds(t *testing.T) {
+	for _, file := range []string{
+		"lustre_cyfronet_helios_2024_sub708/results/2024.05.03-09.25.44/mdtest-easy-delete.txt",
+		"local_run/results/mdtest-easy-delete.txt",
+		"extended_beegfs_gwdg_scc_2021_sub582/mdtest-easy-delete.txt",
+	} {
+		t.Run(file, func(t *testing.T) {
+			path, data := readFixture(t, file)
+			ms, err := MDTest(path, data, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := metricMap(ms)
+			rate, secs := m["tree_removal_mean"], m["tree_removal_time_mean"]
+			if secs.Unit != UnitSeconds || secs.Better != Lower {
+				t.Errorf("tree_removal_time_mean %+v", secs)
+			}
+			if p := rate.Value * secs.Value; p < 0.95 || p > 1.05 {
+				t.Errorf("rate %g × time %g = %g, want 1 (one tree removed)", rate.Value, secs.Value, p)
+			}
+		})
+	}
+}
+
 func TestMDTestErrors(t *testing.T) {
 	for _, c := range []struct{ name, in, want string }{
+		{"unknown time unit", "SUMMARY rate: (of 1 iterations)\n  File creation 3 1 2 0\n\nSUMMARY time (in us/op): (of 1 iterations)\n  File creation 3 1 2 0\n", `unknown time unit:4: mdtest time summary in unknown unit "us/op"`},
+		{"unknown rate unit", "SUMMARY rate (in kops/sec): (of 1 iterations)\n  File creation 3 1 2 0\n", `unknown rate unit:1: mdtest rate summary in unknown unit "kops/sec"`},
+		{"unknown header", "SUMMARY latency: (of 1 iterations)\n  File creation 3 1 2 0\n", `unknown header:1: not an mdtest summary header`},
+		{"two time tables", "SUMMARY rate: (of 1 iterations)\n  File creation 3 1 2 0\n\nSUMMARY time: (of 1 iterations)\n\nSUMMARY time: (of 1 iterations)\n", "two time tables:6: a second mdtest time summary"},
+		{"garbled time row", "SUMMARY rate: (of 1 iterations)\n  File creation 3 1 2 0\n\nSUMMARY time: (of 1 iterations)\n  File creation 3 x 2 0\n", "garbled time row:5: file_creation"},
 		{"empty", "", "not mdtest output"},
 		{"all zero", "SUMMARY: (of 1 iterations)\n  File creation : 0.000 0.000 0.000 0.000\n", "all zero:1: mdtest summary where no operation ran"},
 		{"garbled", "SUMMARY rate: (of 1 iterations)\n  File creation 1 x 1 1\n", "garbled:2: file_creation"},

@@ -302,6 +302,16 @@ const (
 	SettingIO500Scored = "io500_scored"
 )
 
+// SettingSamples (CaseInfo.Settings) says what one sample of the case
+// is: SamplesRuns for a batch benchmark (one sample per run of its
+// command); absent for request loops (one sample per request). Analysis
+// then leaves out the footnote on too few operations for tail
+// percentiles, which is about request latencies.
+const (
+	SettingSamples = "samples"
+	SamplesRuns    = "runs"
+)
+
 // MetricSpec is the unit and direction of one metric (CaseInfo.Metrics).
 type MetricSpec struct {
 	// Unit is one of analysis's units: "s", "bytes", "bytes/s", "ops/s",
