@@ -88,6 +88,11 @@ func TestChromaEndToEnd(t *testing.T) {
 		load["load_duration"].Mean <= 0 || load["time_to_queryable"].Count != 1 || load["e2e"].Count != 10 {
 		t.Errorf("load metrics: %+v", load)
 	}
+	// 20,000 vectors of 128 float32 are 10 MB before any index: a
+	// benchrun-started service's data directory holds at least that.
+	if st := load["storage_bytes"]; st.Unit != "bytes" || st.Mean < 20000*128*4 {
+		t.Errorf("storage_bytes %+v: want at least the raw vectors, in bytes", st)
+	}
 	for _, id := range []string{"query/filter=,users=1", "query/filter=,users=4", "query/filter=category,users=1", "query/filter=category,users=4", "mixed"} {
 		i, ok := byID[id]
 		if !ok {
