@@ -240,7 +240,7 @@ func (a *caseAcc) sample(s *results.Sample) error {
 		if _, seen := a.example[s.Error]; !seen {
 			a.example[s.Error] = s.ErrorDetail
 		}
-		a.timeline.add(op.Scheduled, op.Sent, op.Done, false, 0, 0)
+		a.timeline.add(op.Scheduled, op.Sent, op.Done, false, 0, 0, nil)
 		return nil
 	}
 	r.ok++
@@ -257,7 +257,7 @@ func (a *caseAcc) sample(s *results.Sample) error {
 	}
 	perReq[MetricE2E] = op.E2E
 	a.add(MetricE2E, s.Rep, op.E2E)
-	a.timeline.add(op.Scheduled, op.Sent, op.Done, true, s.OutputTokens, op.E2E)
+	a.timeline.add(op.Scheduled, op.Sent, op.Done, true, s.OutputTokens, op.E2E, s.Values)
 	if op.HasTPOT {
 		perReq[MetricTPOT] = op.TPOT
 		a.add(MetricTPOT, s.Rep, op.TPOT)

@@ -28,7 +28,8 @@ type second struct {
 	completed, errors int
 	tokens            float64
 	sent, done        [2]int
-	latency           *Dist // e2e of the successful operations completed
+	latency           *Dist              // e2e of the successful operations completed
+	values            map[string]float64 // sums of the Values of the successful operations completed
 }
 
 func (t *Timeline) at(k int) *second {
@@ -44,8 +45,9 @@ func (t *Timeline) at(k int) *second {
 }
 
 // add records one measured operation: scheduled, sent and done times, and
-// for a successful one its output tokens and latency (e2e).
-func (t *Timeline) add(sched, sent, done float64, ok bool, tokens int, latency float64) {
+// for a successful one its output tokens, latency (e2e) and the per-operation
+// values a driver recorded (results.Sample.Values).
+func (t *Timeline) add(sched, sent, done float64, ok bool, tokens int, latency float64, values map[string]float64) {
 	if !t.seen || min(sched, sent) < t.start {
 		t.start = min(sched, sent)
 	}
@@ -69,6 +71,12 @@ func (t *Timeline) add(sched, sent, done float64, ok bool, tokens int, latency f
 	}
 	s.completed++
 	s.tokens += float64(tokens)
+	for name, v := range values {
+		if s.values == nil {
+			s.values = map[string]float64{}
+		}
+		s.values[name] += v
+	}
 	if s.latency == nil {
 		s.latency = NewDist(math.MaxInt)
 		if t.spilled {
@@ -105,6 +113,11 @@ type Series struct {
 	// InFlight is the number of operations sent and not yet completed at
 	// the bin's middle.
 	InFlight []float64
+	// Totals holds, for each per-operation value the successful operations
+	// recorded (results.Sample.Values, e.g. a chroma load's batch_vectors),
+	// its running sum through the end of each bin: the vectors
+	// acknowledged so far. Nil when no operation recorded a value.
+	Totals map[string][]float64
 }
 
 // Series bins the timeline into whole-second bins, or into wider ones
@@ -150,6 +163,15 @@ func (t *Timeline) Series(maxBins int) Series {
 		ts.Completed[b] += float64(s.completed)
 		ts.OutputTokens[b] += s.tokens
 		ts.Errors[b] += float64(s.errors)
+		for name, v := range s.values {
+			if ts.Totals == nil {
+				ts.Totals = map[string][]float64{}
+			}
+			if ts.Totals[name] == nil {
+				ts.Totals[name] = make([]float64, nb)
+			}
+			ts.Totals[name][b] += v
+		}
 		if s.latency != nil {
 			if lat[b] == nil {
 				lat[b] = NewDist(0)
@@ -166,6 +188,11 @@ func (t *Timeline) Series(maxBins int) Series {
 	before := func(prefix []int, mid float64) int {
 		i := min(max(int(2*mid)-2*first, 0), len(prefix)-1)
 		return prefix[i]
+	}
+	for _, tot := range ts.Totals {
+		for b := 1; b < nb; b++ {
+			tot[b] += tot[b-1]
+		}
 	}
 	for b := range nb {
 		t0 := start + float64(b)*width

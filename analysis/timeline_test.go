@@ -105,7 +105,7 @@ func TestTimelineSeriesMatchesNaive(t *testing.T) {
 		ops := randomOps(r, tt.n, tt.span)
 		var tl Timeline
 		for _, o := range ops {
-			tl.add(o.sched, o.sent, o.done, o.ok, o.tokens, o.latency)
+			tl.add(o.sched, o.sent, o.done, o.ok, o.tokens, o.latency, nil)
 		}
 		sameSeries(t, tt.name, tl.Series(tt.maxBins), naiveSeries(ops, tt.maxBins), 0)
 	}
@@ -122,7 +122,7 @@ func TestTimelineSpills(t *testing.T) {
 	ops := randomOps(r, DefaultExactLimit+DefaultExactLimit/4, 100)
 	var tl Timeline
 	for _, o := range ops {
-		tl.add(o.sched, o.sent, o.done, o.ok, o.tokens, o.latency)
+		tl.add(o.sched, o.sent, o.done, o.ok, o.tokens, o.latency, nil)
 	}
 	if !tl.spilled {
 		t.Fatal("timeline kept every latency")
@@ -151,5 +151,27 @@ func TestDistBinCounts(t *testing.T) {
 	}
 	if got, want := e.BinCounts(1, 3), []int{4, 2, 2}; !slices.Equal(got, want) {
 		t.Errorf("exact BinCounts = %v, want %v", got, want)
+	}
+}
+
+// TestTimelineTotals: the running sums of a per-operation value (a chroma
+// load's batch_vectors) count successful operations only, in the bin of
+// their completion, and carry over empty bins.
+func TestTimelineTotals(t *testing.T) {
+	var tl Timeline
+	v := func(n float64) map[string]float64 { return map[string]float64{"batch_vectors": n} }
+	tl.add(0, 0, 0.5, true, 0, 0.5, v(100))
+	tl.add(0, 0.2, 0.9, true, 0, 0.7, v(100))
+	tl.add(1, 1, 1.5, false, 0, 0, v(1000)) // failed: not acknowledged
+	tl.add(1, 1, 3.2, true, 0, 2.2, v(50))
+	ts := tl.Series(100)
+	want := []float64{200, 200, 200, 250}
+	if got := ts.Totals["batch_vectors"]; !slices.Equal(got, want) {
+		t.Fatalf("totals %v, want %v", got, want)
+	}
+	var none Timeline
+	none.add(0, 0, 1, true, 0, 1, nil)
+	if ts := none.Series(100); ts.Totals != nil {
+		t.Fatalf("totals %v without values", ts.Totals)
 	}
 }

@@ -73,3 +73,20 @@ func newChromaDriver(s *suites.Suite, c suites.Case, url string) (runner.Driver,
 	}
 	return chroma.NewQuerier(cl, w.Seed, w.Keep, nil), set, nil
 }
+
+// setChromaDataPath tells a chroma load the data directory of its service
+// when benchrun started it (DIR/data/<name> or the suite's data_path), so
+// its check records the size on disk (storage_bytes); a deployment given
+// by url has none.
+func setChromaDataPath(s *suites.Suite, cs suites.Case, dir string, drv runner.Driver) {
+	l, ok := drv.(*chroma.Loader)
+	sv := s.Service(cs.Benchmark.Service)
+	if !ok || sv == nil || sv.URL != "" {
+		return
+	}
+	path := sv.DataPath
+	if path == "" {
+		path = filepath.Join(dir, "data", sv.Name)
+	}
+	l.SetDataPath(path)
+}

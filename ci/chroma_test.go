@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // chromaInstall is how to get the chroma binary (.ci/deps.sh runs it).
@@ -85,6 +87,11 @@ func TestChromaEndToEnd(t *testing.T) {
 	if load["collection_count"].Mean != 20000 || load["insert_vectors_per_second"].Mean <= 0 || load["insert_vectors_per_second"].Unit != "ops/s" ||
 		load["load_duration"].Mean <= 0 || load["time_to_queryable"].Count != 1 || load["e2e"].Count != 10 {
 		t.Errorf("load metrics: %+v", load)
+	}
+	// 20,000 vectors of 128 float32 are 10 MB before any index: a
+	// benchrun-started service's data directory holds at least that.
+	if st := load["storage_bytes"]; st.Unit != "bytes" || st.Mean < 20000*128*4 {
+		t.Errorf("storage_bytes %+v: want at least the raw vectors, in bytes", st)
 	}
 	for _, id := range []string{"query/filter=,users=1", "query/filter=,users=4", "query/filter=category,users=1", "query/filter=category,users=4", "mixed"} {
 		i, ok := byID[id]
@@ -185,4 +192,36 @@ func mustAbs(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// testSlurmChroma (TestSlurm): a real Chroma as a service step on node1,
+// its data under the results directory, the load and query cases run once
+// from the batch process (one samples file each), passing.
+func testSlurmChroma(t *testing.T) {
+	if _, err := exec.LookPath("chroma"); err != nil {
+		t.Fatal("chroma is not installed (.ci/deps.sh): the SLURM chroma test needs it on the nodes")
+	}
+	code, out, dir := submitSuite(t, "chroma.toml", nil)
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0\n%s", code, out)
+	}
+	m := readManifestT(t, dir)
+	if len(m.Services) != 1 || m.Services[0].Node != "node1" || m.Services[0].URL != "http://node1:8000" {
+		t.Errorf("services = %+v, want chroma on node1", m.Services)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "data", "chroma")); err != nil || !fi.IsDir() {
+		t.Errorf("no chroma data under the results directory: %v", err)
+	}
+	for _, c := range m.Cases {
+		files, _ := filepath.Glob(filepath.Join(dir, "samples", results.CaseFileName(c.ID), "*.jsonl"))
+		if c.Status != results.StatusDone || len(files) != 1 {
+			t.Errorf("case %s: %s (%s), samples files %v: want done, one file", c.ID, c.Status, c.Error, files)
+		}
+	}
+	var sum struct{ Verdict string }
+	b, _ := os.ReadFile(filepath.Join(dir, "summary.json"))
+	json.Unmarshal(b, &sum)
+	if sum.Verdict != "pass" {
+		t.Errorf("verdict %q, want pass\n%s", sum.Verdict, out)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -182,8 +183,14 @@ func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Sui
 	}
 	if cs.Benchmark.Kind == "chroma" {
 		// Its drivers prepare, check and clean up their collection around
-		// each repetition, which client steps on several nodes do not do.
-		return fmt.Errorf("chroma benchmarks do not run as SLURM client steps yet: run this suite with --local")
+		// each repetition: one client, this process (on the allocation's
+		// batch node), against the service's step; its samples file goes in
+		// the case's samples directory.
+		if err := os.MkdirAll(filepath.Join(dir, info.Samples), 0o755); err != nil {
+			return err
+		}
+		info.Samples = filepath.Join(info.Samples, hostname()+".jsonl")
+		return runCase(ctx, e, s, cs, url, dir, info, prog)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, info.Samples), 0o755); err != nil {
 		return err
@@ -268,6 +275,9 @@ func hostname() string {
 // under dir, for the progress display of remote workers.
 func countSamples(dir string) (n, errs int64) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if strings.HasSuffix(dir, ".jsonl") {
+		files = []string{dir} // a case this process ran (chroma)
+	}
 	for _, f := range files {
 		fn, fe := countSampleFile(f)
 		n, errs = n+fn, errs+fe

@@ -25,6 +25,7 @@ func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, 
 		return err
 	}
 	info.DatasetHash = hash
+	setChromaDataPath(s, cs, dir, drv)
 	if p, ok := drv.(runner.Preparer); ok {
 		if err := p.Prepare(ctx); err != nil {
 			return fmt.Errorf("case %s: preparing: %w", cs.ID, err)

@@ -136,6 +136,8 @@ func TestSlurm(t *testing.T) {
 
 	t.Run("monitor role", func(t *testing.T) { testSlurmMonitor(t) })
 
+	t.Run("chroma", func(t *testing.T) { testSlurmChroma(t) })
+
 	t.Run("failures", func(t *testing.T) {
 		t.Run("killed slurmd gives NODE_FAIL", func(t *testing.T) {
 			t.Parallel()

@@ -350,6 +350,7 @@ func benchmarkCharts(bi int, bm benchmark, raws map[string]*analysis.Raw) []*cha
 			series[c.ID] = raw.Timeline.Series(bins)
 		}
 	}
+	add(loadTimelineChart(id("load-timeline"), bm, series))
 	add(seriesChart(id("ts-tokens"), "output tokens/s", "tokens/s", bm, series, func(t analysis.Series) []float64 { return t.OutputTokens }, 1))
 	add(seriesChart(id("ts-requests"), "completed requests/s", "requests/s", bm, series, func(t analysis.Series) []float64 { return t.Completed }, 1))
 	add(seriesChart(id("ts-p50"), "latency p50 per bin (e2e)", "ms", bm, series, func(t analysis.Series) []float64 { return t.LatencyP50 }, 1e3))

@@ -3,6 +3,8 @@ package chroma
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -309,5 +311,20 @@ func TestCheckName(t *testing.T) {
 		if err := CheckName(name); (err == nil) != ok {
 			t.Errorf("%q: %v", name, err)
 		}
+	}
+}
+
+// TestDirBytes: the size of the regular files under a directory, nested
+// ones included; a missing directory is an error, not zero bytes.
+func TestDirBytes(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755)
+	os.WriteFile(filepath.Join(dir, "x"), make([]byte, 100), 0o644)
+	os.WriteFile(filepath.Join(dir, "a", "b", "y"), make([]byte, 23), 0o644)
+	if n, err := dirBytes(dir); err != nil || n != 123 {
+		t.Errorf("dirBytes = %d, %v; want 123", n, err)
+	}
+	if _, err := dirBytes(filepath.Join(dir, "missing")); err == nil {
+		t.Error("no error for a missing directory")
 	}
 }

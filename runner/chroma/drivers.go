@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -26,6 +29,7 @@ const (
 	ValueInsertRate      = "insert_vectors_per_second" // vectors acknowledged / load_duration
 	ValueQueryable       = "time_to_queryable"         // s: last batch acknowledged to a query returning it
 	ValueCollectionCount = "collection_count"          // records the collection holds after the load
+	ValueStorageBytes    = "storage_bytes"             // bytes: the server's --path directory after the load (benchrun-started service only)
 	ValueBatchVectors    = "batch_vectors"             // vectors in one add
 	ValueUpsertLatency   = "upsert_latency"            // s: a writer upsert, from its scheduled time
 	ValueUpsertVectors   = "upsert_vectors"            // vectors in one writer upsert
@@ -43,6 +47,7 @@ const QueryableTimeout = 60 * time.Second
 type Loader struct {
 	c    *Client
 	keep bool
+	data string // the server's data directory, "" when unknown
 
 	inserted  atomic.Int64
 	firstSent atomic.Int64 // offset of the first batch sent, -1 before
@@ -61,6 +66,10 @@ var (
 // NewLoader returns the load driver; keep leaves the collection in place
 // after the case.
 func NewLoader(c *Client, keep bool) *Loader { return &Loader{c: c, keep: keep} }
+
+// SetDataPath names the directory the server keeps its data in (a
+// service benchrun started): the load's check records its size on disk.
+func (l *Loader) SetDataPath(dir string) { l.data = dir }
 
 // Prepare asks the server its limits (Client.Prepare).
 func (l *Loader) Prepare(ctx context.Context) error { return l.c.Prepare(ctx) }
@@ -150,6 +159,14 @@ func (l *Loader) check(ctx context.Context, r runner.Rep, s *results.Sample) err
 		return err
 	}
 	s.Values[ValueCollectionCount] = float64(count)
+	if l.data != "" {
+		n, err := dirBytes(l.data)
+		if err != nil {
+			s.Error, s.ErrorDetail = results.ErrOther, err.Error()
+			return fmt.Errorf("chroma load: the data directory's size: %w", err)
+		}
+		s.Values[ValueStorageBytes] = float64(n)
+	}
 	if want := l.c.o.Set.Len(); count != want {
 		msg := fmt.Sprintf("collection count %d after the load, the dataset has %d vectors (%d acknowledged)", count, want, n)
 		s.Error, s.ErrorDetail = results.ErrOther, msg
@@ -193,6 +210,36 @@ func (l *Loader) Cleanup(ctx context.Context) error {
 		return nil
 	}
 	return l.c.Drop(ctx)
+}
+
+// dirBytes is the size of the regular files under dir (a directory walk;
+// files removed during the walk are skipped).
+func dirBytes(dir string) (int64, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		n += fi.Size()
+		return nil
+	})
+	return n, err
 }
 
 func classOf(ctx context.Context, err error) string {
@@ -389,6 +436,7 @@ func (l *Loader) Metrics() map[string]results.MetricSpec {
 		ValueInsertRate:      {Unit: "ops/s", Better: results.HigherIsBetter},
 		ValueQueryable:       {Unit: "s", Better: results.LowerIsBetter},
 		ValueCollectionCount: {Unit: "", Better: results.HigherIsBetter},
+		ValueStorageBytes:    {Unit: "bytes", Better: results.LowerIsBetter},
 		ValueBatchVectors:    {Unit: "", Better: results.HigherIsBetter},
 	}
 }
