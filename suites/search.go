@@ -57,6 +57,16 @@ func (d *decoder) validateSearch(p []string, b *Benchmark) {
 			d.problem(child(child(p, "slos"), strconv.Itoa(j)), "benchmark %q: %v", b.Name, err)
 		}
 	}
+	// The case expands with the first probe's load; each probe sets its own.
+	if b.Workload == nil {
+		b.Workload = map[string]any{}
+	}
+	switch s.Variable {
+	case "rate":
+		b.Workload["mode"], b.Workload["rate"] = "open", s.Min
+	case "users":
+		b.Workload["mode"], b.Workload["users"] = "closed", int64(math.Max(1, math.Round(s.Min)))
+	}
 	if s.Precision == 0 {
 		s.Precision = 0.1
 	}
