@@ -307,7 +307,16 @@ func significance(name, stat string, cm analysis.Metric, bm Metric, raw *analysi
 		return analysis.MannWhitney(cr, br), o.RepAlpha, fmt.Sprintf("Mann-Whitney over %d vs %d repetitions", len(cr), len(br))
 	}
 	var ok bool
+	cb, cok := cm.CI["value"]
+	bb, bok := bm.CI["value"]
 	switch {
+	case cm.Kind == analysis.KindRate && cok && bok:
+		// A searched capacity (analysis.CapacityCase): its bracket is where
+		// the true capacity lies; brackets apart are a significant change.
+		p, ok, test = 1, true, "capacity brackets"
+		if cb[1] < bb[0] || bb[1] < cb[0] {
+			p = 0
+		}
 	case cm.Kind == analysis.KindRate && cm.Unit == analysis.UnitRatio:
 		p, ok = analysis.TwoProportionPValue(cm.Value, cm.Count, bm.Value, bm.Count)
 		test = "two-proportion z-test"

@@ -107,26 +107,25 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 			continue
 		}
 		info, ok := infos[c.ID]
-		if !ok {
+		_, derived := c.Metrics[analysis.MetricCapacity]
+		var raw *analysis.Raw
+		switch {
+		case !ok && derived:
+			// A capacity case (analysis.CapacityCase) has no samples of its
+			// own: summary.json made it from its probes' samples.
+		case !ok:
 			return nil, fmt.Errorf("promote %s: case %s is in summary.json but not in manifest.json", resultsDir, c.ID)
-		}
-		files, err := analysis.CaseSampleFiles(resultsDir, info)
-		if err != nil {
-			return nil, err
-		}
-		now, raw, err := analysis.SummarizeCase(info, files, analysis.Options{})
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("promote %s: case %s: samples missing, a baseline needs them: %w", resultsDir, c.ID, err)
+		default:
+			var why string
+			raw, why, err = promoteRaw(resultsDir, c, info)
+			if err != nil {
+				return nil, err
 			}
-			return nil, fmt.Errorf("promote %s: %w", resultsDir, err)
-		}
-		if len(now.Errors) > 0 {
-			// The samples no longer hold what the summary was made from
-			// (damaged since): a baseline from them would be wrong.
-			ch.Action, ch.Reason = NotPromoted, now.Errors[0]
-			changes = append(changes, ch)
-			continue
+			if why != "" {
+				ch.Action, ch.Reason = NotPromoted, why
+				changes = append(changes, ch)
+				continue
+			}
 		}
 		e := NewEntry(c, raw, Fingerprint(m, c))
 		e.Run = run
@@ -183,4 +182,26 @@ func headlines(old, e *Entry) []Headline {
 		hs = append(hs, h)
 	}
 	return hs
+}
+
+// promoteRaw re-reads case c's samples for its baseline entry; why is set
+// when they no longer hold what the summary was made from.
+func promoteRaw(resultsDir string, c *analysis.Case, info results.CaseInfo) (raw *analysis.Raw, why string, err error) {
+	files, err := analysis.CaseSampleFiles(resultsDir, info)
+	if err != nil {
+		return nil, "", err
+	}
+	now, raw, err := analysis.SummarizeCase(info, files, analysis.Options{})
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, "", fmt.Errorf("promote %s: case %s: samples missing, a baseline needs them: %w", resultsDir, c.ID, err)
+		}
+		return nil, "", fmt.Errorf("promote %s: %w", resultsDir, err)
+	}
+	if len(now.Errors) > 0 {
+		// The samples no longer hold what the summary was made from
+		// (damaged since): a baseline from them would be wrong.
+		return nil, now.Errors[0], nil
+	}
+	return raw, "", nil
 }

@@ -211,7 +211,8 @@ func (r *caseRun) startService(ctx context.Context, sv *suites.Service, exe stri
 // execution error once the run failed, and fail it with its service's
 // error when that service did not start or failed in an earlier case.
 func (r *caseRun) runCases(ctx context.Context) {
-	for i, cs := range r.cases {
+	i := -1 // the manifest's index: search benchmarks add their probes as they run
+	for _, cs := range r.cases {
 		if ctx.Err() != nil {
 			r.state = runStopped
 		}
@@ -219,6 +220,13 @@ func (r *caseRun) runCases(ctx context.Context) {
 		if down == nil {
 			down = r.failed[cs.Benchmark.Service]
 		}
+		if isSearch(cs) {
+			if r.state == runGoing && down == nil {
+				r.runSearch(ctx, cs)
+			}
+			continue
+		}
+		i++
 		switch {
 		case r.state == runStopped:
 			r.rec.notRun(i, results.StatusSkipped, "")

@@ -222,6 +222,7 @@ func (p *pipeline) analyse() (*run, error) {
 		ts, _ := analysis.ParseThresholds(cs.Benchmark.Thresholds) // validated at load
 		analysis.CheckThresholds(c, ts)
 	}
+	capacityCases(r)
 	r.sum.Incomplete = r.m.Incomplete
 	return r, nil
 }
@@ -239,6 +240,9 @@ func (p *pipeline) compare(r *run) error {
 			return baselines.CompareOptions{}, false
 		}
 		o := compareOptions(r.s, cs.Benchmark)
+		if isSearch(cs) {
+			o.Metrics = []string{analysis.MetricCapacity} // a search is compared on its capacity; its probes are not compared
+		}
 		o.IgnoreFingerprint = append(slices.Clone(r.s.Suite.IgnoreFingerprint), p.ignoreFingerprint...)
 		return o, true
 	})

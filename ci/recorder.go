@@ -61,6 +61,9 @@ func newManifest(s *suites.Suite) *results.Manifest {
 func pendingCases(s *suites.Suite, samples func(caseID string) string) []results.CaseInfo {
 	var out []results.CaseInfo
 	for _, cs := range s.Cases() {
+		if isSearch(cs) {
+			continue // its probes are added as they run (recorder.add)
+		}
 		out = append(out, results.CaseInfo{ID: cs.ID, Benchmark: cs.Benchmark.Name, Kind: cs.Benchmark.Kind,
 			Params: cs.Params, Samples: samples(cs.ID), Status: results.StatusPending, Repetitions: cs.Benchmark.Repetitions})
 	}
@@ -88,6 +91,13 @@ func (r *recorder) caseInfo(i int) *results.CaseInfo { return &r.m.Cases[i] }
 func (r *recorder) notRun(i int, status results.Status, why string) {
 	c := &r.m.Cases[i]
 	c.Status, c.Error = status, why
+}
+
+// add appends a case (a search probe) and returns its index.
+func (r *recorder) add(c results.CaseInfo) int {
+	r.m.Cases = append(r.m.Cases, c)
+	r.save()
+	return len(r.m.Cases) - 1
 }
 
 // start moves a pending case to running.

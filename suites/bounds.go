@@ -62,6 +62,13 @@ var bounds = []bound{
 	{"benchmark.slo.e2e", "0", "24h", "per-request objective"},
 	{"benchmark.regression.tolerance", "0", "1000%", "a change of more than 10× is never within tolerance"},
 	{"benchmark.regression.tolerances.*", "0", "1000%", "as regression.tolerance"},
+	{"benchmark.search.min", "0", "1000000", "requests/s or users, as workload.rate and workload.users"},
+	{"benchmark.search.max", "0", "1000000", "as search.min"},
+	{"benchmark.search.attainment", "0", "100%", "a share of requests"},
+	{"benchmark.search.precision", "0", "100%", "the relative width at which bisection ends"},
+	{"benchmark.search.budget", "0", "720h", "a month of probes is beyond any allocation"},
+	{"benchmark.search.remeasure", "0", "5", "each re-measure doubles the requests: 5 is 32 times the first probe"},
+	{"benchmark.search.requests", "0", "10000000", "measured requests of a first probe"},
 	{"benchmark.max_infrastructure_errors", "0", "100%", "a share of the case's measured operations; 0 makes any connect or client failure an execution error"},
 
 	{"benchmark.workload.tasks", "0", "10000000", "MPI processes of a batch benchmark: more cores than the largest machines have"},

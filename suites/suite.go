@@ -109,6 +109,7 @@ type Benchmark struct {
 	Dataset     map[string]any `toml:"dataset" sweep:"dataset" doc:"What is sent; any key given as an array is swept."`
 	SLO         SLO            `toml:"slo" doc:"Service-level objectives that define goodput."`
 	Regression  Regression     `toml:"regression" doc:"How this benchmark is compared with its baseline."`
+	Search      *Search        `toml:"search" doc:"Capacity search: the highest load meeting the SLOs (docs/capacity.md)."`
 	Saturation  string         `toml:"saturation" enum:"warn|fail|error" doc:"What a saturation label (saturated, backpressure, client_lag) does to a case: warn (default) shows it, fail fails the case, error makes it an execution error."`
 	// MaxInfrastructureErrors is never nil after validation: the default
 	// is analysis.DefaultInfrastructureLimit.
@@ -270,6 +271,7 @@ func (d *decoder) validate(s *Suite) {
 			}
 		}
 		d.validateRegression(p, b)
+		d.validateSearch(p, b)
 		if _, err := d.expand(s, i); err != nil {
 			// problems already recorded
 			_ = err

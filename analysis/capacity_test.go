@@ -1,0 +1,77 @@
+package analysis
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// probeCase summarises n TTFTs drawn by draw into a case with its p99
+// interval, as SummarizeCase gives it.
+func probeCase(n int, draw func() float64) *Case {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = draw()
+	}
+	slices.Sort(v)
+	m := Metric{Kind: KindDistribution, Unit: UnitSeconds, Count: n, P99: Percentile(v, 99), CI: map[string][2]float64{}}
+	if lo, hi, ok := ciRanks(n, 99, 0.95); ok {
+		m.CI["p99"] = [2]float64{v[lo], v[hi]}
+	}
+	return &Case{ID: "p", Metrics: map[string]Metric{"ttft": m}}
+}
+
+// TestNoisyProbeRemeasuredThenIndeterminate: a noisy server whose true
+// p99 sits on the SLO gives a straddling interval; the search re-measures
+// it with twice the requests and, still straddling, counts it as not
+// passing with a warning instead of guessing. A clear pass and a clear
+// fail are decided at once.
+func TestNoisyProbeRemeasuredThenIndeterminate(t *testing.T) {
+	th, err := ParseThreshold("ttft.p99 < 100ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := SearchSpec{Variable: "rate", Min: 10, Max: 80, SLOs: []Threshold{th}, Precision: 0.1, Remeasure: 1}
+	if n := spec.ProbeRequests(); n != 1000 {
+		t.Fatalf("probe requests %d, want 10/(1−0.99) = 1000", n)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	// Exponential TTFTs with mean m: p99 = m·ln 100.
+	server := func(p99 float64) func() float64 {
+		return func() float64 { return rng.ExpFloat64() * p99 / math.Log(100) }
+	}
+	s := NewSearch(spec)
+	loads := map[float64]float64{10: 0.05, 20: 0.1, 40: 0.3} // true p99 per load: pass, on the SLO, fail
+	var got []string
+	for range 10 {
+		load, n, try, ok := s.Next()
+		if !ok {
+			break
+		}
+		p99, ok := loads[load]
+		if !ok {
+			p99 = 0.05 // between 10 and 20: clearly passing
+		}
+		c := probeCase(n, server(p99))
+		p := Probe{Case: "p", Load: load, Requests: n, Try: try}
+		p.Verdict, p.Detail = JudgeProbe(c, spec)
+		s.Record(p)
+		got = append(got, p.Verdict)
+		if p.Verdict == ProbeIndeterminate && !strings.Contains(p.Detail, "straddled") {
+			t.Errorf("indeterminate without its interval: %s", p.Detail)
+		}
+	}
+	want := []string{ProbePass, ProbeIndeterminate, ProbeIndeterminate}
+	if len(got) < 3 || !slices.Equal(got[:3], want) {
+		t.Fatalf("verdicts %v, want %v first", got, want)
+	}
+	if s.Probes[2].Load != 20 || s.Probes[2].Requests != 2000 || s.Probes[2].Try != 2 {
+		t.Errorf("re-measure %+v, want load 20 with 2000 requests, try 2", s.Probes[2])
+	}
+	lo, hi := s.Bracket()
+	if hi != 20 || !(lo >= 20/1.1 && lo < 20) {
+		t.Errorf("bracket [%v, %v]: want the straddling 20 counted as not passing and capacity below it within 10%%", lo, hi)
+	}
+}

@@ -1,0 +1,112 @@
+package ci
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// capacitySuite drives the emulator with exact timing: 16 slots, prefill
+// 20 ms, 2 output tokens 20 ms apart, so a request holds a slot for
+// T = 20 + (2−1)·20 = 40 ms and the analytic capacity under constant
+// arrivals is 16 / 40 ms = 400 requests/s (docs/capacity.md). The SLO
+// leaves 60 ms for a busy host's lateness.
+const capacitySuite = `schema_version = 1
+[suite]
+name = "cap"
+[[service]]
+name = "llm"
+kind = "emulator"
+model = "m"
+  [service.emulator]
+  flavor = "vllm"
+  slots = 16
+  prefill_base = "20ms"
+  decode_base = "20ms"
+  jitter = 0
+[[benchmark]]
+name = "chat"
+service = "llm"
+  [benchmark.workload]
+  mode = "open"
+  arrival = "constant"
+  [benchmark.dataset]
+  prompt_tokens = 8
+  output_tokens = 2
+  [benchmark.search]
+  variable = "rate"
+  min = 250
+  max = 2000
+  slos = ["ttft.p99 < 80ms"]
+  precision = "10%"
+`
+
+type capacitySummary struct {
+	Verdict string `json:"verdict"`
+	Cases   []struct {
+		ID      string
+		Verdict string
+		Metrics map[string]struct {
+			Value float64
+			CI    map[string][2]float64
+		}
+		Checks []struct{ Name, Verdict, Detail string }
+	} `json:"cases"`
+}
+
+func (s capacitySummary) capacity(t *testing.T) (v float64, ci [2]float64, verdict string, probes int) {
+	t.Helper()
+	for _, c := range s.Cases {
+		if strings.HasPrefix(c.ID, "chat/search=rate:") {
+			probes++
+		}
+		if c.ID == "chat/capacity" {
+			m := c.Metrics["capacity"]
+			v, ci, verdict = m.Value, m.CI["value"], c.Verdict
+		}
+	}
+	if verdict == "" {
+		t.Fatalf("no chat/capacity case: %+v", s)
+	}
+	return v, ci, verdict, probes
+}
+
+// TestCapacitySearch: the found capacity lies within 10% of the analytic
+// 400 requests/s; promoted as the baseline, a run 20% slower finds a
+// lower capacity and fails the comparison with it.
+func TestCapacitySearch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two searches (~30 s)")
+	}
+	work := t.TempDir()
+	if err := os.WriteFile(filepath.Join(work, "s.toml"), []byte(capacitySuite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runBin(t, work, binEnv(), "-q", "suite", "-o", "r1", "s.toml")
+	if r.code != ExitOK {
+		t.Fatalf("search: exit %d: %v", r.code, r)
+	}
+	var s1 capacitySummary
+	readJSON(t, filepath.Join(work, "r1", "summary.json"), &s1)
+	c1, ci1, _, n := s1.capacity(t)
+	if c1 < 360 || c1 > 440 || ci1[0] != c1 || ci1[1] < c1 {
+		t.Fatalf("capacity %v [%v, %v], want within 10%% of 400", c1, ci1[0], ci1[1])
+	}
+	if n < 3 {
+		t.Errorf("only %d probe cases kept", n)
+	}
+	if got := sampleFiles(t, filepath.Join(work, "r1")); len(got) != n {
+		t.Errorf("%d sample files for %d probes: %q", len(got), n, got)
+	}
+	if r = runBin(t, work, binEnv(), "baseline", "promote", "r1", "--baselines", "B"); r.code != ExitOK {
+		t.Fatalf("promote: %v", r)
+	}
+	r = runBin(t, work, binEnv("BENCHRUN_EMULATE_SLOWDOWN=1.2"), "-q", "-o", "r2", "--baselines", "B", "suite", "s.toml")
+	var s2 capacitySummary
+	readJSON(t, filepath.Join(work, "r2", "summary.json"), &s2)
+	c2, ci2, verdict, _ := s2.capacity(t)
+	if r.code != ExitFailed || verdict != "fail" || !(c2 < c1) || !(ci2[1] < ci1[0]) {
+		t.Fatalf("slowed 20%%: exit %d, capacity %v %v (verdict %s), baseline %v %v; want lower and a failed comparison\n%v", r.code, c2, ci2, verdict, c1, ci1, r.stdout)
+	}
+}

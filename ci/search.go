@@ -1,0 +1,79 @@
+package ci
+
+import (
+	"context"
+	"time"
+
+	"github.com/benchrun/benchrun/analysis"
+	"github.com/benchrun/benchrun/runner/results"
+	"github.com/benchrun/benchrun/suites"
+)
+
+// The capacity search (docs/capacity.md) as part of the execute step:
+// each probe is a case of the run, added to the manifest when it starts
+// and kept with its samples; analysis judges it and picks the next one.
+
+// isSearch reports whether cs belongs to a [benchmark.search] benchmark.
+func isSearch(cs suites.Case) bool { return cs.Benchmark.Search != nil }
+
+// runSearch runs the probes of search benchmark case cs until the search
+// ends, the budget is spent, or the run stops or fails.
+func (r *caseRun) runSearch(ctx context.Context, cs suites.Case) {
+	spec := cs.Benchmark.Search.SearchSpec()
+	s := analysis.NewSearch(spec)
+	deadline := time.Now().Add(cs.Benchmark.Search.Budget.D())
+	for {
+		load, n, try, ok := s.Next()
+		if !ok || ctx.Err() != nil || r.state != runGoing || r.down[cs.Benchmark.Service] != nil || r.failed[cs.Benchmark.Service] != nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.e.log.Warn("search budget spent: no new probe", "benchmark", cs.Benchmark.Name)
+			return
+		}
+		pc, err := suites.ProbeCase(cs, load, n, try)
+		if err != nil {
+			r.e.log.Error("search", "err", err)
+			return
+		}
+		i := r.rec.add(results.CaseInfo{ID: pc.ID, Benchmark: cs.Benchmark.Name, Kind: cs.Benchmark.Kind,
+			Params: pc.Params, Samples: r.pl.samples(pc.ID), Status: results.StatusPending, Repetitions: 1})
+		r.runOne(ctx, i, pc)
+		c, _, err := analysis.SummarizeCaseIn(r.dir, *r.rec.caseInfo(i), analysis.Options{})
+		if err != nil {
+			c.Errors = append(c.Errors, err.Error())
+		}
+		p := analysis.Probe{Case: pc.ID, Load: load, Requests: n, Try: try}
+		p.Verdict, p.Detail = analysis.JudgeProbe(&c, spec)
+		s.Record(p)
+		r.e.log.Info("probe", "case", pc.ID, "verdict", p.Verdict, "detail", p.Detail)
+	}
+}
+
+// capacityCases adds to r's summary the capacity case of every search
+// benchmark of the suite, from its probe cases (analysis.CapacityCase).
+func capacityCases(r *run) {
+	for i := range r.s.Benchmarks {
+		b := &r.s.Benchmarks[i]
+		if b.Search == nil {
+			continue
+		}
+		var probes []*analysis.Case
+		for j := range r.sum.Cases {
+			if c := &r.sum.Cases[j]; c.Benchmark == b.Name {
+				if _, ok := analysis.ProbeOf(c); ok {
+					probes = append(probes, c)
+				}
+			}
+		}
+		c := analysis.CapacityCase(b.Name, b.Kind, b.Search.SearchSpec(), probes)
+		c.Fingerprint = map[string]string{}
+		for _, cs := range r.s.Cases() {
+			if cs.Benchmark == b {
+				c.Fingerprint = caseFingerprint(r.m.Fingerprint, r.s, cs)
+				r.cases[c.ID] = cs
+			}
+		}
+		r.sum.Cases = append(r.sum.Cases, c)
+	}
+}

@@ -1,0 +1,133 @@
+package suites
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/benchrun/benchrun/analysis"
+)
+
+// Search is [benchmark.search]: find the highest load that meets the SLOs
+// (docs/capacity.md). The benchmark's workload gives everything but the
+// searched variable and the probe length; the search sets them per probe.
+type Search struct {
+	Variable   string   `toml:"variable" enum:"rate|users" doc:"What the search varies: rate (open loop, requests/s) or users (closed loop)."`
+	Min        float64  `toml:"min" doc:"Lowest load probed first; required."`
+	Max        float64  `toml:"max" doc:"Highest load probed; required."`
+	SLOs       []string `toml:"slos" doc:"Objectives every passing probe meets, as threshold expressions on percentiles or rates: \"ttft.p99 < 500ms\", \"error_rate < 1%\", \"recall_at_10.mean > 0.9\"."`
+	Attainment Ratio    `toml:"attainment" doc:"Share of requests that must meet every [benchmark.slo] objective (goodput), e.g. 99%; 0 = not judged."`
+	Precision  Ratio    `toml:"precision" doc:"The search ends when the lowest failing load is within this of the highest passing one; default 10%."`
+	Requests   int      `toml:"requests" doc:"Measured requests of a first probe; default and floor 10/(1−p) for the highest percentile judged (1,000 for p99)."`
+	Remeasure  int      `toml:"remeasure" doc:"Times a probe whose interval straddles an SLO is run again with twice the requests before it is indeterminate; default 1."`
+	Budget     Duration `toml:"budget" doc:"Wall time after which no new probe starts; default 30m."`
+}
+
+// SearchSpec converts the validated table into analysis's form.
+func (s *Search) SearchSpec() analysis.SearchSpec {
+	ts, _ := analysis.ParseThresholds(s.SLOs) // validated at load
+	return analysis.SearchSpec{Variable: s.Variable, Min: s.Min, Max: s.Max, SLOs: ts,
+		Attainment: float64(s.Attainment), Precision: float64(s.Precision), Requests: s.Requests, Remeasure: s.Remeasure}
+}
+
+// validateSearch checks b.Search and fills in its defaults.
+func (d *decoder) validateSearch(p []string, b *Benchmark) {
+	s := b.Search
+	if s == nil {
+		return
+	}
+	p = child(p, "search")
+	if s.Variable != "rate" && s.Variable != "users" {
+		d.problem(child(p, "variable"), "benchmark %q: search.variable must be rate or users", b.Name)
+	}
+	if !(s.Min > 0) || !(s.Max > s.Min) || math.IsInf(s.Max, 0) {
+		d.problem(p, "benchmark %q: search needs 0 < min < max (got min %v, max %v)", b.Name, s.Min, s.Max)
+	}
+	if len(s.SLOs) == 0 && s.Attainment == 0 {
+		d.problem(p, "benchmark %q: search needs slos or an attainment", b.Name)
+	}
+	if s.Attainment < 0 || s.Attainment >= 1 {
+		d.problem(child(p, "attainment"), "benchmark %q: search.attainment must be in [0, 100%%)", b.Name)
+	}
+	if s.Attainment > 0 && b.SLO.TTFT == 0 && b.SLO.TPOT == 0 && b.SLO.E2E == 0 {
+		d.problem(child(p, "attainment"), "benchmark %q: search.attainment needs [benchmark.slo] objectives", b.Name)
+	}
+	for j, expr := range s.SLOs {
+		if _, err := analysis.ParseThreshold(expr); err != nil {
+			d.problem(child(child(p, "slos"), strconv.Itoa(j)), "benchmark %q: %v", b.Name, err)
+		}
+	}
+	// The case expands with the first probe's load; each probe sets its own.
+	if b.Workload == nil {
+		b.Workload = map[string]any{}
+	}
+	switch s.Variable {
+	case "rate":
+		b.Workload["mode"], b.Workload["rate"] = "open", s.Min
+	case "users":
+		b.Workload["mode"], b.Workload["users"] = "closed", int64(math.Max(1, math.Round(s.Min)))
+	}
+	if s.Precision == 0 {
+		s.Precision = 0.1
+	}
+	if s.Precision < 0 || s.Precision > 1 {
+		d.problem(child(p, "precision"), "benchmark %q: search.precision must be in (0, 100%%]", b.Name)
+	}
+	if s.Remeasure == 0 {
+		s.Remeasure = 1
+	}
+	if s.Budget == 0 {
+		s.Budget = Duration(30 * 60 * 1e9)
+	}
+	if b.Repetitions > 1 {
+		d.problem(child(p, "variable"), "benchmark %q: a search runs each probe once; repetitions must be 1", b.Name)
+	}
+	if b.Kind != "openai" && b.Kind != "ollama" && b.Kind != "" {
+		d.problem(p, "benchmark %q: a search drives an LLM service (openai, ollama; Chroma not yet), not %s", b.Name, b.Kind)
+	}
+	if sweeps(b) {
+		d.problem(p, "benchmark %q: a search benchmark cannot also sweep (give every workload and dataset key one value)", b.Name)
+	}
+}
+
+// sweeps reports whether any workload or dataset key of b is an array.
+func sweeps(b *Benchmark) bool {
+	for _, t := range []map[string]any{b.Workload, b.Dataset} {
+		for _, v := range t {
+			if l, ok := asList(v); ok && len(l) > 1 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ProbeCase is case c with the search variable set to load and the probe
+// length set to requests measured requests (duration cleared), with the
+// id benchmark/search=variable:load, and ",try=n" for a re-measure n > 1.
+func ProbeCase(c Case, load float64, requests, try int) (Case, error) {
+	s := c.Benchmark.Search
+	pc := c
+	v := strconv.FormatFloat(load, 'g', 6, 64)
+	pc.ID = fmt.Sprintf("%s/search=%s:%s", c.Benchmark.Name, s.Variable, v)
+	pc.Params = map[string]string{"search": s.Variable + ":" + v, "requests": strconv.Itoa(requests)}
+	if try > 1 {
+		pc.ID += ",try=" + strconv.Itoa(try)
+		pc.Params["try"] = strconv.Itoa(try)
+	}
+	pc.Keys = []string{"search"}
+	switch w := c.Workload.(type) {
+	case *LLMWorkload:
+		cp := *w
+		cp.Requests, cp.Duration = requests, 0
+		if s.Variable == "rate" {
+			cp.Mode, cp.Rate = "open", load
+		} else {
+			cp.Mode, cp.Users = "closed", int(load)
+		}
+		pc.Workload = &cp
+	default:
+		return pc, fmt.Errorf("benchmark %q: search supports LLM workloads so far, not %T", c.Benchmark.Name, c.Workload)
+	}
+	return pc, nil
+}
