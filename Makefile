@@ -8,7 +8,7 @@ LDFLAGS := -X github.com/benchrun/benchrun/ci.version=$(VERSION) -X github.com/b
 DEMO_DIR ?= results/demo
 ARTIFACTS ?= testdata/artifacts
 
-.PHONY: all build demo test unit lint deadcode deps cluster browser-test slurm-test bench fuzz clean
+.PHONY: all build demo test unit accuracy-test lint deadcode deps cluster browser-test slurm-test bench fuzz clean
 
 all: build
 
@@ -23,7 +23,7 @@ demo: build
 	BENCHRUN_EMULATE_SLOWDOWN=$(or $(SLOWDOWN),1) ./$(BIN) suite -o $(DEMO_DIR) examples/demo.toml
 
 # Everything CI checks. Installs what it needs when missing (Debian, root).
-test: deps lint cluster unit browser-test slurm-test
+test: deps lint cluster unit accuracy-test browser-test slurm-test
 	@echo "make test: all passed"
 
 deps:
@@ -58,7 +58,13 @@ deadcode:
 # The SLURM cluster tests run in slurm-test, one package at a time: they
 # share three nodes and kill one of them.
 unit:
-	BENCHRUN_SLURM=separately $(GO) test -race -count=1 ./...
+	BENCHRUN_SLURM=separately BENCHRUN_ACCURACY=separately $(GO) test -race -count=1 ./...
+
+# Tests whose answer depends on the client keeping a schedule of hundreds
+# of requests/s (the capacity search against the emulator): alone, without
+# -race, so the machine's other work does not decide them.
+accuracy-test:
+	$(GO) test -count=1 -p 1 -run 'TestCapacitySearch' ./ci
 
 browser-test: build
 	rm -rf $(ARTIFACTS)/demo && mkdir -p $(ARTIFACTS)
