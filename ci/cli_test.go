@@ -19,6 +19,8 @@ var helpCommands = [][]string{
 	{"ingest", "io500"},
 	{"ingest", "exec"},
 	{"compare"},
+	{"history"},
+	{"history", "import"},
 	{"baseline"},
 	{"baseline", "promote"},
 	{"baseline", "list"},
