@@ -154,6 +154,7 @@ func commands(stdout, stderr io.Writer) []*cli.Command {
 		ingestCommand(stdout, stderr),
 		compareCommand(stdout, stderr),
 		historyCommand(stdout, stderr),
+		pagesCommand(stdout, stderr),
 		baselineCommand(stdout, stderr),
 		exportCommand(stdout, stderr),
 		emulateCommand(stdout, stderr),

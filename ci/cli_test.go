@@ -21,6 +21,7 @@ var helpCommands = [][]string{
 	{"compare"},
 	{"history"},
 	{"history", "import"},
+	{"pages"},
 	{"baseline"},
 	{"baseline", "promote"},
 	{"baseline", "list"},
