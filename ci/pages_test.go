@@ -41,4 +41,3 @@ func TestPagesCommand(t *testing.T) {
 		t.Errorf("index has no verdict badge:\n%s", index)
 	}
 }
-
