@@ -40,6 +40,7 @@ type caseRun struct {
 	procs    map[string][]*runner.Process // by service name: its helpers, then the server
 	urls     map[string]string            // service name → the URL clients use
 	prog     *report.Progress             // nil with --quiet
+	sections *logSections                 // GitLab job-log sections, one per case
 	state    runState
 	// execErr is the execution error that failed the run (state
 	// runFailed, or runStopped after it).
@@ -90,6 +91,8 @@ func (r *caseRun) execute(ctx context.Context) (x *execution, err error) {
 	defer func() { x = r.finish(ctx, x, recover()) }()
 	defer r.serveLive(r.liveAddr)()
 	r.startServices(ctx)
+	r.sections = newLogSections(r.e.stderr)
+	defer r.sections.end()
 	if !r.e.quiet {
 		r.prog = report.NewProgress(r.e.stderr, isTerminal(r.e.stderr), len(r.cases))
 		defer r.prog.Stop()
@@ -234,6 +237,7 @@ func (r *caseRun) runOne(ctx context.Context, i int, cs suites.Case) {
 	r.rec.start(i)
 	info := r.rec.caseInfo(i)
 	var counters runner.Progress
+	r.sections.start(fmt.Sprintf("benchrun: case %d/%d %s", i+1, len(r.cases), cs.ID))
 	if r.prog != nil {
 		r.prog.StartCase(cs.ID, r.pl.counts(r.dir, info, &counters))
 	}
@@ -260,6 +264,7 @@ func (r *caseRun) runOne(ctx context.Context, i int, cs suites.Case) {
 	case err != nil:
 		r.e.log.Error("case failed", "case", cs.ID, "err", err)
 	}
+	r.sections.end() // the case's end line stays visible when folded
 	if r.prog != nil {
 		r.prog.EndCase(string(status))
 	}
