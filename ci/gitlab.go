@@ -25,9 +25,9 @@ func detectCI() *results.CIInfo {
 // (docs.gitlab.com, "Custom collapsible sections"). Outside GitLab CI its
 // methods write nothing.
 type logSections struct {
-	w   io.Writer
-	on  bool
-	now func() time.Time
+	w    io.Writer
+	on   bool
+	now  func() time.Time
 	n    int  // sections opened so far; the open one's number
 	open bool // a section is open
 }
