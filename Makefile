@@ -8,7 +8,7 @@ LDFLAGS := -X github.com/benchrun/benchrun/ci.version=$(VERSION) -X github.com/b
 DEMO_DIR ?= results/demo
 ARTIFACTS ?= testdata/artifacts
 
-.PHONY: all build demo test unit lint deadcode deps cluster browser-test slurm-test bench fuzz clean
+.PHONY: all build demo test unit lint deadcode deps cluster browser-test slurm-test gitlab-test bench fuzz clean
 
 all: build
 
@@ -23,7 +23,7 @@ demo: build
 	BENCHRUN_EMULATE_SLOWDOWN=$(or $(SLOWDOWN),1) ./$(BIN) suite -o $(DEMO_DIR) examples/demo.toml
 
 # Everything CI checks. Installs what it needs when missing (Debian, root).
-test: deps lint cluster unit browser-test slurm-test
+test: deps lint cluster unit browser-test slurm-test gitlab-test
 	@echo "make test: all passed"
 
 deps:
@@ -64,6 +64,12 @@ browser-test: build
 	rm -rf $(ARTIFACTS)/demo && mkdir -p $(ARTIFACTS)
 	BENCHRUN_EMULATE_SLOWDOWN=1 ./$(BIN) --quiet suite -o $(ARTIFACTS)/demo examples/demo.toml
 	sh report/testdata/browser-test.sh $(ARTIFACTS)/demo/report.html $(ARTIFACTS)/report.png
+
+# The GitLab CI template run by gitlab-ci-local (shell executor) in a
+# scratch repository: the nightly job on the offline demo suite, then the
+# pages job must write public/index.html listing the run.
+gitlab-test: build
+	.ci/gitlab-ci-local.sh $(BIN)
 
 # A real 3-node SLURM cluster in network namespaces (.ci/slurm-cluster.sh),
 # then jobs through sbatch: roles across nodes, NODE_FAIL, time limit.
