@@ -22,8 +22,8 @@ func detectCI() *results.CIInfo {
 
 // logSections folds each case's lines of a GitLab job log into a
 // collapsible section: GitLab's section_start/section_end lines
-// (docs.gitlab.com, "Custom collapsible sections"). Outside GitLab CI its
-// methods write nothing.
+// (docs.gitlab.com, "Custom collapsible sections"). Outside GitLab CI, or
+// nil, its methods write nothing.
 type logSections struct {
 	w    io.Writer
 	on   bool
@@ -38,7 +38,7 @@ func newLogSections(w io.Writer) *logSections {
 
 // start closes the open section, if any, and opens one titled title.
 func (s *logSections) start(title string) {
-	if !s.on {
+	if s == nil || !s.on {
 		return
 	}
 	s.end()
@@ -49,7 +49,7 @@ func (s *logSections) start(title string) {
 
 // end closes the open section, if any.
 func (s *logSections) end() {
-	if !s.on || !s.open {
+	if s == nil || !s.on || !s.open {
 		return
 	}
 	fmt.Fprintf(s.w, "\x1b[0Ksection_end:%d:benchrun_case_%d\r\x1b[0K\n", s.now().Unix(), s.n)
