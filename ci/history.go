@@ -23,7 +23,7 @@ func historyCommand(stdout, stderr io.Writer) *cli.Command {
 		Description: "SUITE is a suite name or its file. Every `benchrun suite` run appends its key\n" +
 			"statistics to the suite's history, --history DIR/<suite>.jsonl (default: the\n" +
 			"history directory inside the baselines directory). Change points are found over\n" +
-			"the whole history (E-divisive means with a permutation test; docs/analysis.md).\n\n" +
+			"the whole history (E-divisive means with a permutation test, analysis.ChangePoints).\n\n" +
 			"Examples:\n   benchrun history nightly\n   benchrun history import results/nightly/*",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "last", Value: 8, Usage: "show the last `N` runs"},
