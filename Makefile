@@ -8,7 +8,7 @@ LDFLAGS := -X github.com/benchrun/benchrun/ci.version=$(VERSION) -X github.com/b
 DEMO_DIR ?= results/demo
 ARTIFACTS ?= testdata/artifacts
 
-.PHONY: all build demo test unit accuracy-test lint deadcode deps cluster browser-test slurm-test bench fuzz clean
+.PHONY: all build demo test unit accuracy-test lint deadcode deps cluster browser-test slurm-test gitlab-test bench fuzz clean
 
 all: build
 
@@ -23,7 +23,7 @@ demo: build
 	BENCHRUN_EMULATE_SLOWDOWN=$(or $(SLOWDOWN),1) ./$(BIN) suite -o $(DEMO_DIR) examples/demo.toml
 
 # Everything CI checks. Installs what it needs when missing (Debian, root).
-test: deps lint cluster unit accuracy-test browser-test slurm-test
+test: deps lint cluster unit accuracy-test browser-test slurm-test gitlab-test
 	@echo "make test: all passed"
 
 deps:
@@ -72,6 +72,12 @@ browser-test: build
 	sh report/testdata/browser-test.sh $(ARTIFACTS)/demo/report.html $(ARTIFACTS)/report.png timeline
 	@grep -q 'KV cache % (server)' $(ARTIFACTS)/demo/report.html || \
 	  { echo "browser-test: the demo's timeline has no server series (the emulator's /metrics)"; exit 1; }
+
+# The GitLab CI template run by gitlab-ci-local (shell executor) in a
+# scratch repository: the nightly job on the offline demo suite, then the
+# pages job must write public/index.html listing the run.
+gitlab-test: build
+	.ci/gitlab-ci-local.sh $(BIN)
 
 # A real 3-node SLURM cluster in network namespaces (.ci/slurm-cluster.sh),
 # then jobs through sbatch: roles across nodes, NODE_FAIL, time limit.

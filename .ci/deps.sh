@@ -43,3 +43,28 @@ if ! command -v chroma >/dev/null || ! chroma --version 2>/dev/null | grep -q '^
   echo ".ci/deps.sh: installing ${CHROMA_NPM[*]}"
   npm install -g --no-fund --no-audit "${CHROMA_NPM[@]}" >/dev/null
 fi
+# gitlab-ci-local runs the GitLab CI template in `make gitlab-test`.
+# 4.56.2: later versions need Node 22 (Set.prototype.union). It needs
+# rsync; its re2 dependency downloads a prebuilt binary from GitHub, which
+# is built from source here (g++, make and Node's headers) when absent.
+GITLAB_CI_LOCAL=gitlab-ci-local@4.56.2
+if ! gitlab-ci-local --version 2>/dev/null | grep -qx '4\.56\.2'; then
+  if [ "$(id -u)" != 0 ]; then
+    echo ".ci/deps.sh: gitlab-ci-local 4.56.2 missing; as root: npm install -g $GITLAB_CI_LOCAL" >&2
+    exit 1
+  fi
+  need=()
+  command -v rsync >/dev/null || need+=(rsync)
+  command -v g++ >/dev/null || need+=(g++)
+  command -v make >/dev/null || need+=(make)
+  [ -e /usr/include/node/node.h ] || need+=(libnode-dev)
+  if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  echo ".ci/deps.sh: installing $GITLAB_CI_LOCAL"
+  npm install -g --no-fund --no-audit "$GITLAB_CI_LOCAL" >/dev/null
+  re2="$(npm root -g)/gitlab-ci-local/node_modules/re2"
+  if [ ! -e "$re2/build/Release/re2.node" ]; then
+    (cd "$re2" && npm_config_nodedir=/usr npx --no-install node-gyp rebuild >/dev/null)
+  fi
+fi

@@ -102,6 +102,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "results directory (default results/<suite>/<UTC timestamp>)", EnvVars: []string{"BENCHRUN_OUTPUT"}},
 			&cli.StringFlag{Name: "baselines", Usage: "baselines directory (default: the suite's, else baselines/)", EnvVars: []string{"BENCHRUN_BASELINES"}},
+			&cli.StringFlag{Name: "history", Usage: "directory of the suites' histories, `DIR`/<suite>.jsonl (default: history/ in the baselines directory)", EnvVars: []string{"BENCHRUN_HISTORY"}},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json", EnvVars: []string{"BENCHRUN_LOG_FORMAT"}},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only warnings, errors and the final summary", EnvVars: []string{"BENCHRUN_QUIET"}},
 			&cli.BoolFlag{Name: "no-color", Usage: "no colors in terminal output (NO_COLOR is honoured too)", EnvVars: []string{"BENCHRUN_NO_COLOR"}},
@@ -152,6 +153,8 @@ func commands(stdout, stderr io.Writer) []*cli.Command {
 		reportCommand(stdout, stderr),
 		ingestCommand(stdout, stderr),
 		compareCommand(stdout, stderr),
+		historyCommand(stdout, stderr),
+		pagesCommand(stdout, stderr),
 		baselineCommand(stdout, stderr),
 		exportCommand(stdout, stderr),
 		emulateCommand(stdout, stderr),

@@ -40,6 +40,7 @@ type caseRun struct {
 	procs    map[string][]*runner.Process // by service name: its helpers, then the server
 	urls     map[string]string            // service name → the URL clients use
 	prog     *report.Progress             // nil with --quiet
+	sections *logSections                 // GitLab job-log sections, one per case
 	state    runState
 	// execErr is the execution error that failed the run (state
 	// runFailed, or runStopped after it).
@@ -95,6 +96,8 @@ func (r *caseRun) execute(ctx context.Context) (x *execution, err error) {
 	defer r.serveLive(monitorLiveAddr(r.pl, r.liveAddr))()
 	mon = r.startMonitor(ctx)
 	r.startServices(ctx)
+	r.sections = newLogSections(r.e.stderr)
+	defer r.sections.end()
 	if !r.e.quiet {
 		r.prog = report.NewProgress(r.e.stderr, isTerminal(r.e.stderr), len(r.cases))
 		defer r.prog.Stop()
@@ -247,6 +250,7 @@ func (r *caseRun) runOne(ctx context.Context, i int, cs suites.Case) {
 	r.rec.start(i)
 	info := r.rec.caseInfo(i)
 	var counters runner.Progress
+	r.sections.start(fmt.Sprintf("benchrun: case %d/%d %s", i+1, len(r.cases), cs.ID))
 	switch {
 	case r.prog != nil && isBatch(cs):
 		r.prog.StartCaseOf(cs.ID, "runs", batchCounts(r.dir, info))
@@ -277,6 +281,7 @@ func (r *caseRun) runOne(ctx context.Context, i int, cs suites.Case) {
 	case err != nil:
 		r.e.log.Error("case failed", "case", cs.ID, "err", err)
 	}
+	r.sections.end() // the case's end line stays visible when folded
 	if r.prog != nil {
 		r.prog.EndCase(string(status))
 	}

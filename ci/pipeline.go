@@ -48,6 +48,12 @@ type pipeline struct {
 	// push: push the summary and run status to the suite's Pushgateway
 	// once the run is judged (`benchrun suite` outside a SLURM job).
 	push bool
+	// history is --history: the directory of the suites' histories; ""
+	// means the history directory inside the baselines directory.
+	history string
+	// recordRun: append the judged run to its suite's history
+	// (`benchrun suite`, on the side that is not the job's own run).
+	recordRun bool
 }
 
 // execution is what the execute step tells beyond the files it wrote.
@@ -142,6 +148,11 @@ func (p *pipeline) conclude(x *execution) error {
 	judge(r, x)
 	if err := p.render(r); err != nil {
 		return withExitCode(err, ExitError)
+	}
+	if p.recordRun && !p.e.insideJob && p.keepsHistory(r) {
+		if err := p.recordHistory(r); err != nil {
+			p.e.log.Error("history", "err", err) // the run's verdict stands; the history misses a night
+		}
 	}
 	code := exitCode(r.sum, x)
 	if p.push && !p.e.insideJob {

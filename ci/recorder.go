@@ -52,7 +52,7 @@ func newManifest(s *suites.Suite) *results.Manifest {
 	return &results.Manifest{
 		Version: results.ResultsVersion, Suite: s.Suite.Name, SuiteFile: file, SuiteSHA256: s.SHA256,
 		BenchrunVersion: v, BenchrunCommit: commit, Host: host, Start: time.Now().UTC(),
-		Fingerprint: fingerprint(s, host),
+		Fingerprint: fingerprint(s, host), CI: detectCI(),
 	}
 }
 

@@ -32,7 +32,8 @@ func suiteCommand(stdout, stderr io.Writer) *cli.Command {
 				return err
 			}
 			p := &pipeline{e: newEnv(c, stdout, stderr), baselines: c.String("baselines"), ignoreFingerprint: ignore,
-				metricsListen: c.String("metrics-listen"), push: true}
+				metricsListen: c.String("metrics-listen"), push: true,
+				history: c.String("history"), recordRun: true}
 			s, err := p.validate(c.Args().First())
 			if err != nil {
 				return err

@@ -99,6 +99,7 @@ type htmlPage struct {
 	ECharts                     template.JS
 	Charts                      template.JS
 	IO500                       template.HTML // the IO500 section (io500.go), "" without io500 cases
+	CIJob                       string        // the CI job that made the run (manifest ci.job_url), "" outside CI
 }
 
 func verdictClass(v string) string {
@@ -150,6 +151,9 @@ func buildPage(in *Input) (*htmlPage, error) {
 		return nil, err
 	}
 	p.Incomplete, p.Reason = in.incomplete()
+	if in.Manifest != nil && in.Manifest.CI != nil {
+		p.CIJob = in.Manifest.CI.JobURL
+	}
 	for _, l := range metricLegend {
 		p.Legend = append(p.Legend, kv{l[0], l[1]})
 	}
@@ -304,6 +308,10 @@ func environment(in *Input) (env, fp []kv) {
 	add("suite file", m.SuiteFile)
 	add("suite sha256", m.SuiteSHA256)
 	add("host", m.Host)
+	if ci := m.CI; ci != nil {
+		add("CI pipeline", ci.PipelineID)
+		add("CI commit", ci.CommitSHA)
+	}
 	if sl := m.Slurm; sl != nil {
 		job := sl.JobID
 		if sl.Partition != "" {

@@ -38,9 +38,23 @@ type Manifest struct {
 	Incomplete      bool              `json:"incomplete,omitempty"`
 	Reason          string            `json:"reason,omitempty"` // why incomplete: Interrupted, "SLURM job TIMEOUT", ...
 	Slurm           *SlurmInfo        `json:"slurm,omitempty"`
+	CI              *CIInfo           `json:"ci,omitempty"` // the CI job the run was made in; nil outside CI
 	Fingerprint     map[string]string `json:"fingerprint"`
 	Services        []ServiceInfo     `json:"services,omitempty"`
 	Cases           []CaseInfo        `json:"cases"`
+}
+
+// CIInfo is the CI job a run was made in, from the CI system's
+// environment (GitLab: CI_PIPELINE_ID, CI_JOB_ID, CI_JOB_URL,
+// CI_PIPELINE_URL, CI_COMMIT_SHA, CI_COMMIT_REF_NAME).
+type CIInfo struct {
+	System      string `json:"system"` // "gitlab"
+	PipelineID  string `json:"pipeline_id,omitempty"`
+	PipelineURL string `json:"pipeline_url,omitempty"`
+	JobID       string `json:"job_id,omitempty"`
+	JobURL      string `json:"job_url,omitempty"`
+	CommitSHA   string `json:"commit_sha,omitempty"`
+	Ref         string `json:"ref,omitempty"`
 }
 
 // Unfinished says why a manifest that does not say it is incomplete was
