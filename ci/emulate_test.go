@@ -71,7 +71,7 @@ func TestEmulateDCGMFollowsVLLM(t *testing.T) {
 	dURL := dcgm.listening(t)
 	util := func() map[string]float64 {
 		t.Helper()
-		pts, err := (&scrape.Scraper{URL: dURL + "/metrics"}).Scrape(context.Background(), 0)
+		pts, err := (&scrape.Scraper{URL: dURL + "/metrics", Timeout: 30 * time.Second}).Scrape(context.Background(), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
