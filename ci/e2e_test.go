@@ -298,6 +298,23 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Errorf("compare against a base whose suite does not load: want exit %d naming the problem: %v", ExitError, r)
 	}
 
+	// Several runs in one table, the first the reference: r1 against
+	// itself passes, the slowed-down r2 is a regression (exit 1); a run
+	// killed mid-case adds an error column (exit 2), never a pass.
+	r = runBin(t, work, env, "compare", "r1", "r1", "r2")
+	if r.code != ExitFailed {
+		t.Errorf("compare r1 r1 r2: exit %d, want %d: %v", r.code, ExitFailed, r)
+	}
+	for _, want := range []string{"R1 (REFERENCE)", "│ R2 ", "+0.0% ✅ pass", "❌ regression", "r1: benchrun: PASS", "r2: benchrun: FAIL"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("compare r1 r1 r2 lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runBin(t, work, env, "compare", "r1", "r2", "killed")
+	if r.code != ExitError || !strings.Contains(r.stdout, "error") || !strings.Contains(r.stdout, "killed: benchrun: ERROR") {
+		t.Errorf("compare r1 r2 killed: want exit %d with an error column: %v", ExitError, r)
+	}
+
 	// A results directory that holds a run is never appended to.
 	r = runBin(t, work, env, "suite", "-o", "r1", "demo.toml")
 	if r.code != ExitUsage || !strings.Contains(r.stderr, "already holds a run") {
