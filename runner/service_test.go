@@ -148,7 +148,9 @@ func TestStartServiceNotReady(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "never.log")
 	s := Service{
 		Name: "vllm", Command: cmd, Env: env, URL: "http://" + addr, LogPath: logPath, StopGrace: time.Second,
-		Probe: Probe{Interval: 50 * time.Millisecond, Timeout: time.Second},
+		// 5s, not 1s: under make unit the helper process may take over a
+		// second just to start and print its log.
+		Probe: Probe{Interval: 50 * time.Millisecond, Timeout: 5 * time.Second},
 	}
 	_, err := StartService(context.Background(), s)
 	if err == nil {
@@ -156,7 +158,7 @@ func TestStartServiceNotReady(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		`service "vllm": not ready after 1s (GET http://` + addr + `: connection refused)`,
+		`service "vllm": not ready after 5s (GET http://` + addr + `: connection refused)`,
 		"last lines of " + logPath + ":\n",
 		"loading shard 29",
 		"loading shard 10\n",
