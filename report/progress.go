@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ type Progress struct {
 	mu       sync.Mutex
 	w        io.Writer
 	tty      bool
+	log      *slog.Logger // not nil: lines are records of log (--log-format json)
 	total    int
 	started  int
 	id       string
@@ -42,6 +44,17 @@ type Progress struct {
 	renderDone chan struct{}
 	wg         sync.WaitGroup
 	stopped    bool
+}
+
+// NewProgressLog starts a progress display for totalCases cases whose
+// lines are Info records of log ("case progress", with case, n, of,
+// state, elapsed_s, the count and errors), for --log-format json. Call
+// Stop when the run ends.
+func NewProgressLog(log *slog.Logger, totalCases int) *Progress {
+	p := &Progress{log: log, total: totalCases, now: time.Now, stop: make(chan struct{})}
+	p.wg.Add(1)
+	go p.loop(ProgressInterval)
+	return p
 }
 
 // NewProgress starts a progress display for totalCases cases on w. Call
@@ -100,8 +113,28 @@ func (p *Progress) tick() {
 		p.current.UpdateMessage(p.trackerMessage(errs))
 		return
 	}
-	fmt.Fprintf(p.w, "benchrun: case %d/%d %s: %s, %d %s, %d errors\n",
-		p.started, p.total, p.id, p.now().Sub(p.caseT0).Round(time.Second), req, p.what, errs)
+	p.line("running", req, errs)
+}
+
+// line prints the running case's state ("started", "running", or its end
+// status) as a plain line, or as a record of p.log.
+func (p *Progress) line(state string, req, errs int64) {
+	elapsed := p.now().Sub(p.caseT0).Round(time.Second)
+	if p.log != nil {
+		p.log.Info("case progress", "case", p.id, "n", p.started, "of", p.total, "state", state,
+			"elapsed_s", elapsed.Seconds(), p.what, req, "errors", errs)
+		return
+	}
+	switch state {
+	case "started":
+		fmt.Fprintf(p.w, "benchrun: case %d/%d %s: started\n", p.started, p.total, p.id)
+	case "running":
+		fmt.Fprintf(p.w, "benchrun: case %d/%d %s: %s, %d %s, %d errors\n",
+			p.started, p.total, p.id, elapsed, req, p.what, errs)
+	default:
+		fmt.Fprintf(p.w, "benchrun: case %d/%d %s: %s in %s, %d %s, %d errors\n",
+			p.started, p.total, p.id, state, elapsed, req, p.what, errs)
+	}
 }
 
 func (p *Progress) read() (int64, int64) {
@@ -136,7 +169,7 @@ func (p *Progress) StartCaseOf(id, what string, counters func() (n, errors int64
 		p.pw.AppendTracker(p.current)
 		return
 	}
-	fmt.Fprintf(p.w, "benchrun: case %d/%d %s: started\n", p.started, p.total, id)
+	p.line("started", 0, 0)
 }
 
 // EndCase marks the running case finished with status ("done", "error",
@@ -158,8 +191,7 @@ func (p *Progress) EndCase(status string) {
 		}
 		p.overall.Increment(1)
 	} else {
-		fmt.Fprintf(p.w, "benchrun: case %d/%d %s: %s in %s, %d %s, %d errors\n",
-			p.started, p.total, p.id, status, p.now().Sub(p.caseT0).Round(time.Second), req, p.what, errs)
+		p.line(status, req, errs)
 	}
 	p.id, p.counters = "", nil
 }
