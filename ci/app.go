@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 )
@@ -48,7 +49,11 @@ type env struct {
 	log            *slog.Logger
 	color          bool
 	quiet          bool
-	insideJob      bool // the submit side prints the final table, not the job
+	json           bool // --log-format json: stderr carries JSON records only
+	// ttyProgress: stderr is a terminal and CI is not "true", so the
+	// progress display redraws in place.
+	ttyProgress bool
+	insideJob   bool // the submit side prints the final table, not the job
 	// live holds benchrun's live metrics while a run serves them
 	// (caseRun.serveLive); nil otherwise.
 	live *live.Metrics
@@ -58,20 +63,51 @@ func newEnv(c *cli.Context, stdout, stderr io.Writer) *env {
 	e := &env{stdout: stdout, stderr: stderr, quiet: c.Bool("quiet")}
 	_, noColorEnv := os.LookupEnv("NO_COLOR")
 	e.color = !c.Bool("no-color") && !noColorEnv && isTerminal(stdout)
-	level := slog.LevelInfo
-	if c.String("log-format") == "json" {
-		level = slog.LevelDebug // machine-read logs keep per-case lines (job, case, node)
-	}
-	if e.quiet {
+	level := logLevel(c.String("log-level"))
+	if e.quiet && level < slog.LevelWarn {
 		level = slog.LevelWarn
 	}
+	e.json = c.String("log-format") == "json"
+	// One lock for every line on stderr: log records and progress lines
+	// never interleave mid-line.
+	e.ttyProgress = isTerminal(stderr) && os.Getenv("CI") != "true"
+	e.stderr = &lineWriter{w: stderr}
 	opts := &slog.HandlerOptions{Level: level}
-	if c.String("log-format") == "json" {
-		e.log = slog.New(slog.NewJSONHandler(stderr, opts))
+	if e.json {
+		e.log = slog.New(slog.NewJSONHandler(e.stderr, opts))
 	} else {
-		e.log = slog.New(slog.NewTextHandler(stderr, opts))
+		e.log = slog.New(slog.NewTextHandler(e.stderr, opts))
 	}
 	return e
+}
+
+var logLevels = map[string]*slog.Level{
+	"debug": ptr(slog.LevelDebug), "info": ptr(slog.LevelInfo),
+	"warn": ptr(slog.LevelWarn), "error": ptr(slog.LevelError),
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// logLevel is the slog level of a --log-level value; info for an unknown
+// one (Before rejects those).
+func logLevel(name string) slog.Level {
+	if l := logLevels[name]; l != nil {
+		return *l
+	}
+	return slog.LevelInfo
+}
+
+// lineWriter serialises writes to w: each Write (a log record, a progress
+// line) reaches w whole.
+type lineWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func isTerminal(w io.Writer) bool {
@@ -104,12 +140,19 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "baselines", Usage: "baselines directory (default: the suite's, else baselines/)", EnvVars: []string{"BENCHRUN_BASELINES"}},
 			&cli.StringFlag{Name: "history", Usage: "directory of the suites' histories, `DIR`/<suite>.jsonl (default: history/ in the baselines directory)", EnvVars: []string{"BENCHRUN_HISTORY"}},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json", EnvVars: []string{"BENCHRUN_LOG_FORMAT"}},
+			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "least severe log records shown: debug, info, warn or error", EnvVars: []string{"BENCHRUN_LOG_LEVEL"}},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only warnings, errors and the final summary", EnvVars: []string{"BENCHRUN_QUIET"}},
 			&cli.BoolFlag{Name: "no-color", Usage: "no colors in terminal output (NO_COLOR is honoured too)", EnvVars: []string{"BENCHRUN_NO_COLOR"}},
 		},
 		Before: func(c *cli.Context) error {
 			if f := c.String("log-format"); f != "text" && f != "json" {
 				return withExitCode(fmt.Errorf("--log-format %q: want text or json", f), ExitUsage)
+			}
+			if l := c.String("log-level"); logLevels[l] == nil {
+				return withExitCode(fmt.Errorf("--log-level %q: want debug, info, warn or error", l), ExitUsage)
+			}
+			if c.String("log-format") == "json" {
+				c.App.Metadata = map[string]any{"json": true} // runApp's last error is a record too
 			}
 			return nil
 		},
@@ -187,7 +230,11 @@ func runApp(ctx context.Context, app *cli.App, args []string, stderr io.Writer) 
 	}
 	if err != nil {
 		var s errSilent
-		if msg := err.Error(); msg != "" && !errors.As(err, &s) {
+		switch msg := err.Error(); {
+		case msg == "" || errors.As(err, &s):
+		case app.Metadata["json"] == true:
+			slog.New(slog.NewJSONHandler(stderr, nil)).Error(msg, "exit", ExitCode(err))
+		default:
 			fmt.Fprintf(stderr, "benchrun: %s\n", msg)
 		}
 	}

@@ -96,10 +96,17 @@ func (r *caseRun) execute(ctx context.Context) (x *execution, err error) {
 	defer r.serveLive(monitorLiveAddr(r.pl, r.liveAddr))()
 	mon = r.startMonitor(ctx)
 	r.startServices(ctx)
-	r.sections = newLogSections(r.e.stderr)
-	defer r.sections.end()
-	if !r.e.quiet {
-		r.prog = report.NewProgress(r.e.stderr, isTerminal(r.e.stderr), len(r.cases))
+	if !r.e.json { // GitLab's section lines are not JSON
+		r.sections = newLogSections(r.e.stderr)
+		defer r.sections.end()
+	}
+	switch {
+	case r.e.quiet:
+	case r.e.json:
+		r.prog = report.NewProgressLog(r.e.log, len(r.cases))
+		defer r.prog.Stop()
+	default:
+		r.prog = report.NewProgress(r.e.stderr, r.e.ttyProgress, len(r.cases))
 		defer r.prog.Stop()
 	}
 	r.runCases(ctx)

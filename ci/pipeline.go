@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/benchrun/benchrun/analysis"
@@ -71,9 +72,18 @@ type executor interface {
 }
 
 // validate loads the suite at path; its problems are printed one per
-// line and make exit code 3.
+// line (with --log-format json, one error record holding them) and make
+// exit code 3.
 func (p *pipeline) validate(path string) (*suites.Suite, error) {
-	return loadSuite(p.e.stderr, path)
+	if !p.e.json {
+		return loadSuite(p.e.stderr, path)
+	}
+	var problems strings.Builder
+	s, err := loadSuite(&problems, path)
+	if err != nil {
+		p.e.log.Error("invalid suite", "path", path, "problems", strings.TrimSpace(problems.String()))
+	}
+	return s, err
 }
 
 // planFlags are the suite command's flags that decide where it runs.

@@ -48,8 +48,8 @@ func TestProgressPlain(t *testing.T) {
 	p.Stop()
 	p.StartCase("late", nil) // after Stop: ignored
 	want := "benchrun: case 1/2 chat/users=8: started\n" +
-		"benchrun: case 1/2 chat/users=8: 12s, 1200 requests, 3 errors\n" +
-		"benchrun: case 1/2 chat/users=8: done in 42s, 2000 requests, 3 errors\n" +
+		"benchrun: case 1/2 chat/users=8: 12s, 1200 requests, 100.0 req/s, 3 errors\n" +
+		"benchrun: case 1/2 chat/users=8: done in 42s, 2000 requests, 47.6 req/s, 3 errors\n" +
 		"benchrun: case 2/2 chat/users=16: started\n" +
 		"benchrun: case 2/2 chat/users=16: skipped in 0s, 0 requests, 0 errors\n"
 	if got := out.String(); got != want {
@@ -80,5 +80,32 @@ func TestProgressTTY(t *testing.T) {
 	p.Stop()
 	if s := out.String(); !strings.Contains(s, "chat/users=16") || !strings.Contains(s, "cases") {
 		t.Errorf("tty progress lacks the cases:\n%q", s)
+	}
+}
+
+// A duration-bound case (CI mode): elapsed/total, rate and live TTFT.
+func TestProgressPlainDetail(t *testing.T) {
+	var out syncBuffer
+	p := NewProgress(&out, false, 1)
+	clock := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	p.mu.Lock()
+	p.now = func() time.Time { return clock }
+	p.mu.Unlock()
+	var req int64
+	p.StartCaseDetail("chat/users=8", "requests", func() (int64, int64) { return req, 1 },
+		CaseDetail{Duration: 30 * time.Second, TTFT: func() (time.Duration, time.Duration) { return 31400 * time.Microsecond, 120 * time.Millisecond }})
+	req, clock = 250, clock.Add(10*time.Second)
+	p.tick()
+	req, clock = 750, clock.Add(20*time.Second)
+	p.EndCase("done")
+	p.Stop()
+	want := "benchrun: case 1/1 chat/users=8: started\n" +
+		"benchrun: case 1/1 chat/users=8: 10s/30s, 250 requests, 25.0 req/s, ttft p50 31ms p99 120ms, 1 errors\n" +
+		"benchrun: case 1/1 chat/users=8: done in 30s, 750 requests, 25.0 req/s, ttft p50 31ms p99 120ms, 1 errors\n"
+	if got := out.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if strings.Contains(out.String(), "\x1b") {
+		t.Error("ANSI escape in CI-mode progress")
 	}
 }

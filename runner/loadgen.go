@@ -76,6 +76,7 @@ type CaseStats struct {
 // nothing).
 type Progress struct {
 	queued, started, completed, errors, inFlight, connect atomic.Int64
+	ttft                                                  [ttftBuckets]atomic.Int64 // progress_ttft.go
 }
 
 // ProgressSnapshot is a point-in-time copy of a Progress.
@@ -460,6 +461,9 @@ func (r *caseRun) do(seq int64, scheduled time.Duration, warm bool, rng *rand.Ra
 	}
 	r.record(s)
 	r.p.finish(true, !s.OK())
+	if s.OK() && s.FirstToken != 0 && !s.Warmup {
+		r.p.observeTTFT(s.FirstToken - s.Scheduled)
+	}
 	if s.Error == results.ErrConnect {
 		r.p.connectFailed()
 	}
