@@ -262,7 +262,7 @@ func (r *caseRun) runOne(ctx context.Context, i int, cs suites.Case) {
 	case r.prog != nil && isBatch(cs):
 		r.prog.StartCaseOf(cs.ID, "runs", batchCounts(r.dir, info))
 	case r.prog != nil:
-		r.prog.StartCase(cs.ID, r.pl.counts(r.dir, info, &counters))
+		r.prog.StartCaseDetail(cs.ID, "requests", r.pl.counts(r.dir, info, &counters), progressDetail(cs, &counters))
 	}
 	name := cs.Benchmark.Service
 	stopScrape, queried := r.scrapeCase(ctx, cs, info), r.queryCase(ctx, cs, info)
@@ -397,4 +397,17 @@ func installed(sv *suites.Service, rs runner.Service) error {
 		}
 	}
 	return nil
+}
+
+// progressDetail is what the terminal shows of a case beyond its counts:
+// its planned length when time bounds it (warm-up and duration of every
+// repetition), and the live TTFT of the load this process drives (a
+// live approximation, runner.Progress.TTFTQuantile; the workers of a
+// SLURM allocation count elsewhere, so there it stays empty).
+func progressDetail(cs suites.Case, c *runner.Progress) report.CaseDetail {
+	d := report.CaseDetail{TTFT: func() (p50, p99 time.Duration) { return c.TTFTQuantile(0.5), c.TTFTQuantile(0.99) }}
+	if w, ok := cs.Workload.(*suites.LLMWorkload); ok && w.Requests == 0 && w.Duration > 0 {
+		d.Duration = time.Duration(max(cs.Benchmark.Repetitions, 1)) * (w.Warmup.D() + w.Duration.D())
+	}
+	return d
 }
