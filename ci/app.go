@@ -192,6 +192,7 @@ func commands(stdout, stderr io.Writer) []*cli.Command {
 	return []*cli.Command{
 		suiteCommand(stdout, stderr),
 		validateCommand(stdout, stderr),
+		initCommand(stdout, stderr),
 		planCommand(stdout, stderr),
 		reportCommand(stdout, stderr),
 		ingestCommand(stdout, stderr),

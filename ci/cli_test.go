@@ -13,6 +13,7 @@ var helpCommands = [][]string{
 	{},
 	{"suite"},
 	{"validate"},
+	{"init"},
 	{"plan"},
 	{"report"},
 	{"ingest"},
