@@ -1,0 +1,65 @@
+package openai
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
+)
+
+// instantCompletion is a whole /v1/completions response as vLLM sends it
+// (the body internal/benchpeers' instant server answers with).
+var instantCompletion = []byte(`{"id":"cmpl-instant","object":"text_completion","created":1700000000,"model":"m",` +
+	`"choices":[{"index":0,"text":" one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen",` +
+	`"logprobs":null,"finish_reason":"length","stop_reason":null}],` +
+	`"usage":{"prompt_tokens":16,"total_tokens":32,"completion_tokens":16}}`)
+
+// BenchmarkNonStreamClosed50 is the non-streaming product path per request:
+// runner.RunCase, closed loop, 50 users, the openai driver (completions,
+// stream = false) and the sample file, against an in-process server that
+// answers at once. One op is one request, so -benchmem's allocs/op and B/op
+// are per request (the server's share included: it runs in this process);
+// req/s is the rate over the run. Compare across commits with benchstat.
+func BenchmarkNonStreamClosed50(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(instantCompletion)))
+		w.Write(instantCompletion)
+	}))
+	defer srv.Close()
+	d, err := New(Options{BaseURL: srv.URL, API: APICompletions, Model: "m", Dataset: cycle{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := d.Prepare(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "samples.jsonl")
+	w, err := results.CreateSampleFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	l := results.Load{Mode: results.ModeClosed, Users: 50, Requests: int64(b.N)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	st, err := runner.RunCase(context.Background(), runner.Case{ID: "nonstream", Load: l, Driver: d}, start, w, nil)
+	el := time.Since(start)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if st.Errors != 0 || st.Completed != int64(b.N) {
+		b.Fatalf("%d of %d requests failed, %d completed", st.Errors, b.N, st.Completed)
+	}
+	b.ReportMetric(float64(b.N)/el.Seconds(), "req/s")
+}
