@@ -87,12 +87,12 @@ slurm-test: build
 	BENCHRUN_SLURM=1 $(GO) test -count=1 -p 1 -timeout 15m -run 'TestCluster|TestSlurm|Scontrol' ./slurm ./ci
 
 # Timing and memory goals: benchmarks print the measured numbers.
-# Go benchmarks, then the load generators side by side (internal/benchpeers:
+# Go benchmarks, then the load generators side by side (ci/benchpeers:
 # installs wrk, hey (apt) and vegeta (go install) when missing; the table
 # goes to $(ARTIFACTS)/bench-peers.md, see docs/performance.md).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
-	$(GO) run ./internal/benchpeers -duration 5s -rounds 3 -conns 50 -out $(ARTIFACTS)/bench-peers.md
+	$(GO) run ./ci/benchpeers -duration 5s -rounds 3 -conns 50 -out $(ARTIFACTS)/bench-peers.md
 
 fuzz:
 	@for t in $$(grep -rhoE 'func (Fuzz[A-Za-z0-9_]+)' --include='*_test.go' . | awk '{print $$2}' | sort -u); do \

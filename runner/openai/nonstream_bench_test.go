@@ -15,7 +15,7 @@ import (
 )
 
 // instantCompletion is a whole /v1/completions response as vLLM sends it
-// (the body internal/benchpeers' instant server answers with).
+// (the body ci/benchpeers' instant server answers with).
 var instantCompletion = []byte(`{"id":"cmpl-instant","object":"text_completion","created":1700000000,"model":"m",` +
 	`"choices":[{"index":0,"text":" one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen",` +
 	`"logprobs":null,"finish_reason":"length","stop_reason":null}],` +

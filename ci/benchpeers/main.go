@@ -5,8 +5,8 @@
 // tooling for `make bench`, not part of benchrun; docs/performance.md
 // explains how to read it.
 //
-//	go run ./internal/benchpeers -duration 5s -rounds 3 -conns 50 -out testdata/artifacts/bench-peers.md
-//	go run ./internal/benchpeers serve -addr 127.0.0.1:18080   # the instant server alone
+//	go run ./ci/benchpeers -duration 5s -rounds 3 -conns 50 -out testdata/artifacts/bench-peers.md
+//	go run ./ci/benchpeers serve -addr 127.0.0.1:18080   # the instant server alone
 //
 // The server is pinned to CPU 0 and each tool to CPU 1 with taskset (when
 // the machine has two CPUs or more and taskset is installed; otherwise the
