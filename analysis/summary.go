@@ -116,4 +116,7 @@ type Summary struct {
 	Verdict    string `json:"verdict"` // pass, fail or error
 	Incomplete bool   `json:"incomplete,omitempty"`
 	Cases      []Case `json:"cases"`
+	// Knees are the knees of the run's swept benchmarks (Knees): where
+	// added load stopped adding throughput; absent when none has one.
+	Knees []Knee `json:"knees,omitempty"`
 }
