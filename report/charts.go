@@ -363,6 +363,7 @@ func benchmarkCharts(bi int, bm benchmark, raws map[string]*analysis.Raw) []*cha
 		}
 	}
 	add(sweepChart(id("sweep"), bm))
+	add(frontierChart(id("frontier"), bm))
 	add(recallChart(id("recall"), bm))
 	for _, m := range latencyMetrics(bm) {
 		add(percentileChart(id("pct-"+metricName(m)), bm, m))
