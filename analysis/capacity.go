@@ -54,10 +54,16 @@ func (s SearchSpec) ProbeRequests() int {
 // JudgeProbe decides a probe on confidence bounds: pass when every SLO
 // is met by the whole 95% interval of its statistic, fail when one is
 // missed by its whole interval (or its metric is missing, or the probe
-// had execution errors), else indeterminate. detail says why.
+// had execution errors, or was stopped early: ProbeWatch), else
+// indeterminate. detail says why.
 func JudgeProbe(c *Case, s SearchSpec) (verdict, detail string) {
 	if len(c.Errors) > 0 {
 		return ProbeFail, "execution error: " + strings.Join(c.Errors, "; ")
+	}
+	for _, l := range c.Labels {
+		if l.Test == TestEarlyStop {
+			return ProbeFail, l.Evidence
+		}
 	}
 	verdict = ProbePass
 	var why []string
