@@ -13,6 +13,9 @@ const (
 	ArrivalConstant = "constant"
 	ArrivalPoisson  = "poisson"
 	ArrivalGamma    = "gamma"
+	// ArrivalTrace replays the arrival offsets of a trace
+	// (runner.Case.Schedule) instead of drawing them; Rate is unused.
+	ArrivalTrace = "trace"
 )
 
 // DefaultDrain is the drain of a Load whose Drain is zero.
