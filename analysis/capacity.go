@@ -54,10 +54,16 @@ func (s SearchSpec) ProbeRequests() int {
 // JudgeProbe decides a probe on confidence bounds: pass when every SLO
 // is met by the whole 95% interval of its statistic, fail when one is
 // missed by its whole interval (or its metric is missing, or the probe
-// had execution errors), else indeterminate. detail says why.
+// had execution errors, or was stopped early: ProbeWatch), else
+// indeterminate. detail says why.
 func JudgeProbe(c *Case, s SearchSpec) (verdict, detail string) {
 	if len(c.Errors) > 0 {
 		return ProbeFail, "execution error: " + strings.Join(c.Errors, "; ")
+	}
+	for _, l := range c.Labels {
+		if l.Test == TestEarlyStop {
+			return ProbeFail, l.Evidence
+		}
 	}
 	verdict = ProbePass
 	var why []string
@@ -100,19 +106,9 @@ func judgeSLO(c *Case, t Threshold) (string, string) {
 	if !ok {
 		return ProbeFail, fmt.Sprintf("%s has no %s", t.Metric, stat)
 	}
-	lo, hi := v, v
-	switch _, pct := StatPercentile(stat); {
-	case pct:
-		ci, ok := m.CI[stat]
-		if !ok {
-			return ProbeIndeterminate, fmt.Sprintf("%s: too few samples (%d) for an interval of %s", t.Expr, m.Count, stat)
-		}
-		lo, hi = ci[0], ci[1]
-	case m.Kind == KindRate && m.Unit == UnitRatio:
-		lo, hi = Wilson(v, m.Count)
-	case stat == "mean" && m.Count > 1:
-		h := 1.96 * m.Stddev / math.Sqrt(float64(m.Count))
-		lo, hi = v-h, v+h
+	lo, hi, ok := statInterval(m, stat, v)
+	if !ok {
+		return ProbeIndeterminate, fmt.Sprintf("%s: too few samples (%d) for an interval of %s", t.Expr, m.Count, stat)
 	}
 	best, worst := hi, lo // for an upper limit (<, <=) the best case is the low end
 	if t.Op == "<" || t.Op == "<=" {
@@ -126,6 +122,24 @@ func judgeSLO(c *Case, t Threshold) (string, string) {
 		return ProbeFail, t.Expr + " missed: " + ival
 	}
 	return ProbeIndeterminate, t.Expr + " straddled: " + ival
+}
+
+// statInterval is the 95% interval of statistic stat (value v) of m: the
+// order-statistic interval of a percentile (ok false without one),
+// Wilson's of a ratio, mean ± 1.96 standard errors of a mean, else [v, v].
+func statInterval(m Metric, stat string, v float64) (lo, hi float64, ok bool) {
+	switch _, pct := StatPercentile(stat); {
+	case pct:
+		ci, ok := m.CI[stat]
+		return ci[0], ci[1], ok
+	case m.Kind == KindRate && m.Unit == UnitRatio:
+		lo, hi = Wilson(v, m.Count)
+		return lo, hi, true
+	case stat == "mean" && m.Count > 1:
+		h := 1.96 * m.Stddev / math.Sqrt(float64(m.Count))
+		return v - h, v + h, true
+	}
+	return v, v, true
 }
 
 // judgeAttainment judges the share of measured requests that met every
@@ -257,18 +271,21 @@ func ProbeOf(c *Case) (p Probe, ok bool) {
 // run order) with the same decisions the run made, and returns the case
 // benchmark/capacity: metric capacity (the highest passing load, its 95%
 // bracket in CI["value"], higher is better), goodput at that load, a
-// warning per indeterminate probe; an error when no probe ran, a failed
-// check when no load from Min on passed.
+// warning per indeterminate probe, the SLO frontier of the probes
+// (Frontier); an error when no probe ran, a failed check when no load from
+// Min on passed.
 func CapacityCase(benchmark, kind string, spec SearchSpec, probes []*Case) Case {
 	c := Case{ID: benchmark + "/capacity", Benchmark: benchmark, Kind: kind, Verdict: Pass, Repetitions: 1,
 		Params: map[string]string{"search": spec.Variable}, Metrics: map[string]Metric{}}
 	s := NewSearch(spec)
 	var at *Case
+	byID := map[string]*Case{}
 	for _, pc := range probes {
 		p, ok := ProbeOf(pc)
 		if !ok {
 			continue
 		}
+		byID[pc.ID] = pc
 		p.Verdict, p.Detail = JudgeProbe(pc, spec)
 		s.Record(p)
 		if p.Verdict == ProbeIndeterminate && p.Try > spec.Remeasure {
@@ -291,6 +308,7 @@ func CapacityCase(benchmark, kind string, spec SearchSpec, probes []*Case) Case 
 		hi = lo
 		c.Warnings = append(c.Warnings, fmt.Sprintf("every probe up to max (%s) passed: the capacity is at least that", FormatValue(spec.Max, unit)))
 	}
+	c.Frontier = frontier(spec, s.Probes, byID, lo, hi)
 	c.Metrics[MetricCapacity] = Metric{Kind: KindRate, Unit: unit, Better: "higher", Count: len(s.Probes), Value: lo,
 		CI: map[string][2]float64{"value": {lo, hi}}}
 	if at != nil {

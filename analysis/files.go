@@ -71,7 +71,8 @@ func SummarizeCaseIn(dir string, info results.CaseInfo, o Options) (Case, *Raw, 
 }
 
 // SummarizeDir summarises every case of a results directory, in manifest
-// order, labels the plateaus of users sweeps (PlateauLabels), returning
+// order, labels the plateaus of users sweeps (PlateauLabels), finds the
+// knees of swept benchmarks (Knees), returning
 // the summary (not yet rolled up: thresholds and baselines
 // add checks first) and each case's Raw by case id.
 func SummarizeDir(dir string, o Options) (*Summary, map[string]*Raw, error) {
@@ -90,5 +91,6 @@ func SummarizeDir(dir string, o Options) (*Summary, map[string]*Raw, error) {
 		raws[info.ID] = raw
 	}
 	PlateauLabels(s.Cases)
+	s.Knees = Knees(s.Cases)
 	return s, raws, nil
 }

@@ -406,6 +406,9 @@ func summarizeCase(info results.CaseInfo, sampleFiles []string, o Options, td *t
 	declare(&c, info.Metrics)
 	c.Warnings = append(c.Warnings, info.Warnings...)
 	c.Warnings = append(notes, c.Warnings...)
+	if l := earlyStopLabel(info); l != nil {
+		c.Labels = append(c.Labels, *l)
+	}
 	if len(damage) > 0 {
 		// Numbers from damaged samples are not compared or checked: the
 		// case is an error, so it cannot pass.

@@ -104,7 +104,10 @@ type Case struct {
 	// Telemetry holds what the case's telemetry series (a service's
 	// /metrics) show: server-side latencies beside the client's,
 	// the server's queue and cache; nil without telemetry.
-	Telemetry   *Telemetry        `json:"telemetry,omitempty"`
+	Telemetry *Telemetry `json:"telemetry,omitempty"`
+	// Frontier is the SLO frontier of a capacity search, on its
+	// capacity case only (CapacityCase).
+	Frontier    *Frontier         `json:"frontier,omitempty"`
 	Errors      []string          `json:"errors,omitempty"` // execution errors
 	Fingerprint map[string]string `json:"fingerprint,omitempty"`
 }
@@ -116,4 +119,7 @@ type Summary struct {
 	Verdict    string `json:"verdict"` // pass, fail or error
 	Incomplete bool   `json:"incomplete,omitempty"`
 	Cases      []Case `json:"cases"`
+	// Knees are the knees of the run's swept benchmarks (Knees): where
+	// added load stopped adding throughput; absent when none has one.
+	Knees []Knee `json:"knees,omitempty"`
 }

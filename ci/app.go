@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/benchrun/benchrun/runner/live"
+	"github.com/benchrun/benchrun/runner/results"
 	"io"
 	"log/slog"
 	"os"
@@ -57,6 +58,9 @@ type env struct {
 	// live holds benchrun's live metrics while a run serves them
 	// (caseRun.serveLive); nil otherwise.
 	live *live.Metrics
+	// probe is the watch of the capacity-search probe running now
+	// (runSearch), by case id; nil otherwise.
+	probe map[string]func(*results.Sample)
 }
 
 func newEnv(c *cli.Context, stdout, stderr io.Writer) *env {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // capacitySuite drives the emulator with exact timing: 16 slots, prefill
@@ -114,5 +115,58 @@ func TestCapacitySearch(t *testing.T) {
 	c2, ci2, verdict, _ := s2.capacity(t)
 	if r.code != ExitFailed || verdict != "fail" || !(c2 < c1) || !(ci2[1] < ci1[0]) {
 		t.Fatalf("slowed 20%%: exit %d, capacity %v %v (verdict %s), baseline %v %v; want lower and a failed comparison\n%v", r.code, c2, ci2, verdict, c1, ci1, r.stdout)
+	}
+}
+
+// TestProbeEarlyStop: a probe far over capacity (1 slot holding each
+// request 40 ms: 25 requests/s, probed at 100) is stopped as soon as its
+// TTFT p99 SLO is missed whatever the rest would measure, long before
+// its 1,000 requests (40 s of the server's time), and counts as failing:
+// the search finds no passing load and the run fails.
+func TestProbeEarlyStop(t *testing.T) {
+	suite := strings.NewReplacer("slots = 16", "slots = 1", "min = 250", "min = 100", "max = 2000", "max = 400").Replace(capacitySuite)
+	work := t.TempDir()
+	if err := os.WriteFile(filepath.Join(work, "s.toml"), []byte(suite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := runBin(t, work, binEnv(), "-q", "suite", "-o", "r", "s.toml")
+	took := time.Since(start)
+	if r.code != ExitFailed {
+		t.Fatalf("exit %d, want %d (no load passed): %v", r.code, ExitFailed, r)
+	}
+	var m struct {
+		Cases []struct {
+			ID           string
+			Status       string
+			Settings     map[string]string
+			SampleCounts map[string]int64 `json:"sample_counts"`
+		}
+	}
+	readJSON(t, filepath.Join(work, "r", "manifest.json"), &m)
+	if len(m.Cases) != 1 || m.Cases[0].ID != "chat/search=rate:100" {
+		t.Fatalf("cases %+v: want the one probe at min", m.Cases)
+	}
+	pc := m.Cases[0]
+	var n int64
+	for _, c := range pc.SampleCounts {
+		n += c
+	}
+	if pc.Status != "done" || !strings.Contains(pc.Settings["early_stop"], "stopped early") || n == 0 || n > 300 {
+		t.Fatalf("probe %+v (%d samples): want done, stopped early after a few dozen of its 1,000 requests", pc, n)
+	}
+	if took > 20*time.Second {
+		t.Errorf("the search took %s: the probe was not cut short", took)
+	}
+	var s capacitySummary
+	readJSON(t, filepath.Join(work, "r", "summary.json"), &s)
+	c, _, verdict, probes := s.capacity(t)
+	if c != 0 || verdict != "fail" || probes != 1 {
+		t.Errorf("capacity %v, verdict %s, %d probes: want no passing load, fail", c, verdict, probes)
+	}
+	for _, cs := range s.Cases {
+		if cs.ID == "chat/capacity" && (len(cs.Checks) == 0 || !strings.Contains(cs.Checks[0].Detail, "stopped early")) {
+			t.Errorf("capacity checks %+v: want the stop's evidence", cs.Checks)
+		}
 	}
 }

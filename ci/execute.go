@@ -301,6 +301,8 @@ func (r *caseRun) runOne(ctx context.Context, i int, cs suites.Case) {
 // failed, else done. stop says the run stops after it.
 func caseEnd(ctx context.Context, err error, ran time.Duration) (status results.Status, why string, stop bool) {
 	switch {
+	case errors.Is(context.Cause(ctx), errEarlyStop):
+		return results.StatusDone, "", false // a search probe stopped early (runSearch)
 	case errors.Is(context.Cause(ctx), ErrTimeLimit):
 		return results.StatusError, fmt.Sprintf("stopped by the SLURM time limit (USR1) after %s; samples so far kept", ran.Round(time.Second)), true
 	case ctx.Err() != nil:

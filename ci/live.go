@@ -49,12 +49,15 @@ func (r *caseRun) serveLive(addr string) (stop func()) {
 	}
 }
 
-// observer is the runner.Case.Observe of case id: nil without live
-// metrics.
+// observer is the runner.Case.Observe of case id: live metrics and the
+// watch of a search probe (runSearch), nil without either.
 func (e *env) observer(id string) func(*results.Sample) {
-	m := e.live
-	if m == nil {
-		return nil
+	m, watch := e.live, e.probe[id]
+	switch {
+	case m == nil:
+		return watch
+	case watch == nil:
+		return func(s *results.Sample) { m.Observe(id, s) }
 	}
-	return func(s *results.Sample) { m.Observe(id, s) }
+	return func(s *results.Sample) { m.Observe(id, s); watch(s) }
 }

@@ -41,6 +41,10 @@ func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, 
 	}
 	defer recordSamples(e, info, path, w)
 	load := caseLoad(cs, drv)
+	sched, err := caseSchedule(s, cs, load)
+	if err != nil {
+		return fmt.Errorf("case %s: %w", cs.ID, err)
+	}
 	info.Load = &load
 	info.Settings = caseSettings(cs)
 	describeDriver(info, drv)
@@ -52,7 +56,7 @@ func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, 
 			break
 		}
 		e.log.Debug("case started", "case", cs.ID, "rep", rep+1, "of", cs.Benchmark.Repetitions)
-		st, err := runRep(ctx, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: host, Observe: e.observer(cs.ID)}, start, w, prog)
+		st, err := runRep(ctx, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: host, Observe: e.observer(cs.ID), Schedule: sched}, start, w, prog)
 		if err != nil {
 			return fmt.Errorf("case %s: %w", cs.ID, err)
 		}

@@ -2,6 +2,7 @@ package ci
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/benchrun/benchrun/analysis"
@@ -38,7 +39,7 @@ func (r *caseRun) runSearch(ctx context.Context, cs suites.Case) {
 		}
 		i := r.rec.add(results.CaseInfo{ID: pc.ID, Benchmark: cs.Benchmark.Name, Kind: cs.Benchmark.Kind,
 			Params: pc.Params, Samples: r.pl.samples(pc.ID), Status: results.StatusPending, Repetitions: 1})
-		r.runOne(ctx, i, pc)
+		r.runProbe(ctx, i, pc, analysis.NewProbeWatch(spec, n))
 		c, _, err := analysis.SummarizeCaseIn(r.dir, *r.rec.caseInfo(i), analysis.Options{})
 		if err != nil {
 			c.Errors = append(c.Errors, err.Error())
@@ -75,5 +76,38 @@ func capacityCases(r *run) {
 			}
 		}
 		r.sum.Cases = append(r.sum.Cases, c)
+	}
+}
+
+// errEarlyStop is the cause of a probe's context when its watch stopped
+// it: caseEnd records the probe done, not interrupted.
+var errEarlyStop = errors.New("probe stopped early: an SLO is already missed")
+
+// runProbe runs probe case i (pc) under its watch (analysis.ProbeWatch):
+// the watch sees every sample (local placement; under SLURM the samples
+// are written by the workers and a probe runs to its end), and once an
+// SLO is already missed the probe is canceled and its manifest entry
+// carries the evidence (analysis.SettingEarlyStop), which makes it fail.
+func (r *caseRun) runProbe(ctx context.Context, i int, pc suites.Case, w *analysis.ProbeWatch) {
+	pctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if r.e.probe == nil {
+		r.e.probe = map[string]func(*results.Sample){}
+	}
+	r.e.probe[pc.ID] = func(s *results.Sample) {
+		if w.Observe(s) {
+			cancel(errEarlyStop)
+		}
+	}
+	defer delete(r.e.probe, pc.ID)
+	r.runOne(pctx, i, pc)
+	if ev := w.Stopped(); ev != "" && ctx.Err() == nil {
+		info := r.rec.caseInfo(i)
+		if info.Settings == nil {
+			info.Settings = map[string]string{}
+		}
+		info.Settings[analysis.SettingEarlyStop] = ev
+		r.rec.save()
+		r.e.log.Info("probe stopped early", "case", pc.ID, "why", ev)
 	}
 }

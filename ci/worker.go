@@ -59,6 +59,10 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 			}
 			load := caseLoad(*cs, drv)
 			load.Worker, load.Workers = c.Int("worker"), c.Int("workers")
+			sched, err := caseSchedule(s, *cs, load)
+			if err != nil {
+				return withExitCode(err, ExitError)
+			}
 			path := filepath.Join(dir, results.SamplesDir, results.CaseFileName(cs.ID), fmt.Sprintf("%s-%d.jsonl", results.CaseFileName(node), load.Worker))
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return withExitCode(err, ExitError)
@@ -79,7 +83,7 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 			observe, stopLive := serveWorkerLive(e, c.String("metrics-listen"), s.Suite.Name, cs.ID, &prog, 2*s.Monitoring.ScrapeInterval.D())
 			defer stopLive()
 			for rep := 0; rep < cs.Benchmark.Repetitions && c.Context.Err() == nil; rep++ {
-				st, err := runner.RunCase(c.Context, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: label, Observe: observe}, start, w, &prog)
+				st, err := runner.RunCase(c.Context, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: label, Observe: observe, Schedule: sched}, start, w, &prog)
 				if err != nil {
 					return withExitCode(err, ExitError)
 				}

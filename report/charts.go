@@ -288,7 +288,35 @@ func sweepChart(id string, bm benchmark) *chartSpec {
 	if n == 0 {
 		return nil
 	}
+	addKnees(l, bm, xMetric)
 	return &chartSpec{ID: id, Title: "sweep", Wide: true, Option: optionJSON(l)}
+}
+
+// addKnees marks each knee of bm (analysis.Knees, from the summary) on the
+// sweep chart: a point at the knee case's throughput and the p99 of the
+// first latency metric it has, named after its load.
+func addKnees(l *charts.Line, bm benchmark, xMetric string) {
+	var pts []opts.LineData
+	for _, k := range bm.Knees {
+		for _, c := range bm.Cases {
+			if c.ID != k.Case {
+				continue
+			}
+			x, okx := c.Metrics[xMetric]
+			for _, metric := range []string{"e2e", "ttft", "itl"} {
+				if y, ok := c.Metrics[metric]; ok && okx && y.Count > 0 {
+					name := fmt.Sprintf("knee: %s=%s (%s)", k.Variable, analysis.FormatNumber(k.Load), metric)
+					pts = append(pts, opts.LineData{Name: name, Value: []any{r4(x.Value), r4(ms(y.P99))}})
+					break
+				}
+			}
+		}
+	}
+	if len(pts) == 0 {
+		return
+	}
+	l.AddSeries("knee", pts, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), SymbolSize: 18, Symbol: "diamond"}),
+		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: "right"}))
 }
 
 func anyMetric(bm benchmark, metric string) bool {
@@ -335,6 +363,7 @@ func benchmarkCharts(bi int, bm benchmark, raws map[string]*analysis.Raw) []*cha
 		}
 	}
 	add(sweepChart(id("sweep"), bm))
+	add(frontierChart(id("frontier"), bm))
 	add(recallChart(id("recall"), bm))
 	for _, m := range latencyMetrics(bm) {
 		add(percentileChart(id("pct-"+metricName(m)), bm, m))

@@ -73,6 +73,8 @@ func WriteAll(in *Input) error {
 type benchmark struct {
 	Name  string
 	Cases []*analysis.Case
+	// Knees are the summary's knees of this benchmark's sweeps.
+	Knees []analysis.Knee
 }
 
 // benchmarks groups the summary's cases by benchmark, in order of first
@@ -89,6 +91,11 @@ func (in *Input) benchmarks() []benchmark {
 			out = append(out, benchmark{Name: c.Benchmark})
 		}
 		out[j].Cases = append(out[j].Cases, c)
+	}
+	for _, k := range in.Summary.Knees {
+		if j, ok := idx[k.Benchmark]; ok {
+			out[j].Knees = append(out[j].Knees, k)
+		}
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -38,6 +39,11 @@ type Case struct {
 	// (benchrun's live metrics); it must be quick and safe for concurrent
 	// use, and must not keep the sample.
 	Observe func(*results.Sample)
+	// Schedule is the arrival offset of every operation of the whole case
+	// (all workers), for an open-loop Load with Arrival
+	// results.ArrivalTrace: operation k is sent at Schedule[k] and
+	// scheduling stops after the last; warm-up and ramp-up do not apply.
+	Schedule []time.Duration
 }
 
 // Backoff of a closed-loop user after an infrastructure failure
@@ -309,6 +315,12 @@ func planCase(c Case) (casePlan, error) {
 			// The cap is for the whole case: each worker gets its share,
 			// at least one slot.
 			pl.maxConcurrency = max(int(share(int64(l.MaxConcurrency), i, n)), 1)
+		}
+		if l.Arrival == results.ArrivalTrace {
+			if len(c.Schedule) == 0 {
+				return pl, errors.New("load: trace arrivals need a schedule")
+			}
+			break
 		}
 		if _, err := NewPacer(l.Rate, l.Arrival, l.Burstiness, l.RampUp, 0); err != nil {
 			return pl, fmt.Errorf("load: %w", err)
@@ -640,7 +652,18 @@ func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 	// processes at rate/n would merge into a less bursty one), and
 	// constant arrivals interleave exactly.
 	pacer, _ := NewPacer(l.Rate, l.Arrival, l.Burstiness, l.RampUp, deriveSeed(l.Seed, streamPacer, 0))
+	var replayed int64
 	next := func() time.Duration {
+		if l.Arrival == results.ArrivalTrace {
+			// This worker's share of the trace: every stride-th from its
+			// index; past the last, an offset beyond any end.
+			j := replayed*r.plan.stride + r.plan.worker
+			replayed++
+			if j >= int64(len(r.c.Schedule)) {
+				return math.MaxInt64
+			}
+			return r.base + r.c.Schedule[j]
+		}
 		off := pacer.Next()
 		for range r.plan.worker {
 			off = pacer.Next()
@@ -670,6 +693,9 @@ func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 	var measured int64
 	for k := int64(0); ; k++ {
 		off := next()
+		if off == math.MaxInt64 {
+			return // the trace is replayed
+		}
 		if r.pastEnd(off) {
 			// Scheduling lasts until the end offset; the drain starts there.
 			sleepUntil(r.opCtx, timer, r.start, r.plan.end)

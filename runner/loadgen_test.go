@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -583,5 +584,45 @@ func TestRunCaseClosedScheduledFromDone(t *testing.T) {
 		if ss[k].Sent < ss[k].Scheduled {
 			t.Errorf("op %d sent at %v, before its schedule %v", k, ss[k].Sent, ss[k].Scheduled)
 		}
+	}
+}
+
+// TestRunCaseTraceSchedule: trace arrivals replay Case.Schedule exactly,
+// irregular gaps included, and stop after its last operation even with a
+// larger request budget; two workers split it by stride and together
+// replay all of it; without a schedule the load is refused.
+func TestRunCaseTraceSchedule(t *testing.T) {
+	sched := []time.Duration{0, 5 * time.Millisecond, 6 * time.Millisecond, 40 * time.Millisecond, 41 * time.Millisecond, 90 * time.Millisecond}
+	c := Case{Driver: &fakeDriver{Delay: time.Millisecond}, Schedule: sched, Load: results.Load{
+		Mode: results.ModeOpen, Arrival: results.ArrivalTrace, Requests: 100,
+	}}
+	st, ss := runCase(t, context.Background(), c, nil)
+	if st.Scheduled != int64(len(sched)) || len(ss) != len(sched) {
+		t.Fatalf("scheduled %d, %d samples: want the trace's %d", st.Scheduled, len(ss), len(sched))
+	}
+	for _, s := range ss {
+		if s.Scheduled != sched[s.Seq] {
+			t.Errorf("seq %d scheduled at %v, want %v", s.Seq, s.Scheduled, sched[s.Seq])
+		}
+	}
+	seen := map[int64]bool{}
+	for w := range 2 {
+		cw := c
+		cw.Driver = &fakeDriver{Delay: time.Millisecond}
+		cw.Load.Worker, cw.Load.Workers = w, 2
+		_, ss := runCase(t, context.Background(), cw, nil)
+		for _, s := range ss {
+			if s.Seq%2 != int64(w) || s.Scheduled != sched[s.Seq] || seen[s.Seq] {
+				t.Errorf("worker %d: seq %d at %v", w, s.Seq, s.Scheduled)
+			}
+			seen[s.Seq] = true
+		}
+	}
+	if len(seen) != len(sched) {
+		t.Errorf("two workers replayed %d of %d", len(seen), len(sched))
+	}
+	c.Schedule = nil
+	if _, err := RunCase(context.Background(), c, time.Now(), results.NewSampleWriter(io.Discard), nil); err == nil {
+		t.Error("trace arrivals without a schedule")
 	}
 }

@@ -82,6 +82,7 @@ var bounds = []bound{
 	{"benchmark.workload.think_time", "0", "24h", "pause between a user's requests"},
 	{"benchmark.workload.rate", "0", "1000000", "requests per second, far above what one client node can send; open loop needs more than 0"},
 	{"benchmark.workload.burstiness", "0.01", "100", "gamma shape: below 0.01 nearly all requests arrive at once, above 100 arrivals are as regular as constant"},
+	{"benchmark.workload.time_scale", "0.000001", "1000000", "trace replay: a million times faster or slower than recorded is beyond any replay"},
 	{"benchmark.workload.max_concurrency", "0", "1000000", "requests in flight, as users"},
 	{"benchmark.workload.ramp_up", "0", maxDuration, "part of the case's schedule"},
 	{"benchmark.workload.duration", "0", maxDuration, "the measured part of one case"},

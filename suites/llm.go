@@ -34,7 +34,8 @@ type LLMWorkload struct {
 	ThinkTime      Duration `toml:"think_time" doc:"Closed loop: pause between a user's requests."`
 	ThinkDist      string   `toml:"think_dist" enum:"fixed|exponential" doc:"Closed loop: think time distribution; default fixed."`
 	Rate           float64  `toml:"rate" doc:"Open loop: target requests per second."`
-	Arrival        string   `toml:"arrival" enum:"constant|poisson|gamma" doc:"Open loop: inter-arrival distribution; default poisson."`
+	Arrival        string   `toml:"arrival" enum:"constant|poisson|gamma|trace" doc:"Open loop: inter-arrival distribution; default poisson. trace: replay the arrivals of the trace dataset (dataset kind = \"trace\"), rate unused."`
+	TimeScale      float64  `toml:"time_scale" doc:"trace arrivals: multiply the trace's arrival offsets by this (0.5 replays twice as fast); default 1."`
 	Burstiness     float64  `toml:"burstiness" doc:"Open loop, gamma arrivals: shape; 1 = Poisson, below 1 burstier."`
 	MaxConcurrency int      `toml:"max_concurrency" doc:"Open loop: cap on requests in flight; 0 = none. Waiting for a slot counts as queue_delay."`
 	RampUp         Duration `toml:"ramp_up" doc:"Open loop: rate grows linearly from 0 over this time."`
@@ -49,12 +50,12 @@ type LLMWorkload struct {
 
 func defaultLLMWorkload() *LLMWorkload {
 	return &LLMWorkload{API: "chat", Stream: true, IgnoreEOS: true, Mode: "closed", Users: 1,
-		ThinkDist: "fixed", Arrival: "poisson", Burstiness: 1, Seed: 1, Timeout: Duration(5 * 60e9), LagLimit: Duration(10e6), Drain: Duration(results.DefaultDrain)}
+		ThinkDist: "fixed", Arrival: "poisson", Burstiness: 1, TimeScale: 1, Seed: 1, Timeout: Duration(5 * 60e9), LagLimit: Duration(10e6), Drain: Duration(results.DefaultDrain)}
 }
 
 // LLMDataset is the dataset of an openai or ollama benchmark case.
 type LLMDataset struct {
-	Kind         string  `toml:"kind" enum:"synthetic|jsonl|sharegpt" doc:"synthetic prompts, a JSONL file of prompts, or a ShareGPT JSON file; default synthetic."`
+	Kind         string  `toml:"kind" enum:"synthetic|jsonl|sharegpt|trace" doc:"synthetic prompts, a JSONL file of prompts, a ShareGPT JSON file, or a trace (JSONL of timestamp, input_length, output_length: replayed with arrival = \"trace\"); default synthetic."`
 	Path         string  `toml:"path" doc:"jsonl/sharegpt: the file, relative to the suite file."`
 	PromptTokens int     `toml:"prompt_tokens" doc:"synthetic: mean prompt length in tokens; default 128."`
 	PromptDist   string  `toml:"prompt_dist" enum:"fixed|uniform|normal" doc:"synthetic: prompt length distribution; default fixed."`
@@ -90,4 +91,13 @@ func KeepAliveJSON(ka string) (json.RawMessage, error) {
 	}
 	b, _ := json.Marshal(ka)
 	return b, nil
+}
+
+// traceScale is the time scale a trace replay records in its Load; 0
+// for other arrivals.
+func (w *LLMWorkload) traceScale() float64 {
+	if w.Arrival != results.ArrivalTrace {
+		return 0
+	}
+	return w.TimeScale
 }

@@ -183,7 +183,7 @@ func (w *LLMWorkload) Load() results.Load {
 	return results.Load{
 		Mode: w.Mode, Users: w.Users, ThinkTime: w.ThinkTime.D(), ThinkDist: w.ThinkDist,
 		Rate: w.Rate, Arrival: w.Arrival, Burstiness: w.Burstiness, MaxConcurrency: w.MaxConcurrency,
-		RampUp: w.RampUp.D(), Duration: w.Duration.D(), Requests: int64(w.Requests),
+		RampUp: w.RampUp.D(), Duration: w.Duration.D(), Requests: int64(w.Requests), TimeScale: w.traceScale(),
 		Warmup: w.Warmup.D(), WarmupRequests: int64(w.WarmupRequests), Seed: w.Seed, LagLimit: w.LagLimit.D(),
 		Drain: w.Drain.D(),
 	}

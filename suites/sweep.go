@@ -259,7 +259,8 @@ func (d *decoder) checkCase(s *Suite, p []string, b *Benchmark, c *Case) {
 		return
 	}
 	ds := c.Dataset.(*LLMDataset)
-	if w.Mode == "open" && w.Rate <= 0 {
+	d.checkTrace(s, p, b, c, w, ds)
+	if w.Mode == "open" && w.Rate <= 0 && w.Arrival != "trace" {
 		d.problem(c.at(p, "workload", "rate"), "benchmark %q case %s: open loop needs rate > 0", b.Name, c.ID)
 	}
 	if w.Mode == "closed" && w.Users < 1 {
@@ -281,7 +282,7 @@ func (d *decoder) checkCase(s *Suite, p []string, b *Benchmark, c *Case) {
 		d.problem(c.at(p, "workload", "api"), "benchmark %q: the OpenAI API has chat or completions, not generate", b.Name)
 	}
 	dp := child(p, "dataset")
-	if (ds.Kind == "jsonl" || ds.Kind == "sharegpt") && ds.Path == "" {
+	if (ds.Kind == "jsonl" || ds.Kind == "sharegpt" || ds.Kind == "trace") && ds.Path == "" {
 		d.problem(dp, "benchmark %q: a %s dataset needs path", b.Name, ds.Kind)
 	}
 	if ds.PromptDist == "uniform" && ds.PromptMax < ds.PromptMin {
@@ -320,7 +321,7 @@ func (d *decoder) checkLengths(p []string, b *Benchmark, c *Case, what, dist str
 // opened, each at its own line. It reads the raw dataset table, so the
 // files are checked even when other values of the benchmark are wrong.
 func (d *decoder) checkFiles(p []string, b *Benchmark) {
-	fromFile := func(k any) bool { return k == "jsonl" || k == "sharegpt" }
+	fromFile := func(k any) bool { return k == "jsonl" || k == "sharegpt" || k == "trace" }
 	kinds, _ := asList(b.Dataset["kind"])
 	if !fromFile(b.Dataset["kind"]) && !slices.ContainsFunc(kinds, fromFile) {
 		return

@@ -88,7 +88,7 @@ const (
 // Output lengths apply to every kind: for files they override the lengths
 // the file gives only when OutputTokens is set.
 type Options struct {
-	Kind string // Synthetic (default), JSONL or ShareGPT
+	Kind string // Synthetic (default), JSONL, ShareGPT or Trace
 	Path string // the file, for jsonl and sharegpt
 
 	PromptTokens int
@@ -132,6 +132,15 @@ func New(o Options) (Dataset, error) {
 		}
 		s.hash = hex.EncodeToString(h.Sum(nil))
 		return s, nil
+	case Trace:
+		if o.Path == "" {
+			return nil, fmt.Errorf("dataset %s: path is required", o.Kind)
+		}
+		tr, err := ReadTraceFile(o.Path)
+		if err != nil {
+			return nil, fmt.Errorf("dataset %s: %w", o.Kind, err)
+		}
+		return newTraceDataset(tr, o.Seed), nil
 	case JSONL, ShareGPT:
 		if o.Path == "" {
 			return nil, fmt.Errorf("dataset %s: path is required", o.Kind)
@@ -155,7 +164,7 @@ func New(o Options) (Dataset, error) {
 		}
 		return newFileDataset(o.Kind, prompts, out, o.Seed), nil
 	default:
-		return nil, fmt.Errorf("dataset kind %q: want %s, %s or %s", o.Kind, Synthetic, JSONL, ShareGPT)
+		return nil, fmt.Errorf("dataset kind %q: want %s, %s, %s or %s", o.Kind, Synthetic, JSONL, ShareGPT, Trace)
 	}
 }
 

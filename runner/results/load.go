@@ -13,6 +13,9 @@ const (
 	ArrivalConstant = "constant"
 	ArrivalPoisson  = "poisson"
 	ArrivalGamma    = "gamma"
+	// ArrivalTrace replays the arrival offsets of a trace
+	// (runner.Case.Schedule) instead of drawing them; Rate is unused.
+	ArrivalTrace = "trace"
 )
 
 // DefaultDrain is the drain of a Load whose Drain is zero.
@@ -32,6 +35,7 @@ type Load struct {
 	Rate           float64       `json:"rate,omitempty"`            // target operations per second
 	Arrival        string        `json:"arrival,omitempty"`         // ArrivalConstant, ArrivalPoisson, ArrivalGamma
 	Burstiness     float64       `json:"burstiness,omitempty"`      // gamma shape; 1 = Poisson, <1 burstier
+	TimeScale      float64       `json:"time_scale,omitempty"`      // ArrivalTrace: factor on the trace's offsets
 	MaxConcurrency int           `json:"max_concurrency,omitempty"` // 0 = unbounded
 	RampUp         time.Duration `json:"ramp_up,omitempty"`         // rate grows linearly from 0 over RampUp
 

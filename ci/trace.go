@@ -1,0 +1,24 @@
+package ci
+
+import (
+	"time"
+
+	"github.com/benchrun/benchrun/runner/dataset"
+	"github.com/benchrun/benchrun/runner/results"
+	"github.com/benchrun/benchrun/suites"
+)
+
+// caseSchedule is the arrival schedule of a trace replay (load arrival
+// results.ArrivalTrace): the trace dataset's offsets times the load's time
+// scale (docs/suite-format.md); nil for every other load.
+func caseSchedule(s *suites.Suite, cs suites.Case, load results.Load) ([]time.Duration, error) {
+	ds, ok := cs.Dataset.(*suites.LLMDataset)
+	if load.Arrival != results.ArrivalTrace || !ok {
+		return nil, nil
+	}
+	tr, err := dataset.ReadTraceFile(s.Path(ds.Path))
+	if err != nil {
+		return nil, err
+	}
+	return dataset.Schedule(tr, load.TimeScale), nil
+}

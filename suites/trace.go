@@ -1,0 +1,54 @@
+package suites
+
+import (
+	"math"
+	"path/filepath"
+
+	"github.com/benchrun/benchrun/runner/dataset"
+)
+
+// checkTrace validates a trace replay (workload arrival = "trace"): an
+// open loop over a trace dataset, a positive time_scale, no warm-up or
+// ramp-up (the trace is the schedule), and a trace file that reads
+// (dataset.ReadTrace); the case's requests become the trace's length
+// unless requests or duration cut it shorter. A trace dataset without
+// trace arrivals is refused: its lengths would be replayed without its
+// schedule.
+func (d *decoder) checkTrace(s *Suite, p []string, b *Benchmark, c *Case, w *LLMWorkload, ds *LLMDataset) {
+	if w.Arrival != "trace" {
+		if ds.Kind == "trace" {
+			d.problem(c.at(p, "workload", "arrival"), "benchmark %q: a trace dataset is replayed with arrival = \"trace\"", b.Name)
+		}
+		return
+	}
+	if b.Search != nil {
+		d.problem(c.at(p, "workload", "arrival"), "benchmark %q: a capacity search sets the load itself; trace arrivals cannot be searched yet", b.Name)
+	}
+	if w.Mode != "open" {
+		d.problem(c.at(p, "workload", "mode"), "benchmark %q: trace arrivals need mode = \"open\"", b.Name)
+	}
+	if ds.Kind != "trace" {
+		d.problem(c.at(p, "dataset", "kind"), "benchmark %q: trace arrivals need a trace dataset (kind = \"trace\", path = ...)", b.Name)
+	}
+	if !(w.TimeScale > 0) || math.IsInf(w.TimeScale, 0) {
+		d.problem(c.at(p, "workload", "time_scale"), "benchmark %q: time_scale must be a positive number, got %v", b.Name, w.TimeScale)
+	}
+	if w.Warmup != 0 || w.WarmupRequests != 0 || w.RampUp != 0 {
+		d.problem(c.at(p, "workload", "arrival"), "benchmark %q: trace arrivals replay the trace as it is: no warmup, warmup_requests or ramp_up", b.Name)
+	}
+	if ds.Kind != "trace" || ds.Path == "" {
+		return
+	}
+	path := ds.Path
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(d.file), path)
+	}
+	tr, err := dataset.ReadTraceFile(path)
+	if err != nil {
+		d.problem(c.at(p, "dataset", "path"), "benchmark %q: %v", b.Name, err)
+		return
+	}
+	if w.Requests == 0 || w.Requests > len(tr) {
+		w.Requests = len(tr)
+	}
+}
