@@ -115,5 +115,27 @@ type Summary struct {
 	Suite      string `json:"suite"`
 	Verdict    string `json:"verdict"` // pass, fail or error
 	Incomplete bool   `json:"incomplete,omitempty"`
-	Cases      []Case `json:"cases"`
+	// Baseline says what the run was compared with; nil when it was not
+	// compared (no baselines directory, or a summary made before).
+	Baseline *BaselineSource `json:"baseline,omitempty"`
+	Cases    []Case          `json:"cases"`
+}
+
+// BaselineSource is the provenance of what a run was compared with: a
+// baseline file (File, with the newest promotion among the entries used)
+// or another results directory (Run). Package baselines fills it.
+type BaselineSource struct {
+	File     string `json:"file,omitempty"` // the baseline file
+	Run      string `json:"run,omitempty"`  // the results directory compared with (compare DIR BASE_DIR)
+	Found    bool   `json:"found"`          // the baseline holds entries; false: none promoted yet
+	Entries  int    `json:"entries"`        // entries used in the comparison
+	Promoted string `json:"promoted,omitempty"`
+	// The promoted run's start, benchrun commit, SLURM job, CI job URL,
+	// CI commit and ref, as the entry records them.
+	RunStart       string `json:"run_start,omitempty"`
+	BenchrunCommit string `json:"benchrun_commit,omitempty"`
+	SlurmJob       string `json:"slurm_job,omitempty"`
+	CIJobURL       string `json:"ci_job_url,omitempty"`
+	CommitSHA      string `json:"commit_sha,omitempty"`
+	Ref            string `json:"ref,omitempty"`
 }

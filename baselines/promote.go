@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/benchrun/benchrun/analysis"
 	"github.com/benchrun/benchrun/runner/results"
@@ -18,6 +19,9 @@ type PromoteOptions struct {
 	// Force promotes a run whose verdict is fail or error, or that is
 	// incomplete. Cases with verdict error or skipped are never promoted.
 	Force bool
+	// Now is the promotion time recorded in each entry's Run.Promoted;
+	// zero means time.Now.
+	Now time.Time
 }
 
 // Action is what Promote did to one case's entry.
@@ -97,6 +101,13 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 	if m.Slurm != nil {
 		run.SlurmJob = m.Slurm.JobID
 	}
+	if m.CI != nil {
+		run.CIJobURL, run.CommitSHA, run.Ref = m.CI.JobURL, m.CI.CommitSHA, m.CI.Ref
+	}
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
 	var changes []Change
 	for i := range s.Cases {
 		c := &s.Cases[i]
@@ -133,10 +144,14 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 		switch {
 		case old == nil:
 			ch.Action = Added
-		case sameJSON(old, e):
+		case sameRun(old, e):
 			ch.Action = Unchanged
+			e.Run.Promoted = old.Run.Promoted // the same run promoted again keeps its date
 		default:
 			ch.Action = Updated
+		}
+		if e.Run.Promoted == "" {
+			e.Run.Promoted = now.UTC().Format(time.RFC3339)
 		}
 		ch.Headline = headlines(old, e)
 		f.Set(c.Benchmark, c.ID, e)
@@ -153,6 +168,14 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 		return nil, fmt.Errorf("promote %s: %w", resultsDir, err)
 	}
 	return changes, nil
+}
+
+// sameRun reports whether entries a and b are equal apart from when they
+// were promoted.
+func sameRun(a, b *Entry) bool {
+	x, y := *a, *b
+	x.Run.Promoted, y.Run.Promoted = "", ""
+	return sameJSON(&x, &y)
 }
 
 func sameJSON(a, b *Entry) bool {

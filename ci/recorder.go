@@ -50,7 +50,7 @@ func newManifest(s *suites.Suite) *results.Manifest {
 		file = s.File
 	}
 	return &results.Manifest{
-		Version: results.ResultsVersion, Suite: s.Suite.Name, SuiteFile: file, SuiteSHA256: s.SHA256,
+		Version: results.ResultsVersion, Suite: s.Suite.Name, Description: s.Suite.Description, SuiteFile: file, SuiteSHA256: s.SHA256,
 		BenchrunVersion: v, BenchrunCommit: commit, Host: host, Start: time.Now().UTC(),
 		Fingerprint: fingerprint(s, host), CI: detectCI(),
 	}

@@ -100,6 +100,8 @@ type htmlPage struct {
 	Charts                      template.JS
 	IO500                       template.HTML // the IO500 section (io500.go), "" without io500 cases
 	CIJob                       string        // the CI job that made the run (manifest ci.job_url), "" outside CI
+	Description                 string        // [suite] description
+	Baseline, BaselineJob       string        // what the run was compared with (baselineLine); its CI job
 }
 
 func verdictClass(v string) string {
@@ -154,6 +156,10 @@ func buildPage(in *Input) (*htmlPage, error) {
 	if in.Manifest != nil && in.Manifest.CI != nil {
 		p.CIJob = in.Manifest.CI.JobURL
 	}
+	if in.Manifest != nil {
+		p.Description = in.Manifest.Description
+	}
+	p.Baseline, p.BaselineJob = in.baselineLine(), in.baselineJob()
 	for _, l := range metricLegend {
 		p.Legend = append(p.Legend, kv{l[0], l[1]})
 	}

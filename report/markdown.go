@@ -211,6 +211,15 @@ func WriteMarkdown(w io.Writer, in *Input) error {
 	tm := buildTable(in)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# benchrun: %s — %s\n\n", mdEscape(s.Suite), runHeadline(s).text())
+	if in.Manifest != nil && in.Manifest.Description != "" {
+		b.WriteString(mdEscape(in.Manifest.Description) + "\n\n")
+	}
+	if line := in.baselineLine(); line != "" {
+		if job := in.baselineJob(); job != "" {
+			line += " Baseline CI job: " + job
+		}
+		b.WriteString(mdEscape(line) + "\n\n")
+	}
 	if inc, reason := in.incomplete(); inc {
 		msg := "incomplete run"
 		if reason != "" {

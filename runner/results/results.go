@@ -28,6 +28,7 @@ const (
 type Manifest struct {
 	Version         int               `json:"version"`
 	Suite           string            `json:"suite"`
+	Description     string            `json:"description,omitempty"` // the suite's [suite] description
 	SuiteFile       string            `json:"suite_file"`
 	SuiteSHA256     string            `json:"suite_sha256"`
 	BenchrunVersion string            `json:"benchrun_version"`
