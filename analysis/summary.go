@@ -80,7 +80,11 @@ type Check struct {
 	Delta     float64   `json:"delta,omitempty"`     // regression: relative change (0.1 = +10%)
 	Tolerance float64   `json:"tolerance,omitempty"` // regression: allowed relative change
 	PValue    float64   `json:"p_value,omitempty"`   // regression: significance test
-	Detail    string    `json:"detail,omitempty"`    // why: e.g. which fingerprint field differs
+	// Count and BaseCount are the samples behind the statistic in this
+	// run and in the baseline (regression; 0 when not known).
+	Count     int    `json:"count,omitempty"`
+	BaseCount int    `json:"base_count,omitempty"`
+	Detail    string `json:"detail,omitempty"` // why: e.g. which fingerprint field differs
 }
 
 // Case is the summary of one case (one point of a benchmark's sweep).

@@ -252,6 +252,7 @@ func compareStat(ck *analysis.Check, cm analysis.Metric, bm Metric, raw *analysi
 		return
 	}
 	ck.Value, ck.Baseline = cur, old
+	ck.Count, ck.BaseCount = cm.Count, bm.Count
 	ratio := cm.Unit == analysis.UnitRatio
 	absolute := ratio || old == 0
 	tol := o.tolerance(name, stat, ratio)

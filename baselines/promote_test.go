@@ -291,6 +291,19 @@ func TestPromoteProvenance(t *testing.T) {
 		b.SlurmJob != "99" || b.CIJobURL != want.CIJobURL || b.CommitSHA != "deadbeef" || b.Ref != "main" {
 		t.Errorf("baseline source = %+v", b)
 	}
+	ttft := 0
+	for _, ck := range s.Cases[0].Checks {
+		if ck.Metric != "ttft" {
+			continue
+		}
+		ttft++
+		if ck.Count != 300 || ck.BaseCount != 300 {
+			t.Errorf("check %s: samples %d now, %d in the baseline; want 300, 300", ck.Name, ck.Count, ck.BaseCount)
+		}
+	}
+	if ttft == 0 {
+		t.Errorf("no ttft check: %+v", s.Cases[0].Checks)
+	}
 	s, _ = analysis.ReadSummary(run)
 	CompareRun(s, nil, nil, opts)
 	if b := s.Baseline; b == nil || b.Found || b.Entries != 0 {

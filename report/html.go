@@ -58,6 +58,7 @@ type overviewRow struct {
 
 type htmlRow struct {
 	Case, Metric, Value, Reference, Delta, Verdict string
+	Why                                            string // the details row: p-value, samples, CI, reason
 	Class                                          string
 	Notes                                          []int
 	First                                          bool
@@ -194,7 +195,7 @@ func buildPage(in *Input) (*htmlPage, error) {
 			// Badges carry the verdict by colour and word; emoji fonts are
 			// not everywhere.
 			_, word, _ := strings.Cut(r.verdict, " ")
-			hr := htmlRow{Case: r.caseLabel, Metric: r.metric, Value: r.value, Reference: r.reference, Delta: r.delta, Verdict: word, Notes: r.notes}
+			hr := htmlRow{Case: r.caseLabel, Metric: r.metric, Value: r.value, Reference: r.reference, Delta: r.delta, Verdict: word, Notes: r.notes, Why: r.why}
 			hr.Class = verdictClassOfText(word)
 			if r.caseID != prev {
 				hr.First, prev = true, r.caseID

@@ -20,6 +20,7 @@ type row struct {
 	metric            string
 	value, reference  string
 	delta, verdict    string
+	why               string // the check's explanation (explain), "" for rows that are not checks
 }
 
 // footnote is a numbered warning or error of one case.
@@ -110,6 +111,7 @@ func buildTable(in *Input) *tableModel {
 					reference: checkReference(ch),
 					delta:     checkDelta(ch),
 					verdict:   verdictText(ch.Verdict),
+					why:       explain(c, ch),
 				})
 			}
 			if len(rows) == 0 {
@@ -237,9 +239,9 @@ func WriteMarkdown(w io.Writer, in *Input) error {
 	for _, bm := range tm.benchmarks {
 		fmt.Fprintf(&b, "## %s\n\n", mdEscape(bm.Name))
 		t := table.NewWriter()
-		t.AppendHeader(table.Row{"case", "metric", "value", "baseline", "delta", "verdict"})
+		t.AppendHeader(table.Row{"case", "metric", "value", "baseline", "delta", "verdict", "why"})
 		for _, r := range tm.rows[bm.Name] {
-			t.AppendRow(table.Row{mdEscape(r.caseLabel) + noteRefs(r.notes), mdEscape(r.metric), r.value, r.reference, r.delta, r.verdict})
+			t.AppendRow(table.Row{mdEscape(r.caseLabel) + noteRefs(r.notes), mdEscape(r.metric), r.value, r.reference, r.delta, r.verdict, mdEscape(r.why)})
 		}
 		b.WriteString(t.RenderMarkdown())
 		b.WriteString("\n\n")
