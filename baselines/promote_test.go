@@ -285,6 +285,7 @@ func TestPromoteProvenance(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := func(*analysis.Case) (CompareOptions, bool) { return CompareOptions{}, true }
+	s.Cases[0].Fingerprint = f.Entry("chat", "chat/users=4").Fingerprint
 	CompareRun(s, nil, f, opts)
 	b := s.Baseline
 	if b == nil || !b.Found || b.Entries != 1 || b.Promoted != want.Promoted || b.RunStart != want.Start ||
