@@ -171,7 +171,7 @@ func writeFixture(t testing.TB, dir, suite string, incomplete bool, cases []fixt
 		Start: fixtureStart, End: fixtureStart.Add(20 * time.Minute),
 		Slurm:       &results.SlurmInfo{JobID: "4242", Nodes: []string{"node1", "node2"}, Partition: "gpu", State: "COMPLETED"},
 		Fingerprint: map[string]string{"model": "llama-3-8b", "gpu": "A100", "vllm": "0.6.3"},
-		Services:    []results.ServiceInfo{{Name: "llm", Kind: "vllm", URL: "http://node1:8000", Node: "node1", Version: "0.6.3"}}}
+		Services:    []results.ServiceInfo{{Name: "llm", Kind: "vllm", URL: "http://node1:8000", Node: "node1", Version: "0.6.3", Log: "logs/llm.log"}}}
 	if incomplete {
 		m.Incomplete, m.Reason = true, "TIMEOUT"
 		m.Slurm.State = "TIMEOUT"
@@ -214,6 +214,12 @@ func writeFixture(t testing.TB, dir, suite string, incomplete bool, cases []fixt
 		}
 		m.Cases = append(m.Cases, ci)
 		s.Cases = append(s.Cases, c)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "logs", "llm.log"), []byte("INFO: Started server process\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
 		t.Fatal(err)

@@ -103,6 +103,7 @@ type htmlPage struct {
 	CIJob                       string        // the CI job that made the run (manifest ci.job_url), "" outside CI
 	Description                 string        // [suite] description
 	Baseline, BaselineJob       string        // what the run was compared with (baselineLine); its CI job
+	Links                       []link        // files of the results directory (links)
 }
 
 func verdictClass(v string) string {
@@ -161,6 +162,7 @@ func buildPage(in *Input) (*htmlPage, error) {
 		p.Description = in.Manifest.Description
 	}
 	p.Baseline, p.BaselineJob = in.baselineLine(), in.baselineJob()
+	p.Links = in.links()
 	for _, l := range metricLegend {
 		p.Legend = append(p.Legend, kv{l[0], l[1]})
 	}

@@ -94,7 +94,9 @@ func TestHTMLStructure(t *testing.T) {
 		`id="description">Chat and embedding latency of nightly`,
 		`id="baseline">Baseline: baselines/nightly.json, promoted 2025-03-01T07:12:40Z, from the run started 2025-02-28T01:30:00Z, benchrun 0123456789ab, SLURM job 4100, commit fedcba987654 (main); 3 entries compared.`,
 		`Baseline CI job: <a href="https://gitlab.example/hpc/bench/-/jobs/977">`,
-		`<tr class="why"><td></td><td colspan="5" class="muted">p = 0.0004; n = 295</td></tr>`} {
+		`<tr class="why"><td></td><td colspan="5" class="muted">p = 0.0004; n = 295</td></tr>`,
+		`<li>log of service llm: <a href="logs/llm.log">logs/llm.log</a></li>`,
+		`<li>samples of chat/users=8: <a href="samples/chat%252Fusers=8.jsonl">samples/chat%2Fusers=8.jsonl</a>`, `<a href="manifest.json">`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("page lacks %q", want)
 		}

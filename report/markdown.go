@@ -176,6 +176,12 @@ func labelText(l analysis.Label) string {
 	return fmt.Sprintf("%s (test %s; saturation = %s)", l.Evidence, l.Test, effect)
 }
 
+// mdLinkTarget makes a relative path a markdown link target: characters
+// that would end or break it are percent-encoded.
+func mdLinkTarget(s string) string {
+	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "[", "%5B", "]", "%5D", "\n", "").Replace(s)
+}
+
 // mdEscape makes a string from a suite or server inert in markdown: it
 // folds it onto one line and backslash-escapes the characters that start
 // HTML, code, links or emphasis (go-pretty escapes '|').
@@ -250,6 +256,16 @@ func WriteMarkdown(w io.Writer, in *Input) error {
 		}
 	}
 	writeIO500Markdown(&b, in)
+	if links := in.links(); len(links) > 0 {
+		b.WriteString("Files: ")
+		for i, l := range links {
+			if i > 0 {
+				b.WriteString(" · ")
+			}
+			fmt.Fprintf(&b, "[%s](%s)", mdEscape(l.Label), mdLinkTarget(l.Href))
+		}
+		b.WriteString("\n\n")
+	}
 	if len(tm.notes) > 0 {
 		for _, n := range tm.notes {
 			fmt.Fprintf(&b, "[%d] %s — %s: %s  \n", n.N, mdEscape(n.CaseID), n.Kind, mdEscape(n.Text))
