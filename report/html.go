@@ -54,6 +54,7 @@ type overviewRow struct {
 	Checks              string
 	Worst               string
 	Labels              string // saturation labels, "saturated (rate), backpressure (slot_wait)"
+	Other               string // headline numbers of a case none of the key columns fits (otherNumbers)
 }
 
 type htmlRow struct {
@@ -93,6 +94,7 @@ type htmlPage struct {
 	Env, Fingerprint            []kv
 	KeyHeads                    []string
 	HasLabels                   bool // a case has saturation labels: the overview gets a labels column
+	HasOther                    bool // a case has headline numbers outside the key columns
 	Cases                       []overviewRow
 	Benchmarks                  []htmlBenchmark
 	Notes                       []footnote
@@ -191,6 +193,7 @@ func buildPage(in *Input) (*htmlPage, error) {
 		for _, c := range bm.Cases {
 			p.Cases = append(p.Cases, overviewCase(c, hb.Anchor, notesOf[c.ID], present))
 			p.HasLabels = p.HasLabels || len(c.Labels) > 0
+			p.HasOther = p.HasOther || p.Cases[len(p.Cases)-1].Other != ""
 		}
 		prev := ""
 		for _, r := range tm.rows[bm.Name] {
@@ -250,6 +253,25 @@ func verdictClassOfText(t string) string {
 	return "neutral"
 }
 
+// otherNumbers is the headline numbers (headlineMetrics) of a case that has
+// none of the overview's key metrics (a Chroma, IO500 or batch case), so
+// every case that ran shows numbers: "qps 1.2 kops/s, recall_at_10.mean
+// 0.98"; "" for a case with a key metric or without metrics.
+func otherNumbers(c *analysis.Case) string {
+	for _, k := range keyHeadline {
+		if _, ok := c.Metrics[k.metric]; ok {
+			return ""
+		}
+	}
+	var parts []string
+	for _, h := range headlineMetrics(c) {
+		m := c.Metrics[h[0]]
+		v, _ := m.Stat(h[1])
+		parts = append(parts, checkLabel(analysis.Check{Metric: h[0], Stat: h[1]})+" "+analysis.FormatValue(v, m.Unit))
+	}
+	return strings.Join(parts, ", ")
+}
+
 func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) overviewRow {
 	r := overviewRow{ID: c.ID, Anchor: anchor, Verdict: shownVerdict(c), Notes: notes}
 	for _, i := range present {
@@ -292,6 +314,7 @@ func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) o
 		labels = append(labels, fmt.Sprintf("%s (%s, %s)", l.Name, l.Test, labelVerdict(l)))
 	}
 	r.Labels = strings.Join(labels, ", ")
+	r.Other = otherNumbers(c)
 	r.Checks = strings.Join(parts, ", ")
 	if r.Checks == "" {
 		r.Checks = "no checks"
