@@ -251,9 +251,12 @@ func seriesChart(id, title, yName string, bm benchmark, series map[string]analys
 	return &chartSpec{ID: id, Title: title, Option: optionJSON(l)}
 }
 
-// sweepChart plots throughput against tail latency across a benchmark's
-// cases, in case order, from the summary's metrics.
-func sweepChart(id string, bm benchmark) *chartSpec {
+// sweepCharts plot throughput against tail latency across a benchmark's
+// cases, in case order, from the summary's metrics: one panel per latency
+// family (e2e, ttft, itl), each with its own y axis, so a 10 ms itl is not
+// a flat line under a 2 s e2e. The first panel's id is id, the others'
+// id-<family>.
+func sweepCharts(id string, bm benchmark) []*chartSpec {
 	if len(bm.Cases) < 2 {
 		return nil
 	}
@@ -264,12 +267,8 @@ func sweepChart(id string, bm benchmark) *chartSpec {
 	if !anyMetric(bm, xMetric) {
 		return nil
 	}
-	l := valueLine(id, "sweep: "+xMetric+" vs p99 latency", "one point per case, in case order", xMetric, "p99 ms")
-	n := 0
+	var out []*chartSpec
 	for _, metric := range []string{"e2e", "ttft", "itl"} {
-		if !anyMetric(bm, metric) {
-			continue
-		}
 		var pts []opts.LineData
 		for _, c := range bm.Cases {
 			x, okx := c.Metrics[xMetric]
@@ -279,16 +278,22 @@ func sweepChart(id string, bm benchmark) *chartSpec {
 			}
 			pts = append(pts, opts.LineData{Name: caseLabel(c), Value: []any{r4(x.Value), r4(ms(y.P99))}})
 		}
-		if len(pts) > 0 {
-			l.AddSeries(metric+" p99", pts, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), SymbolSize: 8}),
-				charts.WithLabelOpts(opts.Label{Show: opts.Bool(len(pts) <= 12), Formatter: "{b}", Position: "top"}))
-			n++
+		if len(pts) == 0 {
+			continue
 		}
+		cid := id
+		if len(out) > 0 {
+			cid = id + "-" + metric
+		}
+		l := valueLine(cid, "sweep: "+xMetric+" vs "+metric+" p99", "one point per case, in case order", xMetric, metric+" p99 ms")
+		l.AddSeries(metric+" p99", pts, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), SymbolSize: 8}),
+			charts.WithLabelOpts(opts.Label{Show: opts.Bool(len(pts) <= 12), Formatter: "{b}", Position: "top"}))
+		out = append(out, &chartSpec{ID: cid, Title: "sweep " + metric, Option: optionJSON(l)})
 	}
-	if n == 0 {
-		return nil
+	if len(out) == 1 {
+		out[0].Wide = true
 	}
-	return &chartSpec{ID: id, Title: "sweep", Wide: true, Option: optionJSON(l)}
+	return out
 }
 
 func anyMetric(bm benchmark, metric string) bool {
@@ -334,7 +339,9 @@ func benchmarkCharts(bi int, bm benchmark, raws map[string]*analysis.Raw) []*cha
 			out = append(out, c)
 		}
 	}
-	add(sweepChart(id("sweep"), bm))
+	for _, c := range sweepCharts(id("sweep"), bm) {
+		add(c)
+	}
 	add(recallChart(id("recall"), bm))
 	for _, m := range latencyMetrics(bm) {
 		add(percentileChart(id("pct-"+metricName(m)), bm, m))

@@ -81,7 +81,7 @@ func TestHTMLStructure(t *testing.T) {
 			t.Errorf("chart %d: element %q, option %q", i, ids[i], specs[i].ID)
 		}
 	}
-	for _, want := range []string{"b0-sweep", "b0-pct-ttft", "b0-pct-e2e", "b0-cdf-ttft", "b0-cdf-e2e", "b0-hist-ttft", "b0-hist-itl",
+	for _, want := range []string{"b0-sweep", "b0-sweep-ttft", "b0-sweep-itl", "b0-pct-ttft", "b0-pct-e2e", "b0-cdf-ttft", "b0-cdf-e2e", "b0-hist-ttft", "b0-hist-itl",
 		"b0-ts-tokens", "b0-ts-requests", "b0-ts-p50", "b0-ts-inflight", "b1-ts-errors", "b0-timeline-0", "b0-timeline-1"} {
 		if !strings.Contains(s, `id="`+want+`"`) {
 			t.Errorf("no chart %s", want)

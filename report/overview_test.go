@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -33,4 +35,30 @@ func TestOverviewNumbersForEveryCase(t *testing.T) {
 		t.Errorf("the ior case shows no numbers:\n%s", table)
 	}
 	golden(t, "overview-other.html", []byte(table+"\n"))
+}
+
+// TestSweepOneAxisPerFamily: the sweep draws e2e, ttft and itl p99 each
+// in its own panel with its own y axis (golden/sweep-axes.txt), not all
+// three on one axis where ttft and itl are flat lines.
+func TestSweepOneAxisPerFamily(t *testing.T) {
+	in := load(t, "nightly")
+	var lines []string
+	for _, c := range sweepCharts("b0-sweep", in.benchmarks()[0]) {
+		var o struct {
+			YAxis  []struct{ Name string } `json:"yAxis"`
+			Series []struct{ Name string } `json:"series"`
+		}
+		if err := json.Unmarshal(c.Option, &o); err != nil {
+			t.Fatal(err)
+		}
+		if len(o.YAxis) != 1 || len(o.Series) != 1 {
+			t.Errorf("%s: %d y axes, %d series; want one of each", c.ID, len(o.YAxis), len(o.Series))
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("%s: y axis %q, series %q", c.ID, o.YAxis[0].Name, o.Series[0].Name))
+	}
+	if len(lines) != 3 {
+		t.Errorf("%d sweep panels, want 3 (e2e, ttft, itl)", len(lines))
+	}
+	golden(t, "sweep-axes.txt", []byte(strings.Join(lines, "\n")+"\n"))
 }
