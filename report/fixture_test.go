@@ -171,7 +171,9 @@ func writeFixture(t testing.TB, dir, suite string, incomplete bool, cases []fixt
 		Start: fixtureStart, End: fixtureStart.Add(20 * time.Minute),
 		Slurm:       &results.SlurmInfo{JobID: "4242", Nodes: []string{"node1", "node2"}, Partition: "gpu", State: "COMPLETED"},
 		Fingerprint: map[string]string{"model": "llama-3-8b", "gpu": "A100", "vllm": "0.6.3"},
-		Services:    []results.ServiceInfo{{Name: "llm", Kind: "vllm", URL: "http://node1:8000", Node: "node1", Version: "0.6.3", Log: "logs/llm.log"}}}
+		Services:    []results.ServiceInfo{{Name: "llm", Kind: "vllm", URL: "http://node1:8000", Node: "node1", Version: "0.6.3", Log: "logs/llm.log"}},
+		Environment: map[string]string{"cpu": "AMD EPYC 7H12 64-Core Processor", "cpus": "128", "arch": "amd64", "kernel": "4.18.0-513.el8.x86_64",
+			"gpu": "NVIDIA A100-SXM4-40GB, NVIDIA A100-SXM4-40GB", "gpu_driver": "535.104.05"}}
 	if incomplete {
 		m.Incomplete, m.Reason = true, "TIMEOUT"
 		m.Slurm.State = "TIMEOUT"

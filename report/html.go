@@ -378,6 +378,19 @@ func environment(in *Input) (env, fp []kv) {
 		}
 		add("service "+s.Name, d)
 	}
+	if e := m.Environment; e != nil {
+		cpu := e["cpu"]
+		if e["cpus"] != "" {
+			cpu = strings.TrimSpace(cpu + " × " + e["cpus"] + " (" + e["arch"] + ")")
+		}
+		add("CPU (benchrun host)", cpu)
+		add("kernel", e["kernel"])
+		gpu := e["gpu"]
+		if gpu != "" && e["gpu_driver"] != "" {
+			gpu += ", driver " + e["gpu_driver"]
+		}
+		add("GPU (benchrun host)", gpu)
+	}
 	for _, k := range slices.Sorted(maps.Keys(m.Fingerprint)) {
 		fp = append(fp, kv{k, m.Fingerprint[k]})
 	}

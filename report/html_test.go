@@ -96,7 +96,9 @@ func TestHTMLStructure(t *testing.T) {
 		`Baseline CI job: <a href="https://gitlab.example/hpc/bench/-/jobs/977">`,
 		`<tr class="why"><td></td><td colspan="5" class="muted">p = 0.0004; n = 295</td></tr>`,
 		`<li>log of service llm: <a href="logs/llm.log">logs/llm.log</a></li>`,
-		`<li>samples of chat/users=8: <a href="samples/chat%252Fusers=8.jsonl">samples/chat%2Fusers=8.jsonl</a>`, `<a href="manifest.json">`} {
+		`<li>samples of chat/users=8: <a href="samples/chat%252Fusers=8.jsonl">samples/chat%2Fusers=8.jsonl</a>`, `<a href="manifest.json">`, `<h2 id="environment">`,
+		"<dt>CPU (benchrun host)</dt><dd>AMD EPYC 7H12 64-Core Processor × 128 (amd64)</dd>", "<dt>kernel</dt><dd>4.18.0-513.el8.x86_64</dd>",
+		"<dt>GPU (benchrun host)</dt><dd>NVIDIA A100-SXM4-40GB, NVIDIA A100-SXM4-40GB, driver 535.104.05</dd>"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("page lacks %q", want)
 		}

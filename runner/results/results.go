@@ -42,7 +42,10 @@ type Manifest struct {
 	CI              *CIInfo           `json:"ci,omitempty"` // the CI job the run was made in; nil outside CI
 	Fingerprint     map[string]string `json:"fingerprint"`
 	Services        []ServiceInfo     `json:"services,omitempty"`
-	Cases           []CaseInfo        `json:"cases"`
+	// Environment is what benchrun found out about the node it ran on:
+	// cpu, cpus, arch, kernel, gpu and gpu_driver (nvidia-smi), when known.
+	Environment map[string]string `json:"environment,omitempty"`
+	Cases       []CaseInfo        `json:"cases"`
 }
 
 // CIInfo is the CI job a run was made in, from the CI system's
