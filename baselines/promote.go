@@ -19,6 +19,10 @@ type PromoteOptions struct {
 	// Force promotes a run whose verdict is fail or error, or that is
 	// incomplete. Cases with verdict error or skipped are never promoted.
 	Force bool
+	// Metrics gives the metric.stat list a benchmark is compared on, for
+	// the headline of each change; nil, or nil for a benchmark, means
+	// DefaultMetrics.
+	Metrics func(benchmark string) []string
 	// Now is the promotion time recorded in each entry's Run.Promoted;
 	// zero means time.Now.
 	Now time.Time
@@ -40,7 +44,7 @@ type Change struct {
 	Benchmark string
 	Case      string
 	Action    Action
-	Headline  []Headline // old → new of the DefaultMetrics the case has
+	Headline  []Headline // old → new of the metrics the case is compared on (PromoteOptions.Metrics) that it has
 	Reason    string     // why NotPromoted
 }
 
@@ -153,7 +157,11 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 		if e.Run.Promoted == "" {
 			e.Run.Promoted = now.UTC().Format(time.RFC3339)
 		}
-		ch.Headline = headlines(old, e)
+		var specs []string
+		if o.Metrics != nil {
+			specs = o.Metrics(c.Benchmark)
+		}
+		ch.Headline = headlines(old, e, specs)
 		f.Set(c.Benchmark, c.ID, e)
 		changes = append(changes, ch)
 	}
@@ -184,9 +192,14 @@ func sameJSON(a, b *Entry) bool {
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
-func headlines(old, e *Entry) []Headline {
+// headlines are the old → new values of specs (metric.stat; nil:
+// DefaultMetrics) that entry e has.
+func headlines(old, e *Entry, specs []string) []Headline {
+	if len(specs) == 0 {
+		specs = DefaultMetrics()
+	}
 	var hs []Headline
-	for _, spec := range DefaultMetrics() {
+	for _, spec := range specs {
 		name, stat, _ := strings.Cut(spec, ".")
 		m, ok := e.Metrics[name]
 		if !ok {

@@ -267,8 +267,13 @@ func TestPromoteProvenance(t *testing.T) {
 	if _, err := Promote(run, bdir, PromoteOptions{Now: when}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Promote(run, bdir, PromoteOptions{Now: when.Add(time.Hour)}); err != nil {
+	ch, err := Promote(run, bdir, PromoteOptions{Now: when.Add(time.Hour), Metrics: func(string) []string { return []string{"e2e.p50"} }})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The headline is the metrics the benchmark is compared on.
+	if len(ch) != 1 || len(ch[0].Headline) != 1 || ch[0].Headline[0].Name != "e2e.p50" {
+		t.Errorf("headline with Metrics e2e.p50: %+v", ch)
 	}
 	f, err := Load(bdir, "nightly")
 	if err != nil {
