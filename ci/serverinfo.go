@@ -13,22 +13,33 @@ import (
 )
 
 // serverVersion asks a ready server the version it runs: vLLM's /version,
-// Ollama's /api/version (both {"version": "..."}); "" for other kinds, or
+// Ollama's /api/version (both {"version": "..."}; an emulator either);
+// "" for other kinds, or
 // when the server does not answer within 2 s, so a server without the
 // endpoint costs nothing. Chroma's version is recorded by its driver.
 func serverVersion(ctx context.Context, kind, url string) string {
-	var path string
+	var paths []string
 	switch kind {
 	case "vllm":
-		path = "/version"
+		paths = []string{"/version"}
 	case "ollama":
-		path = "/api/version"
-	default:
-		return ""
+		paths = []string{"/api/version"}
+	case "emulator": // either flavour
+		paths = []string{"/version", "/api/version"}
 	}
+	for _, p := range paths {
+		if v := getVersion(ctx, strings.TrimRight(url, "/")+p); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// getVersion reads {"version": "..."} from url, "" on any failure.
+func getVersion(ctx context.Context, url string) string {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(url, "/")+path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return ""
 	}

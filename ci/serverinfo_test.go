@@ -18,7 +18,7 @@ func TestServerVersion(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	ctx := context.Background()
-	for _, tt := range []struct{ kind, want string }{{"vllm", "0.8.5"}, {"ollama", ""}, {"chroma", ""}} {
+	for _, tt := range []struct{ kind, want string }{{"vllm", "0.8.5"}, {"emulator", "0.8.5"}, {"ollama", ""}, {"chroma", ""}} {
 		if got := serverVersion(ctx, tt.kind, srv.URL+"/"); got != tt.want {
 			t.Errorf("%s: version %q, want %q", tt.kind, got, tt.want)
 		}
