@@ -1,6 +1,10 @@
-// Command benchrun benchmarks AI services end to end — vLLM, Ollama,
-// Chroma, IO500 — locally or inside one SLURM job, compares the results
-// with stored baselines and fails the pipeline on a regression.
+// Command benchrun benchmarks AI and HPC services end to end, locally or
+// inside one SLURM job: it drives load against vLLM and Ollama (streaming
+// chat and completions, embeddings) and Chroma (load, query, mixed), runs
+// batch benchmarks — IO500 and any command — once per repetition (here,
+// under mpirun or as srun steps) and parses their output into metrics,
+// compares the results with stored baselines and fails the pipeline on a
+// regression.
 //
 // See README.md and docs/ for the suite format and the outputs.
 package main

@@ -80,7 +80,11 @@ type Check struct {
 	Delta     float64   `json:"delta,omitempty"`     // regression: relative change (0.1 = +10%)
 	Tolerance float64   `json:"tolerance,omitempty"` // regression: allowed relative change
 	PValue    float64   `json:"p_value,omitempty"`   // regression: significance test
-	Detail    string    `json:"detail,omitempty"`    // why: e.g. which fingerprint field differs
+	// Count and BaseCount are the samples behind the statistic in this
+	// run and in the baseline (regression; 0 when not known).
+	Count     int    `json:"count,omitempty"`
+	BaseCount int    `json:"base_count,omitempty"`
+	Detail    string `json:"detail,omitempty"` // why: e.g. which fingerprint field differs
 }
 
 // Case is the summary of one case (one point of a benchmark's sweep).
@@ -118,8 +122,30 @@ type Summary struct {
 	Suite      string `json:"suite"`
 	Verdict    string `json:"verdict"` // pass, fail or error
 	Incomplete bool   `json:"incomplete,omitempty"`
-	Cases      []Case `json:"cases"`
+	// Baseline says what the run was compared with; nil when it was not
+	// compared (no baselines directory, or a summary made before).
+	Baseline *BaselineSource `json:"baseline,omitempty"`
+	Cases    []Case          `json:"cases"`
 	// Knees are the knees of the run's swept benchmarks (Knees): where
 	// added load stopped adding throughput; absent when none has one.
 	Knees []Knee `json:"knees,omitempty"`
+}
+
+// BaselineSource is the provenance of what a run was compared with: a
+// baseline file (File, with the newest promotion among the entries used)
+// or another results directory (Run). Package baselines fills it.
+type BaselineSource struct {
+	File     string `json:"file,omitempty"` // the baseline file
+	Run      string `json:"run,omitempty"`  // the results directory compared with (compare DIR BASE_DIR)
+	Found    bool   `json:"found"`          // the baseline holds entries; false: none promoted yet
+	Entries  int    `json:"entries"`        // entries used in the comparison
+	Promoted string `json:"promoted,omitempty"`
+	// The promoted run's start, benchrun commit, SLURM job, CI job URL,
+	// CI commit and ref, as the entry records them.
+	RunStart       string `json:"run_start,omitempty"`
+	BenchrunCommit string `json:"benchrun_commit,omitempty"`
+	SlurmJob       string `json:"slurm_job,omitempty"`
+	CIJobURL       string `json:"ci_job_url,omitempty"`
+	CommitSHA      string `json:"commit_sha,omitempty"`
+	Ref            string `json:"ref,omitempty"`
 }

@@ -103,9 +103,13 @@ func (o CompareOptions) tolerance(metric, stat string, ratio bool) float64 {
 // options gives a case's CompareOptions, or false to leave the case
 // uncompared (its regression checks are disabled, or its benchmark is
 // unknown). A case compared although ignored fingerprint fields differ
-// gets a warning naming them. Verdicts are not rolled up: the caller
+// gets a warning naming them. sum.Baseline gets the provenance of the
+// newest entry used (the caller names the file or run). Verdicts are not rolled up: the caller
 // decides them.
 func CompareRun(sum *analysis.Summary, raws map[string]*analysis.Raw, base *File, options func(*analysis.Case) (CompareOptions, bool)) {
+	src := &analysis.BaselineSource{Found: base != nil && len(base.Benchmarks) > 0}
+	sum.Baseline = src
+	var newest *Run
 	for i := range sum.Cases {
 		c := &sum.Cases[i]
 		if !measured(c) {
@@ -118,11 +122,28 @@ func CompareRun(sum *analysis.Summary, raws map[string]*analysis.Raw, base *File
 		entry := base.Entry(c.Benchmark, c.ID)
 		c.Checks = append(c.Checks, Compare(c, raws[c.ID], entry, o)...)
 		if entry != nil {
+			src.Entries++
+			if newest == nil || runTime(entry.Run) > runTime(*newest) {
+				newest = &entry.Run
+			}
 			if diff := ignoredDiff(entry.Fingerprint, c.Fingerprint, o.IgnoreFingerprint); diff != "" {
 				c.Warnings = append(c.Warnings, "compared with the baseline although fingerprint fields differ (ignored): "+diff)
 			}
 		}
 	}
+	if newest != nil {
+		src.Promoted, src.RunStart, src.BenchrunCommit, src.SlurmJob = newest.Promoted, newest.Start, newest.BenchrunCommit, newest.SlurmJob
+		src.CIJobURL, src.CommitSHA, src.Ref = newest.CIJobURL, newest.CommitSHA, newest.Ref
+	}
+}
+
+// runTime orders runs: by promotion, else by start (RFC 3339 UTC strings
+// order as times).
+func runTime(r Run) string {
+	if r.Promoted != "" {
+		return r.Promoted
+	}
+	return r.Start
 }
 
 // FromRun makes a summarised run the baseline of another, as if it had
@@ -231,6 +252,7 @@ func compareStat(ck *analysis.Check, cm analysis.Metric, bm Metric, raw *analysi
 		return
 	}
 	ck.Value, ck.Baseline = cur, old
+	ck.Count, ck.BaseCount = cm.Count, bm.Count
 	ratio := cm.Unit == analysis.UnitRatio
 	absolute := ratio || old == 0
 	tol := o.tolerance(name, stat, ratio)

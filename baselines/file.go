@@ -47,6 +47,13 @@ type Run struct {
 	BenchrunCommit  string `json:"benchrun_commit,omitempty"`
 	SlurmJob        string `json:"slurm_job,omitempty"`
 	SuiteSHA256     string `json:"suite_sha256,omitempty"`
+	// Promoted is when `baseline promote` wrote the entry (RFC 3339 UTC);
+	// the CI fields are the job the promoted run was made in (manifest
+	// ci), empty outside CI.
+	Promoted  string `json:"promoted,omitempty"`
+	CIJobURL  string `json:"ci_job_url,omitempty"`
+	CommitSHA string `json:"commit_sha,omitempty"` // the CI commit of the promoted run
+	Ref       string `json:"ref,omitempty"`
 }
 
 // Metric is a baseline metric: the summary metric plus the raw material

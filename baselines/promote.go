@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/benchrun/benchrun/analysis"
 	"github.com/benchrun/benchrun/runner/results"
@@ -18,6 +19,13 @@ type PromoteOptions struct {
 	// Force promotes a run whose verdict is fail or error, or that is
 	// incomplete. Cases with verdict error or skipped are never promoted.
 	Force bool
+	// Metrics gives the metric.stat list a benchmark is compared on, for
+	// the headline of each change; nil, or nil for a benchmark, means
+	// DefaultMetrics.
+	Metrics func(benchmark string) []string
+	// Now is the promotion time recorded in each entry's Run.Promoted;
+	// zero means time.Now.
+	Now time.Time
 }
 
 // Action is what Promote did to one case's entry.
@@ -36,7 +44,7 @@ type Change struct {
 	Benchmark string
 	Case      string
 	Action    Action
-	Headline  []Headline // old → new of the DefaultMetrics the case has
+	Headline  []Headline // old → new of the metrics the case is compared on (PromoteOptions.Metrics) that it has
 	Reason    string     // why NotPromoted
 }
 
@@ -97,6 +105,13 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 	if m.Slurm != nil {
 		run.SlurmJob = m.Slurm.JobID
 	}
+	if m.CI != nil {
+		run.CIJobURL, run.CommitSHA, run.Ref = m.CI.JobURL, m.CI.CommitSHA, m.CI.Ref
+	}
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
 	var changes []Change
 	for i := range s.Cases {
 		c := &s.Cases[i]
@@ -133,12 +148,20 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 		switch {
 		case old == nil:
 			ch.Action = Added
-		case sameJSON(old, e):
+		case sameRun(old, e):
 			ch.Action = Unchanged
+			e.Run.Promoted = old.Run.Promoted // the same run promoted again keeps its date
 		default:
 			ch.Action = Updated
 		}
-		ch.Headline = headlines(old, e)
+		if e.Run.Promoted == "" {
+			e.Run.Promoted = now.UTC().Format(time.RFC3339)
+		}
+		var specs []string
+		if o.Metrics != nil {
+			specs = o.Metrics(c.Benchmark)
+		}
+		ch.Headline = headlines(old, e, specs)
 		f.Set(c.Benchmark, c.ID, e)
 		changes = append(changes, ch)
 	}
@@ -155,15 +178,28 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 	return changes, nil
 }
 
+// sameRun reports whether entries a and b are equal apart from when they
+// were promoted.
+func sameRun(a, b *Entry) bool {
+	x, y := *a, *b
+	x.Run.Promoted, y.Run.Promoted = "", ""
+	return sameJSON(&x, &y)
+}
+
 func sameJSON(a, b *Entry) bool {
 	x, err1 := json.Marshal(a)
 	y, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
-func headlines(old, e *Entry) []Headline {
+// headlines are the old → new values of specs (metric.stat; nil:
+// DefaultMetrics) that entry e has.
+func headlines(old, e *Entry, specs []string) []Headline {
+	if len(specs) == 0 {
+		specs = DefaultMetrics()
+	}
 	var hs []Headline
-	for _, spec := range DefaultMetrics() {
+	for _, spec := range specs {
 		name, stat, _ := strings.Cut(spec, ".")
 		m, ok := e.Metrics[name]
 		if !ok {

@@ -246,3 +246,73 @@ func TestPromoteDamagedSamples(t *testing.T) {
 		t.Error("a damaged case was promoted")
 	}
 }
+
+// TestPromoteProvenance: an entry records when it was promoted and the CI
+// job, commit and ref of its run; re-promoting the same run keeps the
+// date; CompareRun reports the newest entry it used, and no baseline when
+// there is none.
+func TestPromoteProvenance(t *testing.T) {
+	bdir := filepath.Join(t.TempDir(), "baselines")
+	run := writeRun(t, 1, "", false)
+	m, err := results.ReadManifest(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.CI = &results.CIInfo{System: "gitlab", JobURL: "https://gitlab.example/x/-/jobs/7", CommitSHA: "deadbeef", Ref: "main"}
+	m.Slurm = &results.SlurmInfo{JobID: "99"}
+	if err := results.WriteJSONAtomic(filepath.Join(run, results.ManifestFile), m); err != nil {
+		t.Fatal(err)
+	}
+	when := time.Date(2025, 3, 2, 8, 0, 0, 0, time.UTC)
+	if _, err := Promote(run, bdir, PromoteOptions{Now: when}); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := Promote(run, bdir, PromoteOptions{Now: when.Add(time.Hour), Metrics: func(string) []string { return []string{"e2e.p50"} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The headline is the metrics the benchmark is compared on.
+	if len(ch) != 1 || len(ch[0].Headline) != 1 || ch[0].Headline[0].Name != "e2e.p50" {
+		t.Errorf("headline with Metrics e2e.p50: %+v", ch)
+	}
+	f, err := Load(bdir, "nightly")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Run{Start: "2025-03-01T02:00:00Z", SlurmJob: "99", Promoted: "2025-03-02T08:00:00Z",
+		CIJobURL: "https://gitlab.example/x/-/jobs/7", CommitSHA: "deadbeef", Ref: "main"}
+	if got := f.Entry("chat", "chat/users=4").Run; got != want {
+		t.Errorf("run = %+v, want %+v", got, want)
+	}
+
+	s, err := analysis.ReadSummary(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := func(*analysis.Case) (CompareOptions, bool) { return CompareOptions{}, true }
+	s.Cases[0].Fingerprint = f.Entry("chat", "chat/users=4").Fingerprint
+	CompareRun(s, nil, f, opts)
+	b := s.Baseline
+	if b == nil || !b.Found || b.Entries != 1 || b.Promoted != want.Promoted || b.RunStart != want.Start ||
+		b.SlurmJob != "99" || b.CIJobURL != want.CIJobURL || b.CommitSHA != "deadbeef" || b.Ref != "main" {
+		t.Errorf("baseline source = %+v", b)
+	}
+	ttft := 0
+	for _, ck := range s.Cases[0].Checks {
+		if ck.Metric != "ttft" {
+			continue
+		}
+		ttft++
+		if ck.Count != 300 || ck.BaseCount != 300 {
+			t.Errorf("check %s: samples %d now, %d in the baseline; want 300, 300", ck.Name, ck.Count, ck.BaseCount)
+		}
+	}
+	if ttft == 0 {
+		t.Errorf("no ttft check: %+v", s.Cases[0].Checks)
+	}
+	s, _ = analysis.ReadSummary(run)
+	CompareRun(s, nil, nil, opts)
+	if b := s.Baseline; b == nil || b.Found || b.Entries != 0 {
+		t.Errorf("no baseline: source = %+v", b)
+	}
+}

@@ -48,7 +48,7 @@ func baselinePromoteCommand(stdout io.Writer) *cli.Command {
 			}
 			dir := c.Args().First()
 			bdir := baselinesFor(c.String("baselines"), dir)
-			changes, err := baselines.Promote(dir, bdir, baselines.PromoteOptions{Force: c.Bool("force")})
+			changes, err := baselines.Promote(dir, bdir, baselines.PromoteOptions{Force: c.Bool("force"), Metrics: comparedMetrics(dir)})
 			if err != nil {
 				return withExitCode(err, ExitError)
 			}
@@ -232,4 +232,23 @@ func writeBaselines(w io.Writer, f *baselines.File) {
 		}
 	}
 	t.Render()
+}
+
+// comparedMetrics gives, per benchmark of the suite copy in results
+// directory dir, the metrics a comparison checks ([benchmark.regression]
+// metrics, else the kind's defaults), so promote prints what later runs
+// will be compared on; nil (the defaults) when the copy does not load.
+func comparedMetrics(dir string) func(benchmark string) []string {
+	s, err := suites.Load(filepath.Join(dir, suiteCopy))
+	if err != nil {
+		return nil
+	}
+	return func(name string) []string {
+		for i := range s.Benchmarks {
+			if b := &s.Benchmarks[i]; b.Name == name {
+				return compareOptions(s, b).Metrics
+			}
+		}
+		return nil
+	}
 }

@@ -212,6 +212,7 @@ func (r *caseRun) startService(ctx context.Context, sv *suites.Service, exe stri
 	r.services.Add(p)
 	r.procs[sv.Name] = append(r.procs[sv.Name], p)
 	r.urls[sv.Name] = rs.URL
+	r.rec.serverVersion(sv.Name, serverVersion(ctx, sv.Kind, rs.URL))
 	r.e.log.Info("service ready", "service", sv.Name)
 	return false, nil
 }

@@ -267,6 +267,11 @@ func (p *pipeline) compare(r *run) error {
 		o.IgnoreFingerprint = append(slices.Clone(r.s.Suite.IgnoreFingerprint), p.ignoreFingerprint...)
 		return o, true
 	})
+	if p.baseDir != "" {
+		r.sum.Baseline.Run = p.baseDir
+	} else {
+		r.sum.Baseline.File = baselines.Path(baselinesDir(p.baselines, r.s, r.m.SuiteFile), r.s.Suite.Name)
+	}
 	return nil
 }
 

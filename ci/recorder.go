@@ -50,9 +50,9 @@ func newManifest(s *suites.Suite) *results.Manifest {
 		file = s.File
 	}
 	return &results.Manifest{
-		Version: results.ResultsVersion, Suite: s.Suite.Name, SuiteFile: file, SuiteSHA256: s.SHA256,
+		Version: results.ResultsVersion, Suite: s.Suite.Name, Description: s.Suite.Description, SuiteFile: file, SuiteSHA256: s.SHA256,
 		BenchrunVersion: v, BenchrunCommit: commit, Host: host, Start: time.Now().UTC(),
-		Fingerprint: fingerprint(s, host), CI: detectCI(),
+		Fingerprint: fingerprint(s, host), CI: detectCI(), Environment: hostEnvironment(),
 	}
 }
 
@@ -79,6 +79,20 @@ func (r *recorder) save() {
 // service records a service about to start.
 func (r *recorder) service(info results.ServiceInfo) {
 	r.m.Services = append(r.m.Services, info)
+	r.save()
+}
+
+// serverVersion records the version a started service said it runs
+// (serverVersion); "" changes nothing.
+func (r *recorder) serverVersion(name, version string) {
+	if version == "" {
+		return
+	}
+	for i := range r.m.Services {
+		if r.m.Services[i].Name == name {
+			r.m.Services[i].Version = version
+		}
+	}
 	r.save()
 }
 

@@ -251,9 +251,12 @@ func seriesChart(id, title, yName string, bm benchmark, series map[string]analys
 	return &chartSpec{ID: id, Title: title, Option: optionJSON(l)}
 }
 
-// sweepChart plots throughput against tail latency across a benchmark's
-// cases, in case order, from the summary's metrics.
-func sweepChart(id string, bm benchmark) *chartSpec {
+// sweepCharts plot throughput against tail latency across a benchmark's
+// cases, in case order, from the summary's metrics: one panel per latency
+// family (e2e, ttft, itl), each with its own y axis, so a 10 ms itl is not
+// a flat line under a 2 s e2e. The first panel's id is id, the others'
+// id-<family>.
+func sweepCharts(id string, bm benchmark) []*chartSpec {
 	if len(bm.Cases) < 2 {
 		return nil
 	}
@@ -264,12 +267,8 @@ func sweepChart(id string, bm benchmark) *chartSpec {
 	if !anyMetric(bm, xMetric) {
 		return nil
 	}
-	l := valueLine(id, "sweep: "+xMetric+" vs p99 latency", "one point per case, in case order", xMetric, "p99 ms")
-	n := 0
+	var out []*chartSpec
 	for _, metric := range []string{"e2e", "ttft", "itl"} {
-		if !anyMetric(bm, metric) {
-			continue
-		}
 		var pts []opts.LineData
 		for _, c := range bm.Cases {
 			x, okx := c.Metrics[xMetric]
@@ -279,23 +278,29 @@ func sweepChart(id string, bm benchmark) *chartSpec {
 			}
 			pts = append(pts, opts.LineData{Name: caseLabel(c), Value: []any{r4(x.Value), r4(ms(y.P99))}})
 		}
-		if len(pts) > 0 {
-			l.AddSeries(metric+" p99", pts, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), SymbolSize: 8}),
-				charts.WithLabelOpts(opts.Label{Show: opts.Bool(len(pts) <= 12), Formatter: "{b}", Position: "top"}))
-			n++
+		if len(pts) == 0 {
+			continue
 		}
+		cid := id
+		if len(out) > 0 {
+			cid = id + "-" + metric
+		}
+		l := valueLine(cid, "sweep: "+xMetric+" vs "+metric+" p99", "one point per case, in case order", xMetric, metric+" p99 ms")
+		l.AddSeries(metric+" p99", pts, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), SymbolSize: 8}),
+			charts.WithLabelOpts(opts.Label{Show: opts.Bool(len(pts) <= 12), Formatter: "{b}", Position: "top"}))
+		addKnees(l, bm, xMetric, metric)
+		out = append(out, &chartSpec{ID: cid, Title: "sweep " + metric, Option: optionJSON(l)})
 	}
-	if n == 0 {
-		return nil
+	if len(out) == 1 {
+		out[0].Wide = true
 	}
-	addKnees(l, bm, xMetric)
-	return &chartSpec{ID: id, Title: "sweep", Wide: true, Option: optionJSON(l)}
+	return out
 }
 
 // addKnees marks each knee of bm (analysis.Knees, from the summary) on the
-// sweep chart: a point at the knee case's throughput and the p99 of the
-// first latency metric it has, named after its load.
-func addKnees(l *charts.Line, bm benchmark, xMetric string) {
+// sweep panel of one latency family: a point at the knee case's throughput
+// and its p99 of that metric, named after its load.
+func addKnees(l *charts.Line, bm benchmark, xMetric, metric string) {
 	var pts []opts.LineData
 	for _, k := range bm.Knees {
 		for _, c := range bm.Cases {
@@ -303,12 +308,9 @@ func addKnees(l *charts.Line, bm benchmark, xMetric string) {
 				continue
 			}
 			x, okx := c.Metrics[xMetric]
-			for _, metric := range []string{"e2e", "ttft", "itl"} {
-				if y, ok := c.Metrics[metric]; ok && okx && y.Count > 0 {
-					name := fmt.Sprintf("knee: %s=%s (%s)", k.Variable, analysis.FormatNumber(k.Load), metric)
-					pts = append(pts, opts.LineData{Name: name, Value: []any{r4(x.Value), r4(ms(y.P99))}})
-					break
-				}
+			if y, ok := c.Metrics[metric]; ok && okx && y.Count > 0 {
+				name := fmt.Sprintf("knee: %s=%s (%s)", k.Variable, analysis.FormatNumber(k.Load), metric)
+				pts = append(pts, opts.LineData{Name: name, Value: []any{r4(x.Value), r4(ms(y.P99))}})
 			}
 		}
 	}
@@ -362,7 +364,9 @@ func benchmarkCharts(bi int, bm benchmark, raws map[string]*analysis.Raw) []*cha
 			out = append(out, c)
 		}
 	}
-	add(sweepChart(id("sweep"), bm))
+	for _, c := range sweepCharts(id("sweep"), bm) {
+		add(c)
+	}
 	add(frontierChart(id("frontier"), bm))
 	add(recallChart(id("recall"), bm))
 	for _, m := range latencyMetrics(bm) {

@@ -165,17 +165,23 @@ var fixtureStart = time.Date(2025, 3, 4, 1, 30, 0, 0, time.UTC)
 // checks once its metrics are known.
 func writeFixture(t testing.TB, dir, suite string, incomplete bool, cases []fixtureCase, checks func(int, map[string]analysis.Metric) []analysis.Check) {
 	t.Helper()
-	m := &results.Manifest{Version: results.ResultsVersion, Suite: suite, SuiteFile: "suites/" + suite + ".toml",
+	m := &results.Manifest{Version: results.ResultsVersion, Suite: suite, Description: "Chat and embedding latency of " + suite + " on the GPU partition",
+		SuiteFile:   "suites/" + suite + ".toml",
 		SuiteSHA256: "9f2c4e1a", BenchrunVersion: "0.3.0", BenchrunCommit: "abc1234", Host: "login1",
 		Start: fixtureStart, End: fixtureStart.Add(20 * time.Minute),
 		Slurm:       &results.SlurmInfo{JobID: "4242", Nodes: []string{"node1", "node2"}, Partition: "gpu", State: "COMPLETED"},
 		Fingerprint: map[string]string{"model": "llama-3-8b", "gpu": "A100", "vllm": "0.6.3"},
-		Services:    []results.ServiceInfo{{Name: "llm", Kind: "vllm", URL: "http://node1:8000", Node: "node1", Version: "0.6.3"}}}
+		Services:    []results.ServiceInfo{{Name: "llm", Kind: "vllm", URL: "http://node1:8000", Node: "node1", Version: "0.6.3", Log: "logs/llm.log"}},
+		Environment: map[string]string{"cpu": "AMD EPYC 7H12 64-Core Processor", "cpus": "128", "arch": "amd64", "kernel": "4.18.0-513.el8.x86_64",
+			"gpu": "NVIDIA A100-SXM4-40GB, NVIDIA A100-SXM4-40GB", "gpu_driver": "535.104.05"}}
 	if incomplete {
 		m.Incomplete, m.Reason = true, "TIMEOUT"
 		m.Slurm.State = "TIMEOUT"
 	}
-	s := &analysis.Summary{Version: analysis.SummaryVersion, Suite: suite, Verdict: analysis.Pass, Incomplete: incomplete}
+	s := &analysis.Summary{Version: analysis.SummaryVersion, Suite: suite, Verdict: analysis.Pass, Incomplete: incomplete,
+		Baseline: &analysis.BaselineSource{File: "baselines/" + suite + ".json", Found: true, Entries: 3, Promoted: "2025-03-01T07:12:40Z",
+			RunStart: "2025-02-28T01:30:00Z", BenchrunCommit: "0123456789abcdef0123", SlurmJob: "4100",
+			CIJobURL: "https://gitlab.example/hpc/bench/-/jobs/977", CommitSHA: "fedcba9876543210fedc", Ref: "main"}}
 	for i, fc := range cases {
 		id := fc.bench + "/" + fc.params
 		start := fixtureStart.Add(time.Duration(i) * time.Minute)
@@ -210,6 +216,12 @@ func writeFixture(t testing.TB, dir, suite string, incomplete bool, cases []fixt
 		}
 		m.Cases = append(m.Cases, ci)
 		s.Cases = append(s.Cases, c)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "logs", "llm.log"), []byte("INFO: Started server process\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
 		t.Fatal(err)

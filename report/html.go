@@ -54,10 +54,12 @@ type overviewRow struct {
 	Checks              string
 	Worst               string
 	Labels              string // saturation labels, "saturated (rate), backpressure (slot_wait)"
+	Other               string // headline numbers of a case none of the key columns fits (otherNumbers)
 }
 
 type htmlRow struct {
 	Case, Metric, Value, Reference, Delta, Verdict string
+	Why                                            string // the details row: p-value, samples, CI, reason
 	Class                                          string
 	Notes                                          []int
 	First                                          bool
@@ -92,6 +94,7 @@ type htmlPage struct {
 	Env, Fingerprint            []kv
 	KeyHeads                    []string
 	HasLabels                   bool // a case has saturation labels: the overview gets a labels column
+	HasOther                    bool // a case has headline numbers outside the key columns
 	Cases                       []overviewRow
 	Benchmarks                  []htmlBenchmark
 	Notes                       []footnote
@@ -100,6 +103,9 @@ type htmlPage struct {
 	Charts                      template.JS
 	IO500                       template.HTML // the IO500 section (io500.go), "" without io500 cases
 	CIJob                       string        // the CI job that made the run (manifest ci.job_url), "" outside CI
+	Description                 string        // [suite] description
+	Baseline, BaselineJob       string        // what the run was compared with (baselineLine); its CI job
+	Links                       []link        // files of the results directory (links)
 }
 
 func verdictClass(v string) string {
@@ -154,6 +160,11 @@ func buildPage(in *Input) (*htmlPage, error) {
 	if in.Manifest != nil && in.Manifest.CI != nil {
 		p.CIJob = in.Manifest.CI.JobURL
 	}
+	if in.Manifest != nil {
+		p.Description = in.Manifest.Description
+	}
+	p.Baseline, p.BaselineJob = in.baselineLine(), in.baselineJob()
+	p.Links = in.links()
 	for _, l := range metricLegend {
 		p.Legend = append(p.Legend, kv{l[0], l[1]})
 	}
@@ -182,13 +193,14 @@ func buildPage(in *Input) (*htmlPage, error) {
 		for _, c := range bm.Cases {
 			p.Cases = append(p.Cases, overviewCase(c, hb.Anchor, notesOf[c.ID], present))
 			p.HasLabels = p.HasLabels || len(c.Labels) > 0
+			p.HasOther = p.HasOther || p.Cases[len(p.Cases)-1].Other != ""
 		}
 		prev := ""
 		for _, r := range tm.rows[bm.Name] {
 			// Badges carry the verdict by colour and word; emoji fonts are
 			// not everywhere.
 			_, word, _ := strings.Cut(r.verdict, " ")
-			hr := htmlRow{Case: r.caseLabel, Metric: r.metric, Value: r.value, Reference: r.reference, Delta: r.delta, Verdict: word, Notes: r.notes}
+			hr := htmlRow{Case: r.caseLabel, Metric: r.metric, Value: r.value, Reference: r.reference, Delta: r.delta, Verdict: word, Notes: r.notes, Why: r.why}
 			hr.Class = verdictClassOfText(word)
 			if r.caseID != prev {
 				hr.First, prev = true, r.caseID
@@ -241,6 +253,25 @@ func verdictClassOfText(t string) string {
 	return "neutral"
 }
 
+// otherNumbers is the headline numbers (headlineMetrics) of a case that has
+// none of the overview's key metrics (a Chroma, IO500 or batch case), so
+// every case that ran shows numbers: "qps 1.2 kops/s, recall_at_10.mean
+// 0.98"; "" for a case with a key metric or without metrics.
+func otherNumbers(c *analysis.Case) string {
+	for _, k := range keyHeadline {
+		if _, ok := c.Metrics[k.metric]; ok {
+			return ""
+		}
+	}
+	var parts []string
+	for _, h := range headlineMetrics(c) {
+		m := c.Metrics[h[0]]
+		v, _ := m.Stat(h[1])
+		parts = append(parts, checkLabel(analysis.Check{Metric: h[0], Stat: h[1]})+" "+analysis.FormatValue(v, m.Unit))
+	}
+	return strings.Join(parts, ", ")
+}
+
 func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) overviewRow {
 	r := overviewRow{ID: c.ID, Anchor: anchor, Verdict: shownVerdict(c), Notes: notes}
 	for _, i := range present {
@@ -283,6 +314,7 @@ func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) o
 		labels = append(labels, fmt.Sprintf("%s (%s, %s)", l.Name, l.Test, labelVerdict(l)))
 	}
 	r.Labels = strings.Join(labels, ", ")
+	r.Other = otherNumbers(c)
 	r.Checks = strings.Join(parts, ", ")
 	if r.Checks == "" {
 		r.Checks = "no checks"
@@ -345,6 +377,19 @@ func environment(in *Input) (env, fp []kv) {
 			d += " (external)"
 		}
 		add("service "+s.Name, d)
+	}
+	if e := m.Environment; e != nil {
+		cpu := e["cpu"]
+		if e["cpus"] != "" {
+			cpu = strings.TrimSpace(cpu + " × " + e["cpus"] + " (" + e["arch"] + ")")
+		}
+		add("CPU (benchrun host)", cpu)
+		add("kernel", e["kernel"])
+		gpu := e["gpu"]
+		if gpu != "" && e["gpu_driver"] != "" {
+			gpu += ", driver " + e["gpu_driver"]
+		}
+		add("GPU (benchrun host)", gpu)
 	}
 	for _, k := range slices.Sorted(maps.Keys(m.Fingerprint)) {
 		fp = append(fp, kv{k, m.Fingerprint[k]})

@@ -34,10 +34,11 @@ func TestSweepChartKnee(t *testing.T) {
 	if len(bms) != 1 || len(bms[0].Knees) != 1 {
 		t.Fatalf("benchmarks %+v: the knee is not given to its benchmark", bms)
 	}
-	c := sweepChart("b0-sweep", bms[0])
-	if c == nil {
+	cs := sweepCharts("b0-sweep", bms[0])
+	if len(cs) == 0 {
 		t.Fatal("no sweep chart")
 	}
+	c := cs[0] // the e2e panel: the test's only latency family
 	var pretty bytes.Buffer
 	if err := json.Indent(&pretty, c.Option, "", "  "); err != nil {
 		t.Fatal(err)
@@ -47,7 +48,7 @@ func TestSweepChartKnee(t *testing.T) {
 		t.Errorf("the chart does not mark the knee at users=8: %s", c.Option)
 	}
 	bms[0].Knees = nil
-	if c := sweepChart("b0-sweep", bms[0]); c == nil || strings.Contains(string(c.Option), "knee") {
+	if cs := sweepCharts("b0-sweep", bms[0]); len(cs) == 0 || strings.Contains(string(cs[0].Option), "knee") {
 		t.Error("a sweep without a knee has a knee marker")
 	}
 }

@@ -20,6 +20,7 @@ type row struct {
 	metric            string
 	value, reference  string
 	delta, verdict    string
+	why               string // the check's explanation (explain), "" for rows that are not checks
 }
 
 // footnote is a numbered warning or error of one case.
@@ -110,6 +111,7 @@ func buildTable(in *Input) *tableModel {
 					reference: checkReference(ch),
 					delta:     checkDelta(ch),
 					verdict:   verdictText(ch.Verdict),
+					why:       explain(c, ch),
 				})
 			}
 			if len(rows) == 0 {
@@ -174,6 +176,12 @@ func labelText(l analysis.Label) string {
 	return fmt.Sprintf("%s (test %s; saturation = %s)", l.Evidence, l.Test, effect)
 }
 
+// mdLinkTarget makes a relative path a markdown link target: characters
+// that would end or break it are percent-encoded.
+func mdLinkTarget(s string) string {
+	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "[", "%5B", "]", "%5D", "\n", "").Replace(s)
+}
+
 // mdEscape makes a string from a suite or server inert in markdown: it
 // folds it onto one line and backslash-escapes the characters that start
 // HTML, code, links or emphasis (go-pretty escapes '|').
@@ -211,6 +219,15 @@ func WriteMarkdown(w io.Writer, in *Input) error {
 	tm := buildTable(in)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# benchrun: %s — %s\n\n", mdEscape(s.Suite), runHeadline(s).text())
+	if in.Manifest != nil && in.Manifest.Description != "" {
+		b.WriteString(mdEscape(in.Manifest.Description) + "\n\n")
+	}
+	if line := in.baselineLine(); line != "" {
+		if job := in.baselineJob(); job != "" {
+			line += " Baseline CI job: " + job
+		}
+		b.WriteString(mdEscape(line) + "\n\n")
+	}
 	if inc, reason := in.incomplete(); inc {
 		msg := "incomplete run"
 		if reason != "" {
@@ -228,9 +245,9 @@ func WriteMarkdown(w io.Writer, in *Input) error {
 	for _, bm := range tm.benchmarks {
 		fmt.Fprintf(&b, "## %s\n\n", mdEscape(bm.Name))
 		t := table.NewWriter()
-		t.AppendHeader(table.Row{"case", "metric", "value", "baseline", "delta", "verdict"})
+		t.AppendHeader(table.Row{"case", "metric", "value", "baseline", "delta", "verdict", "why"})
 		for _, r := range tm.rows[bm.Name] {
-			t.AppendRow(table.Row{mdEscape(r.caseLabel) + noteRefs(r.notes), mdEscape(r.metric), r.value, r.reference, r.delta, r.verdict})
+			t.AppendRow(table.Row{mdEscape(r.caseLabel) + noteRefs(r.notes), mdEscape(r.metric), r.value, r.reference, r.delta, r.verdict, mdEscape(r.why)})
 		}
 		b.WriteString(t.RenderMarkdown())
 		b.WriteString("\n\n")
@@ -239,6 +256,16 @@ func WriteMarkdown(w io.Writer, in *Input) error {
 		}
 	}
 	writeIO500Markdown(&b, in)
+	if links := in.links(); len(links) > 0 {
+		b.WriteString("Files: ")
+		for i, l := range links {
+			if i > 0 {
+				b.WriteString(" · ")
+			}
+			fmt.Fprintf(&b, "[%s](%s)", mdEscape(l.Label), mdLinkTarget(l.Href))
+		}
+		b.WriteString("\n\n")
+	}
 	if len(tm.notes) > 0 {
 		for _, n := range tm.notes {
 			fmt.Fprintf(&b, "[%d] %s — %s: %s  \n", n.N, mdEscape(n.CaseID), n.Kind, mdEscape(n.Text))

@@ -3,7 +3,10 @@
 # report in headless Debian chromium, fail if the page recorded a
 # JavaScript error, if any chart element has no rendered canvas, or if a
 # CHART named (a part of a chart id, e.g. "timeline") has no chart element,
-# and save a screenshot.
+# if the rendered page lacks what its reader needs (the baseline's
+# provenance or the "No baseline" line, the links to the results files,
+# the environment section, a per-check explanation row), and save a
+# screenshot.
 #
 # Exit codes: 0 ok, 1 the report failed a check, 2 usage, 3 chromium missing.
 set -eu
@@ -59,6 +62,23 @@ for want in $required; do
 		;;
 	esac
 done
+# What the morning reader needs, as the browser rendered it.
+if ! grep -Eq 'id="baseline">(Baseline: |No baseline)' "$tmp/dom.html"; then
+	echo "browser-test: no baseline provenance line (id=baseline: \"Baseline: ...\" or \"No baseline ...\")" >&2
+	fail=1
+fi
+if ! awk '/id="files"/ { on = 1 } on && /<a href="/ { found = 1; exit } END { exit !found }' "$tmp/dom.html"; then
+	echo "browser-test: no links to the results files (id=files)" >&2
+	fail=1
+fi
+if ! grep -q 'id="environment"' "$tmp/dom.html" || ! grep -q '<dl class="env">' "$tmp/dom.html"; then
+	echo "browser-test: no environment section" >&2
+	fail=1
+fi
+if ! grep -q '<tr class="why">' "$tmp/dom.html"; then
+	echo "browser-test: no per-check explanation row (tr.why)" >&2
+	fail=1
+fi
 rendered=$(sed -n 's/.*data-charts="\([0-9]*\)".*/\1/p' "$tmp/dom.html" | head -n 1)
 if [ "${rendered:-x}" != "$n" ]; then
 	echo "browser-test: $n chart elements but ${rendered:-no} charts rendered" >&2

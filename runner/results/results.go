@@ -28,6 +28,7 @@ const (
 type Manifest struct {
 	Version         int               `json:"version"`
 	Suite           string            `json:"suite"`
+	Description     string            `json:"description,omitempty"` // the suite's [suite] description
 	SuiteFile       string            `json:"suite_file"`
 	SuiteSHA256     string            `json:"suite_sha256"`
 	BenchrunVersion string            `json:"benchrun_version"`
@@ -41,7 +42,10 @@ type Manifest struct {
 	CI              *CIInfo           `json:"ci,omitempty"` // the CI job the run was made in; nil outside CI
 	Fingerprint     map[string]string `json:"fingerprint"`
 	Services        []ServiceInfo     `json:"services,omitempty"`
-	Cases           []CaseInfo        `json:"cases"`
+	// Environment is what benchrun found out about the node it ran on:
+	// cpu, cpus, arch, kernel, gpu and gpu_driver (nvidia-smi), when known.
+	Environment map[string]string `json:"environment,omitempty"`
+	Cases       []CaseInfo        `json:"cases"`
 }
 
 // CIInfo is the CI job a run was made in, from the CI system's
