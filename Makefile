@@ -58,13 +58,13 @@ deadcode:
 # The SLURM cluster tests run in slurm-test, one package at a time: they
 # share three nodes and kill one of them.
 unit:
-	BENCHRUN_SLURM=separately BENCHRUN_ACCURACY=separately $(GO) test -race -count=1 ./...
+	BENCHRUN_SLURM=separately $(GO) test -race -count=1 ./...
 
 # Tests whose answer depends on the client keeping a schedule of hundreds
 # of requests/s (the capacity search against the emulator): alone, without
 # -race, so the machine's other work does not decide them.
 accuracy-test:
-	$(GO) test -count=1 -p 1 -run 'TestCapacitySearch' ./ci
+	BENCHRUN_ACCURACY=1 $(GO) test -count=1 -p 1 -run 'TestCapacitySearch' ./ci
 
 browser-test: build
 	rm -rf $(ARTIFACTS)/demo && mkdir -p $(ARTIFACTS)

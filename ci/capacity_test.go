@@ -81,10 +81,12 @@ func TestCapacitySearch(t *testing.T) {
 		t.Skip("runs two searches (~30 s)")
 	}
 	// The search judges a server at hundreds of requests/s: the client must
-	// keep its schedule, which it cannot under -race beside every other
-	// package's tests. make accuracy-test runs it alone, without -race.
-	if os.Getenv("BENCHRUN_ACCURACY") == "separately" {
-		t.Skip("SKIPPING TestCapacitySearch here: make accuracy-test runs it alone (BENCHRUN_ACCURACY=separately)")
+	// keep its schedule, which it cannot beside the other tests of a plain
+	// `go test ./...` (a fresh clone found 344 instead of ~400 there).
+	// make accuracy-test runs it alone, without -race, with
+	// BENCHRUN_ACCURACY=1; anywhere else it says so and skips.
+	if os.Getenv("BENCHRUN_ACCURACY") != "1" {
+		t.Skip("SKIPPING TestCapacitySearch: a timing-accuracy test, run alone by make accuracy-test (BENCHRUN_ACCURACY=1)")
 	}
 	work := t.TempDir()
 	if err := os.WriteFile(filepath.Join(work, "s.toml"), []byte(capacitySuite), 0o644); err != nil {
