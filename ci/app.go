@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/benchrun/benchrun/report"
 	"github.com/benchrun/benchrun/runner/live"
 	"github.com/benchrun/benchrun/runner/results"
 	"io"
@@ -12,8 +13,10 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 )
 
 // version and commit are set at build time with
@@ -54,7 +57,11 @@ type env struct {
 	// ttyProgress: stderr is a terminal and CI is not "true", so the
 	// progress display redraws in place.
 	ttyProgress bool
-	insideJob   bool // the submit side prints the final table, not the job
+	// ttyWidth is the terminal's width in columns when ttyProgress (0:
+	// unknown); progressEvery how often plain progress lines come.
+	ttyWidth      int
+	progressEvery time.Duration
+	insideJob     bool // the submit side prints the final table, not the job
 	// live holds benchrun's live metrics while a run serves them
 	// (caseRun.serveLive); nil otherwise.
 	live *live.Metrics
@@ -75,6 +82,10 @@ func newEnv(c *cli.Context, stdout, stderr io.Writer) *env {
 	// One lock for every line on stderr: log records and progress lines
 	// never interleave mid-line.
 	e.ttyProgress = isTerminal(stderr) && os.Getenv("CI") != "true"
+	if e.ttyProgress {
+		e.ttyWidth, _, _ = term.GetSize(int(stderr.(*os.File).Fd()))
+	}
+	e.progressEvery = c.Duration("progress-interval")
 	e.stderr = &lineWriter{w: stderr}
 	opts := &slog.HandlerOptions{Level: level}
 	if e.json {
@@ -146,11 +157,15 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json", EnvVars: []string{"BENCHRUN_LOG_FORMAT"}},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "least severe log records shown: debug, info, warn or error", EnvVars: []string{"BENCHRUN_LOG_LEVEL"}},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only warnings, errors and the final summary", EnvVars: []string{"BENCHRUN_QUIET"}},
+			&cli.DurationFlag{Name: "progress-interval", Value: report.ProgressInterval, Usage: "time between a running case's progress lines when they are plain lines (no terminal, or CI=true) or JSON records", EnvVars: []string{"BENCHRUN_PROGRESS_INTERVAL"}},
 			&cli.BoolFlag{Name: "no-color", Usage: "no colors in terminal output (NO_COLOR is honoured too)", EnvVars: []string{"BENCHRUN_NO_COLOR"}},
 		},
 		Before: func(c *cli.Context) error {
 			if f := c.String("log-format"); f != "text" && f != "json" {
 				return withExitCode(fmt.Errorf("--log-format %q: want text or json", f), ExitUsage)
+			}
+			if d := c.Duration("progress-interval"); d <= 0 {
+				return withExitCode(fmt.Errorf("--progress-interval %v: want a positive duration", d), ExitUsage)
 			}
 			if l := c.String("log-level"); logLevels[l] == nil {
 				return withExitCode(fmt.Errorf("--log-level %q: want debug, info, warn or error", l), ExitUsage)

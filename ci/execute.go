@@ -103,10 +103,10 @@ func (r *caseRun) execute(ctx context.Context) (x *execution, err error) {
 	switch {
 	case r.e.quiet:
 	case r.e.json:
-		r.prog = report.NewProgressLog(r.e.log, len(r.cases))
+		r.prog = report.NewProgressLog(r.e.log, len(r.cases), r.e.progressEvery)
 		defer r.prog.Stop()
 	default:
-		r.prog = report.NewProgress(r.e.stderr, r.e.ttyProgress, len(r.cases))
+		r.prog = report.NewProgress(r.e.stderr, len(r.cases), report.ProgressOptions{TTY: r.e.ttyProgress, Width: r.e.ttyWidth, Interval: r.e.progressEvery})
 		defer r.prog.Stop()
 	}
 	r.runCases(ctx)

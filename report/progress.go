@@ -14,8 +14,24 @@ import (
 )
 
 // ProgressInterval is how often a Progress prints a line when its output is
-// not a terminal.
+// not a terminal, unless ProgressOptions.Interval says otherwise.
 const ProgressInterval = 10 * time.Second
+
+// ProgressOptions says how a Progress draws: TTY redraws in place (a
+// go-pretty display, never wider than Width columns, 120 when 0);
+// otherwise plain lines every Interval (ProgressInterval when 0).
+type ProgressOptions struct {
+	TTY      bool
+	Width    int
+	Interval time.Duration
+}
+
+func (o ProgressOptions) interval() time.Duration {
+	if o.Interval > 0 {
+		return o.Interval
+	}
+	return ProgressInterval
+}
 
 // Progress shows how a suite advances while it runs. On a terminal it is a
 // go-pretty progress display (cases done of n, and for the running case its
@@ -42,6 +58,8 @@ type Progress struct {
 	overall *progress.Tracker
 	current *progress.Tracker
 
+	interval   time.Duration
+	ticker     *time.Ticker
 	stop       chan struct{}
 	renderDone chan struct{}
 	wg         sync.WaitGroup
@@ -50,52 +68,66 @@ type Progress struct {
 
 // NewProgressLog starts a progress display for totalCases cases whose
 // lines are Info records of log ("case progress", with case, n, of,
-// state, elapsed_s, the count and errors), for --log-format json. Call
-// Stop when the run ends.
-func NewProgressLog(log *slog.Logger, totalCases int) *Progress {
+// state, elapsed_s, the count and errors) every interval
+// (ProgressInterval when 0), for --log-format json. Call Stop when the
+// run ends.
+func NewProgressLog(log *slog.Logger, totalCases int, interval time.Duration) *Progress {
 	p := &Progress{log: log, total: totalCases, now: time.Now, stop: make(chan struct{})}
+	p.interval = ProgressOptions{Interval: interval}.interval()
+	p.ticker = time.NewTicker(p.interval)
 	p.wg.Add(1)
-	go p.loop(ProgressInterval)
+	go p.loop(p.interval)
 	return p
 }
 
 // NewProgress starts a progress display for totalCases cases on w. Call
 // Stop when the run ends.
-func NewProgress(w io.Writer, tty bool, totalCases int) *Progress {
-	p := &Progress{w: w, tty: tty, total: totalCases, now: time.Now, stop: make(chan struct{})}
-	interval := ProgressInterval
-	if tty {
+func NewProgress(w io.Writer, totalCases int, o ProgressOptions) *Progress {
+	p := &Progress{w: w, tty: o.TTY, total: totalCases, now: time.Now, stop: make(chan struct{})}
+	interval := o.interval()
+	if o.TTY {
 		interval = 250 * time.Millisecond
+		width := o.Width
+		if width <= 0 {
+			width = 120
+		}
 		pw := progress.NewWriter()
 		pw.SetOutputWriter(w)
 		pw.SetUpdateFrequency(interval)
-		pw.SetMessageLength(60)
-		pw.SetTrackerLength(24)
+		// The message (the live numbers) comes first, the bar after it;
+		// lines are cut at the terminal's width so that they never wrap
+		// (a wrapped line breaks the redraw), which cuts the bar first.
+		pw.SetTerminalWidth(width)
+		pw.SetMessageLength(min(max(width-32, 40), 100))
+		pw.SetTrackerLength(16)
+		pw.SetTrackerPosition(progress.PositionRight)
 		pw.SetAutoStop(false)
 		pw.SetStyle(progress.StyleDefault)
 		pw.Style().Visibility.ETA = false
-		pw.Style().Visibility.Time = true
-		pw.Style().Visibility.Value = true
+		pw.Style().Visibility.Time = false  // the message says elapsed/total
+		pw.Style().Visibility.Value = false // and the count
 		p.pw = pw
-		p.overall = &progress.Tracker{Message: "cases", Total: int64(totalCases), Units: progress.UnitsDefault}
+		p.overall = &progress.Tracker{Message: p.casesMessage(), Total: int64(totalCases)}
 		pw.AppendTracker(p.overall)
 		p.renderDone = make(chan struct{})
 		go func() { defer close(p.renderDone); pw.Render() }()
 	}
+	p.interval, p.ticker = interval, time.NewTicker(interval)
 	p.wg.Add(1)
 	go p.loop(interval)
 	return p
 }
 
+// loop ticks every interval; StartCase restarts the ticker, so that a
+// case's plain lines come interval, 2×interval ... after it started.
 func (p *Progress) loop(interval time.Duration) {
 	defer p.wg.Done()
-	t := time.NewTicker(interval)
-	defer t.Stop()
+	defer p.ticker.Stop()
 	for {
 		select {
 		case <-p.stop:
 			return
-		case <-t.C:
+		case <-p.ticker.C:
 			p.tick()
 		}
 	}
@@ -111,8 +143,8 @@ func (p *Progress) tick() {
 	}
 	req, errs := p.read()
 	if p.tty {
-		p.setTracker(req, errs)
-		p.current.UpdateMessage(p.trackerMessage(req, errs))
+		p.setTracker(req, false)
+		p.current.UpdateMessage(p.trackerMessage(req, errs, ""))
 		return
 	}
 	p.line("running", req, errs)
@@ -160,25 +192,46 @@ func (p *Progress) read() (int64, int64) {
 	return p.counters()
 }
 
-// trackerMessage is the running case's message on a terminal: without a
-// Duration its errors (the bar counts its requests); with one, its count,
-// rate, TTFT and errors (the bar is its elapsed time).
-func (p *Progress) trackerMessage(req, errs int64) string {
-	if p.detail.Duration <= 0 {
-		return fmt.Sprintf("%d/%d %s (%d errors)", p.started, p.total, oneLine(p.id, 40), errs)
+// casesMessage is the message of the cases tracker on a terminal.
+func (p *Progress) casesMessage() string {
+	done := p.started
+	if p.id != "" {
+		done--
 	}
-	return fmt.Sprintf("%d/%d %s: %d %s%s, %d errors", p.started, p.total, oneLine(p.id, 40),
-		req, p.what, p.live(req, p.now().Sub(p.caseT0)), errs)
+	return fmt.Sprintf("cases: %d/%d done", done, p.total)
 }
 
-// setTracker sets the bar: elapsed seconds of a case with a Duration, its
-// count otherwise.
-func (p *Progress) setTracker(req, errs int64) {
-	if p.detail.Duration > 0 {
-		p.current.SetValue(min(int64(p.now().Sub(p.caseT0)/time.Second), p.current.Total))
-		return
+// trackerMessage is the running case's message on a terminal: its
+// elapsed time (of its Duration, when it has one: the bar is then its
+// elapsed time), errors, count, rate and TTFT — errors early, so that a
+// narrow terminal cuts the least important numbers.
+// An ended case says its state instead ("done in 31s").
+func (p *Progress) trackerMessage(req, errs int64, state string) string {
+	elapsed := p.now().Sub(p.caseT0)
+	at := elapsed.Round(time.Second).String()
+	switch {
+	case state != "":
+		at = state + " in " + at
+	case p.detail.Duration > 0:
+		at += "/" + p.detail.Duration.String()
 	}
-	p.current.SetValue(req)
+	return fmt.Sprintf("%d/%d %s: %s, %d errors, %d %s%s", p.started, p.total, oneLine(p.id, 40),
+		at, errs, req, p.what, p.live(req, elapsed))
+}
+
+// setTracker sets the bar: elapsed milliseconds of a case with a
+// Duration, kept below its total until the case ends (go-pretty marks a
+// tracker done, and stops redrawing it, when it reaches its total); its
+// count otherwise.
+func (p *Progress) setTracker(req int64, ended bool) {
+	switch {
+	case p.detail.Duration <= 0:
+		p.current.SetValue(req)
+	case ended:
+		p.current.SetValue(p.current.Total)
+	default:
+		p.current.SetValue(min(p.now().Sub(p.caseT0).Milliseconds(), p.current.Total-1))
+	}
 }
 
 // CaseDetail is what a progress display may know of the running case
@@ -239,11 +292,11 @@ func (p *Progress) StartCaseDetail(id, what string, counters func() (n, errors i
 	}
 	p.started++
 	p.id, p.counters, p.what, p.caseT0, p.detail = id, counters, what, p.now(), d
+	p.ticker.Reset(p.interval)
 	if p.tty {
-		p.current = &progress.Tracker{Message: p.trackerMessage(0, 0), Units: progress.Units{Notation: " " + what, NotationPosition: progress.UnitsNotationPositionAfter, Formatter: progress.FormatNumber}}
+		p.current = &progress.Tracker{Message: p.trackerMessage(0, 0, "")}
 		if d.Duration > 0 {
-			p.current.Total = int64(d.Duration / time.Second)
-			p.current.Units = progress.Units{Notation: "s", NotationPosition: progress.UnitsNotationPositionAfter, Formatter: progress.FormatNumber}
+			p.current.Total = max(d.Duration.Milliseconds(), 1)
 		}
 		p.pw.AppendTracker(p.current)
 		return
@@ -261,18 +314,24 @@ func (p *Progress) EndCase(status string) {
 	}
 	req, errs := p.read()
 	if p.tty {
-		p.setTracker(req, errs)
-		p.current.UpdateMessage(p.trackerMessage(req, errs) + " " + status)
+		p.setTracker(req, true)
+		p.current.UpdateMessage(p.trackerMessage(req, errs, status))
 		if status == string(results.StatusError) {
 			p.current.MarkAsErrored()
 		} else {
 			p.current.MarkAsDone()
 		}
-		p.overall.Increment(1)
 	} else {
 		p.line(status, req, errs)
 	}
 	p.id, p.counters, p.detail = "", nil, CaseDetail{}
+	if p.tty {
+		// Below its total until Stop: a tracker that reaches it is done,
+		// and the cases line would go to the scrollback before the last
+		// case's own line or after it, as the renderer's timing falls.
+		p.overall.UpdateMessage(p.casesMessage())
+		p.overall.SetValue(min(p.overall.Value()+1, max(p.overall.Total-1, 0)))
+	}
 }
 
 // Stop ends the display and waits for its goroutines. It is safe to call
@@ -285,12 +344,17 @@ func (p *Progress) Stop() {
 	}
 	p.stopped = true
 	close(p.stop)
-	if p.tty {
-		p.overall.MarkAsDone()
-	}
+	started := p.started
 	p.mu.Unlock()
 	p.wg.Wait()
 	if p.tty {
+		// The cases line ends last, once the renderer has moved every
+		// case's line to the scrollback (it does within a refresh).
+		for deadline := time.Now().Add(2 * time.Second); p.pw.LengthDone() < started && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		p.overall.SetValue(p.overall.Total)
+		p.overall.MarkAsDone()
 		// Render may not have set up its cancel function yet: ask again
 		// until it has returned.
 		for {

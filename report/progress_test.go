@@ -28,7 +28,7 @@ func (s *syncBuffer) String() string {
 
 func TestProgressPlain(t *testing.T) {
 	var out syncBuffer
-	p := NewProgress(&out, false, 2)
+	p := NewProgress(&out, 2, ProgressOptions{})
 	clock := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	p.mu.Lock()
 	p.now = func() time.Time { return clock }
@@ -60,7 +60,7 @@ func TestProgressPlain(t *testing.T) {
 // A batch case counts runs, not requests.
 func TestProgressRuns(t *testing.T) {
 	var out syncBuffer
-	p := NewProgress(&out, false, 1)
+	p := NewProgress(&out, 1, ProgressOptions{})
 	p.StartCaseOf("io500", "runs", func() (int64, int64) { return 2, 0 })
 	p.EndCase("done")
 	p.Stop()
@@ -71,7 +71,7 @@ func TestProgressRuns(t *testing.T) {
 
 func TestProgressTTY(t *testing.T) {
 	var out syncBuffer
-	p := NewProgress(&out, true, 2)
+	p := NewProgress(&out, 2, ProgressOptions{TTY: true, Width: 100})
 	p.StartCase("chat/users=8", func() (int64, int64) { return 10, 1 })
 	p.tick()
 	p.EndCase("done")
@@ -86,7 +86,7 @@ func TestProgressTTY(t *testing.T) {
 // A duration-bound case (CI mode): elapsed/total, rate and live TTFT.
 func TestProgressPlainDetail(t *testing.T) {
 	var out syncBuffer
-	p := NewProgress(&out, false, 1)
+	p := NewProgress(&out, 1, ProgressOptions{})
 	clock := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	p.mu.Lock()
 	p.now = func() time.Time { return clock }
@@ -108,4 +108,32 @@ func TestProgressPlainDetail(t *testing.T) {
 	if strings.Contains(out.String(), "\x1b") {
 		t.Error("ANSI escape in CI-mode progress")
 	}
+}
+
+// On a terminal a duration-bound case's message carries elapsed/total,
+// errors (early: a narrow terminal cuts the tail), requests, rate and
+// TTFT; an ended one says its state instead of the total, and its bar
+// reaches its end only then (go-pretty stops redrawing a full tracker).
+func TestProgressTTYMessage(t *testing.T) {
+	var out syncBuffer
+	p := NewProgress(&out, 1, ProgressOptions{TTY: true, Width: 80})
+	clock := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	p.mu.Lock()
+	p.now = func() time.Time { return clock }
+	p.mu.Unlock()
+	p.StartCaseDetail("chat/users=8", "requests", func() (int64, int64) { return 250, 2 },
+		CaseDetail{Duration: 30 * time.Second, TTFT: func() (time.Duration, time.Duration) { return 31 * time.Millisecond, 120 * time.Millisecond }})
+	clock = clock.Add(40 * time.Second) // longer than planned: draining
+	p.tick()
+	p.mu.Lock()
+	msg, done := p.trackerMessage(250, 2, ""), p.current.IsDone()
+	p.mu.Unlock()
+	if want := "1/1 chat/users=8: 40s/30s, 2 errors, 250 requests, 6.2 req/s, ttft p50 31ms p99 120ms"; msg != want || done {
+		t.Errorf("running: %q (done %v), want %q, not done", msg, done, want)
+	}
+	p.EndCase("done")
+	if !p.current.IsDone() || !strings.HasPrefix(p.current.Message, "1/1 chat/users=8: done in 40s, 2 errors") {
+		t.Errorf("ended: %q done %v", p.current.Message, p.current.IsDone())
+	}
+	p.Stop()
 }
