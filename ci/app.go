@@ -61,7 +61,8 @@ type env struct {
 	// unknown); progressEvery how often plain progress lines come.
 	ttyWidth      int
 	progressEvery time.Duration
-	insideJob     bool // the submit side prints the final table, not the job
+	tty           io.Writer // stderr itself, not through the lineWriter, when ttyProgress
+	insideJob     bool      // the submit side prints the final table, not the job
 	// live holds benchrun's live metrics while a run serves them
 	// (caseRun.serveLive); nil otherwise.
 	live *live.Metrics
@@ -84,6 +85,7 @@ func newEnv(c *cli.Context, stdout, stderr io.Writer) *env {
 	e.ttyProgress = isTerminal(stderr) && os.Getenv("CI") != "true"
 	if e.ttyProgress {
 		e.ttyWidth, _, _ = term.GetSize(int(stderr.(*os.File).Fd()))
+		e.tty = stderr
 	}
 	e.progressEvery = c.Duration("progress-interval")
 	e.stderr = &lineWriter{w: stderr}
@@ -115,14 +117,32 @@ func logLevel(name string) slog.Level {
 // lineWriter serialises writes to w: each Write (a log record, a progress
 // line) reaches w whole.
 type lineWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu     sync.Mutex
+	w      io.Writer
+	divert io.Writer // not nil: writes go there (divertTo)
 }
 
 func (l *lineWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.divert != nil {
+		return l.divert.Write(p)
+	}
 	return l.w.Write(p)
+}
+
+// divertTo sends what is written to l to w instead (a terminal progress
+// display, which prints it above itself) until the returned func is
+// called.
+func (l *lineWriter) divertTo(w io.Writer) (restore func()) {
+	l.mu.Lock()
+	l.divert = w
+	l.mu.Unlock()
+	return func() {
+		l.mu.Lock()
+		l.divert = nil
+		l.mu.Unlock()
+	}
 }
 
 func isTerminal(w io.Writer) bool {

@@ -106,8 +106,7 @@ func (r *caseRun) execute(ctx context.Context) (x *execution, err error) {
 		r.prog = report.NewProgressLog(r.e.log, len(r.cases), r.e.progressEvery)
 		defer r.prog.Stop()
 	default:
-		r.prog = report.NewProgress(r.e.stderr, len(r.cases), report.ProgressOptions{TTY: r.e.ttyProgress, Width: r.e.ttyWidth, Interval: r.e.progressEvery})
-		defer r.prog.Stop()
+		defer r.startProgress()()
 	}
 	r.runCases(ctx)
 	return r.outcome(ctx), nil
@@ -400,6 +399,23 @@ func installed(sv *suites.Service, rs runner.Service) error {
 		}
 	}
 	return nil
+}
+
+// startProgress starts the progress display of a run and returns what
+// stops it. On a terminal the display draws on stderr itself and every
+// other write to stderr (log records) goes through it, printed above it,
+// so that its redraw never overwrites them.
+func (r *caseRun) startProgress() (stop func()) {
+	if !r.e.ttyProgress {
+		r.prog = report.NewProgress(r.e.stderr, len(r.cases), report.ProgressOptions{Interval: r.e.progressEvery})
+		return r.prog.Stop
+	}
+	r.prog = report.NewProgress(r.e.tty, len(r.cases), report.ProgressOptions{TTY: true, Width: r.e.ttyWidth})
+	restore := func() {}
+	if lw, ok := r.e.stderr.(*lineWriter); ok {
+		restore = lw.divertTo(r.prog)
+	}
+	return func() { r.prog.Stop(); restore() }
 }
 
 // progressDetail is what the terminal shows of a case beyond its counts:

@@ -5,14 +5,18 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/benchrun/benchrun/report"
 )
 
 // The terminal tests run the real binary on a short duration-bound suite
@@ -61,7 +65,7 @@ var (
 )
 
 // screen replays what a program wrote to a terminal and returns the
-// screen it leaves: \r, \n, cursor up (ESC[nA) and erase to end of line
+// screen it leaves: \r, \n (with a carriage return), cursor up (ESC[nA) and erase to end of line
 // (ESC[K) are applied; colours and other sequences are dropped.
 func screen(raw string) string {
 	lines := []string{""}
@@ -106,8 +110,8 @@ func screen(raw string) string {
 		switch r {
 		case '\r':
 			col = 0
-		case '\n':
-			row++
+		case '\n': // as the terminal driver's onlcr makes it: \r\n
+			row, col = row+1, 0
 			if row == len(lines) {
 				lines = append(lines, "")
 			}
@@ -252,5 +256,49 @@ func TestNormaliseTerminal(t *testing.T) {
 	}
 	if got := screen("a\r\nold line\rnew\x1b[K\r\n\x1b[32mgreen\x1b[0m\r\n\x1b[A\x1b[Kover\r\n"); got != fmt.Sprint("a\nnew\nover\n") {
 		t.Errorf("screen: %q", got)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the display's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A log record written while the terminal display runs stays on the
+// screen: stderr's writer hands it to the display, which prints it above
+// itself, where its redraw (cursor up, erase line) cannot reach it.
+func TestTerminalLogAboveProgress(t *testing.T) {
+	var term lockedBuffer
+	stderr := &lineWriter{w: &term}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	prog := report.NewProgress(&term, 1, report.ProgressOptions{TTY: true, Width: 100})
+	restore := stderr.divertTo(prog)
+	prog.StartCase("chat/users=4", func() (int64, int64) { return 10, 0 })
+	time.Sleep(600 * time.Millisecond) // two refreshes
+	log.Warn("scrape failed", "service", "llm")
+	time.Sleep(600 * time.Millisecond)
+	prog.EndCase("done")
+	log.Warn("after the case")
+	prog.Stop()
+	restore()
+	log.Warn("after the display")
+	got := screen(term.String())
+	for _, want := range []string{`msg="scrape failed" service=llm`, `msg="after the case"`, `msg="after the display"`, "1/1 chat/users=4: done in"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the screen lacks %q:\n%s", want, got)
+		}
 	}
 }

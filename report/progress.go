@@ -334,6 +334,28 @@ func (p *Progress) EndCase(status string) {
 	}
 }
 
+// Write prints b, whole lines (a log record), above a terminal display,
+// where its redraw does not overwrite them (go-pretty's log lines, shown
+// at the next refresh and at the last); once the display has stopped, or
+// without a terminal, it writes b to the display's writer as it is. Safe
+// for concurrent use.
+func (p *Progress) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	if p.tty && !p.stopped {
+		// Under p.mu: a line logged before Stop is in the last refresh.
+		for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+			p.pw.Log("%s", line)
+		}
+		p.mu.Unlock()
+		return len(b), nil
+	}
+	p.mu.Unlock()
+	if p.tty {
+		<-p.renderDone // after the display's last refresh
+	}
+	return p.w.Write(b)
+}
+
 // Stop ends the display and waits for its goroutines. It is safe to call
 // more than once.
 func (p *Progress) Stop() {
