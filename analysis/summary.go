@@ -114,6 +114,10 @@ type Case struct {
 	Frontier    *Frontier         `json:"frontier,omitempty"`
 	Errors      []string          `json:"errors,omitempty"` // execution errors
 	Fingerprint map[string]string `json:"fingerprint,omitempty"`
+	// BaselineCDFs are the baseline's distributions of the case's
+	// CDFMetrics, by metric, for the report's CDF charts; set by package
+	// baselines only when the baseline is comparable (absent otherwise).
+	BaselineCDFs map[string]*BaselineCDF `json:"baseline_cdfs,omitempty"`
 }
 
 // Summary is the content of summary.json.

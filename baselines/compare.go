@@ -129,12 +129,47 @@ func CompareRun(sum *analysis.Summary, raws map[string]*analysis.Raw, base *File
 			if diff := ignoredDiff(entry.Fingerprint, c.Fingerprint, o.IgnoreFingerprint); diff != "" {
 				c.Warnings = append(c.Warnings, "compared with the baseline although fingerprint fields differ (ignored): "+diff)
 			}
+			if fingerprintDiff(entry.Fingerprint, c.Fingerprint, o.IgnoreFingerprint) == "" {
+				c.BaselineCDFs = baselineCDFs(entry, ignoredDiff(entry.Fingerprint, c.Fingerprint, o.IgnoreFingerprint))
+			}
 		}
 	}
 	if newest != nil {
 		src.Promoted, src.RunStart, src.BenchrunCommit, src.SlurmJob = newest.Promoted, newest.Start, newest.BenchrunCommit, newest.SlurmJob
 		src.CIJobURL, src.CommitSHA, src.Ref = newest.CIJobURL, newest.CommitSHA, newest.Ref
 	}
+}
+
+// baselineCDFs are the distributions of analysis.CDFMetrics that entry
+// stores, for the report's CDF charts, labelled with the date of the
+// baseline's run ("baseline (2025-02-28)", "baseline" when unknown) and
+// the fingerprint differences the comparison ignored (ignoredDiff); nil
+// when it stores none. Only a comparable baseline's are drawn: the caller
+// checks.
+func baselineCDFs(entry *Entry, ignored string) map[string]*analysis.BaselineCDF {
+	label := "baseline"
+	var notes []string
+	if t := entry.Run.Start; len(t) >= len("2006-01-02") {
+		notes = append(notes, t[:len("2006-01-02")])
+	} else if t := entry.Run.Promoted; len(t) >= len("2006-01-02") {
+		notes = append(notes, "promoted "+t[:len("2006-01-02")])
+	}
+	if ignored != "" {
+		notes = append(notes, "ignored "+ignored)
+	}
+	if len(notes) > 0 {
+		label += " (" + strings.Join(notes, "; ") + ")"
+	}
+	var out map[string]*analysis.BaselineCDF
+	for _, name := range analysis.CDFMetrics {
+		if cdf := analysis.NewBaselineCDF(label, entry.Metrics[name].Histogram, analysis.BaselineCDFPoints); cdf != nil {
+			if out == nil {
+				out = map[string]*analysis.BaselineCDF{}
+			}
+			out[name] = cdf
+		}
+	}
+	return out
 }
 
 // runTime orders runs: by promotion, else by start (RFC 3339 UTC strings

@@ -174,11 +174,19 @@ func measuredDist(raws map[string]*analysis.Raw, id, metric string) *analysis.Di
 	return nil
 }
 
-// cdfChart overlays the empirical CDF of one latency per case.
+// cdfChart overlays the empirical CDF of one latency per case and, dashed,
+// the baseline's distribution of each case that carries one
+// (Case.BaselineCDFs). A case whose baseline is incomparable has its
+// baseline left out, whatever it carries, and the subtitle says so.
 func cdfChart(id, title string, bm benchmark, raws map[string]*analysis.Raw, metric string) *chartSpec {
 	k := min(max(cdfPointsBudget/max(len(bm.Cases), 1), minCDFPoints), maxCDFPoints)
-	l := valueLine(id, title+" CDF", "warm-up excluded; percentile by linear interpolation", "ms", "percentile")
-	n := 0
+	type curve struct {
+		name string
+		pts  []opts.LineData
+		base bool
+	}
+	var curves []curve
+	var left []string
 	for _, c := range bm.Cases {
 		d := measuredDist(raws, c.ID, metric)
 		if d == nil {
@@ -189,11 +197,40 @@ func cdfChart(id, title string, bm benchmark, raws map[string]*analysis.Raw, met
 			p := 100 * float64(i) / float64(k)
 			pts = append(pts, opts.LineData{Value: []any{r4(ms(d.Percentile(p))), r4(p)}})
 		}
-		l.AddSeries(caseLabel(c), pts, lineOpts()...)
-		n++
+		curves = append(curves, curve{name: caseLabel(c), pts: pts})
+		b := c.BaselineCDFs[metric]
+		switch {
+		case b == nil:
+		case incomparable(c) != nil:
+			left = append(left, caseLabel(c))
+		default:
+			bpts := make([]opts.LineData, 0, len(b.Points))
+			for _, pt := range b.Points {
+				bpts = append(bpts, opts.LineData{Value: []any{r4(ms(pt[0])), r4(pt[1])}})
+			}
+			curves = append(curves, curve{name: caseLabel(c) + " · " + b.Label, pts: bpts, base: true})
+		}
 	}
-	if n == 0 {
+	if len(curves) == 0 {
 		return nil
+	}
+	sub := "warm-up excluded; percentile by linear interpolation"
+	for _, cv := range curves {
+		if cv.base {
+			sub += "; dashed: the baseline's distribution"
+			break
+		}
+	}
+	if len(left) > 0 {
+		sub += "; baseline not drawn (incomparable): " + strings.Join(left, ", ")
+	}
+	l := valueLine(id, title+" CDF", sub, "ms", "percentile")
+	for _, cv := range curves {
+		o := lineOpts()
+		if cv.base {
+			o = append(o, charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 1.5}))
+		}
+		l.AddSeries(cv.name, cv.pts, o...)
 	}
 	return &chartSpec{ID: id, Title: title + " CDF", Option: optionJSON(l)}
 }

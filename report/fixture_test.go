@@ -143,6 +143,35 @@ func summarise(samples []results.Sample) (map[string]analysis.Metric, float64) {
 	}, win
 }
 
+// compared reports whether checks compare a case with a baseline it has
+// and is comparable with.
+func compared(checks []analysis.Check) bool {
+	for _, ck := range checks {
+		if ck.Kind == analysis.CheckRegression && ck.Verdict != analysis.NoBaseline && ck.Verdict != analysis.Incomparable {
+			return true
+		}
+	}
+	return false
+}
+
+// fixtureBaselineCDFs are what package baselines would give a compared
+// case: the baseline's TTFT and e2e distributions, here the case's own
+// 10% faster.
+func fixtureBaselineCDFs(samples []results.Sample) map[string]*analysis.BaselineCDF {
+	ttft, e2e := &analysis.Histogram{}, &analysis.Histogram{}
+	for _, s := range samples {
+		if !s.Warmup && s.OK() {
+			ttft.Add(0.9 * (s.FirstToken - s.Scheduled).Seconds())
+			e2e.Add(0.9 * (s.LastToken - s.Scheduled).Seconds())
+		}
+	}
+	const label = "baseline (2025-02-28)"
+	return map[string]*analysis.BaselineCDF{
+		analysis.MetricTTFT: analysis.NewBaselineCDF(label, ttft, analysis.BaselineCDFPoints),
+		analysis.MetricE2E:  analysis.NewBaselineCDF(label, e2e, analysis.BaselineCDFPoints),
+	}
+}
+
 // regression builds a regression check of m.stat against a baseline
 // rel·value away.
 func regression(ms map[string]analysis.Metric, metric, stat string, rel, tol, p float64, verdict string) analysis.Check {
@@ -198,6 +227,9 @@ func writeFixture(t testing.TB, dir, suite string, incomplete bool, cases []fixt
 			c.Start, c.End = start.Format(time.RFC3339), start.Add(50*time.Second).Format(time.RFC3339)
 			if checks != nil {
 				c.Checks = checks(i, c.Metrics)
+			}
+			if compared(c.Checks) {
+				c.BaselineCDFs = fixtureBaselineCDFs(samples)
 			}
 		}
 		if c.Verdict == "" {

@@ -5,7 +5,8 @@
 # CHART named (a part of a chart id, e.g. "timeline") has no chart element,
 # if the rendered page lacks what its reader needs (the baseline's
 # provenance or the "No baseline" line, the links to the results files,
-# the environment section, a per-check explanation row), and save a
+# the environment section, a per-check explanation row, the baseline's
+# distribution on a CDF chart when the run was compared), and save a
 # screenshot.
 #
 # Exit codes: 0 ok, 1 the report failed a check, 2 usage, 3 chromium missing.
@@ -77,6 +78,13 @@ if ! grep -q 'id="environment"' "$tmp/dom.html" || ! grep -q '<dl class="env">' 
 fi
 if ! grep -q '<tr class="why">' "$tmp/dom.html"; then
 	echo "browser-test: no per-check explanation row (tr.why)" >&2
+	fail=1
+fi
+# A run compared with a baseline draws the baseline's distribution on its
+# CDF charts (a series "CASE · baseline (DATE)"), as ECharts holds it.
+if grep -q 'id="baseline">Baseline: ' "$tmp/dom.html" && grep -q 'class="chart" id="[^"]*-cdf-' "$tmp/dom.html" &&
+	! grep -Eq 'class="chart" id="[^"]*-cdf-[^"]*"[^>]*data-series="[^"]* · baseline \(' "$tmp/dom.html"; then
+	echo "browser-test: compared with a baseline, but no CDF chart draws the baseline's distribution" >&2
 	fail=1
 fi
 rendered=$(sed -n 's/.*data-charts="\([0-9]*\)".*/\1/p' "$tmp/dom.html" | head -n 1)
