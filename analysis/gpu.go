@@ -40,6 +40,7 @@ const (
 	QueryNodeReceive   = "node_network_receive"
 	QueryNodeTransmit  = "node_network_transmit"
 	mib                = 1 << 20
+	dcgmDriverLabel    = "DCGM_FI_DRIVER_VERSION"
 	millijoulesToJoule = 1e-3
 )
 
@@ -48,10 +49,13 @@ const (
 // in the window, in base units (utilisation a ratio 0–1, memory bytes,
 // temperature °C, power W, energy J). Nil fields had no series.
 type GPUFigures struct {
-	Host        string   `json:"host,omitempty"` // the Hostname label, else instance
-	GPU         string   `json:"gpu"`            // the gpu label (index)
-	UUID        string   `json:"uuid,omitempty"`
-	Model       string   `json:"model,omitempty"` // the modelName label
+	Host  string `json:"host,omitempty"` // the Hostname label, else instance
+	GPU   string `json:"gpu"`            // the gpu label (index)
+	UUID  string `json:"uuid,omitempty"`
+	Model string `json:"model,omitempty"` // the modelName label
+	// Driver is the DCGM_FI_DRIVER_VERSION label, which dcgm-exporter
+	// serves with its default counters (absent with a custom file).
+	Driver      string   `json:"driver,omitempty"`
 	Util        *Gauge   `json:"util,omitempty"`
 	MemoryUsed  *Gauge   `json:"memory_used,omitempty"`
 	MemoryTotal *float64 `json:"memory_total,omitempty"` // used + free at the peak
@@ -162,6 +166,9 @@ func (td *telemetryData) gpuFigures(from, to float64, windows [][2]float64) []GP
 		}
 		if f.Model == "" {
 			f.Model = l["modelName"]
+		}
+		if f.Driver == "" {
+			f.Driver = l[dcgmDriverLabel]
 		}
 		return f
 	}

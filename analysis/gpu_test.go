@@ -43,7 +43,7 @@ func promqlRun(t *testing.T, queries map[string]string, failed bool) string {
 		t.Fatal(err)
 	}
 	gpu := func(i string) map[string]string {
-		return map[string]string{"gpu": i, "UUID": "GPU-" + i, "Hostname": "n1", "modelName": "H100", "__name__": "X"}
+		return map[string]string{"gpu": i, "UUID": "GPU-" + i, "Hostname": "n1", "modelName": "H100", "DCGM_FI_DRIVER_VERSION": "550.54.15", "__name__": "X"}
 	}
 	node := map[string]string{"instance": "n1:9100"}
 	for k := 0; k <= 8 && !failed; k++ {
@@ -90,8 +90,18 @@ func TestGPUTable(t *testing.T) {
 		t.Fatalf("telemetry %+v", tel)
 	}
 	g0, g1 := tel.GPUs[0], tel.GPUs[1]
-	if g0.GPU != "0" || g0.Host != "n1" || g0.UUID != "GPU-0" || g0.Model != "H100" || g1.GPU != "1" {
+	if g0.GPU != "0" || g0.Host != "n1" || g0.UUID != "GPU-0" || g0.Model != "H100" || g0.Driver != "550.54.15" || g1.GPU != "1" {
 		t.Errorf("identities %+v %+v", g0, g1)
+	}
+	// Two cases on the same GPUs, one on other GPUs, one without telemetry.
+	other := Case{Telemetry: &Telemetry{GPUs: []GPUFigures{{Host: "n2", GPU: "0", Model: "A100"}}}}
+	inv := GPUInventories([]Case{c, c, other, {}})
+	if len(inv) != 2 || inv[0] != (GPUInventory{Host: "n1", Model: "H100", Driver: "550.54.15", Count: 2}) ||
+		inv[1] != (GPUInventory{Host: "n2", Model: "A100", Count: 1}) {
+		t.Errorf("inventory %+v", inv)
+	}
+	if inv := GPUInventories([]Case{{}}); inv != nil {
+		t.Errorf("no telemetry: inventory %+v, want none", inv)
 	}
 	near := func(what string, got, want float64) {
 		t.Helper()

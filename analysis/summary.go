@@ -133,6 +133,9 @@ type Summary struct {
 	// Knees are the knees of the run's swept benchmarks (Knees): where
 	// added load stopped adding throughput; absent when none has one.
 	Knees []Knee `json:"knees,omitempty"`
+	// GPUs are the GPUs the cases' telemetry saw (GPUInventories): the
+	// service nodes' models and drivers; absent without GPU telemetry.
+	GPUs []GPUInventory `json:"gpus,omitempty"`
 }
 
 // BaselineSource is the provenance of what a run was compared with: a

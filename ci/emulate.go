@@ -83,6 +83,7 @@ func emulateFlags() []cli.Flag {
 		&cli.IntFlag{Name: "gpus", Value: 1, Usage: "dcgm: GPUs exposed"},
 		&cli.StringFlag{Name: "gpu-model", Usage: "dcgm: the modelName label", DefaultText: "NVIDIA H100 80GB HBM3"},
 		&cli.StringFlag{Name: "hostname", Usage: "dcgm: the Hostname label", DefaultText: "this host's name"},
+		&cli.StringFlag{Name: "gpu-driver", Usage: "dcgm: the DCGM_FI_DRIVER_VERSION label (\"none\": no such label)", DefaultText: "550.54.15"},
 		&cli.StringFlag{Name: "follow", Usage: "dcgm: a vLLM /metrics URL whose KV-cache usage is the GPUs' load (default: a seeded pattern)"},
 		&cli.DurationFlag{Name: "tick", Value: 100 * time.Millisecond, Usage: "dcgm: how often the load is sampled and the GPUs' state advanced"},
 	}
@@ -90,7 +91,7 @@ func emulateFlags() []cli.Flag {
 
 // dcgmOptions are the DCGM emulator's options from the command line.
 func dcgmOptions(c *cli.Context) emulate.DCGMOptions {
-	o := emulate.DCGMOptions{GPUs: c.Int("gpus"), Model: c.String("gpu-model"), Hostname: c.String("hostname"),
+	o := emulate.DCGMOptions{GPUs: c.Int("gpus"), Model: c.String("gpu-model"), Driver: c.String("gpu-driver"), Hostname: c.String("hostname"),
 		Seed: c.Int64("seed"), Tick: c.Duration("tick")}
 	if u := c.String("follow"); u != "" {
 		o.Load = emulate.VLLMLoad(u)

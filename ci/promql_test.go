@@ -36,7 +36,7 @@ func TestPromQLWithRealPrometheus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dcgm := startBin(t, work, "emulate", "dcgm", "--port", "0", "--gpus", "2", "--hostname", "gpu01", "--seed", "3",
+	dcgm := startBin(t, work, "emulate", "dcgm", "--port", "0", "--gpus", "2", "--hostname", "gpu01", "--gpu-driver", "535.104.05", "--seed", "3",
 		"--follow", fmt.Sprintf("http://127.0.0.1:%d/metrics", vllmPort), "--tick", "50ms")
 	dcgmURL := dcgm.listening(t)
 	node := startDaemon(t, "/metrics", nodeExp, "--web.listen-address=127.0.0.1:PORT", "--collector.disable-defaults",
@@ -92,8 +92,13 @@ node = true
 	for _, c := range s.Cases {
 		checkGPUFigures(t, c)
 	}
+	// The environment names the service node's GPUs from the DCGM labels.
+	if want := (analysis.GPUInventory{Host: "gpu01", Model: "NVIDIA H100 80GB HBM3", Driver: "535.104.05", Count: 2}); len(s.GPUs) != 1 || s.GPUs[0] != want {
+		t.Errorf("summary gpus %+v, want [%+v]", s.GPUs, want)
+	}
 	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
-	for _, want := range []string{`id="b0-timeline-0"`, `id="b0-timeline-1"`, "GPU power W (sum)", "GPU util % (mean)", "KV cache % (server)", "<h3>GPUs (PromQL over each case)</h3>"} {
+	for _, want := range []string{`id="b0-timeline-0"`, `id="b0-timeline-1"`, "GPU power W (sum)", "GPU util % (mean)", "KV cache % (server)", "<h3>GPUs (PromQL over each case)</h3>",
+		"GPUs on gpu01 (DCGM)", "2 × NVIDIA H100 80GB HBM3, driver 535.104.05"} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("report.html lacks %q", want)
 		}
@@ -107,6 +112,7 @@ node = true
 	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
 	t.Logf("report.md GPU and node rows:\n%s", strings.Join(append(grepLines(string(md), "| gpu01 |"), grepLines(string(md), "| all |")...), "\n"))
 	for _, want := range []string{"### GPUs (PromQL over each case)", "| users=16 | gpu01 | 1 | NVIDIA H100 80GB HBM3 |", "J/token |",
+		"## Environment", "- GPUs on gpu01 (DCGM): 2 × NVIDIA H100 80GB HBM3, driver 535.104.05",
 		"### Nodes (PromQL over each case)", "### Server side", "ttft overhead"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)

@@ -210,7 +210,8 @@ func writeFixture(t testing.TB, dir, suite string, incomplete bool, cases []fixt
 	s := &analysis.Summary{Version: analysis.SummaryVersion, Suite: suite, Verdict: analysis.Pass, Incomplete: incomplete,
 		Baseline: &analysis.BaselineSource{File: "baselines/" + suite + ".json", Found: true, Entries: 3, Promoted: "2025-03-01T07:12:40Z",
 			RunStart: "2025-02-28T01:30:00Z", BenchrunCommit: "0123456789abcdef0123", SlurmJob: "4100",
-			CIJobURL: "https://gitlab.example/hpc/bench/-/jobs/977", CommitSHA: "fedcba9876543210fedc", Ref: "main"}}
+			CIJobURL: "https://gitlab.example/hpc/bench/-/jobs/977", CommitSHA: "fedcba9876543210fedc", Ref: "main"},
+		GPUs: []analysis.GPUInventory{{Host: "node1", Model: "NVIDIA A100-SXM4-40GB", Driver: "535.104.05", Count: 4}}}
 	for i, fc := range cases {
 		id := fc.bench + "/" + fc.params
 		start := fixtureStart.Add(time.Duration(i) * time.Minute)

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -322,6 +323,20 @@ func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) o
 	return r
 }
 
+// gpuInventoryText is one kind of GPU of a host, as the environment
+// shows it: "4 × NVIDIA A100-SXM4-40GB, driver 535.104.05".
+func gpuInventoryText(g analysis.GPUInventory) string {
+	d := fmt.Sprintf("%d × %s", g.Count, cmp.Or(g.Model, "unknown model"))
+	if g.Driver != "" {
+		d += ", driver " + g.Driver
+	}
+	return d
+}
+
+// environment is the environment section's rows (what ran where, with
+// what: benchrun, the suite, the SLURM job, the services and their
+// versions, the benchrun host's CPU, kernel and GPUs, the service nodes'
+// GPUs the DCGM exporter labels name) and the fingerprint's.
 func environment(in *Input) (env, fp []kv) {
 	m := in.Manifest
 	if m == nil {
@@ -390,6 +405,9 @@ func environment(in *Input) (env, fp []kv) {
 			gpu += ", driver " + e["gpu_driver"]
 		}
 		add("GPU (benchrun host)", gpu)
+	}
+	for _, g := range in.Summary.GPUs {
+		add("GPUs on "+cmp.Or(g.Host, "an unnamed host")+" (DCGM)", gpuInventoryText(g))
 	}
 	for _, k := range slices.Sorted(maps.Keys(m.Fingerprint)) {
 		fp = append(fp, kv{k, m.Fingerprint[k]})

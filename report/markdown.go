@@ -256,6 +256,7 @@ func WriteMarkdown(w io.Writer, in *Input) error {
 		}
 	}
 	writeIO500Markdown(&b, in)
+	writeEnvironmentMarkdown(&b, in)
 	if links := in.links(); len(links) > 0 {
 		b.WriteString("Files: ")
 		for i, l := range links {
@@ -298,6 +299,28 @@ func writeTelemetryMarkdown(b *strings.Builder, tt *telemetryTable) {
 }
 
 // envLine summarises where and with what the run ran, from the manifest.
+// writeEnvironmentMarkdown writes the short environment section: the
+// services and their versions, the benchrun host's CPU, kernel and GPU,
+// the service nodes' GPUs (DCGM) — the environment rows of report.html
+// that the line under the title (envLine) does not give.
+func writeEnvironmentMarkdown(b *strings.Builder, in *Input) {
+	env, _ := environment(in)
+	var rows []kv
+	for _, r := range env {
+		if strings.HasPrefix(r.Key, "service ") || strings.HasPrefix(r.Key, "CPU") || strings.HasPrefix(r.Key, "GPU") || r.Key == "kernel" {
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("## Environment\n\n")
+	for _, r := range rows {
+		fmt.Fprintf(b, "- %s: %s\n", mdEscape(r.Key), mdEscape(r.Value))
+	}
+	b.WriteString("\n")
+}
+
 func envLine(in *Input) string {
 	m := in.Manifest
 	if m == nil {

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,8 +28,13 @@ const FlavorDCGM = "dcgm"
 // DCGMOptions configures a DCGM exporter emulator (NewDCGM). Zero values
 // take the defaults named on each field.
 type DCGMOptions struct {
-	GPUs     int    // GPUs exposed, labels gpu="0".. ; default 1
-	Model    string // modelName label; default "NVIDIA H100 80GB HBM3"
+	GPUs  int    // GPUs exposed, labels gpu="0".. ; default 1
+	Model string // modelName label; default "NVIDIA H100 80GB HBM3"
+	// Driver is the DCGM_FI_DRIVER_VERSION label, which dcgm-exporter
+	// adds to every series with its default counters; default
+	// "550.54.15". "none" leaves the label out, as a custom counters
+	// file does.
+	Driver   string
 	Hostname string // Hostname label; default os.Hostname()
 	Seed     int64  // seeds UUIDs, noise and the load pattern
 	// MemoryMiB is each GPU's framebuffer (FB_USED + FB_FREE + reserved);
@@ -100,6 +106,9 @@ type gpuState struct {
 func NewDCGM(o DCGMOptions) (*DCGM, error) {
 	if o.GPUs == 0 {
 		o.GPUs = 1
+	}
+	if o.Driver == "" {
+		o.Driver = "550.54.15"
 	}
 	if o.Model == "" {
 		o.Model = "NVIDIA H100 80GB HBM3"
@@ -269,9 +278,21 @@ var dcgmSeries = []struct {
 
 var dcgmLabels = []string{"gpu", "UUID", "pci_bus_id", "device", "modelName", "Hostname"}
 
+// DCGMDriverLabel is the label dcgm-exporter puts the driver version in.
+const DCGMDriverLabel = "DCGM_FI_DRIVER_VERSION"
+
+// labels are the series' label names: dcgmLabels, and the driver's
+// unless Driver is "none".
+func (c dcgmCollector) labels() []string {
+	if c.d.o.Driver == "none" {
+		return dcgmLabels
+	}
+	return append(slices.Clip(dcgmLabels), DCGMDriverLabel)
+}
+
 func (c dcgmCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, s := range dcgmSeries {
-		ch <- prometheus.NewDesc(s.name, s.help, dcgmLabels, nil)
+		ch <- prometheus.NewDesc(s.name, s.help, c.labels(), nil)
 	}
 }
 
@@ -279,14 +300,17 @@ func (c dcgmCollector) Collect(ch chan<- prometheus.Metric) {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
 	for _, s := range dcgmSeries {
-		desc := prometheus.NewDesc(s.name, s.help, dcgmLabels, nil)
+		desc := prometheus.NewDesc(s.name, s.help, c.labels(), nil)
 		vt := prometheus.GaugeValue
 		if s.counter {
 			vt = prometheus.CounterValue
 		}
 		for _, g := range c.d.gpus {
-			ch <- prometheus.MustNewConstMetric(desc, vt, s.value(g), fmt.Sprint(g.index), g.uuid, g.busID,
-				fmt.Sprintf("nvidia%d", g.index), c.d.o.Model, c.d.o.Hostname)
+			values := []string{fmt.Sprint(g.index), g.uuid, g.busID, fmt.Sprintf("nvidia%d", g.index), c.d.o.Model, c.d.o.Hostname}
+			if c.d.o.Driver != "none" {
+				values = append(values, c.d.o.Driver)
+			}
+			ch <- prometheus.MustNewConstMetric(desc, vt, s.value(g), values...)
 		}
 	}
 }

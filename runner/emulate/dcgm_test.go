@@ -130,7 +130,8 @@ func TestDCGMServes(t *testing.T) {
 				t.Fatalf("no %s for gpu %s", name, gpu)
 			}
 			l := p.Labels
-			if l["Hostname"] != "node7" || l["modelName"] != "NVIDIA H100 80GB HBM3" || !strings.HasPrefix(l["UUID"], "GPU-") || l["device"] != "nvidia"+gpu {
+			if l["Hostname"] != "node7" || l["modelName"] != "NVIDIA H100 80GB HBM3" || !strings.HasPrefix(l["UUID"], "GPU-") || l["device"] != "nvidia"+gpu ||
+				l[DCGMDriverLabel] != "550.54.15" {
 				t.Errorf("%s labels %v", name, l)
 			}
 		}
@@ -231,4 +232,27 @@ func FuzzVLLMLoad(f *testing.F) {
 			t.Fatalf("load %v from %q", load, data)
 		}
 	})
+}
+
+// Driver "none" serves no driver label, as dcgm-exporter with a custom
+// counters file does; a driver given is served as given.
+func TestDCGMDriverLabel(t *testing.T) {
+	for driver, want := range map[string]string{"none": "", "535.104.05": "535.104.05"} {
+		d, err := NewDCGM(DCGMOptions{Driver: driver, Hostname: "n", Seed: 1, Tick: 5 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(d.Handler())
+		pts, err := (&promscrape.Scraper{URL: srv.URL + "/metrics", Timeout: 30 * time.Second}).Scrape(context.Background(), 0)
+		srv.Close()
+		d.Close()
+		if err != nil || len(pts) == 0 {
+			t.Fatalf("driver %q: %d points, %v", driver, len(pts), err)
+		}
+		for _, p := range pts {
+			if got, ok := p.Labels[DCGMDriverLabel]; got != want || ok != (want != "") {
+				t.Errorf("driver %q: %s has %s=%q (present %v)", driver, p.Metric, DCGMDriverLabel, got, ok)
+			}
+		}
+	}
 }
