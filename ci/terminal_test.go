@@ -205,7 +205,7 @@ func TestTerminalTTY(t *testing.T) {
 func TestTerminalCI(t *testing.T) {
 	dir := t.TempDir()
 	suite := terminalSuite(t, dir)
-	r := runBin(t, dir, binEnv("CI=true", "GITLAB_CI="), "suite", suite, "-o", "run1", "--progress-interval", "1500ms")
+	r := runBin(t, dir, binEnv("CI=true", "GITLAB_CI="), "suite", suite, "-o", "run1", "--progress-interval", "2s")
 	if r.code != 0 {
 		t.Fatalf("%v", r)
 	}
@@ -228,7 +228,7 @@ func TestTerminalCI(t *testing.T) {
 		"--- stdout:\n"+normaliseTerminal(r.stdout, dir))
 
 	// CI=true on a terminal: still plain lines on stderr, never redrawn.
-	raw, code := runTTY(t, dir, binEnv("CI=true", "GITLAB_CI=", "TERM=xterm"), "suite", suite, "-o", "run2", "--progress-interval", "1500ms", "--no-color")
+	raw, code := runTTY(t, dir, binEnv("CI=true", "GITLAB_CI=", "TERM=xterm"), "suite", suite, "-o", "run2", "--progress-interval", "2s", "--no-color")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, raw)
 	}
