@@ -59,6 +59,29 @@ func runBin(t *testing.T, dir string, env []string, args ...string) cliResult {
 	return r
 }
 
+// checkBaselineCDFs checks that run dir's summary and report.html carry
+// the baseline's TTFT and e2e distributions for every case (want), or
+// none at all.
+func checkBaselineCDFs(t *testing.T, dir string, want bool) {
+	t.Helper()
+	var sum struct {
+		Cases []struct {
+			ID           string                     `json:"id"`
+			BaselineCDFs map[string]json.RawMessage `json:"baseline_cdfs"`
+		} `json:"cases"`
+	}
+	readJSON(t, filepath.Join(dir, "summary.json"), &sum)
+	for _, c := range sum.Cases {
+		if got := c.BaselineCDFs["ttft"] != nil && c.BaselineCDFs["e2e"] != nil; got != want || (!want && len(c.BaselineCDFs) > 0) {
+			t.Errorf("%s: case %s baseline_cdfs %v, want them: %v", dir, c.ID, c.BaselineCDFs, want)
+		}
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	if got := bytes.Contains(html, []byte("· baseline (")); got != want {
+		t.Errorf("%s: report.html draws a baseline distribution: %v, want %v", dir, got, want)
+	}
+}
+
 // copySuite writes testdata/demo-short.toml into dir as name, with
 // replacements (old, new, ...) applied.
 func copySuite(t *testing.T, dir, name string, replace ...string) string {
@@ -232,6 +255,19 @@ func TestDemoEndToEnd(t *testing.T) {
 	if sum2.Verdict != "fail" {
 		t.Errorf("r2 summary verdict %q, want fail", sum2.Verdict)
 	}
+
+	checkBaselineCDFs(t, filepath.Join(work, "r2"), true)
+	// The baseline made incomparable (another model): re-rendered, r2
+	// shows no baseline distribution.
+	editJSON(t, filepath.Join(work, "B", "demo.json"), func(f map[string]any) {
+		for _, e := range f["benchmarks"].(map[string]any)["chat"].(map[string]any) {
+			e.(map[string]any)["fingerprint"].(map[string]any)["model"] = "another-model"
+		}
+	})
+	if r = runBin(t, work, env, "report", "r2", "--baselines", "B"); r.code != ExitOK {
+		t.Fatalf("report r2 against an incomparable baseline: %v", r)
+	}
+	checkBaselineCDFs(t, filepath.Join(work, "r2"), false)
 
 	r = runBin(t, work, env, "compare", "r2", "r1")
 	if r.code != ExitFailed || !strings.Contains(r.stdout, "regression") {
