@@ -39,7 +39,7 @@ func TestCDFBaseline(t *testing.T) {
 		Title  struct{ Subtext string } `json:"title"`
 		Series []struct {
 			Name      string
-			LineStyle *struct{ Type string } `json:"lineStyle"`
+			LineStyle *struct{ Type, Color string } `json:"lineStyle"`
 		} `json:"series"`
 	}
 	if err := json.Unmarshal(c.Option, &opt); err != nil {
@@ -51,6 +51,12 @@ func TestCDFBaseline(t *testing.T) {
 		if strings.Contains(s.Name, "baseline") && (s.LineStyle == nil || s.LineStyle.Type != "dashed") {
 			t.Errorf("baseline series %q is not dashed", s.Name)
 		}
+	}
+	if len(opt.Series) != 3 {
+		t.Fatalf("series %+v, want 3", opt.Series)
+	}
+	if c0, c1 := opt.Series[0].LineStyle, opt.Series[1].LineStyle; c0 == nil || c1 == nil || c0.Color != c1.Color || opt.Series[2].LineStyle.Color == c0.Color {
+		t.Errorf("a case and its baseline do not share a colour, or the next case has it: %+v", opt.Series)
 	}
 	if got := strings.Join(names, " | "); got != "users=1 | users=1 · baseline (2025-02-28) | users=4" {
 		t.Errorf("series %q, want users=1, its baseline, users=4 without its (incomparable) baseline", got)

@@ -174,6 +174,10 @@ func measuredDist(raws map[string]*analysis.Raw, id, metric string) *analysis.Di
 	return nil
 }
 
+// casePalette is ECharts' default palette: the colours of a chart's
+// series in order when none is set.
+var casePalette = []string{"#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4", "#ea7ccc"}
+
 // cdfChart overlays the empirical CDF of one latency per case and, dashed,
 // the baseline's distribution of each case that carries one
 // (Case.BaselineCDFs). A case whose baseline is incomparable has its
@@ -181,12 +185,13 @@ func measuredDist(raws map[string]*analysis.Raw, id, metric string) *analysis.Di
 func cdfChart(id, title string, bm benchmark, raws map[string]*analysis.Raw, metric string) *chartSpec {
 	k := min(max(cdfPointsBudget/max(len(bm.Cases), 1), minCDFPoints), maxCDFPoints)
 	type curve struct {
-		name string
-		pts  []opts.LineData
-		base bool
+		name, color string
+		pts         []opts.LineData
+		base        bool
 	}
 	var curves []curve
 	var left []string
+	drawn := 0 // cases drawn
 	for _, c := range bm.Cases {
 		d := measuredDist(raws, c.ID, metric)
 		if d == nil {
@@ -197,7 +202,11 @@ func cdfChart(id, title string, bm benchmark, raws map[string]*analysis.Raw, met
 			p := 100 * float64(i) / float64(k)
 			pts = append(pts, opts.LineData{Value: []any{r4(ms(d.Percentile(p))), r4(p)}})
 		}
-		curves = append(curves, curve{name: caseLabel(c), pts: pts})
+		// A case and its baseline share a colour (ECharts' palette, in
+		// order), the baseline dashed.
+		color := casePalette[drawn%len(casePalette)]
+		drawn++
+		curves = append(curves, curve{name: caseLabel(c), pts: pts, color: color})
 		b := c.BaselineCDFs[metric]
 		switch {
 		case b == nil:
@@ -208,7 +217,7 @@ func cdfChart(id, title string, bm benchmark, raws map[string]*analysis.Raw, met
 			for _, pt := range b.Points {
 				bpts = append(bpts, opts.LineData{Value: []any{r4(ms(pt[0])), r4(pt[1])}})
 			}
-			curves = append(curves, curve{name: caseLabel(c) + " · " + b.Label, pts: bpts, base: true})
+			curves = append(curves, curve{name: caseLabel(c) + " · " + b.Label, pts: bpts, color: color, base: true})
 		}
 	}
 	if len(curves) == 0 {
@@ -226,10 +235,12 @@ func cdfChart(id, title string, bm benchmark, raws map[string]*analysis.Raw, met
 	}
 	l := valueLine(id, title+" CDF", sub, "ms", "percentile")
 	for _, cv := range curves {
-		o := lineOpts()
+		o := append(lineOpts(), charts.WithItemStyleOpts(opts.ItemStyle{Color: cv.color}))
+		style := opts.LineStyle{Color: cv.color}
 		if cv.base {
-			o = append(o, charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 1.5}))
+			style.Type, style.Width = "dashed", 1.5
 		}
+		o = append(o, charts.WithLineStyleOpts(style))
 		l.AddSeries(cv.name, cv.pts, o...)
 	}
 	return &chartSpec{ID: id, Title: title + " CDF", Option: optionJSON(l)}
