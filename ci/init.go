@@ -186,7 +186,7 @@ thresholds = ["error_rate < 1%"]
   mode = "closed"                  # closed loop: users each send, wait, send again
   users = 2                        # concurrent users
   duration = "2s"                  # measured part of the case (use minutes for real runs)
-  warmup = "1s"                    # sent first, excluded from the metrics (pays the model load)
+  warmup = "3s"                    # sent first, excluded from the metrics (pays the model load: 2s here)
   # keep_alive = "5m"              # Ollama keep_alive: how long the model stays loaded
   [benchmark.dataset]
   kind = "synthetic"               # or "jsonl" / "sharegpt" with path = "..."
