@@ -34,12 +34,13 @@ func (o ProgressOptions) interval() time.Duration {
 }
 
 // Progress shows how a suite advances while it runs. On a terminal it is a
-// go-pretty progress display (cases done of n, and for the running case its
-// elapsed time, requests and errors, refreshed a few times a second);
-// otherwise it prints plain lines when a case starts and ends and every
-// ProgressInterval in between, which suits CI job logs. Its methods are
-// safe for concurrent use; counters is called from Progress's own
-// goroutine.
+// go-pretty display redrawn in place four times a second: a line per
+// case (elapsed/total, errors, requests, req/s, live TTFT p50/p99, and a
+// bar) and the cases done of n; log records written through it (Write)
+// go above the display. Otherwise it prints plain lines, no ANSI, when a
+// case starts and ends and every interval in between, which suits CI job
+// logs. Its methods are safe for concurrent use; counters is called from
+// Progress's own goroutine.
 type Progress struct {
 	mu       sync.Mutex
 	w        io.Writer
@@ -76,7 +77,7 @@ func NewProgressLog(log *slog.Logger, totalCases int, interval time.Duration) *P
 	p.interval = ProgressOptions{Interval: interval}.interval()
 	p.ticker = time.NewTicker(p.interval)
 	p.wg.Add(1)
-	go p.loop(p.interval)
+	go p.loop()
 	return p
 }
 
@@ -114,13 +115,13 @@ func NewProgress(w io.Writer, totalCases int, o ProgressOptions) *Progress {
 	}
 	p.interval, p.ticker = interval, time.NewTicker(interval)
 	p.wg.Add(1)
-	go p.loop(interval)
+	go p.loop()
 	return p
 }
 
-// loop ticks every interval; StartCase restarts the ticker, so that a
+// loop ticks every p.interval; StartCase restarts the ticker, so that a
 // case's plain lines come interval, 2×interval ... after it started.
-func (p *Progress) loop(interval time.Duration) {
+func (p *Progress) loop() {
 	defer p.wg.Done()
 	defer p.ticker.Stop()
 	for {
