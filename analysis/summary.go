@@ -111,7 +111,10 @@ type Case struct {
 	Telemetry *Telemetry `json:"telemetry,omitempty"`
 	// Frontier is the SLO frontier of a capacity search, on its
 	// capacity case only (CapacityCase).
-	Frontier    *Frontier         `json:"frontier,omitempty"`
+	Frontier *Frontier `json:"frontier,omitempty"`
+	// Trends are the case's key statistics over the latest runs of its
+	// suite's history (AddTrend); absent without a history.
+	Trends      []HistoryTrend    `json:"trends,omitempty"`
 	Errors      []string          `json:"errors,omitempty"` // execution errors
 	Fingerprint map[string]string `json:"fingerprint,omitempty"`
 }

@@ -55,6 +55,9 @@ type pipeline struct {
 	// recordRun: append the judged run to its suite's history
 	// (`benchrun suite`, on the side that is not the job's own run).
 	recordRun bool
+	// trendRuns is --trend-runs: the runs of the suite's history the
+	// trend charts show (addTrends); 0 draws none.
+	trendRuns int
 }
 
 // execution is what the execute step tells beyond the files it wrote.
@@ -156,6 +159,7 @@ func (p *pipeline) conclude(x *execution) error {
 		p.notCompared(r, x, err)
 	}
 	judge(r, x)
+	p.addTrends(r)
 	if err := p.render(r); err != nil {
 		return withExitCode(err, ExitError)
 	}
