@@ -139,7 +139,7 @@ type Summary struct {
 // or another results directory (Run). Package baselines fills it.
 type BaselineSource struct {
 	File     string `json:"file,omitempty"` // the baseline file
-	Run      string `json:"run,omitempty"`  // the results directory compared with (compare DIR BASE_DIR)
+	Run      string `json:"run,omitempty"`  // the results directory compared with (compare BASE DIR)
 	Found    bool   `json:"found"`          // the baseline holds entries; false: none promoted yet
 	Entries  int    `json:"entries"`        // entries used in the comparison
 	Promoted string `json:"promoted,omitempty"`

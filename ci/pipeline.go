@@ -25,7 +25,7 @@ import (
 //	validate → plan → execute → analyse → compare → render → exit code
 //
 // `benchrun suite` runs every step; `benchrun report DIR` starts at
-// analyse on a run already in DIR; `benchrun compare DIR [BASE_DIR]` does
+// analyse on a run already in DIR; `benchrun compare [BASE] DIR` does
 // too, and its render step prints the table only (tableOnly). The steps after execute read only
 // files of the results directory, so a run re-renders without re-running,
 // and the verdict is decided in one place, judge.
@@ -35,7 +35,7 @@ type pipeline struct {
 	// baselines is --baselines: "" means the suite's, else baselines/.
 	baselines string
 	// baseDir, when set, is a results directory compared with as if it
-	// were the baseline (`benchrun compare DIR BASE_DIR`).
+	// were the baseline (`benchrun compare BASE DIR`).
 	baseDir string
 	// ignoreFingerprint is --ignore-fingerprint, added to the suite's
 	// ignore_fingerprint.
