@@ -372,9 +372,6 @@ func benchmarkCharts(bi int, bm benchmark, raws map[string]*analysis.Raw) []*cha
 	for _, m := range latencyMetrics(bm) {
 		add(percentileChart(id("pct-"+metricName(m)), bm, m))
 	}
-	for _, c := range trendCharts(id, bm) {
-		add(c)
-	}
 	add(cdfChart(id("cdf-ttft"), "ttft", bm, raws, analysis.MetricTTFT))
 	add(cdfChart(id("cdf-e2e"), "e2e (latency)", bm, raws, analysis.MetricE2E))
 	add(histogramChart(id("hist-ttft"), "ttft", bm, raws, analysis.MetricTTFT))

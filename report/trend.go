@@ -34,19 +34,38 @@ func runLabel(run string) string {
 	return run
 }
 
+// maxTrendCharts bounds the trend charts of one benchmark, so a report of
+// a hundred cases stays small.
+const maxTrendCharts = 24
+
 // trendCharts draws each trend of each case of bm (analysis.HistoryTrend,
 // from the summary): the value per run, the baseline band of its
 // regression check as dashed lines, and a vertical mark at the run where
-// each change point starts, named with the change of the mean.
-func trendCharts(id func(string) string, bm benchmark) []*chartSpec {
-	var out []*chartSpec
+// each change point starts, named with the change of the mean. At most
+// maxTrendCharts are drawn, those with change points first (then in case
+// and statistic order); left is how many were left out.
+func trendCharts(id func(string) string, bm benchmark) (out []*chartSpec, left int) {
+	type ref struct{ ci, ti int }
+	var withCP, without []ref
 	for ci, c := range bm.Cases {
 		for ti := range c.Trends {
-			t := &c.Trends[ti]
-			out = append(out, trendChart(id(fmt.Sprintf("trend-%d-%d", ci, ti)), c, t))
+			if len(c.Trends[ti].ChangePoints) > 0 {
+				withCP = append(withCP, ref{ci, ti})
+			} else {
+				without = append(without, ref{ci, ti})
+			}
 		}
 	}
-	return out
+	all := append(withCP, without...)
+	if len(all) > maxTrendCharts {
+		left = len(all) - maxTrendCharts
+		all = all[:maxTrendCharts]
+	}
+	for _, r := range all {
+		c := bm.Cases[r.ci]
+		out = append(out, trendChart(id(fmt.Sprintf("trend-%d-%d", r.ci, r.ti)), c, &c.Trends[r.ti]))
+	}
+	return out, left
 }
 
 func trendChart(id string, c *analysis.Case, t *analysis.HistoryTrend) *chartSpec {

@@ -41,8 +41,8 @@ func trendSummary(n, at int, step float64) *analysis.Summary {
 func TestTrendChart(t *testing.T) {
 	in := &Input{Summary: trendSummary(40, 25, 0.15)}
 	bms := in.benchmarks()
-	cs := trendCharts(func(k string) string { return "b0-" + k }, bms[0])
-	if len(cs) != 1 {
+	cs, left := trendCharts(func(k string) string { return "b0-" + k }, bms[0])
+	if len(cs) != 1 || left != 0 {
 		t.Fatalf("%d trend charts, want 1", len(cs))
 	}
 	var pretty bytes.Buffer
@@ -71,7 +71,7 @@ func TestTrendChart(t *testing.T) {
 // and no trend line, and still renders.
 func TestTrendChartSteady(t *testing.T) {
 	in := &Input{Summary: trendSummary(30, 99, 0)}
-	cs := trendCharts(func(k string) string { return "b0-" + k }, in.benchmarks()[0])
+	cs, _ := trendCharts(func(k string) string { return "b0-" + k }, in.benchmarks()[0])
 	if len(cs) != 1 || strings.Contains(string(cs[0].Option), "change point") {
 		t.Errorf("a steady history is marked: %s", cs[0].Option)
 	}
@@ -84,5 +84,31 @@ func TestTrendChartSteady(t *testing.T) {
 	html := render(t, in, func(b *bytes.Buffer, in *Input) error { return WriteHTML(b, in) })
 	if strings.Contains(string(md), "trend") || strings.Contains(string(html), "trend-0-0") {
 		t.Error("a run without history has trends")
+	}
+}
+
+// TestTrendChartsBounded: a benchmark with more trends than maxTrendCharts
+// draws that many, those with a change point first, and the page says how
+// many were left out.
+func TestTrendChartsBounded(t *testing.T) {
+	step := trendSummary(40, 25, 0.15).Cases[0]
+	flat := trendSummary(40, 99, 0).Cases[0]
+	sum := &analysis.Summary{Suite: "nightly", Verdict: analysis.Pass}
+	for i := range 30 {
+		c := flat
+		if i == 29 {
+			c = step
+		}
+		c.ID = fmt.Sprintf("chat/users=%d", i)
+		sum.Cases = append(sum.Cases, c)
+	}
+	in := &Input{Summary: sum}
+	cs, left := trendCharts(func(k string) string { return "b0-" + k }, in.benchmarks()[0])
+	if len(cs) != maxTrendCharts || left != 30-maxTrendCharts || cs[0].ID != "b0-trend-29-0" {
+		t.Fatalf("%d charts (first %s), %d left out: want %d, the stepped case first, %d left out", len(cs), cs[0].ID, left, maxTrendCharts, 30-maxTrendCharts)
+	}
+	html := render(t, in, func(b *bytes.Buffer, in *Input) error { return WriteHTML(b, in) })
+	if !strings.Contains(string(html), fmt.Sprintf("trend charts of %d more statistics left out", 30-maxTrendCharts)) {
+		t.Error("the page does not say trend charts were left out")
 	}
 }
