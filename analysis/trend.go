@@ -26,9 +26,6 @@ type HistoryTrend struct {
 	ChangePoints []ChangePoint `json:"change_points,omitempty"`
 }
 
-// Name is the trend's statistic as "metric.stat".
-func (t *HistoryTrend) Name() string { return t.Metric + "." + t.Stat }
-
 // BandLow and BandHigh are the edges of the baseline band; both are the
 // baseline when the check has no tolerance.
 func (t *HistoryTrend) BandLow() float64  { return t.Baseline * (1 - t.Tolerance) }

@@ -74,7 +74,7 @@ func trendChart(id string, c *analysis.Case, t *analysis.HistoryTrend) *chartSpe
 	if t.Better != "" {
 		better = ", " + t.Better + " is better"
 	}
-	title := fmt.Sprintf("trend: %s %s", caseLabel(c), t.Name())
+	title := fmt.Sprintf("trend: %s %s", caseLabel(c), trendLabel(t))
 	l := charts.NewLine()
 	l.SetGlobalOptions(append(globals(id, title, fmt.Sprintf("last %d runs of the history, this one last%s", len(t.Runs), better)),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "run (UTC)", NameLocation: "middle", NameGap: 28}),
@@ -102,7 +102,7 @@ func trendChart(id string, c *analysis.Case, t *analysis.HistoryTrend) *chartSpe
 				LineStyle: &opts.LineStyle{Color: "#d9534f", Type: "dashed"},
 				Label:     &opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: "insideEndTop"}}))
 	}
-	l.AddSeries(t.Name(), pts, so...)
+	l.AddSeries(trendLabel(t), pts, so...)
 	if t.Baseline != 0 {
 		band := func(name string, v float64) {
 			ys := make([]opts.LineData, len(t.Values))
@@ -110,7 +110,8 @@ func trendChart(id string, c *analysis.Case, t *analysis.HistoryTrend) *chartSpe
 				ys[i] = opts.LineData{Value: r4(v * scale)}
 			}
 			l.AddSeries(name, ys, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}),
-				charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Color: "#4cae4c"}))
+				charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Color: "#4cae4c"}),
+				charts.WithItemStyleOpts(opts.ItemStyle{Color: "#4cae4c"}))
 		}
 		tol := analysis.FormatNumber(t.Tolerance * 100)
 		band("baseline −"+tol+"%", t.BandLow())
@@ -132,10 +133,10 @@ func trendLine(c *analysis.Case) string {
 		t := &c.Trends[i]
 		if n := len(t.ChangePoints); n > 0 {
 			cp := t.ChangePoints[n-1]
-			parts = append(parts, fmt.Sprintf("%s changed at %s, %s (%s → %s)", t.Name(), runLabel(t.Runs[cp.Index]), fmtDelta(cp.Delta),
+			parts = append(parts, fmt.Sprintf("%s changed at %s, %s (%s → %s)", trendLabel(t), runLabel(t.Runs[cp.Index]), fmtDelta(cp.Delta),
 				analysis.FormatValue(cp.Before, t.Unit), analysis.FormatValue(cp.After, t.Unit)))
 		} else {
-			parts = append(parts, t.Name()+" steady")
+			parts = append(parts, trendLabel(t)+" steady")
 		}
 	}
 	return fmt.Sprintf("trend over the last %d runs: %s", len(c.Trends[0].Runs), strings.Join(parts, "; "))
@@ -149,4 +150,10 @@ func hasTrends(cs []*analysis.Case) bool {
 		}
 	}
 	return false
+}
+
+// trendLabel names a trend's statistic as the check tables do: "ttft.p95",
+// a rate by its metric alone ("error_rate").
+func trendLabel(t *analysis.HistoryTrend) string {
+	return checkLabel(analysis.Check{Metric: t.Metric, Stat: t.Stat})
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/benchrun/benchrun/analysis"
 )
@@ -23,7 +24,7 @@ func trendSummary(n, at int, step float64) *analysis.Summary {
 		if i >= at {
 			v *= 1 + step
 		}
-		runs = append(runs, fmt.Sprintf("2026-10-%02dT02:00:00Z", i+1))
+		runs = append(runs, time.Date(2026, 10, 1+i, 2, 0, 0, 0, time.UTC).Format(time.RFC3339))
 		vals = append(vals, v*(1+0.01*r.NormFloat64()))
 	}
 	c := analysis.Case{ID: "chat/users=8", Benchmark: "chat", Verdict: analysis.Pass,
