@@ -18,7 +18,8 @@ type HistoryTrend struct {
 	Values []float64 `json:"values"`           // base units, one per run
 	// Baseline and Tolerance are the band of the case's regression check
 	// of this statistic in this run (baseline × (1 ± tolerance)); 0 when
-	// it had no comparable baseline.
+	// it had no comparable baseline (a baseline of 0, as an error rate's
+	// often is, is not drawn as a band either).
 	Baseline  float64 `json:"baseline,omitempty"`
 	Tolerance float64 `json:"tolerance,omitempty"`
 	// ChangePoints are the steps of Values (ChangePoints, seed 1); each
