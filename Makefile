@@ -73,9 +73,13 @@ browser-test: build
 	@grep -q 'KV cache % (server)' $(ARTIFACTS)/demo/report.html || \
 	  { echo "browser-test: the demo's timeline has no server series (the emulator's /metrics)"; exit 1; }
 
-# The GitLab CI template run by gitlab-ci-local (shell executor) in a
-# scratch repository: the nightly job on the offline demo suite, then the
-# pages job must write public/index.html listing the run.
+# The GitLab CI template run by gitlab-ci-local (shell executor) in
+# scratch repositories: the nightly job on the offline demo suite, then the
+# pages job must write public/index.html listing the run; a nightly whose
+# results are not copied back must fail; with the SLURM test cluster up
+# (root; the cluster target), two nights submitted to it by the nightly job
+# and published by pages, and a nightly whose service cannot start must
+# fail (skipped loudly without root or cluster; .ci/gitlab-ci-local.sh).
 gitlab-test: build
 	.ci/gitlab-ci-local.sh $(BIN)
 

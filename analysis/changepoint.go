@@ -48,13 +48,13 @@ const (
 // ChangePoint is a step in a series: the values from Index on differ from
 // those before it.
 type ChangePoint struct {
-	Index  int     // the first value after the step (0-based)
-	PValue float64 // of the permutation test
-	Before float64 // mean of the segment before the step (up to the previous change point)
-	After  float64 // mean of the segment after it (up to the next change point)
+	Index  int     `json:"index"`   // the first value after the step (0-based)
+	PValue float64 `json:"p_value"` // of the permutation test
+	Before float64 `json:"before"`  // mean of the segment before the step (up to the previous change point)
+	After  float64 `json:"after"`   // mean of the segment after it (up to the next change point)
 	// Delta is the relative change of the mean, (After−Before)/|Before|;
 	// After−Before when Before is 0.
-	Delta float64
+	Delta float64 `json:"delta"`
 }
 
 // ChangePoints returns the change points of xs in order of Index; none

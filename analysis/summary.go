@@ -111,7 +111,10 @@ type Case struct {
 	Telemetry *Telemetry `json:"telemetry,omitempty"`
 	// Frontier is the SLO frontier of a capacity search, on its
 	// capacity case only (CapacityCase).
-	Frontier    *Frontier         `json:"frontier,omitempty"`
+	Frontier *Frontier `json:"frontier,omitempty"`
+	// Trends are the case's key statistics over the latest runs of its
+	// suite's history (AddTrend); absent without a history.
+	Trends      []HistoryTrend    `json:"trends,omitempty"`
 	Errors      []string          `json:"errors,omitempty"` // execution errors
 	Fingerprint map[string]string `json:"fingerprint,omitempty"`
 	// BaselineCDFs are the baseline's distributions of the case's
@@ -143,7 +146,7 @@ type Summary struct {
 // or another results directory (Run). Package baselines fills it.
 type BaselineSource struct {
 	File     string `json:"file,omitempty"` // the baseline file
-	Run      string `json:"run,omitempty"`  // the results directory compared with (compare DIR BASE_DIR)
+	Run      string `json:"run,omitempty"`  // the results directory compared with (compare BASE DIR)
 	Found    bool   `json:"found"`          // the baseline holds entries; false: none promoted yet
 	Entries  int    `json:"entries"`        // entries used in the comparison
 	Promoted string `json:"promoted,omitempty"`

@@ -182,7 +182,7 @@ func runTime(r Run) string {
 }
 
 // FromRun makes a summarised run the baseline of another, as if it had
-// been promoted (`benchrun compare DIR BASE_DIR`): one entry per measured
+// been promoted (`benchrun compare BASE DIR`): one entry per measured
 // case, with the case's Fingerprint, which the caller sets. raws are
 // keyed by case id and may lack a case (no raw-sample tests for it then).
 func FromRun(sum *analysis.Summary, raws map[string]*analysis.Raw) *File {

@@ -234,7 +234,7 @@ func TestUsageErrors(t *testing.T) {
 		{"plan without file", []string{"plan"}, "name exactly one suite file"},
 		{"plan invalid", []string{"plan", "../suites/testdata/three-mistakes.toml"}, "three-mistakes.toml:"},
 		{"report without dir", []string{"report"}, "name exactly one results directory"},
-		{"compare without dir", []string{"compare"}, "one results directory or more"},
+		{"compare without dir", []string{"compare"}, "or BASE and one or more DIRs compared with it"},
 		{"promote without dir", []string{"baseline", "promote"}, "name exactly one results directory"},
 		{"show without suite", []string{"baseline", "show"}, "name one suite"},
 		{"export bad format", []string{"export", "--format", "xls", "dir"}, `--format "xls"`},

@@ -7,40 +7,68 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/benchrun/benchrun/runner/results"
 	"github.com/benchrun/benchrun/suites"
 )
 
 func compareCommand(stdout, stderr io.Writer) *cli.Command {
 	return &cli.Command{
 		Name:      "compare",
-		Usage:     "compare a results directory with the baselines or with another results directory",
-		ArgsUsage: "DIR [BASE_DIR] | REF DIR DIR...",
-		Description: "With one directory, compares it with the stored baselines (--baselines or the\n" +
-			"suite's). With two, compares DIR against BASE_DIR as if BASE_DIR were the\n" +
-			"baseline. Prints the verdict table; exit code 1 on a regression or failed\n" +
-			"threshold. Nothing is written.\n\n" +
-			"With three or more, the FIRST is the reference: each other run is compared\n" +
-			"with it and all are printed in one table (a column per run); the exit code\n" +
-			"is the worst of the runs' (2 an error, 1 a regression).\n\n" +
-			"Examples:\n   benchrun compare results/nightly/today\n   benchrun compare results/nightly/today results/nightly/yesterday\n" +
+		Usage:     "compare a results directory with the baselines or with other results directories",
+		ArgsUsage: "DIR | BASE DIR...",
+		Description: "One rule, benchstat's `old new` order: the FIRST directory is the reference.\n\n" +
+			"With one directory, compares it with the stored baselines (--baselines or the\n" +
+			"suite's). With two, compares DIR against BASE as if BASE were the baseline\n" +
+			"and prints the verdict table. With three or more, each DIR is compared with\n" +
+			"BASE and all are printed in one table (a column per run). Nothing is written.\n" +
+			"The exit code is the worst of the runs' (2 an error, 1 a regression or failed\n" +
+			"threshold). A BASE that started after a DIR is warned about on stderr: the\n" +
+			"arguments may be the wrong way round.\n\n" +
+			"Examples:\n   benchrun compare results/nightly/today\n   benchrun compare results/nightly/yesterday results/nightly/today\n" +
 			"   benchrun compare results/vllm-0.8 results/vllm-0.9 results/vllm-0.10",
 		Flags: []cli.Flag{ignoreFingerprintFlag()},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
-				return withExitCode(errors.New("compare: name one results directory or more"), ExitUsage)
+				return withExitCode(errors.New("compare: name one results directory (compared with the baselines), or BASE and one or more DIRs compared with it"), ExitUsage)
 			}
 			ignore, err := ignoredFingerprint(c)
 			if err != nil {
 				return err
 			}
-			if c.NArg() > 2 {
-				return compareMany(newEnv(c, stdout, stderr), c.Args().Slice(), c.String("baselines"), ignore)
+			args := c.Args().Slice()
+			if len(args) == 1 {
+				p := &pipeline{e: newEnv(c, stdout, stderr), dir: args[0], baselines: c.String("baselines"), ignoreFingerprint: ignore, tableOnly: true}
+				return p.conclude(nil)
 			}
-			p := &pipeline{e: newEnv(c, stdout, stderr), dir: c.Args().Get(0), baselines: c.String("baselines"),
-				baseDir: c.Args().Get(1), ignoreFingerprint: ignore, tableOnly: true}
+			if err := checkCompareOrder(stderr, args[0], args[1:]); err != nil {
+				return err
+			}
+			if len(args) > 2 {
+				return compareMany(newEnv(c, stdout, stderr), args, c.String("baselines"), ignore)
+			}
+			p := &pipeline{e: newEnv(c, stdout, stderr), dir: args[1], baselines: c.String("baselines"),
+				baseDir: args[0], ignoreFingerprint: ignore, tableOnly: true}
 			return p.conclude(nil)
 		},
 	}
+}
+
+// checkCompareOrder checks `compare BASE DIR...` before anything is
+// analysed: BASE must be a results directory (a usage error naming it as
+// the reference otherwise), and a BASE that started after one of the DIRs
+// is warned about, since the order used to be the other way round for two
+// directories.
+func checkCompareOrder(stderr io.Writer, base string, dirs []string) error {
+	bm, err := results.ReadManifest(base)
+	if err != nil {
+		return withExitCode(fmt.Errorf("compare BASE DIR...: the first directory is the reference, and %s is not a results directory: %w", base, err), ExitUsage)
+	}
+	for _, d := range dirs {
+		if m, err := results.ReadManifest(d); err == nil && !bm.Start.IsZero() && m.Start.Before(bm.Start) {
+			fmt.Fprintf(stderr, "compare: warning: the reference %s (the first directory) started after %s; the first directory is the baseline (benchstat's old new order)\n", base, d)
+		}
+	}
+	return nil
 }
 
 // ignoreFingerprintFlag is --ignore-fingerprint of suite, report and

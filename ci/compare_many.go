@@ -7,7 +7,7 @@ import (
 )
 
 // compareMany is `benchrun compare REF DIR DIR...`: each DIR is judged
-// against the run REF, as `compare DIR REF` would, and all are printed in
+// against the run REF, as `compare REF DIR` would, and all are printed in
 // one table. The exit code is the worst of the runs': an execution error
 // (a run that cannot be read or compared) before a regression.
 func compareMany(e *env, dirs []string, baselinesFlag string, ignore []string) error {

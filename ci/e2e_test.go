@@ -269,9 +269,19 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	checkBaselineCDFs(t, filepath.Join(work, "r2"), false)
 
+	// The first directory is the reference (benchstat's old new).
+	r = runBin(t, work, env, "compare", "r1", "r2")
+	if r.code != ExitFailed || !strings.Contains(r.stdout, "regression") || strings.Contains(r.stderr, "warning") {
+		t.Errorf("compare r1 r2: want exit %d naming a regression, no warning: %v", ExitFailed, r)
+	}
+	// The old order: r1 judged against the slower r2 is an improvement,
+	// never a regression, and the reversed order is warned about.
 	r = runBin(t, work, env, "compare", "r2", "r1")
-	if r.code != ExitFailed || !strings.Contains(r.stdout, "regression") {
-		t.Errorf("compare r2 r1: want exit %d naming a regression: %v", ExitFailed, r)
+	if r.code != ExitOK || strings.Contains(r.stdout, "regression") || !strings.Contains(r.stderr, "the reference r2 (the first directory) started after r1") {
+		t.Errorf("compare r2 r1: want r1 judged against r2 with a warning on the order: %v", r)
+	}
+	if r = runBin(t, work, env, "compare", "no-such-run", "r2"); r.code != ExitUsage || !strings.Contains(r.stderr, "the first directory is the reference, and no-such-run is not a results directory") {
+		t.Errorf("compare with a BASE that is not a run: want exit %d naming it: %v", ExitUsage, r)
 	}
 
 	r = runBin(t, work, env, "export", "--format", "csv", "r1")
@@ -330,8 +340,8 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	f.WriteString("\nbogus_key = 1\n")
 	f.Close()
-	if r = runBin(t, work, env, "compare", "r2", "broken"); r.code != ExitError || !strings.Contains(r.stderr, "bogus_key") {
-		t.Errorf("compare against a base whose suite does not load: want exit %d naming the problem: %v", ExitError, r)
+	if r = runBin(t, work, env, "compare", "broken", "r2"); r.code != ExitError || !strings.Contains(r.stderr, "bogus_key") {
+		t.Errorf("compare with a base whose suite does not load: want exit %d naming the problem: %v", ExitError, r)
 	}
 
 	// Several runs in one table, the first the reference: r1 against

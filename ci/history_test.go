@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benchrun/benchrun/analysis"
 	"github.com/benchrun/benchrun/baselines"
 )
 
@@ -41,12 +42,64 @@ func TestHistoryRecordsRuns(t *testing.T) {
 	if r.code != ExitOK || !strings.Contains(r.stdout, "output_tokens_per_second.value") || !strings.Contains(r.stdout, "1 runs") {
 		t.Errorf("history: %v", r)
 	}
+	checkTrends(t, work, h[0])
 	// Without a baselines directory nor --history, nothing is written.
 	other := t.TempDir()
 	copySuite(t, other, "demo.toml")
 	r = runBin(t, other, binEnv(), "suite", "-o", "r1", "demo.toml")
 	if _, err := os.Stat(filepath.Join(other, "baselines")); err == nil || strings.Contains(r.stdout, "history:") {
 		t.Errorf("a first run wrote a history: %v", r)
+	}
+}
+
+// checkTrends: with ten older nights and one newer night in the history
+// of r1's suite, `benchrun report r1` draws each key statistic's trend over
+// the older nights and r1, r1 last (the newer one is left out), and
+// --trend-runs bounds it.
+func checkTrends(t *testing.T, work string, r1 baselines.Record) {
+	t.Helper()
+	hdir := filepath.Join(work, "baselines", "history")
+	start, err := time.Parse(time.RFC3339, r1.Run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, night := range []int{-10, -9, -8, -7, -6, -5, -4, -3, -2, -1, 1} {
+		rec := r1
+		rec.Run = start.AddDate(0, 0, night).Format(time.RFC3339)
+		if _, err := baselines.Append(hdir, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runBin(t, work, binEnv(), "report", "r1")
+	if r.code != ExitOK {
+		t.Fatalf("report: %v", r)
+	}
+	sum, err := analysis.ReadSummary(filepath.Join(work, "r1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c *analysis.Case
+	for i := range sum.Cases {
+		if sum.Cases[i].ID == "chat/users=4" {
+			c = &sum.Cases[i]
+		}
+	}
+	if c == nil || len(c.Trends) != len(r1.Cases["chat/users=4"]) {
+		t.Fatalf("trends %+v: want one per statistic in the history", c)
+	}
+	if tr := c.Trends[0]; len(tr.Runs) != 11 || tr.Runs[10] != r1.Run {
+		t.Errorf("trend runs %v: want the 10 older nights and r1 last", tr.Runs)
+	}
+	md, _ := os.ReadFile(filepath.Join(work, "r1", "report.md"))
+	if !strings.Contains(string(md), "trend over the last 11 runs") {
+		t.Errorf("report.md has no trend line:\n%s", md)
+	}
+	if r := runBin(t, work, binEnv(), "report", "--trend-runs", "4", "r1"); r.code != ExitOK {
+		t.Fatalf("report --trend-runs 4: %v", r)
+	}
+	md, _ = os.ReadFile(filepath.Join(work, "r1", "report.md"))
+	if !strings.Contains(string(md), "trend over the last 4 runs") {
+		t.Errorf("--trend-runs 4: report.md:\n%s", md)
 	}
 }
 

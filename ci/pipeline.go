@@ -25,7 +25,7 @@ import (
 //	validate → plan → execute → analyse → compare → render → exit code
 //
 // `benchrun suite` runs every step; `benchrun report DIR` starts at
-// analyse on a run already in DIR; `benchrun compare DIR [BASE_DIR]` does
+// analyse on a run already in DIR; `benchrun compare [BASE] DIR` does
 // too, and its render step prints the table only (tableOnly). The steps after execute read only
 // files of the results directory, so a run re-renders without re-running,
 // and the verdict is decided in one place, judge.
@@ -35,7 +35,7 @@ type pipeline struct {
 	// baselines is --baselines: "" means the suite's, else baselines/.
 	baselines string
 	// baseDir, when set, is a results directory compared with as if it
-	// were the baseline (`benchrun compare DIR BASE_DIR`).
+	// were the baseline (`benchrun compare BASE DIR`).
 	baseDir string
 	// ignoreFingerprint is --ignore-fingerprint, added to the suite's
 	// ignore_fingerprint.
@@ -55,6 +55,9 @@ type pipeline struct {
 	// recordRun: append the judged run to its suite's history
 	// (`benchrun suite`, on the side that is not the job's own run).
 	recordRun bool
+	// trendRuns is --trend-runs: the runs of the suite's history the
+	// trend charts show (addTrends); 0 draws none.
+	trendRuns int
 }
 
 // execution is what the execute step tells beyond the files it wrote.
@@ -156,6 +159,7 @@ func (p *pipeline) conclude(x *execution) error {
 		p.notCompared(r, x, err)
 	}
 	judge(r, x)
+	p.addTrends(r)
 	if err := p.render(r); err != nil {
 		return withExitCode(err, ExitError)
 	}

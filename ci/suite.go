@@ -21,6 +21,7 @@ func suiteCommand(stdout, stderr io.Writer) *cli.Command {
 			&cli.BoolFlag{Name: "inside-job", Hidden: true, Usage: "run inside the SLURM allocation (the job script's command)"},
 			&cli.StringFlag{Name: "results", Hidden: true, Usage: "results directory (the job script's spelling of -o)"},
 			ignoreFingerprintFlag(),
+			trendRunsFlag(),
 			&cli.StringFlag{Name: "metrics-listen", Usage: "serve benchrun's live metrics at http://`ADDR`/metrics during the run (host:port; overrides [monitoring] listen)", EnvVars: []string{"BENCHRUN_METRICS_LISTEN"}},
 		},
 		Action: func(c *cli.Context) error {
@@ -33,7 +34,7 @@ func suiteCommand(stdout, stderr io.Writer) *cli.Command {
 			}
 			p := &pipeline{e: newEnv(c, stdout, stderr), baselines: c.String("baselines"), ignoreFingerprint: ignore,
 				metricsListen: c.String("metrics-listen"), push: true,
-				history: c.String("history"), recordRun: true}
+				history: c.String("history"), recordRun: true, trendRuns: c.Int("trend-runs")}
 			s, err := p.validate(c.Args().First())
 			if err != nil {
 				return err

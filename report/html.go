@@ -234,6 +234,11 @@ func buildPage(in *Input) (*htmlPage, error) {
 		}
 		hb.Telemetry = telemetryTables(bm.Cases)
 		hb.Charts = benchmarkCharts(bi, bm, raws)
+		trends, left := trendCharts(func(k string) string { return fmt.Sprintf("b%d-%s", bi, k) }, bm)
+		hb.Charts = append(hb.Charts, trends...)
+		if left > 0 {
+			hb.Missing = append(hb.Missing, fmt.Sprintf("trend charts of %d more statistics left out (%d drawn, those with change points first); report.md has every case's trend line", left, len(trends)))
+		}
 		specs = append(specs, hb.Charts...)
 		p.Benchmarks = append(p.Benchmarks, hb)
 	}

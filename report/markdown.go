@@ -251,6 +251,14 @@ func WriteMarkdown(w io.Writer, in *Input) error {
 		}
 		b.WriteString(t.RenderMarkdown())
 		b.WriteString("\n\n")
+		for _, c := range bm.Cases {
+			if line := trendLine(c); line != "" {
+				fmt.Fprintf(&b, "- %s — %s\n", mdEscape(caseLabel(c)), mdEscape(line))
+			}
+		}
+		if hasTrends(bm.Cases) {
+			b.WriteString("\n")
+		}
 		for _, tt := range telemetryTables(bm.Cases) {
 			writeTelemetryMarkdown(&b, tt)
 		}

@@ -23,13 +23,14 @@ type PagesRun struct {
 	// JobURL is the CI job that made the run, "" when unknown.
 	JobURL     string
 	Incomplete bool
+	sum        *analysis.Summary // for the sparklines
 }
 
 // RunOfPages describes the run of in for the Pages index, with its report
 // at link.
 func RunOfPages(in *Input, link string) PagesRun {
 	r := PagesRun{Suite: in.Summary.Suite, Verdict: in.Summary.Verdict, Cases: map[string]int{}, Link: link,
-		Incomplete: in.Summary.Incomplete}
+		Incomplete: in.Summary.Incomplete, sum: in.Summary}
 	if m := in.Manifest; m != nil {
 		r.Start = m.Start.UTC().Format("2006-01-02T15:04:05Z")
 		if m.CI != nil {
@@ -55,15 +56,24 @@ body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #ddd;text-align:left}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:.3rem;color:#fff;font-weight:600}
 .ok{background:#2e7d32}.bad{background:#c62828}.warn{background:#e65100}.neutral{background:#757575}
+.spark{vertical-align:middle}.dot{display:inline-block;width:.6rem;height:.6rem;border-radius:50%}
 </style>
 </head>
 <body>
 <h1>benchrun — nightly reports</h1>
-{{if not .}}<p>No runs yet.</p>{{else}}
+{{if not .Runs}}<p>No runs yet.</p>{{else}}
+{{range .Sparks}}<h2>{{.Suite}}: key statistic per case, oldest run left, newest right</h2>
+<table class="sparklines">
+<thead><tr><th>case</th><th>statistic</th><th>runs</th><th>trend</th><th>newest</th><th>range</th></tr></thead>
+<tbody>
+{{range .Rows}}<tr><td>{{.Case}}</td><td>{{.Stat}}</td><td>{{.Runs}}</td><td>{{.SVG}}</td><td><span class="dot {{.LatestClass}}"></span> {{.Latest}}</td><td>{{.Range}}</td></tr>
+{{end}}</tbody>
+</table>
+{{end}}<h2>Runs, newest first</h2>
 <table>
 <thead><tr><th>run (UTC)</th><th>suite</th><th>verdict</th><th>cases</th><th>CI job</th></tr></thead>
 <tbody>
-{{range .}}<tr>
+{{range .Runs}}<tr>
 <td><a href="{{.Link}}">{{if .Start}}{{.Start}}{{else}}(no manifest){{end}}</a></td>
 <td>{{.Suite}}</td>
 <td><span class="badge {{verdictClass .Verdict}}">{{.Verdict}}</span>{{if .Incomplete}} (cut short){{end}}</td>
@@ -76,7 +86,9 @@ table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid
 </html>
 `))
 
-// WritePages writes the Pages index of runs, newest first (ties by suite).
+// WritePages writes the Pages index of runs: per suite, a sparkline of
+// each case's key statistic (keyStat) over its runs, then the runs, newest
+// first (ties by suite), with verdict badges and links.
 func WritePages(w io.Writer, runs []PagesRun) error {
 	runs = append([]PagesRun(nil), runs...)
 	sort.SliceStable(runs, func(i, j int) bool {
@@ -85,5 +97,8 @@ func WritePages(w io.Writer, runs []PagesRun) error {
 		}
 		return runs[i].Suite < runs[j].Suite
 	})
-	return pagesTmpl.Execute(w, runs)
+	return pagesTmpl.Execute(w, struct {
+		Runs   []PagesRun
+		Sparks []sparkSuite
+	}{runs, sparklines(runs)})
 }

@@ -44,3 +44,39 @@ func TestPagesGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestPagesSparklines: the index draws each case's key statistic (its
+// regression check's) across the suite's runs, oldest left, newest right;
+// a run without the case leaves no point; the section is a golden file.
+func TestPagesSparklines(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 2, 0, 0, 0, time.UTC)
+	run := func(day int, p95 float64, withCase bool) PagesRun {
+		in := pagesInput(t0.AddDate(0, 0, day), analysis.Pass, "")
+		if withCase {
+			in.Summary.Cases = []analysis.Case{{ID: "chat/users=8", Verdict: analysis.Pass,
+				Metrics: map[string]analysis.Metric{
+					analysis.MetricTTFT: {Kind: analysis.KindDistribution, Unit: analysis.UnitSeconds, Count: 10, P95: p95},
+					analysis.MetricE2E:  {Kind: analysis.KindDistribution, Unit: analysis.UnitSeconds, Count: 10, P95: 9},
+				},
+				Checks: []analysis.Check{{Kind: analysis.CheckRegression, Metric: analysis.MetricTTFT, Stat: "p95"}}}}
+		}
+		return RunOfPages(in, "runs/x/report.html")
+	}
+	runs := []PagesRun{run(0, 0.100, true), run(2, 0.200, true), run(1, 0.150, true), run(3, 0, false), run(4, 0.120, true)}
+	var b bytes.Buffer
+	if err := WritePages(&b, runs); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	golden(t, "pages-sparklines.golden.html", b.Bytes())
+	for _, want := range []string{"<td>chat/users=8</td><td>ttft.p95</td><td>4</td>", `aria-label="4 runs"`,
+		// 100, 150, 200, 120 ms: oldest at the bottom, 200 ms at the top.
+		`points="3.0,25.0 54.3,14.0 105.7,3.0 157.0,20.6"`, "120 ms", "100 ms – 200 ms"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("index lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "sparklines") > strings.Index(out, "Runs, newest first") {
+		t.Error("the sparklines are not above the runs")
+	}
+}

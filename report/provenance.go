@@ -7,7 +7,7 @@ import (
 // baselineLine says, in one line, what the run was compared with: the
 // baseline file and where its newest entry came from (promoted when, the
 // run's start, benchrun commit, SLURM job, CI commit), the results
-// directory of `benchrun compare DIR BASE_DIR`, or that there is no
+// directory of `benchrun compare BASE DIR`, or that there is no
 // baseline yet. "" when the summary does not say (made before this was
 // recorded). The CI job of the baseline run is baselineJob.
 func (in *Input) baselineLine() string {
