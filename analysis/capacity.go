@@ -54,7 +54,8 @@ func (s SearchSpec) ProbeRequests() int {
 // JudgeProbe decides a probe on confidence bounds: pass when every SLO
 // is met by the whole 95% interval of its statistic, fail when one is
 // missed by its whole interval (or its metric is missing, or the probe
-// had execution errors, or was stopped early: ProbeWatch), else
+// had execution errors, or was stopped early: ProbeWatch, or had failed
+// requests while no SLO bounds the error rate: failedRequests), else
 // indeterminate. detail says why.
 func JudgeProbe(c *Case, s SearchSpec) (verdict, detail string) {
 	if len(c.Errors) > 0 {
@@ -83,7 +84,33 @@ func JudgeProbe(c *Case, s SearchSpec) (verdict, detail string) {
 			note(v, d)
 		}
 	}
+	if d := failedRequests(c, s); d != "" {
+		note(ProbeFail, d)
+	}
 	return verdict, strings.Join(why, "; ")
+}
+
+// failedRequests says why a probe with failed requests cannot pass when
+// no SLO bounds its error rate (error_rate or error_rate_<class>) and no
+// attainment counts them: latency percentiles are of the successful
+// requests only, so a server dropping a share of its load would otherwise
+// pass on the latency of the rest. "" when nothing failed or an SLO
+// judges the errors.
+func failedRequests(c *Case, s SearchSpec) string {
+	if s.Attainment > 0 {
+		return ""
+	}
+	for _, t := range s.SLOs {
+		if t.Metric == MetricErrorRate || strings.HasPrefix(t.Metric, ErrorRatePrefix) {
+			return ""
+		}
+	}
+	e, ok := c.Metrics[MetricErrorRate]
+	if !ok || e.Value == 0 {
+		return ""
+	}
+	failed := int(math.Round(e.Value * float64(e.Count)))
+	return fmt.Sprintf("%d of %d requests failed and no SLO bounds error_rate", failed, e.Count)
 }
 
 // judgeSLO judges one threshold on the interval of its statistic: the

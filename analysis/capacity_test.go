@@ -75,3 +75,48 @@ func TestNoisyProbeRemeasuredThenIndeterminate(t *testing.T) {
 		t.Errorf("bracket [%v, %v]: want the straddling 20 counted as not passing and capacity below it within 10%%", lo, hi)
 	}
 }
+
+// TestProbeWithFailedRequestsNeverPasses: latency percentiles are of the
+// successful requests, so a probe whose server dropped requests must not
+// pass on the latency of the rest unless an SLO bounds the error rate
+// (then that SLO decides), and a probe where every request failed has no
+// latency to pass on.
+func TestProbeWithFailedRequestsNeverPasses(t *testing.T) {
+	ttft, _ := ParseThreshold("ttft.p99 < 100ms")
+	errs, _ := ParseThreshold("error_rate < 50%")
+	fast := func() float64 { return 0.01 }
+	tests := []struct {
+		name      string
+		slos      []Threshold
+		errorRate float64
+		ok        int // successful requests
+		want      string
+		detail    string
+	}{
+		{"no errors", []Threshold{ttft}, 0, 1000, ProbePass, ""},
+		{"20% dropped, latency SLO only", []Threshold{ttft}, 0.2, 1000, ProbeFail, "250 of 1250 requests failed and no SLO bounds error_rate"},
+		{"20% dropped, error_rate SLO decides", []Threshold{ttft, errs}, 0.2, 1000, ProbePass, ""},
+		{"every request failed", []Threshold{ttft}, 1, 0, ProbeFail, "ttft was not measured"},
+		{"every request failed, error_rate SLO", []Threshold{errs}, 1, 0, ProbeFail, "error_rate < 50% missed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var c *Case
+			if tc.ok > 0 {
+				c = probeCase(tc.ok, fast)
+			} else {
+				c = &Case{ID: "p", Metrics: map[string]Metric{"ttft": {Kind: KindDistribution, Unit: UnitSeconds}}}
+			}
+			total := int(math.Round(float64(tc.ok) / (1 - tc.errorRate)))
+			if tc.errorRate == 1 {
+				total = 1000
+			}
+			c.Metrics[MetricErrorRate] = Metric{Kind: KindRate, Unit: UnitRatio, Value: tc.errorRate, Count: total}
+			spec := SearchSpec{Variable: "rate", Min: 10, Max: 80, SLOs: tc.slos, Precision: 0.1, Remeasure: 1}
+			v, d := JudgeProbe(c, spec)
+			if v != tc.want || !strings.Contains(d, tc.detail) {
+				t.Errorf("JudgeProbe = %s (%s), want %s (%s)", v, d, tc.want, tc.detail)
+			}
+		})
+	}
+}
