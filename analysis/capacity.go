@@ -34,7 +34,10 @@ type SearchSpec struct {
 
 // ProbeRequests is the measured requests of a first probe: Requests, but at
 // least 10/(1−p) for the highest percentile p an SLO judges (1,000 for
-// p99), and 10/(1−a) for an attainment a.
+// p99), 10/(1−a) for an attainment a, and 10/L for an upper limit L on an
+// error rate (1,000 for error_rate < 1%: the same rule, the errors being
+// the tail beyond the 1−L quantile; with fewer, even no error at all has
+// a Wilson interval reaching above L, and the probe could never pass).
 func (s SearchSpec) ProbeRequests() int {
 	n := max(s.Requests, 100)
 	floor := func(q float64) {
@@ -48,6 +51,11 @@ func (s SearchSpec) ProbeRequests() int {
 		}
 	}
 	floor(s.Attainment)
+	for _, t := range s.SLOs {
+		if (t.Metric == MetricErrorRate || strings.HasPrefix(t.Metric, ErrorRatePrefix)) && (t.Op == "<" || t.Op == "<=") {
+			floor(1 - t.Limit)
+		}
+	}
 	return n
 }
 

@@ -120,3 +120,36 @@ func TestProbeWithFailedRequestsNeverPasses(t *testing.T) {
 		})
 	}
 }
+
+// TestProbeRequestsErrorRate: an error-rate limit L asks for 10/L
+// requests, enough that a probe without errors passes it on its Wilson
+// interval (with 200 requests and no error the interval reaches 1.9%:
+// error_rate < 1% could never pass).
+func TestProbeRequestsErrorRate(t *testing.T) {
+	for _, tc := range []struct {
+		slos []string
+		want int
+	}{
+		{[]string{"error_rate < 1%"}, 1000},
+		{[]string{"error_rate < 5%", "e2e.p90 < 1s"}, 200},
+		{[]string{"error_rate_timeout <= 0.1%"}, 10000},
+		{[]string{"error_rate < 50%"}, 100},
+		{[]string{"ttft.p99 < 1s"}, 1000},
+	} {
+		ts, err := ParseThresholds(tc.slos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec := SearchSpec{SLOs: ts}
+		n := spec.ProbeRequests()
+		if n != tc.want {
+			t.Errorf("%v: %d requests, want %d", tc.slos, n, tc.want)
+		}
+		c := &Case{Metrics: map[string]Metric{MetricErrorRate: {Kind: KindRate, Unit: UnitRatio, Count: n}}}
+		for _, th := range ts {
+			if v, d := judgeSLO(c, th); th.Metric == MetricErrorRate && v != ProbePass {
+				t.Errorf("%s with no error in %d requests: %s (%s)", th.Expr, n, v, d)
+			}
+		}
+	}
+}
