@@ -344,6 +344,11 @@ func CapacityCase(benchmark, kind string, spec SearchSpec, probes []*Case) Case 
 		c.Warnings = append(c.Warnings, fmt.Sprintf("every probe up to max (%s) passed: the capacity is at least that", FormatValue(spec.Max, unit)))
 	}
 	c.Frontier = frontier(spec, s.Probes, byID, lo, hi)
+	var judged []*Case
+	for _, pc := range byID {
+		judged = append(judged, pc)
+	}
+	c.Frontier.WallSeconds = wallSeconds(judged)
 	c.Metrics[MetricCapacity] = Metric{Kind: KindRate, Unit: unit, Better: "higher", Count: len(s.Probes), Value: lo,
 		CI: map[string][2]float64{"value": {lo, hi}}}
 	if at != nil {

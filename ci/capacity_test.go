@@ -52,8 +52,22 @@ type capacitySummary struct {
 			Value float64
 			CI    map[string][2]float64
 		}
-		Checks []struct{ Name, Verdict, Detail string }
+		Checks   []struct{ Name, Verdict, Detail string }
+		Frontier struct {
+			WallSeconds float64 `json:"wall_seconds"`
+		}
 	} `json:"cases"`
+}
+
+// logWall logs what the search of summary s cost in wall time
+// (frontier.wall_seconds), as docs/capacity.md quotes it.
+func (s capacitySummary) logWall(t *testing.T, what string) {
+	t.Helper()
+	for _, c := range s.Cases {
+		if c.ID == "chat/capacity" {
+			t.Logf("%s: the search took %.0f s of wall time", what, c.Frontier.WallSeconds)
+		}
+	}
 }
 
 func (s capacitySummary) capacity(t *testing.T) (v float64, ci [2]float64, verdict string, probes int) {
@@ -99,6 +113,7 @@ func TestCapacitySearch(t *testing.T) {
 	var s1 capacitySummary
 	readJSON(t, filepath.Join(work, "r1", "summary.json"), &s1)
 	c1, ci1, _, n := s1.capacity(t)
+	s1.logWall(t, "TestCapacitySearch, first run")
 	if c1 < 360 || c1 > 440 || ci1[0] != c1 || ci1[1] < c1 {
 		t.Fatalf("capacity %v [%v, %v], want within 10%% of 400", c1, ci1[0], ci1[1])
 	}
@@ -115,6 +130,7 @@ func TestCapacitySearch(t *testing.T) {
 	var s2 capacitySummary
 	readJSON(t, filepath.Join(work, "r2", "summary.json"), &s2)
 	c2, ci2, verdict, _ := s2.capacity(t)
+	s2.logWall(t, "TestCapacitySearch, 20% slower")
 	if r.code != ExitFailed || verdict != "fail" || !(c2 < c1) || !(ci2[1] < ci1[0]) {
 		t.Fatalf("slowed 20%%: exit %d, capacity %v %v (verdict %s), baseline %v %v; want lower and a failed comparison\n%v", r.code, c2, ci2, verdict, c1, ci1, r.stdout)
 	}
@@ -166,6 +182,7 @@ func TestProbeEarlyStop(t *testing.T) {
 	if c != 0 || verdict != "fail" || probes != 1 {
 		t.Errorf("capacity %v, verdict %s, %d probes: want no passing load, fail", c, verdict, probes)
 	}
+	s.logWall(t, "TestProbeEarlyStop")
 	for _, cs := range s.Cases {
 		if cs.ID == "chat/capacity" && (len(cs.Checks) == 0 || !strings.Contains(cs.Checks[0].Detail, "stopped early")) {
 			t.Errorf("capacity checks %+v: want the stop's evidence", cs.Checks)
@@ -257,6 +274,7 @@ func TestCapacitySearchNoisy(t *testing.T) {
 				Probes []struct {
 					Case, Verdict string
 				}
+				WallSeconds float64 `json:"wall_seconds"`
 			}
 		}
 	}
@@ -279,6 +297,10 @@ func TestCapacitySearchNoisy(t *testing.T) {
 		if strings.Join(verdicts, " ") != "pass pass indeterminate indeterminate" { // load order: 2, 3, 4, 4 try 2
 			t.Errorf("frontier verdicts %v", verdicts)
 		}
+		if c.Frontier.WallSeconds < 1 {
+			t.Errorf("wall time %v s: four probes of 100–200 requests take seconds", c.Frontier.WallSeconds)
+		}
+		t.Logf("TestCapacitySearchNoisy: the search took %.0f s of wall time", c.Frontier.WallSeconds)
 		return
 	}
 	t.Fatalf("no chat/capacity case\n%v", r)

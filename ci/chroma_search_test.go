@@ -68,6 +68,9 @@ func TestChromaCapacitySearch(t *testing.T) {
 				Better      string
 				CI          map[string][2]float64
 			}
+			Frontier struct {
+				WallSeconds float64 `json:"wall_seconds"`
+			}
 		}
 	}
 	readJSON(t, filepath.Join(work, "r", "summary.json"), &s)
@@ -91,7 +94,7 @@ func TestChromaCapacitySearch(t *testing.T) {
 		if m.Count < 3 {
 			t.Errorf("capacity from %d probes", m.Count)
 		}
-		t.Logf("Chroma capacity: %v queries/s, bracket %v, %d probes", m.Value, b, m.Count)
+		t.Logf("Chroma capacity: %v queries/s, bracket %v, %d probes; the search took %.0f s of wall time", m.Value, b, m.Count, c.Frontier.WallSeconds)
 	}
 	if probes < 3 {
 		t.Fatalf("%d probe cases: %v", probes, r)

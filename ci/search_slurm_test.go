@@ -76,6 +76,7 @@ func TestClusterSearch(t *testing.T) {
 	if c != 40 || ci != [2]float64{40, 60} || verdict != "pass" {
 		t.Errorf("capacity %v %v, verdict %s: want 40 requests/s, bracket [40, 60]", c, ci, verdict)
 	}
+	s.logWall(t, "TestClusterSearch")
 	checkReplay(t, filepath.Join(dir, "samples", "replay"), offsets, 0.5)
 }
 
