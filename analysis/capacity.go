@@ -99,17 +99,17 @@ func JudgeProbe(c *Case, s SearchSpec) (verdict, detail string) {
 }
 
 // failedRequests says why a probe with failed requests cannot pass when
-// no SLO bounds its error rate (error_rate or error_rate_<class>) and no
-// attainment counts them: latency percentiles are of the successful
-// requests only, so a server dropping a share of its load would otherwise
-// pass on the latency of the rest. "" when nothing failed or an SLO
-// judges the errors.
+// no SLO bounds its whole error rate (error_rate; an error_rate_<class>
+// bounds one class only) and no attainment counts them: latency
+// percentiles are of the successful requests only, so a server dropping
+// a share of its load would otherwise pass on the latency of the rest.
+// "" when nothing failed or an SLO judges the errors.
 func failedRequests(c *Case, s SearchSpec) string {
 	if s.Attainment > 0 {
 		return ""
 	}
 	for _, t := range s.SLOs {
-		if t.Metric == MetricErrorRate || strings.HasPrefix(t.Metric, ErrorRatePrefix) {
+		if t.Metric == MetricErrorRate {
 			return ""
 		}
 	}

@@ -84,6 +84,7 @@ func TestNoisyProbeRemeasuredThenIndeterminate(t *testing.T) {
 func TestProbeWithFailedRequestsNeverPasses(t *testing.T) {
 	ttft, _ := ParseThreshold("ttft.p99 < 100ms")
 	errs, _ := ParseThreshold("error_rate < 50%")
+	timeouts, _ := ParseThreshold("error_rate_timeout < 50%")
 	fast := func() float64 { return 0.01 }
 	tests := []struct {
 		name      string
@@ -96,6 +97,7 @@ func TestProbeWithFailedRequestsNeverPasses(t *testing.T) {
 		{"no errors", []Threshold{ttft}, 0, 1000, ProbePass, ""},
 		{"20% dropped, latency SLO only", []Threshold{ttft}, 0.2, 1000, ProbeFail, "250 of 1250 requests failed and no SLO bounds error_rate"},
 		{"20% dropped, error_rate SLO decides", []Threshold{ttft, errs}, 0.2, 1000, ProbePass, ""},
+		{"20% dropped, only timeouts bounded", []Threshold{ttft, timeouts}, 0.2, 1000, ProbeFail, "250 of 1250 requests failed"},
 		{"every request failed", []Threshold{ttft}, 1, 0, ProbeFail, "ttft was not measured"},
 		{"every request failed, error_rate SLO", []Threshold{errs}, 1, 0, ProbeFail, "error_rate < 50% missed"},
 	}
