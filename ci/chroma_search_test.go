@@ -8,10 +8,11 @@ import (
 )
 
 // chromaSearchSuite searches the open-loop query rate a real Chroma
-// serves with e2e p90 under 100 ms, recall@10 above 0.8 and under 5%
-// errors, from 50 queries/s up to 5,000 (far beyond what a small machine
-// serves: the search must find a bracket below it). 200 measured
-// queries a probe (10/L for the error rate limit L = 5%).
+// serves with e2e p90 under 250 ms (room for a busy machine at min),
+// recall@10 above 0.8 and under 5% errors, from 25 queries/s up to 5,000
+// (far beyond what a small machine serves: the search must find a
+// bracket below it). 200 measured queries a probe (10/L for the error
+// rate limit L = 5%).
 const chromaSearchSuite = `schema_version = 1
 [suite]
 name = "chroma-search"
@@ -31,10 +32,10 @@ service = "chroma"
   queries = 200
   [benchmark.search]
   variable = "rate"
-  min = 50
+  min = 25
   max = 5000
   requests = 200
-  slos = ["e2e.p90 < 100ms", "recall_at_10.mean > 0.8", "error_rate < 5%"]
+  slos = ["e2e.p90 < 250ms", "recall_at_10.mean > 0.8", "error_rate < 5%"]
   precision = "20%"
 `
 
@@ -88,8 +89,8 @@ func TestChromaCapacitySearch(t *testing.T) {
 		}
 		m := c.Metrics["capacity"]
 		b := m.CI["value"]
-		if m.Value < 50 || m.Value >= 5000 || b[0] != m.Value || !(b[1] > b[0]) || b[1] > 1.2*b[0]+1 || m.Unit != "requests/s" || m.Better != "higher" || c.Verdict != "pass" {
-			t.Errorf("capacity %+v, verdict %s: want a bracket within 20%% between 50 and 5000 queries/s, higher better", m, c.Verdict)
+		if m.Value < 25 || m.Value >= 5000 || b[0] != m.Value || !(b[1] > b[0]) || b[1] > 1.2*b[0]+1 || m.Unit != "requests/s" || m.Better != "higher" || c.Verdict != "pass" {
+			t.Errorf("capacity %+v, verdict %s: want a bracket within 20%% between 25 and 5000 queries/s, higher better", m, c.Verdict)
 		}
 		if m.Count < 3 {
 			t.Errorf("capacity from %d probes", m.Count)
@@ -153,7 +154,7 @@ name = "q"`
 	for _, c := range s.Cases {
 		ids = append(ids, c.ID)
 		switch c.ID {
-		case "q/search=rate:50":
+		case "q/search=rate:25":
 			if rec := c.Metrics["recall_at_10"]; rec.Count == 0 || rec.Mean > 0.5 {
 				t.Errorf("probe recall %+v: want it collapsed (a stale collection)", rec)
 			}
@@ -163,7 +164,7 @@ name = "q"`
 			}
 		}
 	}
-	if strings.Join(ids, " ") != "stale q/search=rate:50 q/capacity" {
+	if strings.Join(ids, " ") != "stale q/search=rate:25 q/capacity" {
 		t.Errorf("cases %q: want the load, the one probe at min, the capacity", ids)
 	}
 }
