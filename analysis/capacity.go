@@ -64,12 +64,20 @@ func (s SearchSpec) ProbeRequests() int {
 // missed by its whole interval (or its metric is missing, or the probe
 // had execution errors, or was stopped early: ProbeWatch, or had failed
 // requests while no SLO bounds the error rate: failedRequests), else
-// indeterminate. detail says why.
+// indeterminate. A latency miss (or early stop) of a probe whose client
+// lagged its schedule (label client_lag) is indeterminate, not a fail:
+// latency counts from the scheduled send, so the client's own stall is
+// in it, and the probe is measured again rather than blamed on the
+// server. detail says why.
 func JudgeProbe(c *Case, s SearchSpec) (verdict, detail string) {
 	if len(c.Errors) > 0 {
 		return ProbeFail, "execution error: " + strings.Join(c.Errors, "; ")
 	}
+	lag := clientLag(c)
 	for _, l := range c.Labels {
+		if l.Test == TestEarlyStop && lag != "" {
+			return ProbeIndeterminate, lag + l.Evidence
+		}
 		if l.Test == TestEarlyStop {
 			return ProbeFail, l.Evidence
 		}
@@ -83,7 +91,11 @@ func JudgeProbe(c *Case, s SearchSpec) (verdict, detail string) {
 		}
 	}
 	for _, t := range s.SLOs {
-		if v, d := judgeSLO(c, t); v != ProbePass {
+		v, d := judgeSLO(c, t)
+		if v == ProbeFail && lag != "" && c.Metrics[t.Metric].Unit == UnitSeconds {
+			v, d = ProbeIndeterminate, lag+d
+		}
+		if v != ProbePass {
 			note(v, d)
 		}
 	}
@@ -96,6 +108,17 @@ func JudgeProbe(c *Case, s SearchSpec) (verdict, detail string) {
 		note(ProbeFail, d)
 	}
 	return verdict, strings.Join(why, "; ")
+}
+
+// clientLag is the prefix of a probe's detail when its client lagged its
+// schedule (label client_lag), "" when it did not.
+func clientLag(c *Case) string {
+	for _, l := range c.Labels {
+		if l.Name == LabelClientLag {
+			return "not judged on the server, the client lagged (" + l.Evidence + "): "
+		}
+	}
+	return ""
 }
 
 // failedRequests says why a probe with failed requests cannot pass when

@@ -155,3 +155,42 @@ func TestProbeRequestsErrorRate(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeClientLag: a latency miss or an early stop of a probe whose
+// client lagged its schedule is indeterminate (measured again), not a
+// fail; a pass stays a pass (the lag is in the latencies it met), and a
+// miss of a non-latency SLO stays a fail.
+func TestProbeClientLag(t *testing.T) {
+	ttft, _ := ParseThreshold("ttft.p99 < 100ms")
+	errs, _ := ParseThreshold("error_rate < 1%")
+	lag := Label{Name: LabelClientLag, Test: TestLag, Evidence: "the client sent late"}
+	stop := Label{Name: LabelSaturated, Test: TestEarlyStop, Evidence: "stopped early: 18 requests had ttft beyond 100 ms"}
+	slow := func() float64 { return 0.5 }
+	fast := func() float64 { return 0.01 }
+	spec := SearchSpec{Variable: "rate", Min: 10, Max: 80, SLOs: []Threshold{ttft, errs}, Precision: 0.1, Remeasure: 1}
+	tests := []struct {
+		name   string
+		draw   func() float64
+		errors float64
+		labels []Label
+		want   string
+	}{
+		{"slow, no lag", slow, 0, nil, ProbeFail},
+		{"slow, lag", slow, 0, []Label{lag}, ProbeIndeterminate},
+		{"stopped early, no lag", slow, 0, []Label{stop}, ProbeFail},
+		{"stopped early, lag", slow, 0, []Label{stop, lag}, ProbeIndeterminate},
+		{"fast, lag", fast, 0, []Label{lag}, ProbePass},
+		{"errors, lag", fast, 0.5, []Label{lag}, ProbeFail},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := probeCase(1000, tc.draw)
+			c.Metrics[MetricErrorRate] = Metric{Kind: KindRate, Unit: UnitRatio, Value: tc.errors, Count: 1000}
+			c.Labels = tc.labels
+			v, d := JudgeProbe(c, spec)
+			if v != tc.want || (v == ProbeIndeterminate) != strings.Contains(d, "client lagged") {
+				t.Errorf("JudgeProbe = %s (%s), want %s", v, d, tc.want)
+			}
+		})
+	}
+}

@@ -162,16 +162,20 @@ func TestProbeEarlyStop(t *testing.T) {
 		}
 	}
 	readJSON(t, filepath.Join(work, "r", "manifest.json"), &m)
-	if len(m.Cases) != 1 || m.Cases[0].ID != "chat/search=rate:100" {
+	// One probe at min; measured again (try 2) only when a busy machine
+	// made the client lag its schedule in the first (JudgeProbe: then
+	// indeterminate, not failed).
+	if len(m.Cases) == 0 || len(m.Cases) > 2 || m.Cases[0].ID != "chat/search=rate:100" || len(m.Cases) == 2 && m.Cases[1].ID != "chat/search=rate:100,try=2" {
 		t.Fatalf("cases %+v: want the one probe at min", m.Cases)
 	}
-	pc := m.Cases[0]
-	var n int64
-	for _, c := range pc.SampleCounts {
-		n += c
-	}
-	if pc.Status != "done" || !strings.Contains(pc.Settings["early_stop"], "stopped early") || n == 0 || n > 300 {
-		t.Fatalf("probe %+v (%d samples): want done, stopped early after a few dozen of its 1,000 requests", pc, n)
+	for _, pc := range m.Cases {
+		var n int64
+		for _, c := range pc.SampleCounts {
+			n += c
+		}
+		if pc.Status != "done" || !strings.Contains(pc.Settings["early_stop"], "stopped early") || n == 0 || n > 300 {
+			t.Fatalf("probe %+v (%d samples): want done, stopped early after a few dozen of its requests", pc, n)
+		}
 	}
 	if took > 20*time.Second {
 		t.Errorf("the search took %s: the probe was not cut short", took)
@@ -179,7 +183,7 @@ func TestProbeEarlyStop(t *testing.T) {
 	var s capacitySummary
 	readJSON(t, filepath.Join(work, "r", "summary.json"), &s)
 	c, _, verdict, probes := s.capacity(t)
-	if c != 0 || verdict != "fail" || probes != 1 {
+	if c != 0 || verdict != "fail" || probes != len(m.Cases) {
 		t.Errorf("capacity %v, verdict %s, %d probes: want no passing load, fail", c, verdict, probes)
 	}
 	s.logWall(t, "TestProbeEarlyStop")
