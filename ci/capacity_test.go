@@ -63,9 +63,15 @@ type capacitySummary struct {
 // (frontier.wall_seconds), as docs/capacity.md quotes it.
 func (s capacitySummary) logWall(t *testing.T, what string) {
 	t.Helper()
+	probes := 0
+	for _, c := range s.Cases {
+		if strings.HasPrefix(c.ID, "chat/search=") {
+			probes++
+		}
+	}
 	for _, c := range s.Cases {
 		if c.ID == "chat/capacity" {
-			t.Logf("%s: the search took %.0f s of wall time", what, c.Frontier.WallSeconds)
+			t.Logf("%s: %d probes, capacity %v; the search took %.0f s of wall time", what, probes, c.Metrics["capacity"].Value, c.Frontier.WallSeconds)
 		}
 	}
 }
@@ -304,7 +310,7 @@ func TestCapacitySearchNoisy(t *testing.T) {
 		if c.Frontier.WallSeconds < 1 {
 			t.Errorf("wall time %v s: four probes of 100–200 requests take seconds", c.Frontier.WallSeconds)
 		}
-		t.Logf("TestCapacitySearchNoisy: the search took %.0f s of wall time", c.Frontier.WallSeconds)
+		t.Logf("TestCapacitySearchNoisy: %d probes, capacity %v; the search took %.0f s of wall time", len(c.Frontier.Probes), capm.Value, c.Frontier.WallSeconds)
 		return
 	}
 	t.Fatalf("no chat/capacity case\n%v", r)
