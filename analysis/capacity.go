@@ -34,7 +34,10 @@ type SearchSpec struct {
 
 // ProbeRequests is the measured requests of a first probe: Requests, but at
 // least 10/(1−p) for the highest percentile p an SLO judges (1,000 for
-// p99), and 10/(1−a) for an attainment a.
+// p99), 10/(1−a) for an attainment a, and 10/L for an upper limit L on an
+// error rate (1,000 for error_rate < 1%: the same rule, the errors being
+// the tail beyond the 1−L quantile; with fewer, even no error at all has
+// a Wilson interval reaching above L, and the probe could never pass).
 func (s SearchSpec) ProbeRequests() int {
 	n := max(s.Requests, 100)
 	floor := func(q float64) {
@@ -48,19 +51,33 @@ func (s SearchSpec) ProbeRequests() int {
 		}
 	}
 	floor(s.Attainment)
+	for _, t := range s.SLOs {
+		if (t.Metric == MetricErrorRate || strings.HasPrefix(t.Metric, ErrorRatePrefix)) && (t.Op == "<" || t.Op == "<=") {
+			floor(1 - t.Limit)
+		}
+	}
 	return n
 }
 
 // JudgeProbe decides a probe on confidence bounds: pass when every SLO
 // is met by the whole 95% interval of its statistic, fail when one is
 // missed by its whole interval (or its metric is missing, or the probe
-// had execution errors, or was stopped early: ProbeWatch), else
-// indeterminate. detail says why.
+// had execution errors, or was stopped early: ProbeWatch, or had failed
+// requests while no SLO bounds the error rate: failedRequests), else
+// indeterminate. A latency miss (or early stop) of a probe whose client
+// lagged its schedule (label client_lag) is indeterminate, not a fail:
+// latency counts from the scheduled send, so the client's own stall is
+// in it, and the probe is measured again rather than blamed on the
+// server. detail says why.
 func JudgeProbe(c *Case, s SearchSpec) (verdict, detail string) {
 	if len(c.Errors) > 0 {
 		return ProbeFail, "execution error: " + strings.Join(c.Errors, "; ")
 	}
+	lag := clientLag(c)
 	for _, l := range c.Labels {
+		if l.Test == TestEarlyStop && lag != "" {
+			return ProbeIndeterminate, lag + l.Evidence
+		}
 		if l.Test == TestEarlyStop {
 			return ProbeFail, l.Evidence
 		}
@@ -74,7 +91,11 @@ func JudgeProbe(c *Case, s SearchSpec) (verdict, detail string) {
 		}
 	}
 	for _, t := range s.SLOs {
-		if v, d := judgeSLO(c, t); v != ProbePass {
+		v, d := judgeSLO(c, t)
+		if v == ProbeFail && lag != "" && c.Metrics[t.Metric].Unit == UnitSeconds {
+			v, d = ProbeIndeterminate, lag+d
+		}
+		if v != ProbePass {
 			note(v, d)
 		}
 	}
@@ -83,7 +104,44 @@ func JudgeProbe(c *Case, s SearchSpec) (verdict, detail string) {
 			note(v, d)
 		}
 	}
+	if d := failedRequests(c, s); d != "" {
+		note(ProbeFail, d)
+	}
 	return verdict, strings.Join(why, "; ")
+}
+
+// clientLag is the prefix of a probe's detail when its client lagged its
+// schedule (label client_lag), "" when it did not.
+func clientLag(c *Case) string {
+	for _, l := range c.Labels {
+		if l.Name == LabelClientLag {
+			return "not judged on the server, the client lagged (" + l.Evidence + "): "
+		}
+	}
+	return ""
+}
+
+// failedRequests says why a probe with failed requests cannot pass when
+// no SLO bounds its whole error rate (error_rate; an error_rate_<class>
+// bounds one class only) and no attainment counts them: latency
+// percentiles are of the successful requests only, so a server dropping
+// a share of its load would otherwise pass on the latency of the rest.
+// "" when nothing failed or an SLO judges the errors.
+func failedRequests(c *Case, s SearchSpec) string {
+	if s.Attainment > 0 {
+		return ""
+	}
+	for _, t := range s.SLOs {
+		if t.Metric == MetricErrorRate {
+			return ""
+		}
+	}
+	e, ok := c.Metrics[MetricErrorRate]
+	if !ok || e.Value == 0 {
+		return ""
+	}
+	failed := int(math.Round(e.Value * float64(e.Count)))
+	return fmt.Sprintf("%d of %d requests failed and no SLO bounds error_rate", failed, e.Count)
 }
 
 // judgeSLO judges one threshold on the interval of its statistic: the
@@ -309,6 +367,11 @@ func CapacityCase(benchmark, kind string, spec SearchSpec, probes []*Case) Case 
 		c.Warnings = append(c.Warnings, fmt.Sprintf("every probe up to max (%s) passed: the capacity is at least that", FormatValue(spec.Max, unit)))
 	}
 	c.Frontier = frontier(spec, s.Probes, byID, lo, hi)
+	var judged []*Case
+	for _, pc := range byID {
+		judged = append(judged, pc)
+	}
+	c.Frontier.WallSeconds = wallSeconds(judged)
 	c.Metrics[MetricCapacity] = Metric{Kind: KindRate, Unit: unit, Better: "higher", Count: len(s.Probes), Value: lo,
 		CI: map[string][2]float64{"value": {lo, hi}}}
 	if at != nil {

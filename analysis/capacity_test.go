@@ -75,3 +75,122 @@ func TestNoisyProbeRemeasuredThenIndeterminate(t *testing.T) {
 		t.Errorf("bracket [%v, %v]: want the straddling 20 counted as not passing and capacity below it within 10%%", lo, hi)
 	}
 }
+
+// TestProbeWithFailedRequestsNeverPasses: latency percentiles are of the
+// successful requests, so a probe whose server dropped requests must not
+// pass on the latency of the rest unless an SLO bounds the error rate
+// (then that SLO decides), and a probe where every request failed has no
+// latency to pass on.
+func TestProbeWithFailedRequestsNeverPasses(t *testing.T) {
+	ttft, _ := ParseThreshold("ttft.p99 < 100ms")
+	errs, _ := ParseThreshold("error_rate < 50%")
+	timeouts, _ := ParseThreshold("error_rate_timeout < 50%")
+	fast := func() float64 { return 0.01 }
+	tests := []struct {
+		name      string
+		slos      []Threshold
+		errorRate float64
+		ok        int // successful requests
+		want      string
+		detail    string
+	}{
+		{"no errors", []Threshold{ttft}, 0, 1000, ProbePass, ""},
+		{"20% dropped, latency SLO only", []Threshold{ttft}, 0.2, 1000, ProbeFail, "250 of 1250 requests failed and no SLO bounds error_rate"},
+		{"20% dropped, error_rate SLO decides", []Threshold{ttft, errs}, 0.2, 1000, ProbePass, ""},
+		{"20% dropped, only timeouts bounded", []Threshold{ttft, timeouts}, 0.2, 1000, ProbeFail, "250 of 1250 requests failed"},
+		{"every request failed", []Threshold{ttft}, 1, 0, ProbeFail, "ttft was not measured"},
+		{"every request failed, error_rate SLO", []Threshold{errs}, 1, 0, ProbeFail, "error_rate < 50% missed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var c *Case
+			if tc.ok > 0 {
+				c = probeCase(tc.ok, fast)
+			} else {
+				c = &Case{ID: "p", Metrics: map[string]Metric{"ttft": {Kind: KindDistribution, Unit: UnitSeconds}}}
+			}
+			total := int(math.Round(float64(tc.ok) / (1 - tc.errorRate)))
+			if tc.errorRate == 1 {
+				total = 1000
+			}
+			c.Metrics[MetricErrorRate] = Metric{Kind: KindRate, Unit: UnitRatio, Value: tc.errorRate, Count: total}
+			spec := SearchSpec{Variable: "rate", Min: 10, Max: 80, SLOs: tc.slos, Precision: 0.1, Remeasure: 1}
+			v, d := JudgeProbe(c, spec)
+			if v != tc.want || !strings.Contains(d, tc.detail) {
+				t.Errorf("JudgeProbe = %s (%s), want %s (%s)", v, d, tc.want, tc.detail)
+			}
+		})
+	}
+}
+
+// TestProbeRequestsErrorRate: an error-rate limit L asks for 10/L
+// requests, enough that a probe without errors passes it on its Wilson
+// interval (with 200 requests and no error the interval reaches 1.9%:
+// error_rate < 1% could never pass).
+func TestProbeRequestsErrorRate(t *testing.T) {
+	for _, tc := range []struct {
+		slos []string
+		want int
+	}{
+		{[]string{"error_rate < 1%"}, 1000},
+		{[]string{"error_rate < 5%", "e2e.p90 < 1s"}, 200},
+		{[]string{"error_rate_timeout <= 0.1%"}, 10000},
+		{[]string{"error_rate < 50%"}, 100},
+		{[]string{"ttft.p99 < 1s"}, 1000},
+	} {
+		ts, err := ParseThresholds(tc.slos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec := SearchSpec{SLOs: ts}
+		n := spec.ProbeRequests()
+		if n != tc.want {
+			t.Errorf("%v: %d requests, want %d", tc.slos, n, tc.want)
+		}
+		c := &Case{Metrics: map[string]Metric{MetricErrorRate: {Kind: KindRate, Unit: UnitRatio, Count: n}}}
+		for _, th := range ts {
+			if v, d := judgeSLO(c, th); th.Metric == MetricErrorRate && v != ProbePass {
+				t.Errorf("%s with no error in %d requests: %s (%s)", th.Expr, n, v, d)
+			}
+		}
+	}
+}
+
+// TestProbeClientLag: a latency miss or an early stop of a probe whose
+// client lagged its schedule is indeterminate (measured again), not a
+// fail; a pass stays a pass (the lag is in the latencies it met), and a
+// miss of a non-latency SLO stays a fail.
+func TestProbeClientLag(t *testing.T) {
+	ttft, _ := ParseThreshold("ttft.p99 < 100ms")
+	errs, _ := ParseThreshold("error_rate < 1%")
+	lag := Label{Name: LabelClientLag, Test: TestLag, Evidence: "the client sent late"}
+	stop := Label{Name: LabelSaturated, Test: TestEarlyStop, Evidence: "stopped early: 18 requests had ttft beyond 100 ms"}
+	slow := func() float64 { return 0.5 }
+	fast := func() float64 { return 0.01 }
+	spec := SearchSpec{Variable: "rate", Min: 10, Max: 80, SLOs: []Threshold{ttft, errs}, Precision: 0.1, Remeasure: 1}
+	tests := []struct {
+		name   string
+		draw   func() float64
+		errors float64
+		labels []Label
+		want   string
+	}{
+		{"slow, no lag", slow, 0, nil, ProbeFail},
+		{"slow, lag", slow, 0, []Label{lag}, ProbeIndeterminate},
+		{"stopped early, no lag", slow, 0, []Label{stop}, ProbeFail},
+		{"stopped early, lag", slow, 0, []Label{stop, lag}, ProbeIndeterminate},
+		{"fast, lag", fast, 0, []Label{lag}, ProbePass},
+		{"errors, lag", fast, 0.5, []Label{lag}, ProbeFail},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := probeCase(1000, tc.draw)
+			c.Metrics[MetricErrorRate] = Metric{Kind: KindRate, Unit: UnitRatio, Value: tc.errors, Count: 1000}
+			c.Labels = tc.labels
+			v, d := JudgeProbe(c, spec)
+			if v != tc.want || (v == ProbeIndeterminate) != strings.Contains(d, "client lagged") {
+				t.Errorf("JudgeProbe = %s (%s), want %s", v, d, tc.want)
+			}
+		})
+	}
+}

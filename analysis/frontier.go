@@ -1,6 +1,9 @@
 package analysis
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Frontier is the SLO frontier of a capacity search (docs/capacity.md):
 // what each probe measured of the statistics its SLOs judge, the SLOs'
@@ -17,6 +20,10 @@ type Frontier struct {
 	SLOs []FrontierSLO `json:"slos"`
 	// Probes are the probes in load order (then try).
 	Probes []FrontierProbe `json:"probes"`
+	// WallSeconds is what the search cost in wall time: from the first
+	// probe's start to the last probe's end, to the second (the cases'
+	// start and end are RFC 3339 seconds); 0 when they are not known.
+	WallSeconds float64 `json:"wall_seconds"`
 }
 
 // FrontierSLO is one SLO of a search: Metric Stat Op Limit, in Unit.
@@ -109,4 +116,24 @@ func sloInterval(c *Case, t Threshold, stat string) (FrontierValue, bool) {
 		out.Lo, out.Hi = lo, hi
 	}
 	return out, true
+}
+
+// wallSeconds is the time from the earliest start to the latest end of
+// cases (RFC 3339); 0 when a case lacks either.
+func wallSeconds(cases []*Case) float64 {
+	var first, last time.Time
+	for _, c := range cases {
+		start, err1 := time.Parse(time.RFC3339, c.Start)
+		end, err2 := time.Parse(time.RFC3339, c.End)
+		if err1 != nil || err2 != nil {
+			return 0
+		}
+		if first.IsZero() || start.Before(first) {
+			first = start
+		}
+		if end.After(last) {
+			last = end
+		}
+	}
+	return last.Sub(first).Seconds()
 }

@@ -54,3 +54,20 @@ func TestCapacityFrontier(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchWallSeconds: a search's wall time runs from its first probe's
+// start to its last probe's end, whatever their order; unknown when a
+// probe has no start or end.
+func TestSearchWallSeconds(t *testing.T) {
+	cases := []*Case{
+		{Start: "2026-12-01T10:00:30Z", End: "2026-12-01T10:00:42Z"},
+		{Start: "2026-12-01T10:00:00Z", End: "2026-12-01T10:00:20Z"},
+		{Start: "2026-12-01T10:00:20Z", End: "2026-12-01T10:00:30Z"},
+	}
+	if got := wallSeconds(cases); got != 42 {
+		t.Errorf("wall %v s, want 42", got)
+	}
+	if got := wallSeconds(append(cases, &Case{Start: "2026-12-01T10:00:50Z"})); got != 0 {
+		t.Errorf("wall %v s with a probe that did not end, want 0", got)
+	}
+}

@@ -52,8 +52,28 @@ type capacitySummary struct {
 			Value float64
 			CI    map[string][2]float64
 		}
-		Checks []struct{ Name, Verdict, Detail string }
+		Checks   []struct{ Name, Verdict, Detail string }
+		Frontier struct {
+			WallSeconds float64 `json:"wall_seconds"`
+		}
 	} `json:"cases"`
+}
+
+// logWall logs what the search of summary s cost in wall time
+// (frontier.wall_seconds), as docs/capacity.md quotes it.
+func (s capacitySummary) logWall(t *testing.T, what string) {
+	t.Helper()
+	probes := 0
+	for _, c := range s.Cases {
+		if strings.HasPrefix(c.ID, "chat/search=") {
+			probes++
+		}
+	}
+	for _, c := range s.Cases {
+		if c.ID == "chat/capacity" {
+			t.Logf("%s: %d probes, capacity %v; the search took %.0f s of wall time", what, probes, c.Metrics["capacity"].Value, c.Frontier.WallSeconds)
+		}
+	}
 }
 
 func (s capacitySummary) capacity(t *testing.T) (v float64, ci [2]float64, verdict string, probes int) {
@@ -99,6 +119,7 @@ func TestCapacitySearch(t *testing.T) {
 	var s1 capacitySummary
 	readJSON(t, filepath.Join(work, "r1", "summary.json"), &s1)
 	c1, ci1, _, n := s1.capacity(t)
+	s1.logWall(t, "TestCapacitySearch, first run")
 	if c1 < 360 || c1 > 440 || ci1[0] != c1 || ci1[1] < c1 {
 		t.Fatalf("capacity %v [%v, %v], want within 10%% of 400", c1, ci1[0], ci1[1])
 	}
@@ -115,6 +136,7 @@ func TestCapacitySearch(t *testing.T) {
 	var s2 capacitySummary
 	readJSON(t, filepath.Join(work, "r2", "summary.json"), &s2)
 	c2, ci2, verdict, _ := s2.capacity(t)
+	s2.logWall(t, "TestCapacitySearch, 20% slower")
 	if r.code != ExitFailed || verdict != "fail" || !(c2 < c1) || !(ci2[1] < ci1[0]) {
 		t.Fatalf("slowed 20%%: exit %d, capacity %v %v (verdict %s), baseline %v %v; want lower and a failed comparison\n%v", r.code, c2, ci2, verdict, c1, ci1, r.stdout)
 	}
@@ -146,16 +168,20 @@ func TestProbeEarlyStop(t *testing.T) {
 		}
 	}
 	readJSON(t, filepath.Join(work, "r", "manifest.json"), &m)
-	if len(m.Cases) != 1 || m.Cases[0].ID != "chat/search=rate:100" {
+	// One probe at min; measured again (try 2) only when a busy machine
+	// made the client lag its schedule in the first (JudgeProbe: then
+	// indeterminate, not failed).
+	if len(m.Cases) == 0 || len(m.Cases) > 2 || m.Cases[0].ID != "chat/search=rate:100" || len(m.Cases) == 2 && m.Cases[1].ID != "chat/search=rate:100,try=2" {
 		t.Fatalf("cases %+v: want the one probe at min", m.Cases)
 	}
-	pc := m.Cases[0]
-	var n int64
-	for _, c := range pc.SampleCounts {
-		n += c
-	}
-	if pc.Status != "done" || !strings.Contains(pc.Settings["early_stop"], "stopped early") || n == 0 || n > 300 {
-		t.Fatalf("probe %+v (%d samples): want done, stopped early after a few dozen of its 1,000 requests", pc, n)
+	for _, pc := range m.Cases {
+		var n int64
+		for _, c := range pc.SampleCounts {
+			n += c
+		}
+		if pc.Status != "done" || !strings.Contains(pc.Settings["early_stop"], "stopped early") || n == 0 || n > 300 {
+			t.Fatalf("probe %+v (%d samples): want done, stopped early after a few dozen of its requests", pc, n)
+		}
 	}
 	if took > 20*time.Second {
 		t.Errorf("the search took %s: the probe was not cut short", took)
@@ -163,12 +189,171 @@ func TestProbeEarlyStop(t *testing.T) {
 	var s capacitySummary
 	readJSON(t, filepath.Join(work, "r", "summary.json"), &s)
 	c, _, verdict, probes := s.capacity(t)
-	if c != 0 || verdict != "fail" || probes != 1 {
+	if c != 0 || verdict != "fail" || probes != len(m.Cases) {
 		t.Errorf("capacity %v, verdict %s, %d probes: want no passing load, fail", c, verdict, probes)
 	}
+	s.logWall(t, "TestProbeEarlyStop")
 	for _, cs := range s.Cases {
 		if cs.ID == "chat/capacity" && (len(cs.Checks) == 0 || !strings.Contains(cs.Checks[0].Detail, "stopped early")) {
 			t.Errorf("capacity checks %+v: want the stop's evidence", cs.Checks)
 		}
+	}
+}
+
+// noisySuite drives the emulator with closed-loop users and noise: each
+// decode interval is decode_base + (running − 1)·decode_per_seq =
+// 10 ms + 4 ms·(users − 1), scaled by a jitter factor uniform in
+// [0.5, 1.5]. With 2 output tokens a request's TPOT is that one
+// interval, so the TPOT median is 14 ms at 2 users, 18 ms at 3 and
+// 22 ms at 4: at 4 users the SLO "tpot.p50 < 22ms" sits exactly on the
+// server's median, and its interval straddles the limit however long the
+// probe.
+const noisySuite = `schema_version = 1
+[suite]
+name = "noisy"
+[[service]]
+name = "llm"
+kind = "emulator"
+model = "m"
+  [service.emulator]
+  flavor = "vllm"
+  slots = 16
+  prefill_base = "10ms"
+  decode_base = "10ms"
+  decode_per_seq = "4ms"
+  jitter = 0.5
+  seed = 7
+[[benchmark]]
+name = "chat"
+service = "llm"
+  [benchmark.workload]
+  mode = "closed"
+  [benchmark.dataset]
+  prompt_tokens = 8
+  output_tokens = 2
+  [benchmark.search]
+  variable = "users"
+  min = 2
+  max = 8
+  slos = ["tpot.p50 < 22ms"]
+`
+
+// TestCapacitySearchNoisy: against a noisy emulator whose TPOT median at
+// 4 users is the SLO itself, the search passes 2 users, re-measures the
+// straddling 4 users with twice the requests, still cannot decide, and
+// counts it as not passing (a warning names it): the capacity is 3
+// users, bracket [3, 4], never a confident guess at 4. Every probe,
+// the re-measure included, is a case with its samples.
+func TestCapacitySearchNoisy(t *testing.T) {
+	if os.Getenv("BENCHRUN_ACCURACY") != "1" {
+		t.Skip("SKIPPING TestCapacitySearchNoisy: a timing-accuracy test (a TPOT within ±2 ms of its SLO), run alone by make accuracy-test (BENCHRUN_ACCURACY=1)")
+	}
+	work := t.TempDir()
+	if err := os.WriteFile(filepath.Join(work, "s.toml"), []byte(noisySuite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runBin(t, work, binEnv(), "-q", "suite", "-o", "r", "s.toml")
+	var m struct {
+		Cases []struct {
+			ID     string
+			Params map[string]string
+		}
+	}
+	readJSON(t, filepath.Join(work, "r", "manifest.json"), &m)
+	var ids []string
+	for _, c := range m.Cases {
+		ids = append(ids, c.ID+" ("+c.Params["requests"]+")")
+	}
+	want := []string{"chat/search=users:2 (100)", "chat/search=users:4 (100)", "chat/search=users:4,try=2 (200)", "chat/search=users:3 (100)"}
+	if strings.Join(ids, "|") != strings.Join(want, "|") {
+		t.Fatalf("probes %q, want %q\n%v", ids, want, r)
+	}
+	if got := sampleFiles(t, filepath.Join(work, "r")); len(got) != len(want) {
+		t.Errorf("%d sample files for %d probes: %q", len(got), len(want), got)
+	}
+	var s struct {
+		Cases []struct {
+			ID       string
+			Verdict  string
+			Warnings []string
+			Metrics  map[string]struct {
+				Value float64
+				CI    map[string][2]float64
+			}
+			Frontier struct {
+				Probes []struct {
+					Case, Verdict string
+				}
+				WallSeconds float64 `json:"wall_seconds"`
+			}
+		}
+	}
+	readJSON(t, filepath.Join(work, "r", "summary.json"), &s)
+	for _, c := range s.Cases {
+		if c.ID != "chat/capacity" {
+			continue
+		}
+		capm := c.Metrics["capacity"]
+		if capm.Value != 3 || capm.CI["value"] != [2]float64{3, 4} || c.Verdict != "pass" || r.code != ExitOK {
+			t.Errorf("capacity %v %v, verdict %s, exit %d: want 3 users, bracket [3, 4], pass", capm.Value, capm.CI["value"], c.Verdict, r.code)
+		}
+		if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "users:4,try=2 indeterminate after 2 measures") || !strings.Contains(c.Warnings[0], "straddled") {
+			t.Errorf("warnings %q: want the straddling probe named with its interval", c.Warnings)
+		}
+		var verdicts []string
+		for _, p := range c.Frontier.Probes {
+			verdicts = append(verdicts, p.Verdict)
+		}
+		if strings.Join(verdicts, " ") != "pass pass indeterminate indeterminate" { // load order: 2, 3, 4, 4 try 2
+			t.Errorf("frontier verdicts %v", verdicts)
+		}
+		if c.Frontier.WallSeconds < 1 {
+			t.Errorf("wall time %v s: four probes of 100–200 requests take seconds", c.Frontier.WallSeconds)
+		}
+		t.Logf("TestCapacitySearchNoisy: %d probes, capacity %v; the search took %.0f s of wall time", len(c.Frontier.Probes), capm.Value, c.Frontier.WallSeconds)
+		return
+	}
+	t.Fatalf("no chat/capacity case\n%v", r)
+}
+
+// TestCapacitySearchFailedRequests: a search against a server that
+// answers every request with an error (a dead backend behind a live
+// endpoint) or drops a fifth of them must not report a capacity: the
+// probe at min fails and the capacity check fails; the run exits 2 when
+// every operation failed (an execution error), else 1. The SLO is
+// generous (a loaded machine cannot miss it), so only the errors decide.
+func TestCapacitySearchFailedRequests(t *testing.T) {
+	tests := []struct {
+		name, errorRate, detail string
+		code                    int
+	}{
+		{"every request fails", "1", "all 100 measured operations failed", ExitError},
+		{"a fifth of the requests fail", "0.2", "requests failed and no SLO bounds error_rate", ExitFailed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			suite := strings.NewReplacer("jitter = 0", "jitter = 0\n  seed = 3\n  error_rate = "+tc.errorRate,
+				"min = 250", "min = 50", "max = 2000", "max = 400",
+				`slos = ["ttft.p99 < 80ms"]`, `slos = ["ttft.p90 < 20s"]`).Replace(capacitySuite)
+			work := t.TempDir()
+			if err := os.WriteFile(filepath.Join(work, "s.toml"), []byte(suite), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := runBin(t, work, binEnv(), "-q", "suite", "-o", "r", "s.toml")
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d (no load passed): %v", r.code, tc.code, r)
+			}
+			var s capacitySummary
+			readJSON(t, filepath.Join(work, "r", "summary.json"), &s)
+			c, ci, verdict, probes := s.capacity(t)
+			if c != 0 || ci[0] != 0 || verdict != "fail" || probes != 1 {
+				t.Errorf("capacity %v %v, verdict %s, %d probes: want no capacity from the one probe at min, fail", c, ci, verdict, probes)
+			}
+			for _, cs := range s.Cases {
+				if cs.ID == "chat/capacity" && (len(cs.Checks) == 0 || cs.Checks[0].Name != "capacity" || cs.Checks[0].Verdict != "fail" || !strings.Contains(cs.Checks[0].Detail, tc.detail)) {
+					t.Errorf("capacity checks %+v: want failed, saying %q", cs.Checks, tc.detail)
+				}
+			}
+		})
 	}
 }

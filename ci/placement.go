@@ -242,7 +242,9 @@ func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Sui
 			}
 		}(st)
 	}
+	stopWatch := e.watchWorkers(cs.ID, filepath.Join(dir, info.Samples))
 	wg.Wait()
+	stopWatch()
 	recordWorkerCounts(e, info, filepath.Join(dir, info.Samples))
 	if len(errs) > 0 {
 		return fmt.Errorf("case %s: %w", cs.ID, errors.Join(errs...))

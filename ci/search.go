@@ -1,8 +1,12 @@
 package ci
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/benchrun/benchrun/analysis"
@@ -84,10 +88,11 @@ func capacityCases(r *run) {
 var errEarlyStop = errors.New("probe stopped early: an SLO is already missed")
 
 // runProbe runs probe case i (pc) under its watch (analysis.ProbeWatch):
-// the watch sees every sample (local placement; under SLURM the samples
-// are written by the workers and a probe runs to its end), and once an
-// SLO is already missed the probe is canceled and its manifest entry
-// carries the evidence (analysis.SettingEarlyStop), which makes it fail.
+// the watch sees every sample (as it is written when this process runs
+// the load; under SLURM as the workers' samples files grow, watchWorkers),
+// and once an SLO is already missed the probe is canceled and its
+// manifest entry carries the evidence (analysis.SettingEarlyStop), which
+// makes it fail.
 func (r *caseRun) runProbe(ctx context.Context, i int, pc suites.Case, w *analysis.ProbeWatch) {
 	pctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -110,4 +115,60 @@ func (r *caseRun) runProbe(ctx context.Context, i int, pc suites.Case, w *analys
 		r.rec.save()
 		r.e.log.Info("probe stopped early", "case", pc.ID, "why", ev)
 	}
+}
+
+// workerPollInterval is how often the samples files of a probe's SLURM
+// workers are read for its watch.
+const workerPollInterval = 200 * time.Millisecond
+
+// watchWorkers feeds the samples the SLURM workers of case id write under
+// samplesDir to the case's probe watch (runProbe) as they appear, every
+// workerPollInterval, so that a probe under SLURM stops early too (the
+// watch cancels the case, which stops the worker steps). It returns the
+// function that ends it; a case without a watch has nothing to end.
+func (e *env) watchWorkers(id, samplesDir string) (stop func()) {
+	watch := e.probe[id]
+	if watch == nil {
+		return func() {}
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		read := map[string]int64{} // bytes of each file already fed
+		tick := time.NewTicker(workerPollInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				files, _ := filepath.Glob(filepath.Join(samplesDir, "*.jsonl"))
+				for _, f := range files {
+					read[f] += feedNewSamples(f, read[f], watch)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// feedNewSamples calls fn for each sample of the complete lines written
+// to path after its first off bytes, and returns the bytes it consumed (a
+// line still being written is left for the next call).
+func feedNewSamples(path string, off int64, fn func(*results.Sample)) int64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.NewSectionReader(f, off, 1<<62))
+	end := bytes.LastIndexByte(b, '\n')
+	if err != nil || end < 0 {
+		return 0
+	}
+	results.ScanSamples(bytes.NewReader(b[:end+1]), func(s *results.Sample) error {
+		fn(s)
+		return nil
+	})
+	return int64(end + 1)
 }

@@ -31,6 +31,9 @@ func submitSuite(t *testing.T, suite string, during func(dir string)) (int, stri
 	bin := benchrunBinary(t)
 	dir := filepath.Join(t.TempDir(), "results")
 	abs, err := filepath.Abs(filepath.Join("testdata", "slurm", suite))
+	if filepath.IsAbs(suite) { // a suite the test wrote
+		abs = suite
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/benchrun/benchrun/analysis"
 	"github.com/benchrun/benchrun/runner"
 	"github.com/benchrun/benchrun/runner/results"
 	"github.com/benchrun/benchrun/suites"
@@ -109,7 +110,37 @@ func workerCase(dir, id string) (*suites.Suite, *suites.Case, error) {
 			return s, &x, nil
 		}
 	}
+	if pc, ok := probeCase(s, dir, id); ok {
+		return s, pc, nil
+	}
 	return nil, nil, withExitCode(fmt.Errorf("worker: no case %q in %s", id, dir), ExitUsage)
+}
+
+// probeCase rebuilds capacity-search probe id, which is not among the
+// suite's cases: its load, requests and try are the params of its
+// manifest entry, which the run wrote before it launched the workers
+// (runSearch).
+func probeCase(s *suites.Suite, dir, id string) (*suites.Case, bool) {
+	m, err := results.ReadManifest(dir)
+	if err != nil {
+		return nil, false
+	}
+	for _, info := range m.Cases {
+		if info.ID != id {
+			continue
+		}
+		p, ok := analysis.ProbeOf(&analysis.Case{ID: id, Params: info.Params})
+		if !ok {
+			return nil, false
+		}
+		for _, cs := range s.Cases() {
+			if cs.Benchmark.Name == info.Benchmark && isSearch(cs) {
+				pc, err := suites.ProbeCase(cs, p.Load, p.Requests, p.Try)
+				return &pc, err == nil && pc.ID == id
+			}
+		}
+	}
+	return nil, false
 }
 
 // closeWorkerSamples closes a worker's samples file and leaves the number

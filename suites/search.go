@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/benchrun/benchrun/analysis"
 )
@@ -82,12 +83,33 @@ func (d *decoder) validateSearch(p []string, b *Benchmark) {
 	if b.Repetitions > 1 {
 		d.problem(child(p, "variable"), "benchmark %q: a search runs each probe once; repetitions must be 1", b.Name)
 	}
-	if b.Kind != "openai" && b.Kind != "ollama" && b.Kind != "" {
-		d.problem(p, "benchmark %q: a search drives an LLM service (openai, ollama; Chroma not yet), not %s", b.Name, b.Kind)
+	switch b.Kind {
+	case "openai", "ollama", "":
+	case "chroma":
+		d.validateChromaSearch(p, b)
+	default:
+		d.problem(p, "benchmark %q: a search drives an LLM service (openai, ollama) or Chroma queries, not %s", b.Name, b.Kind)
 	}
 	if sweeps(b) {
 		d.problem(p, "benchmark %q: a search benchmark cannot also sweep (give every workload and dataset key one value)", b.Name)
 	}
+}
+
+// validateChromaSearch checks what a search of Chroma queries needs: a
+// query or mixed workload (a load inserts the dataset once: nothing to
+// search), and an SLO that recall stays above a floor — a server that
+// answers fast with the wrong neighbours must not set a capacity.
+func (d *decoder) validateChromaSearch(p []string, b *Benchmark) {
+	if w, _ := b.Workload["workload"].(string); w == ChromaLoad {
+		d.problem(p, "benchmark %q: a search varies the query load; workload load inserts the dataset once (use query or mixed)", b.Name)
+	}
+	for _, expr := range b.Search.SLOs {
+		t, err := analysis.ParseThreshold(expr)
+		if err == nil && strings.HasPrefix(t.Metric, "recall_at_") && (t.Op == ">" || t.Op == ">=") {
+			return
+		}
+	}
+	d.problem(child(p, "slos"), "benchmark %q: a Chroma search needs an SLO on recall (e.g. \"recall_at_10.mean > 0.9\"): without one, fast wrong answers would set the capacity", b.Name)
 }
 
 // sweeps reports whether any workload or dataset key of b is an array.
@@ -126,8 +148,17 @@ func ProbeCase(c Case, load float64, requests, try int) (Case, error) {
 			cp.Mode, cp.Users = "closed", int(load)
 		}
 		pc.Workload = &cp
+	case *ChromaWorkload:
+		cp := *w
+		cp.Requests, cp.Duration = requests, 0
+		if s.Variable == "rate" {
+			cp.Mode, cp.Rate = "open", load
+		} else {
+			cp.Mode, cp.Users = "closed", int(load)
+		}
+		pc.Workload = &cp
 	default:
-		return pc, fmt.Errorf("benchmark %q: search supports LLM workloads so far, not %T", c.Benchmark.Name, c.Workload)
+		return pc, fmt.Errorf("benchmark %q: search supports LLM and Chroma query workloads, not %T", c.Benchmark.Name, c.Workload)
 	}
 	return pc, nil
 }

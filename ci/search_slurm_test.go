@@ -1,0 +1,156 @@
+package ci
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benchrun/benchrun/runner/results"
+	"github.com/benchrun/benchrun/slurm/slurmtest"
+)
+
+// TestClusterSearch: a capacity search and a trace replay in one SLURM
+// job (testdata/slurm/search.toml): the probes share the allocation and
+// the emulator already running on node1, each probe's load runs as a
+// worker step on node2 and is a case with its samples; the probes over
+// capacity are stopped early from the samples the worker writes; the
+// capacity is 40 requests/s, bracket [40, 60]; the trace is replayed from
+// node2 on its schedule, time-scaled.
+func TestClusterSearch(t *testing.T) {
+	slurmtest.RequireCluster(t)
+	benchrunBinary(t)
+	work := t.TempDir()
+	offsets := []float64{0, 0.05, 0.06, 0.2, 0.5, 0.51, 0.8, 1.2}
+	var tr strings.Builder
+	for i, o := range offsets {
+		fmt.Fprintf(&tr, `{"timestamp": %g, "input_length": %d, "output_length": 2}`+"\n", 500+o, 4+i)
+	}
+	trace := filepath.Join(work, "trace.jsonl")
+	src, err := os.ReadFile(filepath.Join("testdata", "slurm", "search.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	suite := filepath.Join(work, "search.toml")
+	if os.WriteFile(trace, []byte(tr.String()), 0o644) != nil || os.WriteFile(suite, []byte(strings.Replace(string(src), `"TRACE"`, `"`+trace+`"`, 1)), 0o644) != nil {
+		t.Fatal("writing the suite")
+	}
+	code, out, dir := submitSuite(t, suite, nil)
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0\n%s", code, out)
+	}
+	m := readManifestT(t, dir)
+	if len(m.Services) != 1 || m.Services[0].Node != "node1" {
+		t.Errorf("services %+v, want the emulator on node1", m.Services)
+	}
+	var ids []string
+	for _, c := range m.Cases {
+		ids = append(ids, c.ID)
+		n, nodes := sampleNodes(t, filepath.Join(dir, c.Samples))
+		if c.Status != results.StatusDone || n == 0 || strings.Join(nodes, ",") != "node2" {
+			t.Errorf("case %s: %s %s, %d samples from %v: want done, samples from node2", c.ID, c.Status, c.Error, n, nodes)
+		}
+		stopped := c.Settings["early_stop"] != ""
+		switch c.ID {
+		case "chat/search=rate:40":
+			if stopped || n != 400 {
+				t.Errorf("%s: %d samples, early stop %q: want all 400, not stopped", c.ID, n, c.Settings["early_stop"])
+			}
+		case "chat/search=rate:80", "chat/search=rate:60":
+			if !stopped || n >= 300 {
+				t.Errorf("%s: %d samples, early stop %q: want stopped early from the worker's samples", c.ID, n, c.Settings["early_stop"])
+			}
+		}
+	}
+	// The replay is in the manifest from the start; each probe is added
+	// when it starts.
+	if strings.Join(ids, " ") != "replay chat/search=rate:40 chat/search=rate:80 chat/search=rate:60" {
+		t.Errorf("cases %q", ids)
+	}
+	var s capacitySummary
+	readJSON(t, filepath.Join(dir, "summary.json"), &s)
+	c, ci, verdict, _ := s.capacity(t)
+	if c != 40 || ci != [2]float64{40, 60} || verdict != "pass" {
+		t.Errorf("capacity %v %v, verdict %s: want 40 requests/s, bracket [40, 60]", c, ci, verdict)
+	}
+	s.logWall(t, "TestClusterSearch")
+	checkReplay(t, filepath.Join(dir, "samples", "replay"), offsets, 0.5)
+}
+
+// sampleNodes counts the samples in the files under dir and returns the
+// nodes whose workers wrote them, sorted.
+func sampleNodes(t *testing.T, dir string) (n int, nodes []string) {
+	t.Helper()
+	seen := map[string]bool{}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	for _, f := range files {
+		results.ReadSampleFile(f, func(s *results.Sample) error {
+			n++
+			seen[strings.Split(s.Worker, "/")[0]] = true
+			return nil
+		})
+	}
+	for node := range seen {
+		nodes = append(nodes, node)
+	}
+	slices.Sort(nodes)
+	return n, nodes
+}
+
+// checkReplay: the samples under dir are the trace's requests, each
+// scheduled at its offset × scale from the case start (5 ms allowed for
+// the worker's own start), each successful with its input length.
+func checkReplay(t *testing.T, dir string, offsets []float64, scale float64) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	n := 0
+	for _, f := range files {
+		results.ReadSampleFile(f, func(s *results.Sample) error {
+			n++
+			i := int(s.Seq)
+			want := time.Duration(offsets[i] * scale * float64(time.Second))
+			if d := s.Scheduled - want; d < -time.Millisecond || d > 5*time.Millisecond || s.Error != "" || s.InputTokens != 4+i {
+				t.Errorf("replayed request %d: scheduled %v (want %v), error %q, %d input tokens", i, s.Scheduled, want, s.Error, s.InputTokens)
+			}
+			return nil
+		})
+	}
+	if n != len(offsets) {
+		t.Errorf("%d replayed requests, want the trace's %d", n, len(offsets))
+	}
+}
+
+// TestFeedNewSamples: a SLURM worker's samples file is read as it grows;
+// each call feeds only the complete lines written since the last one, and
+// a line still being written waits for the next call.
+func TestFeedNewSamples(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "node2-0.jsonl")
+	var seqs []int64
+	fn := func(s *results.Sample) { seqs = append(seqs, s.Seq) }
+	write := func(s string) {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString(s)
+		f.Close()
+	}
+	var off int64
+	write(`{"seq":1}` + "\n" + `{"seq":2}` + "\n" + `{"se`)
+	off += feedNewSamples(path, off, fn)
+	if !slices.Equal(seqs, []int64{1, 2}) || off != 20 {
+		t.Fatalf("first read: seqs %v, offset %d", seqs, off)
+	}
+	off += feedNewSamples(path, off, fn) // nothing new
+	write(`q":3}` + "\n")
+	off += feedNewSamples(path, off, fn)
+	if !slices.Equal(seqs, []int64{1, 2, 3}) || off != 30 {
+		t.Fatalf("after the torn line was completed: seqs %v, offset %d", seqs, off)
+	}
+	if n := feedNewSamples(filepath.Join(t.TempDir(), "none.jsonl"), 0, fn); n != 0 {
+		t.Errorf("a missing file consumed %d bytes", n)
+	}
+}
