@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/benchrun/benchrun/analysis"
 	"github.com/benchrun/benchrun/baselines"
 	"github.com/benchrun/benchrun/runner/results"
-	"github.com/benchrun/benchrun/suites"
 )
 
 func baselineCommand(stdout, stderr io.Writer) *cli.Command {
@@ -144,7 +142,7 @@ func baselinesFor(flag, dir string) string {
 	if err != nil {
 		return "baselines"
 	}
-	s, err := suites.Load(filepath.Join(dir, suiteCopy))
+	s, err := loadSuiteCopy(dir)
 	if err != nil {
 		return "baselines"
 	}
@@ -239,7 +237,7 @@ func writeBaselines(w io.Writer, f *baselines.File) {
 // metrics, else the kind's defaults), so promote prints what later runs
 // will be compared on; nil (the defaults) when the copy does not load.
 func comparedMetrics(dir string) func(benchmark string) []string {
-	s, err := suites.Load(filepath.Join(dir, suiteCopy))
+	s, err := loadSuiteCopy(dir)
 	if err != nil {
 		return nil
 	}

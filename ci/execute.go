@@ -123,6 +123,19 @@ func prepareDir(s *suites.Suite, dir string) error {
 	return copySuiteFile(s, dir)
 }
 
+// loadSuiteCopy loads the suite as run from results directory dir. Its
+// relative dataset and trace paths resolve against the directory of the
+// suite file the run was started with (the manifest's suite_file), as
+// they did during the run, not against dir.
+func loadSuiteCopy(dir string) (*suites.Suite, error) {
+	path := filepath.Join(dir, suiteCopy)
+	m, err := results.ReadManifest(dir)
+	if err != nil || m.SuiteFile == "" {
+		return suites.Load(path)
+	}
+	return suites.LoadCopy(path, filepath.Dir(m.SuiteFile))
+}
+
 // suiteCopy is the copy of the suite kept in the results directory, so
 // `benchrun report DIR` knows the thresholds and settings the run had.
 const suiteCopy = "suite.toml"

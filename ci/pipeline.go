@@ -193,7 +193,7 @@ func readRun(dir string) (*run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a results directory: %w", dir, err)
 	}
-	s, err := suites.Load(filepath.Join(dir, suiteCopy))
+	s, err := loadSuiteCopy(dir)
 	if err != nil {
 		var ps suites.Problems
 		if errors.As(err, &ps) {

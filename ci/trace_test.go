@@ -49,9 +49,10 @@ service = "llm"
   kind = "trace"
   path = "TRACE"
 `
-	// Absolute: the suite copy in the results directory is validated
-	// again, and a relative dataset path would resolve there.
-	suite = strings.Replace(suite, "TRACE", filepath.Join(work, "trace.jsonl"), 1)
+	// Relative to the suite file: the run, its re-analysis (report) and
+	// its SLURM workers load the copy in the results directory, and the
+	// path must still resolve beside the suite as run, not there.
+	suite = strings.Replace(suite, "TRACE", "trace.jsonl", 1)
 	if err := os.WriteFile(filepath.Join(work, "s.toml"), []byte(suite), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -98,5 +99,8 @@ service = "llm"
 	readJSON(t, filepath.Join(work, "r", "manifest.json"), &m)
 	if len(m.Cases) != 1 || m.Cases[0].Load.Arrival != "trace" || m.Cases[0].Load.TimeScale != 0.5 || m.Cases[0].Load.Requests != int64(len(offsets)) {
 		t.Errorf("manifest load %+v", m.Cases)
+	}
+	if r := runBin(t, work, binEnv(), "-q", "report", "r"); r.code != ExitOK {
+		t.Errorf("report of a run whose suite names its trace relative to itself: %v", r)
 	}
 }

@@ -101,7 +101,7 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 // workerCase loads the suite as run from the results directory dir and
 // finds the case id in it.
 func workerCase(dir, id string) (*suites.Suite, *suites.Case, error) {
-	s, err := suites.Load(filepath.Join(dir, suiteCopy))
+	s, err := loadSuiteCopy(dir)
 	if err != nil {
 		return nil, nil, withExitCode(err, ExitError)
 	}

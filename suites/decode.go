@@ -43,6 +43,7 @@ func (ps Problems) Error() string {
 // report them all at once.
 type decoder struct {
 	file  string
+	dir   string // relative dataset paths resolve against it
 	pos   *positions
 	probs Problems
 	bad   map[string]bool  // key paths that already have a problem

@@ -157,12 +157,17 @@ func FreePort(host string) (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// Path resolves a path written in the suite relative to the suite file.
+// Path resolves a path written in the suite relative to the suite file
+// (for a run's copy, the original's: LoadCopy).
 func (s *Suite) Path(p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
 	}
-	return filepath.Join(filepath.Dir(s.File), p)
+	dir := s.dir
+	if dir == "" {
+		dir = filepath.Dir(s.File)
+	}
+	return filepath.Join(dir, p)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

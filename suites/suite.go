@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -34,6 +35,10 @@ type Suite struct {
 	// File is the path the suite was loaded from; SHA256 is its content hash.
 	File   string `toml:"-"`
 	SHA256 string `toml:"-"`
+
+	// dir is the directory relative paths in the suite resolve against:
+	// the suite file's, or for a run's copy the original's (LoadCopy).
+	dir string
 
 	pos *positions
 }
@@ -146,8 +151,25 @@ func Load(path string) (*Suite, error) {
 // Parse decodes and validates suite text; file names it in problems, and
 // the dataset files the suite names are looked for relative to it.
 func Parse(file string, src []byte) (*Suite, error) {
+	return parseSuite(file, filepath.Dir(file), src)
+}
+
+// LoadCopy reads the copy of a suite kept with a run (DIR/suite.toml):
+// problems name path, while dataset and trace paths resolve against dir,
+// the directory of the suite file as run (the manifest's suite_file), so
+// a suite naming "prompts.jsonl" beside itself reads the same file when
+// its run is re-analysed or its SLURM workers load the copy.
+func LoadCopy(path, dir string) (*Suite, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseSuite(path, dir, b)
+}
+
+func parseSuite(file, dir string, src []byte) (*Suite, error) {
 	sum := sha256.Sum256(src)
-	s := &Suite{File: file, SHA256: hex.EncodeToString(sum[:])}
+	s := &Suite{File: file, SHA256: hex.EncodeToString(sum[:]), dir: dir}
 	var tree map[string]any
 	if _, err := toml.Decode(string(src), &tree); err != nil {
 		var pe toml.ParseError
@@ -157,7 +179,7 @@ func Parse(file string, src []byte) (*Suite, error) {
 		return nil, Problems{{File: file, Msg: err.Error()}}
 	}
 	s.pos = indexPositions(string(src))
-	d := &decoder{file: file, pos: s.pos}
+	d := &decoder{file: file, dir: dir, pos: s.pos}
 	if probs := migrate(file, tree, s.pos); len(probs) > 0 {
 		return nil, probs
 	}

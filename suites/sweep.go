@@ -82,7 +82,7 @@ type sweepAxis struct {
 
 // Cases expands every benchmark into its cases, in suite order.
 func (s *Suite) Cases() []Case {
-	d := &decoder{file: s.File, pos: s.pos, skipFiles: true} // Parse has checked them
+	d := &decoder{file: s.File, dir: s.dir, pos: s.pos, skipFiles: true} // Parse has checked them
 	var all []Case
 	for i := range s.Benchmarks {
 		cs, _ := d.expand(s, i)
@@ -348,7 +348,7 @@ func (d *decoder) checkFiles(p []string, b *Benchmark) {
 func (d *decoder) checkFile(path []string, b *Benchmark, name string) {
 	full := name
 	if !filepath.IsAbs(name) {
-		full = filepath.Join(filepath.Dir(d.file), name)
+		full = filepath.Join(d.dir, name)
 	}
 	f, err := os.Open(full)
 	if err != nil {

@@ -41,7 +41,7 @@ func (d *decoder) checkTrace(s *Suite, p []string, b *Benchmark, c *Case, w *LLM
 	}
 	path := ds.Path
 	if !filepath.IsAbs(path) {
-		path = filepath.Join(filepath.Dir(d.file), path)
+		path = filepath.Join(d.dir, path)
 	}
 	tr, err := dataset.ReadTraceFile(path)
 	if err != nil {
