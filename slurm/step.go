@@ -56,6 +56,9 @@ func InAllocation() bool {
 // AllocationNodes returns the host names of the current allocation, in
 // SLURM's order, from SLURM_JOB_NODELIST (or the older SLURM_NODELIST).
 func AllocationNodes() ([]string, error) {
+	if het, err := hetNodes(); het != nil || err != nil {
+		return het, err
+	}
 	list := os.Getenv("SLURM_JOB_NODELIST")
 	if list == "" {
 		list = os.Getenv("SLURM_NODELIST")
