@@ -9,7 +9,8 @@
 # Partitions: "bench" (node1-node3, the default) for the single-partition
 # tests; "gpu" (node4, 4 GPUs declared as GRES) and "cpu" (node2, node3) for
 # heterogeneous jobs. node4's GPUs are stand-in device files
-# $GPU_DIR/nvidia0..3 named in gres.conf (File=): SLURM allocates them to
+# $GPU_DIR/nvidia0..3 (links to /dev/null: slurmd rejects regular files)
+# named in gres.conf (File=): SLURM allocates them to
 # steps by index and sets CUDA_VISIBLE_DEVICES/SLURM_STEP_GPUS as on a real
 # GPU node; nothing can compute on them.
 #
@@ -158,7 +159,8 @@ PartitionName=cpu Nodes=node[2-3] MaxTime=INFINITE State=UP OverSubscribe=NO
 EOF
 	install -d "$GPU_DIR"
 	local i
-	for i in $(seq 0 $((GPU_COUNT - 1))); do : >"$GPU_DIR/nvidia$i"; done
+	# slurmd wants character devices: links to /dev/null stand in for them.
+	for i in $(seq 0 $((GPU_COUNT - 1))); do ln -sfn /dev/null "$GPU_DIR/nvidia$i"; done
 	echo "NodeName=$GPU_NODE Name=gpu File=$GPU_DIR/nvidia[0-$((GPU_COUNT - 1))]" >"$tmp.gres"
 	if ! cmp -s "$tmp.gres" "$GRES_CONF"; then
 		cp "$tmp.gres" "$GRES_CONF"
