@@ -1,0 +1,88 @@
+package ci
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/benchrun/benchrun/runner/results"
+	"github.com/benchrun/benchrun/slurm/slurmtest"
+)
+
+// TestClusterHetjob submits heterogeneous jobs to the two-partition
+// cluster of .ci/slurm-cluster.sh: services packed on node4 (partition
+// gpu, 4 stand-in GPUs as GRES), clients on node2 and node3 (partition
+// cpu).
+func TestClusterHetjob(t *testing.T) {
+	slurmtest.RequireCluster(t)
+	benchrunBinary(t)
+
+	t.Run("two services share the GPU node on GPUs of their own, clients on the CPU nodes", func(t *testing.T) {
+		code, out, dir := submitSuite(t, "hetjob.toml", nil)
+		if code != ExitOK {
+			t.Fatalf("exit %d, want 0\n%s", code, out)
+		}
+		m := readManifestT(t, dir)
+		if m.Slurm == nil || m.Slurm.State != "COMPLETED" {
+			t.Errorf("manifest slurm = %+v, want COMPLETED", m.Slurm)
+		}
+		gpus := map[string]string{}
+		for _, sv := range m.Services {
+			if sv.Node != "node4" {
+				t.Errorf("service %s on %q, want node4", sv.Name, sv.Node)
+			}
+			// Recorded from inside the service's step: one device each.
+			if sv.GPUs == "" || strings.Contains(sv.GPUs, ",") {
+				t.Errorf("service %s saw CUDA_VISIBLE_DEVICES=%q, want one GPU", sv.Name, sv.GPUs)
+			}
+			if other, ok := gpus[sv.GPUs]; ok {
+				t.Errorf("services %s and %s both got GPU %s", other, sv.Name, sv.GPUs)
+			}
+			gpus[sv.GPUs] = sv.Name
+		}
+		if len(m.Services) != 2 {
+			t.Fatalf("services = %+v, want llm-a and llm-b", m.Services)
+		}
+		if a := m.Services[0]; a.Name != "llm-a" || len(a.Pre) != 1 || a.Pre[0].Error != "" || a.Pre[0].Seconds < 0.3 {
+			t.Errorf("llm-a's pre steps = %+v, want one that took at least 0.3 s", a.Pre)
+		}
+		for _, c := range []string{"chat-a", "chat-b"} {
+			files, _ := filepath.Glob(filepath.Join(dir, "samples", c, "*.jsonl"))
+			nodes := map[string]int{}
+			for _, f := range files {
+				results.ReadSampleFile(f, func(s *results.Sample) error {
+					nodes[strings.Split(s.Worker, "/")[0]]++
+					return nil
+				})
+			}
+			if nodes["node2"] == 0 || nodes["node3"] == 0 || len(nodes) != 2 {
+				t.Errorf("%s: samples come from %v, want node2 and node3 (the cpu partition)", c, nodes)
+			}
+		}
+		for _, c := range m.Cases {
+			if c.Status != results.StatusDone {
+				t.Errorf("case %s: %s %s", c.ID, c.Status, c.Error)
+			}
+		}
+	})
+
+	t.Run("a service failing on its node errors only its cases", func(t *testing.T) {
+		code, out, dir := submitSuite(t, "hetjob-broken.toml", nil)
+		if code != ExitError {
+			t.Fatalf("exit %d, want %d\n%s", code, ExitError, out)
+		}
+		m := readManifestT(t, dir)
+		status := map[string]results.Status{}
+		for _, c := range m.Cases {
+			status[c.ID] = c.Status
+		}
+		if status["chat-broken"] != results.StatusError || status["chat-a"] != results.StatusDone || status["chat-b"] != results.StatusDone {
+			t.Errorf("case statuses %v, want chat-broken an error, chat-a and chat-b done", status)
+		}
+		for _, c := range []string{"chat-a", "chat-b"} {
+			if n, _ := countSamples(filepath.Join(dir, "samples", c)); n == 0 {
+				t.Errorf("%s: no samples", c)
+			}
+		}
+	})
+}
