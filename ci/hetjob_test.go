@@ -1,0 +1,118 @@
+package ci
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/benchrun/benchrun/slurm"
+	"github.com/benchrun/benchrun/suites"
+)
+
+// TestBindingChecked: a service step that got no GPU, too many, a GPU
+// another service holds, or ran on another node is an error (its cases
+// never look green); a step as planned is accepted.
+func TestBindingChecked(t *testing.T) {
+	dir := t.TempDir()
+	job := slurm.Job{ResultsDir: dir, Components: []slurm.Component{{Role: "services", Nodes: 1, GPUsPerNode: 2}},
+		Services: []slurm.ServiceRole{
+			{Name: "a", Nodes: []int{0}, GPUs: 1},
+			{Name: "b", Nodes: []int{0}, GPUs: 1},
+			{Name: "c", Nodes: []int{0}},
+		}}
+	steps := []slurm.Step{
+		{Kind: slurm.StepService, Service: "a", Node: "node4"},
+		{Kind: slurm.StepService, Service: "b", Node: "node4"},
+		{Kind: slurm.StepService, Service: "c", Node: "node4"},
+	}
+	os.MkdirAll(filepath.Join(dir, slurm.BindingDir), 0o755)
+	write := func(svc, rec string) {
+		if err := os.WriteFile(job.BindingFile(svc), []byte(rec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name, svc, rec, err string
+		first              string // a's record checked before, when set
+	}{
+		{name: "as planned", svc: "a", rec: "node=node4\ncuda_visible_devices=0\nstep_gpus=0\n"},
+		{name: "no binding record", svc: "a", err: "no binding record"},
+		{name: "no GPU", svc: "a", rec: "node=node4\ncuda_visible_devices=\nstep_gpus=\n", err: `saw CUDA_VISIBLE_DEVICES=""`},
+		{name: "two GPUs for one", svc: "a", rec: "node=node4\ncuda_visible_devices=0,1\n", err: "gpus = 1"},
+		{name: "wrong node", svc: "a", rec: "node=node2\ncuda_visible_devices=0\n", err: `ran on "node2", planned on "node4"`},
+		{name: "shared GPU", svc: "b", first: "node=node4\ncuda_visible_devices=0\n", rec: "node=node4\ncuda_visible_devices=0\n", err: `also service "a"'s`},
+		{name: "no GPUs asked: node checked only", svc: "c", rec: "node=node4\ncuda_visible_devices=0,1\n"},
+		{name: "no GPUs asked, wrong node", svc: "c", rec: "node=node3\n", err: "planned on"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			os.Remove(job.BindingFile("a"))
+			a := &allocationPlacement{job: job, steps: steps}
+			if c.first != "" {
+				write("a", c.first)
+				if _, err := a.bound(&suites.Service{Name: "a"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.rec != "" {
+				write(c.svc, c.rec)
+			}
+			_, err := a.bound(&suites.Service{Name: c.svc})
+			switch {
+			case c.err == "" && err != nil:
+				t.Errorf("err = %v, want none", err)
+			case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+				t.Errorf("err = %v, want one containing %q", err, c.err)
+			}
+		})
+	}
+}
+
+var planResults = regexp.MustCompile(`/\S*?/results/nightly/\d{8}T\d{6}Z`)
+
+// TestNightlyPlanGolden: the plan of examples/nightly.toml, one GPU node
+// for the three services and two CPU nodes for the clients, with its job
+// steps (docs/slurm.md shows it: -update rewrites both).
+func TestNightlyPlanGolden(t *testing.T) {
+	p := runCLI(t, "plan", "../examples/nightly.toml")
+	if p.code != ExitOK {
+		t.Fatalf("plan: %v", p)
+	}
+	exe, _ := os.Executable()
+	out := planResults.ReplaceAllString(p.stdout, "RESULTS")
+	out = strings.ReplaceAll(out, exe, "BENCHRUN")
+	_, plan, _ := strings.Cut(out, "\njob script (sbatch):\n")
+	golden(t, "plan-nightly.golden", plan)
+	for _, want := range []string{
+		"#SBATCH --partition=gpu\n#SBATCH --account=p200xxx\n#SBATCH --qos=default\n#SBATCH --time=03:00:00\n#SBATCH --nodes=1\n",
+		"#SBATCH --gres=gpu:2\n",
+		"#SBATCH hetjob\n#SBATCH --partition=cpu\n",
+		"service vllm on gpu-0 (het-group 0), 1 GPU(s) of its own, slot(s) [0], port 8000",
+		"service ollama on gpu-0 (het-group 0), 1 GPU(s) of its own, slot(s) [1], port 11434",
+		"service chroma on gpu-0 (het-group 0), port 8001",
+		"client on cpu-1 (het-group 1)",
+	} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("the plan lacks %q", want)
+		}
+	}
+	docPath := "../docs/slurm.md"
+	doc, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- plan-nightly begin -->\n```\n", "```\n<!-- plan-nightly end -->"
+	before, rest, ok1 := strings.Cut(string(doc), begin)
+	_, after, ok2 := strings.Cut(rest, end)
+	if !ok1 || !ok2 {
+		t.Fatalf("%s has no plan-nightly block", docPath)
+	}
+	want := before + begin + plan + end + after
+	if *update {
+		os.WriteFile(docPath, []byte(want), 0o644)
+	} else if string(doc) != want {
+		t.Errorf("%s's plan of examples/nightly.toml is not the current plan; go test ./ci -run TestNightlyPlanGolden -update", docPath)
+	}
+}
