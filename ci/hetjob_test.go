@@ -35,7 +35,7 @@ func TestBindingChecked(t *testing.T) {
 	}
 	cases := []struct {
 		name, svc, rec, err string
-		first              string // a's record checked before, when set
+		first               string // a's record checked before, when set
 	}{
 		{name: "as planned", svc: "a", rec: "node=node4\ncuda_visible_devices=0\nstep_gpus=0\n"},
 		{name: "no binding record", svc: "a", err: "no binding record"},
