@@ -116,3 +116,74 @@ func TestNightlyPlanGolden(t *testing.T) {
 		t.Errorf("%s's plan of examples/nightly.toml is not the current plan; go test ./ci -run TestNightlyPlanGolden -update", docPath)
 	}
 }
+
+const samePartitionSuite = `
+[suite]
+name = "same"
+
+[[service]]
+name = "a"
+kind = "emulator"
+gpus = GPUS
+
+[[service]]
+name = "b"
+kind = "emulator"
+gpus = 2
+
+[[benchmark]]
+name = "ca"
+service = "a"
+  [benchmark.workload]
+  users = 1
+  requests = 1
+
+[[benchmark]]
+name = "cb"
+service = "b"
+  [benchmark.workload]
+  users = 1
+  requests = 1
+
+[slurm]
+time = "01:00:00"
+same_partition = true
+benchrun = "/opt/benchrun"
+
+[slurm.services]
+partition = "gpu"
+gpus_per_node = 4
+
+[slurm.clients]
+nodes = 2
+`
+
+// TestSamePartitionPlan: with same_partition the clients get further nodes
+// of one allocation (no hetjob, no --het-group), and a service that does
+// not fit a node is refused at its gpus line.
+func TestSamePartitionPlan(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "same.toml")
+	os.WriteFile(file, []byte(strings.Replace(samePartitionSuite, "GPUS", "2", 1)), 0o644)
+	p := runCLI(t, "plan", file)
+	if p.code != ExitOK {
+		t.Fatalf("plan: %v", p)
+	}
+	for _, want := range []string{"#SBATCH --partition=gpu\n", "#SBATCH --nodes=3\n", "#SBATCH --gres=gpu:4\n",
+		"service a (emulator) on node 0, port 8000, GPU slots 0,1", "service b (emulator) on node 0, port 8001, GPU slots 2,3",
+		"clients on node 1,2, 1 per node", "client on gpu-2, worker 1 of 2"} {
+		if !strings.Contains(p.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, p.stdout)
+		}
+	}
+	for _, not := range []string{"hetjob", "--het-group"} {
+		if strings.Contains(p.stdout, not) {
+			t.Errorf("plan has %q with same_partition", not)
+		}
+	}
+	os.WriteFile(file, []byte(strings.Replace(samePartitionSuite, "GPUS", "6", 1)), 0o644)
+	v := runCLI(t, "validate", file)
+	if v.code != ExitUsage || !strings.Contains(v.stderr, `same.toml:8: service "a": gpus = 6 does not fit a node of 4 GPUs`) {
+		t.Errorf("validate: %v", v)
+	}
+}
