@@ -187,3 +187,36 @@ func TestSamePartitionPlan(t *testing.T) {
 		t.Errorf("validate: %v", v)
 	}
 }
+
+var placementLine = regexp.MustCompile(`(?m)^(#SBATCH (--partition|--nodes|--gres)=\S+|#SBATCH hetjob|#   service \S+ \(\S+\) on node \S+|#   clients on node \S+|.*GPU slots [0-9,]+)`)
+
+// TestNightlyVariantPlacesAsExample: the suite TestClusterHetjob runs on
+// the emulated cluster (ci/testdata/slurm/nightly-emulated.toml) places
+// its roles as examples/nightly.toml does: the same components, node
+// counts, GPUs and service nodes.
+func TestNightlyVariantPlacesAsExample(t *testing.T) {
+	placement := func(file string) []string {
+		p := runCLI(t, "plan", file)
+		if p.code != ExitOK {
+			t.Fatalf("plan %s: %v", file, p)
+		}
+		var out []string
+		for _, m := range placementLine.FindAllString(p.stdout, -1) {
+			m = regexp.MustCompile(`\((vllm|ollama|chroma|emulator)\)`).ReplaceAllString(m, "(KIND)")
+			m = regexp.MustCompile(`port \d+, `).ReplaceAllString(m, "")
+			if i := strings.Index(m, ", image"); i >= 0 {
+				m = m[:i]
+			}
+			out = append(out, m)
+		}
+		return out
+	}
+	ex := placement("../examples/nightly.toml")
+	va := placement("testdata/slurm/nightly-emulated.toml")
+	if strings.Join(ex, "\n") != strings.Join(va, "\n") {
+		t.Errorf("placements differ:\nexample:\n%s\nvariant:\n%s", strings.Join(ex, "\n"), strings.Join(va, "\n"))
+	}
+	if len(ex) < 8 {
+		t.Errorf("too little compared: %q", ex)
+	}
+}

@@ -1,6 +1,7 @@
 package ci
 
 import (
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,14 +48,7 @@ func TestClusterHetjob(t *testing.T) {
 			t.Errorf("llm-a's pre steps = %+v, want one that took at least 0.3 s", a.Pre)
 		}
 		for _, c := range []string{"chat-a", "chat-b"} {
-			files, _ := filepath.Glob(filepath.Join(dir, "samples", c, "*.jsonl"))
-			nodes := map[string]int{}
-			for _, f := range files {
-				results.ReadSampleFile(f, func(s *results.Sample) error {
-					nodes[strings.Split(s.Worker, "/")[0]]++
-					return nil
-				})
-			}
+			nodes := sampleNodes(t, dir, c)
 			if nodes["node2"] == 0 || nodes["node3"] == 0 || len(nodes) != 2 {
 				t.Errorf("%s: samples come from %v, want node2 and node3 (the cpu partition)", c, nodes)
 			}
@@ -62,6 +56,47 @@ func TestClusterHetjob(t *testing.T) {
 		for _, c := range m.Cases {
 			if c.Status != results.StatusDone {
 				t.Errorf("case %s: %s %s", c.ID, c.Status, c.Error)
+			}
+		}
+	})
+
+	t.Run("the nightly example's placement with emulators", func(t *testing.T) {
+		if _, err := exec.LookPath("chroma"); err != nil {
+			t.Fatal("chroma is not installed (.ci/deps.sh): the nightly variant needs it on the nodes")
+		}
+		code, out, dir := submitSuite(t, "nightly-emulated.toml", nil)
+		if code != ExitOK {
+			t.Fatalf("exit %d, want 0\n%s", code, out)
+		}
+		m := readManifestT(t, dir)
+		if m.Slurm == nil || m.Slurm.State != "COMPLETED" || len(m.Slurm.Nodes) != 3 {
+			t.Errorf("manifest slurm = %+v, want COMPLETED on 3 nodes", m.Slurm)
+		}
+		gpus := map[string]string{}
+		for _, sv := range m.Services {
+			if sv.Node != "node4" {
+				t.Errorf("service %s on %q, want node4 (the one GPU node)", sv.Name, sv.Node)
+			}
+			gpus[sv.Name] = sv.GPUs
+		}
+		if gpus["vllm"] == "" || gpus["ollama"] == "" || gpus["vllm"] == gpus["ollama"] ||
+			strings.Contains(gpus["vllm"]+gpus["ollama"], ",") {
+			t.Errorf("GPUs seen inside the steps: %v, want one each, different", gpus)
+		}
+		for _, c := range []string{"chat", "ollama-generate"} {
+			nodes := sampleNodes(t, dir, c)
+			if nodes["node2"] == 0 || nodes["node3"] == 0 || len(nodes) != 2 {
+				t.Errorf("%s: samples come from %v, want node2 and node3 (the cpu partition)", c, nodes)
+			}
+		}
+		for _, c := range m.Cases {
+			if c.Status != results.StatusDone {
+				t.Errorf("case %s: %s %s", c.ID, c.Status, c.Error)
+			}
+		}
+		for _, sv := range m.Services {
+			if sv.Name == "ollama" && (len(sv.Pre) != 1 || sv.Pre[0].Error != "") {
+				t.Errorf("ollama's pre steps: %+v, want one that succeeded", sv.Pre)
 			}
 		}
 	})
@@ -85,4 +120,19 @@ func TestClusterHetjob(t *testing.T) {
 			}
 		}
 	})
+}
+
+// sampleNodes counts the samples of a case's files by the node that
+// wrote them.
+func sampleNodes(t *testing.T, dir, caseID string) map[string]int {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "samples", results.CaseFileName(caseID), "*.jsonl"))
+	nodes := map[string]int{}
+	for _, f := range files {
+		results.ReadSampleFile(f, func(s *results.Sample) error {
+			nodes[strings.Split(s.Worker, "/")[0]]++
+			return nil
+		})
+	}
+	return nodes
 }
