@@ -7,8 +7,8 @@
 #   .ci/slurm-cluster.sh down    stop everything and remove the namespaces
 #
 # Partitions: "bench" (node1-node3, the default) for the single-partition
-# tests; "gpu" (node4, 4 GPUs declared as GRES) and "cpu" (node2, node3) for
-# heterogeneous jobs. node4's GPUs are stand-in device files
+# tests; "gpu" (node1 and node4, 4 GPUs each declared as GRES) and "cpu"
+# (node2, node3) for heterogeneous jobs. The GPUs are stand-in device files
 # $GPU_DIR/nvidia0..3 (links to /dev/null: slurmd rejects regular files)
 # named in gres.conf (File=): SLURM allocates them to
 # steps by index and sets CUDA_VISIBLE_DEVICES/SLURM_STEP_GPUS as on a real
@@ -35,7 +35,7 @@ CONF=/etc/slurm/slurm.conf
 MARK="# benchrun-slurm-cluster"
 PARTITION=bench
 GRES_CONF=/etc/slurm/gres.conf
-GPU_NODE=node4
+GPU_NODES=node[1,4]
 GPU_COUNT=4
 GPU_DIR=/run/benchrun-gpus
 
@@ -151,17 +151,17 @@ InactiveLimit=0
 Waittime=0
 MessageTimeout=10
 GresTypes=gpu
-NodeName=node[1-3] NodeHostname=node[1-3] NodeAddr=$NET.[11-13] CPUs=$cpus RealMemory=$mem State=UNKNOWN
-NodeName=$GPU_NODE NodeHostname=$GPU_NODE NodeAddr=$(node_addr $GPU_NODE) CPUs=$cpus RealMemory=$mem Gres=gpu:$GPU_COUNT State=UNKNOWN
+NodeName=$GPU_NODES NodeHostname=$GPU_NODES NodeAddr=$NET.[11,14] CPUs=$cpus RealMemory=$mem Gres=gpu:$GPU_COUNT State=UNKNOWN
+NodeName=node[2-3] NodeHostname=node[2-3] NodeAddr=$NET.[12-13] CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=$PARTITION Nodes=node[1-3] Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
-PartitionName=gpu Nodes=$GPU_NODE MaxTime=INFINITE State=UP OverSubscribe=NO
+PartitionName=gpu Nodes=$GPU_NODES MaxTime=INFINITE State=UP OverSubscribe=NO
 PartitionName=cpu Nodes=node[2-3] MaxTime=INFINITE State=UP OverSubscribe=NO
 EOF
 	install -d "$GPU_DIR"
 	local i
 	# slurmd wants character devices: links to /dev/null stand in for them.
 	for i in $(seq 0 $((GPU_COUNT - 1))); do ln -sfn /dev/null "$GPU_DIR/nvidia$i"; done
-	echo "NodeName=$GPU_NODE Name=gpu File=$GPU_DIR/nvidia[0-$((GPU_COUNT - 1))]" >"$tmp.gres"
+	echo "NodeName=$GPU_NODES Name=gpu File=$GPU_DIR/nvidia[0-$((GPU_COUNT - 1))]" >"$tmp.gres"
 	if ! cmp -s "$tmp.gres" "$GRES_CONF"; then
 		cp "$tmp.gres" "$GRES_CONF"
 		chmod 0644 "$GRES_CONF"

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/benchrun/benchrun/runner/results"
 	"github.com/benchrun/benchrun/slurm/slurmtest"
@@ -29,8 +30,8 @@ func TestClusterHetjob(t *testing.T) {
 		}
 		gpus := map[string]string{}
 		for _, sv := range m.Services {
-			if sv.Node != "node4" {
-				t.Errorf("service %s on %q, want node4", sv.Name, sv.Node)
+			if sv.Node != m.Services[0].Node || sv.Node != "node1" && sv.Node != "node4" {
+				t.Errorf("service %s on %q, want both on one GPU node (node1 or node4)", sv.Name, sv.Node)
 			}
 			// Recorded from inside the service's step: one device each.
 			if sv.GPUs == "" || strings.Contains(sv.GPUs, ",") {
@@ -74,8 +75,8 @@ func TestClusterHetjob(t *testing.T) {
 		}
 		gpus := map[string]string{}
 		for _, sv := range m.Services {
-			if sv.Node != "node4" {
-				t.Errorf("service %s on %q, want node4 (the one GPU node)", sv.Name, sv.Node)
+			if sv.Node != m.Services[0].Node || sv.Node != "node1" && sv.Node != "node4" {
+				t.Errorf("service %s on %q, want all on one GPU node (node1 or node4)", sv.Name, sv.Node)
 			}
 			gpus[sv.Name] = sv.GPUs
 		}
@@ -98,6 +99,42 @@ func TestClusterHetjob(t *testing.T) {
 			if sv.Name == "ollama" && (len(sv.Pre) != 1 || sv.Pre[0].Error != "") {
 				t.Errorf("ollama's pre steps: %+v, want one that succeeded", sv.Pre)
 			}
+		}
+	})
+
+	t.Run("a node failing in the services' component errors only its service's cases", func(t *testing.T) {
+		t.Cleanup(func() {
+			if out, err := exec.Command("../.ci/slurm-cluster.sh", "up").CombinedOutput(); err != nil {
+				t.Errorf(".ci/slurm-cluster.sh up: %v\n%s", err, out)
+			}
+		})
+		code, out, dir := submitSuite(t, "hetjob-nodefail.toml", func(dir string) {
+			// Once chat-b has samples, node4 fails: every process in its
+			// namespace (slurmd, the step daemons, llm-b) is killed.
+			for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+				if n, _ := countSamples(filepath.Join(dir, "samples", "chat-b")); n > 0 {
+					pids, _ := exec.Command("ip", "netns", "pids", "node4").Output()
+					if f := strings.Fields(string(pids)); len(f) > 0 {
+						exec.Command("kill", append([]string{"-9"}, f...)...).Run()
+					}
+					return
+				}
+			}
+		})
+		if code != ExitError {
+			t.Fatalf("exit %d, want %d\n%s", code, ExitError, out)
+		}
+		m := readManifestT(t, dir)
+		status := map[string]string{}
+		for _, c := range m.Cases {
+			status[c.ID] = string(c.Status) + " " + c.Error
+		}
+		t.Logf("case statuses %q; slurm %+v", status, m.Slurm)
+		if !strings.HasPrefix(status["chat-b"], "error") || !strings.HasPrefix(status["chat-a"], "done") {
+			t.Errorf("case statuses %q, want chat-b an error and chat-a done\n%s", status, out)
+		}
+		if nodes := sampleNodes(t, dir, "chat-a"); nodes["node2"] == 0 || nodes["node3"] == 0 {
+			t.Errorf("chat-a: samples from %v, want node2 and node3", nodes)
 		}
 	})
 

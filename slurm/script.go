@@ -408,6 +408,11 @@ func RenderScript(j Job) (string, error) {
 	} else {
 		line("#SBATCH --no-requeue")
 	}
+	if len(j.Components) > 0 {
+		// A failed node ends only what runs on it: the services there
+		// (their cases become errors) and not the whole job.
+		line("#SBATCH --no-kill")
+	}
 	for _, e := range c.Extra {
 		line("#SBATCH %s", e)
 	}

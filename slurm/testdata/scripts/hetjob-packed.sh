@@ -3,6 +3,7 @@
 #SBATCH --output=/scratch/results/nightly/slurm-%j.out
 #SBATCH --signal=B:USR1@120
 #SBATCH --no-requeue
+#SBATCH --no-kill
 #SBATCH --partition=gpu
 #SBATCH --account=p200
 #SBATCH --time=03:00:00
