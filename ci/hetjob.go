@@ -296,3 +296,31 @@ func writePlacedSteps(w io.Writer, s *suites.Suite) error {
 	}
 	return writeStepsPlan(w, j)
 }
+
+// missingWorkers returns an error for each client step that left no
+// samples file of its own in dir (NODE-WORKER.jsonl, named by the node it
+// ran on): a worker that never ran, or ran on another node than planned,
+// must not leave a case that looks complete.
+func missingWorkers(steps []slurm.Step, dir string) []error {
+	var errs []error
+	for _, st := range steps {
+		if st.Kind != slurm.StepClient {
+			continue
+		}
+		f := filepath.Join(dir, fmt.Sprintf("%s-%d.jsonl", results.CaseFileName(st.Node), st.Worker))
+		if _, err := os.Stat(f); err != nil {
+			errs = append(errs, fmt.Errorf("worker %d planned on %s left no samples file %s: it did not run there", st.Worker, st.Node, filepath.Base(f)))
+		}
+	}
+	return errs
+}
+
+// workerNode is SLURM's name of the node a worker runs on (srun sets
+// SLURMD_NODENAME in every task), else its host name: the inside-job run
+// expects the worker's samples file under that name (missingWorkers).
+func workerNode() string {
+	if n := os.Getenv("SLURMD_NODENAME"); n != "" {
+		return n
+	}
+	return hostname()
+}

@@ -220,3 +220,21 @@ func TestNightlyVariantPlacesAsExample(t *testing.T) {
 		t.Errorf("too little compared: %q", ex)
 	}
 }
+
+// TestMissingWorkers: a client step that left no samples file named by
+// its planned node (never ran, or ran elsewhere) is an error.
+func TestMissingWorkers(t *testing.T) {
+	dir := t.TempDir()
+	steps := []slurm.Step{{Kind: slurm.StepClient, Node: "node2", Worker: 0}, {Kind: slurm.StepClient, Node: "node3", Worker: 1},
+		{Kind: slurm.StepService, Node: "node4", Service: "a"}}
+	os.WriteFile(filepath.Join(dir, "node2-0.jsonl"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "node4-1.jsonl"), nil, 0o644) // worker 1 ran on the wrong node
+	errs := missingWorkers(steps, dir)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "worker 1 planned on node3 left no samples file node3-1.jsonl") {
+		t.Errorf("errs = %v, want worker 1 on node3 missing", errs)
+	}
+	os.WriteFile(filepath.Join(dir, "node3-1.jsonl"), nil, 0o644)
+	if errs := missingWorkers(steps, dir); len(errs) != 0 {
+		t.Errorf("errs = %v, want none", errs)
+	}
+}

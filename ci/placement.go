@@ -258,6 +258,9 @@ func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Sui
 		}(st)
 	}
 	wg.Wait()
+	if ctx.Err() == nil && len(errs) == 0 {
+		errs = missingWorkers(a.steps, filepath.Join(dir, info.Samples))
+	}
 	recordWorkerCounts(e, info, filepath.Join(dir, info.Samples))
 	if len(errs) > 0 {
 		return fmt.Errorf("case %s: %w", cs.ID, errors.Join(errs...))
