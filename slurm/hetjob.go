@@ -41,7 +41,7 @@ func (j *Job) validateComponents() []error {
 		}
 	}
 	for _, s := range j.Services {
-		if s.Ray == nil && s.GPUs > 0 && len(s.Nodes) == 1 && s.Nodes[0] < len(j.Components) && len(j.Components) > 0 {
+		if s.Ray == nil && s.GPUs > 0 && len(s.Nodes) == 1 && s.Nodes[0] >= 0 && s.Nodes[0] < j.NodeCount() {
 			g := j.Components[j.componentOf(s.Nodes[0])].GPUsPerNode
 			if s.GPUs > g {
 				add("service %q: %d GPUs, but its component has --gres=gpu:%d per node", s.Name, s.GPUs, g)

@@ -90,3 +90,32 @@ func checkDisjoint(t *testing.T, ps []Placement) {
 		}
 	}
 }
+
+// TestComponentsRejects: a job with components refuses roles that do not
+// fit them.
+func TestComponentsRejects(t *testing.T) {
+	base := scriptJobs()["hetjob-packed"]
+	cases := []struct {
+		name string
+		edit func(j *Job)
+		want string
+	}{
+		{"more GPUs than the component asks", func(j *Job) { j.Services[0].GPUs = 3 }, `service "vllm": 3 GPUs, but its component has --gres=gpu:2`},
+		{"a service on a client node", func(j *Job) { j.Services[2].Nodes = []int{1} }, `service "chroma": node 1 is a client node`},
+		{"a node outside the allocation", func(j *Job) { j.Services[2].Nodes = []int{3} }, "outside the allocation"},
+		{"a pre step with a newline", func(j *Job) { j.Services[1].Pre = []string{"a\nb"} }, `service "ollama": pre[0]`},
+		{"three components", func(j *Job) { j.Components = append(j.Components, Component{Role: "x", Nodes: 1}) }, "at most 2"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			j := base
+			j.Services = append([]ServiceRole(nil), base.Services...)
+			j.Components = append([]Component(nil), base.Components...)
+			c.edit(&j)
+			_, err := RenderScript(j)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want %q", err, c.want)
+			}
+		})
+	}
+}
