@@ -2,11 +2,13 @@ package ci
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/benchrun/benchrun/runner/results"
 	"github.com/benchrun/benchrun/slurm"
 	"github.com/benchrun/benchrun/suites"
 )
@@ -236,5 +238,76 @@ func TestMissingWorkers(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "node3-1.jsonl"), nil, 0o644)
 	if errs := missingWorkers(steps, dir); len(errs) != 0 {
 		t.Errorf("errs = %v, want none", errs)
+	}
+}
+
+const preSuite = `
+[suite]
+name = "pre"
+
+[[service]]
+name = "a"
+kind = "emulator"
+pre = ["sleep 0.2", "echo staged > staged.txt"]
+
+[[service]]
+name = "b"
+kind = "emulator"
+pre = ["echo cannot stage >&2; exit 3"]
+
+[[benchmark]]
+name = "ca"
+service = "a"
+  [benchmark.workload]
+  users = 1
+  requests = 5
+  [benchmark.dataset]
+  prompt_tokens = 8
+  output_tokens = 2
+
+[[benchmark]]
+name = "cb"
+service = "b"
+  [benchmark.workload]
+  users = 1
+  requests = 5
+  [benchmark.dataset]
+  prompt_tokens = 8
+  output_tokens = 2
+`
+
+// TestPreStepsLocal: a service's pre steps run in order before it starts
+// and their time is recorded; a failing one keeps the service from
+// starting and errors only its cases.
+func TestPreStepsLocal(t *testing.T) {
+	bin := benchrunBinary(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "pre.toml"), []byte(preSuite), 0o644)
+	cmd := exec.Command(bin, "--baselines", t.TempDir(), "suite", "--local", "-o", "r", "pre.toml")
+	cmd.Dir = dir
+	out, _ := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != ExitError {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitError, out)
+	}
+	m := readManifestT(t, filepath.Join(dir, "r"))
+	pre := map[string][]results.PreStep{}
+	for _, sv := range m.Services {
+		pre[sv.Name] = sv.Pre
+	}
+	if a := pre["a"]; len(a) != 2 || a[0].Seconds < 0.2 || a[0].Error != "" || a[1].Command != "echo staged > staged.txt" {
+		t.Errorf("a's pre steps %+v, want two, the first at least 0.2 s", a)
+	}
+	if b := pre["b"]; len(b) != 1 || !strings.Contains(b[0].Error, "exit status 3") {
+		t.Errorf("b's pre steps %+v, want one that failed with exit status 3", b)
+	}
+	status := map[string]results.Status{}
+	for _, c := range m.Cases {
+		status[c.ID] = c.Status
+	}
+	if status["ca"] != results.StatusDone || status["cb"] != results.StatusError {
+		t.Errorf("case statuses %v, want ca done, cb an error", status)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "staged.txt")); err != nil {
+		t.Errorf("the second pre step did not run: %v", err)
 	}
 }
