@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/benchrun/benchrun/runner/results"
-
 	"github.com/benchrun/benchrun/slurm"
 	"github.com/benchrun/benchrun/suites"
 )
