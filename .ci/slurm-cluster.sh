@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# slurm-cluster.sh — a real three-node SLURM cluster on one Debian 12 machine,
+# slurm-cluster.sh — a real four-node SLURM cluster on one Debian 12 machine,
 # for benchrun's integration tests (package slurm, BENCHRUN_SLURM=1).
 #
 #   .ci/slurm-cluster.sh up      install (if missing) and start; idempotent
 #   .ci/slurm-cluster.sh status  print daemons and sinfo; exit 1 if not up
 #   .ci/slurm-cluster.sh down    stop everything and remove the namespaces
 #
+# Partitions: "bench" (node1-node3, the default) for the single-partition
+# tests; "gpu" (node1 and node4, 4 GPUs each declared as GRES) and "cpu"
+# (node2, node3) for heterogeneous jobs. The GPUs are stand-in device files
+# $GPU_DIR/nvidia0..3 (links to /dev/null: slurmd rejects regular files)
+# named in gres.conf (File=): SLURM allocates them to
+# steps by index and sets CUDA_VISIBLE_DEVICES/SLURM_STEP_GPUS as on a real
+# GPU node; nothing can compute on them.
+#
 # Layout: a bridge brbench (10.77.0.1/24) in the root namespace, where
-# slurmctld runs; network namespaces node1..node3 (10.77.0.11-13) joined to it
+# slurmctld runs; network namespaces node1..node4 (10.77.0.11-14) joined to it
 # by veth pairs; one slurmd per namespace, started with nsenter + unshare --uts
 # (not `ip netns exec`, which remounts /sys and breaks slurmd's cgroup
 # detection). Names go to /etc/hosts so node1:PORT reaches a service from any
@@ -19,13 +27,17 @@
 # the munge key if absent, interfaces and namespaces named below.
 set -euo pipefail
 
-NODES=(node1 node2 node3)
+NODES=(node1 node2 node3 node4)
 BRIDGE=brbench
 NET=10.77.0
 CTL_ADDR=$NET.1
 CONF=/etc/slurm/slurm.conf
 MARK="# benchrun-slurm-cluster"
 PARTITION=bench
+GRES_CONF=/etc/slurm/gres.conf
+GPU_NODES=node[1,4]
+GPU_COUNT=4
+GPU_DIR=/run/benchrun-gpus
 
 die() { echo "slurm-cluster: $*" >&2; exit 1; }
 log() { echo "slurm-cluster: $*" >&2; }
@@ -60,7 +72,7 @@ start_munge() {
 		log "starting munged"
 		# munged refuses to start over a stale socket from a killed daemon.
 		rm -f /run/munge/munge.socket.2 /run/munge/munged.pid
-		runuser -u munge -- /usr/sbin/munged
+		(no_inherit runuser -u munge -- /usr/sbin/munged)
 		for _ in $(seq 50); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && return 0; sleep 0.1; done
 		die "munged did not come up"
 	fi
@@ -138,9 +150,24 @@ KillWait=5
 InactiveLimit=0
 Waittime=0
 MessageTimeout=10
-NodeName=node[1-${#NODES[@]}] NodeHostname=node[1-${#NODES[@]}] NodeAddr=$NET.[11-$((10 + ${#NODES[@]}))] CPUs=$cpus RealMemory=$mem State=UNKNOWN
-PartitionName=$PARTITION Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
+GresTypes=gpu
+NodeName=$GPU_NODES NodeHostname=$GPU_NODES NodeAddr=$NET.[11,14] CPUs=$cpus RealMemory=$mem Gres=gpu:$GPU_COUNT State=UNKNOWN
+NodeName=node[2-3] NodeHostname=node[2-3] NodeAddr=$NET.[12-13] CPUs=$cpus RealMemory=$mem State=UNKNOWN
+PartitionName=$PARTITION Nodes=node[1-3] Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
+PartitionName=gpu Nodes=$GPU_NODES MaxTime=INFINITE State=UP OverSubscribe=NO
+PartitionName=cpu Nodes=node[2-3] MaxTime=INFINITE State=UP OverSubscribe=NO
 EOF
+	install -d "$GPU_DIR"
+	local i
+	# slurmd wants character devices: links to /dev/null stand in for them.
+	for i in $(seq 0 $((GPU_COUNT - 1))); do ln -sfn /dev/null "$GPU_DIR/nvidia$i"; done
+	echo "NodeName=$GPU_NODES Name=gpu File=$GPU_DIR/nvidia[0-$((GPU_COUNT - 1))]" >"$tmp.gres"
+	if ! cmp -s "$tmp.gres" "$GRES_CONF"; then
+		cp "$tmp.gres" "$GRES_CONF"
+		chmod 0644 "$GRES_CONF"
+		CONF_CHANGED=1
+	fi
+	rm -f "$tmp.gres"
 	if ! cmp -s "$tmp" "$CONF"; then
 		cp "$tmp" "$CONF"
 		chmod 0644 "$CONF"
@@ -149,21 +176,33 @@ EOF
 	rm -f "$tmp"
 }
 
+# no_inherit runs a daemon with only stdin, stdout and stderr open: callers
+# hold the cluster's flock (flock /tmp/benchrun-cluster.lock ... up), and a
+# daemon that inherited that descriptor would hold the lock for its life.
+no_inherit() {
+	local fd
+	for fd in /proc/$BASHPID/fd/*; do
+		fd=${fd##*/}
+		[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+	done
+	exec "$@"
+}
+
 pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 start_daemons() {
 	if [ "${CONF_CHANGED:-0}" = 1 ]; then stop_daemons; fi
 	if ! pid_alive /run/slurmctld.pid; then
 		log "starting slurmctld"
-		/usr/sbin/slurmctld -i
+		(no_inherit /usr/sbin/slurmctld -i)
 	fi
 	local n
 	for n in "${NODES[@]}"; do
 		if ! pid_alive "/run/slurmd-$n.pid"; then
 			log "starting slurmd $n"
 			install -d "/var/spool/slurmd/$n"
-			nsenter --net="/run/netns/$n" unshare --uts \
-				sh -c "hostname $n; exec /usr/sbin/slurmd -N $n"
+			(no_inherit nsenter --net="/run/netns/$n" unshare --uts \
+				sh -c "hostname $n; exec /usr/sbin/slurmd -N $n")
 		fi
 	done
 }
@@ -171,11 +210,11 @@ start_daemons() {
 wait_idle() {
 	local want=${#NODES[@]} idle
 	for _ in $(seq 120); do
-		idle=$(sinfo -h -N -p "$PARTITION" -o '%N %t' 2>/dev/null | awk '$2 ~ /^(idle|mix|alloc)$/' | wc -l)
+		idle=$(sinfo -h -N -o '%N %t' 2>/dev/null | sort -u | awk '$2 ~ /^(idle|mix|alloc)$/' | wc -l)
 		if [ "$idle" -ge "$want" ]; then return 0; fi
 		# A node left "down" by an earlier run comes back with ReturnToService=2
 		# once it registers; nudge nodes that stay down anyway.
-		sinfo -h -N -p "$PARTITION" -o '%N %t' 2>/dev/null | awk '$2 ~ /^down$|^drain/ {print $1}' |
+		sinfo -h -N -o '%N %t' 2>/dev/null | sort -u | awk '$2 ~ /^down$|^drain/ {print $1}' |
 			while read -r n; do scontrol update nodename="$n" state=resume 2>/dev/null || true; done
 		sleep 0.5
 	done
@@ -241,7 +280,7 @@ cmd_status() {
 	for n in "${NODES[@]}"; do
 		pid_alive "/run/slurmd-$n.pid" && echo "slurmd $n: running" || { echo "slurmd $n: stopped"; ok=1; }
 	done
-	if [ $ok = 0 ]; then sinfo -N -p "$PARTITION" || ok=1; fi
+	if [ $ok = 0 ]; then sinfo -N || ok=1; fi
 	return $ok
 }
 

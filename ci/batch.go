@@ -137,7 +137,7 @@ func runBatchOnce(ctx context.Context, s *suites.Suite, cs suites.Case, repDir s
 func launchArgv(s *suites.Suite, name string, l suites.Launch, argv []string) []string {
 	if l.Launcher == suites.LauncherSrun {
 		return slurm.MPIStepCommand(argv, slurm.MPIOptions{Name: name, Tasks: l.Tasks, TasksPerNode: l.TasksPerNode,
-			Nodes: l.Nodes, MPI: l.MPI, Container: slurm.ContainerApptainer, Image: l.Image, Binds: l.Binds})
+			Nodes: l.Nodes, MPI: l.MPI, Container: slurm.ContainerApptainer, Image: l.Image, Binds: l.Binds, HetGroup: batchHetGroup(s)})
 	}
 	if l.Image != "" {
 		inner := []string{"apptainer", "exec"}

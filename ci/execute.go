@@ -202,6 +202,9 @@ func (r *caseRun) startService(ctx context.Context, sv *suites.Service, exe stri
 		info.Log, _ = filepath.Rel(r.dir, rs.LogPath)
 	}
 	r.rec.service(info)
+	if err := r.runPre(ctx, sv); err != nil {
+		return ctx.Err() != nil, err
+	}
 	for _, helper := range specs[:len(specs)-1] {
 		r.e.log.Info("starting service helper", "service", sv.Name, "step", helper.Name)
 		helper.Log = r.e.log // an exit once ready is logged at once
@@ -223,6 +226,11 @@ func (r *caseRun) startService(ctx context.Context, sv *suites.Service, exe stri
 	}
 	r.services.Add(p)
 	r.procs[sv.Name] = append(r.procs[sv.Name], p)
+	gpus, err := r.pl.bound(sv)
+	if err != nil {
+		return false, fmt.Errorf("service %q: %w", sv.Name, err)
+	}
+	r.rec.serviceDetail(sv.Name, func(si *results.ServiceInfo) { si.GPUs = gpus })
 	r.urls[sv.Name] = rs.URL
 	r.rec.serverVersion(sv.Name, serverVersion(ctx, sv.Kind, rs.URL))
 	r.e.log.Info("service ready", "service", sv.Name)

@@ -8,8 +8,9 @@ import (
 // TestNightlyExample: examples/nightly.toml, the MeluXina suite that
 // docs/gitlab.md starts from, is accepted by `benchrun validate` and
 // `benchrun plan`, and the plan places what the file says: vLLM and
-// Ollama in apptainer with their GPUs, Chroma, IO500 with srun on two
-// nodes, one job on the GPU partition.
+// Ollama in apptainer on a GPU each of one GPU node, Chroma beside them,
+// clients and IO500 (srun on two nodes) on the CPU partition, one
+// heterogeneous job.
 func TestNightlyExample(t *testing.T) {
 	const file = "../examples/nightly.toml"
 	v := runCLI(t, "validate", file)
@@ -29,13 +30,17 @@ func TestNightlyExample(t *testing.T) {
 		"5. chroma-load  [chroma → chroma]",
 		"9. chroma-query/filter=category,users=8  [chroma → chroma]",
 		"10. io500  [io500 → a command]",
-		"srun --kill-on-bad-exit=1 --ntasks=32 --nodes=2 --ntasks-per-node=16 --mpi=pmix",
+		"srun --het-group=1 --kill-on-bad-exit=1 --ntasks=32 --nodes=2",
 		"#SBATCH --partition=gpu",
-		"#SBATCH --nodes=5",
-		"#SBATCH --gpus-per-node=4",
-		`service vllm (vllm) on node 0, port 8000, 4 GPUs per node, image "/project/home/p200xxx/images/vllm-openai-0.8.5.sif"`,
-		`service ollama (ollama) on node 1, port 11434, 4 GPUs per node, image "/project/home/p200xxx/images/ollama-0.6.sif"`,
-		"service chroma (chroma) on node 2",
+		"#SBATCH --nodes=1",
+		"#SBATCH --gres=gpu:2",
+		"#SBATCH hetjob",
+		"#SBATCH --partition=cpu",
+		"#SBATCH --nodes=2",
+		`service vllm (vllm) on node 0, port 8000, GPU slots 0 of its own (--gres=gpu:1), image "/project/home/p200xxx/images/vllm-openai-0.8.5.sif"`,
+		`service ollama (ollama) on node 0, port 11434, GPU slots 1 of its own (--gres=gpu:1), image "/project/home/p200xxx/images/ollama-0.6.sif"`,
+		"service chroma (chroma) on node 0, port 8001",
+		"clients on node 1,2, 1 per node",
 		"module load Apptainer",
 	} {
 		if !strings.Contains(p.stdout, want) {

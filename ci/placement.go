@@ -39,6 +39,11 @@ type placement interface {
 	node(service string) string
 	// samples is the case's samples path relative to the results dir.
 	samples(caseID string) string
+	// pre returns the argv of each of sv's pre steps, in order.
+	pre(sv *suites.Service) [][]string
+	// bound checks where sv's server step runs and which GPUs it got, once
+	// it answers, and returns them ("" when not checked).
+	bound(sv *suites.Service) (gpus string, err error)
 	// ready is called once every service answers.
 	ready(dir string, urls map[string]string) error
 	// counts returns the progress display's counters of a running case
@@ -71,6 +76,8 @@ func (localPlacement) services(sv *suites.Service, dir, exe string) ([]runner.Se
 }
 
 func (localPlacement) node(string) string                    { return "" }
+func (localPlacement) bound(*suites.Service) (string, error) { return "", nil }
+func (localPlacement) pre(sv *suites.Service) [][]string     { return shellSteps(sv.Pre) }
 func (localPlacement) samples(id string) string              { return results.SamplePath(id) }
 func (localPlacement) ready(string, map[string]string) error { return nil }
 
@@ -95,6 +102,9 @@ type allocationPlacement struct {
 	job   slurm.Job
 	nodes []string // the allocation's, in SLURM's order
 	steps []slurm.Step
+
+	mu       sync.Mutex
+	gpuOwner map[string]string // "node/device" → service, from the binding records
 }
 
 func newAllocationPlacement(s *suites.Suite, dir string) (*allocationPlacement, error) {
@@ -114,6 +124,11 @@ func newAllocationPlacement(s *suites.Suite, dir string) (*allocationPlacement, 
 	if err != nil {
 		return nil, fmt.Errorf("placing roles on %s: %w", slurm.CompressHostlist(nodes), err)
 	}
+	if len(j.Components) > 0 {
+		if err := os.MkdirAll(filepath.Join(dir, slurm.BindingDir), 0o755); err != nil {
+			return nil, err
+		}
+	}
 	return &allocationPlacement{job: j, nodes: nodes, steps: steps}, nil
 }
 
@@ -124,7 +139,7 @@ func (a *allocationPlacement) services(sv *suites.Service, dir, exe string) ([]r
 	var out []runner.Service
 	rs := sv.RunnerService(suites.ServiceOptions{Exe: exe})
 	for _, st := range a.steps {
-		if st.Service != sv.Name {
+		if st.Service != sv.Name || st.Kind == slurm.StepPre {
 			continue
 		}
 		log := filepath.Join(dir, results.LogsDir, fmt.Sprintf("%s-%s-%s.log", sv.Name, st.Kind, st.Node))
@@ -245,6 +260,9 @@ func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Sui
 	stopWatch := e.watchWorkers(cs.ID, filepath.Join(dir, info.Samples))
 	wg.Wait()
 	stopWatch()
+	if ctx.Err() == nil && len(errs) == 0 {
+		errs = missingWorkers(a.steps, filepath.Join(dir, info.Samples))
+	}
 	recordWorkerCounts(e, info, filepath.Join(dir, info.Samples))
 	if len(errs) > 0 {
 		return fmt.Errorf("case %s: %w", cs.ID, errors.Join(errs...))

@@ -88,6 +88,11 @@ func writePlan(w io.Writer, s *suites.Suite) error {
 			return withExitCode(fmt.Errorf("%s: job script: %w", s.File, err), ExitUsage)
 		}
 		fmt.Fprintf(w, "\njob script (sbatch):\n%s", script)
+		if s.Slurm.Placed() {
+			if err := writePlacedSteps(w, s); err != nil {
+				return withExitCode(fmt.Errorf("%s: job steps: %w", s.File, err), ExitUsage)
+			}
+		}
 		if s.Slurm.Monitor != nil {
 			return writeMonitorPlan(w, s)
 		}

@@ -82,6 +82,16 @@ func (r *recorder) service(info results.ServiceInfo) {
 	r.save()
 }
 
+// serviceDetail updates the manifest entry of a started service.
+func (r *recorder) serviceDetail(name string, update func(*results.ServiceInfo)) {
+	for i := range r.m.Services {
+		if r.m.Services[i].Name == name {
+			update(&r.m.Services[i])
+		}
+	}
+	r.save()
+}
+
 // serverVersion records the version a started service said it runs
 // (serverVersion); "" changes nothing.
 func (r *recorder) serverVersion(name, version string) {

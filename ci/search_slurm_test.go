@@ -49,7 +49,7 @@ func TestClusterSearch(t *testing.T) {
 	var ids []string
 	for _, c := range m.Cases {
 		ids = append(ids, c.ID)
-		n, nodes := sampleNodes(t, filepath.Join(dir, c.Samples))
+		n, nodes := probeSampleNodes(filepath.Join(dir, c.Samples))
 		if c.Status != results.StatusDone || n == 0 || strings.Join(nodes, ",") != "node2" {
 			t.Errorf("case %s: %s %s, %d samples from %v: want done, samples from node2", c.ID, c.Status, c.Error, n, nodes)
 		}
@@ -80,20 +80,11 @@ func TestClusterSearch(t *testing.T) {
 	checkReplay(t, filepath.Join(dir, "samples", "replay"), offsets, 0.5)
 }
 
-// sampleNodes counts the samples in the files under dir and returns the
+// probeSampleNodes counts the samples in the files under dir and returns the
 // nodes whose workers wrote them, sorted.
-func sampleNodes(t *testing.T, dir string) (n int, nodes []string) {
-	t.Helper()
-	seen := map[string]bool{}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-	for _, f := range files {
-		results.ReadSampleFile(f, func(s *results.Sample) error {
-			n++
-			seen[strings.Split(s.Worker, "/")[0]] = true
-			return nil
-		})
-	}
-	for node := range seen {
+func probeSampleNodes(dir string) (n int, nodes []string) {
+	for node, k := range samplesByNode(dir) {
+		n += k
 		nodes = append(nodes, node)
 	}
 	slices.Sort(nodes)

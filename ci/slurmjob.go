@@ -53,16 +53,8 @@ func jobFor(s *suites.Suite, dir, exe string) (slurm.Job, error) {
 			role.Nodes = append(role.Nodes, next)
 			next++
 		}
-		// Bind every address: clients reach the service from other nodes.
-		role.Command = sv.CommandLine(suites.ServiceOptions{Exe: exe, DataDir: filepath.Join(absDir, "data", sv.Name)}, "0.0.0.0", role.Port)
-		env := map[string]string{}
-		for _, kv := range sv.ServiceEnv("0.0.0.0", role.Port) {
-			k, v, _ := strings.Cut(kv, "=")
-			env[k] = v
-		}
-		if len(env) > 0 {
-			role.Env = env
-		}
+		setServiceCommand(&role, sv, exe, absDir)
+		role.CPUs, role.Mem, role.Pre = sv.CPUs, sv.Memory, sv.Pre
 		role.Image, role.Binds = s.Slurm.ContainerFor(sv.Name)
 		if role.Image == "" && sv.Image != "" && s.Slurm.Container == slurm.ContainerApptainer {
 			// The service's own image gets the binds every container gets.
@@ -72,7 +64,26 @@ func jobFor(s *suites.Suite, dir, exe string) (slurm.Job, error) {
 		j.Services = append(j.Services, role)
 	}
 	j.TasksPerNode = batchTasksPerNode(s)
+	if s.Slurm.Placed() {
+		return placeRoles(s, j, exe, absDir)
+	}
 	return j, nil
+}
+
+// setServiceCommand sets the command and environment of a service role
+// for its port. Services bind every address: clients reach them from
+// other nodes.
+func setServiceCommand(role *slurm.ServiceRole, sv *suites.Service, exe, absDir string) {
+	role.Command = sv.CommandLine(suites.ServiceOptions{Exe: exe, DataDir: filepath.Join(absDir, "data", sv.Name)}, "0.0.0.0", role.Port)
+	env := map[string]string{}
+	for _, kv := range sv.ServiceEnv("0.0.0.0", role.Port) {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	role.Env = nil
+	if len(env) > 0 {
+		role.Env = env
+	}
 }
 
 // jobScript renders the sbatch script of a suite with a [slurm] section,

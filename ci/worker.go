@@ -35,7 +35,7 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 		Action: func(c *cli.Context) error {
 			e := newEnv(c, stdout, stderr)
 			dir := c.String("results")
-			node := hostname()
+			node := workerNode()
 			e.log = e.log.With("job_id", os.Getenv("SLURM_JOB_ID"), "node", node, "case", c.String("case"), "worker", c.Int("worker"))
 			s, cs, err := workerCase(dir, c.String("case"))
 			if err != nil {

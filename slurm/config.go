@@ -76,6 +76,97 @@ type Config struct {
 	// Monitor, when the suite has a [slurm.monitor] table, starts
 	// Prometheus and node_exporter inside the job (Monitor).
 	Monitor *Monitor `toml:"monitor" json:"monitor,omitempty"`
+
+	// Services and Clients, the [slurm.services] and [slurm.clients]
+	// tables, turn on placement by resources (Placed): services packed
+	// onto the nodes of one partition by GPU count, clients (and the
+	// monitor role) on another partition as the second component of a
+	// heterogeneous job, or on further nodes of the same allocation with
+	// SamePartition. Keys left empty fall back to the [slurm] ones.
+	Services *RoleConfig `toml:"services" json:"services,omitempty"`
+	Clients  *RoleConfig `toml:"clients" json:"clients,omitempty"`
+	// SamePartition puts clients on nodes of the services' allocation
+	// rather than in a heterogeneous job's second component.
+	SamePartition bool `toml:"same_partition" json:"same_partition,omitempty"`
+}
+
+// RoleConfig is one role's part of the allocation: [slurm.services] or
+// [slurm.clients].
+type RoleConfig struct {
+	Partition  string `toml:"partition" json:"partition,omitempty"`
+	Account    string `toml:"account" json:"account,omitempty"`
+	QOS        string `toml:"qos" json:"qos,omitempty"`
+	Time       string `toml:"time" json:"time,omitempty"`
+	Constraint string `toml:"constraint" json:"constraint,omitempty"`
+	// Nodes: for services the most nodes the packer may use (0: as many
+	// as it needs); for clients the nodes they get (0: 1).
+	Nodes int `toml:"nodes" json:"nodes,omitempty"`
+	// GPUsPerNode is what one node of the partition has: the packer's
+	// bin size (services only; 0 falls back to slurm.gpus_per_node).
+	GPUsPerNode int `toml:"gpus_per_node" json:"gpus_per_node,omitempty"`
+	// CPUsPerNode, when set, makes CPUs a second dimension of the packing
+	// (services with cpus); 0 does not limit.
+	CPUsPerNode int    `toml:"cpus_per_node" json:"cpus_per_node,omitempty"`
+	Mem         string `toml:"mem" json:"mem,omitempty"` // --mem of the component, per node
+	// PerNode is the client workers per node (clients only; 1 when 0).
+	PerNode int `toml:"per_node" json:"per_node,omitempty"`
+}
+
+// Placed reports whether the section asks for placement by resources.
+func (c *Config) Placed() bool { return c.Services != nil || c.Clients != nil }
+
+// ServicesRole returns [slurm.services], or an empty one.
+func (c *Config) ServicesRole() RoleConfig {
+	if c.Services == nil {
+		return RoleConfig{}
+	}
+	return *c.Services
+}
+
+// ClientsRole returns [slurm.clients], or an empty one.
+func (c *Config) ClientsRole() RoleConfig {
+	if c.Clients == nil {
+		return RoleConfig{}
+	}
+	return *c.Clients
+}
+
+func (r *RoleConfig) validate(key string, c *Config) []error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	for _, f := range []struct{ k, v string }{{"partition", r.Partition}, {"account", r.Account}, {"qos", r.QOS}} {
+		if f.v != "" && !namePattern.MatchString(f.v) {
+			add("slurm.%s.%s %q: want letters, digits, '_', '.', '+' or '-' (not first)", key, f.k, f.v)
+		}
+	}
+	if r.Time != "" {
+		if d, err := ParseTime(r.Time); err != nil {
+			add("slurm.%s.time: %v", key, err)
+		} else if d <= c.Grace() {
+			add("slurm.%s.time %q: not longer than the signal grace %v", key, r.Time, c.Grace())
+		}
+	}
+	if r.Constraint != "" && !constraintPattern.MatchString(r.Constraint) {
+		add("slurm.%s.constraint %q: want features joined by & | , with optional [ ] ( ) * :, no spaces", key, r.Constraint)
+	}
+	if r.Mem != "" && !memPattern.MatchString(r.Mem) {
+		add("slurm.%s.mem %q: want a number with an optional unit K, M, G or T, such as \"64G\"", key, r.Mem)
+	}
+	for _, f := range []struct {
+		k string
+		v int
+	}{{"nodes", r.Nodes}, {"gpus_per_node", r.GPUsPerNode}, {"cpus_per_node", r.CPUsPerNode}, {"per_node", r.PerNode}} {
+		if f.v < 0 {
+			add("slurm.%s.%s %d: must not be negative", key, f.k, f.v)
+		}
+	}
+	if key == "clients" && (r.GPUsPerNode != 0 || r.CPUsPerNode != 0) {
+		add("slurm.clients: gpus_per_node and cpus_per_node size the services' nodes; set them in [slurm.services]")
+	}
+	if key == "services" && r.PerNode != 0 {
+		add("slurm.services.per_node: only for clients (workers per node)")
+	}
+	return errs
 }
 
 // ContainerSpec is one service's container image and extra bind mounts
@@ -200,6 +291,29 @@ func (c *Config) Validate() []error {
 	}
 	if c.Monitor != nil {
 		errs = append(errs, c.Monitor.validate()...)
+	}
+	if c.Services != nil {
+		errs = append(errs, c.Services.validate("services", c)...)
+	}
+	if c.Clients != nil {
+		errs = append(errs, c.Clients.validate("clients", c)...)
+	}
+	if c.SamePartition {
+		sv, cl := c.ServicesRole(), c.ClientsRole()
+		if !c.Placed() {
+			add("slurm.same_partition: needs a [slurm.services] or [slurm.clients] table")
+		}
+		if cl.Partition != "" && cl.Partition != sv.Partition {
+			add("slurm.clients.partition %q: with same_partition = true clients share the services' partition %q", cl.Partition, sv.Partition)
+		}
+		for _, f := range []struct{ k, v string }{{"account", cl.Account}, {"qos", cl.QOS}, {"time", cl.Time}, {"constraint", cl.Constraint}, {"mem", cl.Mem}} {
+			if f.v != "" {
+				add("slurm.clients.%s: with same_partition = true the job has one component; set it in [slurm.services] or [slurm]", f.k)
+			}
+		}
+	}
+	if c.Placed() && c.Nodes != 0 {
+		add("slurm.nodes: with [slurm.services] or [slurm.clients] the node counts are per role (slurm.services.nodes, slurm.clients.nodes)")
 	}
 	return errs
 }

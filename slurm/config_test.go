@@ -127,3 +127,40 @@ func TestParseTime(t *testing.T) {
 		}
 	}
 }
+
+func TestRoleConfigValidate(t *testing.T) {
+	cases := []struct {
+		name string
+		c    Config
+		want []string // substrings, one per expected problem; none = valid
+	}{
+		{name: "hetjob", c: Config{Time: "01:00:00", Services: &RoleConfig{Partition: "gpu", GPUsPerNode: 4}, Clients: &RoleConfig{Partition: "cpu", Nodes: 2, PerNode: 2}}},
+		{name: "same partition", c: Config{Time: "01:00:00", SamePartition: true, Services: &RoleConfig{Partition: "gpu"}, Clients: &RoleConfig{Nodes: 2}}},
+		{name: "bad values", c: Config{Time: "01:00:00",
+			Services: &RoleConfig{Partition: "gpu;rm", Time: "1:00", Nodes: -1, Mem: "lots", PerNode: 2},
+			Clients:  &RoleConfig{Constraint: "a b", GPUsPerNode: 1}},
+			want: []string{`slurm.services.partition "gpu;rm"`, `slurm.services.time "1:00": not longer than the signal grace`, "slurm.services.nodes -1",
+				`slurm.services.mem "lots"`, "slurm.services.per_node: only for clients", `slurm.clients.constraint "a b"`, "slurm.clients: gpus_per_node and cpus_per_node"}},
+		{name: "same_partition with a client partition of its own", c: Config{SamePartition: true, Services: &RoleConfig{Partition: "gpu"}, Clients: &RoleConfig{Partition: "cpu", QOS: "x"}},
+			want: []string{`slurm.clients.partition "cpu": with same_partition`, "slurm.clients.qos: with same_partition"}},
+		{name: "same_partition without roles", c: Config{SamePartition: true}, want: []string{"slurm.same_partition: needs"}},
+		{name: "slurm.nodes with roles", c: Config{Nodes: 3, Clients: &RoleConfig{}}, want: []string{"slurm.nodes: with [slurm.services]"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			errs := c.c.Validate()
+			if len(errs) != len(c.want) {
+				t.Errorf("%d problems, want %d: %v", len(errs), len(c.want), errs)
+			}
+			for _, w := range c.want {
+				found := false
+				for _, e := range errs {
+					found = found || strings.Contains(e.Error(), w)
+				}
+				if !found {
+					t.Errorf("no problem says %q: %v", w, errs)
+				}
+			}
+		})
+	}
+}

@@ -43,6 +43,28 @@ type Job struct {
 	// 1 when 0. MPI steps of batch benchmarks (MPIStepCommand) need as
 	// many as they start on a node.
 	TasksPerNode int `json:"tasks_per_node,omitempty"`
+	// Components, when set, replace the allocation options of Config
+	// (partition, nodes, GPUs, ...) with one #SBATCH block per component:
+	// with two, a heterogeneous job (#SBATCH hetjob) whose steps run with
+	// srun --het-group=N. Node indexes in roles count over the components'
+	// nodes in order. With Components, a service with GPUs gets them as
+	// its own (--exact --gres=gpu:N, disjoint from its neighbours').
+	Components []Component `json:"components,omitempty"`
+}
+
+// Component is one #SBATCH block of the job: what one role gets.
+type Component struct {
+	Role         string `json:"role"` // "services", "clients" or "services+clients"
+	Partition    string `json:"partition,omitempty"`
+	Account      string `json:"account,omitempty"`
+	QOS          string `json:"qos,omitempty"`
+	Time         string `json:"time,omitempty"`
+	Constraint   string `json:"constraint,omitempty"`
+	Mem          string `json:"mem,omitempty"`
+	Nodes        int    `json:"nodes"`
+	TasksPerNode int    `json:"tasks_per_node,omitempty"` // 1 when 0
+	CPUsPerTask  int    `json:"cpus_per_task,omitempty"`
+	GPUsPerNode  int    `json:"gpus_per_node,omitempty"` // --gres=gpu:N
 }
 
 // ServiceRole is one service started inside the allocation.
@@ -61,6 +83,14 @@ type ServiceRole struct {
 	// workers on the others, then Command on the head with the parallel
 	// sizes appended.
 	Ray *Ray `json:"ray,omitempty"`
+	// GPUSlots are the packer's GPU slots of the service on its node
+	// (Pack), for the plan; SLURM picks the devices (--gres).
+	GPUSlots []int  `json:"gpu_slots,omitempty"`
+	CPUs     int    `json:"cpus,omitempty"` // --cpus-per-task of its step
+	Mem      string `json:"mem,omitempty"`  // --mem of its step
+	// Pre are shell commands run one after the other on the service's
+	// (first) node, in its container, before the server starts.
+	Pre []string `json:"pre,omitempty"`
 }
 
 // Ray describes a Ray-distributed vLLM service.
@@ -85,7 +115,19 @@ const (
 	StepRayHead   = "ray-head"
 	StepRayWorker = "ray-worker"
 	StepClient    = "client"
+	StepPre       = "pre"
 )
+
+// BindingDir is where, under the results directory, each service step of
+// a job with Components records its node and GPUs (BindingFile) before
+// the server starts, for benchrun to check them.
+const BindingDir = "bindings"
+
+// BindingFile is the file a service's step writes: lines node=NAME,
+// cuda_visible_devices=LIST and step_gpus=LIST as the step saw them.
+func (j *Job) BindingFile(service string) string {
+	return filepath.Join(j.ResultsDir, BindingDir, service+".env")
+}
 
 // Step is one srun step the inside-job run launches, in launch order.
 type Step struct {
@@ -99,6 +141,8 @@ type Step struct {
 	// MetricsPort is where a client worker serves its live metrics when
 	// the monitor role is on (Config.Monitor); 0 otherwise.
 	MetricsPort int `json:"metrics_port,omitempty"`
+	// HetGroup is the component the step runs in (srun --het-group).
+	HetGroup int `json:"het_group,omitempty"`
 }
 
 var serviceNamePattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
@@ -106,6 +150,13 @@ var serviceNamePattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 // NodeCount returns the number of nodes the job allocates: Config.Nodes, or
 // one more than the highest node any role uses.
 func (j *Job) NodeCount() int {
+	if len(j.Components) > 0 {
+		n := 0
+		for _, c := range j.Components {
+			n += c.Nodes
+		}
+		return n
+	}
 	n := 0
 	for _, s := range j.Services {
 		for _, i := range s.Nodes {
@@ -159,7 +210,8 @@ func (j *Job) validateRoles() []error {
 		}
 	}
 	nodes := j.NodeCount()
-	if j.Config.Nodes > 0 {
+	errs = append(errs, j.validateComponents()...)
+	if j.Config.Nodes > 0 || len(j.Components) > 0 {
 		for _, s := range j.Services {
 			for _, i := range s.Nodes {
 				if i >= nodes {
@@ -334,16 +386,18 @@ func RenderScript(j Job) (string, error) {
 	}
 	line("#!/bin/bash")
 	opt("job-name", name)
-	opt("account", c.Account)
-	opt("partition", c.Partition)
-	opt("qos", c.QOS)
-	opt("time", c.Time)
-	num("nodes", j.NodeCount())
-	line("#SBATCH --ntasks-per-node=%d", max(j.TasksPerNode, 1))
-	num("gpus-per-node", c.GPUsPerNode)
-	num("cpus-per-task", c.CPUsPerTask)
-	opt("mem", c.Mem)
-	opt("constraint", c.Constraint)
+	if len(j.Components) == 0 {
+		opt("account", c.Account)
+		opt("partition", c.Partition)
+		opt("qos", c.QOS)
+		opt("time", c.Time)
+		num("nodes", j.NodeCount())
+		line("#SBATCH --ntasks-per-node=%d", max(j.TasksPerNode, 1))
+		num("gpus-per-node", c.GPUsPerNode)
+		num("cpus-per-task", c.CPUsPerTask)
+		opt("mem", c.Mem)
+		opt("constraint", c.Constraint)
+	}
 	opt("reservation", c.Reservation)
 	// sbatch splits #SBATCH lines at white space and honours quotes, so a
 	// path with either is quoted; the value cannot hold a newline.
@@ -354,14 +408,27 @@ func RenderScript(j Job) (string, error) {
 	} else {
 		line("#SBATCH --no-requeue")
 	}
+	if len(j.Components) > 0 {
+		// A failed node ends only what runs on it: the services there
+		// (their cases become errors) and not the whole job.
+		line("#SBATCH --no-kill")
+	}
 	for _, e := range c.Extra {
 		line("#SBATCH %s", e)
 	}
+	j.renderComponents(line)
 	line("#")
-	line("# Generated by benchrun. Roles (nodes count from 0 in SLURM_JOB_NODELIST order):")
+	if j.hetjob() {
+		line("# Generated by benchrun. A heterogeneous job: services in component 0, clients in")
+		line("# component 1; nodes count from 0 over both components' nodes in order. Roles:")
+	} else {
+		line("# Generated by benchrun. Roles (nodes count from 0 in SLURM_JOB_NODELIST order):")
+	}
 	for _, s := range j.Services {
 		desc := fmt.Sprintf("#   service %s (%s) on node %s, port %d", s.Name, s.Kind, joinInts(s.Nodes), s.Port)
-		if s.GPUs > 0 {
+		if j.exclusiveGPUs(s) {
+			desc += fmt.Sprintf(", GPU slots %s of its own (--gres=gpu:%d)", joinInts(s.GPUSlots), s.GPUs)
+		} else if s.GPUs > 0 {
 			desc += fmt.Sprintf(", %d GPUs per node", s.GPUs)
 		}
 		if s.Ray != nil {
@@ -479,6 +546,12 @@ func (j *Job) Steps(nodes []string) ([]Step, error) {
 		if err != nil {
 			return nil, fmt.Errorf("service %q: %w", s.Name, err)
 		}
+		for k, cmd := range s.Pre {
+			o := opts
+			o.Name = fmt.Sprintf("%s-pre%d", s.Name, k+1)
+			steps = append(steps, Step{Kind: StepPre, Service: s.Name, Node: head,
+				Argv: StepCommand(head, []string{"sh", "-c", cmd}, o)})
+		}
 		argv := s.Command
 		if s.Ray != nil {
 			port := s.Ray.Port
@@ -510,8 +583,18 @@ func (j *Job) Steps(nodes []string) ([]Step, error) {
 			opts.Env = env
 		}
 		opts.Name = s.Name
+		step := StepCommand(head, argv, opts)
+		if len(j.Components) > 0 {
+			// Record where the step runs and which GPUs it got, before
+			// the server starts (with its env, inside any container).
+			n := srunOptions(step)
+			step = append(append(step[:n:n], bindingWrapper(j.BindingFile(s.Name))...), step[n:]...)
+		}
+		if j.exclusiveGPUs(s) {
+			step = withStepResources(step, s)
+		}
 		steps = append(steps, Step{Kind: StepService, Service: s.Name, Node: head,
-			Argv: StepCommand(head, argv, opts), URL: fmt.Sprintf("http://%s:%d", head, s.Port)})
+			Argv: step, URL: fmt.Sprintf("http://%s:%d", head, s.Port)})
 	}
 	exe, err := j.benchrun()
 	if err != nil {
@@ -539,5 +622,6 @@ func (j *Job) Steps(nodes []string) ([]Step, error) {
 			w++
 		}
 	}
+	j.setHetGroups(steps, nodes)
 	return steps, nil
 }

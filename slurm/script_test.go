@@ -84,6 +84,25 @@ func scriptJobs() map[string]Job {
 			Clients:    ClientRole{PerNode: 2},
 			ResultsDir: "/scratch/bench/results/monitored", SuiteFile: "/home/ci/suites/monitored.toml", Benchrun: testBenchrun,
 		},
+		"hetjob-packed": {
+			Name: "benchrun-nightly",
+			Config: Config{Account: "p200", Time: "03:00:00", Container: ContainerApptainer,
+				Services: &RoleConfig{Partition: "gpu"}, Clients: &RoleConfig{Partition: "cpu", Nodes: 2}},
+			Components: []Component{
+				{Role: "services", Partition: "gpu", Account: "p200", Time: "03:00:00", Nodes: 1, TasksPerNode: 2, GPUsPerNode: 2},
+				{Role: "clients", Partition: "cpu", Account: "p200", Time: "03:00:00", Nodes: 2},
+			},
+			Services: []ServiceRole{
+				{Name: "vllm", Kind: "vllm", Nodes: []int{0}, Port: 8000, GPUs: 1, GPUSlots: []int{0}, Mem: "64G",
+					Image: "/sw/vllm.sif", Command: []string{"vllm", "serve", "/models/llama", "--port", "8000"}},
+				{Name: "ollama", Kind: "ollama", Nodes: []int{0}, Port: 11434, GPUs: 1, GPUSlots: []int{1}, CPUs: 8,
+					Pre: []string{"ollama pull llama3.1:8b"}, Command: []string{"ollama", "serve"},
+					Env: map[string]string{"OLLAMA_HOST": "0.0.0.0:11434"}},
+				{Name: "chroma", Kind: "chroma", Nodes: []int{0}, Port: 8001, Command: []string{"chroma", "run", "--port", "8001"}},
+			},
+			Clients:    ClientRole{Nodes: []int{1, 2}},
+			ResultsDir: "/scratch/results/nightly", SuiteFile: "/home/ci/suites/nightly.toml", Benchrun: testBenchrun,
+		},
 		"ray-distributed": {
 			Name:   "benchrun-70b",
 			Config: Config{Partition: "gpu", Time: "04:00:00", GPUsPerNode: 4, Modules: []string{"apptainer"}, Container: ContainerApptainer},

@@ -56,6 +56,9 @@ func InAllocation() bool {
 // AllocationNodes returns the host names of the current allocation, in
 // SLURM's order, from SLURM_JOB_NODELIST (or the older SLURM_NODELIST).
 func AllocationNodes() ([]string, error) {
+	if het, err := hetNodes(); het != nil || err != nil {
+		return het, err
+	}
 	list := os.Getenv("SLURM_JOB_NODELIST")
 	if list == "" {
 		list = os.Getenv("SLURM_NODELIST")
@@ -76,6 +79,7 @@ type MPIOptions struct {
 	Container    string // ContainerNone or ContainerApptainer
 	Image        string // apptainer image; no container when empty
 	Binds        []string
+	HetGroup     int // > 0: the component of a heterogeneous job (srun --het-group)
 }
 
 // MPIStepCommand returns the argv that runs argv as an MPI job step of
@@ -88,6 +92,9 @@ type MPIOptions struct {
 // leaving the others waiting in a collective.
 func MPIStepCommand(argv []string, o MPIOptions) []string {
 	cmd := []string{"srun", "--kill-on-bad-exit=1", fmt.Sprintf("--ntasks=%d", max(o.Tasks, 1))}
+	if o.HetGroup > 0 {
+		cmd = append(cmd[:1], append([]string{fmt.Sprintf("--het-group=%d", o.HetGroup)}, cmd[1:]...)...)
+	}
 	if o.Nodes > 0 {
 		cmd = append(cmd, fmt.Sprintf("--nodes=%d", o.Nodes))
 	}

@@ -70,6 +70,9 @@ type Service struct {
 	Readiness Readiness         `toml:"readiness" doc:"How benchrun knows the service is ready."`
 	Nodes     int               `toml:"nodes" doc:"SLURM: nodes this service gets (default 1)."`
 	GPUs      int               `toml:"gpus" doc:"SLURM: GPUs per node this service uses."`
+	CPUs      int               `toml:"cpus" doc:"SLURM with [slurm.services]: CPUs of the service's step (--cpus-per-task)."`
+	Memory    string            `toml:"memory" doc:"SLURM with [slurm.services]: memory of the service's step (--mem), such as \"64G\"."`
+	Pre       []string          `toml:"pre" doc:"Commands (sh -c) run in order on the service's node, in its container, before it starts (model staging such as \"ollama pull llama3\"); their time is recorded in the manifest."`
 	Emulator  EmulatorSection   `toml:"emulator" doc:"kind = \"emulator\": the emulated server's behaviour."`
 	Ray       *slurm.Ray        `toml:"ray" doc:"SLURM, vllm: run one vLLM across this service's nodes with Ray (tensor and pipeline parallel sizes)."`
 	// MetricsURL is the service's Prometheus endpoint (Suite.MetricsURL).
@@ -355,6 +358,14 @@ func (d *decoder) validateService(p []string, sv *Service) {
 	if sv.Kind == "vllm" && sv.Model == "" && len(sv.Command) == 0 && sv.URL == "" {
 		d.problem(p, "service %q: a vllm service started by benchrun needs model (or a command)", sv.Name)
 	}
+	for i, c := range sv.Pre {
+		if strings.TrimSpace(c) == "" || strings.ContainsAny(c, "\x00\n\r") {
+			d.problem(child(p, "pre"), "service %q: pre[%d] %q: want one command line", sv.Name, i, c)
+		}
+	}
+	if sv.Memory != "" && !memoryPattern.MatchString(sv.Memory) {
+		d.problem(child(p, "memory"), "service %q: memory %q: want a number with an optional unit K, M, G or T, such as \"64G\"", sv.Name, sv.Memory)
+	}
 	if sv.Readiness.Path != "" && !strings.HasPrefix(sv.Readiness.Path, "/") {
 		d.problem(child(child(p, "readiness"), "path"), "service %q: readiness.path %q must start with /", sv.Name, sv.Readiness.Path)
 	}
@@ -415,6 +426,9 @@ func (d *decoder) validateSlurm(s *Suite) {
 			nodes += max(sv.Nodes, 1)
 		}
 	}
+	if s.Slurm.Placed() {
+		d.validatePacking(s)
+	}
 	if s.Slurm.Nodes > 0 && nodes > s.Slurm.Nodes {
 		d.problem([]string{"slurm", "nodes"}, "slurm.nodes = %d, but the services need %d nodes", s.Slurm.Nodes, nodes)
 	}
@@ -433,6 +447,45 @@ func (d *decoder) validateSlurm(s *Suite) {
 			d.problem(child(p, "image"), "service %q: image needs container = \"apptainer\" in [slurm]", sv.Name)
 		}
 	}
+}
+
+var memoryPattern = regexp.MustCompile(`^[0-9]+[KMGT]?$`)
+
+// validatePacking packs the started services on the services' nodes
+// (slurm.Pack) and reports a service that does not fit at its gpus line.
+func (d *decoder) validatePacking(s *Suite) {
+	demands, index := PackDemands(s)
+	role := s.Slurm.ServicesRole()
+	size := slurm.NodeSize{GPUs: role.GPUsPerNode, CPUs: role.CPUsPerNode}
+	if size.GPUs == 0 {
+		size.GPUs = s.Slurm.GPUsPerNode
+	}
+	_, _, err := slurm.Pack(demands, size, role.Nodes)
+	var pe *slurm.PackError
+	if errors.As(err, &pe) {
+		for k, dm := range demands {
+			if dm.Name == pe.Service {
+				d.problem([]string{"service", fmt.Sprint(index[k]), "gpus"}, "%v", err)
+				return
+			}
+		}
+		d.problem([]string{"slurm", "services"}, "%v", err)
+	}
+}
+
+// PackDemands returns what the services a run starts (used by a benchmark,
+// no url) ask of the services' nodes, and each one's index in s.Services.
+func PackDemands(s *Suite) ([]slurm.Demand, []int) {
+	var demands []slurm.Demand
+	var index []int
+	for i, sv := range s.Services {
+		if sv.URL != "" || !usedBy(s, sv.Name) {
+			continue
+		}
+		demands = append(demands, slurm.Demand{Name: sv.Name, GPUs: sv.GPUs, CPUs: sv.CPUs, Nodes: max(sv.Nodes, 1)})
+		index = append(index, i)
+	}
+	return demands, index
 }
 
 func usedBy(s *Suite, service string) bool {

@@ -110,6 +110,18 @@ type ServiceInfo struct {
 	Node     string `json:"node,omitempty"`
 	Log      string `json:"log,omitempty"` // relative to the results directory
 	Version  string `json:"version,omitempty"`
+	// GPUs are the devices the service's step saw in CUDA_VISIBLE_DEVICES,
+	// checked against the placement (SLURM with [slurm.services]).
+	GPUs string `json:"gpus,omitempty"`
+	// Pre are its pre steps (model staging), run before it started.
+	Pre []PreStep `json:"pre,omitempty"`
+}
+
+// PreStep is one pre step of a service and how long it took.
+type PreStep struct {
+	Command string  `json:"command"`
+	Seconds float64 `json:"seconds"`
+	Error   string  `json:"error,omitempty"`
 }
 
 // Status is where a case is in its run (manifest.json's cases[].status).

@@ -1,0 +1,181 @@
+package ci
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benchrun/benchrun/runner/results"
+	"github.com/benchrun/benchrun/slurm/slurmtest"
+)
+
+// TestClusterHetjob submits heterogeneous jobs to the two-partition
+// cluster of .ci/slurm-cluster.sh: services packed on node4 (partition
+// gpu, 4 stand-in GPUs as GRES), clients on node2 and node3 (partition
+// cpu).
+func TestClusterHetjob(t *testing.T) {
+	slurmtest.RequireCluster(t)
+	benchrunBinary(t)
+
+	t.Run("two services share the GPU node on GPUs of their own, clients on the CPU nodes", func(t *testing.T) {
+		code, out, dir := submitSuite(t, "hetjob.toml", nil)
+		if code != ExitOK {
+			t.Fatalf("exit %d, want 0\n%s", code, out)
+		}
+		m := readManifestT(t, dir)
+		if m.Slurm == nil || m.Slurm.State != "COMPLETED" {
+			t.Errorf("manifest slurm = %+v, want COMPLETED", m.Slurm)
+		}
+		gpus := map[string]string{}
+		for _, sv := range m.Services {
+			if sv.Node != m.Services[0].Node || sv.Node != "node1" && sv.Node != "node4" {
+				t.Errorf("service %s on %q, want both on one GPU node (node1 or node4)", sv.Name, sv.Node)
+			}
+			// Recorded from inside the service's step: one device each.
+			if sv.GPUs == "" || strings.Contains(sv.GPUs, ",") {
+				t.Errorf("service %s saw CUDA_VISIBLE_DEVICES=%q, want one GPU", sv.Name, sv.GPUs)
+			}
+			if other, ok := gpus[sv.GPUs]; ok {
+				t.Errorf("services %s and %s both got GPU %s", other, sv.Name, sv.GPUs)
+			}
+			gpus[sv.GPUs] = sv.Name
+		}
+		if len(m.Services) != 2 {
+			t.Fatalf("services = %+v, want llm-a and llm-b", m.Services)
+		}
+		if a := m.Services[0]; a.Name != "llm-a" || len(a.Pre) != 1 || a.Pre[0].Error != "" || a.Pre[0].Seconds < 0.3 {
+			t.Errorf("llm-a's pre steps = %+v, want one that took at least 0.3 s", a.Pre)
+		}
+		for _, c := range []string{"chat-a", "chat-b"} {
+			nodes := sampleNodes(t, dir, c)
+			if nodes["node2"] == 0 || nodes["node3"] == 0 || len(nodes) != 2 {
+				t.Errorf("%s: samples come from %v, want node2 and node3 (the cpu partition)", c, nodes)
+			}
+		}
+		for _, c := range m.Cases {
+			if c.Status != results.StatusDone {
+				t.Errorf("case %s: %s %s", c.ID, c.Status, c.Error)
+			}
+		}
+	})
+
+	t.Run("the nightly example's placement with emulators", func(t *testing.T) {
+		if _, err := exec.LookPath("chroma"); err != nil {
+			t.Fatal("chroma is not installed (.ci/deps.sh): the nightly variant needs it on the nodes")
+		}
+		code, out, dir := submitSuite(t, "nightly-emulated.toml", nil)
+		if code != ExitOK {
+			t.Fatalf("exit %d, want 0\n%s", code, out)
+		}
+		m := readManifestT(t, dir)
+		if m.Slurm == nil || m.Slurm.State != "COMPLETED" || len(m.Slurm.Nodes) != 3 {
+			t.Errorf("manifest slurm = %+v, want COMPLETED on 3 nodes", m.Slurm)
+		}
+		gpus := map[string]string{}
+		for _, sv := range m.Services {
+			if sv.Node != m.Services[0].Node || sv.Node != "node1" && sv.Node != "node4" {
+				t.Errorf("service %s on %q, want all on one GPU node (node1 or node4)", sv.Name, sv.Node)
+			}
+			gpus[sv.Name] = sv.GPUs
+		}
+		if gpus["vllm"] == "" || gpus["ollama"] == "" || gpus["vllm"] == gpus["ollama"] ||
+			strings.Contains(gpus["vllm"]+gpus["ollama"], ",") {
+			t.Errorf("GPUs seen inside the steps: %v, want one each, different", gpus)
+		}
+		for _, c := range []string{"chat", "ollama-generate"} {
+			nodes := sampleNodes(t, dir, c)
+			if nodes["node2"] == 0 || nodes["node3"] == 0 || len(nodes) != 2 {
+				t.Errorf("%s: samples come from %v, want node2 and node3 (the cpu partition)", c, nodes)
+			}
+		}
+		for _, c := range m.Cases {
+			if c.Status != results.StatusDone {
+				t.Errorf("case %s: %s %s", c.ID, c.Status, c.Error)
+			}
+		}
+		for _, sv := range m.Services {
+			if sv.Name == "ollama" && (len(sv.Pre) != 1 || sv.Pre[0].Error != "") {
+				t.Errorf("ollama's pre steps: %+v, want one that succeeded", sv.Pre)
+			}
+		}
+	})
+
+	t.Run("a node failing in the services' component errors only its service's cases", func(t *testing.T) {
+		t.Cleanup(func() {
+			if out, err := exec.Command("../.ci/slurm-cluster.sh", "up").CombinedOutput(); err != nil {
+				t.Errorf(".ci/slurm-cluster.sh up: %v\n%s", err, out)
+			}
+		})
+		code, out, dir := submitSuite(t, "hetjob-nodefail.toml", func(dir string) {
+			// Once chat-b has samples, node4 fails: every process in its
+			// namespace (slurmd, the step daemons, llm-b) is killed.
+			for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+				if n, _ := countSamples(filepath.Join(dir, "samples", "chat-b")); n > 0 {
+					pids, _ := exec.Command("ip", "netns", "pids", "node4").Output()
+					if f := strings.Fields(string(pids)); len(f) > 0 {
+						exec.Command("kill", append([]string{"-9"}, f...)...).Run()
+					}
+					return
+				}
+			}
+		})
+		if code != ExitError {
+			t.Fatalf("exit %d, want %d\n%s", code, ExitError, out)
+		}
+		m := readManifestT(t, dir)
+		status := map[string]string{}
+		for _, c := range m.Cases {
+			status[c.ID] = string(c.Status) + " " + c.Error
+		}
+		t.Logf("case statuses %q; slurm %+v", status, m.Slurm)
+		if !strings.HasPrefix(status["chat-b"], "error") || !strings.HasPrefix(status["chat-a"], "done") {
+			t.Errorf("case statuses %q, want chat-b an error and chat-a done\n%s", status, out)
+		}
+		if nodes := sampleNodes(t, dir, "chat-a"); nodes["node2"] == 0 || nodes["node3"] == 0 {
+			t.Errorf("chat-a: samples from %v, want node2 and node3", nodes)
+		}
+	})
+
+	t.Run("a service failing on its node errors only its cases", func(t *testing.T) {
+		code, out, dir := submitSuite(t, "hetjob-broken.toml", nil)
+		if code != ExitError {
+			t.Fatalf("exit %d, want %d\n%s", code, ExitError, out)
+		}
+		m := readManifestT(t, dir)
+		status := map[string]results.Status{}
+		for _, c := range m.Cases {
+			status[c.ID] = c.Status
+		}
+		if status["chat-broken"] != results.StatusError || status["chat-a"] != results.StatusDone || status["chat-b"] != results.StatusDone {
+			t.Errorf("case statuses %v, want chat-broken an error, chat-a and chat-b done", status)
+		}
+		for _, c := range []string{"chat-a", "chat-b"} {
+			if n, _ := countSamples(filepath.Join(dir, "samples", c)); n == 0 {
+				t.Errorf("%s: no samples", c)
+			}
+		}
+	})
+}
+
+// sampleNodes counts the samples of a case's files by the node that
+// wrote them.
+func sampleNodes(t *testing.T, dir, caseID string) map[string]int {
+	t.Helper()
+	return samplesByNode(filepath.Join(dir, "samples", results.CaseFileName(caseID)))
+}
+
+// samplesByNode counts the samples of the workers' files in dir by the
+// node that took them (the first part of Sample.Worker).
+func samplesByNode(dir string) map[string]int {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	nodes := map[string]int{}
+	for _, f := range files {
+		results.ReadSampleFile(f, func(s *results.Sample) error {
+			nodes[strings.Split(s.Worker, "/")[0]]++
+			return nil
+		})
+	}
+	return nodes
+}
