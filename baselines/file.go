@@ -38,6 +38,10 @@ type Entry struct {
 	Repetitions int               `json:"repetitions"`
 	Seconds     float64           `json:"seconds"`
 	Metrics     map[string]Metric `json:"metrics"`
+	// Compared is the metric.stat list the suite compared this benchmark
+	// on when the entry was promoted ([benchmark.regression] metrics);
+	// empty means the defaults (DefaultMetrics). baseline show lists these.
+	Compared []string `json:"compared,omitempty"`
 }
 
 // Run records where a baseline entry came from.

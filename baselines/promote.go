@@ -144,6 +144,11 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 		}
 		e := NewEntry(c, raw, Fingerprint(m, c))
 		e.Run = run
+		var specs []string
+		if o.Metrics != nil {
+			specs = o.Metrics(c.Benchmark)
+		}
+		e.Compared = specs
 		old := f.Entry(c.Benchmark, c.ID)
 		switch {
 		case old == nil:
@@ -156,10 +161,6 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 		}
 		if e.Run.Promoted == "" {
 			e.Run.Promoted = now.UTC().Format(time.RFC3339)
-		}
-		var specs []string
-		if o.Metrics != nil {
-			specs = o.Metrics(c.Benchmark)
 		}
 		ch.Headline = headlines(old, e, specs)
 		f.Set(c.Benchmark, c.ID, e)
@@ -179,10 +180,11 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 }
 
 // sameRun reports whether entries a and b are equal apart from when they
-// were promoted.
+// were promoted and the metrics the suite then compared.
 func sameRun(a, b *Entry) bool {
 	x, y := *a, *b
 	x.Run.Promoted, y.Run.Promoted = "", ""
+	x.Compared, y.Compared = nil, nil
 	return sameJSON(&x, &y)
 }
 

@@ -200,7 +200,11 @@ func writeBaselines(w io.Writer, f *baselines.File) {
 		for _, id := range ids {
 			e := f.Benchmarks[b][id]
 			first := true
-			for _, name := range baselines.DefaultMetrics() {
+			shown := e.Compared
+			if len(shown) == 0 {
+				shown = baselines.DefaultMetrics()
+			}
+			for _, name := range shown {
 				metric, stat, _ := strings.Cut(name, ".")
 				m, ok := e.Metrics[metric]
 				if !ok {

@@ -235,8 +235,9 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	nonEmpty(t, filepath.Join(work, "B", "demo.json"))
 	r = runBin(t, work, env, "baseline", "show", "demo", "--baselines", "B")
-	if r.code != ExitOK || !strings.Contains(r.stdout, "chat/users=16") {
-		t.Errorf("baseline show: %v", r)
+	// The metrics the demo compares (e2e.p50 is not a default one).
+	if r.code != ExitOK || !strings.Contains(r.stdout, "chat/users=16") || !strings.Contains(r.stdout, "e2e.p50") {
+		t.Errorf("baseline show: want the demo's compared metrics, e2e.p50 among them: %v", r)
 	}
 
 	// Global flags before the command.
