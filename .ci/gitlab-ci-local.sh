@@ -21,8 +21,15 @@
 #     filesystem") and copied back; the second night's report has a trend
 #     and the pages index lists both nights with a sparkline. A nightly
 #     whose service cannot start (gitlab-nostart.toml) must fail the job.
+#  5. The batch-executor job, Jacamar CI emulated: gitlab-ci-local writes
+#     benchrun-nightly-batch's step script (SCHEDULER_PARAMETERS set by the
+#     project to the default partition), which is submitted with
+#     `sbatch --wait $SCHEDULER_PARAMETERS` in the job's environment;
+#     benchrun must run the suite inside that allocation (a nested sbatch
+#     fails and is caught), and the results come back into the project,
+#     where the pages job lists them.
 #     Every use of the cluster holds /tmp/benchrun-cluster.lock. Without
-#     root or without the cluster, part 4 is skipped, loudly.
+#     root or without the cluster, parts 4 and 5 are skipped, loudly.
 #
 # Usage: gitlab-ci-local.sh BENCHRUN_BINARY
 set -euo pipefail
@@ -158,7 +165,7 @@ echo "gitlab-ci-local: the promote job never pushes to the default branch"
 # --- 4. the nightly job against the SLURM test cluster ----------------------
 nodes=$(timeout 10 sinfo -h -o '%P %D' 2>/dev/null | awk '$1 ~ /\*$/ {n += $2} END {print n + 0}' || echo 0)
 if [ "$(id -u)" != 0 ] || [ "${nodes:-0}" -lt 3 ]; then
-	echo "!!! SKIPPING the nightly job against the SLURM test cluster: it needs root and .ci/slurm-cluster.sh up (default partition: ${nodes:-0} nodes) !!!"
+	echo "!!! SKIPPING the nightly and batch-executor jobs against the SLURM test cluster: it needs root and .ci/slurm-cluster.sh up (default partition: ${nodes:-0} nodes) !!!"
 	exit 0
 fi
 lock=/tmp/benchrun-cluster.lock
@@ -186,3 +193,57 @@ if out=$(night benchrun-nightly 2>&1); then
 fi
 grep -Eq '"verdict": *"error"' $artifacts/summary.json || { echo "$out"; fail "the failed night's summary is not an error"; }
 echo "gitlab-ci-local: a nightly whose service cannot start under SLURM fails the job (its report kept)"
+
+# --- 5. the batch-executor job, Jacamar CI style, emulated ------------------
+# gitlab-ci-local cannot run a custom executor, so Jacamar's part is
+# emulated: gitlab-ci-local resolves the benchrun-nightly-batch job (the
+# template, extends and the project's SCHEDULER_PARAMETERS) and writes its
+# step script; a stand-in for $BENCHRUN captures that script and the job's
+# environment, then stops. As Jacamar does, the step script is then
+# submitted with `sbatch $SCHEDULER_PARAMETERS` (here --wait) from the
+# project directory, the job's environment exported to it; the stages
+# around it (sources, cache, artifacts) stay on the login node: the
+# artifacts are what the script leaves in benchrun-results/. Inside the
+# allocation benchrun must run the suite there: an `sbatch` on the job's
+# PATH that fails and leaves a mark catches any nested submission.
+fixture "$work/batch" "$root/ci/testdata/slurm/gitlab-nightly.toml"
+printf 'benchrun-nightly-batch:\n  variables:\n    SCHEDULER_PARAMETERS: --nodes=3 --time=00:10:00\n' >>.gitlab-ci.yml
+git commit -qam "batch executor, default partition"
+cat >"$work/capture-benchrun" <<EOF
+#!/bin/bash
+# \$BENCHRUN for the capture: keeps the job's step script and environment.
+cp "\$CI_PROJECT_DIR"/.gitlab-ci-local/scripts/benchrun-nightly-batch_"\$CI_JOB_ID" "$work/step_script"
+export -p >"$work/step_env"
+exit 0
+EOF
+chmod +x "$work/capture-benchrun"
+BR="$work/capture-benchrun" run --variable BENCHRUN_EXECUTOR=batch --variable BENCHRUN_RESULTS_ROOT="$fs" benchrun-nightly-batch >/dev/null 2>&1 || true
+test -s "$work/step_script" && test -s "$work/step_env" || fail "gitlab-ci-local did not run benchrun-nightly-batch's script (BENCHRUN_EXECUTOR=batch)"
+grep -q 'SCHEDULER_PARAMETERS=.*--nodes=3 --time=00:10:00' "$work/step_env" || fail "the batch job's environment lacks the project's SCHEDULER_PARAMETERS"
+{ echo '#!/bin/bash'; cat "$work/step_script"; } >"$work/jacamar-step.sh"
+mkdir -p "$work/nested"
+printf '#!/bin/sh\necho "$*" >>%s/nested/called\necho "nested sbatch inside the allocation" >&2\nexit 1\n' "$work" >"$work/nested/sbatch"
+chmod +x "$work/nested/sbatch"
+sbatch_bin=$(command -v sbatch)
+rm -rf benchrun-results
+jacamar() { # the emulated executor: the job's environment, sbatch $SCHEDULER_PARAMETERS
+	# shellcheck disable=SC1091
+	source "$work/step_env"
+	export BENCHRUN="$bin" PATH="$work/nested:$PATH"
+	cd "$CI_PROJECT_DIR"
+	# shellcheck disable=SC2086 # SCHEDULER_PARAMETERS is split into arguments, as Jacamar does
+	"$sbatch_bin" --wait --parsable $SCHEDULER_PARAMETERS --output="$work/jacamar-%j.out" "$work/jacamar-step.sh"
+}
+if ! job=$(flock "$lock" bash -c "$(declare -f jacamar); work='$work' bin='$bin' sbatch_bin='$sbatch_bin'; jacamar"); then
+	cat "$work"/jacamar-*.out 2>/dev/null
+	fail "the batch job's step script failed in its SLURM allocation"
+fi
+job=${job%%;*}
+test ! -e "$work/nested/called" || fail "benchrun submitted a nested sbatch inside the allocation: $(cat "$work/nested/called")"
+grep -q 'benchrun suite\|\$BENCHRUN suite' "$work/jacamar-$job.out" || { cat "$work/jacamar-$job.out"; fail "the allocation's output does not show the job script"; }
+grep -Eq '"verdict": *"pass"' benchrun-results/summary.json || { cat "$work/jacamar-$job.out"; fail "the batch job's run did not pass or its results did not come back"; }
+grep -Eq "\"job_id\": *\"$job\"" benchrun-results/manifest.json || fail "the run's manifest does not name the allocation $job (not run inside it)"
+test -s benchrun-results/report.html && test -s benchrun-results/junit.xml || fail "the batch job left no report.html or junit.xml for the artifacts"
+run pages >/dev/null || fail "the pages job failed after the batch job"
+grep -q 'runs/gitlab-nightly-.*/report.html' public/index.html || fail "public/index.html does not list the batch job's run"
+echo "gitlab-ci-local: the batch job's step script ran inside SLURM allocation $job (Jacamar emulated): no nested sbatch, results and pages back in the project"
