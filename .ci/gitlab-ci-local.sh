@@ -151,7 +151,8 @@ test "$changed" = baselines/demo.json || fail "the promote branch changes '$chan
 msg=$(git -C "$remote" log -1 --format=%B "$branch")
 grep -q "^benchrun baselines from pipeline $pipeline\$" <<<"$msg" || fail "the commit's subject does not name the pipeline: $msg"
 grep -q "^run: suite demo, started .*, pipeline $pipeline, CI job https://" <<<"$msg" || fail "the commit message does not name the run: $msg"
-git -C "$remote" show "$branch:baselines/demo.json" | grep -q '"chat/users=16"' || fail "the promoted baselines lack chat/users=16"
+git -C "$remote" show "$branch:baselines/demo.json" >"$work/promoted.json" # not piped: grep -q would end git show with SIGPIPE under pipefail
+grep -q '"chat/users=16"' "$work/promoted.json" || fail "the promoted baselines lack chat/users=16"
 echo "gitlab-ci-local: the promote job pushed $branch (baselines/demo.json only) with a merge request for main"
 
 # A promotion aimed at the default branch is refused before any push.
