@@ -76,10 +76,14 @@ browser-test: build
 # The GitLab CI template run by gitlab-ci-local (shell executor) in
 # scratch repositories: the nightly job on the offline demo suite, then the
 # pages job must write public/index.html listing the run; a nightly whose
-# results are not copied back must fail; with the SLURM test cluster up
-# (root; the cluster target), two nights submitted to it by the nightly job
-# and published by pages, and a nightly whose service cannot start must
-# fail (skipped loudly without root or cluster; .ci/gitlab-ci-local.sh).
+# results are not copied back must fail; the manual promote job pushes a
+# baselines branch with merge-request push options to a local bare
+# repository (an errored run, no token, the default branch refused); with
+# the SLURM test cluster up (root; the cluster target), two nights
+# submitted to it by the nightly job and published by pages, a nightly
+# whose service cannot start must fail, and the batch job's script runs
+# in an allocation from SCHEDULER_PARAMETERS (Jacamar CI emulated)
+# (skipped loudly without root or cluster; .ci/gitlab-ci-local.sh).
 gitlab-test: build
 	.ci/gitlab-ci-local.sh $(BIN)
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/urfave/cli/v2"
@@ -51,6 +52,7 @@ func baselinePromoteCommand(stdout io.Writer) *cli.Command {
 				return withExitCode(err, ExitError)
 			}
 			writeChanges(stdout, changes)
+			writePromotedRun(stdout, dir)
 			fmt.Fprintf(stdout, "baselines written to %s\n", baselines.Path(bdir, suiteName(dir)))
 			return nil
 		},
@@ -155,6 +157,29 @@ func suiteName(dir string) string {
 		return ""
 	}
 	return m.Suite
+}
+
+// writePromotedRun names the run promoted from dir: its suite, start, and
+// the SLURM and CI jobs it ran in (the promote job's commit message quotes
+// it, so the baselines' history says where they came from).
+func writePromotedRun(w io.Writer, dir string) {
+	m, err := results.ReadManifest(dir)
+	if err != nil {
+		return // Promote read it a moment ago; nothing to add
+	}
+	line := fmt.Sprintf("run: suite %s, started %s", m.Suite, m.Start.UTC().Format(time.RFC3339))
+	if m.Slurm != nil && m.Slurm.JobID != "" {
+		line += ", SLURM job " + m.Slurm.JobID
+	}
+	if m.CI != nil {
+		if m.CI.PipelineID != "" {
+			line += ", pipeline " + m.CI.PipelineID
+		}
+		if m.CI.JobURL != "" {
+			line += ", CI job " + m.CI.JobURL
+		}
+	}
+	fmt.Fprintln(w, line)
 }
 
 func writeChanges(w io.Writer, changes []baselines.Change) {

@@ -128,3 +128,55 @@ func TestGitLabTemplateSchema(t *testing.T) {
 		t.Error("rules:when: later validates: the schema check cannot fail")
 	}
 }
+
+// mergeYAML merges over into base: maps key by key (recursively), any
+// other value replaced, as a project's .gitlab-ci.yml overrides an
+// included template's job keys.
+func mergeYAML(base, over map[string]any) {
+	for k, v := range over {
+		if bm, ok := base[k].(map[string]any); ok {
+			if om, ok := v.(map[string]any); ok {
+				mergeYAML(bm, om)
+				continue
+			}
+		}
+		base[k] = v
+	}
+}
+
+// TestGitLabDocSnippets: every yaml block of docs/gitlab.md, laid over the
+// template as a project's .gitlab-ci.yml lays its keys over an included
+// file, still validates against GitLab's CI schema; a block with a
+// misspelt key is rejected, so the check can fail.
+func TestGitLabDocSnippets(t *testing.T) {
+	schema := gitlabSchema(t)
+	tmpl, err := os.ReadFile(gitlabTemplate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../docs/gitlab.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(string(doc), "```yaml\n")
+	if len(parts) < 3 {
+		t.Fatalf("docs/gitlab.md has %d yaml blocks, want at least 2", len(parts)-1)
+	}
+	check := func(block string) error {
+		merged := loadYAML(t, string(tmpl))
+		mergeYAML(merged, loadYAML(t, block))
+		return schema.Validate(merged)
+	}
+	for i, p := range parts[1:] {
+		block, _, ok := strings.Cut(p, "```")
+		if !ok {
+			t.Fatalf("yaml block %d of docs/gitlab.md is not closed", i+1)
+		}
+		if err := check(block); err != nil {
+			t.Errorf("yaml block %d of docs/gitlab.md does not validate over the template:\n%s\n%v", i+1, block, err)
+		}
+	}
+	if err := check("benchrun-nightly-batch:\n  variable:\n    SCHEDULER_PARAMETERS: --nodes=1\n"); err == nil {
+		t.Error("a job key misspelt (variable:) validates: the snippet check cannot fail")
+	}
+}

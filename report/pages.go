@@ -62,11 +62,11 @@ table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid
 <body>
 <h1>benchrun — nightly reports</h1>
 {{if not .Runs}}<p>No runs yet.</p>{{else}}
-{{range .Sparks}}<h2>{{.Suite}}: key statistic per case, oldest run left, newest right</h2>
+{{range .Sparks}}<h2>{{.Suite}}: key statistic per case, oldest run left, newest right; dashed red: a change point</h2>
 <table class="sparklines">
-<thead><tr><th>case</th><th>statistic</th><th>runs</th><th>trend</th><th>newest</th><th>range</th></tr></thead>
+<thead><tr><th>case</th><th>statistic</th><th>runs</th><th>trend</th><th>newest</th><th>range</th><th>change points</th></tr></thead>
 <tbody>
-{{range .Rows}}<tr><td>{{.Case}}</td><td>{{.Stat}}</td><td>{{.Runs}}</td><td>{{.SVG}}</td><td><span class="dot {{.LatestClass}}"></span> {{.Latest}}</td><td>{{.Range}}</td></tr>
+{{range .Rows}}<tr><td>{{.Case}}</td><td>{{.Stat}}</td><td>{{.Runs}}</td><td>{{.SVG}}</td><td><span class="dot {{.LatestClass}}"></span> {{.Latest}}</td><td>{{.Range}}</td><td>{{range .Changes}}<div class="change">{{.}}</div>{{end}}</td></tr>
 {{end}}</tbody>
 </table>
 {{end}}<h2>Runs, newest first</h2>

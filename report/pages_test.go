@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -76,7 +77,56 @@ func TestPagesSparklines(t *testing.T) {
 			t.Errorf("index lacks %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, `class="change"`) {
+		t.Error("a sparkline without a trend marks change points")
+	}
 	if strings.Index(out, "sparklines") > strings.Index(out, "Runs, newest first") {
 		t.Error("the sparklines are not above the runs")
+	}
+}
+
+// TestPagesSparklineChangePoints: when the newest run has a trend of the
+// key statistic (analysis.HistoryTrend), the sparkline draws that trend and
+// marks each of its change points (computed by analysis, never here) with a
+// dashed line at the run where it starts, named in the change points
+// column; an older run's site values are not mixed in. The section is a
+// golden file.
+func TestPagesSparklineChangePoints(t *testing.T) {
+	sum := trendSummary(40, 25, 0.15) // 40 nights, a 15% step at night 26 (index 25); the trend keeps the last 30
+	tr := &sum.Cases[0].Trends[0]
+	if len(tr.ChangePoints) != 1 {
+		t.Fatalf("the fixture's trend has %d change points, want 1 (analysis.ChangePoints)", len(tr.ChangePoints))
+	}
+	cp := tr.ChangePoints[0]
+	newest := &Input{Manifest: &results.Manifest{Start: time.Date(2026, 11, 9, 2, 0, 0, 0, time.UTC)}, Summary: sum}
+	older := pagesInput(time.Date(2026, 11, 8, 2, 0, 0, 0, time.UTC), analysis.Pass, "")
+	older.Summary.Cases = []analysis.Case{{ID: "chat/users=8", Verdict: analysis.Pass,
+		Metrics: map[string]analysis.Metric{analysis.MetricTTFT: {Kind: analysis.KindDistribution, Unit: analysis.UnitSeconds, Count: 10, P95: 9}}}}
+	var b bytes.Buffer
+	if err := WritePages(&b, []PagesRun{RunOfPages(newest, "runs/40/report.html"), RunOfPages(older, "runs/39/report.html")}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	golden(t, "pages-changepoints.golden.html", b.Bytes())
+	x := 3 + float64(sparkWidth-6)*float64(cp.Index)/float64(len(tr.Values)-1)
+	label := "changed at " + runLabel(tr.Runs[cp.Index]) + ", "
+	for _, want := range []string{
+		`aria-label="30 runs, 1 change point"`,
+		fmt.Sprintf(`<line class="change" x1="%.1f" y1="0" x2="%.1f"`, x, x),
+		"<title>" + label + "+15", `<div class="change">` + label + "&#43;15", // html/template escapes + in text
+		"<td>chat/users=8</td><td>ttft.p95</td><td>30</td>",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("index lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "9 s") {
+		t.Error("the sparkline mixes the older run's site value (9 s) into the newest run's trend")
+	}
+	if n := strings.Count(out, `<line class="change"`); n != 1 {
+		t.Errorf("%d change marks, want 1", n)
+	}
+	if !strings.Contains(runLabel(tr.Runs[cp.Index]), "2026-10-2") {
+		t.Errorf("the change point starts at %s, not near night 26", tr.Runs[cp.Index])
 	}
 }

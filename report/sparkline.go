@@ -25,6 +25,10 @@ type sparkRow struct {
 	Runs        int
 	SVG         template.HTML
 	LatestClass string // the newest run's case verdict class
+	// Changes names the change points marked on the sparkline ("changed
+	// at 2026-10-26 02:00, +15.2% (100.2 ms → 115.4 ms)"), from the newest
+	// run's trend; empty when there are none or no trend.
+	Changes []string
 }
 
 // sparkSuite is the sparklines of one suite.
@@ -50,8 +54,12 @@ func keyStat(c *analysis.Case) (metric, stat string, ok bool) {
 }
 
 // sparklines draws, per suite (sorted), each case of its newest run: the
-// key statistic (keyStat of that run) in every one of the suite's runs
-// that has it, up to the last sparkRuns. runs is newest first.
+// key statistic (keyStat of that run). When the newest run has a trend of
+// that statistic (analysis.HistoryTrend, from the suite's history), the
+// sparkline is that trend with its change points marked; otherwise it is
+// the statistic in every one of the suite's runs on the site that has it,
+// up to the last sparkRuns, without change points (none were computed
+// over them). runs is newest first.
 func sparklines(runs []PagesRun) []sparkSuite {
 	bySuite := map[string][]PagesRun{}
 	for _, r := range runs {
@@ -70,14 +78,16 @@ func sparklines(runs []PagesRun) []sparkSuite {
 				continue
 			}
 			var vals []float64
+			var changes []analysis.ChangePoint
+			var labels []string
 			unit := ""
-			for j := len(rs) - 1; j >= 0; j-- { // oldest first
-				if v, u, ok := caseStat(rs[j].sum, c.ID, metric, stat); ok {
-					vals, unit = append(vals, v), u
+			if t := caseTrend(c, metric, stat); t != nil {
+				vals, unit, changes = t.Values, t.Unit, t.ChangePoints
+				for _, cp := range t.ChangePoints {
+					labels = append(labels, changeLabel(t, cp))
 				}
-			}
-			if len(vals) > sparkRuns {
-				vals = vals[len(vals)-sparkRuns:]
+			} else {
+				vals, unit = siteValues(rs, c.ID, metric, stat)
 			}
 			if len(vals) == 0 {
 				continue
@@ -89,8 +99,8 @@ func sparklines(runs []PagesRun) []sparkSuite {
 			ss.Rows = append(ss.Rows, sparkRow{Case: c.ID, Stat: checkLabel(analysis.Check{Metric: metric, Stat: stat}),
 				Latest: analysis.FormatValue(vals[len(vals)-1], unit), Runs: len(vals),
 				Range:       analysis.FormatValue(lo, unit) + " – " + analysis.FormatValue(hi, unit),
-				SVG:         sparkSVG(vals, lo, hi),
-				LatestClass: verdictClass(c.Verdict)})
+				SVG:         sparkSVG(vals, lo, hi, changes, labels),
+				LatestClass: verdictClass(c.Verdict), Changes: labels})
 		}
 		if len(ss.Rows) > 0 {
 			out = append(out, ss)
@@ -98,6 +108,43 @@ func sparklines(runs []PagesRun) []sparkSuite {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Suite < out[j].Suite })
 	return out
+}
+
+// caseTrend is c's trend of metric.stat, nil when it has none.
+func caseTrend(c *analysis.Case, metric, stat string) *analysis.HistoryTrend {
+	for i := range c.Trends {
+		if t := &c.Trends[i]; t.Metric == metric && t.Stat == stat && len(t.Values) > 0 {
+			return t
+		}
+	}
+	return nil
+}
+
+// siteValues is metric.stat of case id in each of rs (newest first) that
+// has it, oldest first, the last sparkRuns of them, with its unit.
+func siteValues(rs []PagesRun, id, metric, stat string) ([]float64, string) {
+	var vals []float64
+	unit := ""
+	for j := len(rs) - 1; j >= 0; j-- {
+		if v, u, ok := caseStat(rs[j].sum, id, metric, stat); ok {
+			vals, unit = append(vals, v), u
+		}
+	}
+	if len(vals) > sparkRuns {
+		vals = vals[len(vals)-sparkRuns:]
+	}
+	return vals, unit
+}
+
+// changeLabel names change point cp of t as report.md's trend line does:
+// "changed at 2026-10-26 02:00, +15.2% (100.2 ms → 115.4 ms)".
+func changeLabel(t *analysis.HistoryTrend, cp analysis.ChangePoint) string {
+	run := ""
+	if cp.Index < len(t.Runs) {
+		run = runLabel(t.Runs[cp.Index])
+	}
+	return fmt.Sprintf("changed at %s, %s (%s → %s)", run, fmtDelta(cp.Delta),
+		analysis.FormatValue(cp.Before, t.Unit), analysis.FormatValue(cp.After, t.Unit))
 }
 
 // caseStat is statistic metric.stat of case id in sum, with its unit.
@@ -116,8 +163,10 @@ func caseStat(sum *analysis.Summary, id, metric, stat string) (float64, string, 
 }
 
 // sparkSVG is an inline SVG polyline of vals between lo (bottom) and hi
-// (top), the newest value a dot. It holds only numbers it formats itself.
-func sparkSVG(vals []float64, lo, hi float64) template.HTML {
+// (top), the newest value a dot, and a dashed red vertical line at the
+// value where each change point starts, titled with its label. It holds
+// only numbers it formats itself and labels html/template escapes.
+func sparkSVG(vals []float64, lo, hi float64, changes []analysis.ChangePoint, labels []string) template.HTML {
 	const pad = 3.0
 	w, h := float64(sparkWidth)-2*pad, float64(sparkHeight)-2*pad
 	pt := func(i int) (float64, float64) {
@@ -136,8 +185,23 @@ func sparkSVG(vals []float64, lo, hi float64) template.HTML {
 		x, y := pt(i)
 		pts = append(pts, fmt.Sprintf("%.1f,%.1f", x, y))
 	}
+	var marks strings.Builder
+	for k, cp := range changes {
+		if cp.Index < 0 || cp.Index >= len(vals) {
+			continue
+		}
+		x, _ := pt(cp.Index)
+		fmt.Fprintf(&marks, `<line class="change" x1="%.1f" y1="0" x2="%.1f" y2="%d" stroke="#c62828" stroke-width="1" stroke-dasharray="2,2"><title>%s</title></line>`,
+			x, x, sparkHeight, template.HTMLEscapeString(labels[k]))
+	}
+	label := fmt.Sprintf("%d runs", len(vals))
+	if n := len(changes); n == 1 {
+		label += ", 1 change point"
+	} else if n > 1 {
+		label += fmt.Sprintf(", %d change points", n)
+	}
 	x, y := pt(len(vals) - 1)
-	return template.HTML(fmt.Sprintf(`<svg class="spark" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="%d runs">`+
-		`<polyline fill="none" stroke="#5470c6" stroke-width="1.5" points="%s"/><circle cx="%.1f" cy="%.1f" r="2.5" fill="#222"/></svg>`,
-		sparkWidth, sparkHeight, sparkWidth, sparkHeight, len(vals), strings.Join(pts, " "), x, y))
+	return template.HTML(fmt.Sprintf(`<svg class="spark" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="%s">`+
+		`%s<polyline fill="none" stroke="#5470c6" stroke-width="1.5" points="%s"/><circle cx="%.1f" cy="%.1f" r="2.5" fill="#222"/></svg>`,
+		sparkWidth, sparkHeight, sparkWidth, sparkHeight, label, marks.String(), strings.Join(pts, " "), x, y))
 }
