@@ -26,7 +26,8 @@ func TestFrontierChart(t *testing.T) {
 		probes = append(probes, &analysis.Case{ID: fmt.Sprintf("chat/search=rate:%g", p.load), Benchmark: "chat",
 			Params: map[string]string{"search": fmt.Sprintf("rate:%g", p.load), "requests": "1000"},
 			Metrics: map[string]analysis.Metric{analysis.MetricTTFT: {Kind: analysis.KindDistribution, Unit: analysis.UnitSeconds,
-				Count: 1000, P50: p.p99 / 2, P99: p.p99, CI: map[string][2]float64{"p99": {p.p99 * 0.95, p.p99 * 1.05}}}}})
+				Count: 1000, P50: p.p99 / 2, P99: p.p99, CI: map[string][2]float64{"p99": {p.p99 * 0.95, p.p99 * 1.05}}},
+				analysis.MetricErrorRate: {Kind: analysis.KindRate, Unit: analysis.UnitRatio, Count: 1000}}})
 	}
 	capCase := analysis.CapacityCase("chat", "llm", spec, probes)
 	bm := benchmark{Name: "chat", Cases: append(probes, &capCase)}
