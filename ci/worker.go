@@ -35,10 +35,7 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "metrics-listen", Usage: "serve this worker's live metrics at http://`ADDR`/metrics (the monitor role)"},
 		},
 		Action: func(c *cli.Context) error {
-			// The run stops a worker with workerStopSignal (stopWorkerStep):
-			// like SIGTERM here, the load stops and the deferred close
-			// writes the samples and their count.
-			ctx, stopSignal := signal.NotifyContext(c.Context, workerStopSignal)
+			ctx, stopSignal := signal.NotifyContext(c.Context, workerStopSignal) // as SIGTERM: stop, count
 			defer stopSignal()
 			e := newEnv(c, stdout, stderr)
 			dir := c.String("results")
@@ -108,7 +105,8 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 // workerStopSignal is how the run stops a worker step (stopWorkerStep):
 // srun forwards SIGUSR2 to its task and lets it exit, where it answers
 // SIGTERM and SIGINT by killing the step (SIGKILL: the worker could not
-// write its sample count).
+// write its sample count). The worker stops on it as on SIGTERM: its load
+// ends, and the deferred close writes the samples and their count.
 const workerStopSignal = syscall.SIGUSR2
 
 // workerStopGrace is how long a worker step has to stop on
