@@ -23,7 +23,7 @@ const MetricCapacity = "capacity"
 
 // SearchSpec is a validated [benchmark.search].
 type SearchSpec struct {
-	Variable   string // rate or users
+	Variable   string // rate, users or speed (a trace replay's pace, × the recorded)
 	Min, Max   float64
 	SLOs       []Threshold
 	Attainment float64 // share of requests meeting every goodput SLO; 0 = not judged
@@ -63,7 +63,8 @@ func (s SearchSpec) ProbeRequests() int {
 // is met by the whole 95% interval of its statistic, fail when one is
 // missed by its whole interval (or its metric is missing, or the probe
 // had execution errors, or was stopped early: ProbeWatch, or had failed
-// requests while no SLO bounds the error rate: failedRequests), else
+// requests while no SLO bounds the error rate: failedRequests, or
+// measured fewer requests than it was given: shortProbe), else
 // indeterminate. A latency miss (or early stop) of a probe whose client
 // lagged its schedule (label client_lag) is indeterminate, not a fail:
 // latency counts from the scheduled send, so the client's own stall is
@@ -107,7 +108,26 @@ func JudgeProbe(c *Case, s SearchSpec) (verdict, detail string) {
 	if d := failedRequests(c, s); d != "" {
 		note(ProbeFail, d)
 	}
+	if d := shortProbe(c); d != "" {
+		note(ProbeFail, d)
+	}
 	return verdict, strings.Join(why, "; ")
+}
+
+// shortProbe says why a probe that measured fewer requests than it was
+// given (params requests) cannot pass: canceled requests are in no
+// metric, so a probe cut short (a trace replay that did not run the
+// whole trace, a worker lost) would otherwise be judged on the requests
+// it happened to finish. "" when it measured them all, or is not a probe.
+func shortProbe(c *Case) string {
+	p, ok := ProbeOf(c)
+	if !ok || p.Requests <= 0 {
+		return ""
+	}
+	if n := c.Metrics[MetricErrorRate].Count; n < p.Requests {
+		return fmt.Sprintf("measured %d of its %d requests", n, p.Requests)
+	}
+	return ""
 }
 
 // clientLag is the prefix of a probe's detail when its client lagged its

@@ -194,3 +194,33 @@ func TestProbeClientLag(t *testing.T) {
 		})
 	}
 }
+
+// TestShortProbeNeverPasses: canceled requests are in no metric, so a
+// probe that measured fewer requests than it was given (a trace replay
+// cut short, a lost worker) must not pass on the ones it finished, however
+// fast they were; one that measured them all passes. The capacity of a
+// search over a trace's speed is that multiplier, without a unit.
+func TestShortProbeNeverPasses(t *testing.T) {
+	ttft, _ := ParseThreshold("ttft.p99 < 100ms")
+	spec := SearchSpec{Variable: "speed", Min: 1, Max: 8, SLOs: []Threshold{ttft}, Precision: 0.1, Remeasure: 1}
+	probe := func(load float64, measured int) *Case {
+		c := probeCase(measured, func() float64 { return 0.01 })
+		c.ID = "chat/search=speed:" + FormatNumber(load)
+		c.Benchmark = "chat"
+		c.Params = map[string]string{"search": "speed:" + FormatNumber(load), "requests": "1200"}
+		c.Metrics[MetricErrorRate] = Metric{Kind: KindRate, Unit: UnitRatio, Count: measured}
+		return c
+	}
+	if v, d := JudgeProbe(probe(1, 1200), spec); v != ProbePass {
+		t.Errorf("whole probe: %s (%s), want pass", v, d)
+	}
+	v, d := JudgeProbe(probe(2, 1100), spec)
+	if v != ProbeFail || !strings.Contains(d, "measured 1100 of its 1200 requests") {
+		t.Errorf("short probe: %s (%s), want fail naming the count", v, d)
+	}
+	c := CapacityCase("chat", "openai", spec, []*Case{probe(1, 1200), probe(2, 1100)})
+	m := c.Metrics[MetricCapacity]
+	if m.Value != 1 || m.Unit != UnitNone || m.CI["value"] != [2]float64{1, 2} || c.Frontier.Variable != "speed" {
+		t.Errorf("capacity %v %q %v, frontier variable %q: want speed 1, bracket [1, 2], no unit", m.Value, m.Unit, m.CI["value"], c.Frontier.Variable)
+	}
+}

@@ -11,7 +11,7 @@ import (
 // fills it from the probes it replays; it is in summary.json on the
 // capacity case as "frontier".
 type Frontier struct {
-	Variable string `json:"variable"` // rate or users
+	Variable string `json:"variable"` // rate, users or speed
 	// Capacity is the highest passing load (0: none) and Bracket the
 	// capacity case's 95% bracket [highest passing, lowest not passing].
 	Capacity float64    `json:"capacity"`

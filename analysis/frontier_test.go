@@ -13,7 +13,8 @@ func frontierProbes() []*Case {
 		return &Case{ID: fmt.Sprintf("chat/search=rate:%g", load), Benchmark: "chat",
 			Params: map[string]string{"search": fmt.Sprintf("rate:%g", load), "requests": "1000"},
 			Metrics: map[string]Metric{MetricTTFT: {Kind: KindDistribution, Unit: UnitSeconds, Count: 1000, P50: p99 / 2, P99: p99,
-				CI: map[string][2]float64{"p99": {p99 * 0.95, p99 * 1.05}}}}}
+				CI: map[string][2]float64{"p99": {p99 * 0.95, p99 * 1.05}}},
+				MetricErrorRate: {Kind: KindRate, Unit: UnitRatio, Count: 1000}}}
 	}
 	return []*Case{mk(100, 0.04), mk(200, 0.12), mk(150, 0.06)}
 }

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/benchrun/benchrun/runner"
@@ -237,9 +236,10 @@ func (a *allocationPlacement) runCase(ctx context.Context, e *env, s *suites.Sui
 		}
 		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 		cmd.Stdout, cmd.Stderr = lf, lf
-		// On cancellation ask srun to stop the worker (it forwards TERM);
-		// the worker has written every sample that completed.
-		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+		// On cancellation (an early-stopped probe, a stopped run) the
+		// worker stops through srun and leaves its sample count
+		// (stopWorkerStep); WaitDelay is the last resort.
+		cmd.Cancel = func() error { return stopWorkerStep(cmd.Process) }
 		cmd.WaitDelay = 30 * time.Second
 		e.log.Debug("worker step", "case", cs.ID, "node", st.Node, "worker", st.Worker, "argv", argv)
 		if err := cmd.Start(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/benchrun/benchrun/analysis"
@@ -41,6 +42,9 @@ func (r *caseRun) runSearch(ctx context.Context, cs suites.Case) {
 			r.e.log.Error("search", "err", err)
 			return
 		}
+		// A trace replay's probe measures whole loops of the trace: its
+		// params say how many requests that is (suites.ProbeCase).
+		n, _ = strconv.Atoi(pc.Params["requests"])
 		i := r.rec.add(results.CaseInfo{ID: pc.ID, Benchmark: cs.Benchmark.Name, Kind: cs.Benchmark.Kind,
 			Params: pc.Params, Samples: r.pl.samples(pc.ID), Status: results.StatusPending, Repetitions: 1})
 		r.runProbe(ctx, i, pc, analysis.NewProbeWatch(spec, n))

@@ -19,7 +19,9 @@ import (
 // worker step on node2 and is a case with its samples; the probes over
 // capacity are stopped early from the samples the worker writes; the
 // capacity is 40 requests/s, bracket [40, 60]; the trace is replayed from
-// node2 on its schedule, time-scaled.
+// node2 on its schedule, time-scaled, and searched over its speed (the
+// workers rebuild each probe's looped schedule). Every worker, stopped
+// early or not, leaves its sample count.
 func TestClusterSearch(t *testing.T) {
 	slurmtest.RequireCluster(t)
 	benchrunBinary(t)
@@ -35,7 +37,7 @@ func TestClusterSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	suite := filepath.Join(work, "search.toml")
-	if os.WriteFile(trace, []byte(tr.String()), 0o644) != nil || os.WriteFile(suite, []byte(strings.Replace(string(src), `"TRACE"`, `"`+trace+`"`, 1)), 0o644) != nil {
+	if os.WriteFile(trace, []byte(tr.String()), 0o644) != nil || os.WriteFile(suite, []byte(strings.ReplaceAll(string(src), `"TRACE"`, `"`+trace+`"`)), 0o644) != nil {
 		t.Fatal("writing the suite")
 	}
 	code, out, dir := submitSuite(t, suite, nil)
@@ -53,8 +55,21 @@ func TestClusterSearch(t *testing.T) {
 		if c.Status != results.StatusDone || n == 0 || strings.Join(nodes, ",") != "node2" {
 			t.Errorf("case %s: %s %s, %d samples from %v: want done, samples from node2", c.ID, c.Status, c.Error, n, nodes)
 		}
+		// Every worker left its count, the stopped ones too (they stop
+		// on workerStopSignal): no samples file is read unchecked.
+		var counted int64
+		for _, k := range c.SampleCounts {
+			counted += k
+		}
+		if files, _ := filepath.Glob(filepath.Join(dir, c.Samples, "*.jsonl")); len(c.SampleCounts) != len(files) || counted != int64(n) {
+			t.Errorf("case %s: sample counts %v for %d files of %d samples: want every file counted", c.ID, c.SampleCounts, len(files), n)
+		}
 		stopped := c.Settings["early_stop"] != ""
 		switch c.ID {
+		case "yesterday/search=speed:8", "yesterday/search=speed:16":
+			if stopped || n != 104 || c.Params["requests"] != "104" || c.Load == nil || c.Load.Requests != 104 {
+				t.Errorf("%s: %d samples, params %v: want 13 whole loops of the 8-request trace, 104", c.ID, n, c.Params)
+			}
 		case "chat/search=rate:40":
 			if stopped || n != 400 {
 				t.Errorf("%s: %d samples, early stop %q: want all 400, not stopped", c.ID, n, c.Settings["early_stop"])
@@ -67,7 +82,7 @@ func TestClusterSearch(t *testing.T) {
 	}
 	// The replay is in the manifest from the start; each probe is added
 	// when it starts.
-	if strings.Join(ids, " ") != "replay chat/search=rate:40 chat/search=rate:80 chat/search=rate:60" {
+	if strings.Join(ids, " ") != "replay chat/search=rate:40 chat/search=rate:80 chat/search=rate:60 yesterday/search=speed:8 yesterday/search=speed:16" {
 		t.Errorf("cases %q", ids)
 	}
 	var s capacitySummary
@@ -77,6 +92,11 @@ func TestClusterSearch(t *testing.T) {
 		t.Errorf("capacity %v %v, verdict %s: want 40 requests/s, bracket [40, 60]", c, ci, verdict)
 	}
 	s.logWall(t, "TestClusterSearch")
+	for _, cs := range s.Cases {
+		if m := cs.Metrics["capacity"]; cs.ID == "yesterday/capacity" && (m.Value != 16 || m.CI["value"] != [2]float64{16, 16} || cs.Verdict != "pass") {
+			t.Errorf("yesterday/capacity %v %v, verdict %s: want speed 16 (max: every probe passed)", m.Value, m.CI["value"], cs.Verdict)
+		}
+	}
 	checkReplay(t, filepath.Join(dir, "samples", "replay"), offsets, 0.5)
 }
 

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -33,6 +35,8 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "metrics-listen", Usage: "serve this worker's live metrics at http://`ADDR`/metrics (the monitor role)"},
 		},
 		Action: func(c *cli.Context) error {
+			ctx, stopSignal := signal.NotifyContext(c.Context, workerStopSignal) // as SIGTERM: stop, count
+			defer stopSignal()
 			e := newEnv(c, stdout, stderr)
 			dir := c.String("results")
 			node := workerNode()
@@ -54,7 +58,7 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 				return withExitCode(err, ExitError)
 			}
 			if p, ok := drv.(runner.Preparer); ok {
-				if err := p.Prepare(c.Context); err != nil {
+				if err := p.Prepare(ctx); err != nil {
 					return withExitCode(fmt.Errorf("worker: preparing: %w", err), ExitError)
 				}
 			}
@@ -83,19 +87,43 @@ func workerCommand(stdout, stderr io.Writer) *cli.Command {
 			var prog runner.Progress
 			observe, stopLive := serveWorkerLive(e, c.String("metrics-listen"), s.Suite.Name, cs.ID, &prog, 2*s.Monitoring.ScrapeInterval.D())
 			defer stopLive()
-			for rep := 0; rep < cs.Benchmark.Repetitions && c.Context.Err() == nil; rep++ {
-				st, err := runner.RunCase(c.Context, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: label, Observe: observe, Schedule: sched}, start, w, &prog)
+			for rep := 0; rep < cs.Benchmark.Repetitions && ctx.Err() == nil; rep++ {
+				st, err := runner.RunCase(ctx, runner.Case{ID: cs.ID, Load: load, Driver: drv, Rep: rep, Worker: label, Observe: observe, Schedule: sched}, start, w, &prog)
 				if err != nil {
 					return withExitCode(err, ExitError)
 				}
 				e.log.Info("worker finished", "rep", rep+1, "requests", st.Completed, "errors", st.Errors)
 			}
-			if c.Context.Err() != nil {
+			if ctx.Err() != nil {
 				return withExitCode(errors.New("worker: stopped"), ExitInterrupted)
 			}
 			return nil
 		},
 	}
+}
+
+// workerStopSignal is how the run stops a worker step (stopWorkerStep):
+// srun forwards SIGUSR2 to its task and lets it exit, where it answers
+// SIGTERM and SIGINT by killing the step (SIGKILL: the worker could not
+// write its sample count). The worker stops on it as on SIGTERM: its load
+// ends, and the deferred close writes the samples and their count.
+const workerStopSignal = syscall.SIGUSR2
+
+// workerStopGrace is how long a worker step has to stop on
+// workerStopSignal before srun gets SIGTERM (and kills it).
+const workerStopGrace = 10 * time.Second
+
+// stopWorkerStep asks the worker step run by srun process p to stop:
+// workerStopSignal, forwarded to the worker, which stops its load and
+// writes its samples and their count; if srun is still running after
+// workerStopGrace, SIGTERM, on which srun kills the step (its samples file
+// is then read without a count).
+func stopWorkerStep(p *os.Process) error {
+	if err := p.Signal(workerStopSignal); err != nil {
+		return err
+	}
+	time.AfterFunc(workerStopGrace, func() { p.Signal(syscall.SIGTERM) })
+	return nil
 }
 
 // workerCase loads the suite as run from the results directory dir and

@@ -27,8 +27,11 @@ func frontierChart(id string, bm benchmark) *chartSpec {
 		return nil
 	}
 	xName := "users"
-	if f.Variable == "rate" {
+	switch f.Variable {
+	case "rate":
 		xName = "requests/s offered"
+	case "speed":
+		xName = "speed (× the trace's recorded pace)"
 	}
 	l := valueLine(id, "SLO frontier: probes of the capacity search", "each point a probe; horizontal: SLO limits; vertical: capacity found", xName, "ms")
 	n := 0

@@ -63,7 +63,7 @@ var bounds = []bound{
 	{"benchmark.slo.e2e", "0", "24h", "per-request objective"},
 	{"benchmark.regression.tolerance", "0", "1000%", "a change of more than 10× is never within tolerance"},
 	{"benchmark.regression.tolerances.*", "0", "1000%", "as regression.tolerance"},
-	{"benchmark.search.min", "0", "1000000", "requests/s or users, as workload.rate and workload.users"},
+	{"benchmark.search.min", "0", "1000000", "requests/s or users, as workload.rate and workload.users; a speed also within workload.time_scale's bounds (checked at validation)"},
 	{"benchmark.search.max", "0", "1000000", "as search.min"},
 	{"benchmark.search.attainment", "0", "100%", "a share of requests"},
 	{"benchmark.search.precision", "0", "100%", "the relative width at which bisection ends"},

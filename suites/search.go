@@ -13,7 +13,7 @@ import (
 // (docs/capacity.md). The benchmark's workload gives everything but the
 // searched variable and the probe length; the search sets them per probe.
 type Search struct {
-	Variable   string   `toml:"variable" enum:"rate|users" doc:"What the search varies: rate (open loop, requests/s) or users (closed loop)."`
+	Variable   string   `toml:"variable" enum:"rate|users|speed" doc:"What the search varies: rate (open loop, requests/s), users (closed loop), or speed (a trace replay's pace: 2 replays the trace twice as fast as recorded)."`
 	Min        float64  `toml:"min" doc:"Lowest load probed first; required."`
 	Max        float64  `toml:"max" doc:"Highest load probed; required."`
 	SLOs       []string `toml:"slos" doc:"Objectives every passing probe meets, as threshold expressions on percentiles or rates: \"ttft.p99 < 500ms\", \"error_rate < 1%\", \"recall_at_10.mean > 0.9\"."`
@@ -38,8 +38,8 @@ func (d *decoder) validateSearch(p []string, b *Benchmark) {
 		return
 	}
 	p = child(p, "search")
-	if s.Variable != "rate" && s.Variable != "users" {
-		d.problem(child(p, "variable"), "benchmark %q: search.variable must be rate or users", b.Name)
+	if s.Variable != "rate" && s.Variable != "users" && s.Variable != SearchSpeed {
+		d.problem(child(p, "variable"), "benchmark %q: search.variable must be rate, users or speed", b.Name)
 	}
 	if !(s.Min > 0) || !(s.Max > s.Min) || math.IsInf(s.Max, 0) {
 		d.problem(p, "benchmark %q: search needs 0 < min < max (got min %v, max %v)", b.Name, s.Min, s.Max)
@@ -67,6 +67,8 @@ func (d *decoder) validateSearch(p []string, b *Benchmark) {
 		b.Workload["mode"], b.Workload["rate"] = "open", s.Min
 	case "users":
 		b.Workload["mode"], b.Workload["users"] = "closed", int64(math.Max(1, math.Round(s.Min)))
+	case SearchSpeed:
+		d.validateSpeedSearch(p, b)
 	}
 	if s.Precision == 0 {
 		s.Precision = 0.1
@@ -93,6 +95,31 @@ func (d *decoder) validateSearch(p []string, b *Benchmark) {
 	if sweeps(b) {
 		d.problem(p, "benchmark %q: a search benchmark cannot also sweep (give every workload and dataset key one value)", b.Name)
 	}
+}
+
+// SearchSpeed is the search variable of a trace replay: the pace the
+// trace is replayed at, in multiples of the recorded one (time_scale =
+// 1/speed), so the capacity is how many times the recorded traffic the
+// service carries within the SLOs.
+const SearchSpeed = "speed"
+
+// validateSpeedSearch checks a search over a trace replay's speed: trace
+// arrivals (the trace itself is checked with the case, checkTrace), no
+// time_scale of its own (the search sets it), and bounds a time_scale
+// can take.
+func (d *decoder) validateSpeedSearch(p []string, b *Benchmark) {
+	s := b.Search
+	if a, _ := b.Workload["arrival"].(string); a != "trace" {
+		d.problem(child(p, "variable"), "benchmark %q: search.variable speed replays a trace: it needs arrival = \"trace\" and a trace dataset", b.Name)
+	}
+	if _, ok := b.Workload["time_scale"]; ok {
+		d.problem(child(p, "variable"), "benchmark %q: a search over speed sets the replay's time_scale itself (1/speed): remove workload.time_scale", b.Name)
+	}
+	if s.Min < 1e-6 || s.Max > 1e6 {
+		d.problem(p, "benchmark %q: a search over speed needs min ≥ 0.000001 and max ≤ 1000000 (as workload.time_scale), got min %v, max %v", b.Name, s.Min, s.Max)
+		return
+	}
+	b.Workload["mode"], b.Workload["time_scale"] = "open", 1/s.Min
 }
 
 // validateChromaSearch checks what a search of Chroma queries needs: a
@@ -127,6 +154,10 @@ func sweeps(b *Benchmark) bool {
 // ProbeCase is case c with the search variable set to load and the probe
 // length set to requests measured requests (duration cleared), with the
 // id benchmark/search=variable:load, and ",try=n" for a re-measure n > 1.
+// A search over speed replays the trace at time_scale 1/load, looped
+// (dataset.LoopTrace) as many whole times as requests needs: its params'
+// requests (what the probe measures) is then a multiple of the trace's
+// length, and ProbeCase given it returns the same probe.
 func ProbeCase(c Case, load float64, requests, try int) (Case, error) {
 	s := c.Benchmark.Search
 	pc := c
@@ -142,9 +173,19 @@ func ProbeCase(c Case, load float64, requests, try int) (Case, error) {
 	case *LLMWorkload:
 		cp := *w
 		cp.Requests, cp.Duration = requests, 0
-		if s.Variable == "rate" {
+		switch s.Variable {
+		case "rate":
 			cp.Mode, cp.Rate = "open", load
-		} else {
+		case SearchSpeed:
+			if w.Arrival != "trace" || w.Requests < 1 {
+				return pc, fmt.Errorf("benchmark %q: a search over speed replays a trace", c.Benchmark.Name)
+			}
+			// Whole loops of the trace (its length is the validated
+			// requests): at least the requests the probe needs.
+			cp.Requests = (requests + w.Requests - 1) / w.Requests * w.Requests
+			cp.Mode, cp.TimeScale = "open", 1/load
+			pc.Params["requests"] = strconv.Itoa(cp.Requests)
+		default:
 			cp.Mode, cp.Users = "closed", int(load)
 		}
 		pc.Workload = &cp

@@ -13,7 +13,7 @@ import (
 // (dataset.ReadTrace); the case's requests become the trace's length
 // unless requests or duration cut it shorter. A trace dataset without
 // trace arrivals is refused: its lengths would be replayed without its
-// schedule.
+// schedule. A search varies a trace replay only over its speed.
 func (d *decoder) checkTrace(s *Suite, p []string, b *Benchmark, c *Case, w *LLMWorkload, ds *LLMDataset) {
 	if w.Arrival != "trace" {
 		if ds.Kind == "trace" {
@@ -21,8 +21,9 @@ func (d *decoder) checkTrace(s *Suite, p []string, b *Benchmark, c *Case, w *LLM
 		}
 		return
 	}
-	if b.Search != nil {
-		d.problem(c.at(p, "workload", "arrival"), "benchmark %q: a capacity search sets the load itself; trace arrivals cannot be searched yet", b.Name)
+	searched := b.Search != nil && b.Search.Variable == SearchSpeed
+	if b.Search != nil && !searched {
+		d.problem(c.at(p, "workload", "arrival"), "benchmark %q: a trace replay is searched over its speed (search.variable = \"speed\"), not %s", b.Name, b.Search.Variable)
 	}
 	if w.Mode != "open" {
 		d.problem(c.at(p, "workload", "mode"), "benchmark %q: trace arrivals need mode = \"open\"", b.Name)
@@ -48,7 +49,23 @@ func (d *decoder) checkTrace(s *Suite, p []string, b *Benchmark, c *Case, w *LLM
 		d.problem(c.at(p, "dataset", "path"), "benchmark %q: %v", b.Name, err)
 		return
 	}
+	if searched {
+		d.checkSearchedTrace(c.at(p, "workload", "requests"), b, w, tr)
+	}
 	if w.Requests == 0 || w.Requests > len(tr) {
 		w.Requests = len(tr)
+	}
+}
+
+// checkSearchedTrace checks the trace of a search over speed: every probe
+// replays it whole (looped when the probe needs more requests), so its
+// requests cannot cut it, and its arrivals must span some time — a trace
+// whose requests all arrive at once has no pace to scale.
+func (d *decoder) checkSearchedTrace(p []string, b *Benchmark, w *LLMWorkload, tr []dataset.TraceEntry) {
+	if w.Requests != 0 && w.Requests < len(tr) {
+		d.problem(p, "benchmark %q: a search over speed replays the whole trace (%d requests; looped for longer probes): cut the trace file, not workload.requests (%d)", b.Name, len(tr), w.Requests)
+	}
+	if tr[len(tr)-1].Offset <= 0 {
+		d.problem(p, "benchmark %q: every request of the trace arrives at once: a search over speed needs arrivals that span some time", b.Name)
 	}
 }

@@ -117,6 +117,26 @@ func ReadTraceFile(path string) ([]TraceEntry, error) {
 	return tr, nil
 }
 
+// LoopTrace returns the first n requests of tr replayed in a loop: pass k
+// (0-based) of the trace starts k periods after the first, a period being
+// the trace's span plus its mean gap between arrivals, span·len/(len−1),
+// so the loop keeps the trace's mean rate across the seam. tr itself when
+// n ≤ len(tr) or the trace has a single arrival time (no period).
+func LoopTrace(tr []TraceEntry, n int) []TraceEntry {
+	m := len(tr)
+	if n <= m || m < 2 || tr[m-1].Offset <= 0 {
+		return tr
+	}
+	period := float64(tr[m-1].Offset) * float64(m) / float64(m-1)
+	out := make([]TraceEntry, n)
+	for i := range out {
+		e := tr[i%m]
+		e.Offset += time.Duration(math.Round(float64(i/m) * period))
+		out[i] = e
+	}
+	return out
+}
+
 // Schedule returns the trace's arrival offsets multiplied by scale (0.5
 // replays twice as fast).
 func Schedule(tr []TraceEntry, scale float64) []time.Duration {

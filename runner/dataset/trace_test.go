@@ -104,3 +104,27 @@ func FuzzReadTrace(f *testing.F) {
 		}
 	})
 }
+
+// TestLoopTrace: a looped trace repeats its requests with each pass a
+// period (span + mean gap: 1.5 s for arrivals at 0, 0.5, 1 s) after the
+// previous one, so the mean rate holds across the seam; a trace no
+// shorter than n, or arriving all at once, is returned as it is.
+func TestLoopTrace(t *testing.T) {
+	tr := []TraceEntry{{0, 4, 2}, {500 * time.Millisecond, 5, 3}, {time.Second, 6, 4}}
+	got := LoopTrace(tr, 7)
+	want := []time.Duration{0, 500 * time.Millisecond, time.Second, 1500 * time.Millisecond, 2 * time.Second, 2500 * time.Millisecond, 3 * time.Second}
+	if len(got) != len(want) {
+		t.Fatalf("%d entries, want %d", len(got), len(want))
+	}
+	for i, e := range got {
+		if e.Offset != want[i] || e.InputTokens != tr[i%3].InputTokens || e.OutputTokens != tr[i%3].OutputTokens {
+			t.Errorf("entry %d %+v, want offset %v and the lengths of request %d", i, e, want[i], i%3)
+		}
+	}
+	if s := Schedule(got, 0.5); s[6] != 1500*time.Millisecond {
+		t.Errorf("scaled by 0.5: last arrival %v, want 1.5s", s[6])
+	}
+	if len(LoopTrace(tr, 3)) != 3 || len(LoopTrace(tr[:1], 5)) != 1 {
+		t.Error("a trace long enough, or of one arrival, must come back as it is")
+	}
+}
