@@ -197,6 +197,9 @@ func (c *Driver) Do(ctx context.Context, op runner.Op, s *results.Sample) {
 	defer resp.Body.Close()
 	if c.o.Stream {
 		c.readStream(rctx, ctx, resp.Body, x, s)
+		if s.Error == "" {
+			runner.DrainBody(resp.Body)
+		}
 	} else {
 		c.readWhole(rctx, ctx, resp.Body, x, s)
 	}
