@@ -104,10 +104,10 @@ func TestSentRate(t *testing.T) {
 // never a number.
 func TestTableSaysWhatIsMissing(t *testing.T) {
 	m := &measured{
-		got:   map[string][]float64{"benchrun": {10, 11, 12}, "wrk": {20, 21, 22}, "hey": {10, 10}},
-		open:  map[string][]float64{"benchrun": {19900, 19950, 19990}},
-		notes: map[string]string{"k6": "not installed: AGPL", "vegeta": "not installed: no network", "hey": "failed: hey | exploded"},
-		figs: []goFigure{{figure: "ingest", goal: 500_000, unit: "chunks/s"}, {figure: "rss", goal: 500, lower: true, unit: "MiB"}},
+		got:        map[string][]float64{"benchrun": {10, 11, 12}, "wrk": {20, 21, 22}, "hey": {10, 10}},
+		open:       map[string][]float64{"benchrun": {19900, 19950, 19990}},
+		notes:      map[string]string{"k6": "not installed: AGPL", "vegeta": "not installed: no network", "hey": "failed: hey | exploded"},
+		figs:       []goFigure{{figure: "ingest", goal: 500_000, unit: "chunks/s"}, {figure: "rss", goal: 500, lower: true, unit: "MiB"}},
 		figResults: []goResult{{value: 600_000}, {err: errors.New("3 of 10000 streams completed")}},
 		rounds:     3, conns: 50, dur: time.Second,
 	}
