@@ -106,7 +106,7 @@ func benchPercentile(xs []float64, q float64) float64 {
 }
 
 // benchRun runs c with samples written to a real file and returns them.
-func benchRun(b *testing.B, c Case) (CaseStats, []results.Sample) {
+func benchRun(b testing.TB, c Case) (CaseStats, []results.Sample) {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "samples.jsonl")
 	w, err := results.CreateSampleFile(path)
