@@ -14,21 +14,23 @@ import (
 // runtime's default (collect when the heap doubles, GOGC=100) spends CPU on
 // collections that free almost everything, CPU the load generator needs to
 // keep up with the server. While it generates load, a benchrun process
-// therefore collects when the heap grows by loadGOGC percent, and caps the
+// therefore collects when the heap grows by LoadGOGC percent, and caps the
 // heap that lets it grow to (GOMEMLIMIT) at a quarter of the machine's
 // memory, at most maxLoadMemLimit, so a large live heap (10,000 open
 // streams) still collects instead of running a node out of memory.
 // Setting GOGC or GOMEMLIMIT in the environment keeps the runtime's
 // reading of them: each default applies only when its variable is unset.
 const (
-	loadGOGC        = 400
+	// LoadGOGC is the GC percent a load-generating benchrun sets (make
+	// bench's memory figures run with it too).
+	LoadGOGC        = 400
 	maxLoadMemLimit = 4 << 30
 )
 
 var tuneGCOnce sync.Once
 
 // tuneLoadGC applies the load generator's GC defaults once per process
-// (see loadGOGC); getenv reads the environment.
+// (see LoadGOGC); getenv reads the environment.
 func tuneLoadGC(getenv func(string) string) {
 	tuneGCOnce.Do(func() {
 		gogc, limit := loadGCSettings(getenv, physicalMemory())
@@ -45,7 +47,7 @@ func tuneLoadGC(getenv func(string) string) {
 // machine with mem bytes of memory (0: unknown); 0 leaves a setting alone.
 func loadGCSettings(getenv func(string) string, mem int64) (gogc int, limit int64) {
 	if getenv("GOGC") == "" {
-		gogc = loadGOGC
+		gogc = LoadGOGC
 	}
 	if getenv("GOMEMLIMIT") == "" && mem > 0 {
 		limit = min(mem/4, maxLoadMemLimit)

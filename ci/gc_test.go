@@ -16,12 +16,12 @@ func TestLoadGCSettings(t *testing.T) {
 		gogc  int
 		limit int64
 	}{
-		{"defaults", nil, 8 << 30, loadGOGC, 2 << 30},
-		{"big machine", nil, 512 << 30, loadGOGC, 4 << 30},
-		{"memory unknown", nil, 0, loadGOGC, 0},
+		{"defaults", nil, 8 << 30, LoadGOGC, 2 << 30},
+		{"big machine", nil, 512 << 30, LoadGOGC, 4 << 30},
+		{"memory unknown", nil, 0, LoadGOGC, 0},
 		{"GOGC set", map[string]string{"GOGC": "100"}, 8 << 30, 0, 2 << 30},
 		{"GOGC off", map[string]string{"GOGC": "off"}, 8 << 30, 0, 2 << 30},
-		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "1GiB"}, 8 << 30, loadGOGC, 0},
+		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "1GiB"}, 8 << 30, LoadGOGC, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			gogc, limit := loadGCSettings(env(tc.env), tc.mem)

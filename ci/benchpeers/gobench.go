@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/benchrun/benchrun/ci"
 )
 
 // goFigure is one row of the table measured by a Go benchmark of the
@@ -20,13 +22,14 @@ type goFigure struct {
 	pkg       string // package directory, e.g. runner/openai
 	bench     string // benchmark name, sub-benchmark included (BenchmarkX/burst)
 	benchtime string
-	pin       bool    // run on the tool CPU alone (a one-core figure)
-	metric    string  // the unit the benchmark reports
-	scale     float64 // measured = metric × scale (0: 1)
-	unit      string  // of the measured figure
-	goal      float64 // NaN: no goal (information)
-	lower     bool    // the figure must stay at or below goal; else at or above
-	abs       bool    // compare |measured| (an error that may be negative)
+	pin       bool     // run on the tool CPU alone (a one-core figure)
+	metric    string   // the unit the benchmark reports
+	scale     float64  // measured = metric × scale (0: 1)
+	unit      string   // of the measured figure
+	goal      float64  // NaN: no goal (information)
+	lower     bool     // the figure must stay at or below goal; else at or above
+	abs       bool     // compare |measured| (an error that may be negative)
+	env       []string // added to the benchmark's environment
 	check     func(m map[string]float64) error
 }
 
@@ -35,8 +38,9 @@ func goFigures() []goFigure {
 	return []goFigure{
 		{figure: "streaming ingest on one core (BenchmarkStreamIngest: SSE framing, chunk decode, stamps)", pkg: "runner/openai",
 			bench: "BenchmarkStreamIngest", benchtime: "50x", pin: true, metric: "chunks/s", unit: "chunks/s", goal: 500_000},
-		{figure: "peak RSS, 10,000 concurrent streams (BenchmarkUsers10k)", pkg: "runner",
+		{figure: fmt.Sprintf("peak RSS, 10,000 concurrent streams (BenchmarkUsers10k, GOGC=%d as benchrun generates load)", ci.LoadGOGC), pkg: "runner",
 			bench: "BenchmarkUsers10k", benchtime: "1x", metric: "peak-rss-MiB", unit: "MiB", goal: 500, lower: true,
+			env: []string{"GOGC=" + strconv.Itoa(ci.LoadGOGC)},
 			check: func(m map[string]float64) error {
 				if m["ok-streams"] != m["users"] || m["users"] < 10_000 {
 					return fmt.Errorf("%.0f of %.0f streams completed", m["ok-streams"], m["users"])
@@ -134,6 +138,7 @@ func runGoBench(ctx context.Context, e *benchEnv, bins map[string]string, f goFi
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = f.pkg // the package directory, as go test runs it
+	cmd.Env = append(os.Environ(), f.env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v\n%s", f.bench, err, tail(out))
