@@ -235,6 +235,12 @@ func runBenchrun(ctx context.Context, e *benchEnv) (float64, error) {
 // e.dur, and returns the suite's directory (results in results/) and
 // benchrun's output.
 func benchrunSuite(ctx context.Context, e *benchEnv, workload string) (dir, out string, err error) {
+	return benchrunSuiteExit(ctx, e, workload)
+}
+
+// benchrunSuiteExit is benchrunSuite where the exit codes ok (verdicts,
+// not failures of the run) are not errors.
+func benchrunSuiteExit(ctx context.Context, e *benchEnv, workload string, ok ...int) (dir, out string, err error) {
 	dir, err = os.MkdirTemp(e.dir, "suite")
 	if err != nil {
 		return "", "", err
@@ -268,7 +274,8 @@ service = "instant"
 	cmd := e.command(ctx, e.benchrun, "suite", "--local", "-o", filepath.Join(dir, "results"), suite)
 	cmd.Dir = dir
 	b, err := cmd.CombinedOutput()
-	if err != nil {
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && slices.Contains(ok, exit.ExitCode())) {
 		return "", "", fmt.Errorf("benchrun suite: %v\n%s", err, tail(b))
 	}
 	return dir, string(b), nil
@@ -389,7 +396,10 @@ func run(dur time.Duration, rounds, conns int, outPath string) error {
 		for _, t := range ts { // interleaved, so drift hits every tool alike
 			m.round(r, t.name, false, func(ctx context.Context) (float64, error) { return t.run(ctx, e) })
 		}
-		// Open loop: benchrun and vegeta (the peer with an open loop).
+	}
+	// Open loop, after the closed loop: benchrun and vegeta (the peer with
+	// an open loop).
+	for r := range rounds {
 		m.round(r, "benchrun", true, func(ctx context.Context) (float64, error) { return runBenchrunOpen(ctx, e, openRate) })
 		if !strings.HasPrefix(m.notes["vegeta"], "not installed") {
 			m.round(r, "vegeta", true, func(ctx context.Context) (float64, error) { return runVegetaOpen(ctx, e, openRate) })

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,11 @@ func TestSentRate(t *testing.T) {
 	got, err := sentRate(write(ss))
 	if err != nil || math.Abs(got-1000) > 1e-6 {
 		t.Errorf("sent rate %v, %v; want 1000", got, err)
+	}
+	// Never sent (still waiting for a slot at the end): not counted.
+	unsent := append(slices.Clone(ss), results.Sample{Seq: 999, Error: results.ErrUnfinished, Done: 3 * time.Second})
+	if got, err := sentRate(write(unsent)); err != nil || math.Abs(got-1000) > 1e-6 {
+		t.Errorf("with an unsent operation: sent rate %v, %v; want 1000", got, err)
 	}
 	ss[50].Error = results.ErrTimeout
 	if got, err := sentRate(write(ss)); err == nil {
