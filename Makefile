@@ -96,8 +96,9 @@ slurm-test: build
 
 # Timing and memory goals: benchmarks print the measured numbers.
 # Go benchmarks, then the load generators side by side (ci/benchpeers:
-# installs wrk, hey (apt) and vegeta (go install) when missing; the table
-# goes to $(ARTIFACTS)/bench-peers.md, see docs/performance.md).
+# installs wrk, hey (apt) and vegeta (go install) when missing, never k6
+# (AGPL); closed and open loop, then issue 18's Go-benchmark figures; one
+# table to $(ARTIFACTS)/bench-peers.md, see docs/performance.md).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
 	$(GO) run ./ci/benchpeers -duration 5s -rounds 3 -conns 50 -out $(ARTIFACTS)/bench-peers.md

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -111,4 +112,38 @@ func BenchmarkSummarizeCase10M(b *testing.B) {
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/op")
 	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(vmHWM()/(1<<20), "VmHWM-MB")
+}
+
+// BenchmarkHistogramMerge measures merging two histograms of 65,536
+// lognormal latencies each (SLURM workers' and repetitions' summaries
+// are merged this way).
+func BenchmarkHistogramMerge(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var h1, h2 Histogram
+	for _, v := range lognormal(r, 1<<16, -2, 1) {
+		h1.Add(v)
+	}
+	for _, v := range lognormal(r, 1<<16, -1, 1) {
+		h2.Add(v)
+	}
+	for b.Loop() {
+		var h Histogram
+		h.Merge(&h1)
+		h.Merge(&h2)
+	}
+}
+
+// BenchmarkPercentile measures the p99 of 100,000 exact values (sorting
+// included: a case's latencies are sorted once per summary).
+func BenchmarkPercentile(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x := lognormal(r, 100_000, -2, 1)
+	sorted := make([]float64, len(x))
+	for b.Loop() {
+		copy(sorted, x)
+		slices.Sort(sorted)
+		if p := Percentile(sorted, 99); !(p > 0) {
+			b.Fatal(p)
+		}
+	}
 }

@@ -251,6 +251,9 @@ func commands(stdout, stderr io.Writer) []*cli.Command {
 // Run runs the CLI with args (args[0] is the program name) and returns the
 // exit code. ctx is cancelled on SIGINT/SIGTERM by main.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if stop := startCPUProfile(os.Getenv, stderr); stop != nil {
+		defer stop()
+	}
 	return runApp(ctx, NewApp(stdout, stderr), args, stderr)
 }
 

@@ -20,6 +20,7 @@ import (
 // runCase runs every repetition of one case against the service at url,
 // appending samples to the case's JSONL file as they complete.
 func runCase(ctx context.Context, e *env, s *suites.Suite, cs suites.Case, url, dir string, info *results.CaseInfo, prog *runner.Progress) error {
+	tuneLoadGC(os.Getenv)
 	drv, hash, err := newDriver(s, cs, url)
 	if err != nil {
 		return err

@@ -308,6 +308,21 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 	return max(at.Sub(now), 0)
 }
 
+// DrainBody reads what is left of a response body after the protocol's
+// end (SSE's [DONE], Ollama's done line): the chunked terminator, usually.
+// net/http returns a connection to its pool only when its body was read to
+// EOF, and closes it otherwise, so without this every streamed request
+// could pay a new connection. Call it only after the end marker, so that it
+// does not wait for a stream still running; it reads at most maxDrain
+// bytes.
+func DrainBody(body io.Reader) {
+	io.CopyN(io.Discard, body, maxDrain)
+}
+
+// maxDrain bounds what DrainBody reads: a server that sends more after the
+// end of its stream loses its connection instead.
+const maxDrain = 64 << 10
+
 // maxErrorDetail bounds Sample.ErrorDetail, in bytes.
 const maxErrorDetail = 200
 

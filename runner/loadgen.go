@@ -28,6 +28,22 @@ const (
 // dispatcher spins continuously on one core.
 const spinWindow = time.Millisecond
 
+// spinFor returns the spin window for this process: none when it has one
+// P (GOMAXPROCS=1, e.g. a load generator pinned to one core). There a
+// dispatcher that yields in a loop is always runnable, so the scheduler
+// never finds the run queue empty and never polls the network itself:
+// responses wait for sysmon's poll, up to 10 ms, and every request's
+// latency with them (TestOpenLoopOneP: 1,000 req/s to an instant server
+// measured a median of milliseconds instead of microseconds). With one P the
+// dispatcher sleeps on its timer instead and sends what fell due when it
+// wakes, up to about a millisecond late: queue delay, not lost rate.
+func spinFor() time.Duration {
+	if runtime.GOMAXPROCS(0) < 2 {
+		return 0
+	}
+	return spinWindow
+}
+
 // Case is one case as runner executes it: a load against one driver.
 type Case struct {
 	ID     string // case id, used in error messages
@@ -642,8 +658,9 @@ type openOp struct {
 }
 
 // runOpen runs the dispatcher: it sleeps until each scheduled offset and
-// hands the operation to a goroutine (unbounded) or to a queue served by
-// MaxConcurrency workers. It returns when scheduling stops.
+// hands the operation to a waiting worker or a new one (unbounded,
+// openWorker) or to a queue served by MaxConcurrency workers. It returns
+// when scheduling stops.
 func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 	l := r.c.Load
 	// Every worker draws the whole case's schedule from one seed and keeps
@@ -688,6 +705,11 @@ func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 		defer q.close()
 	}
 
+	var idle chan openOp
+	if q == nil {
+		idle = make(chan openOp) // unbuffered: a send is an idle worker taking it
+		defer close(idle)
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var measured int64
@@ -719,12 +741,32 @@ func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 			q.push(op)
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(opSeed, uint64(op.seq)))
-			r.do(op.seq, op.scheduled, op.warm, rng, new(results.Sample), 0)
-		}()
+		select {
+		case idle <- op: // a worker was waiting: it starts op now
+		default:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.openWorker(op, idle, opSeed)
+			}()
+		}
+	}
+}
+
+// openWorker sends op, then every operation handed to it on idle while it
+// waits there, until the dispatcher closes idle. Operations still start
+// the moment they are due (the dispatcher starts a new worker when none
+// waits), but a worker's goroutine, its grown stack and its sample are
+// reused instead of made for every operation (growing a fresh goroutine's
+// stack through net/http, runtime.newstack, was about a tenth of the CPU
+// profile of an open loop at 10,000 req/s).
+func (r *caseRun) openWorker(op openOp, idle <-chan openOp, opSeed uint64) {
+	var s results.Sample
+	pcg := rand.NewPCG(0, 0)
+	rng := rand.New(pcg)
+	for ok := true; ok; op, ok = <-idle {
+		pcg.Seed(opSeed, uint64(op.seq))
+		r.do(op.seq, op.scheduled, op.warm, rng, &s, 0)
 	}
 }
 
@@ -767,7 +809,8 @@ func (r *caseRun) slot(q *opQueue, opSeed uint64) {
 // sleepUntil blocks until offset off from start, or until ctx is done
 // (false). It sleeps on t until spinWindow before the deadline and yields
 // in a loop for the rest, because timer wake-ups are late by a noisy
-// amount. t must not be in use elsewhere.
+// amount (with one P it only sleeps: spinFor). t must not be in use
+// elsewhere.
 func sleepUntil(ctx context.Context, t *time.Timer, start time.Time, off time.Duration) bool {
 	for {
 		if ctx.Err() != nil {
@@ -777,8 +820,8 @@ func sleepUntil(ctx context.Context, t *time.Timer, start time.Time, off time.Du
 		if d <= 0 {
 			return true
 		}
-		if d > spinWindow {
-			t.Reset(d - spinWindow)
+		if spin := spinFor(); d > spin {
+			t.Reset(d - spin)
 			select {
 			case <-ctx.Done():
 				return false

@@ -50,10 +50,27 @@ type rxConn struct {
 	// moved is not stamped.
 	info unix.TCPInfo
 	ooo  uint32 // the counter at the previous read; 0 on a new connection
+
+	// One read's arguments and results, in the connection rather than
+	// captured by a closure, so that a read allocates nothing: Read is
+	// called by one goroutine at a time (the reading side of net/http's
+	// client and server), as the stamps already assume.
+	rd rxRead
+	// recv is c.recvmsg, bound once.
+	recv func(fd uintptr) bool
+}
+
+type rxRead struct {
+	p         []byte
+	n, oobn   int
+	err       error
+	reordered bool
 }
 
 func newRxConn(tc *net.TCPConn, rc syscall.RawConn) *rxConn {
-	return &rxConn{Conn: tc, TCPConn: tc, rc: rc}
+	c := &rxConn{Conn: tc, TCPConn: tc, rc: rc}
+	c.recv = c.recvmsg
+	return c
 }
 
 func (c *rxConn) ReceiveTime() (time.Time, bool) { return c.clock.time() }
@@ -66,36 +83,41 @@ func (c *rxConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n, oobn int
-	var rerr error
-	reordered := false
-	err := c.rc.Read(func(fd uintptr) bool {
-		for {
-			n, oobn, _, _, rerr = syscall.Recvmsg(int(fd), p, c.oob[:], 0)
-			if rerr != syscall.EINTR {
-				break
-			}
-		}
-		if rerr == nil && n > 0 {
-			reordered = c.reordered(int(fd))
-		}
-		return rerr != syscall.EAGAIN
-	})
-	if err == nil && rerr != nil {
-		err = os.NewSyscallError("recvmsg", rerr)
+	c.rd = rxRead{p: p}
+	err := c.rc.Read(c.recv)
+	rd := c.rd
+	c.rd.p = nil
+	if err == nil && rd.err != nil {
+		err = os.NewSyscallError("recvmsg", rd.err)
 	}
 	if err != nil {
 		return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 	}
-	if n == 0 {
+	if rd.n == 0 {
 		return 0, io.EOF
 	}
 	// Without a stamp (the kernel switches stamping on lazily, after the
 	// first socket asks) the clock is cleared: an older stamp must not
 	// stand for these bytes.
-	ts, ok := parseRxStamp(c.oob[:oobn])
-	c.clock.observe(ts, ok && !reordered)
-	return n, nil
+	ts, ok := parseRxStamp(c.oob[:rd.oobn])
+	c.clock.observe(ts, ok && !rd.reordered)
+	return rd.n, nil
+}
+
+// recvmsg is the raw read of Read: it fills c.rd and reports whether the
+// read is over (false: the socket has nothing yet, wait and call again).
+func (c *rxConn) recvmsg(fd uintptr) bool {
+	rd := &c.rd
+	for {
+		rd.n, rd.oobn, _, _, rd.err = syscall.Recvmsg(int(fd), rd.p, c.oob[:], 0)
+		if rd.err != syscall.EINTR {
+			break
+		}
+	}
+	if rd.err == nil && rd.n > 0 {
+		rd.reordered = c.reordered(int(fd))
+	}
+	return rd.err != syscall.EAGAIN
 }
 
 // reordered reports whether segments arrived out of order since the

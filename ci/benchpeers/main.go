@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -32,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // completionBody is a whole (non-streaming) /v1/completions response as
@@ -122,8 +124,15 @@ func tools() []tool {
 		{name: "benchrun", run: runBenchrun},
 		{name: "wrk", install: aptInstall("wrk"), run: runWrk},
 		{name: "hey", install: aptInstall("hey"), run: runHey},
-		{name: "vegeta", install: goInstall("vegeta", "github.com/tsenart/vegeta/v12@v12.12.0"), run: runVegeta},
+		{name: "vegeta", install: goInstall("vegeta", "github.com/tsenart/vegeta/v12@v12.13.0"), run: runVegeta},
+		{name: "k6", install: noK6},
 	}
+}
+
+// noK6 explains the k6 row: k6 (go.k6.io/k6) is under the AGPL, which the
+// project's package policy excludes, so it is never installed or run.
+func noK6(string) error {
+	return errors.New("go.k6.io/k6 is AGPL-licensed, which this project's package policy excludes")
 }
 
 func aptInstall(name string) func(string) error {
@@ -214,9 +223,27 @@ func runVegeta(ctx context.Context, e *benchEnv) (float64, error) {
 // non-streaming completions benchmark and reads the achieved rate from the
 // requests it recorded over the measured seconds.
 func runBenchrun(ctx context.Context, e *benchEnv) (float64, error) {
-	dir, err := os.MkdirTemp(e.dir, "suite")
+	dir, out, err := benchrunSuite(ctx, e, fmt.Sprintf("mode = \"closed\"\n  users = %d", e.conns))
 	if err != nil {
 		return 0, err
+	}
+	return benchrunRate(filepath.Join(dir, "results"), out)
+}
+
+// benchrunSuite runs `benchrun suite` with one non-streaming completions
+// benchmark of the given workload lines against the instant server, for
+// e.dur, and returns the suite's directory (results in results/) and
+// benchrun's output.
+func benchrunSuite(ctx context.Context, e *benchEnv, workload string) (dir, out string, err error) {
+	return benchrunSuiteExit(ctx, e, workload)
+}
+
+// benchrunSuiteExit is benchrunSuite where the exit codes ok (verdicts,
+// not failures of the run) are not errors.
+func benchrunSuiteExit(ctx context.Context, e *benchEnv, workload string, ok ...int) (dir, out string, err error) {
+	dir, err = os.MkdirTemp(e.dir, "suite")
+	if err != nil {
+		return "", "", err
 	}
 	suite := filepath.Join(dir, "peers.toml")
 	toml := fmt.Sprintf(`schema_version = 1
@@ -233,27 +260,25 @@ service = "instant"
   [benchmark.workload]
   api = "completions"
   stream = false
-  mode = "closed"
-  users = %d
+  %s
   duration = %q
   [benchmark.dataset]
   kind = "synthetic"
   prompt_tokens = 16
   output_tokens = 16
-`, e.url, e.conns, e.dur.String())
+`, e.url, workload, e.dur.String())
 	if err := os.WriteFile(suite, []byte(toml), 0o644); err != nil {
-		return 0, err
+		return "", "", err
 	}
 	// From dir: benchrun records history under ./baselines.
 	cmd := e.command(ctx, e.benchrun, "suite", "--local", "-o", filepath.Join(dir, "results"), suite)
 	cmd.Dir = dir
 	b, err := cmd.CombinedOutput()
-	out := string(b)
-	if err != nil {
-		err = fmt.Errorf("benchrun suite: %v\n%s", err, tail(b))
-		return 0, err
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && slices.Contains(ok, exit.ExitCode())) {
+		return "", "", fmt.Errorf("benchrun suite: %v\n%s", err, tail(b))
 	}
-	return benchrunRate(filepath.Join(dir, "results"), out)
+	return dir, string(b), nil
 }
 
 func main() {
@@ -354,13 +379,13 @@ func run(dur time.Duration, rounds, conns int, outPath string) error {
 	if err := waitReady(e.url); err != nil {
 		return err
 	}
-	got := map[string][]float64{}
-	notes := map[string]string{}
+	m := &measured{got: map[string][]float64{}, open: map[string][]float64{}, notes: map[string]string{},
+		rounds: rounds, conns: conns, dur: dur, pinned: pinned}
 	var ts []tool
 	for _, t := range tools() {
 		if t.install != nil {
 			if err := t.install(bin); err != nil {
-				notes[t.name] = "not installed: " + firstLine(err.Error())
+				m.notes[t.name] = "not installed: " + firstLine(err.Error())
 				fmt.Fprintf(os.Stderr, "%s: %v\n", t.name, err)
 				continue
 			}
@@ -369,20 +394,21 @@ func run(dur time.Duration, rounds, conns int, outPath string) error {
 	}
 	for r := range rounds {
 		for _, t := range ts { // interleaved, so drift hits every tool alike
-			ctx, cancel := context.WithTimeout(context.Background(), dur+2*time.Minute)
-			v, err := t.run(ctx, e)
-			cancel()
-			if err != nil {
-				notes[t.name] = "failed: " + firstLine(err.Error())
-				fmt.Fprintf(os.Stderr, "round %d %s: %v\n", r+1, t.name, err)
-				continue
-			}
-			fmt.Fprintf(os.Stderr, "round %d %-8s %10.0f req/s\n", r+1, t.name, v)
-			got[t.name] = append(got[t.name], v)
+			m.round(r, t.name, false, func(ctx context.Context) (float64, error) { return t.run(ctx, e) })
 		}
 	}
+	// Open loop, after the closed loop: benchrun and vegeta (the peer with
+	// an open loop).
+	for r := range rounds {
+		m.round(r, "benchrun", true, func(ctx context.Context) (float64, error) { return runBenchrunOpen(ctx, e, openRate) })
+		if !strings.HasPrefix(m.notes["vegeta"], "not installed") {
+			m.round(r, "vegeta", true, func(ctx context.Context) (float64, error) { return runVegetaOpen(ctx, e, openRate) })
+		}
+	}
+	m.figs = goFigures()
+	m.figResults = runGoFigures(context.Background(), e, m.figs)
 	var buf bytes.Buffer
-	writeTable(&buf, got, notes, rounds, conns, dur, pinned)
+	m.writeTable(&buf)
 	os.Stdout.Write(buf.Bytes())
 	if outPath != "" {
 		if err := os.MkdirAll(filepath.Dir(outPath), 0o755); err != nil {
@@ -391,6 +417,25 @@ func run(dur time.Duration, rounds, conns int, outPath string) error {
 		return os.WriteFile(outPath, buf.Bytes(), 0o644)
 	}
 	return nil
+}
+
+// round runs one tool's measurement of round r into into[name]; a failure
+// is a note, never a number.
+func (m *measured) round(r int, name string, open bool, measure func(context.Context) (float64, error)) {
+	ctx, cancel := context.WithTimeout(context.Background(), m.dur+2*time.Minute)
+	v, err := measure(ctx)
+	cancel()
+	key, into := name, m.got
+	if open {
+		key, into = name+" open", m.open
+	}
+	if err != nil {
+		m.notes[key] = "failed: " + firstLine(err.Error())
+		fmt.Fprintf(os.Stderr, "round %d %s: %v\n", r+1, key, err)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "round %d %-12s %10.0f req/s\n", r+1, key, v)
+	into[name] = append(into[name], v)
 }
 
 func firstLine(s string) string {
@@ -403,37 +448,80 @@ func firstLine(s string) string {
 var goals = []struct {
 	peer string
 	min  float64
-}{{"hey", 1.0}, {"wrk", 0.7}, {"vegeta", 0}}
+}{{"hey", 1.0}, {"wrk", 0.7}, {"vegeta", 0}, {"k6", 0}}
 
-func writeTable(w io.Writer, got map[string][]float64, notes map[string]string, rounds, conns int, dur time.Duration, pinned bool) {
+// peers are the table's tools, in order.
+var peers = []string{"benchrun", "wrk", "hey", "vegeta", "k6"}
+
+// measured is everything one run measured: req/s per tool and round
+// (closed loop, and open loop at openRate), why a tool has no figure, and
+// the Go benchmarks' figures.
+type measured struct {
+	got, open  map[string][]float64
+	notes      map[string]string // by tool, "tool open" for the open loop
+	figs       []goFigure
+	figResults []goResult
+
+	rounds, conns int
+	dur           time.Duration
+	pinned        bool
+}
+
+func (m *measured) writeTable(w io.Writer) {
 	pin := "server on CPU 0, each tool on CPU 1 (taskset)"
-	if !pinned {
+	if !m.pinned {
 		pin = "unpinned (taskset missing or one CPU)"
 	}
-	fmt.Fprintf(w, "# Load generators side by side\n\nNon-streaming POST /v1/completions to an instant server, closed loop, %d connections, %s per run, median of %d rounds; %s; %s/%s, %d CPUs, %s.\n\n",
-		conns, dur, rounds, pin, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintln(w, "| tool | req/s (median) | rounds |")
-	fmt.Fprintln(w, "|---|---:|---|")
-	for _, name := range []string{"benchrun", "wrk", "hey", "vegeta"} {
-		xs := got[name]
-		if len(xs) < rounds {
-			fmt.Fprintf(w, "| %s | — | %s |\n", name, orDefault(notes[name], fmt.Sprintf("%d of %d rounds", len(xs), rounds)))
-			continue
+	fmt.Fprintf(w, "# Load generators side by side\n\nNon-streaming POST /v1/completions to an instant server, %d connections (closed loop) or %d req/s constant arrivals (open loop), %s per run, median of %d rounds; %s; %s/%s, %d CPUs, %s.\n\n",
+		m.conns, openRate, m.dur, m.rounds, pin, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintln(w, "| tool | closed loop req/s (median) | rounds | open loop sent req/s (median) | rounds |")
+	fmt.Fprintln(w, "|---|---:|---|---:|---|")
+	for _, name := range peers {
+		c, cr := m.cell(m.got[name], m.notes[name])
+		o, or := "—", "no open loop run"
+		if name == "benchrun" || name == "vegeta" {
+			o, or = m.cell(m.open[name], m.notes[name+" open"])
+			if strings.HasPrefix(m.notes[name], "not installed") {
+				or = m.notes[name]
+			}
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %s |\n", name, median(xs), roundsText(xs))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", name, c, cr, o, or)
 	}
 	fmt.Fprintln(w, "\n| figure | goal | measured | ratio | verdict |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---|")
-	b := got["benchrun"]
+	m.peerRows(w)
+	m.openRows(w)
+	for i, f := range m.figs {
+		r := m.figResults[i]
+		if r.err != nil {
+			fmt.Fprintf(w, "| %s | %s | — | — | not measured: %s |\n", f.figure, f.goalText(), cellText(firstLine(r.err.Error())))
+			continue
+		}
+		ratio, verdict := f.verdict(r.value)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", f.figure, f.goalText(), formatFigure(r.value, f.unit), ratioText(ratio), verdict)
+	}
+}
+
+// cell is a tool's median and its rounds, or a dash and why.
+func (m *measured) cell(xs []float64, note string) (med, rounds string) {
+	if len(xs) < m.rounds {
+		return "—", cellText(orDefault(note, fmt.Sprintf("%d of %d rounds", len(xs), m.rounds)))
+	}
+	return strconv.FormatFloat(median(xs), 'f', 0, 64), roundsText(xs)
+}
+
+func (m *measured) peerRows(w io.Writer) {
+	b := m.got["benchrun"]
 	for _, g := range goals {
-		p := got[g.peer]
+		p := m.got[g.peer]
 		figure := "closed-loop req/s, benchrun ÷ " + g.peer
-		goal := "—"
+		goal := "— (information)"
 		if g.min > 0 {
 			goal = fmt.Sprintf("≥ %.1f×", g.min)
 		}
-		if len(b) < rounds || len(p) < rounds {
-			fmt.Fprintf(w, "| %s | %s | — | — | not measured |\n", figure, goal)
+		if len(b) < m.rounds || len(p) < m.rounds {
+			why := orDefault(m.notes[g.peer], m.notes["benchrun"])
+			fmt.Fprintf(w, "| %s | %s | — | — | not measured%s |\n", figure, goal, prefixed(": ", cellText(why)))
 			continue
 		}
 		ratio := median(b) / median(p)
@@ -446,6 +534,63 @@ func writeTable(w io.Writer, got map[string][]float64, notes map[string]string, 
 		}
 		fmt.Fprintf(w, "| %s | %s | %.0f vs %.0f | %.2f× | %s |\n", figure, goal, median(b), median(p), ratio, verdict)
 	}
+}
+
+// openRows: the share of the offered rate benchrun sent (goal openGoal),
+// and vegeta's for comparison.
+func (m *measured) openRows(w io.Writer) {
+	for _, name := range []string{"benchrun", "vegeta"} {
+		figure := fmt.Sprintf("open loop %d req/s: sent ÷ offered, %s", openRate, name)
+		goal := fmt.Sprintf("≥ %.2f", openGoal)
+		if name != "benchrun" {
+			goal = "— (information)"
+		}
+		xs := m.open[name]
+		if len(xs) < m.rounds {
+			why := orDefault(m.notes[name+" open"], m.notes[name])
+			fmt.Fprintf(w, "| %s | %s | — | — | not measured%s |\n", figure, goal, prefixed(": ", cellText(why)))
+			continue
+		}
+		share := median(xs) / openRate
+		verdict := "info"
+		if name == "benchrun" {
+			verdict = "ok"
+			if share < openGoal {
+				verdict = fmt.Sprintf("short (%.0f%% of goal)", 100*share/openGoal)
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %.0f req/s | %.3f | %s |\n", figure, goal, median(xs), share, verdict)
+	}
+}
+
+func ratioText(r float64) string {
+	switch {
+	case math.IsNaN(r):
+		return "—"
+	case math.IsInf(r, 1):
+		return "∞"
+	}
+	return fmt.Sprintf("%.2f×", r)
+}
+
+// cellText keeps a note inside its table cell.
+func cellText(s string) string {
+	s = strings.ReplaceAll(s, "|", "/")
+	if len(s) > 160 {
+		n := 160
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+func prefixed(p, s string) string {
+	if s == "" {
+		return ""
+	}
+	return p + s
 }
 
 func roundsText(xs []float64) string {

@@ -250,6 +250,7 @@ func (d *Driver) Do(ctx context.Context, op runner.Op, s *results.Sample) {
 		}
 	}
 	s.Done = x.Now()
+	runner.DrainBody(resp.Body)
 	s.OutputTokens, s.TokenSource = ch.EvalCount, results.TokensFromUsage
 	if ch.EvalCount == 0 && chunks > 0 {
 		s.OutputTokens, s.TokenSource = chunks, results.TokensFromCounted

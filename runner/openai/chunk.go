@@ -29,6 +29,10 @@ func decodeChunk(data []byte, ch *openAIChunk) error {
 type chunkScanner struct {
 	b []byte
 	i int
+	// textual: text, message.content and message.reasoning_content must be
+	// strings (or null), as readWhole's encoding/json struct requires;
+	// anything else is left to encoding/json.
+	textual bool
 }
 
 // maxScanDepth bounds nesting; deeper documents go to encoding/json.
@@ -307,11 +311,11 @@ func (s *chunkScanner) choices(ch *openAIChunk) bool {
 		return s.object(func(key []byte) bool {
 			switch {
 			case string(key) == "text":
-				return once(&seen[0]) && s.present(&c.Text)
+				return once(&seen[0]) && s.text() && s.present(&c.Text)
 			case string(key) == "delta":
-				return once(&seen[1]) && s.parts(&c.Delta.Content, &c.Delta.ReasoningContent, &c.Delta.Reasoning, &c.Delta.ToolCalls)
+				return once(&seen[1]) && s.parts(&c.Delta.Content, &c.Delta.ReasoningContent, &c.Delta.Reasoning, &c.Delta.ToolCalls, false)
 			case string(key) == "message":
-				return once(&seen[2]) && s.parts(&c.Message.Content, &c.Message.ReasoningContent, &c.Message.Reasoning, &c.Message.ToolCalls)
+				return once(&seen[2]) && s.parts(&c.Message.Content, &c.Message.ReasoningContent, &c.Message.Reasoning, &c.Message.ToolCalls, s.textual)
 			case foldsTo(key, "text", "delta", "message"):
 				return false
 			}
@@ -320,8 +324,9 @@ func (s *chunkScanner) choices(ch *openAIChunk) bool {
 	})
 }
 
-// parts scans a delta or message object (or null).
-func (s *chunkScanner) parts(content, reasoningContent, reasoning, toolCalls *runner.Present) bool {
+// parts scans a delta or message object (or null); textual: its content
+// and reasoning_content must be strings or null.
+func (s *chunkScanner) parts(content, reasoningContent, reasoning, toolCalls *runner.Present, textual bool) bool {
 	if s.peek() == 'n' {
 		return s.literal("null")
 	}
@@ -329,9 +334,9 @@ func (s *chunkScanner) parts(content, reasoningContent, reasoning, toolCalls *ru
 	return s.object(func(key []byte) bool {
 		switch {
 		case string(key) == "content":
-			return once(&seen[0]) && s.present(content)
+			return once(&seen[0]) && (!textual || s.stringOrNull()) && s.present(content)
 		case string(key) == "reasoning_content":
-			return once(&seen[1]) && s.present(reasoningContent)
+			return once(&seen[1]) && (!textual || s.stringOrNull()) && s.present(reasoningContent)
 		case string(key) == "reasoning":
 			return once(&seen[2]) && s.present(reasoning)
 		case string(key) == "tool_calls":
@@ -341,6 +346,16 @@ func (s *chunkScanner) parts(content, reasoningContent, reasoning, toolCalls *ru
 		}
 		return s.skip(4)
 	})
+}
+
+// text reports whether a choice's text may be scanned: always, unless
+// textual, when it must be a string or null.
+func (s *chunkScanner) text() bool { return !s.textual || s.stringOrNull() }
+
+// stringOrNull reports whether the value at s.i starts as a string or null.
+func (s *chunkScanner) stringOrNull() bool {
+	c := s.peek()
+	return c == '"' || c == 'n'
 }
 
 // present scans a value and sets p as runner.Present.UnmarshalJSON would.

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,7 +27,10 @@ var instantCompletion = []byte(`{"id":"cmpl-instant","object":"text_completion",
 // stream = false) and the sample file, against an in-process server that
 // answers at once. One op is one request, so -benchmem's allocs/op and B/op
 // are per request (the server's share included: it runs in this process);
-// req/s is the rate over the run. Compare across commits with benchstat.
+// req/s is the rate over the run, and cpu-µs/op the process's CPU time
+// (user and system, getrusage) per request, which other load on the
+// machine disturbs far less than the rate. Compare across commits with
+// benchstat.
 func BenchmarkNonStreamClosed50(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
@@ -51,9 +55,11 @@ func BenchmarkNonStreamClosed50(b *testing.B) {
 	l := results.Load{Mode: results.ModeClosed, Users: 50, Requests: int64(b.N)}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	start := time.Now()
 	st, err := runner.RunCase(context.Background(), runner.Case{ID: "nonstream", Load: l, Driver: d}, start, w, nil)
 	el := time.Since(start)
+	cpu := cpuTime() - cpu0
 	b.StopTimer()
 	if err != nil {
 		b.Fatal(err)
@@ -62,4 +68,14 @@ func BenchmarkNonStreamClosed50(b *testing.B) {
 		b.Fatalf("%d of %d requests failed, %d completed", st.Errors, b.N, st.Completed)
 	}
 	b.ReportMetric(float64(b.N)/el.Seconds(), "req/s")
+	b.ReportMetric(cpu.Seconds()*1e6/float64(b.N), "cpu-µs/op")
+}
+
+// cpuTime returns the CPU time this process used so far, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/benchrun/benchrun/runner"
@@ -195,6 +197,9 @@ func (c *Driver) Do(ctx context.Context, op runner.Op, s *results.Sample) {
 	defer resp.Body.Close()
 	if c.o.Stream {
 		c.readStream(rctx, ctx, resp.Body, x, s)
+		if s.Error == "" {
+			runner.DrainBody(resp.Body)
+		}
 	} else {
 		c.readWhole(rctx, ctx, resp.Body, x, s)
 	}
@@ -345,17 +350,51 @@ func (c *Driver) finish(s *results.Sample, chunks int, usage openAIUsage, haveUs
 	s.TokenSource = results.TokensFromCounted
 }
 
+// wholeBuf is what readWhole reuses between responses.
+type wholeBuf struct {
+	b  bytes.Buffer
+	ch openAIChunk
+}
+
+var wholeBufs = sync.Pool{New: func() any { return new(wholeBuf) }}
+
+// maxKeptWholeBuf bounds the buffers kept for reuse: a rare huge response
+// does not pin its memory.
+const maxKeptWholeBuf = 1 << 20
+
 // readWhole reads a non-streaming response: FirstToken = LastToken = the
 // arrival of the body's last bytes.
 // Without usage, the output is counted in whitespace-separated words.
 func (c *Driver) readWhole(ctx, parent context.Context, body io.Reader, x *runner.Exchange, s *results.Sample) {
-	b, err := io.ReadAll(body)
-	if err != nil {
+	wb := wholeBufs.Get().(*wholeBuf)
+	defer func() {
+		if wb.b.Cap() <= maxKeptWholeBuf {
+			wholeBufs.Put(wb)
+		}
+	}()
+	wb.b.Reset()
+	if _, err := wb.b.ReadFrom(body); err != nil {
 		x.Fail(parent, ctx, err, results.ErrStreamTruncated)
 		return
 	}
+	b := wb.b.Bytes()
 	now := x.Arrival()
 	s.Done = x.Now()
+	// The usual response (usage with completion tokens, texts as strings)
+	// is read by the chunk scanner, which allocates nothing; the words are
+	// not needed then. Anything else goes to encoding/json below.
+	wb.ch.reset()
+	sc := chunkScanner{b: b, textual: true}
+	if sc.chunk(&wb.ch) && wb.ch.Usage != nil && wb.ch.Usage.CompletionTokens > 0 {
+		s.FirstToken, s.LastToken = now, now
+		c.finish(s, 0, *wb.ch.Usage, true)
+		return
+	}
+	c.decodeWhole(b, now, x, s)
+}
+
+// decodeWhole is readWhole's encoding/json path.
+func (c *Driver) decodeWhole(b []byte, now time.Duration, x *runner.Exchange, s *results.Sample) {
 	var resp struct {
 		Choices []struct {
 			Text    string `json:"text"`

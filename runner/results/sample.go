@@ -3,6 +3,7 @@ package results
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -132,32 +133,46 @@ type Sample struct {
 // OK reports whether the operation succeeded.
 func (s *Sample) OK() bool { return s.Error == "" }
 
-// SampleWriter appends samples to a JSONL stream, one line per sample,
-// flushing each line as it is written so a killed process loses nothing that
-// completed. A samples file (CreateSampleFile) is also synced to disk every
-// SampleSyncInterval while samples arrive, and on Close, so a lost node
-// loses at most that much. It is safe for concurrent use.
+// SampleWriter appends samples to a JSONL stream, one line per sample. It
+// is safe for concurrent use.
+//
+// A samples file (CreateSampleFile) batches its writes: lines collect in a
+// 64 KiB buffer that goes to the operating system when it fills and at
+// least every SampleFlushInterval, when the file is also synced to disk, and
+// on Close. A killed process (SIGKILL) or a lost node therefore loses at most
+// the samples of the last interval; writing a line costs no system call. Any
+// other writer (NewSampleWriter) is flushed after every line, for readers
+// that follow it as it is written.
 type SampleWriter struct {
-	mu     sync.Mutex
-	w      *bufio.Writer
-	c      io.Closer
-	n      int64
-	err    error
-	closed bool
+	mu      sync.Mutex
+	w       *bufio.Writer
+	enc     *json.Encoder // encodes into w, reusing its buffer
+	c       io.Closer
+	n       int64
+	err     error
+	closed  bool
+	batched bool // flushed by flushLoop, not after each line
 
-	f     *os.File // a samples file: synced in the background
+	f     *os.File // a samples file: flushed and synced in the background
 	dirty atomic.Bool
 	stop  chan struct{}
 	done  chan struct{}
 }
 
-// SampleSyncInterval is how often a samples file with new samples is
-// synced to disk.
-const SampleSyncInterval = time.Second
+// SampleFlushInterval is the longest a sample written to a samples file
+// waits in the writer's buffer before it reaches the operating system, and
+// how often a samples file with new samples is synced to disk.
+const SampleFlushInterval = time.Second
 
-// NewSampleWriter writes to w. If w is an io.Closer, Close closes it.
+// SampleSyncInterval is how often a samples file with new samples is
+// synced to disk (the flush interval: a flush is followed by a sync).
+const SampleSyncInterval = SampleFlushInterval
+
+// NewSampleWriter writes to w, flushing every line. If w is an io.Closer,
+// Close closes it.
 func NewSampleWriter(w io.Writer) *SampleWriter {
 	sw := &SampleWriter{w: bufio.NewWriterSize(w, 64<<10)}
+	sw.enc = json.NewEncoder(sw.w)
 	if c, ok := w.(io.Closer); ok {
 		sw.c = c
 	}
@@ -171,49 +186,66 @@ func CreateSampleFile(path string) (*SampleWriter, error) {
 		return nil, err
 	}
 	sw := NewSampleWriter(f)
+	sw.batched = true
 	sw.f, sw.stop, sw.done = f, make(chan struct{}), make(chan struct{})
-	go sw.syncLoop()
+	go sw.flushLoop()
 	return sw, nil
 }
 
-// syncLoop syncs the file when samples were written since the last sync.
-// fsync runs outside the writer's lock, so writers never wait for the disk.
-func (sw *SampleWriter) syncLoop() {
+// flushLoop flushes the buffer and syncs the file when samples were
+// written since the last time. fsync runs outside the writer's lock, so
+// writers never wait for the disk; the flush (a write(2) of at most the
+// buffer) runs under it.
+func (sw *SampleWriter) flushLoop() {
 	defer close(sw.done)
-	t := time.NewTicker(SampleSyncInterval)
+	t := time.NewTicker(SampleFlushInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-sw.stop:
 			return
 		case <-t.C:
-			if sw.dirty.Swap(false) {
-				if err := sw.f.Sync(); err != nil {
-					sw.mu.Lock()
-					if sw.err == nil {
-						sw.err = err
-					}
-					sw.mu.Unlock()
+			if !sw.dirty.Swap(false) {
+				continue
+			}
+			sw.mu.Lock()
+			err := sw.w.Flush()
+			sw.mu.Unlock()
+			if err == nil {
+				err = sw.f.Sync()
+			}
+			if err != nil {
+				sw.mu.Lock()
+				if sw.err == nil {
+					sw.err = err
 				}
+				sw.mu.Unlock()
 			}
 		}
 	}
 }
 
-// Write appends one sample and flushes it.
+// Write appends one sample: to the buffer of a samples file, flushed
+// within SampleFlushInterval; to any other writer, flushed at once. An
+// earlier write or flush failure is returned, and the sample is dropped.
 func (sw *SampleWriter) Write(s *Sample) error {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
 	if sw.err != nil {
 		return sw.err
 	}
-	sw.w.Write(b)
-	sw.w.WriteByte('\n')
-	sw.err = sw.w.Flush()
+	// Encode writes the line and its newline, or nothing when s cannot be
+	// encoded (a NaN value): that error is the sample's, not the writer's.
+	if err := sw.enc.Encode(s); err != nil {
+		var ue *json.UnsupportedValueError
+		if !errors.As(err, &ue) {
+			sw.err = err
+		}
+		return err
+	}
+	if !sw.batched {
+		sw.err = sw.w.Flush()
+	}
 	sw.n++
 	sw.dirty.Store(true)
 	return sw.err
