@@ -1,12 +1,14 @@
 package ci
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/benchrun/benchrun/analysis"
 	"github.com/benchrun/benchrun/runner/results"
 	"github.com/benchrun/benchrun/slurm/slurmtest"
 )
@@ -59,6 +61,8 @@ func TestClusterHetjob(t *testing.T) {
 				t.Errorf("case %s: %s %s", c.ID, c.Status, c.Error)
 			}
 		}
+		checkHetjobTelemetry(t, dir, m)
+		t.Run("monitor role", func(t *testing.T) { checkHetjobMonitor(t, dir, m) })
 	})
 
 	t.Run("the nightly example's placement with emulators", func(t *testing.T) {
@@ -178,4 +182,72 @@ func samplesByNode(dir string) map[string]int {
 		})
 	}
 	return nodes
+}
+
+// checkHetjobTelemetry: the inside-job run (on the GPU node, the batch
+// host) scraped each case's service at the endpoint the job placed it at,
+// and analysis turned the series into server-side figures.
+func checkHetjobTelemetry(t *testing.T, dir string, m *results.Manifest) {
+	t.Helper()
+	ep, err := readEndpoints(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	service := map[string]string{"chat-a": "llm-a", "chat-b": "llm-b"}
+	for _, c := range m.Cases {
+		want := ep[service[c.ID]] + "/metrics"
+		if len(c.Telemetry) != 1 || c.Telemetry[0].URL != want || c.Telemetry[0].Points == 0 || c.Telemetry[0].Failures != 0 {
+			t.Errorf("case %s: telemetry %+v, want %s scraped without a failure", c.ID, c.Telemetry, want)
+		}
+	}
+	var sum struct {
+		Cases []struct {
+			ID        string              `json:"id"`
+			Telemetry *analysis.Telemetry `json:"telemetry"`
+		} `json:"cases"`
+	}
+	readJSON(t, filepath.Join(dir, "summary.json"), &sum)
+	for _, c := range sum.Cases {
+		if c.Telemetry == nil || c.Telemetry.Server == nil || c.Telemetry.Server.E2E == nil || c.Telemetry.Server.E2E.Count <= 0 {
+			t.Errorf("summary case %s: telemetry %+v, want the server's E2E count", c.ID, c.Telemetry)
+		}
+	}
+}
+
+// checkHetjobMonitor: the monitor role of a heterogeneous job. Prometheus
+// ran on a client node (partition cpu) and its snapshot holds both
+// services' series at their endpoints on the GPU node, a node_exporter
+// of each of the job's three nodes, and the workers' load.
+func checkHetjobMonitor(t *testing.T, dir string, m *results.Manifest) {
+	prom := needBinary(t, "prometheus", "prometheus")
+	needBinary(t, "prometheus-node-exporter", "prometheus-node-exporter")
+	logs, _ := filepath.Glob(filepath.Join(dir, "logs", "monitor-prometheus-*.log"))
+	if len(logs) != 1 || !strings.HasSuffix(logs[0], "-node2.log") && !strings.HasSuffix(logs[0], "-node3.log") {
+		t.Errorf("Prometheus logs %v, want one, of node2 or node3 (the clients' component)", logs)
+	}
+	snap := filepath.Join(dir, "monitor", "prometheus", "snapshot")
+	if _, err := os.Stat(snap); err != nil {
+		t.Fatalf("no TSDB snapshot: %v", err)
+	}
+	ep, err := readEndpoints(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := reopenTSDB(t, prom, snap)
+	for _, sv := range []string{"llm-a", "llm-b"} {
+		instance := strings.TrimPrefix(ep[sv], "http://")
+		if !strings.HasPrefix(instance, m.Services[0].Node+":") {
+			t.Errorf("%s's endpoint %q, want on %s", sv, ep[sv], m.Services[0].Node)
+		}
+		q := `max_over_time(vllm:e2e_request_latency_seconds_count{job="service-` + sv + `",instance="` + instance + `"}[1h])`
+		if v := promQuery(t, re, q); v <= 0 {
+			t.Errorf("%s in the snapshot: %v, want the requests of its case", q, v)
+		}
+	}
+	if v := promQuery(t, re, `count(count by (instance) (node_cpu_seconds_total{job="node"}))`); v != 3 {
+		t.Errorf("node_exporters in the snapshot: %v, want 3 (the GPU node and both CPU nodes)", v)
+	}
+	if v := promQuery(t, re, `count(count by (instance) (max_over_time(benchrun_requests_total{job="benchrun",role="worker",outcome="ok"}[1h])))`); v != 2 {
+		t.Errorf("workers with ok requests in the snapshot: %v, want 2", v)
+	}
 }
