@@ -4,7 +4,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,6 +65,10 @@ func TestClusterHetjob(t *testing.T) {
 		}
 		checkHetjobTelemetry(t, dir, m)
 		t.Run("monitor role", func(t *testing.T) { checkHetjobMonitor(t, dir, m) })
+	})
+
+	t.Run("same_partition: one component, clients on a further node of the services' partition", func(t *testing.T) {
+		testSamePartition(t)
 	})
 
 	t.Run("the nightly example's placement with emulators", func(t *testing.T) {
@@ -249,5 +255,80 @@ func checkHetjobMonitor(t *testing.T, dir string, m *results.Manifest) {
 	}
 	if v := promQuery(t, re, `count(count by (instance) (max_over_time(benchrun_requests_total{job="benchrun",role="worker",outcome="ok"}[1h])))`); v != 2 {
 		t.Errorf("workers with ok requests in the snapshot: %v, want 2", v)
+	}
+}
+
+// testSamePartition submits same-partition.toml: one component of two
+// nodes of partition gpu (node1, node4), no hetjob. Both services on the
+// first node, each on a GPU of its own as recorded from inside its step;
+// both workers on the second node; and, as docs/slurm.md says, the
+// component's --gres=gpu:2 held on every node of the job, the client
+// node's too (scontrol show job -d while the job runs).
+func testSamePartition(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		jobs string // scontrol show job -d, once the job runs
+	)
+	done := make(chan struct{})
+	code, out, dir := submitSuite(t, "same-partition.toml", func(dir string) {
+		defer close(done)
+		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+			logs, _ := filepath.Glob(filepath.Join(dir, "slurm-*.out"))
+			if len(logs) == 0 {
+				continue
+			}
+			id := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(logs[0]), "slurm-"), ".out")
+			b, _ := exec.Command("scontrol", "show", "job", "-d", id).CombinedOutput()
+			mu.Lock()
+			jobs = string(b)
+			mu.Unlock()
+			return
+		}
+	})
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+	}
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0\n%s", code, out)
+	}
+	m := readManifestT(t, dir)
+	if m.Slurm == nil || m.Slurm.State != "COMPLETED" || strings.Join(m.Slurm.Nodes, ",") != "node1,node4" {
+		t.Errorf("manifest slurm = %+v, want COMPLETED on node1,node4", m.Slurm)
+	}
+	gpus := map[string]string{}
+	for _, sv := range m.Services {
+		if sv.Node != "node1" {
+			t.Errorf("service %s on %q, want node1 (node 0 of the allocation)", sv.Name, sv.Node)
+		}
+		if sv.GPUs == "" || strings.Contains(sv.GPUs, ",") || gpus[sv.GPUs] != "" {
+			t.Errorf("service %s saw CUDA_VISIBLE_DEVICES=%q (others: %v), want one GPU of its own", sv.Name, sv.GPUs, gpus)
+		}
+		gpus[sv.GPUs] = sv.Name
+	}
+	for _, c := range []string{"chat-a", "chat-b"} {
+		if nodes := sampleNodes(t, dir, c); nodes["node4"] == 0 || len(nodes) != 1 {
+			t.Errorf("%s: samples come from %v, want node4 only", c, nodes)
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "samples", results.CaseFileName(c), "node4-*.jsonl"))
+		if len(files) != 2 {
+			t.Errorf("%s: samples files %v, want node4-0 and node4-1 (per_node = 2)", c, files)
+		}
+	}
+	for _, c := range m.Cases {
+		if c.Status != results.StatusDone {
+			t.Errorf("case %s: %s %s", c.ID, c.Status, c.Error)
+		}
+	}
+	job, _ := os.ReadFile(filepath.Join(dir, "job.sh"))
+	if strings.Contains(string(job), "#SBATCH hetjob") || !strings.Contains(string(job), "#SBATCH --gres=gpu:2\n") {
+		t.Errorf("job.sh: want one component asking --gres=gpu:2:\n%s", job)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// Slurm 22.05 prints JOB_GRES=gpu:4 (2 nodes × 2) and, per node
+	// group, "Nodes=node[1,4] ... GRES=gpu:2(IDX:0-1)".
+	if !strings.Contains(jobs, "JOB_GRES=gpu:4") || !regexp.MustCompile(`Nodes=node\[1,4\] .*GRES=gpu:2`).MatchString(jobs) {
+		t.Errorf("scontrol show job -d:\n%s\nwant gpu:2 on each of node1 and node4, 4 in all: the component's --gres applies to each of its nodes", jobs)
 	}
 }
