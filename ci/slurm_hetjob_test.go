@@ -24,7 +24,7 @@ func TestClusterHetjob(t *testing.T) {
 	benchrunBinary(t)
 
 	t.Run("two services share the GPU node on GPUs of their own, clients on the CPU nodes", func(t *testing.T) {
-		code, out, dir := submitSuite(t, "hetjob.toml", nil)
+		code, out, dir := submitSuite(t, hetjobWithIO500(t), nil)
 		if code != ExitOK {
 			t.Fatalf("exit %d, want 0\n%s", code, out)
 		}
@@ -65,6 +65,7 @@ func TestClusterHetjob(t *testing.T) {
 		}
 		checkHetjobTelemetry(t, dir, m)
 		t.Run("monitor role", func(t *testing.T) { checkHetjobMonitor(t, dir, m) })
+		t.Run("batch benchmark in the clients' component", func(t *testing.T) { checkHetjobIO500(t, dir) })
 	})
 
 	t.Run("same_partition: one component, clients on a further node of the services' partition", func(t *testing.T) {
@@ -201,6 +202,9 @@ func checkHetjobTelemetry(t *testing.T, dir string, m *results.Manifest) {
 	}
 	service := map[string]string{"chat-a": "llm-a", "chat-b": "llm-b"}
 	for _, c := range m.Cases {
+		if service[c.ID] == "" {
+			continue
+		}
 		want := ep[service[c.ID]] + "/metrics"
 		if len(c.Telemetry) != 1 || c.Telemetry[0].URL != want || c.Telemetry[0].Points == 0 || c.Telemetry[0].Failures != 0 {
 			t.Errorf("case %s: telemetry %+v, want %s scraped without a failure", c.ID, c.Telemetry, want)
@@ -214,6 +218,9 @@ func checkHetjobTelemetry(t *testing.T, dir string, m *results.Manifest) {
 	}
 	readJSON(t, filepath.Join(dir, "summary.json"), &sum)
 	for _, c := range sum.Cases {
+		if c.ID == "io500" {
+			continue
+		}
 		if c.Telemetry == nil || c.Telemetry.Server == nil || c.Telemetry.Server.E2E == nil || c.Telemetry.Server.E2E.Count <= 0 {
 			t.Errorf("summary case %s: telemetry %+v, want the server's E2E count", c.ID, c.Telemetry)
 		}
@@ -330,5 +337,55 @@ func testSamePartition(t *testing.T) {
 	// group, "Nodes=node[1,4] ... GRES=gpu:2(IDX:0-1)".
 	if !strings.Contains(jobs, "JOB_GRES=gpu:4") || !regexp.MustCompile(`Nodes=node\[1,4\] .*GRES=gpu:2`).MatchString(jobs) {
 		t.Errorf("scontrol show job -d:\n%s\nwant gpu:2 on each of node1 and node4, 4 in all: the component's --gres applies to each of its nodes", jobs)
+	}
+}
+
+// hetjobWithIO500 writes hetjob.toml with an io500 benchmark added (the
+// stand-in, 4 srun tasks, 2 on each node): the test's own file, since the
+// stand-in's path and replay are absolute. One job then also checks that
+// a batch benchmark's srun step runs in the clients' component.
+func hetjobWithIO500(t *testing.T) string {
+	b, err := os.ReadFile(filepath.Join("testdata", "slurm", "hetjob.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io := io500Suite(t, "")
+	io = io[strings.Index(io, "[[benchmark]]"):]
+	io = strings.Replace(io, `launcher = "local"`, "launcher = \"srun\"\ntasks = 4\ntasks_per_node = 2\nnodes = 2\nmpi = \"none\"", 1)
+	path := filepath.Join(t.TempDir(), "hetjob-io500.toml")
+	writeFile(t, path, string(b)+"\n"+io)
+	return path
+}
+
+// checkHetjobIO500: the io500 case's srun step ran in het-group 1, its 4
+// ranks 2 on each CPU node (as each rank recorded its host), none on the
+// services' GPU node; and the run was parsed into its scores.
+func checkHetjobIO500(t *testing.T, dir string) {
+	ranks, _ := filepath.Glob(filepath.Join(dir, BatchDir, "io500", "rep0", io500ResultDir, "standin-rank*"))
+	hosts := map[string]int{}
+	for _, f := range ranks {
+		b, _ := os.ReadFile(f)
+		hosts[strings.TrimSpace(string(b))]++
+	}
+	if len(ranks) != 4 || hosts["node2"] != 2 || hosts["node3"] != 2 {
+		t.Errorf("io500 ranks ran on %v, want 2 on node2 and 2 on node3 (the cpu partition)", hosts)
+	}
+	var sum batchSummary
+	readJSON(t, filepath.Join(dir, "summary.json"), &sum)
+	found := false
+	for _, c := range sum.Cases {
+		if c.ID == "io500" {
+			found = true
+			if c.Verdict != "pass" || c.Metrics["score_total"].Count == 0 {
+				t.Errorf("io500 case: verdict %s, metrics %v, want pass with score_total", c.Verdict, c.Metrics)
+			}
+		}
+	}
+	if !found {
+		t.Error("summary.json has no io500 case")
+	}
+	plan, _ := os.ReadFile(filepath.Join(dir, "job.sh"))
+	if !strings.Contains(string(plan), "#SBATCH --partition=cpu\n#SBATCH --time=00:05:00\n#SBATCH --nodes=2\n#SBATCH --ntasks-per-node=2\n") {
+		t.Errorf("job.sh: want the clients' component of 2 nodes with --ntasks-per-node=2 for the io500 step:\n%s", plan)
 	}
 }
