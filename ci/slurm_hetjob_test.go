@@ -149,6 +149,10 @@ func TestClusterHetjob(t *testing.T) {
 		}
 	})
 
+	t.Run("a client node set DOWN before the case: no pass", func(t *testing.T) {
+		testClientNodeLost(t)
+	})
+
 	t.Run("a service failing on its node errors only its cases", func(t *testing.T) {
 		code, out, dir := submitSuite(t, "hetjob-broken.toml", nil)
 		if code != ExitError {
@@ -387,5 +391,59 @@ func checkHetjobIO500(t *testing.T, dir string) {
 	plan, _ := os.ReadFile(filepath.Join(dir, "job.sh"))
 	if !strings.Contains(string(plan), "#SBATCH --partition=cpu\n#SBATCH --time=00:05:00\n#SBATCH --nodes=2\n#SBATCH --ntasks-per-node=2\n") {
 		t.Errorf("job.sh: want the clients' component of 2 nodes with --ntasks-per-node=2 for the io500 step:\n%s", plan)
+	}
+}
+
+// testClientNodeLost submits hetjob-clientfail.toml and sets node3 (a
+// node of the clients' component) DOWN while the service's pre step runs,
+// before any case. On Slurm 22.05 SLURM then ends the whole job NODE_FAIL
+// (#SBATCH --no-kill keeps a job alive when a node stops responding, not
+// when it is set DOWN): the case never runs. Whatever SLURM does, the run
+// must not pass.
+func testClientNodeLost(t *testing.T) {
+	t.Cleanup(func() {
+		// The node may be back by itself (ReturnToService=2); RESUME is
+		// refused then.
+		exec.Command("scontrol", "update", "NodeName=node3", "State=RESUME").Run()
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+			if out, _ := exec.Command("sinfo", "-h", "-n", "node3", "-p", "cpu", "-o", "%T").Output(); strings.TrimSpace(string(out)) == "idle" {
+				return
+			}
+		}
+		t.Error("node3 is not idle again 60 s after State=RESUME")
+	})
+	downed := make(chan bool, 1)
+	code, out, dir := submitSuite(t, "hetjob-clientfail.toml", func(dir string) {
+		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if _, err := os.Stat(filepath.Join(dir, "logs", "llm-pre.log")); err == nil {
+				err := exec.Command("scontrol", "update", "NodeName=node3", "State=DOWN", "Reason=benchrun-test").Run()
+				downed <- err == nil
+				return
+			}
+		}
+		downed <- false
+	})
+	if !<-downed {
+		t.Fatalf("node3 was not set DOWN during the pre step\n%s", out)
+	}
+	m := readManifestT(t, dir)
+	status := map[string]string{}
+	for _, c := range m.Cases {
+		status[c.ID] = string(c.Status) + " " + c.Error
+	}
+	t.Logf("exit %d; case statuses %q; slurm %+v", code, status, m.Slurm)
+	if code != ExitError {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitError, out)
+	}
+	if strings.HasPrefix(status["chat"], "done") || status["chat"] == "" {
+		t.Errorf("chat: %q, want an error or skipped with a client node lost", status["chat"])
+	}
+	if !m.Incomplete && !strings.Contains(status["chat"], "node3") {
+		t.Errorf("manifest complete and chat %q does not name node3", status["chat"])
+	}
+	var sum struct{ Verdict string }
+	readJSON(t, filepath.Join(dir, "summary.json"), &sum)
+	if sum.Verdict == "pass" {
+		t.Errorf("summary verdict pass with a client node lost")
 	}
 }
