@@ -267,6 +267,11 @@ func checkHetjobMonitor(t *testing.T, dir string, m *results.Manifest) {
 	if v := promQuery(t, re, `count(count by (instance) (max_over_time(benchrun_requests_total{job="benchrun",role="worker",outcome="ok"}[1h])))`); v != 2 {
 		t.Errorf("workers with ok requests in the snapshot: %v, want 2", v)
 	}
+	// The inside-job run serves on the batch host, the services' first node.
+	q := `max_over_time(benchrun_case_running{role="run",case="chat-a",instance="` + m.Services[0].Node + `:9464"}[1h])`
+	if v := promQuery(t, re, q); v != 1 {
+		t.Errorf("%s in the snapshot: %v, want 1", q, v)
+	}
 }
 
 // testSamePartition submits same-partition.toml: one component of two
