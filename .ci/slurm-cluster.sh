@@ -134,6 +134,9 @@ AccountingStorageType=accounting_storage/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
+# Heterogeneous jobs are started only by the backfill scheduler: at its
+# default 30 s interval each hetjob test waited up to 30 s to start.
+SchedulerParameters=bf_interval=1
 SlurmctldPort=6817
 SlurmdPort=6818
 StateSaveLocation=/var/spool/slurmctld

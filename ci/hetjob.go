@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -245,17 +246,7 @@ func (r *caseRun) runPre(ctx context.Context, sv *suites.Service) error {
 // picks the nodes, so the k-th node of a component is shown as
 // PARTITION-k (component-k when no partition is named).
 func writeStepsPlan(w io.Writer, j slurm.Job) error {
-	var nodes []string
-	for i, c := range j.Components {
-		name := c.Partition
-		if name == "" {
-			name = fmt.Sprintf("component%d", i)
-		}
-		for k := 0; k < c.Nodes; k++ {
-			nodes = append(nodes, fmt.Sprintf("%s-%d", name, k))
-		}
-	}
-	steps, err := j.Steps(nodes)
+	steps, err := j.Steps(planNodes(j))
 	if err != nil {
 		return err
 	}
@@ -286,6 +277,29 @@ func writeStepsPlan(w io.Writer, j slurm.Job) error {
 		fmt.Fprintf(w, "\n    %s\n", slurm.ShellJoin(st.Argv))
 	}
 	return nil
+}
+
+// planNodes returns the stand-in node names `benchrun plan` shows: with
+// components, the k-th node of a component as PARTITION-k (component-k
+// when no partition is named), since SLURM picks the nodes and numbers
+// them per component; otherwise NODEi, node i of SLURM_JOB_NODELIST.
+func planNodes(j slurm.Job) []string {
+	var nodes []string
+	for i, c := range j.Components {
+		name := c.Partition
+		if name == "" {
+			name = fmt.Sprintf("component%d", i)
+		}
+		for k := 0; k < c.Nodes; k++ {
+			nodes = append(nodes, fmt.Sprintf("%s-%d", name, k))
+		}
+	}
+	if len(j.Components) == 0 {
+		for i := 0; i < j.NodeCount(); i++ {
+			nodes = append(nodes, "NODE"+strconv.Itoa(i))
+		}
+	}
+	return nodes
 }
 
 func writePlacedSteps(w io.Writer, s *suites.Suite) error {

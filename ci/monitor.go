@@ -267,18 +267,17 @@ func serveWorkerLive(e *env, addr, suite, caseID string, p *runner.Progress, lin
 }
 
 // writeMonitorPlan prints, for `benchrun plan`, the monitor role's steps
-// and the prometheus.yml it would generate, on nodes named NODE0, NODE1,
-// ... in SLURM_JOB_NODELIST order (the real names are known inside the
-// job only).
+// and the prometheus.yml it would generate, on the stand-in node names of
+// planNodes (the real names are known inside the job only): NODEi, node i
+// of SLURM_JOB_NODELIST, or with components (a heterogeneous job, or the
+// role tables) PARTITION-k, as in the job steps printed above it, whose
+// list already holds the monitor's steps.
 func writeMonitorPlan(w io.Writer, s *suites.Suite) error {
 	j, err := planJob(s)
 	if err != nil {
 		return err
 	}
-	nodes := make([]string, j.NodeCount())
-	for i := range nodes {
-		nodes[i] = "NODE" + strconv.Itoa(i)
-	}
+	nodes := planNodes(j)
 	steps, err := j.Steps(nodes)
 	if err != nil {
 		return withExitCode(fmt.Errorf("%s: monitor role: %w", s.File, err), ExitUsage)
@@ -287,17 +286,23 @@ func writeMonitorPlan(w io.Writer, s *suites.Suite) error {
 	if err != nil {
 		return withExitCode(fmt.Errorf("%s: monitor role: %w", s.File, err), ExitUsage)
 	}
-	fmt.Fprintf(w, "\nmonitor role, inside the job (NODEi is node i of SLURM_JOB_NODELIST); started before the services:\n")
+	if len(j.Components) > 0 {
+		fmt.Fprintf(w, "\nmonitor role, inside the job (node names as in the job steps above, where its steps are listed); started before the services:\n")
+	} else {
+		fmt.Fprintf(w, "\nmonitor role, inside the job (NODEi is node i of SLURM_JOB_NODELIST); started before the services:\n")
+	}
 	for _, st := range steps {
 		switch {
-		case st.Kind == slurm.StepNodeExporter || st.Kind == slurm.StepPrometheus:
+		case (st.Kind == slurm.StepNodeExporter || st.Kind == slurm.StepPrometheus) && len(j.Components) == 0:
 			fmt.Fprintf(w, "  %s on %s: %s\n", st.Kind, st.Node, shellJoin(st.Argv))
+		case st.Kind == slurm.StepPrometheus:
+			fmt.Fprintf(w, "  prometheus on %s, port %d\n", st.Node, j.Config.Monitor.PrometheusPort())
 		case st.Kind == slurm.StepClient:
 			fmt.Fprintf(w, "  client worker %d on %s serves live metrics on port %d\n", st.Worker, st.Node, st.MetricsPort)
 		}
 	}
 	m := j.Config.Monitor
-	fmt.Fprintf(w, "  benchrun (the inside-job run, on NODE0) serves live metrics on port %d\n", m.LivePort())
+	fmt.Fprintf(w, "  benchrun (the inside-job run, on %s, the batch host) serves live metrics on port %d\n", nodes[0], m.LivePort())
 	fmt.Fprintf(w, "  at the end: POST /api/v1/admin/tsdb/snapshot, kept in %s\n",
 		filepath.Join(j.ResultsDir, slurm.MonitorDir, slurm.PrometheusSnapshotDir))
 	fmt.Fprintf(w, "\n%s:\n%s", j.PrometheusConfigPath(), cfg)

@@ -199,3 +199,69 @@ node_exporter = "none"
 		t.Errorf("node_exporter = \"none\" still plans node_exporter steps:\n%s", out)
 	}
 }
+
+// TestMonitorPlanHetjob: in a heterogeneous job the monitor plan names the
+// nodes as the job steps do (PARTITION-k: node numbers of
+// SLURM_JOB_NODELIST mean nothing there), Prometheus runs on the first
+// client node, and two services packed on one GPU node give one GPU
+// exporter target, not two.
+func TestMonitorPlanHetjob(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.toml")
+	writeFile(t, path, `[suite]
+name = "mon"
+output = "`+dir+`/r"
+[[service]]
+name = "a"
+kind = "emulator"
+gpus = 1
+[[service]]
+name = "b"
+kind = "emulator"
+gpus = 1
+[[benchmark]]
+name = "ca"
+service = "a"
+[[benchmark]]
+name = "cb"
+service = "b"
+[slurm]
+time = "00:10:00"
+[slurm.services]
+partition = "gpu"
+gpus_per_node = 4
+[slurm.clients]
+partition = "cpu"
+nodes = 2
+[slurm.monitor]
+`)
+	s, err := suites.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := writePlan(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"#   monitor: prometheus on node 1, port 9090",
+		"  prometheus on cpu-0 (het-group 1), http://cpu-0:9090\n    srun --het-group=1 --overlap --nodelist=cpu-0 ",
+		"monitor role, inside the job (node names as in the job steps above",
+		"  prometheus on cpu-0, port 9090\n",
+		"  client worker 1 on cpu-1 serves live metrics on port 9465",
+		"  benchrun (the inside-job run, on gpu-0, the batch host) serves live metrics on port 9464",
+		`targets: ["gpu-0:8000"]`,
+		`targets: ["gpu-0:8001"]`,
+		`targets: ["gpu-0:9400"]` + "\n",
+		`targets: ["gpu-0:9100", "cpu-0:9100", "cpu-1:9100"]`,
+		`targets: ["cpu-0:9465", "cpu-1:9465"]`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "NODE0") || strings.Contains(out, "NODE1") {
+		t.Errorf("a heterogeneous job's plan names nodes NODEi:\n%s", out)
+	}
+}

@@ -279,10 +279,14 @@ func (j *Job) PrometheusConfig(nodes []string, interval time.Duration, services 
 		job("service-"+t.Service, u.Scheme, path, group{[][2]string{{"service", t.Service}}, []string{u.Host}})
 	}
 	var gpu []string
+	seen := map[int]bool{} // services packed on one node share its exporter
 	for _, s := range j.Services {
 		if s.GPUs > 0 || j.Config.GPUsPerNode > 0 {
 			for _, i := range s.Nodes {
-				gpu = append(gpu, fmt.Sprintf("%s:%d", nodes[i], m.GPUPort()))
+				if !seen[i] {
+					seen[i] = true
+					gpu = append(gpu, fmt.Sprintf("%s:%d", nodes[i], m.GPUPort()))
+				}
 			}
 		}
 	}
