@@ -21,7 +21,7 @@ func trendRunsFlag() cli.Flag {
 // addTrends gives each case of r the trend of its history keys over the
 // last p.trendRuns runs of the suite's history up to this run, this run
 // last (it is appended to the history only after the reports are written;
-// a run cut short is not in the trend, as it is not in the history). No
+// a run cut short, or a case it did not measure, has no trend). No
 // history, or a history that cannot be read, leaves the reports without
 // trends: a warning, never a failed run.
 func (p *pipeline) addTrends(r *run) {
@@ -53,7 +53,10 @@ func (p *pipeline) addTrends(r *run) {
 	for _, s := range upto.Series() {
 		c, ok := byID[s.Case]
 		i := strings.LastIndex(s.Stat, ".")
-		if !ok || i < 0 {
+		// The reports draw a trend "this one last": a case this run did
+		// not measure (failed, skipped, or the run was cut short) gets no
+		// trend, not one ending at an older run.
+		if !ok || i < 0 || len(s.Runs) == 0 || s.Runs[len(s.Runs)-1] != this.Run {
 			continue
 		}
 		c.AddTrend(s.Stat[:i], s.Stat[i+1:], s.Unit, s.Better, s.Runs, s.Values, p.trendRuns)
