@@ -130,3 +130,26 @@ func countLines(t *testing.T, path string) int {
 	}
 	return strings.Count(string(b), "\n")
 }
+
+// TestSampleFileWriteAfterClose: a sample written after Close is refused
+// and not counted; a batched writer would otherwise buffer it where no
+// flush reaches and count it as written.
+func TestSampleFileWriteAfterClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	w, err := CreateSampleFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(&Sample{Seq: 0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(&Sample{Seq: 1}); err == nil {
+		t.Error("Write after Close succeeded")
+	}
+	if n, lines := w.Count(), countLines(t, path); n != 1 || lines != 1 {
+		t.Errorf("count %d, %d lines in the file: want 1 and 1", n, lines)
+	}
+}

@@ -234,6 +234,10 @@ func (sw *SampleWriter) Write(s *Sample) error {
 	if sw.err != nil {
 		return sw.err
 	}
+	if sw.closed {
+		// A batched line would sit in a buffer nobody flushes, counted.
+		return errSampleWriterClosed
+	}
 	// Encode writes the line and its newline, or nothing when s cannot be
 	// encoded (a NaN value): that error is the sample's, not the writer's.
 	if err := sw.enc.Encode(s); err != nil {
@@ -250,6 +254,9 @@ func (sw *SampleWriter) Write(s *Sample) error {
 	sw.dirty.Store(true)
 	return sw.err
 }
+
+// errSampleWriterClosed is Write's error after Close.
+var errSampleWriterClosed = errors.New("samples writer closed")
 
 // Count returns the number of samples written.
 func (sw *SampleWriter) Count() int64 {
@@ -274,6 +281,7 @@ func (sw *SampleWriter) Close() error {
 	}
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
+	sw.closed = true
 	err := sw.w.Flush()
 	if sw.f != nil {
 		if serr := sw.f.Sync(); err == nil {
