@@ -315,3 +315,26 @@ func TestPreStepsLocal(t *testing.T) {
 		t.Errorf("the second pre step did not run: %v", err)
 	}
 }
+
+// TestBindingStaleRecord: a binding record left in the results directory
+// by an earlier start of the service is removed when its steps are made,
+// so a step that never wrote one is "no binding record", not the old
+// record's check passing.
+func TestBindingStaleRecord(t *testing.T) {
+	dir := t.TempDir()
+	job := slurm.Job{ResultsDir: dir, Components: []slurm.Component{{Role: "services", Nodes: 1, GPUsPerNode: 1}},
+		Services: []slurm.ServiceRole{{Name: "a", Nodes: []int{0}, GPUs: 1}}}
+	steps := []slurm.Step{{Kind: slurm.StepService, Service: "a", Node: "node4", URL: "http://node4:8000", Argv: []string{"srun", "true"}}}
+	os.MkdirAll(filepath.Join(dir, slurm.BindingDir), 0o755)
+	if err := os.WriteFile(job.BindingFile("a"), []byte("node=node4\ncuda_visible_devices=0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := &allocationPlacement{job: job, steps: steps}
+	sv := &suites.Service{Name: "a", Kind: "vllm"}
+	if _, err := a.services(sv, dir, "benchrun"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.bound(sv); err == nil || !strings.Contains(err.Error(), "no binding record") {
+		t.Errorf("bound after a new start with the old record: err = %v, want no binding record", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,6 +135,13 @@ func newAllocationPlacement(s *suites.Suite, dir string) (*allocationPlacement, 
 func (a *allocationPlacement) services(sv *suites.Service, dir, exe string) ([]runner.Service, error) {
 	if sv.URL != "" {
 		return localPlacement{}.services(sv, dir, exe)
+	}
+	if len(a.job.Components) > 0 {
+		// bound must read what this start's step writes, never a record
+		// left in the directory by an earlier start.
+		if err := os.Remove(a.job.BindingFile(sv.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
 	}
 	var out []runner.Service
 	rs := sv.RunnerService(suites.ServiceOptions{Exe: exe})
