@@ -197,7 +197,8 @@ type Series struct {
 }
 
 // Series returns every (case, statistic) of h as a series, sorted by case
-// and statistic.
+// and statistic. A series holds the latest runs whose values share the
+// newest run's unit and direction: older ones in another are left out.
 func (h History) Series() []Series {
 	idx := map[[2]string]int{}
 	var out []Series
@@ -212,6 +213,12 @@ func (h History) Series() []Series {
 					out = append(out, Series{Case: id, Stat: stat})
 				}
 				s := &out[i]
+				if len(s.Values) > 0 && (s.Unit != v.Unit || s.Better != v.Better) {
+					// Values in another unit or direction are not one
+					// series (a trend or change point over them would
+					// compare apples and oranges): it starts again here.
+					s.Runs, s.Values = s.Runs[:0], s.Values[:0]
+				}
 				s.Unit, s.Better = v.Unit, v.Better
 				s.Runs = append(s.Runs, rec.Run)
 				s.Values = append(s.Values, v.Value)
