@@ -121,12 +121,16 @@ func caseTrend(c *analysis.Case, metric, stat string) *analysis.HistoryTrend {
 }
 
 // siteValues is metric.stat of case id in each of rs (newest first) that
-// has it, oldest first, the last sparkRuns of them, with its unit.
+// has it, oldest first, the last sparkRuns of them, with its unit: the
+// newest run's, older runs in another unit left out.
 func siteValues(rs []PagesRun, id, metric, stat string) ([]float64, string) {
 	var vals []float64
 	unit := ""
 	for j := len(rs) - 1; j >= 0; j-- {
 		if v, u, ok := caseStat(rs[j].sum, id, metric, stat); ok {
+			if len(vals) > 0 && u != unit {
+				vals = vals[:0] // another unit: not one line with the newer values
+			}
 			vals, unit = append(vals, v), u
 		}
 	}
