@@ -300,7 +300,7 @@ func (c *Driver) readStream(ctx, parent context.Context, body io.Reader, x *runn
 			c.finish(s, chunks, usage, haveUsage)
 			return
 		}
-		if len(ch.Error) > 0 && string(ch.Error) != "null" {
+		if inBandError(ch.Error) {
 			s.Done = now
 			s.Error = results.ErrOther
 			s.ErrorDetail = "error in stream: " + x.Snippet(ch.Error)
@@ -385,12 +385,18 @@ func (c *Driver) readWhole(ctx, parent context.Context, body io.Reader, x *runne
 	// not needed then. Anything else goes to encoding/json below.
 	wb.ch.reset()
 	sc := chunkScanner{b: b, textual: true}
-	if sc.chunk(&wb.ch) && wb.ch.Usage != nil && wb.ch.Usage.CompletionTokens > 0 {
+	if sc.chunk(&wb.ch) && wb.ch.Usage != nil && wb.ch.Usage.CompletionTokens > 0 && !inBandError(wb.ch.Error) {
 		s.FirstToken, s.LastToken = now, now
 		c.finish(s, 0, *wb.ch.Usage, true)
 		return
 	}
 	c.decodeWhole(b, now, x, s)
+}
+
+// inBandError reports whether a response's "error" member holds an error
+// (is present and not null).
+func inBandError(e json.RawMessage) bool {
+	return len(e) > 0 && string(e) != "null"
 }
 
 // decodeWhole is readWhole's encoding/json path.
@@ -403,11 +409,19 @@ func (c *Driver) decodeWhole(b []byte, now time.Duration, x *runner.Exchange, s 
 				ReasoningContent string `json:"reasoning_content"`
 			} `json:"message"`
 		} `json:"choices"`
-		Usage *openAIUsage `json:"usage"`
+		Usage *openAIUsage    `json:"usage"`
+		Error json.RawMessage `json:"error"`
 	}
 	if err := json.Unmarshal(b, &resp); err != nil {
 		s.Error = results.ErrParse
 		s.ErrorDetail = x.Detail(err.Error())
+		return
+	}
+	if inBandError(resp.Error) {
+		// A 200 whose body is an error (as some gateways answer) is a
+		// failed request, as an error in a stream is.
+		s.Error = results.ErrOther
+		s.ErrorDetail = "error in response: " + x.Snippet(resp.Error)
 		return
 	}
 	words := 0

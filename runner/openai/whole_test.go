@@ -26,6 +26,9 @@ var wholeSeeds = []string{
 	`{"Choices":[{"text":"a b"}],"usage":{"completion_tokens":2}}`, // folded key
 	`[]`,
 	``,
+	`{"error":{"message":"model overloaded"},"usage":{"completion_tokens":3}}`, // an error body with 200: failed
+	`{"error":null,"choices":[{"text":"a"}],"usage":{"completion_tokens":1}}`,
+	`{"ERROR":"x","usage":{"completion_tokens":2}}`,
 }
 
 // readWholeResult is what readWhole decided about a body, without times.
@@ -75,5 +78,24 @@ func TestReadWholeFastPath(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { readWholeWith(t, instantCompletion, false) }); n > 4 {
 		t.Errorf("%v allocations per usual response (sample and exchange included), want at most 4", n)
+	}
+}
+
+// TestReadWholeErrorBody: a 200 response whose body is an error object is
+// a failed request, not a success with no output (the streaming path
+// already failed such a chunk); a null error is no error.
+func TestReadWholeErrorBody(t *testing.T) {
+	for _, body := range []string{
+		`{"error":{"message":"model overloaded","code":503}}`,
+		`{"error":{"message":"x"},"choices":[{"text":"a b"}],"usage":{"completion_tokens":2}}`,
+		`{"object":"error","error":"quota exceeded"}`,
+	} {
+		if got := readWholeWith(t, []byte(body), false); got.Error != results.ErrOther {
+			t.Errorf("%s read as %+v, want error %q", body, got, results.ErrOther)
+		}
+	}
+	ok := `{"error":null,"choices":[{"text":"a"}],"usage":{"completion_tokens":1}}`
+	if got := readWholeWith(t, []byte(ok), false); got.Error != "" || got.OutputTokens != 1 {
+		t.Errorf("%s read as %+v, want a success", ok, got)
 	}
 }
