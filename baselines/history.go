@@ -3,6 +3,8 @@ package baselines
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +43,12 @@ type Record struct {
 	// measured (not skipped, no execution error) are recorded: a case
 	// that could not be measured has no number to trend.
 	Cases map[string]map[string]Value `json:"cases"`
+	// Fingerprints maps case id → a digest of the case's fingerprint (the
+	// fields a baseline comparison requires to match: model, image,
+	// partition, suite hash, ...). A series starts again where it changes:
+	// numbers from another model or machine are not one trend. Absent in
+	// records written before it existed; those never break a series.
+	Fingerprints map[string]string `json:"fingerprints,omitempty"`
 }
 
 // Value is one statistic of one case in a Record.
@@ -94,9 +102,33 @@ func RecordOf(m *results.Manifest, sum *analysis.Summary, keyOf func(*analysis.C
 		}
 		if len(vals) > 0 {
 			rec.Cases[c.ID] = vals
+			if fp := fingerprintDigest(c.Fingerprint); fp != "" {
+				if rec.Fingerprints == nil {
+					rec.Fingerprints = map[string]string{}
+				}
+				rec.Fingerprints[c.ID] = fp
+			}
 		}
 	}
 	return rec
+}
+
+// fingerprintDigest is a short stable digest of fingerprint fp ("" when
+// it is empty).
+func fingerprintDigest(fp map[string]string) string {
+	if len(fp) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(fp))
+	for k := range fp {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s=%s\n", k, fp[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // Append adds rec to its suite's history in dir (created when missing)
@@ -194,11 +226,14 @@ type Series struct {
 	Better     string
 	Runs       []string
 	Values     []float64
+
+	fp string // fingerprint digest of the latest value, "" when unknown
 }
 
 // Series returns every (case, statistic) of h as a series, sorted by case
 // and statistic. A series holds the latest runs whose values share the
-// newest run's unit and direction: older ones in another are left out.
+// newest run's unit, direction and case fingerprint: older ones in
+// another are left out.
 func (h History) Series() []Series {
 	idx := map[[2]string]int{}
 	var out []Series
@@ -213,13 +248,18 @@ func (h History) Series() []Series {
 					out = append(out, Series{Case: id, Stat: stat})
 				}
 				s := &out[i]
-				if len(s.Values) > 0 && (s.Unit != v.Unit || s.Better != v.Better) {
-					// Values in another unit or direction are not one
-					// series (a trend or change point over them would
-					// compare apples and oranges): it starts again here.
+				fp := rec.Fingerprints[id]
+				if len(s.Values) > 0 && (s.Unit != v.Unit || s.Better != v.Better || (fp != "" && s.fp != "" && fp != s.fp)) {
+					// Values in another unit or direction, or of another
+					// model or machine, are not one series (a trend or
+					// change point over them would compare apples and
+					// oranges): it starts again here.
 					s.Runs, s.Values = s.Runs[:0], s.Values[:0]
 				}
 				s.Unit, s.Better = v.Unit, v.Better
+				if fp != "" {
+					s.fp = fp
+				}
 				s.Runs = append(s.Runs, rec.Run)
 				s.Values = append(s.Values, v.Value)
 			}
