@@ -27,7 +27,12 @@
 #     `sbatch --wait $SCHEDULER_PARAMETERS` in the job's environment;
 #     benchrun must run the suite inside that allocation (a nested sbatch
 #     fails and is caught), and the results come back into the project,
-#     where the pages job lists them.
+#     where the pages job lists them. Its failure path, in the same way:
+#     a suite whose service cannot start in the allocation
+#     (gitlab-nostart.toml) must make sbatch --wait exit 2 while the error
+#     report and junit.xml come back; a run whose results are lost (benchrun
+#     exits 0, its results directory gone) must exit 2 by the template's
+#     guard.
 #     Every use of the cluster holds /tmp/benchrun-cluster.lock. Without
 #     root or without the cluster, parts 4 and 5 are skipped, loudly.
 #
