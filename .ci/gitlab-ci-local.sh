@@ -27,7 +27,12 @@
 #     `sbatch --wait $SCHEDULER_PARAMETERS` in the job's environment;
 #     benchrun must run the suite inside that allocation (a nested sbatch
 #     fails and is caught), and the results come back into the project,
-#     where the pages job lists them.
+#     where the pages job lists them. Its failure path, in the same way:
+#     a suite whose service cannot start in the allocation
+#     (gitlab-nostart.toml) must make sbatch --wait exit 2 while the error
+#     report and junit.xml come back; a run whose results are lost (benchrun
+#     exits 0, its results directory gone) must exit 2 by the template's
+#     guard.
 #     Every use of the cluster holds /tmp/benchrun-cluster.lock. Without
 #     root or without the cluster, parts 4 and 5 are skipped, loudly.
 #
@@ -204,47 +209,80 @@ echo "gitlab-ci-local: a nightly whose service cannot start under SLURM fails th
 # submitted with `sbatch $SCHEDULER_PARAMETERS` (here --wait) from the
 # project directory, the job's environment exported to it; the stages
 # around it (sources, cache, artifacts) stay on the login node: the
-# artifacts are what the script leaves in benchrun-results/. Inside the
+# artifacts are what the script leaves in benchrun-results/, and the job's
+# status is the step script's, which `sbatch --wait` returns. Inside the
 # allocation benchrun must run the suite there: an `sbatch` on the job's
 # PATH that fails and leaves a mark catches any nested submission.
-fixture "$work/batch" "$root/ci/testdata/slurm/gitlab-nightly.toml"
-printf 'benchrun-nightly-batch:\n  variables:\n    SCHEDULER_PARAMETERS: --nodes=3 --time=00:10:00\n' >>.gitlab-ci.yml
-git commit -qam "batch executor, default partition"
 cat >"$work/capture-benchrun" <<EOF
 #!/bin/bash
-# \$BENCHRUN for the capture: keeps the job's step script and environment.
-cp "\$CI_PROJECT_DIR"/.gitlab-ci-local/scripts/benchrun-nightly-batch_"\$CI_JOB_ID" "$work/step_script"
-export -p >"$work/step_env"
+# \$BENCHRUN for the capture: keeps the job's step script and environment
+# next to the project directory (\$CI_PROJECT_DIR.step, .env).
+cp "\$CI_PROJECT_DIR"/.gitlab-ci-local/scripts/benchrun-nightly-batch_"\$CI_JOB_ID" "\$CI_PROJECT_DIR.step"
+export -p >"\$CI_PROJECT_DIR.env"
 exit 0
 EOF
 chmod +x "$work/capture-benchrun"
-BR="$work/capture-benchrun" run --variable BENCHRUN_EXECUTOR=batch --variable BENCHRUN_RESULTS_ROOT="$fs" benchrun-nightly-batch >/dev/null 2>&1 || true
-test -s "$work/step_script" && test -s "$work/step_env" || fail "gitlab-ci-local did not run benchrun-nightly-batch's script (BENCHRUN_EXECUTOR=batch)"
-grep -q 'SCHEDULER_PARAMETERS=.*--nodes=3 --time=00:10:00' "$work/step_env" || fail "the batch job's environment lacks the project's SCHEDULER_PARAMETERS"
-{ echo '#!/bin/bash'; cat "$work/step_script"; } >"$work/jacamar-step.sh"
 mkdir -p "$work/nested"
 printf '#!/bin/sh\necho "$*" >>%s/nested/called\necho "nested sbatch inside the allocation" >&2\nexit 1\n' "$work" >"$work/nested/sbatch"
 chmod +x "$work/nested/sbatch"
 sbatch_bin=$(command -v sbatch)
-rm -rf benchrun-results
-jacamar() { # the emulated executor: the job's environment, sbatch $SCHEDULER_PARAMETERS
-	# shellcheck disable=SC1091
-	source "$work/step_env"
-	export BENCHRUN="$bin" PATH="$work/nested:$PATH"
+jacamar() { # DIR BENCHRUN: the emulated executor: DIR's job environment, sbatch $SCHEDULER_PARAMETERS
+	# shellcheck disable=SC1090
+	source "$1.env"
+	export BENCHRUN="$2" PATH="$work/nested:$PATH"
 	cd "$CI_PROJECT_DIR"
 	# shellcheck disable=SC2086 # SCHEDULER_PARAMETERS is split into arguments, as Jacamar does
-	"$sbatch_bin" --wait --parsable $SCHEDULER_PARAMETERS --output="$work/jacamar-%j.out" "$work/jacamar-step.sh"
+	"$sbatch_bin" --wait --parsable $SCHEDULER_PARAMETERS --output="$work/jacamar-%j.out" "$1.sh"
 }
-if ! job=$(flock "$lock" bash -c "$(declare -f jacamar); work='$work' bin='$bin' sbatch_bin='$sbatch_bin'; jacamar"); then
-	cat "$work"/jacamar-*.out 2>/dev/null
-	fail "the batch job's step script failed in its SLURM allocation"
-fi
-job=${job%%;*}
-test ! -e "$work/nested/called" || fail "benchrun submitted a nested sbatch inside the allocation: $(cat "$work/nested/called")"
-grep -q 'benchrun suite\|\$BENCHRUN suite' "$work/jacamar-$job.out" || { cat "$work/jacamar-$job.out"; fail "the allocation's output does not show the job script"; }
-grep -Eq '"verdict": *"pass"' benchrun-results/summary.json || { cat "$work/jacamar-$job.out"; fail "the batch job's run did not pass or its results did not come back"; }
+# batch NAME SUITE [BENCHRUN]: the batch job of a fixture $work/NAME running
+# SUITE with BENCHRUN (default the binary under test) in an allocation of
+# the default partition. Leaves the job id in $job, its SLURM output file in
+# $log and the status GitLab would see (sbatch --wait's) in $status.
+batch() {
+	local dir="$work/$1"
+	fixture "$dir" "$2"
+	printf 'benchrun-nightly-batch:\n  variables:\n    SCHEDULER_PARAMETERS: --nodes=3 --time=00:10:00\n' >>.gitlab-ci.yml
+	git commit -qam "batch executor, default partition"
+	BR="$work/capture-benchrun" run --variable BENCHRUN_EXECUTOR=batch --variable BENCHRUN_RESULTS_ROOT="$fs" benchrun-nightly-batch >/dev/null 2>&1 || true
+	test -s "$dir.step" && test -s "$dir.env" || fail "$1: gitlab-ci-local did not run benchrun-nightly-batch's script (BENCHRUN_EXECUTOR=batch)"
+	grep -q 'SCHEDULER_PARAMETERS=.*--nodes=3 --time=00:10:00' "$dir.env" || fail "$1: the batch job's environment lacks the project's SCHEDULER_PARAMETERS"
+	{ echo '#!/bin/bash'; cat "$dir.step"; } >"$dir.sh"
+	rm -rf benchrun-results
+	status=0
+	job=$(flock "$lock" bash -c "$(declare -f jacamar); work='$work' sbatch_bin='$sbatch_bin'; jacamar '$dir' '${3:-$bin}'") || status=$?
+	job=${job%%;*}
+	log="$work/jacamar-$job.out"
+	test -n "$job" && test -e "$log" || fail "$1: sbatch did not submit the batch job's step script (status $status)"
+	test ! -e "$work/nested/called" || fail "$1: benchrun submitted a nested sbatch inside the allocation: $(cat "$work/nested/called")"
+}
+
+batch batch "$root/ci/testdata/slurm/gitlab-nightly.toml"
+test "$status" = 0 || { cat "$log"; fail "the batch job's step script failed in its SLURM allocation (status $status)"; }
+grep -q 'benchrun suite\|\$BENCHRUN suite' "$log" || { cat "$log"; fail "the allocation's output does not show the job script"; }
+grep -Eq '"verdict": *"pass"' benchrun-results/summary.json || { cat "$log"; fail "the batch job's run did not pass or its results did not come back"; }
 grep -Eq "\"job_id\": *\"$job\"" benchrun-results/manifest.json || fail "the run's manifest does not name the allocation $job (not run inside it)"
 test -s benchrun-results/report.html && test -s benchrun-results/junit.xml || fail "the batch job left no report.html or junit.xml for the artifacts"
 run pages >/dev/null || fail "the pages job failed after the batch job"
 grep -q 'runs/gitlab-nightly-.*/report.html' public/index.html || fail "public/index.html does not list the batch job's run"
 echo "gitlab-ci-local: the batch job's step script ran inside SLURM allocation $job (Jacamar emulated): no nested sbatch, results and pages back in the project"
+
+# A service that cannot start inside the allocation: the batch job fails
+# with benchrun's status 2 (execution error), and its error report and
+# JUnit file still come back for the artifacts and the pages index.
+batch batch-nostart "$root/ci/testdata/slurm/gitlab-nostart.toml"
+test "$status" = 2 || { cat "$log"; fail "the batch job whose service cannot start exited $status, not 2 (execution error)"; }
+grep -Eq '"verdict": *"error"' benchrun-results/summary.json || { cat "$log"; fail "the failed batch job's summary is missing or not an error"; }
+grep -Eq "\"job_id\": *\"$job\"" benchrun-results/manifest.json || fail "the failed batch job's manifest does not name the allocation $job"
+grep -q '<failure\|<error' benchrun-results/junit.xml || fail "the failed batch job's junit.xml reports no failure"
+test -s benchrun-results/report.html || fail "the failed batch job left no report.html for the artifacts"
+run pages >/dev/null || fail "the pages job failed after the failed batch job"
+grep -q 'class="badge warn">error' public/index.html || fail "public/index.html does not list the failed batch job's run as error"
+echo "gitlab-ci-local: a batch job whose service cannot start in allocation $job fails (status 2), its error report and junit.xml kept"
+
+# Results lost on the way back (benchrun exits 0, its results directory
+# gone): the template's guard fails the batch job too.
+batch batch-lost "$root/ci/testdata/slurm/gitlab-nightly.toml" "$work/lost-benchrun"
+test "$status" = 2 || { cat "$log"; fail "the batch job whose results were not copied back exited $status, not 2"; }
+grep -q 'no results copied back' "$log" || { cat "$log"; fail "the failed batch job does not say the results are missing"; }
+test ! -e benchrun-results/summary.json || fail "the lost run's summary.json is in the artifacts"
+echo "gitlab-ci-local: a batch job whose results were not copied back fails (status 2) in allocation $job"
