@@ -44,6 +44,11 @@ func spinFor() time.Duration {
 	return spinWindow
 }
 
+// defaultMaxInFlight is the in-flight bound of an open loop without
+// max_concurrency: results.DefaultMaxInFlight (Load.InFlightBound), lowered
+// only by a test that must stay under the race detector's goroutine limit.
+var defaultMaxInFlight = results.DefaultMaxInFlight
+
 // Case is one case as runner executes it: a load against one driver.
 type Case struct {
 	ID     string // case id, used in error messages
@@ -330,7 +335,11 @@ func planCase(c Case) (casePlan, error) {
 		// The cap (max_concurrency, or results.DefaultMaxInFlight when
 		// unset) is for the whole case: each worker gets its share, at
 		// least one slot.
-		pl.maxConcurrency = max(int(share(int64(l.InFlightBound()), i, n)), 1)
+		bound := l.MaxConcurrency
+		if bound == 0 {
+			bound = defaultMaxInFlight
+		}
+		pl.maxConcurrency = max(int(share(int64(bound), i, n)), 1)
 		if l.Arrival == results.ArrivalTrace {
 			if len(c.Schedule) == 0 {
 				return pl, errors.New("load: trace arrivals need a schedule")
