@@ -77,3 +77,29 @@ func TestOpenLoopDefaultBoundConnections(t *testing.T) {
 		t.Errorf("%d operations sent; at most the bound %d can be, the server answering none", sent, bound)
 	}
 }
+
+// TestOpQueueStartsSlotsUpToTheBound: the queue asks for a new slot while
+// none is idle and fewer than its bound are started, and only past the
+// bound does an operation record that it waited (openOp.queued), so the
+// slot wait is not confused with the hand-off to a fresh slot.
+func TestOpQueueStartsSlotsUpToTheBound(t *testing.T) {
+	q := newOpQueue(2)
+	for i, want := range []bool{true, true, false, false} {
+		if got := q.push(openOp{seq: int64(i)}, time.Duration(i+1)); got != want {
+			t.Errorf("push %d: start a slot %v, want %v", i, got, want)
+		}
+	}
+	for i := range 4 {
+		op, ok := q.pop()
+		if !ok || op.seq != int64(i) {
+			t.Fatalf("pop %d: %+v %v, want seq %d in order", i, op, ok, i)
+		}
+		if queued := op.queued != 0; queued != (i >= 2) {
+			t.Errorf("seq %d queued at %v: only the operations past the bound of 2 wait for a slot", i, op.queued)
+		}
+	}
+	q.close()
+	if _, ok := q.pop(); ok {
+		t.Error("pop after close and empty returned an operation")
+	}
+}
