@@ -462,15 +462,20 @@ func (sa *satAcc) scrapedQueueLabel() (Label, bool) {
 func (sa *satAcc) lagLabels(load *results.Load, lagLimit float64, tl *Timeline) []Label {
 	var out []Label
 	limit := FormatValue(lagLimit, UnitSeconds)
-	slots := 0
+	slots, slotName := 0, "max_concurrency slots"
 	if load != nil && load.Mode == results.ModeOpen {
 		slots = load.MaxConcurrency
 	}
 	if sa.slotRecorded {
+		if slots == 0 && load != nil {
+			// No max_concurrency: the runner's default bound held them.
+			slots = load.InFlightBound()
+			slotName = "in-flight slots benchrun allows an open loop without max_concurrency (the client held these requests; the server never saw them at their scheduled time)"
+		}
 		if p := sa.slotWait.Percentile(99); p > lagLimit {
 			out = append(out, Label{Name: LabelBackpressure, Test: TestSlotWait,
-				Evidence: fmt.Sprintf("requests waited for one of %d max_concurrency slots, p99 %s beyond %s: the server answered too slowly for the offered rate",
-					slots, FormatValue(p, UnitSeconds), limit),
+				Evidence: fmt.Sprintf("requests waited for one of %d %s, p99 %s beyond %s: the server answered too slowly for the offered rate",
+					slots, slotName, FormatValue(p, UnitSeconds), limit),
 				Values: map[string]float64{"slot_wait_p99": p, "limit": lagLimit, "max_concurrency": float64(slots)}})
 		}
 		if p := sa.lag.Percentile(99); p > lagLimit {

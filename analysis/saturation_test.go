@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"container/heap"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -234,6 +235,30 @@ func TestSaturationBackpressureVsClientLag(t *testing.T) {
 				t.Errorf("warnings %q: want one starting %q", got.Warnings, tt.warning)
 			}
 		})
+	}
+}
+
+// TestSaturationDefaultBoundBackpressure: an open loop without
+// max_concurrency whose requests waited for the runner's default in-flight
+// bound (results.DefaultMaxInFlight) is labelled backpressure, and the
+// evidence and warning say the client held them at the default bound, not
+// "one of 0 slots" and not silence.
+func TestSaturationDefaultBoundBackpressure(t *testing.T) {
+	c := sim{Rate: 20, Duration: 10 * time.Second, Slots: 8, Service: 500 * ms, MaxConcurrency: 4, RecordSlot: true, Seed: 1}
+	load := c.load()
+	load.MaxConcurrency = 0 // the samples' slot waits are the default bound's
+	got := summarize(t, c.samples(), load)
+	l, ok := labelOf(got, TestSlotWait)
+	if !ok || l.Name != LabelBackpressure || l.Values["max_concurrency"] != results.DefaultMaxInFlight ||
+		!strings.Contains(l.Evidence, "without max_concurrency (the client held these requests") {
+		t.Fatalf("labels %+v: want backpressure at the default bound %d, the client named", got.Labels, results.DefaultMaxInFlight)
+	}
+	found := false
+	for _, w := range got.Warnings {
+		found = found || strings.HasPrefix(w, fmt.Sprintf("server backpressure: waits for one of the %d in-flight slots of an open loop without max_concurrency", results.DefaultMaxInFlight))
+	}
+	if !found {
+		t.Errorf("warnings %q: want the default bound's backpressure", got.Warnings)
 	}
 }
 

@@ -674,7 +674,10 @@ func (a *caseAcc) lagWarnings(c *Case) []string {
 			w = append(w, fmt.Sprintf("generator lag: client lag p99 %s beyond %s (queue_delay minus max_concurrency slot waits); the client could not keep the schedule",
 				FormatValue(p, UnitSeconds), limit))
 		}
-		if p := a.sat.slotWait.Percentile(99); p > a.o.LagLimit {
+		if p := a.sat.slotWait.Percentile(99); p > a.o.LagLimit && a.load != nil && a.load.Mode == results.ModeOpen && a.load.MaxConcurrency == 0 {
+			w = append(w, fmt.Sprintf("server backpressure: waits for one of the %d in-flight slots of an open loop without max_concurrency p99 %s beyond %s; the server did not keep up with the offered rate and the client held the requests (set max_concurrency to choose the bound)",
+				a.load.InFlightBound(), FormatValue(p, UnitSeconds), limit))
+		} else if p > a.o.LagLimit {
 			w = append(w, fmt.Sprintf("server backpressure: waits for a max_concurrency slot p99 %s beyond %s; the server did not keep up with the offered rate (not client lag)",
 				FormatValue(p, UnitSeconds), limit))
 		}

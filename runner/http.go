@@ -53,8 +53,8 @@ func ClientOr(c *http.Client) *http.Client {
 func newBenchClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 0
-	t.MaxIdleConnsPerHost = 4096
-	t.DisableCompression = true // compressed SSE would be buffered
+	t.MaxIdleConnsPerHost = results.DefaultMaxInFlight // every open-loop slot keeps its connection
+	t.DisableCompression = true                        // compressed SSE would be buffered
 	// Chunks are stamped with the kernel's receive time where it has one
 	// (ReceiveTime), not when this process got to read them.
 	t.DialContext = ReceiveDialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second})

@@ -44,6 +44,11 @@ func spinFor() time.Duration {
 	return spinWindow
 }
 
+// defaultMaxInFlight is the in-flight bound of an open loop without
+// max_concurrency: results.DefaultMaxInFlight (Load.InFlightBound), lowered
+// only by a test that must stay under the race detector's goroutine limit.
+var defaultMaxInFlight = results.DefaultMaxInFlight
+
 // Case is one case as runner executes it: a load against one driver.
 type Case struct {
 	ID     string // case id, used in error messages
@@ -263,7 +268,7 @@ func RunCase(ctx context.Context, c Case, start time.Time, w *results.SampleWrit
 // casePlan is one worker's share of a Load, validated.
 type casePlan struct {
 	users          int           // closed loop: users of this worker
-	maxConcurrency int           // open loop: this worker's share of MaxConcurrency
+	maxConcurrency int           // open loop: this worker's share of Load.InFlightBound
 	firstUser      int           // global index of this worker's first user
 	end            time.Duration // stop scheduling at this offset; 0 = no limit
 	requests       int64         // this worker's measured operations; 0 = no limit
@@ -327,11 +332,14 @@ func planCase(c Case) (casePlan, error) {
 		if l.MaxConcurrency < 0 {
 			return pl, fmt.Errorf("load: max_concurrency must not be negative, got %d", l.MaxConcurrency)
 		}
-		if l.MaxConcurrency > 0 {
-			// The cap is for the whole case: each worker gets its share,
-			// at least one slot.
-			pl.maxConcurrency = max(int(share(int64(l.MaxConcurrency), i, n)), 1)
+		// The cap (max_concurrency, or results.DefaultMaxInFlight when
+		// unset) is for the whole case: each worker gets its share, at
+		// least one slot.
+		bound := l.MaxConcurrency
+		if bound == 0 {
+			bound = defaultMaxInFlight
 		}
+		pl.maxConcurrency = max(int(share(int64(bound), i, n)), 1)
 		if l.Arrival == results.ArrivalTrace {
 			if len(c.Schedule) == 0 {
 				return pl, errors.New("load: trace arrivals need a schedule")
@@ -658,9 +666,10 @@ type openOp struct {
 }
 
 // runOpen runs the dispatcher: it sleeps until each scheduled offset and
-// hands the operation to a waiting worker or a new one (unbounded,
-// openWorker) or to a queue served by MaxConcurrency workers. It returns
-// when scheduling stops.
+// hands the operation to the slots (slot) through a queue. Slots are
+// started as needed, up to this worker's share of Load.InFlightBound; an
+// operation due while all of them are busy waits in the queue (its
+// SlotWait). It returns when scheduling stops.
 func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 	l := r.c.Load
 	// Every worker draws the whole case's schedule from one seed and keeps
@@ -692,24 +701,8 @@ func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 	}
 	opSeed := deriveSeed(l.Seed, streamOp, 0)
 
-	var q *opQueue
-	if r.plan.maxConcurrency > 0 {
-		q = newOpQueue()
-		for range r.plan.maxConcurrency {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r.slot(q, opSeed)
-			}()
-		}
-		defer q.close()
-	}
-
-	var idle chan openOp
-	if q == nil {
-		idle = make(chan openOp) // unbuffered: a send is an idle worker taking it
-		defer close(idle)
-	}
+	q := newOpQueue(r.plan.maxConcurrency)
+	defer q.close()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var measured int64
@@ -735,43 +728,22 @@ func (r *caseRun) runOpen(wg *sync.WaitGroup) {
 		}
 		op := openOp{seq: k*r.plan.stride + r.plan.worker, scheduled: off, warm: warm}
 		r.stats.scheduled.Add(1)
-		if q != nil {
-			r.p.queue(1)
-			op.queued = time.Since(r.start)
-			q.push(op)
-			continue
-		}
-		select {
-		case idle <- op: // a worker was waiting: it starts op now
-		default:
+		r.p.queue(1)
+		if q.push(op, time.Since(r.start)) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				r.openWorker(op, idle, opSeed)
+				r.slot(q, opSeed)
 			}()
 		}
 	}
 }
 
-// openWorker sends op, then every operation handed to it on idle while it
-// waits there, until the dispatcher closes idle. Operations still start
-// the moment they are due (the dispatcher starts a new worker when none
-// waits), but a worker's goroutine, its grown stack and its sample are
-// reused instead of made for every operation (growing a fresh goroutine's
-// stack through net/http, runtime.newstack, was about a tenth of the CPU
-// profile of an open loop at 10,000 req/s).
-func (r *caseRun) openWorker(op openOp, idle <-chan openOp, opSeed uint64) {
-	var s results.Sample
-	pcg := rand.NewPCG(0, 0)
-	rng := rand.New(pcg)
-	for ok := true; ok; op, ok = <-idle {
-		pcg.Seed(opSeed, uint64(op.seq))
-		r.do(op.seq, op.scheduled, op.warm, rng, &s, 0)
-	}
-}
-
-// slot is one MaxConcurrency worker: it serves queued operations in
-// schedule order until the queue is closed and empty. Once operations are
+// slot is one open-loop worker: it serves queued operations in schedule
+// order until the queue is closed and empty. Its goroutine, grown stack and
+// sample are reused from one operation to the next (growing a fresh
+// goroutine's stack through net/http, runtime.newstack, was about a tenth
+// of the CPU profile of an open loop at 10,000 req/s). Once operations are
 // canceled, the queued ones are written without being sent (Sent 0):
 // unfinished when the drain ended, canceled when benchrun was interrupted.
 func (r *caseRun) slot(q *opQueue, opSeed uint64) {
@@ -788,22 +760,35 @@ func (r *caseRun) slot(q *opQueue, opSeed uint64) {
 			s := &results.Sample{
 				Seq: op.seq, Rep: r.c.Rep, Worker: r.c.Worker, Warmup: op.warm,
 				Scheduled: op.scheduled, Done: time.Since(r.start),
-				Error: results.ErrCanceled, ErrorDetail: "canceled while waiting for a max_concurrency slot; never sent",
+				Error: results.ErrCanceled, ErrorDetail: "canceled while waiting for " + r.slotName() + "; never sent",
 			}
 			if r.drained() {
 				s.Error = results.ErrUnfinished
-				s.ErrorDetail = fmt.Sprintf("still waiting for a max_concurrency slot when the %v drain ended; never sent", r.drain)
+				s.ErrorDetail = fmt.Sprintf("still waiting for %s when the %v drain ended; never sent", r.slotName(), r.drain)
 			}
 			r.record(s)
 			r.p.finish(false, true)
 			continue
 		}
 		pcg.Seed(opSeed, uint64(op.seq))
-		// The wait for a slot is the server's backpressure, not the
-		// generator's lag; at least 1ns, because 0 means "not queued".
-		wait := max(time.Since(r.start)-op.queued, 1)
+		// The wait for a slot, when every slot was busy, is the server's
+		// backpressure, not the generator's lag; at least 1ns, because 0
+		// means "not queued" (a slot was free or started for it).
+		var wait time.Duration
+		if op.queued > 0 {
+			wait = max(time.Since(r.start)-op.queued, 1)
+		}
 		r.do(op.seq, op.scheduled, op.warm, rng, &s, wait)
 	}
+}
+
+// slotName says which bound an unsent operation waited for, in its
+// error detail.
+func (r *caseRun) slotName() string {
+	if r.c.Load.MaxConcurrency > 0 {
+		return "a max_concurrency slot"
+	}
+	return fmt.Sprintf("one of the %d in-flight slots of an open loop without max_concurrency (the client held it)", results.DefaultMaxInFlight)
 }
 
 // sleepUntil blocks until offset off from start, or until ctx is done
@@ -834,29 +819,50 @@ func sleepUntil(ctx context.Context, t *time.Timer, start time.Time, off time.Du
 }
 
 // opQueue is an unbounded FIFO of scheduled operations, so the dispatcher
-// never blocks when every MaxConcurrency slot is busy.
+// never blocks when every slot is busy. It counts the slots: those started
+// (at most slots) and those idle in pop.
 type opQueue struct {
-	mu     sync.Mutex
-	cond   sync.Cond
-	items  []openOp
-	head   int
-	closed bool
+	mu      sync.Mutex
+	cond    sync.Cond
+	items   []openOp
+	head    int
+	closed  bool
+	slots   int // most slots to start
+	started int // slots started
+	idle    int // slots waiting in pop and not yet signaled
 }
 
-func newOpQueue() *opQueue {
-	q := &opQueue{}
+func newOpQueue(slots int) *opQueue {
+	q := &opQueue{slots: slots}
 	q.cond.L = &q.mu
 	return q
 }
 
-func (q *opQueue) push(op openOp) {
+// push queues op, due now (offset from the case start). It returns true
+// when the caller must start a new slot (none was idle and fewer than
+// slots are started); the queue counts it as started. Only when every
+// slot is busy does op record when it was queued (openOp.queued), so its
+// wait for a slot is told apart from the generator's own lag.
+func (q *opQueue) push(op openOp, now time.Duration) (startSlot bool) {
 	q.mu.Lock()
+	switch {
+	case q.idle > 0:
+		q.idle-- // the slot signaled below takes it
+	case q.started < q.slots:
+		q.started++
+		startSlot = true
+	default:
+		op.queued = max(now, 1)
+	}
 	if q.head > 0 && q.head == len(q.items) {
 		q.items, q.head = q.items[:0], 0
 	}
 	q.items = append(q.items, op)
 	q.mu.Unlock()
-	q.cond.Signal()
+	if !startSlot {
+		q.cond.Signal()
+	}
+	return startSlot
 }
 
 // pop returns the oldest operation, blocking while the queue is empty and
@@ -868,6 +874,7 @@ func (q *opQueue) pop() (op openOp, ok bool) {
 		if q.closed {
 			return openOp{}, false
 		}
+		q.idle++
 		q.cond.Wait()
 	}
 	op = q.items[q.head]

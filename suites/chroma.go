@@ -43,7 +43,7 @@ type ChromaWorkload struct {
 	Rate           float64  `toml:"rate" doc:"Open loop: target queries per second."`
 	Arrival        string   `toml:"arrival" enum:"constant|poisson|gamma" doc:"Open loop: inter-arrival distribution; default poisson."`
 	Burstiness     float64  `toml:"burstiness" doc:"Open loop, gamma arrivals: shape; 1 = Poisson, below 1 burstier."`
-	MaxConcurrency int      `toml:"max_concurrency" doc:"Open loop: cap on queries in flight; 0 = none."`
+	MaxConcurrency int      `toml:"max_concurrency" doc:"Open loop: cap on queries in flight; 0 = 4096 (the default bound)."`
 	Duration       Duration `toml:"duration" doc:"query, mixed: stop after this long (measured part); default 30s unless requests is set."`
 	Requests       int      `toml:"requests" doc:"query, mixed: stop after this many measured queries."`
 	Warmup         Duration `toml:"warmup" doc:"query, mixed: queries scheduled in this first part are warm-up, excluded from metrics."`

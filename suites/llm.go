@@ -37,7 +37,7 @@ type LLMWorkload struct {
 	Arrival        string   `toml:"arrival" enum:"constant|poisson|gamma|trace" doc:"Open loop: inter-arrival distribution; default poisson. trace: replay the arrivals of the trace dataset (dataset kind = \"trace\"), rate unused."`
 	TimeScale      float64  `toml:"time_scale" doc:"trace arrivals: multiply the trace's arrival offsets by this (0.5 replays twice as fast); default 1."`
 	Burstiness     float64  `toml:"burstiness" doc:"Open loop, gamma arrivals: shape; 1 = Poisson, below 1 burstier."`
-	MaxConcurrency int      `toml:"max_concurrency" doc:"Open loop: cap on requests in flight; 0 = none. Waiting for a slot counts as queue_delay."`
+	MaxConcurrency int      `toml:"max_concurrency" doc:"Open loop: cap on requests in flight; 0 = 4096 (the default bound). Waiting for a slot counts as queue_delay."`
 	RampUp         Duration `toml:"ramp_up" doc:"Open loop: rate grows linearly from 0 over this time."`
 	Duration       Duration `toml:"duration" doc:"Stop after this long (measured part); default 30s unless requests is set."`
 	Requests       int      `toml:"requests" doc:"Stop after this many measured requests."`

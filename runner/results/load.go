@@ -21,6 +21,15 @@ const (
 // DefaultDrain is the drain of a Load whose Drain is zero.
 const DefaultDrain = 30 * time.Second
 
+// DefaultMaxInFlight bounds the operations in flight of an open-loop Load
+// whose MaxConcurrency is 0: due operations beyond it wait for a slot as
+// with max_concurrency (their wait is queue delay, those still waiting when
+// the drain ends are ErrUnfinished). Without a bound, a generator facing a
+// server slower than the offered rate dials a new connection for every late
+// request until the machine runs out of local ports. It equals the HTTP
+// drivers' idle-connection pool per host, so every connection is reused.
+const DefaultMaxInFlight = 4096
+
 // Load describes how one case drives its service. Zero values mean "not
 // set"; suites fills in defaults before handing a Load to runner.
 type Load struct {
@@ -36,7 +45,7 @@ type Load struct {
 	Arrival        string        `json:"arrival,omitempty"`         // ArrivalConstant, ArrivalPoisson, ArrivalGamma
 	Burstiness     float64       `json:"burstiness,omitempty"`      // gamma shape; 1 = Poisson, <1 burstier
 	TimeScale      float64       `json:"time_scale,omitempty"`      // ArrivalTrace: factor on the trace's offsets
-	MaxConcurrency int           `json:"max_concurrency,omitempty"` // 0 = unbounded
+	MaxConcurrency int           `json:"max_concurrency,omitempty"` // 0 = DefaultMaxInFlight (InFlightBound)
 	RampUp         time.Duration `json:"ramp_up,omitempty"`         // rate grows linearly from 0 over RampUp
 
 	// Stop conditions: whichever comes first; at least one is set.
@@ -64,4 +73,17 @@ type Load struct {
 	// client nodes): worker i of n takes its share of users or rate.
 	Worker  int `json:"worker,omitempty"`
 	Workers int `json:"workers,omitempty"`
+}
+
+// InFlightBound is the cap on operations in flight that the runner applies
+// to an open-loop Load: MaxConcurrency, or DefaultMaxInFlight when it is 0.
+// It is 0 for a closed loop (its users are the bound).
+func (l Load) InFlightBound() int {
+	switch {
+	case l.Mode != ModeOpen:
+		return 0
+	case l.MaxConcurrency > 0:
+		return l.MaxConcurrency
+	}
+	return DefaultMaxInFlight
 }
