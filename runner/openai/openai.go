@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"strings"
 	"sync"
@@ -52,6 +53,7 @@ type Options struct {
 type Driver struct {
 	o      Options
 	url    string
+	target *neturl.URL // url parsed once; nil if it does not parse (every request then fails as Post reports)
 	apiKey string
 	client *http.Client
 }
@@ -78,7 +80,8 @@ func New(o Options) (*Driver, error) {
 	if o.MaxTokens < 0 || o.Timeout < 0 {
 		return nil, errors.New("openai: max tokens and timeout must not be negative")
 	}
-	return &Driver{o: o, url: url, client: runner.ClientOr(o.Client)}, nil
+	target, _ := runner.ParseTarget(url)
+	return &Driver{o: o, url: url, target: target, client: runner.ClientOr(o.Client)}, nil
 }
 
 // Model returns the model the driver sends (after Prepare, the discovered
@@ -189,7 +192,14 @@ func (c *Driver) Do(ctx context.Context, op runner.Op, s *results.Sample) {
 		s.Error, s.ErrorDetail, s.Done = results.ErrOther, err.Error(), x.Now()
 		return
 	}
-	resp, rctx, done := x.Post(ctx, c.client, c.url, body, c.o.Timeout, c.header)
+	var resp *http.Response
+	var rctx context.Context
+	var done context.CancelFunc
+	if c.target != nil {
+		resp, rctx, done = x.PostURL(ctx, c.client, c.target, body, c.o.Timeout, c.header)
+	} else {
+		resp, rctx, done = x.Post(ctx, c.client, c.url, body, c.o.Timeout, c.header)
+	}
 	defer done()
 	if resp == nil {
 		return
