@@ -56,6 +56,10 @@ type Driver struct {
 	target *neturl.URL // url parsed once; nil if it does not parse (every request then fails as Post reports)
 	apiKey string
 	client *http.Client
+	parts  struct { // the constant parts of the request body (body.go); set by New and Prepare
+		bodyParts
+		err error
+	}
 }
 
 var (
@@ -81,7 +85,9 @@ func New(o Options) (*Driver, error) {
 		return nil, errors.New("openai: max tokens and timeout must not be negative")
 	}
 	target, _ := runner.ParseTarget(url)
-	return &Driver{o: o, url: url, target: target, client: runner.ClientOr(o.Client)}, nil
+	d := &Driver{o: o, url: url, target: target, client: runner.ClientOr(o.Client)}
+	d.parts.bodyParts, d.parts.err = newBodyParts(o)
+	return d, nil
 }
 
 // Model returns the model the driver sends (after Prepare, the discovered
@@ -127,6 +133,7 @@ func (c *Driver) Prepare(ctx context.Context) error {
 		return fmt.Errorf("openai: GET %s: no models served", url)
 	}
 	c.o.Model = list.Data[0].ID
+	c.parts.bodyParts, c.parts.err = newBodyParts(c.o)
 	return nil
 }
 
@@ -144,32 +151,13 @@ type openAIRequest struct {
 	MaxTokens     int               `json:"max_tokens,omitempty"`
 	Temperature   float64           `json:"temperature"`
 	Stream        bool              `json:"stream"`
-	StreamOptions *struct {
-		IncludeUsage         bool `json:"include_usage"`
-		ContinuousUsageStats bool `json:"continuous_usage_stats,omitempty"`
-	} `json:"stream_options,omitempty"`
-	IgnoreEOS bool `json:"ignore_eos,omitempty"`
+	StreamOptions *streamOptions    `json:"stream_options,omitempty"`
+	IgnoreEOS     bool              `json:"ignore_eos,omitempty"`
 }
 
-// body builds the request for a prompt.
-func (c *Driver) body(p dataset.Prompt) ([]byte, error) {
-	r := openAIRequest{Model: c.o.Model, MaxTokens: c.o.MaxTokens, Temperature: c.o.Temperature,
-		Stream: c.o.Stream, IgnoreEOS: c.o.IgnoreEOS}
-	if p.MaxTokens > 0 {
-		r.MaxTokens = p.MaxTokens
-	}
-	if c.o.API == APIChat {
-		r.Messages = p.ChatMessages()
-	} else {
-		r.Prompt = p.CompletionText()
-	}
-	if c.o.Stream {
-		r.StreamOptions = &struct {
-			IncludeUsage         bool `json:"include_usage"`
-			ContinuousUsageStats bool `json:"continuous_usage_stats,omitempty"`
-		}{true, c.o.ContinuousUsage}
-	}
-	return json.Marshal(r)
+type streamOptions struct {
+	IncludeUsage         bool `json:"include_usage"`
+	ContinuousUsageStats bool `json:"continuous_usage_stats,omitempty"`
 }
 
 // header sets the driver's request headers.
