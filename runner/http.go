@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	neturl "net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -172,9 +173,30 @@ func (x *Exchange) Post(ctx context.Context, client *http.Client, url string, bo
 	return x.Send(ctx, client, http.MethodPost, url, body, timeout, header)
 }
 
+// PostURL is Post to a URL the driver parsed once (ParseTarget), which
+// saves parsing it for every request; u is only read.
+func (x *Exchange) PostURL(ctx context.Context, client *http.Client, u *neturl.URL, body []byte, timeout time.Duration, header func(*http.Request)) (resp *http.Response, rctx context.Context, done context.CancelFunc) {
+	return x.sendTo(ctx, client, http.MethodPost, "", u, body, timeout, header)
+}
+
+// ParseTarget parses a URL a driver sends every request to, for PostURL.
+func ParseTarget(url string) (*neturl.URL, error) {
+	// As http.NewRequest reads it, so that PostURL sends what Post would.
+	req, err := http.NewRequest(http.MethodPost, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	return req.URL, nil
+}
+
 // Send is Post with another method (GET, DELETE); a nil body sends none
 // and no Content-Type. Any 2xx status is a success.
 func (x *Exchange) Send(ctx context.Context, client *http.Client, method, url string, body []byte, timeout time.Duration, header func(*http.Request)) (resp *http.Response, rctx context.Context, done context.CancelFunc) {
+	return x.sendTo(ctx, client, method, url, nil, body, timeout, header)
+}
+
+// sendTo is Send to url, or to u when it is not nil.
+func (x *Exchange) sendTo(ctx context.Context, client *http.Client, method, url string, u *neturl.URL, body []byte, timeout time.Duration, header func(*http.Request)) (resp *http.Response, rctx context.Context, done context.CancelFunc) {
 	rctx, done = ctx, func() {}
 	if timeout > 0 {
 		rctx, done = context.WithTimeout(ctx, timeout)
@@ -183,10 +205,22 @@ func (x *Exchange) Send(ctx context.Context, client *http.Client, method, url st
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequest(method, url, rd)
+	// The request carries the trace from the start: adding it later
+	// (WithContext) copies the request.
+	trace := &httptrace.ClientTrace{
+		GotConn:              func(i httptrace.GotConnInfo) { x.conn.Store(&connRef{i.Conn}) },
+		GotFirstResponseByte: func() { x.firstByte.Store(int64(x.received())) },
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(rctx, trace), method, url, rd)
 	if err != nil {
 		x.s.Error, x.s.ErrorDetail, x.s.Done = results.ErrOther, err.Error(), x.Now()
 		return nil, rctx, done
+	}
+	if u != nil {
+		// url was empty: the request's URL is a zero URL of its own, which
+		// takes a copy of the parsed one (the request may be changed).
+		*req.URL = *u
+		req.Host = strings.TrimSuffix(u.Host, ":") // as NewRequest sets it
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -198,14 +232,9 @@ func (x *Exchange) Send(ctx context.Context, client *http.Client, method, url st
 	return x.send(rctx, ctx, client, req), rctx, done
 }
 
-// send performs the HTTP request with tracing. On failure it has filled in
-// the sample and returns a nil response.
+// send performs the HTTP request, traced by sendTo. On failure it has
+// filled in the sample and returns a nil response.
 func (x *Exchange) send(ctx, parent context.Context, client *http.Client, req *http.Request) *http.Response {
-	trace := &httptrace.ClientTrace{
-		GotConn:              func(i httptrace.GotConnInfo) { x.conn.Store(&connRef{i.Conn}) },
-		GotFirstResponseByte: func() { x.firstByte.Store(int64(x.received())) },
-	}
-	req = req.WithContext(httptrace.WithClientTrace(ctx, trace))
 	resp, err := client.Do(req)
 	x.s.FirstByte = time.Duration(x.firstByte.Load())
 	if err != nil {

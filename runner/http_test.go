@@ -191,3 +191,73 @@ func TestErrorBodyRedacted(t *testing.T) {
 		t.Errorf("detail %q, want the key replaced", s.ErrorDetail)
 	}
 }
+
+// TestPostURLSendsWhatPostSends: a request to a URL parsed once
+// (ParseTarget, PostURL) reaches the server as Post's does — method, host,
+// path and query, headers, body — is traced (first byte, connection) and
+// leaves the parsed URL as it was when the driver's header function
+// changes the request.
+func TestPostURLSendsWhatPostSends(t *testing.T) {
+	type seen struct{ method, host, uri, ctype, auth, body string }
+	got := make(chan seen, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := new(strings.Builder)
+		fmt.Fprint(b, r.ContentLength, ":")
+		buf := make([]byte, 64)
+		n, _ := r.Body.Read(buf)
+		b.Write(buf[:n])
+		got <- seen{r.Method, r.Host, r.RequestURI, r.Header.Get("Content-Type"), r.Header.Get("Authorization"), b.String()}
+		w.Write([]byte("{}"))
+	}))
+	defer srv.Close()
+	raw := srv.URL + "/v1/completions?x=1%202"
+	u, err := ParseTarget(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := *u
+	header := func(r *http.Request) {
+		r.Header.Set("Authorization", "Bearer k")
+		r.URL.Path = "/changed-by-the-request"
+	}
+	var sends [2]seen
+	for i := range sends {
+		s := &results.Sample{}
+		x := NewExchange(Op{Start: time.Now()}, s)
+		var resp *http.Response
+		var done context.CancelFunc
+		hdr := func(r *http.Request) { r.Header.Set("Authorization", "Bearer k") }
+		if i == 0 {
+			resp, _, done = x.Post(context.Background(), ClientOr(nil), raw, []byte(`{"a":1}`), time.Minute, hdr)
+		} else {
+			resp, _, done = x.PostURL(context.Background(), ClientOr(nil), u, []byte(`{"a":1}`), time.Minute, hdr)
+		}
+		if resp == nil {
+			t.Fatalf("send %d failed: %s %s", i, s.Error, s.ErrorDetail)
+		}
+		resp.Body.Close()
+		done()
+		if s.FirstByte <= 0 || !x.gotConn() {
+			t.Errorf("send %d not traced: first byte %v, connection %v", i, s.FirstByte, x.gotConn())
+		}
+		sends[i] = <-got
+	}
+	if sends[0] != sends[1] {
+		t.Errorf("Post sent %+v, PostURL %+v", sends[0], sends[1])
+	}
+	if sends[1].uri != "/v1/completions?x=1%202" || sends[1].body != "7:{\"a\":1}" || sends[1].auth != "Bearer k" {
+		t.Errorf("PostURL sent %+v", sends[1])
+	}
+	// A header function that changes the request's URL changes its own copy.
+	s := &results.Sample{}
+	x := NewExchange(Op{Start: time.Now()}, s)
+	resp, _, done := x.PostURL(context.Background(), ClientOr(nil), u, nil, 0, header)
+	if resp != nil {
+		resp.Body.Close()
+	}
+	done()
+	<-got
+	if *u != before {
+		t.Errorf("the parsed URL changed: %+v, was %+v", *u, before)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"strings"
 	"sync"
@@ -52,8 +53,13 @@ type Options struct {
 type Driver struct {
 	o      Options
 	url    string
+	target *neturl.URL // url parsed once; nil if it does not parse (every request then fails as Post reports)
 	apiKey string
 	client *http.Client
+	parts  struct { // the constant parts of the request body (body.go); set by New and Prepare
+		bodyParts
+		err error
+	}
 }
 
 var (
@@ -78,7 +84,10 @@ func New(o Options) (*Driver, error) {
 	if o.MaxTokens < 0 || o.Timeout < 0 {
 		return nil, errors.New("openai: max tokens and timeout must not be negative")
 	}
-	return &Driver{o: o, url: url, client: runner.ClientOr(o.Client)}, nil
+	target, _ := runner.ParseTarget(url)
+	d := &Driver{o: o, url: url, target: target, client: runner.ClientOr(o.Client)}
+	d.parts.bodyParts, d.parts.err = newBodyParts(o)
+	return d, nil
 }
 
 // Model returns the model the driver sends (after Prepare, the discovered
@@ -124,6 +133,7 @@ func (c *Driver) Prepare(ctx context.Context) error {
 		return fmt.Errorf("openai: GET %s: no models served", url)
 	}
 	c.o.Model = list.Data[0].ID
+	c.parts.bodyParts, c.parts.err = newBodyParts(c.o)
 	return nil
 }
 
@@ -141,32 +151,13 @@ type openAIRequest struct {
 	MaxTokens     int               `json:"max_tokens,omitempty"`
 	Temperature   float64           `json:"temperature"`
 	Stream        bool              `json:"stream"`
-	StreamOptions *struct {
-		IncludeUsage         bool `json:"include_usage"`
-		ContinuousUsageStats bool `json:"continuous_usage_stats,omitempty"`
-	} `json:"stream_options,omitempty"`
-	IgnoreEOS bool `json:"ignore_eos,omitempty"`
+	StreamOptions *streamOptions    `json:"stream_options,omitempty"`
+	IgnoreEOS     bool              `json:"ignore_eos,omitempty"`
 }
 
-// body builds the request for a prompt.
-func (c *Driver) body(p dataset.Prompt) ([]byte, error) {
-	r := openAIRequest{Model: c.o.Model, MaxTokens: c.o.MaxTokens, Temperature: c.o.Temperature,
-		Stream: c.o.Stream, IgnoreEOS: c.o.IgnoreEOS}
-	if p.MaxTokens > 0 {
-		r.MaxTokens = p.MaxTokens
-	}
-	if c.o.API == APIChat {
-		r.Messages = p.ChatMessages()
-	} else {
-		r.Prompt = p.CompletionText()
-	}
-	if c.o.Stream {
-		r.StreamOptions = &struct {
-			IncludeUsage         bool `json:"include_usage"`
-			ContinuousUsageStats bool `json:"continuous_usage_stats,omitempty"`
-		}{true, c.o.ContinuousUsage}
-	}
-	return json.Marshal(r)
+type streamOptions struct {
+	IncludeUsage         bool `json:"include_usage"`
+	ContinuousUsageStats bool `json:"continuous_usage_stats,omitempty"`
 }
 
 // header sets the driver's request headers.
@@ -189,7 +180,14 @@ func (c *Driver) Do(ctx context.Context, op runner.Op, s *results.Sample) {
 		s.Error, s.ErrorDetail, s.Done = results.ErrOther, err.Error(), x.Now()
 		return
 	}
-	resp, rctx, done := x.Post(ctx, c.client, c.url, body, c.o.Timeout, c.header)
+	var resp *http.Response
+	var rctx context.Context
+	var done context.CancelFunc
+	if c.target != nil {
+		resp, rctx, done = x.PostURL(ctx, c.client, c.target, body, c.o.Timeout, c.header)
+	} else {
+		resp, rctx, done = x.Post(ctx, c.client, c.url, body, c.o.Timeout, c.header)
+	}
 	defer done()
 	if resp == nil {
 		return
