@@ -12,8 +12,9 @@ import (
 // service's step: one CSV line per GPU the step sees.
 const nvidiaSMIQuery = "--query-gpu=index,name,driver_version,memory.total --format=csv,noheader"
 
-// nvidiaSMITimeout bounds that query (timeout(1)'s argument) on nodes with timeout.
-const nvidiaSMITimeout = "20"
+// nvidiaSMITimeout bounds that query (timeout(1)'s argument, seconds) on
+// nodes with timeout; a variable only so a test can wait less.
+var nvidiaSMITimeout = "20"
 
 // Binding is a service step's binding record (BindingFile), as
 // ParseBinding reads it.

@@ -124,12 +124,9 @@ func TestBindingWrapperNvidiaSMI(t *testing.T) {
 	// A PATH of the few tools the wrapper uses, so a real nvidia-smi on
 	// this machine cannot stand in for the fake.
 	tools := t.TempDir()
-	for _, tool := range []string{"hostname", "mv", "timeout", "touch", "cat"} {
+	for _, tool := range []string{"hostname", "mv", "timeout", "touch", "sleep"} {
 		p, err := exec.LookPath(tool)
 		if err != nil {
-			if tool == "timeout" {
-				continue // the wrapper runs nvidia-smi unbounded without it
-			}
 			t.Skipf("no %s: %v", tool, err)
 		}
 		if err := os.Symlink(p, filepath.Join(tools, tool)); err != nil {
@@ -148,7 +145,10 @@ printf '0, NVIDIA H100 80GB HBM3, 550.54.15, 81559 MiB\n1, NVIDIA H100 80GB HBM3
 			unknown: "nvidia-smi exited 9: NVIDIA-SMI has failed"},
 		{name: "garbled", fake: "echo 'Failed to initialize NVML: Unknown Error'", unknown: "unreadable nvidia-smi output"},
 		{name: "absent", unknown: "no nvidia-smi on the node"},
+		{name: "hangs", fake: "exec sleep 30", unknown: "nvidia-smi timed out after 1s"},
 	}
+	defer func(old string) { nvidiaSMITimeout = old }(nvidiaSMITimeout)
+	nvidiaSMITimeout = "1"
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
