@@ -73,7 +73,8 @@ func SummarizeCaseIn(dir string, info results.CaseInfo, o Options) (Case, *Raw, 
 // SummarizeDir summarises every case of a results directory, in manifest
 // order, labels the plateaus of users sweeps (PlateauLabels), finds the
 // knees of swept benchmarks (Knees) and lists the GPUs the telemetry saw
-// (GPUInventories), returning
+// (GPUInventories) and those nvidia-smi listed in the services' steps
+// (StepGPUInventories), returning
 // the summary (not yet rolled up: thresholds and baselines
 // add checks first) and each case's Raw by case id.
 func SummarizeDir(dir string, o Options) (*Summary, map[string]*Raw, error) {
@@ -94,5 +95,6 @@ func SummarizeDir(dir string, o Options) (*Summary, map[string]*Raw, error) {
 	PlateauLabels(s.Cases)
 	s.Knees = Knees(s.Cases)
 	s.GPUs = GPUInventories(s.Cases)
+	s.ServiceGPUs = StepGPUInventories(m.Services)
 	return s, raws, nil
 }

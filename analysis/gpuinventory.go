@@ -3,6 +3,8 @@ package analysis
 import (
 	"cmp"
 	"slices"
+
+	"github.com/benchrun/benchrun/runner/results"
 )
 
 // GPUInventory is a kind of GPU the run's telemetry saw on one host: its
@@ -41,5 +43,46 @@ func GPUInventories(cases []Case) []GPUInventory {
 	slices.SortFunc(out, func(a, b GPUInventory) int {
 		return cmp.Or(cmp.Compare(a.Host, b.Host), cmp.Compare(a.Model, b.Model), cmp.Compare(a.Driver, b.Driver))
 	})
+	return out
+}
+
+// ServiceGPUs is what nvidia-smi inside a service's SLURM step said of the
+// step's GPUs: their kinds (GPUInventory, Host the service's node), or why
+// they are unknown.
+type ServiceGPUs struct {
+	Service string         `json:"service"`
+	Node    string         `json:"node,omitempty"`
+	GPUs    []GPUInventory `json:"gpus,omitempty"`
+	Unknown string         `json:"unknown,omitempty"`
+}
+
+// StepGPUInventories lists, in manifest order, the GPUs each service's
+// step had (results.ServiceInfo.StepGPUs) by model and driver; services
+// whose step has no GPUs (no CUDA_VISIBLE_DEVICES) or did not look are
+// left out; nil when none is left. Devices are counted, never guessed: a
+// record without devices is Unknown (with its reason).
+func StepGPUInventories(services []results.ServiceInfo) []ServiceGPUs {
+	var out []ServiceGPUs
+	for _, s := range services {
+		if s.StepGPUs == nil || s.GPUs == "" {
+			continue
+		}
+		sg := ServiceGPUs{Service: s.Name, Node: s.Node}
+		type key struct{ model, driver string }
+		count := map[key]int{}
+		for _, d := range s.StepGPUs.Devices {
+			count[key{d.Model, d.Driver}]++
+		}
+		for k, n := range count {
+			sg.GPUs = append(sg.GPUs, GPUInventory{Host: s.Node, Model: k.model, Driver: k.driver, Count: n})
+		}
+		slices.SortFunc(sg.GPUs, func(a, b GPUInventory) int {
+			return cmp.Or(cmp.Compare(a.Model, b.Model), cmp.Compare(a.Driver, b.Driver))
+		})
+		if len(sg.GPUs) == 0 {
+			sg.Unknown = cmp.Or(s.StepGPUs.Unknown, "nvidia-smi listed no GPU")
+		}
+		out = append(out, sg)
+	}
 	return out
 }

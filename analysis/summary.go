@@ -139,6 +139,9 @@ type Summary struct {
 	// GPUs are the GPUs the cases' telemetry saw (GPUInventories): the
 	// service nodes' models and drivers; absent without GPU telemetry.
 	GPUs []GPUInventory `json:"gpus,omitempty"`
+	// ServiceGPUs are the GPUs nvidia-smi inside each service's SLURM
+	// step listed (StepGPUInventories); absent outside such steps.
+	ServiceGPUs []ServiceGPUs `json:"service_gpus,omitempty"`
 }
 
 // BaselineSource is the provenance of what a run was compared with: a

@@ -226,11 +226,11 @@ func (r *caseRun) startService(ctx context.Context, sv *suites.Service, exe stri
 	}
 	r.services.Add(p)
 	r.procs[sv.Name] = append(r.procs[sv.Name], p)
-	gpus, err := r.pl.bound(sv)
+	b, err := r.pl.bound(sv)
 	if err != nil {
 		return false, fmt.Errorf("service %q: %w", sv.Name, err)
 	}
-	r.rec.serviceDetail(sv.Name, func(si *results.ServiceInfo) { si.GPUs = gpus })
+	r.rec.serviceDetail(sv.Name, func(si *results.ServiceInfo) { si.GPUs, si.StepGPUs = b.CUDAVisibleDevices, stepGPUs(b) })
 	r.urls[sv.Name] = rs.URL
 	r.rec.serverVersion(sv.Name, serverVersion(ctx, sv.Kind, rs.URL))
 	r.e.log.Info("service ready", "service", sv.Name)

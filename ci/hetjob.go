@@ -160,24 +160,21 @@ func (a *allocationPlacement) pre(sv *suites.Service) [][]string {
 // GPUs of its own, saw exactly that many devices, none of them seen by
 // another service on that node. A service with no GPU, the wrong count,
 // a shared GPU or the wrong node is an error: its cases never look green.
-func (a *allocationPlacement) bound(sv *suites.Service) (string, error) {
+// The record also holds what nvidia-smi in the step said of its GPUs
+// (slurm.ParseBinding).
+func (a *allocationPlacement) bound(sv *suites.Service) (slurm.Binding, error) {
 	if len(a.job.Components) == 0 || sv.URL != "" {
-		return "", nil
+		return slurm.Binding{}, nil
 	}
 	file := a.job.BindingFile(sv.Name)
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return "", fmt.Errorf("no binding record from the service's step (%w)", err)
+		return slurm.Binding{}, fmt.Errorf("no binding record from the service's step (%w)", err)
 	}
-	rec := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			rec[k] = v
-		}
-	}
+	rec := slurm.ParseBinding(b)
 	want := a.node(sv.Name)
-	if rec["node"] != want {
-		return "", fmt.Errorf("its step ran on %q, planned on %q (%s)", rec["node"], want, file)
+	if rec.Node != want {
+		return slurm.Binding{}, fmt.Errorf("its step ran on %q, planned on %q (%s)", rec.Node, want, file)
 	}
 	var role slurm.ServiceRole
 	for _, r := range a.job.Services {
@@ -186,11 +183,11 @@ func (a *allocationPlacement) bound(sv *suites.Service) (string, error) {
 		}
 	}
 	if role.Ray != nil || role.GPUs == 0 {
-		return rec["cuda_visible_devices"], nil
+		return rec, nil
 	}
-	devs := strings.Split(rec["cuda_visible_devices"], ",")
-	if rec["cuda_visible_devices"] == "" || len(devs) != role.GPUs {
-		return "", fmt.Errorf("gpus = %d, but its step on %s saw CUDA_VISIBLE_DEVICES=%q (%s)", role.GPUs, want, rec["cuda_visible_devices"], file)
+	devs := strings.Split(rec.CUDAVisibleDevices, ",")
+	if rec.CUDAVisibleDevices == "" || len(devs) != role.GPUs {
+		return slurm.Binding{}, fmt.Errorf("gpus = %d, but its step on %s saw CUDA_VISIBLE_DEVICES=%q (%s)", role.GPUs, want, rec.CUDAVisibleDevices, file)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -200,11 +197,24 @@ func (a *allocationPlacement) bound(sv *suites.Service) (string, error) {
 	for _, d := range devs {
 		key := want + "/" + d
 		if other, ok := a.gpuOwner[key]; ok && other != sv.Name {
-			return "", fmt.Errorf("GPU %s of %s is also service %q's: steps share it (%s)", d, want, other, file)
+			return slurm.Binding{}, fmt.Errorf("GPU %s of %s is also service %q's: steps share it (%s)", d, want, other, file)
 		}
 		a.gpuOwner[key] = sv.Name
 	}
-	return rec["cuda_visible_devices"], nil
+	return rec, nil
+}
+
+// stepGPUs is what a binding record says of the step's GPUs, for the
+// manifest; nil when the step did not look (no record, older wrapper).
+func stepGPUs(b slurm.Binding) *results.StepGPUs {
+	if !b.Queried {
+		return nil
+	}
+	out := &results.StepGPUs{Unknown: b.Unknown}
+	for _, g := range b.GPUs {
+		out.Devices = append(out.Devices, results.GPUDevice{Index: g.Index, Model: g.Model, Driver: g.Driver, MemoryBytes: g.MemoryBytes})
+	}
+	return out
 }
 
 // runPre runs sv's pre steps one after the other (placement.pre: here,

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -336,5 +337,41 @@ func TestBindingStaleRecord(t *testing.T) {
 	}
 	if _, err := a.bound(sv); err == nil || !strings.Contains(err.Error(), "no binding record") {
 		t.Errorf("bound after a new start with the old record: err = %v, want no binding record", err)
+	}
+}
+
+// TestBindingStepGPUs: what nvidia-smi in the step listed reaches the
+// manifest's services[].step_gpus as devices, a failed nvidia-smi as
+// unknown with its reason, and a record without nvidia-smi lines (an
+// older wrapper) as nothing.
+func TestBindingStepGPUs(t *testing.T) {
+	dir := t.TempDir()
+	job := slurm.Job{ResultsDir: dir, Components: []slurm.Component{{Role: "services", Nodes: 1, GPUsPerNode: 1}},
+		Services: []slurm.ServiceRole{{Name: "a", Nodes: []int{0}, GPUs: 1}}}
+	steps := []slurm.Step{{Kind: slurm.StepService, Service: "a", Node: "node4"}}
+	os.MkdirAll(filepath.Join(dir, slurm.BindingDir), 0o755)
+	cases := []struct {
+		name, rec string
+		want      *results.StepGPUs
+	}{
+		{name: "listed", rec: "node=node4\ncuda_visible_devices=0\nnvidia_smi_exit=0\nnvidia_smi=0, NVIDIA H100 80GB HBM3, 550.54.15, 81559 MiB\n",
+			want: &results.StepGPUs{Devices: []results.GPUDevice{{Model: "NVIDIA H100 80GB HBM3", Driver: "550.54.15", MemoryBytes: 81559 << 20}}}},
+		{name: "failed", rec: "node=node4\ncuda_visible_devices=0\nnvidia_smi_exit=9\n", want: &results.StepGPUs{Unknown: "nvidia-smi exited 9"}},
+		{name: "older wrapper", rec: "node=node4\ncuda_visible_devices=0\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if err := os.WriteFile(job.BindingFile("a"), []byte(c.rec), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			a := &allocationPlacement{job: job, steps: steps}
+			b, err := a.bound(&suites.Service{Name: "a"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := stepGPUs(b); !reflect.DeepEqual(got, c.want) || b.CUDAVisibleDevices != "0" {
+				t.Errorf("step GPUs %+v (devices %q), want %+v", got, b.CUDAVisibleDevices, c.want)
+			}
+		})
 	}
 }

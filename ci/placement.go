@@ -42,8 +42,8 @@ type placement interface {
 	// pre returns the argv of each of sv's pre steps, in order.
 	pre(sv *suites.Service) [][]string
 	// bound checks where sv's server step runs and which GPUs it got, once
-	// it answers, and returns them ("" when not checked).
-	bound(sv *suites.Service) (gpus string, err error)
+	// it answers, and returns its binding record (zero when not checked).
+	bound(sv *suites.Service) (slurm.Binding, error)
 	// ready is called once every service answers.
 	ready(dir string, urls map[string]string) error
 	// counts returns the progress display's counters of a running case
@@ -75,11 +75,11 @@ func (localPlacement) services(sv *suites.Service, dir, exe string) ([]runner.Se
 	return []runner.Service{sv.RunnerService(suites.ServiceOptions{Exe: exe, Port: port, LogPath: log, DataDir: data})}, nil
 }
 
-func (localPlacement) node(string) string                    { return "" }
-func (localPlacement) bound(*suites.Service) (string, error) { return "", nil }
-func (localPlacement) pre(sv *suites.Service) [][]string     { return shellSteps(sv.Pre) }
-func (localPlacement) samples(id string) string              { return results.SamplePath(id) }
-func (localPlacement) ready(string, map[string]string) error { return nil }
+func (localPlacement) node(string) string                           { return "" }
+func (localPlacement) bound(*suites.Service) (slurm.Binding, error) { return slurm.Binding{}, nil }
+func (localPlacement) pre(sv *suites.Service) [][]string            { return shellSteps(sv.Pre) }
+func (localPlacement) samples(id string) string                     { return results.SamplePath(id) }
+func (localPlacement) ready(string, map[string]string) error        { return nil }
 
 func (localPlacement) counts(_ string, _ *results.CaseInfo, local *runner.Progress) func() (int64, int64) {
 	return func() (int64, int64) {

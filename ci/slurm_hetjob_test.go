@@ -45,6 +45,13 @@ func TestClusterHetjob(t *testing.T) {
 				t.Errorf("services %s and %s both got GPU %s", other, sv.Name, sv.GPUs)
 			}
 			gpus[sv.GPUs] = sv.Name
+			// The wrapper looked for nvidia-smi in the step, and the
+			// server started all the same: the test cluster's nodes have
+			// none (unless this machine has one), so the GPUs are unknown.
+			sg := sv.StepGPUs
+			if _, err := exec.LookPath("nvidia-smi"); err != nil && (sg == nil || sg.Unknown != "no nvidia-smi on the node" || len(sg.Devices) != 0) {
+				t.Errorf("service %s's step GPUs = %+v, want unknown: no nvidia-smi on the node", sv.Name, sg)
+			}
 		}
 		if len(m.Services) != 2 {
 			t.Fatalf("services = %+v, want llm-a and llm-b", m.Services)

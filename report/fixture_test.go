@@ -200,7 +200,8 @@ func writeFixture(t testing.TB, dir, suite string, incomplete bool, cases []fixt
 		Start: fixtureStart, End: fixtureStart.Add(20 * time.Minute),
 		Slurm:       &results.SlurmInfo{JobID: "4242", Nodes: []string{"node1", "node2"}, Partition: "gpu", State: "COMPLETED"},
 		Fingerprint: map[string]string{"model": "llama-3-8b", "gpu": "A100", "vllm": "0.6.3"},
-		Services:    []results.ServiceInfo{{Name: "llm", Kind: "vllm", URL: "http://node1:8000", Node: "node1", Version: "0.6.3", Log: "logs/llm.log"}},
+		Services: []results.ServiceInfo{{Name: "llm", Kind: "vllm", URL: "http://node1:8000", Node: "node1", Version: "0.6.3", Log: "logs/llm.log",
+			GPUs: "0", StepGPUs: &results.StepGPUs{Devices: []results.GPUDevice{{Model: "NVIDIA A100-SXM4-40GB", Driver: "535.104.05", MemoryBytes: 40960 << 20}}}}},
 		Environment: map[string]string{"cpu": "AMD EPYC 7H12 64-Core Processor", "cpus": "128", "arch": "amd64", "kernel": "4.18.0-513.el8.x86_64",
 			"gpu": "NVIDIA A100-SXM4-40GB, NVIDIA A100-SXM4-40GB", "gpu_driver": "535.104.05"}}
 	if incomplete {
@@ -211,7 +212,8 @@ func writeFixture(t testing.TB, dir, suite string, incomplete bool, cases []fixt
 		Baseline: &analysis.BaselineSource{File: "baselines/" + suite + ".json", Found: true, Entries: 3, Promoted: "2025-03-01T07:12:40Z",
 			RunStart: "2025-02-28T01:30:00Z", BenchrunCommit: "0123456789abcdef0123", SlurmJob: "4100",
 			CIJobURL: "https://gitlab.example/hpc/bench/-/jobs/977", CommitSHA: "fedcba9876543210fedc", Ref: "main"},
-		GPUs: []analysis.GPUInventory{{Host: "node1", Model: "NVIDIA A100-SXM4-40GB", Driver: "535.104.05", Count: 4}}}
+		GPUs:        []analysis.GPUInventory{{Host: "node1", Model: "NVIDIA A100-SXM4-40GB", Driver: "535.104.05", Count: 4}},
+		ServiceGPUs: analysis.StepGPUInventories(m.Services)}
 	for i, fc := range cases {
 		id := fc.bench + "/" + fc.params
 		start := fixtureStart.Add(time.Duration(i) * time.Minute)

@@ -338,10 +338,26 @@ func gpuInventoryText(g analysis.GPUInventory) string {
 	return d
 }
 
+// serviceGPUsText is what nvidia-smi in a service's step listed, as the
+// environment shows it: "1 × NVIDIA H100 80GB HBM3, driver 550.54.15", or
+// "unknown (nvidia-smi exited 9)".
+func serviceGPUsText(sg analysis.ServiceGPUs) string {
+	if len(sg.GPUs) == 0 {
+		return "unknown (" + cmp.Or(sg.Unknown, "no reason recorded") + ")"
+	}
+	parts := make([]string, len(sg.GPUs))
+	for i, g := range sg.GPUs {
+		parts[i] = gpuInventoryText(g)
+	}
+	return strings.Join(parts, "; ")
+}
+
 // environment is the environment section's rows (what ran where, with
 // what: benchrun, the suite, the SLURM job, the services and their
 // versions, the benchrun host's CPU, kernel and GPUs, the service nodes'
-// GPUs the DCGM exporter labels name) and the fingerprint's.
+// GPUs the DCGM exporter labels name, each service step's GPUs as
+// nvidia-smi in the step listed them) and the fingerprint's; each GPU row
+// names its source.
 func environment(in *Input) (env, fp []kv) {
 	m := in.Manifest
 	if m == nil {
@@ -413,6 +429,9 @@ func environment(in *Input) (env, fp []kv) {
 	}
 	for _, g := range in.Summary.GPUs {
 		add("GPUs on "+cmp.Or(g.Host, "an unnamed host")+" (DCGM)", gpuInventoryText(g))
+	}
+	for _, sg := range in.Summary.ServiceGPUs {
+		add("GPUs of "+sg.Service+" on "+cmp.Or(sg.Node, "its node")+" (nvidia-smi in the step)", serviceGPUsText(sg))
 	}
 	for _, k := range slices.Sorted(maps.Keys(m.Fingerprint)) {
 		fp = append(fp, kv{k, m.Fingerprint[k]})

@@ -98,7 +98,9 @@ func TestHTMLStructure(t *testing.T) {
 		`<li>log of service llm: <a href="logs/llm.log">logs/llm.log</a></li>`,
 		`<li>samples of chat/users=8: <a href="samples/chat%252Fusers=8.jsonl">samples/chat%2Fusers=8.jsonl</a>`, `<a href="manifest.json">`, `<h2 id="environment">`,
 		"<dt>CPU (benchrun host)</dt><dd>AMD EPYC 7H12 64-Core Processor × 128 (amd64)</dd>", "<dt>kernel</dt><dd>4.18.0-513.el8.x86_64</dd>",
-		"<dt>GPU (benchrun host)</dt><dd>NVIDIA A100-SXM4-40GB, NVIDIA A100-SXM4-40GB, driver 535.104.05</dd>"} {
+		"<dt>GPU (benchrun host)</dt><dd>NVIDIA A100-SXM4-40GB, NVIDIA A100-SXM4-40GB, driver 535.104.05</dd>",
+		"<dt>GPUs on node1 (DCGM)</dt><dd>4 × NVIDIA A100-SXM4-40GB, driver 535.104.05</dd>",
+		"<dt>GPUs of llm on node1 (nvidia-smi in the step)</dt><dd>1 × NVIDIA A100-SXM4-40GB, driver 535.104.05</dd>"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -270,5 +272,26 @@ func TestHTMLWorstChangeUsesDeclaredDirection(t *testing.T) {
 		}}
 	if got := overviewCase(c, "", nil, nil).Worst; got != "index_bytes +30.0%" {
 		t.Errorf("worst change %q, want %q", got, "index_bytes +30.0%")
+	}
+}
+
+// TestServiceGPUsText: the step's GPUs by model and driver, or unknown
+// with the reason — never a model the record did not name.
+func TestServiceGPUsText(t *testing.T) {
+	cases := []struct {
+		sg   analysis.ServiceGPUs
+		want string
+	}{
+		{analysis.ServiceGPUs{GPUs: []analysis.GPUInventory{{Model: "NVIDIA H100 80GB HBM3", Driver: "550.54.15", Count: 1}}},
+			"1 × NVIDIA H100 80GB HBM3, driver 550.54.15"},
+		{analysis.ServiceGPUs{GPUs: []analysis.GPUInventory{{Model: "A", Driver: "1.2", Count: 2}, {Model: "B", Driver: "1.2", Count: 1}}},
+			"2 × A, driver 1.2; 1 × B, driver 1.2"},
+		{analysis.ServiceGPUs{Unknown: "nvidia-smi exited 9"}, "unknown (nvidia-smi exited 9)"},
+		{analysis.ServiceGPUs{}, "unknown (no reason recorded)"},
+	}
+	for _, c := range cases {
+		if got := serviceGPUsText(c.sg); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.sg, got, c.want)
+		}
 	}
 }

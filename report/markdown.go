@@ -309,7 +309,8 @@ func writeTelemetryMarkdown(b *strings.Builder, tt *telemetryTable) {
 // envLine summarises where and with what the run ran, from the manifest.
 // writeEnvironmentMarkdown writes the short environment section: the
 // services and their versions, the benchrun host's CPU, kernel and GPU,
-// the service nodes' GPUs (DCGM) — the environment rows of report.html
+// the service nodes' GPUs (DCGM, and nvidia-smi in each service's step)
+// — the environment rows of report.html
 // that the line under the title (envLine) does not give.
 func writeEnvironmentMarkdown(b *strings.Builder, in *Input) {
 	env, _ := environment(in)

@@ -122,9 +122,17 @@ func (j *Job) exclusiveGPUs(s ServiceRole) bool {
 }
 
 // bindingWrapper returns the argv prefix that records the step's node and
-// GPUs in file and then runs the rest of the argv.
+// GPUs in file and then runs the rest of the argv. When the node has
+// nvidia-smi it also records nvidia-smi's exit status and its listing of
+// the GPUs the step sees (nvidia_smi= lines, ParseBinding), bounded by
+// timeout when the node has it; nvidia-smi missing, failing or hanging
+// never stops the step.
 func bindingWrapper(file string) []string {
-	script := `printf 'node=%s\ncuda_visible_devices=%s\nstep_gpus=%s\n' "${SLURMD_NODENAME:-$(hostname)}" "${CUDA_VISIBLE_DEVICES-}" "${SLURM_STEP_GPUS-}" >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"`
+	script := `{ printf 'node=%s\ncuda_visible_devices=%s\nstep_gpus=%s\n' "${SLURMD_NODENAME:-$(hostname)}" "${CUDA_VISIBLE_DEVICES-}" "${SLURM_STEP_GPUS-}"; ` +
+		`if command -v nvidia-smi >/dev/null 2>&1; then t=; if command -v timeout >/dev/null 2>&1; then t='timeout ` + nvidiaSMITimeout + `'; fi; ` +
+		`o=$($t nvidia-smi ` + nvidiaSMIQuery + ` 2>/dev/null); printf 'nvidia_smi_exit=%s\n' "$?"; ` +
+		`printf '%s\n' "$o" | while IFS= read -r l; do printf 'nvidia_smi=%s\n' "$l"; done; ` +
+		`else printf 'nvidia_smi_exit=absent\n'; fi; } >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"`
 	return []string{"sh", "-c", script, file}
 }
 

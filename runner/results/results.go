@@ -113,8 +113,29 @@ type ServiceInfo struct {
 	// GPUs are the devices the service's step saw in CUDA_VISIBLE_DEVICES,
 	// checked against the placement (SLURM with [slurm.services]).
 	GPUs string `json:"gpus,omitempty"`
+	// StepGPUs are those GPUs' model and driver as nvidia-smi inside the
+	// service's step listed them (SLURM with [slurm.services]); nil when
+	// the step did not look (an older benchrun, no binding record).
+	StepGPUs *StepGPUs `json:"step_gpus,omitempty"`
 	// Pre are its pre steps (model staging), run before it started.
 	Pre []PreStep `json:"pre,omitempty"`
+}
+
+// StepGPUs is what nvidia-smi in a service's step said of the step's GPUs:
+// the devices, or why they are unknown (nvidia-smi absent, failed or timed
+// out, output it could not read exactly; Devices is then empty).
+type StepGPUs struct {
+	Devices []GPUDevice `json:"devices,omitempty"`
+	Unknown string      `json:"unknown,omitempty"`
+}
+
+// GPUDevice is one GPU as nvidia-smi lists it (index as the step numbers
+// it, model name, driver version, total memory in bytes; 0 when unknown).
+type GPUDevice struct {
+	Index       int    `json:"index"`
+	Model       string `json:"model"`
+	Driver      string `json:"driver"`
+	MemoryBytes int64  `json:"memory_bytes,omitempty"`
 }
 
 // PreStep is one pre step of a service and how long it took.
