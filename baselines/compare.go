@@ -237,10 +237,7 @@ func Compare(c *analysis.Case, raw *analysis.Raw, base *Entry, o CompareOptions)
 	}
 	var out []analysis.Check
 	for _, spec := range o.Metrics {
-		name, stat, _ := strings.Cut(spec, ".")
-		if stat == "p99.9" {
-			stat = "p999"
-		}
+		name, stat := splitSpec(spec)
 		cm, inCur := c.Metrics[name]
 		bm, inBase := base.Metrics[name]
 		if !inCur && !inBase {

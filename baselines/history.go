@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/benchrun/benchrun/analysis"
 	"github.com/benchrun/benchrun/runner/results"
@@ -79,18 +78,7 @@ func RecordOf(m *results.Manifest, sum *analysis.Summary, keyOf func(*analysis.C
 		}
 		vals := map[string]Value{}
 		for _, spec := range keyOf(c) {
-			name, stat, _ := strings.Cut(spec, ".")
-			cm, ok := c.Metrics[name]
-			if !ok {
-				continue
-			}
-			if stat == "" {
-				stat = cm.DefaultStat()
-			}
-			if stat == "p99.9" {
-				stat = "p999"
-			}
-			v, ok := cm.Stat(stat)
+			name, stat, cm, v, ok := LookupSpec(c.Metrics, spec)
 			if !ok {
 				continue
 			}

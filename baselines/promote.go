@@ -202,16 +202,11 @@ func headlines(old, e *Entry, specs []string) []Headline {
 	}
 	var hs []Headline
 	for _, spec := range specs {
-		name, stat, _ := strings.Cut(spec, ".")
-		m, ok := e.Metrics[name]
+		name, stat, m, v, ok := LookupSpec(e.Metrics, spec)
 		if !ok {
 			continue
 		}
-		if stat == "" {
-			stat = m.DefaultStat()
-		}
-		h := Headline{Name: name + "." + stat, Unit: m.Unit}
-		h.New, _ = m.Stat(stat)
+		h := Headline{Name: name + "." + stat, Unit: m.Unit, New: v}
 		if old != nil {
 			if om, ok := old.Metrics[name]; ok {
 				h.Old, h.HasOld = om.Stat(stat)

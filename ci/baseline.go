@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/jedib0t/go-pretty/v6/table"
@@ -230,15 +229,7 @@ func writeBaselines(w io.Writer, f *baselines.File) {
 				shown = baselines.DefaultMetrics()
 			}
 			for _, name := range shown {
-				metric, stat, _ := strings.Cut(name, ".")
-				m, ok := e.Metrics[metric]
-				if !ok {
-					continue
-				}
-				if stat == "" {
-					stat = m.DefaultStat()
-				}
-				v, ok := m.Stat(stat)
+				_, _, m, v, ok := baselines.LookupSpec(e.Metrics, name)
 				if !ok {
 					continue
 				}
