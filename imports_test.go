@@ -51,6 +51,11 @@ var importRules = []importRule{
 		why:   "the results format is the leaf that execution and analysis share; it executes and computes nothing",
 	},
 	{
+		from:  []string{"runner/h1/..."},
+		never: []string{"..."},
+		why:   "the HTTP/1.1 transport is a leaf: it speaks HTTP and knows nothing of benchrun's drivers, samples or stamps",
+	},
+	{
 		from:  []string{"suites/..."},
 		never: []string{"report/...", "baselines/...", "ci/..."},
 		why: "the suite format is decoded and validated before anything runs; " +

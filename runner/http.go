@@ -21,6 +21,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/benchrun/benchrun/runner/h1"
 	"github.com/benchrun/benchrun/runner/results"
 )
 
@@ -59,7 +60,16 @@ func newBenchClient() *http.Client {
 	// Chunks are stamped with the kernel's receive time where it has one
 	// (ReceiveTime), not when this process got to read them.
 	t.DialContext = ReceiveDialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second})
-	return &http.Client{Transport: t}
+	// Plain-http requests go through benchrun's own HTTP/1.1 transport,
+	// which sends and reads on the caller's goroutine (runner/h1); https,
+	// proxied hosts and bodies of unknown length through net/http's.
+	return &http.Client{Transport: &h1.Transport{
+		Dial:           t.DialContext,
+		Fallback:       t,
+		Proxy:          t.Proxy,
+		MaxIdlePerHost: t.MaxIdleConnsPerHost,
+		IdleTimeout:    t.IdleConnTimeout,
+	}}
 }
 
 // Exchange is the HTTP request a driver's Do sends for one operation, and

@@ -75,6 +75,10 @@ func newRxConn(tc *net.TCPConn, rc syscall.RawConn) *rxConn {
 
 func (c *rxConn) ReceiveTime() (time.Time, bool) { return c.clock.time() }
 
+// SyscallConn gives the socket to code that peeks at it without reading
+// (runner/h1 checks an idle connection for a close by the server).
+func (c *rxConn) SyscallConn() (syscall.RawConn, error) { return c.rc, nil }
+
 // CloseWrite half-closes the connection (net/http's server uses it for a
 // graceful close).
 func (c *rxConn) CloseWrite() error { return c.TCPConn.CloseWrite() }

@@ -1,0 +1,261 @@
+package h1
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"slices"
+	"sync/atomic"
+	"time"
+)
+
+// conn is one kept-alive connection. It serves one request at a time:
+// from RoundTrip until its response body ends it belongs to that request,
+// then it goes back to its host's pool (or is closed).
+type conn struct {
+	t         *Transport
+	h         *host
+	nc        net.Conn
+	br        *bufio.Reader
+	wbuf      []byte // the request being written, reused
+	lines     []byte // a header line longer than br's buffer, reused
+	idleSince time.Time
+	reused    bool
+
+	interrupt   func() // setInterrupted, bound once for context.AfterFunc
+	interrupted atomic.Bool
+}
+
+// aLongTimeAgo is a deadline that has passed: setting it makes every
+// blocked and future read and write on the connection fail at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// setInterrupted runs when the request's context ends.
+func (c *conn) setInterrupted() {
+	c.interrupted.Store(true)
+	c.nc.SetDeadline(aLongTimeAgo)
+}
+
+// errServerClosed is the error of a connection the server closed before
+// any byte of the response.
+var errServerClosed = errors.New("h1: server closed the connection before sending a response")
+
+// roundTrip writes req (its header section already in c.wbuf, its body
+// read from body) and reads the response's header section. wrote says
+// whether any byte of the request may have reached the server. On error
+// the connection is closed and body too.
+func (c *conn) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, req *http.Request, body io.ReadCloser) (resp *http.Response, wrote bool, err error) {
+	c.interrupted.Store(false)
+	var stop func() bool
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, c.interrupt)
+	}
+	fail := func(err error) (*http.Response, bool, error) {
+		if stop != nil {
+			stop()
+		}
+		c.nc.Close()
+		if body != nil {
+			body.Close()
+		}
+		if c.interrupted.Load() || ctx.Err() != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				err = cerr
+			}
+		}
+		return nil, wrote, err
+	}
+	n := req.ContentLength
+	if body == nil || body == http.NoBody {
+		n = 0
+	}
+	if n > 0 && n <= maxBufferedBody {
+		start := len(c.wbuf)
+		c.wbuf = slices.Grow(c.wbuf, int(n))[:start+int(n)]
+		if _, err := io.ReadFull(body, c.wbuf[start:]); err != nil {
+			return fail(errors.Join(errors.New("h1: reading the request body"), err))
+		}
+	}
+	m, err := c.nc.Write(c.wbuf)
+	wrote = m > 0
+	if err != nil {
+		return fail(err)
+	}
+	if n > maxBufferedBody {
+		if _, err := io.CopyN(c.nc, body, n); err != nil {
+			return fail(err)
+		}
+	}
+	if body != nil {
+		body.Close()
+		body = nil
+	}
+	if trace != nil && trace.WroteRequest != nil {
+		trace.WroteRequest(httptrace.WroteRequestInfo{})
+	}
+	if _, err := c.br.Peek(1); err != nil {
+		if err == io.EOF {
+			err = errServerClosed
+		}
+		return fail(err)
+	}
+	if trace != nil && trace.GotFirstResponseByte != nil {
+		trace.GotFirstResponseByte()
+	}
+	r, f, err := readResponse(c.br, &c.lines, req.Method)
+	if err != nil {
+		return fail(err)
+	}
+	r.Request = req
+	keep := f.keep && !req.Close
+	if f.kind == noBody {
+		r.Body = http.NoBody
+		if stop != nil && !stop() {
+			keep = false
+		}
+		if keep {
+			c.t.put(c)
+		} else {
+			c.nc.Close()
+		}
+		return r, true, nil
+	}
+	b := &bodyReader{c: c, br: c.br, ctx: ctx, stop: stop, kind: f.kind, keep: keep}
+	if f.kind == byLength {
+		b.left = f.length
+	}
+	r.Body = b
+	return r, true, nil
+}
+
+// errBodyClosed is what reading a closed response body returns, as with
+// net/http.
+var errBodyClosed = errors.New("http: read on closed response body")
+
+// bodyReader is a response body. It holds its connection until the body's
+// end, which returns the connection to its pool (or closes it). Read and
+// Close are for one goroutine at a time; the request's context interrupts
+// a blocked Read.
+type bodyReader struct {
+	c     *conn // nil once released
+	br    *bufio.Reader
+	ctx   context.Context
+	stop  func() bool
+	kind  framingKind
+	left  int64 // byLength: bytes left; chunked: bytes left of the chunk
+	crlf  bool  // chunked: a chunk's data ended, its CRLF is next
+	keep  bool
+	err   error // sticky, once the body ended or failed
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	var n int
+	var err error
+	switch b.kind {
+	case byLength:
+		if int64(len(p)) > b.left {
+			p = p[:b.left]
+		}
+		n, err = b.br.Read(p)
+		b.left -= int64(n)
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		if err == nil && b.left == 0 {
+			err = io.EOF
+		}
+	case chunked:
+		n, err = b.readChunked(p)
+	default: // untilClose
+		n, err = b.br.Read(p)
+	}
+	if err != nil {
+		b.end(err)
+		return n, b.err
+	}
+	return n, nil
+}
+
+// end records the body's end or failure and releases the connection:
+// back to its pool after a clean end, closed otherwise.
+func (b *bodyReader) end(err error) {
+	clean := err == io.EOF
+	if !clean && b.c != nil && b.c.interrupted.Load() {
+		if cerr := b.ctx.Err(); cerr != nil {
+			err = cerr
+		}
+	}
+	b.err = err
+	b.release(clean && b.keep)
+}
+
+func (b *bodyReader) release(reuse bool) {
+	c := b.c
+	if c == nil {
+		return
+	}
+	b.c, b.br = nil, nil
+	if b.stop != nil && !b.stop() {
+		reuse = false // the context ended: the connection's deadline is spent
+	}
+	if reuse {
+		c.t.put(c)
+	} else {
+		c.nc.Close()
+	}
+}
+
+// Close ends the body; before its end, that closes the connection (what
+// is left of the response is not read), as net/http does.
+func (b *bodyReader) Close() error {
+	b.release(false)
+	b.err = errBodyClosed
+	return nil
+}
+
+// readChunked reads chunked transfer coding (RFC 9112 §7.1): size line,
+// data, CRLF, ... then a zero size, trailer fields (dropped) and an empty
+// line.
+func (b *bodyReader) readChunked(p []byte) (int, error) {
+	for b.left == 0 {
+		if b.crlf {
+			if err := readCRLF(b.br); err != nil {
+				return 0, err
+			}
+			b.crlf = false
+		}
+		size, err := readChunkSize(b.br)
+		if err != nil {
+			return 0, err
+		}
+		if size == 0 {
+			if err := skipTrailers(b.br); err != nil {
+				return 0, err
+			}
+			return 0, io.EOF
+		}
+		b.left = size
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.br.Read(p)
+	b.left -= int64(n)
+	if b.left == 0 {
+		b.crlf = true
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}

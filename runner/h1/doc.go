@@ -1,0 +1,38 @@
+// Package h1 is benchrun's own HTTP/1.1 client transport for plain-http
+// targets: an http.RoundTripper that sends each request and reads its
+// response on the calling goroutine, over a pool of kept-alive
+// connections, without net/http's per-connection read and write
+// goroutines, channel hand-offs and per-request bookkeeping. A load
+// generator pays those costs on every request; at tens of thousands of
+// requests per second on one core they were most of benchrun's own CPU
+// (docs/performance.md).
+//
+// What it does, as net/http's Transport does for the same requests:
+//
+//   - requests: any method, a body of known length (ContentLength ≥ 0),
+//     Host, User-Agent (Go-http-client/1.1 unless the request sets its
+//     own), Content-Length, the request's headers (validated: a name or
+//     value that could split the request is an error), Connection: close
+//     when Request.Close;
+//   - responses: HTTP/1.0 and 1.1 status lines, 1xx interim responses
+//     skipped (101 is an error), bodies framed by Content-Length, by
+//     chunked transfer coding (trailers read and dropped) or by the close
+//     of the connection; none for HEAD, 204 and 304; header sections up to
+//     1 MiB;
+//   - connections: kept alive and reused last-in first-out, at most
+//     MaxIdlePerHost idle per host, closed after IdleTimeout idle or when
+//     either side says Connection: close; a connection idle for more than
+//     probeAfter is checked (non-blocking peek) before reuse, so a server
+//     that closed it in the meantime costs a new connection, not a failed
+//     request; a request whose write failed before any byte left on a
+//     reused connection is sent again once on a new one;
+//   - the request's context: cancelling it (or its deadline) interrupts a
+//     dial, a write or a read, in the headers or the body, and the error
+//     is the context's; the connection is then closed;
+//   - httptrace: GetConn, GotConn, WroteRequest and GotFirstResponseByte
+//     are called, the last when the first byte of the response can be
+//     read, on the calling goroutine.
+//
+// Everything else goes to Fallback (net/http's Transport): https, requests
+// a proxy from the environment applies to, bodies of unknown length.
+package h1
