@@ -141,15 +141,17 @@ var errBodyClosed = errors.New("http: read on closed response body")
 // Close are for one goroutine at a time; the request's context interrupts
 // a blocked Read.
 type bodyReader struct {
-	c     *conn // nil once released
-	br    *bufio.Reader
-	ctx   context.Context
-	stop  func() bool
-	kind  framingKind
-	left  int64 // byLength: bytes left; chunked: bytes left of the chunk
-	crlf  bool  // chunked: a chunk's data ended, its CRLF is next
-	keep  bool
-	err   error // sticky, once the body ended or failed
+	c    *conn // nil once released
+	br   *bufio.Reader
+	ctx  context.Context
+	stop func() bool
+	kind framingKind
+	left int64 // byLength: bytes left; chunked: bytes left of the chunk
+	crlf bool  // chunked: a chunk's data ended, its CRLF is next
+	// excess is the chunked coding's overhead beyond what its data allows
+	excess int64
+	keep   bool
+	err    error // sticky, once the body ended or failed
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
@@ -234,9 +236,15 @@ func (b *bodyReader) readChunked(p []byte) (int, error) {
 			}
 			b.crlf = false
 		}
-		size, err := readChunkSize(b.br)
+		size, lineLen, err := readChunkSize(b.br)
 		if err != nil {
 			return 0, err
+		}
+		// Overhead guard, as net/http's: 16 bytes of size line per chunk
+		// plus twice its data are allowed, and at most 16 KiB more.
+		b.excess = max(b.excess+int64(lineLen)+2-16-2*size, 0)
+		if b.excess > 16<<10 {
+			return 0, malformed("chunked encoding with too much non-data")
 		}
 		if size == 0 {
 			if err := skipTrailers(b.br); err != nil {

@@ -2,6 +2,7 @@ package h1
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,9 @@ type framing struct {
 	kind   framingKind
 	length int64 // byLength's; -1 for chunked and untilClose
 	keep   bool  // the connection may carry another request after the body
+	// chunked: the response named the chunked coding (its body may still
+	// be none: HEAD, 204, 304)
+	chunked bool
 }
 
 // errMalformed starts every error about a response this package cannot read.
@@ -60,7 +64,7 @@ func readResponse(br *bufio.Reader, lines *[]byte, method string) (*http.Respons
 		}
 		r.ContentLength = f.length
 		r.Close = !f.keep
-		if f.kind == chunked {
+		if f.chunked {
 			r.TransferEncoding = []string{"chunked"}
 		}
 		return r, f, nil
@@ -195,33 +199,47 @@ func canonicalKey(k []byte) string {
 }
 
 // framingOf decides how r's body ends (RFC 9112 §6.3) and whether the
-// connection can be reused after it.
+// connection can be reused after it, and edits r.Header as net/http does:
+// Transfer-Encoding is removed (its coding is in TransferEncoding),
+// repeated equal Content-Lengths become one, and a Content-Length beside
+// chunked coding is dropped.
 func framingOf(r *http.Response, method string) (framing, error) {
-	conn := r.Header["Connection"]
+	h := r.Header
+	conn := h["Connection"]
 	keep := r.ProtoMinor == 1 && !hasToken(conn, "close") || r.ProtoMinor == 0 && hasToken(conn, "keep-alive")
-	te, hasTE := r.Header["Transfer-Encoding"]
-	cl, hasCL := r.Header["Content-Length"]
+	chunk := false
+	if te, ok := h["Transfer-Encoding"]; ok {
+		delete(h, "Transfer-Encoding")
+		if r.ProtoMinor == 1 { // HTTP/1.0 has no transfer codings: ignored, as net/http does
+			if len(te) != 1 || !strings.EqualFold(te[0], "chunked") {
+				return framing{}, fmt.Errorf("h1: unsupported Transfer-Encoding %q", strings.Join(te, ", "))
+			}
+			chunk = true
+		}
+	}
 	var length int64 = -1
+	cl, hasCL := h["Content-Length"]
 	if hasCL {
 		n, err := contentLength(cl)
 		if err != nil {
 			return framing{}, err
 		}
+		if len(cl) > 1 {
+			h["Content-Length"] = []string{strings.TrimSpace(cl[0])}
+		}
 		length = n
 	}
 	if method == http.MethodHead || r.StatusCode/100 == 1 || r.StatusCode == http.StatusNoContent || r.StatusCode == http.StatusNotModified {
-		if method != http.MethodHead || length < 0 {
-			length = 0
+		if method != http.MethodHead {
+			length = 0 // a HEAD response keeps the length it announced (-1: none), as with net/http
 		}
-		return framing{kind: noBody, length: length, keep: keep}, nil
+		return framing{kind: noBody, length: length, keep: keep, chunked: chunk}, nil
 	}
-	if hasTE {
-		if len(te) != 1 || !strings.EqualFold(strings.TrimSpace(te[0]), "chunked") {
-			return framing{}, fmt.Errorf("h1: unsupported Transfer-Encoding %q", strings.Join(te, ", "))
-		}
-		// Content-Length beside chunked is ignored, and the connection
-		// not trusted for another request (RFC 9112 §6.3).
-		return framing{kind: chunked, length: -1, keep: keep && !hasCL}, nil
+	if chunk {
+		delete(h, "Content-Length")
+		// A Content-Length beside chunked is ignored, and the connection
+		// not trusted with another request (RFC 9112 §6.3).
+		return framing{kind: chunked, length: -1, keep: keep && !hasCL, chunked: true}, nil
 	}
 	if hasCL {
 		if length == 0 {
@@ -297,31 +315,33 @@ func readLine(br *bufio.Reader, lines *[]byte, budget *int) ([]byte, error) {
 	return line, nil
 }
 
-// readChunkSize reads a chunk's size line: hexadecimal digits, then
-// optional extensions (ignored).
-func readChunkSize(br *bufio.Reader) (int64, error) {
+// readChunkSize reads a chunk's size line as net/http does: ended by CRLF
+// (a bare LF or another CR is an error), under 4096 bytes, trailing
+// whitespace and extensions (from ';') dropped, then 1 to 15 hexadecimal
+// digits. It returns the line's length too, for the overhead guard.
+func readChunkSize(br *bufio.Reader) (size int64, lineLen int, err error) {
 	line, err := br.ReadSlice('\n')
 	if err != nil {
 		if err == bufio.ErrBufferFull {
-			return 0, malformed("chunk size line too long")
+			return 0, 0, malformed("chunk size line too long")
 		}
-		return 0, noEOF(err)
+		return 0, 0, noEOF(err)
 	}
-	line = line[:len(line)-1]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
+	if i := bytes.IndexByte(line, '\r'); i < 0 || i != len(line)-2 {
+		return 0, 0, malformed("chunk size line %q not ended by CRLF", clip(line))
 	}
-	digits := line
-	for i, c := range line {
-		if c == ';' || c == ' ' || c == '\t' {
-			digits = line[:i]
-			break
-		}
+	line = line[:len(line)-2]
+	if len(line) >= 4096 {
+		return 0, 0, malformed("chunk size line too long")
+	}
+	lineLen = len(line)
+	digits := bytes.TrimRight(line, " \t\r\n")
+	if i := bytes.IndexByte(digits, ';'); i >= 0 {
+		digits = digits[:i]
 	}
 	if len(digits) == 0 || len(digits) > 15 {
-		return 0, malformed("chunk size %q", clip(line))
+		return 0, 0, malformed("chunk size %q", clip(line))
 	}
-	var n int64
 	for _, c := range digits {
 		var d byte
 		switch {
@@ -332,11 +352,11 @@ func readChunkSize(br *bufio.Reader) (int64, error) {
 		case c >= 'A' && c <= 'F':
 			d = c - 'A' + 10
 		default:
-			return 0, malformed("chunk size %q", clip(line))
+			return 0, 0, malformed("chunk size %q", clip(line))
 		}
-		n = n<<4 | int64(d)
+		size = size<<4 | int64(d)
 	}
-	return n, nil
+	return size, lineLen, nil
 }
 
 // readCRLF reads the CRLF that ends a chunk's data.
@@ -352,17 +372,32 @@ func readCRLF(br *bufio.Reader) error {
 	return nil
 }
 
-// skipTrailers reads a chunked body's trailer section up to its empty line.
+// skipTrailers reads a chunked body's trailer section up to its empty
+// line, as strictly as net/http: every line ended by CRLF, field lines
+// well formed, the section under 4096 bytes.
 func skipTrailers(br *bufio.Reader) error {
-	budget := maxHeaderBytes
-	var scratch []byte
+	budget := 4096
 	for {
-		line, err := readLine(br, &scratch, &budget)
+		line, err := br.ReadSlice('\n')
 		if err != nil {
+			if err == bufio.ErrBufferFull {
+				return malformed("trailer section too long")
+			}
 			return noEOF(err)
 		}
+		if budget -= len(line); budget < 0 {
+			return malformed("trailer section too long")
+		}
+		if len(line) < 2 || line[len(line)-2] != '\r' {
+			return malformed("trailer line %q not ended by CRLF", clip(line))
+		}
+		line = line[:len(line)-2]
 		if len(line) == 0 {
 			return nil
+		}
+		i := bytes.IndexByte(line, ':')
+		if i <= 0 || !validToken(string(line[:i])) || !validValue(string(line[i+1:])) {
+			return malformed("trailer line %q", clip(line))
 		}
 	}
 }
