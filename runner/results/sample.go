@@ -146,7 +146,7 @@ func (s *Sample) OK() bool { return s.Error == "" }
 type SampleWriter struct {
 	mu      sync.Mutex
 	w       *bufio.Writer
-	enc     *json.Encoder // encodes into w, reusing its buffer
+	line    []byte // the line being written, reused
 	c       io.Closer
 	n       int64
 	err     error
@@ -172,7 +172,6 @@ const SampleSyncInterval = SampleFlushInterval
 // Close closes it.
 func NewSampleWriter(w io.Writer) *SampleWriter {
 	sw := &SampleWriter{w: bufio.NewWriterSize(w, 64<<10)}
-	sw.enc = json.NewEncoder(sw.w)
 	if c, ok := w.(io.Closer); ok {
 		sw.c = c
 	}
@@ -238,13 +237,20 @@ func (sw *SampleWriter) Write(s *Sample) error {
 		// A batched line would sit in a buffer nobody flushes, counted.
 		return errSampleWriterClosed
 	}
-	// Encode writes the line and its newline, or nothing when s cannot be
-	// encoded (a NaN value): that error is the sample's, not the writer's.
-	if err := sw.enc.Encode(s); err != nil {
-		var ue *json.UnsupportedValueError
-		if !errors.As(err, &ue) {
-			sw.err = err
+	// The line is encoding/json's encoding of s (appendSample), and its
+	// newline; nothing when s cannot be encoded (a NaN value), where
+	// encoding/json says why: that error is the sample's, not the writer's.
+	line, ok := appendSample(sw.line[:0], s)
+	if !ok {
+		_, err := json.Marshal(s)
+		if err == nil {
+			err = errors.New("sample cannot be encoded")
 		}
+		return err
+	}
+	sw.line = append(line, '\n')
+	if _, err := sw.w.Write(sw.line); err != nil {
+		sw.err = err
 		return err
 	}
 	if !sw.batched {
