@@ -189,7 +189,12 @@ func (t *Transport) conn(ctx context.Context, h *host) (*conn, error) {
 	}
 	nc, err := t.Dial(ctx, "tcp", h.addr)
 	if err != nil {
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: err}
+		var op *net.OpError
+		if !errors.As(err, &op) {
+			// Say it was the dial, as net.Dialer's errors do.
+			err = &net.OpError{Op: "dial", Net: "tcp", Err: err}
+		}
+		return nil, err
 	}
 	c := &conn{t: t, h: h, nc: nc, br: bufio.NewReaderSize(nc, 4096)}
 	c.interrupt = c.setInterrupted

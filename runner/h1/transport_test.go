@@ -566,3 +566,25 @@ func TestConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestDialError: a refused connection is the dialer's error, once, and
+// says it was the dial (the drivers class it as a connect failure).
+func TestDialError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err = get(t, newTransport(t), context.Background(), "GET", "http://"+addr+"/")
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "dial" || strings.Count(err.Error(), "dial") != 1 {
+		t.Errorf("err = %v, want one dial error", err)
+	}
+	tr := newTransport(t)
+	tr.Dial = func(context.Context, string, string) (net.Conn, error) { return nil, errors.New("no route") }
+	_, err = get(t, tr, context.Background(), "GET", "http://"+addr+"/")
+	if !errors.As(err, &op) || op.Op != "dial" {
+		t.Errorf("err = %v, want a dial error", err)
+	}
+}
