@@ -214,8 +214,14 @@ func (h *host) pop() *conn {
 	return c
 }
 
-// put returns c to its pool, or closes it when the pool is full.
+// put returns c to its pool, or closes it when the pool is full or the
+// server sent more than the response: those bytes would be read as the
+// next request's response.
 func (t *Transport) put(c *conn) {
+	if c.br.Buffered() > 0 {
+		c.nc.Close()
+		return
+	}
 	max := t.MaxIdlePerHost
 	if max <= 0 {
 		max = 2

@@ -588,3 +588,36 @@ func TestDialError(t *testing.T) {
 		t.Errorf("err = %v, want a dial error", err)
 	}
 }
+
+// TestExtraBytesNotReused: bytes after a response's end (a server that
+// answers twice, a 204 with a body) are never read as the next request's
+// response: the connection is closed.
+func TestExtraBytesNotReused(t *testing.T) {
+	for _, raw := range []string{
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale",
+		"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale",
+	} {
+		s := newScript(t, func(n int, _ *http.Request, w io.Writer) bool {
+			if n == 1 {
+				io.WriteString(w, raw)
+			} else {
+				io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh")
+			}
+			return false
+		})
+		tr := newTransport(t)
+		var bodies []string
+		for range 2 {
+			resp, err := get(t, tr, context.Background(), "GET", s.url())
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			bodies = append(bodies, string(b))
+		}
+		if bodies[1] != "fresh" || s.conns.Load() != 2 {
+			t.Errorf("second response %q on %d connections, want \"fresh\" on 2", bodies[1], s.conns.Load())
+		}
+	}
+}
