@@ -21,7 +21,9 @@
 //     1 MiB;
 //   - connections: kept alive and reused last-in first-out, at most
 //     MaxIdlePerHost idle per host, closed after IdleTimeout idle or when
-//     either side says Connection: close; a connection idle for more than
+//     either side says Connection: close, or when the server sent bytes
+//     after the response (they would be read as the next request's
+//     response); a connection idle for more than
 //     probeAfter is checked (non-blocking peek) before reuse, so a server
 //     that closed it in the meantime costs a new connection, not a failed
 //     request; a request whose write failed before any byte left on a
