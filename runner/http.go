@@ -349,7 +349,8 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 
 // DrainBody reads what is left of a response body after the protocol's
 // end (SSE's [DONE], Ollama's done line): the chunked terminator, usually.
-// net/http returns a connection to its pool only when its body was read to
+// The transports (runner/h1, and net/http for https) return a connection
+// to their pool only when its body was read to
 // EOF, and closes it otherwise, so without this every streamed request
 // could pay a new connection. Call it only after the end marker, so that it
 // does not wait for a stream still running; it reads at most maxDrain
