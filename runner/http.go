@@ -350,9 +350,9 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 // DrainBody reads what is left of a response body after the protocol's
 // end (SSE's [DONE], Ollama's done line): the chunked terminator, usually.
 // The transports (runner/h1, and net/http for https) return a connection
-// to their pool only when its body was read to
-// EOF, and closes it otherwise, so without this every streamed request
-// could pay a new connection. Call it only after the end marker, so that it
+// to their pool only when its body was read to EOF, and close it
+// otherwise, so without this every streamed request could pay a new
+// connection. Call it only after the end marker, so that it
 // does not wait for a stream still running; it reads at most maxDrain
 // bytes.
 func DrainBody(body io.Reader) {
