@@ -200,13 +200,17 @@ func canonicalKey(k []byte) string {
 
 // framingOf decides how r's body ends (RFC 9112 §6.3) and whether the
 // connection can be reused after it, and edits r.Header as net/http does:
-// Transfer-Encoding is removed (its coding is in TransferEncoding),
+// Transfer-Encoding is removed (its coding is in TransferEncoding), so is
+// an HTTP/1.1 Connection field that says close (Close says it),
 // repeated equal Content-Lengths become one, and a Content-Length beside
 // chunked coding is dropped.
 func framingOf(r *http.Response, method string) (framing, error) {
 	h := r.Header
 	conn := h["Connection"]
 	keep := r.ProtoMinor == 1 && !hasToken(conn, "close") || r.ProtoMinor == 0 && hasToken(conn, "keep-alive")
+	if r.ProtoMinor == 1 && !keep {
+		delete(h, "Connection") // as net/http does: Response.Close says it
+	}
 	chunk := false
 	if te, ok := h["Transfer-Encoding"]; ok {
 		delete(h, "Transfer-Encoding")

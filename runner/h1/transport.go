@@ -209,8 +209,15 @@ func (h *host) pop() *conn {
 	return c
 }
 
-// put returns c to its pool, or closes it when the pool is full.
+// put returns c to its pool, or closes it when the pool is full or bytes
+// nobody asked for follow the response that ended (a server that sent
+// more than it framed, or a response twice): the next request on c would
+// read them as its own response.
 func (t *Transport) put(c *conn) {
+	if c.br.Buffered() > 0 {
+		c.nc.Close()
+		return
+	}
 	max := t.MaxIdlePerHost
 	if max <= 0 {
 		max = 2

@@ -299,6 +299,51 @@ func TestServerClosedIdle(t *testing.T) {
 	}
 }
 
+// TestLeftoverBytes: bytes that follow a response in the same read (a
+// server that sent more than it framed, or the same response twice) are
+// never read as the next request's response: the connection is closed
+// instead of reused.
+func TestLeftoverBytes(t *testing.T) {
+	const stale = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale"
+	for _, c := range []struct{ name, method, first, body string }{
+		{"content-length", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "ok"},
+		{"body longer than its Content-Length", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok, and more", "ok"},
+		{"chunked", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", "ok"},
+		{"204", "GET", "HTTP/1.1 204 No Content\r\n\r\n", ""},
+		{"HEAD answered with a body", "HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newScript(t, func(n int, _ *http.Request, w io.Writer) bool {
+				if n == 1 {
+					io.WriteString(w, c.first+stale) // one write: one read on the client
+				} else {
+					io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh")
+				}
+				return false
+			})
+			tr := newTransport(t)
+			for i, want := range []string{c.body, "fresh"} {
+				method := c.method
+				if i > 0 {
+					method = "GET"
+				}
+				resp, err := get(t, tr, context.Background(), method, s.url())
+				if err != nil {
+					t.Fatalf("request %d: %v", i, err)
+				}
+				b, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || string(b) != want {
+					t.Fatalf("request %d: body %q, %v; want %q", i, b, err, want)
+				}
+			}
+			if n := s.conns.Load(); n != 2 {
+				t.Errorf("%d connections, want 2", n)
+			}
+		})
+	}
+}
+
 // TestRetryNothingWritten: a reused connection whose write fails before a
 // byte left is given up, and the request is sent on a new connection once;
 // a body that cannot be sent again makes it an error instead.
