@@ -9,7 +9,8 @@
 //
 // What it does, as net/http's Transport does for the same requests:
 //
-//   - requests: any method, a body of known length (ContentLength ≥ 0),
+//   - requests: any method, no body or one of known length
+//     (ContentLength > 0; 0 with a body means unknown, as in net/http),
 //     Host, User-Agent (Go-http-client/1.1 unless the request sets its
 //     own), Content-Length, the request's headers (validated: a name or
 //     value that could split the request is an error), Connection: close
@@ -34,5 +35,6 @@
 //     read, on the calling goroutine.
 //
 // Everything else goes to Fallback (net/http's Transport): https, requests
-// a proxy from the environment applies to, bodies of unknown length.
+// a proxy from the environment applies to, bodies of unknown length
+// (ContentLength -1, or 0 with a Body).
 package h1

@@ -62,7 +62,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, errors.New("h1: nil Request.URL")
 	}
-	if req.URL.Scheme != "http" || (req.Body != nil && req.Body != http.NoBody && req.ContentLength < 0) {
+	// A body with ContentLength 0 is one of unknown length too (see
+	// http.Request.ContentLength): sent as none, its bytes would be lost.
+	if req.URL.Scheme != "http" || (req.Body != nil && req.Body != http.NoBody && req.ContentLength <= 0) {
 		return t.Fallback.RoundTrip(req)
 	}
 	h, err := t.host(req)
