@@ -167,8 +167,13 @@ func dialAddr(u *neturl.URL) string {
 	return net.JoinHostPort(u.Hostname(), "80")
 }
 
-// conn returns an idle connection of h, or a new one.
+// conn returns an idle connection of h, or a new one. A context that has
+// ended gets neither: its request is not sent, and an idle connection is
+// not spent on it.
 func (t *Transport) conn(ctx context.Context, h *host) (*conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	idleTimeout := t.IdleTimeout
 	if idleTimeout <= 0 {
 		idleTimeout = 90 * time.Second
@@ -185,9 +190,6 @@ func (t *Transport) conn(ctx context.Context, h *host) (*conn, error) {
 		}
 		c.reused = true
 		return c, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
 	}
 	nc, err := t.Dial(ctx, "tcp", h.addr)
 	if err != nil {

@@ -454,6 +454,38 @@ func TestContextEnds(t *testing.T) {
 	}
 }
 
+// TestContextEndedBeforeSend: a request whose context has already ended
+// is not sent, even when an idle connection is at hand, and that
+// connection stays in the pool.
+func TestContextEndedBeforeSend(t *testing.T) {
+	s := newScript(t, func(_ int, _ *http.Request, w io.Writer) bool {
+		io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		return false
+	})
+	tr := newTransport(t)
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel2()
+	for i, ctx := range []context.Context{context.Background(), canceled, expired, context.Background()} {
+		resp, err := get(t, tr, ctx, "POST", s.url())
+		if ctx.Err() != nil {
+			if !errors.Is(err, ctx.Err()) {
+				t.Errorf("request %d: err %v, want %v", i, err, ctx.Err())
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	if r, c := s.reqs.Load(), s.conns.Load(); r != 2 || c != 1 {
+		t.Errorf("server saw %d requests on %d connections, want 2 on 1", r, c)
+	}
+}
+
 // TestBodyClose: closing a body before its end closes the connection;
 // reading it after Close is an error.
 func TestBodyClose(t *testing.T) {
