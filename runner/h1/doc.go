@@ -19,7 +19,7 @@
 //     skipped (101 is an error), bodies framed by Content-Length, by
 //     chunked transfer coding (trailers read and dropped) or by the close
 //     of the connection; none for HEAD, 204 and 304; header sections up to
-//     1 MiB;
+//     1 MiB, the interim responses' included;
 //   - connections: kept alive and reused last-in first-out, at most
 //     MaxIdlePerHost idle per host, closed after IdleTimeout idle or when
 //     either side says Connection: close; a connection idle for more than

@@ -257,6 +257,8 @@ func TestMalformedResponses(t *testing.T) {
 		{"headers cut", "HTTP/1.1 200 OK\r\nContent-Len"},
 		{"control character in a value", "HTTP/1.1 200 OK\r\nX: a\x00b\r\nContent-Length: 0\r\n\r\n"},
 		{"header section over 1 MiB", "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("a", maxHeaderBytes) + "\r\n\r\n"},
+		{"1xx responses over 1 MiB", strings.Repeat("HTTP/1.1 100 Continue\r\nX: "+strings.Repeat("a", 1000)+"\r\n\r\n", maxHeaderBytes/1000) +
+			"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
 		{"nothing", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
