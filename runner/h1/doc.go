@@ -21,12 +21,14 @@
 //     of the connection; none for HEAD, 204 and 304; header sections up to
 //     1 MiB, the interim responses' included;
 //   - connections: kept alive and reused last-in first-out, at most
-//     MaxIdlePerHost idle per host, closed after IdleTimeout idle or when
-//     either side says Connection: close; a connection idle for more than
-//     probeAfter is checked (non-blocking peek) before reuse, so a server
-//     that closed it in the meantime costs a new connection, not a failed
-//     request; a request whose write failed before any byte left on a
-//     reused connection is sent again once on a new one;
+//     MaxIdlePerHost idle per host, closed after IdleTimeout idle (found
+//     when the host's pool is next used), when either side says
+//     Connection: close, or when bytes follow the end of a response (the
+//     next request would read them as its own); a connection idle for
+//     more than probeAfter is checked (non-blocking peek) before reuse, so
+//     a server that closed it in the meantime costs a new connection, not
+//     a failed request; a request whose write failed before any byte left
+//     on a reused connection is sent again once on a new one;
 //   - the request's context: cancelling it (or its deadline) interrupts a
 //     dial, a write or a read, in the headers or the body, and the error
 //     is the context's; the connection is then closed;

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	neturl "net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -174,10 +175,7 @@ func (t *Transport) conn(ctx context.Context, h *host) (*conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	idleTimeout := t.IdleTimeout
-	if idleTimeout <= 0 {
-		idleTimeout = 90 * time.Second
-	}
+	idleTimeout := t.idleTimeout()
 	for {
 		c := h.pop()
 		if c == nil {
@@ -226,9 +224,22 @@ func (t *Transport) put(c *conn) {
 	if max <= 0 {
 		max = 2
 	}
-	c.idleSince = time.Now()
+	now := time.Now()
+	c.idleSince = now
 	h := c.h
 	h.mu.Lock()
+	// The pool is a stack: its bottom holds the connections idle longest.
+	// Those past the idle timeout are closed here, since a pool used by
+	// fewer requests at a time than it holds never pops them.
+	var expired []*conn
+	if len(h.idle) > 0 && now.Sub(h.idle[0].idleSince) > t.idleTimeout() {
+		k := 1
+		for k < len(h.idle) && now.Sub(h.idle[k].idleSince) > t.idleTimeout() {
+			k++
+		}
+		expired = slices.Clone(h.idle[:k])
+		h.idle = slices.Delete(h.idle, 0, k)
+	}
 	if len(h.idle) < max {
 		h.idle = append(h.idle, c)
 		c = nil
@@ -237,6 +248,17 @@ func (t *Transport) put(c *conn) {
 	if c != nil {
 		c.nc.Close()
 	}
+	for _, e := range expired {
+		e.nc.Close()
+	}
+}
+
+// idleTimeout is IdleTimeout or its default.
+func (t *Transport) idleTimeout() time.Duration {
+	if t.IdleTimeout <= 0 {
+		return 90 * time.Second
+	}
+	return t.IdleTimeout
 }
 
 // CloseIdleConnections closes the idle connections of this transport and

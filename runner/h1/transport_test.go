@@ -110,9 +110,10 @@ func TestRequestsAsNetHTTP(t *testing.T) {
 // respond's bytes and closes the connection if respond says so. It counts
 // the connections it accepted.
 type script struct {
-	ln    net.Listener
-	conns atomic.Int32
-	reqs  atomic.Int32
+	ln     net.Listener
+	conns  atomic.Int32
+	reqs   atomic.Int32
+	closed atomic.Int32 // connections that ended (closed by either side)
 }
 
 func newScript(t *testing.T, respond func(n int, r *http.Request, w io.Writer) (closeAfter bool)) *script {
@@ -131,6 +132,7 @@ func newScript(t *testing.T, respond func(n int, r *http.Request, w io.Writer) (
 			}
 			s.conns.Add(1)
 			go func() {
+				defer s.closed.Add(1)
 				defer c.Close()
 				br := bufio.NewReader(c)
 				for {
@@ -343,6 +345,55 @@ func TestLeftoverBytes(t *testing.T) {
 				t.Errorf("%d connections, want 2", n)
 			}
 		})
+	}
+}
+
+// TestIdleExpiry: connections left idle when fewer requests run at a time
+// than before are closed after IdleTimeout, though the pool is in use and
+// they are never popped.
+func TestIdleExpiry(t *testing.T) {
+	start := make(chan struct{})
+	s := newScript(t, func(n int, _ *http.Request, w io.Writer) bool {
+		if n <= 3 {
+			<-start // three requests at once: three connections
+		}
+		io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		return false
+	})
+	tr := newTransport(t)
+	tr.IdleTimeout = 50 * time.Millisecond
+	do := func() {
+		resp, err := get(t, tr, context.Background(), "GET", s.url())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(do)
+	}
+	for s.reqs.Load() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	close(start)
+	wg.Wait()
+	// One request at a time from now on: it takes the newest connection.
+	for end := time.Now().Add(4 * tr.IdleTimeout); time.Now().Before(end); {
+		do()
+		time.Sleep(tr.IdleTimeout / 10)
+	}
+	// All but the one in the pool now are closed (more than three
+	// connections if the machine was slow enough for the newest one to
+	// expire too).
+	deadline := time.Now().Add(time.Second)
+	for s.closed.Load() < s.conns.Load()-1 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if c, n := s.closed.Load(), s.conns.Load(); c != n-1 {
+		t.Errorf("%d of %d connections closed, want all but one", c, n)
 	}
 }
 
