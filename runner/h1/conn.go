@@ -111,7 +111,7 @@ func (c *conn) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, req 
 		return fail(err)
 	}
 	r.Request = req
-	keep := f.keep && !req.Close
+	keep := f.keep && !wantsClose(req)
 	if f.kind == noBody {
 		r.Body = http.NoBody
 		if stop != nil && !stop() {

@@ -14,7 +14,9 @@
 //     Host, User-Agent (Go-http-client/1.1 unless the request sets its
 //     own), Content-Length, the request's headers (validated: a name or
 //     value that could split the request is an error), Connection: close
-//     when Request.Close;
+//     when Request.Close or the request's Connection field says close
+//     (then the connection is not reused; other Connection values are not
+//     sent);
 //   - responses: HTTP/1.0 and 1.1 status lines, 1xx interim responses
 //     skipped (101 is an error), bodies framed by Content-Length, by
 //     chunked transfer coding (trailers read and dropped) or by the close

@@ -346,10 +346,17 @@ func appendRequestHeader(b []byte, req *http.Request) ([]byte, error) {
 			b = append(b, "\r\n"...)
 		}
 	}
-	if req.Close {
+	if wantsClose(req) {
 		b = append(b, "Connection: close\r\n"...)
 	}
 	return append(b, "\r\n"...), nil
+}
+
+// wantsClose reports whether req asks for its connection to be closed
+// after it: Request.Close, or a Connection field that says close (as
+// net/http reads it).
+func wantsClose(req *http.Request) bool {
+	return req.Close || hasToken(req.Header["Connection"], "close")
 }
 
 // validToken reports whether s is an HTTP token (RFC 9110 §5.6.2).

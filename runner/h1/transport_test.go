@@ -41,12 +41,13 @@ type seen struct {
 	Body                     string
 	TE                       []string
 	Len                      int64
+	Close                    bool
 }
 
 func record(r *http.Request) seen {
 	b, _ := io.ReadAll(r.Body)
 	h := r.Header.Clone()
-	return seen{Method: r.Method, URI: r.RequestURI, Host: r.Host, Proto: r.Proto, Header: h, Body: string(b), TE: r.TransferEncoding, Len: r.ContentLength}
+	return seen{Method: r.Method, URI: r.RequestURI, Host: r.Host, Proto: r.Proto, Header: h, Body: string(b), TE: r.TransferEncoding, Len: r.ContentLength, Close: r.Close}
 }
 
 // TestRequestsAsNetHTTP: a server sees the same request line, Host,
@@ -73,6 +74,7 @@ func TestRequestsAsNetHTTP(t *testing.T) {
 		{name: "own Host and User-Agent", method: "GET", path: "/", host: "example.test:81", header: map[string]string{"User-Agent": "benchrun-test"}},
 		{name: "no User-Agent", method: "GET", path: "/", header: map[string]string{"User-Agent": ""}},
 		{name: "Connection close", method: "GET", path: "/", close: true},
+		{name: "Connection close in the header", method: "GET", path: "/", header: map[string]string{"Connection": "close"}},
 		{name: "escaped path", method: "GET", path: "/a%2Fb/c d"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -300,6 +302,34 @@ func TestServerClosedIdle(t *testing.T) {
 	}
 	if n := s.conns.Load(); n != 3 {
 		t.Errorf("%d connections, want 3", n)
+	}
+}
+
+// TestRequestWantsClose: a request that asks for its connection to be
+// closed, by Request.Close or by its Connection field, is not followed by
+// another on the same connection, as with net/http.
+func TestRequestWantsClose(t *testing.T) {
+	s := newScript(t, func(_ int, _ *http.Request, w io.Writer) bool {
+		io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") // keep-alive
+		return false
+	})
+	tr := newTransport(t)
+	for i, set := range []func(*http.Request){
+		func(r *http.Request) { r.Close = true },
+		func(r *http.Request) { r.Header.Set("Connection", "close") },
+		func(r *http.Request) { r.Header.Set("Connection", "Upgrade, Close") },
+	} {
+		req, _ := http.NewRequest("GET", s.url(), nil)
+		set(req)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if n := s.conns.Load(); n != int32(i+1) {
+			t.Fatalf("request %d went on connection %d: a connection was reused after Connection: close", i+1, n)
+		}
 	}
 }
 
