@@ -569,6 +569,89 @@ func TestContextEndedBeforeSend(t *testing.T) {
 	}
 }
 
+// TestBodyAsItArrives: a body read returns what has arrived without
+// waiting for more (a streamed response's events are timed as they come):
+// the server sends each part only after the client has read the previous
+// one, so a read that waited for more would stall until the deadline.
+func TestBodyAsItArrives(t *testing.T) {
+	for _, c := range []struct{ name, head string }{
+		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"},
+		{"content-length", "HTTP/1.1 200 OK\r\nContent-Length: 18\r\n\r\n"},
+		{"close-delimited", "HTTP/1.1 200 OK\r\n\r\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			parts := []string{"data: 1\n\n", "data: 2\n\n"}
+			next := make(chan struct{})
+			s := newScript(t, func(_ int, _ *http.Request, w io.Writer) bool {
+				io.WriteString(w, c.head)
+				for _, p := range parts {
+					if c.name == "chunked" {
+						p = fmt.Sprintf("%x\r\n%s\r\n", len(p), p)
+					}
+					io.WriteString(w, p)
+					select {
+					case <-next:
+					case <-time.After(5 * time.Second):
+						return true
+					}
+				}
+				if c.name == "chunked" {
+					io.WriteString(w, "0\r\n\r\n")
+				}
+				return true
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			resp, err := get(t, newTransport(t), ctx, "GET", s.url())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			buf := make([]byte, 64)
+			for i, want := range parts {
+				n, err := resp.Body.Read(buf)
+				if string(buf[:n]) != want || (err != nil && err != io.EOF) {
+					t.Fatalf("read %d: %q, %v; want %q as soon as it was sent", i, buf[:n], err, want)
+				}
+				next <- struct{}{}
+			}
+			if b, err := io.ReadAll(resp.Body); len(b) != 0 || err != nil {
+				t.Errorf("after the parts: %q, %v", b, err)
+			}
+		})
+	}
+}
+
+// TestRedirect: http.Client follows redirects through this transport,
+// and the first response's connection carries the next request.
+func TestRedirect(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/a" {
+			http.Redirect(w, r, "/b", http.StatusFound)
+			return
+		}
+		io.WriteString(w, "b")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	client := &http.Client{Transport: newTransport(t)}
+	resp, err := client.Get(srv.URL + "/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || string(b) != "b" || resp.Request.URL.Path != "/b" || conns.Load() != 1 {
+		t.Errorf("got %q, %v from %s over %d connections; want \"b\" from /b over 1", b, err, resp.Request.URL.Path, conns.Load())
+	}
+}
+
 // TestBodyClose: closing a body before its end closes the connection;
 // reading it after Close is an error.
 func TestBodyClose(t *testing.T) {
