@@ -82,23 +82,29 @@ func (c *conn) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, req 
 	}
 	m, err := c.nc.Write(c.wbuf)
 	wrote = m > 0
-	if err != nil {
-		return fail(err)
-	}
-	if n > maxBufferedBody {
-		if _, err := io.CopyN(c.nc, body, n); err != nil {
-			return fail(err)
-		}
+	if err == nil && n > maxBufferedBody {
+		_, err = io.CopyN(c.nc, body, n)
 	}
 	if body != nil {
 		body.Close()
 		body = nil
 	}
 	if trace != nil && trace.WroteRequest != nil {
-		trace.WroteRequest(httptrace.WroteRequestInfo{})
+		trace.WroteRequest(httptrace.WroteRequestInfo{Err: err})
+	}
+	// A request not sent whole may still have its answer: a server can
+	// answer and close before it read the body (413 for a body too large,
+	// 401), and that answer is the request's, as with net/http. Without
+	// one, the write's error is the request's.
+	writeErr := err
+	if writeErr != nil && (!wrote || c.interrupted.Load()) {
+		return fail(writeErr)
 	}
 	if _, err := c.br.Peek(1); err != nil {
-		if err == io.EOF {
+		switch {
+		case writeErr != nil:
+			err = writeErr
+		case err == io.EOF:
 			err = errServerClosed
 		}
 		return fail(err)
@@ -111,7 +117,8 @@ func (c *conn) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, req 
 		return fail(err)
 	}
 	r.Request = req
-	keep := f.keep && !wantsClose(req)
+	keep := f.keep && !wantsClose(req) && writeErr == nil
+	r.Close = r.Close || writeErr != nil
 	if f.kind == noBody {
 		r.Body = http.NoBody
 		if stop != nil && !stop() {

@@ -21,7 +21,9 @@
 //     skipped (101 is an error), bodies framed by Content-Length, by
 //     chunked transfer coding (trailers read and dropped) or by the close
 //     of the connection; none for HEAD, 204 and 304; header sections up to
-//     1 MiB, the interim responses' included;
+//     1 MiB, the interim responses' included; a response the server sent
+//     before it stopped reading a request it did not take whole (a 413
+//     before the body's end) is returned rather than the write's error;
 //   - connections: kept alive and reused last-in first-out, at most
 //     MaxIdlePerHost idle per host, closed after IdleTimeout idle (found
 //     when the host's pool is next used), when either side says

@@ -427,6 +427,56 @@ func TestIdleExpiry(t *testing.T) {
 	}
 }
 
+// TestEarlyResponse: a server that answers before it has read a large
+// body and closes the connection (413, 401) has its answer returned, as
+// net/http returns it, not the error of the write it cut; a server that
+// closes without an answer makes the write's error the request's.
+func TestEarlyResponse(t *testing.T) {
+	for _, c := range []struct {
+		name, answer string
+		status       int
+	}{
+		{"answered", "HTTP/1.1 413 Content Too Large\r\nContent-Length: 3\r\n\r\nbig", 413},
+		{"closed without an answer", "", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0") // a server that does not read bodies
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				conn, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer conn.Close() // with the body unread: a reset
+				if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
+					return
+				}
+				io.WriteString(conn, c.answer)
+				time.Sleep(20 * time.Millisecond)
+			}()
+			req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/", bytes.NewReader(make([]byte, 16<<20)))
+			resp, err := newTransport(t).RoundTrip(req)
+			if c.status == 0 {
+				if err == nil {
+					t.Fatalf("status %d from a server that sent nothing", resp.StatusCode)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("err %v, want the server's %d", err, c.status)
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.status || string(b) != "big" || err != nil || !resp.Close {
+				t.Errorf("%d %q %v close=%v, want %d \"big\" and the connection closed", resp.StatusCode, b, err, resp.Close, c.status)
+			}
+		})
+	}
+}
+
 // TestRetryNothingWritten: a reused connection whose write fails before a
 // byte left is given up, and the request is sent on a new connection once;
 // a body that cannot be sent again makes it an error instead.
