@@ -702,6 +702,47 @@ func TestRedirect(t *testing.T) {
 	}
 }
 
+// TestEndedContextSpendsConnection: a request whose context ended after
+// its whole body had arrived still reads it to a clean end, but its
+// connection, whose deadline the interrupt set in the past, is not given
+// to the next request (which would fail at once, or be sent again on a
+// new connection).
+func TestEndedContextSpendsConnection(t *testing.T) {
+	s := newScript(t, func(_ int, _ *http.Request, w io.Writer) bool {
+		io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789")
+		return false
+	})
+	tr := newTransport(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	resp, err := get(t, tr, ctx, "GET", s.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [4]byte
+	if _, err := io.ReadFull(resp.Body, b[:]); err != nil { // the rest is buffered
+		t.Fatal(err)
+	}
+	cancel()
+	time.Sleep(20 * time.Millisecond) // the interrupt has run
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil || string(rest) != "456789" {
+		t.Fatalf("rest of the body %q, %v", rest, err)
+	}
+	var conns []string
+	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
+		conns = append(conns, fmt.Sprintf("reused=%v", i.Reused))
+	}}
+	resp, err = get(t, tr, httptrace.WithClientTrace(context.Background(), trace), "GET", s.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if fmt.Sprint(conns) != "[reused=false]" {
+		t.Errorf("next request's connections %v, want one new one", conns)
+	}
+}
+
 // TestBodyClose: closing a body before its end closes the connection;
 // reading it after Close is an error.
 func TestBodyClose(t *testing.T) {
@@ -868,4 +909,62 @@ func TestConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestDeadlinesUnderReuse: requests whose deadlines end around the time
+// their responses arrive, on connections passed from one to the next: a
+// request fails only when its own context ended (an interrupt meant for
+// an earlier request never fails a later one on the same connection), and
+// every body read whole is its own request's (run with -race).
+func TestDeadlinesUnderReuse(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if d, _ := time.ParseDuration(r.URL.Query().Get("wait")); d > 0 {
+			time.Sleep(d)
+		}
+		if r.URL.Query().Get("chunked") != "" {
+			w.(http.Flusher).Flush()
+		}
+		w.Write(b)
+	}))
+	defer srv.Close()
+	tr := newTransport(t)
+	var failed, ok atomic.Int32
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 100 {
+				want := fmt.Sprintf("<%d.%d>", g, i)
+				u := fmt.Sprintf("%s?wait=%dus", srv.URL, (i*37)%1500)
+				if i%2 == 1 {
+					u += "&chunked=1"
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(500+(i*53)%4000)*time.Microsecond)
+				req, _ := http.NewRequestWithContext(ctx, "POST", u, strings.NewReader(want))
+				resp, err := tr.RoundTrip(req)
+				var b []byte
+				if err == nil {
+					b, err = io.ReadAll(resp.Body)
+					resp.Body.Close()
+				}
+				// A deadline can end a dial or a read (the poller's timer)
+				// a moment before the context's own timer marks it done.
+				deadline, _ := ctx.Deadline()
+				ended := ctx.Err() != nil || !time.Now().Before(deadline)
+				cancel()
+				switch {
+				case err != nil && !ended:
+					t.Errorf("request %s failed with its context alive: %v", want, err)
+				case err != nil:
+					failed.Add(1)
+				case string(b) != want:
+					t.Errorf("request %s read %q", want, b)
+				default:
+					ok.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d whole, %d ended by their deadline", ok.Load(), failed.Load())
 }
