@@ -33,9 +33,10 @@
 //     a server that closed it in the meantime costs a new connection, not
 //     a failed request; a request whose write failed before any byte left
 //     on a reused connection is sent again once on a new one;
-//   - the request's context: cancelling it (or its deadline) interrupts a
-//     dial, a write or a read, in the headers or the body, and the error
-//     is the context's; the connection is then closed;
+//   - the request's context: one that has already ended sends nothing;
+//     cancelling it (or its deadline) interrupts a dial, a write or a
+//     read, in the headers or the body, and the error is the context's;
+//     the connection is then closed;
 //   - httptrace: GetConn, GotConn, WroteRequest and GotFirstResponseByte
 //     are called, the last when the first byte of the response can be
 //     read, on the calling goroutine.
@@ -43,4 +44,16 @@
 // Everything else goes to Fallback (net/http's Transport): https, requests
 // a proxy from the environment applies to, bodies of unknown length
 // (ContentLength -1, or 0 with a Body).
+//
+// Where it differs from net/http, which reads every connection on a
+// goroutine of its own:
+//
+//   - a server that closes a kept-alive connection right after a response
+//     without saying Connection: close fails the next request sent on it
+//     within probeAfter (net/http's reader sees the close at once and
+//     sends the request on a new connection); servers close idle
+//     connections after seconds, which the probe finds;
+//   - a response body's Read and Close are for one goroutine at a time:
+//     closing a body to abort a Read blocked on another goroutine is a
+//     data race (cancel the request's context instead).
 package h1
