@@ -25,6 +25,7 @@ type conn struct {
 	lines     []byte // a header line longer than br's buffer, reused
 	idleSince time.Time
 	reused    bool
+	sent      uint64 // bytes written on the connection
 
 	interrupt   func() // setInterrupted, bound once for context.AfterFunc
 	interrupted atomic.Bool
@@ -80,10 +81,14 @@ func (c *conn) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, req 
 			return fail(errors.Join(errors.New("h1: reading the request body"), err))
 		}
 	}
+	before := c.sent
 	m, err := c.nc.Write(c.wbuf)
 	wrote = m > 0
+	c.sent += uint64(m)
 	if err == nil && n > maxBufferedBody {
-		_, err = io.CopyN(c.nc, body, n)
+		var k int64
+		k, err = io.CopyN(c.nc, body, n)
+		c.sent += uint64(k)
 	}
 	if body != nil {
 		body.Close()
@@ -106,6 +111,14 @@ func (c *conn) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, req 
 			err = writeErr
 		case err == io.EOF:
 			err = errServerClosed
+		}
+		// A reused connection the server closed just before the request
+		// went out (after its last response, without Connection: close,
+		// too soon for the idle probe): none of the request reached the
+		// server, which may be asked again, as net/http does when its
+		// reader sees the close first.
+		if c.reused && !c.interrupted.Load() && unreceived(c.nc, before) {
+			wrote = false
 		}
 		return fail(err)
 	}

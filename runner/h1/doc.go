@@ -31,8 +31,12 @@
 //     next request would read them as its own); a connection idle for
 //     more than probeAfter is checked (non-blocking peek) before reuse, so
 //     a server that closed it in the meantime costs a new connection, not
-//     a failed request; a request whose write failed before any byte left
-//     on a reused connection is sent again once on a new one;
+//     a failed request; a request on a reused connection is sent again
+//     once on a new one when none of it reached the server: its write
+//     failed before any byte left, or (Linux) the connection ended before
+//     a response and the kernel shows that the server acknowledged none of
+//     it (a server that closed the connection right after its previous
+//     response, without Connection: close);
 //   - the request's context: one that has already ended sends nothing;
 //     cancelling it (or its deadline) interrupts a dial, a write or a
 //     read, in the headers or the body, and the error is the context's;
@@ -48,11 +52,12 @@
 // Where it differs from net/http, which reads every connection on a
 // goroutine of its own:
 //
-//   - a server that closes a kept-alive connection right after a response
-//     without saying Connection: close fails the next request sent on it
-//     within probeAfter (net/http's reader sees the close at once and
-//     sends the request on a new connection); servers close idle
-//     connections after seconds, which the probe finds;
+//   - elsewhere than on Linux, a server that closes a kept-alive
+//     connection right after a response without saying Connection: close
+//     fails the next request sent on it within probeAfter (net/http's
+//     reader sees the close at once and sends the request on a new
+//     connection); servers close idle connections after seconds, which
+//     the probe finds;
 //   - a response body's Read and Close are for one goroutine at a time:
 //     closing a body to abort a Read blocked on another goroutine is a
 //     data race (cancel the request's context instead).

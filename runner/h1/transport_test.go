@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	neturl "net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -474,6 +475,58 @@ func TestEarlyResponse(t *testing.T) {
 				t.Errorf("%d %q %v close=%v, want %d \"big\" and the connection closed", resp.StatusCode, b, err, resp.Close, c.status)
 			}
 		})
+	}
+}
+
+// TestServerClosesAfterResponse: a server that closes every connection
+// right after its response, though it did not say Connection: close,
+// costs each request a new connection, never a failure (the next request
+// went out before the close was seen, reached no one, and is sent again);
+// a server that closes a connection after it got the request is not sent
+// that request twice.
+func TestServerClosesAfterResponse(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("what the server acknowledged is read on Linux only")
+	}
+	s := newScript(t, func(n int, r *http.Request, w io.Writer) bool {
+		if r.URL.Query().Get("drop") != "" {
+			return true // read the request, closed without an answer
+		}
+		io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		return true
+	})
+	tr := newTransport(t)
+	for i := range 50 {
+		req, _ := http.NewRequest("POST", s.url(), strings.NewReader(fmt.Sprint(i)))
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	if n := s.reqs.Load(); n != 50 {
+		t.Errorf("server saw %d requests, want 50", n)
+	}
+
+	s = newScript(t, func(n int, r *http.Request, w io.Writer) bool {
+		if r.URL.Query().Get("drop") != "" {
+			return true // read the request, closed without an answer
+		}
+		io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		return false
+	})
+	resp, err := get(t, tr, context.Background(), "POST", s.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if _, err := get(t, tr, context.Background(), "POST", s.url()+"?drop=1"); err == nil {
+		t.Error("a request the server dropped succeeded")
+	}
+	if n := s.reqs.Load(); n != 2 {
+		t.Errorf("server saw %d requests, want 2 (the dropped one once)", n)
 	}
 }
 
