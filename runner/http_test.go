@@ -1,13 +1,16 @@
 package runner
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -259,5 +262,52 @@ func TestPostURLSendsWhatPostSends(t *testing.T) {
 	<-got
 	if *u != before {
 		t.Errorf("the parsed URL changed: %+v, was %+v", *u, before)
+	}
+}
+
+// TestBenchClientServerCloses: the benchmarking client's connections
+// (stamped, through runner/h1) let the transport see what the server did
+// with them: a server that closes each connection right after its answer,
+// without Connection: close, costs each request a new connection, not a
+// failed sample.
+func TestBenchClientServerCloses(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("what the server acknowledged is read on Linux only")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var reqs atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+					reqs.Add(1)
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+				}
+			}()
+		}
+	}()
+	client := ClientOr(nil)
+	for i := range 30 {
+		s := &results.Sample{}
+		x := NewExchange(Op{Start: time.Now()}, s)
+		resp, _, done := x.Post(context.Background(), client, "http://"+ln.Addr().String()+"/", []byte(`{}`), time.Minute, nil)
+		if resp == nil {
+			t.Fatalf("request %d: %s (%s)", i, s.Error, s.ErrorDetail)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		done()
+	}
+	if n := reqs.Load(); n != 30 {
+		t.Errorf("server saw %d requests, want 30", n)
 	}
 }

@@ -25,6 +25,7 @@ type conn struct {
 	lines     []byte // a header line longer than br's buffer, reused
 	idleSince time.Time
 	reused    bool
+	sent      uint64 // bytes written on the connection
 
 	interrupt   func() // setInterrupted, bound once for context.AfterFunc
 	interrupted atomic.Bool
@@ -80,26 +81,44 @@ func (c *conn) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, req 
 			return fail(errors.Join(errors.New("h1: reading the request body"), err))
 		}
 	}
+	before := c.sent
 	m, err := c.nc.Write(c.wbuf)
 	wrote = m > 0
-	if err != nil {
-		return fail(err)
-	}
-	if n > maxBufferedBody {
-		if _, err := io.CopyN(c.nc, body, n); err != nil {
-			return fail(err)
-		}
+	c.sent += uint64(m)
+	if err == nil && n > maxBufferedBody {
+		var k int64
+		k, err = io.CopyN(c.nc, body, n)
+		c.sent += uint64(k)
 	}
 	if body != nil {
 		body.Close()
 		body = nil
 	}
 	if trace != nil && trace.WroteRequest != nil {
-		trace.WroteRequest(httptrace.WroteRequestInfo{})
+		trace.WroteRequest(httptrace.WroteRequestInfo{Err: err})
+	}
+	// A request not sent whole may still have its answer: a server can
+	// answer and close before it read the body (413 for a body too large,
+	// 401), and that answer is the request's, as with net/http. Without
+	// one, the write's error is the request's.
+	writeErr := err
+	if writeErr != nil && (!wrote || c.interrupted.Load()) {
+		return fail(writeErr)
 	}
 	if _, err := c.br.Peek(1); err != nil {
-		if err == io.EOF {
+		switch {
+		case writeErr != nil:
+			err = writeErr
+		case err == io.EOF:
 			err = errServerClosed
+		}
+		// A reused connection the server closed just before the request
+		// went out (after its last response, without Connection: close,
+		// too soon for the idle probe): none of the request reached the
+		// server, which may be asked again, as net/http does when its
+		// reader sees the close first.
+		if c.reused && !c.interrupted.Load() && unreceived(c.nc, before) {
+			wrote = false
 		}
 		return fail(err)
 	}
@@ -111,7 +130,8 @@ func (c *conn) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, req 
 		return fail(err)
 	}
 	r.Request = req
-	keep := f.keep && !req.Close
+	keep := f.keep && !wantsClose(req) && writeErr == nil
+	r.Close = r.Close || writeErr != nil
 	if f.kind == noBody {
 		r.Body = http.NoBody
 		if stop != nil && !stop() {

@@ -13,7 +13,10 @@ import (
 // with net/http's reader on the same bytes: whatever this package accepts,
 // net/http accepts too, with the same status, header fields and body. It
 // may reject more (obsolete line folding, transfer codings other than
-// chunked, 101), never read something else.
+// chunked, 101), never read something else. When it would keep the
+// connection, net/http would too, and the response ends at the same byte
+// (a response that ended early or late would leave bytes that the next
+// request reads as its response).
 func FuzzReadResponse(f *testing.F) {
 	for _, s := range []string{
 		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\ncontent-type: application/json\r\n\r\nhello",
@@ -27,6 +30,9 @@ func FuzzReadResponse(f *testing.F) {
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
 		"HTTP/1.1 404 Not Found\r\nSet-Cookie: a\r\nset-cookie: b\r\nContent-Length: 0\r\n\r\n",
 		"HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
 	} {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)
@@ -43,7 +49,8 @@ func FuzzReadResponse(f *testing.F) {
 		}
 		var body []byte
 		// Read the body from the same reader the header came from.
-		br := bufio.NewReaderSize(bytes.NewReader(raw), 16)
+		src := bytes.NewReader(raw)
+		br := bufio.NewReaderSize(src, 16)
 		var scratch []byte
 		if _, _, err := readResponse(br, &scratch, method); err != nil {
 			t.Fatalf("second read differs: %v", err)
@@ -58,7 +65,11 @@ func FuzzReadResponse(f *testing.F) {
 				return // an error is never a success
 			}
 		}
-		nbr := bufio.NewReader(bytes.NewReader(raw))
+		// Where the response ended: the next response on the connection
+		// starts there.
+		end := len(raw) - src.Len() - br.Buffered()
+		nsrc := bytes.NewReader(raw)
+		nbr := bufio.NewReader(nsrc)
 		var nr *http.Response
 		for {
 			nr, err = http.ReadResponse(nbr, &http.Request{Method: method})
@@ -75,6 +86,12 @@ func FuzzReadResponse(f *testing.F) {
 		}
 		if nr.StatusCode != r.StatusCode || !bytes.Equal(nbody, body) || nr.ContentLength != r.ContentLength {
 			t.Fatalf("h1 read %d %q (length %d), net/http %d %q (length %d)", r.StatusCode, body, r.ContentLength, nr.StatusCode, nbody, nr.ContentLength)
+		}
+		if nend := len(raw) - nsrc.Len() - nbr.Buffered(); fr.keep && nend != end {
+			t.Fatalf("response ends at byte %d, net/http's at %d: the rest would be read as the next response", end, nend)
+		}
+		if fr.keep && nr.Close {
+			t.Fatalf("h1 keeps the connection, net/http closes it")
 		}
 		for k, v := range r.Header {
 			if nv := nr.Header[k]; len(nv) != len(v) {

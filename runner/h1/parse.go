@@ -11,8 +11,8 @@ import (
 	"strings"
 )
 
-// maxHeaderBytes bounds a response's header section (each interim
-// response's too) and a chunked body's trailer section.
+// maxHeaderBytes bounds a response's header section, its interim
+// responses' included.
 const maxHeaderBytes = 1 << 20
 
 // framingKind is how a response body's end is found (RFC 9112 §6.3).
@@ -45,10 +45,13 @@ func malformed(format string, args ...any) error {
 // readResponse reads a response's status line and header section from br,
 // skipping interim (1xx) responses, for a request of method. lines is
 // scratch space for header lines longer than br's buffer. The response's
-// Body and Request are left for the caller.
+// Body and Request are left for the caller. The interim responses and the
+// final one share maxHeaderBytes, as with net/http: a server that sends
+// 1xx responses without end gets an error, not a request that never ends.
 func readResponse(br *bufio.Reader, lines *[]byte, method string) (*http.Response, framing, error) {
+	budget := maxHeaderBytes
 	for {
-		r, err := readHeader(br, lines)
+		r, err := readHeader(br, lines, &budget)
 		if err != nil {
 			return nil, framing{}, err
 		}
@@ -71,10 +74,10 @@ func readResponse(br *bufio.Reader, lines *[]byte, method string) (*http.Respons
 	}
 }
 
-// readHeader reads one status line and header section.
-func readHeader(br *bufio.Reader, lines *[]byte) (*http.Response, error) {
-	budget := maxHeaderBytes
-	line, err := readLine(br, lines, &budget)
+// readHeader reads one status line and header section, charging their
+// bytes to budget.
+func readHeader(br *bufio.Reader, lines *[]byte, budget *int) (*http.Response, error) {
+	line, err := readLine(br, lines, budget)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +110,7 @@ func readHeader(br *bufio.Reader, lines *[]byte) (*http.Response, error) {
 	} else {
 		r.Status = string(status)
 	}
-	r.Header, err = readFields(br, lines, &budget)
+	r.Header, err = readFields(br, lines, budget)
 	if err != nil {
 		return nil, err
 	}
@@ -200,13 +203,17 @@ func canonicalKey(k []byte) string {
 
 // framingOf decides how r's body ends (RFC 9112 §6.3) and whether the
 // connection can be reused after it, and edits r.Header as net/http does:
-// Transfer-Encoding is removed (its coding is in TransferEncoding),
+// Transfer-Encoding is removed (its coding is in TransferEncoding), so is
+// an HTTP/1.1 Connection field that says close (Close says it),
 // repeated equal Content-Lengths become one, and a Content-Length beside
 // chunked coding is dropped.
 func framingOf(r *http.Response, method string) (framing, error) {
 	h := r.Header
 	conn := h["Connection"]
 	keep := r.ProtoMinor == 1 && !hasToken(conn, "close") || r.ProtoMinor == 0 && hasToken(conn, "keep-alive")
+	if r.ProtoMinor == 1 && !keep {
+		delete(h, "Connection") // as net/http does: Response.Close says it
+	}
 	chunk := false
 	if te, ok := h["Transfer-Encoding"]; ok {
 		delete(h, "Transfer-Encoding")

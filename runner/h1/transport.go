@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	neturl "net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -62,7 +63,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, errors.New("h1: nil Request.URL")
 	}
-	if req.URL.Scheme != "http" || (req.Body != nil && req.Body != http.NoBody && req.ContentLength < 0) {
+	// A body with ContentLength 0 is one of unknown length too (see
+	// http.Request.ContentLength): sent as none, its bytes would be lost.
+	if req.URL.Scheme != "http" || (req.Body != nil && req.Body != http.NoBody && req.ContentLength <= 0) {
 		return t.Fallback.RoundTrip(req)
 	}
 	h, err := t.host(req)
@@ -165,12 +168,14 @@ func dialAddr(u *neturl.URL) string {
 	return net.JoinHostPort(u.Hostname(), "80")
 }
 
-// conn returns an idle connection of h, or a new one.
+// conn returns an idle connection of h, or a new one. A context that has
+// ended gets neither: its request is not sent, and an idle connection is
+// not spent on it.
 func (t *Transport) conn(ctx context.Context, h *host) (*conn, error) {
-	idleTimeout := t.IdleTimeout
-	if idleTimeout <= 0 {
-		idleTimeout = 90 * time.Second
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
+	idleTimeout := t.idleTimeout()
 	for {
 		c := h.pop()
 		if c == nil {
@@ -183,9 +188,6 @@ func (t *Transport) conn(ctx context.Context, h *host) (*conn, error) {
 		}
 		c.reused = true
 		return c, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
 	}
 	nc, err := t.Dial(ctx, "tcp", h.addr)
 	if err != nil {
@@ -214,9 +216,10 @@ func (h *host) pop() *conn {
 	return c
 }
 
-// put returns c to its pool, or closes it when the pool is full or the
-// server sent more than the response: those bytes would be read as the
-// next request's response.
+// put returns c to its pool, or closes it when the pool is full or bytes
+// nobody asked for follow the response that ended (a server that sent
+// more than it framed, or a response twice): the next request on c would
+// read them as its own response.
 func (t *Transport) put(c *conn) {
 	if c.br.Buffered() > 0 {
 		c.nc.Close()
@@ -226,9 +229,22 @@ func (t *Transport) put(c *conn) {
 	if max <= 0 {
 		max = 2
 	}
-	c.idleSince = time.Now()
+	now := time.Now()
+	c.idleSince = now
 	h := c.h
 	h.mu.Lock()
+	// The pool is a stack: its bottom holds the connections idle longest.
+	// Those past the idle timeout are closed here, since a pool used by
+	// fewer requests at a time than it holds never pops them.
+	var expired []*conn
+	if len(h.idle) > 0 && now.Sub(h.idle[0].idleSince) > t.idleTimeout() {
+		k := 1
+		for k < len(h.idle) && now.Sub(h.idle[k].idleSince) > t.idleTimeout() {
+			k++
+		}
+		expired = slices.Clone(h.idle[:k])
+		h.idle = slices.Delete(h.idle, 0, k)
+	}
 	if len(h.idle) < max {
 		h.idle = append(h.idle, c)
 		c = nil
@@ -237,6 +253,17 @@ func (t *Transport) put(c *conn) {
 	if c != nil {
 		c.nc.Close()
 	}
+	for _, e := range expired {
+		e.nc.Close()
+	}
+}
+
+// idleTimeout is IdleTimeout or its default.
+func (t *Transport) idleTimeout() time.Duration {
+	if t.IdleTimeout <= 0 {
+		return 90 * time.Second
+	}
+	return t.IdleTimeout
 }
 
 // CloseIdleConnections closes the idle connections of this transport and
@@ -324,10 +351,17 @@ func appendRequestHeader(b []byte, req *http.Request) ([]byte, error) {
 			b = append(b, "\r\n"...)
 		}
 	}
-	if req.Close {
+	if wantsClose(req) {
 		b = append(b, "Connection: close\r\n"...)
 	}
 	return append(b, "\r\n"...), nil
+}
+
+// wantsClose reports whether req asks for its connection to be closed
+// after it: Request.Close, or a Connection field that says close (as
+// net/http reads it).
+func wantsClose(req *http.Request) bool {
+	return req.Close || hasToken(req.Header["Connection"], "close")
 }
 
 // validToken reports whether s is an HTTP token (RFC 9110 §5.6.2).

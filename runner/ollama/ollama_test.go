@@ -108,13 +108,17 @@ func TestOllamaStampsChunksAtArrival(t *testing.T) {
 	}
 	drivertest.WarmStamps(t)
 	tok := `{"model":"m","response":" w","done":false}` + "\n"
-	srv, written := drivertest.TimedStreamServer(t, "application/x-ndjson", drivertest.Step{Wait: 30 * time.Millisecond, Data: tok}, drivertest.Step{Wait: 80 * time.Millisecond, Data: tok},
-		drivertest.Step{Wait: 80 * time.Millisecond, Data: tok + `{"model":"m","response":"","done":true,"eval_count":3,"prompt_eval_count":3}` + "\n"})
 	const delay = 50 * time.Millisecond
-	d := newTestOllama(t, Options{BaseURL: srv.URL, Client: drivertest.SlowClient(delay)})
-	start := time.Now()
-	s := drivertest.DoAt(context.Background(), d, 0, start)
-	drivertest.CheckStampedAtArrival(t, s, start, written(), delay)
+	for name, client := range drivertest.SlowClients(delay) {
+		t.Run(name, func(t *testing.T) {
+			srv, written := drivertest.TimedStreamServer(t, "application/x-ndjson", drivertest.Step{Wait: 30 * time.Millisecond, Data: tok}, drivertest.Step{Wait: 80 * time.Millisecond, Data: tok},
+				drivertest.Step{Wait: 80 * time.Millisecond, Data: tok + `{"model":"m","response":"","done":true,"eval_count":3,"prompt_eval_count":3}` + "\n"})
+			d := newTestOllama(t, Options{BaseURL: srv.URL, Client: client})
+			start := time.Now()
+			s := drivertest.DoAt(context.Background(), d, 0, start)
+			drivertest.CheckStampedAtArrival(t, s, start, written(), delay)
+		})
+	}
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }

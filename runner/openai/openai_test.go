@@ -328,13 +328,24 @@ func TestOpenAIStampsChunksAtArrival(t *testing.T) {
 		t.Skip("kernel receive stamps are read on Linux only")
 	}
 	drivertest.WarmStamps(t)
-	srv, written := drivertest.TimedStreamServer(t, "text/event-stream",
-		drivertest.Step{Data: roleChunk}, drivertest.Step{Wait: 30 * time.Millisecond, Data: chatChunk(`{"content":"a"}`)},
-		drivertest.Step{Wait: 80 * time.Millisecond, Data: chatChunk(`{"content":"b"}`)},
-		drivertest.Step{Wait: 80 * time.Millisecond, Data: chatChunk(`{"content":"c"}`) + usageChunk + doneEvent})
 	const delay = 50 * time.Millisecond
-	d := newTestOpenAI(t, Options{BaseURL: srv.URL, Stream: true, Client: drivertest.SlowClient(delay)})
-	start := time.Now()
-	s := drivertest.DoAt(context.Background(), d, 0, start)
-	drivertest.CheckStampedAtArrival(t, s, start, written()[1:], delay) // the role chunk carries no token
+	for name, client := range drivertest.SlowClients(delay) {
+		t.Run(name, func(t *testing.T) {
+			srv, written := drivertest.TimedStreamServer(t, "text/event-stream",
+				drivertest.Step{Data: roleChunk}, drivertest.Step{Wait: 30 * time.Millisecond, Data: chatChunk(`{"content":"a"}`)},
+				drivertest.Step{Wait: 80 * time.Millisecond, Data: chatChunk(`{"content":"b"}`)},
+				drivertest.Step{Wait: 80 * time.Millisecond, Data: chatChunk(`{"content":"c"}`) + usageChunk + doneEvent})
+			d := newTestOpenAI(t, Options{BaseURL: srv.URL, Stream: true, Client: client})
+			start := time.Now()
+			s := drivertest.DoAt(context.Background(), d, 0, start)
+			w := written()
+			drivertest.CheckStampedAtArrival(t, s, start, w[1:], delay) // the role chunk carries no token
+			// The header section was flushed before the role chunk: the
+			// first byte is timed at its arrival, not the late read.
+			if hi := w[0].After.Sub(start) + delay/2; s.FirstByte > hi {
+				t.Errorf("first byte timed at %v, after the role chunk's write %v: want the arrival, not the read %v later",
+					s.FirstByte, w[0].After.Sub(start), delay)
+			}
+		})
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/benchrun/benchrun/runner"
 	"github.com/benchrun/benchrun/runner/dataset"
 	"github.com/benchrun/benchrun/runner/emulate"
+	"github.com/benchrun/benchrun/runner/h1"
 	"github.com/benchrun/benchrun/runner/results"
 )
 
@@ -130,17 +131,24 @@ func (c slowConn) Read(p []byte) (int, error) {
 
 func (c slowConn) ReceiveTime() (time.Time, bool) { return runner.ReceiveTime(c.Conn) }
 
-// SlowClient is an HTTP client whose connections are stamped
-// (runner.ReceiveDialer) and return every read delay late.
-func SlowClient(delay time.Duration) *http.Client {
+// SlowClients are HTTP clients whose connections are stamped
+// (runner.ReceiveDialer) and return every read delay late, by transport:
+// "h1", the one benchrun's own client sends plain-http requests with
+// (runner/h1), and "net/http", its fallback for the rest.
+func SlowClients(delay time.Duration) map[string]*http.Client {
 	dial := runner.ReceiveDialer(&net.Dialer{})
-	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+	slowDial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := dial(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
 		return slowConn{Conn: c, delay: delay}, nil
-	}}}
+	}
+	fallback := &http.Transport{DialContext: slowDial}
+	return map[string]*http.Client{
+		"h1":       {Transport: &h1.Transport{Dial: slowDial, Fallback: fallback}},
+		"net/http": {Transport: fallback},
+	}
 }
 
 // WarmStamps makes sure the kernel stamps received segments for the rest
@@ -184,8 +192,8 @@ func WarmStamps(t *testing.T) {
 	t.Fatal("the kernel stamps no received segment")
 }
 
-// CheckStampedAtArrival checks a sample of a stream read by
-// SlowClient(delay), which returns every read delay after its bytes
+// CheckStampedAtArrival checks a sample of a stream read by one of
+// SlowClients(delay), which returns every read delay after its bytes
 // arrived. tokens are when the server wrote the stream's token-bearing
 // chunks, start the operation's start (DoAt). Each chunk must be timed at
 // its arrival: no earlier than its write, and within delay/2 of it,
