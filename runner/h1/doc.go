@@ -58,6 +58,12 @@
 //     reader sees the close at once and sends the request on a new
 //     connection); servers close idle connections after seconds, which
 //     the probe finds;
+//   - bytes a server sends after a response's end in a later segment,
+//     when the next request goes out on the connection within probeAfter,
+//     are read as that request's response (net/http's reader would see
+//     them first and drop the connection); bytes that arrive with the
+//     response, the usual case of a response sent twice or a body longer
+//     than its Content-Length, close the connection (TestLeftoverBytes);
 //   - a response body's Read and Close are for one goroutine at a time:
 //     closing a body to abort a Read blocked on another goroutine is a
 //     data race (cancel the request's context instead).
