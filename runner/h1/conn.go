@@ -94,6 +94,9 @@ func (c *conn) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, req 
 		body.Close()
 		body = nil
 	}
+	if cap(c.wbuf) > keptBuffer {
+		c.wbuf = nil // an idle connection does not keep a long prompt's buffer
+	}
 	if trace != nil && trace.WroteRequest != nil {
 		trace.WroteRequest(httptrace.WroteRequestInfo{Err: err})
 	}
@@ -126,6 +129,9 @@ func (c *conn) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, req 
 		trace.GotFirstResponseByte()
 	}
 	r, f, err := readResponse(c.br, &c.lines, req.Method)
+	if cap(c.lines) > keptBuffer {
+		c.lines = nil
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -151,6 +157,12 @@ func (c *conn) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, req 
 	r.Body = b
 	return r, true, nil
 }
+
+// keptBuffer is the largest request (or long header line) buffer a
+// connection keeps for its next request: with thousands of idle
+// connections, each keeping the buffer of its largest long-context prompt
+// would hold hundreds of MiB; a larger request allocates its own.
+const keptBuffer = 16 << 10
 
 // errBodyClosed is what reading a closed response body returns, as with
 // net/http.

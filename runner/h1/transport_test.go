@@ -1043,3 +1043,28 @@ func TestDeadlinesUnderReuse(t *testing.T) {
 	wg.Wait()
 	t.Logf("%d whole, %d ended by their deadline", ok.Load(), failed.Load())
 }
+
+// TestIdleKeepsNoLargeBuffer: a connection back in the pool after a large
+// request keeps no buffer of that size (thousands of idle connections
+// would hold a long prompt each).
+func TestIdleKeepsNoLargeBuffer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
+	defer srv.Close()
+	tr := newTransport(t)
+	for _, size := range []int{100, 40 << 10} {
+		req, _ := http.NewRequest("POST", srv.URL, strings.NewReader(strings.Repeat("p", size)))
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	c := tr.hosts[strings.TrimPrefix(srv.URL, "http://")].pop()
+	if c == nil {
+		t.Fatal("no idle connection")
+	}
+	if cap(c.wbuf) > keptBuffer {
+		t.Errorf("idle connection keeps a %d-byte buffer", cap(c.wbuf))
+	}
+}
