@@ -83,6 +83,7 @@ type Exchange struct {
 	sent      time.Duration // s.Sent, copied for the callbacks
 	s         *results.Sample
 	firstByte atomic.Int64 // offset from start, set by httptrace
+	early     atomic.Bool  // the first byte was stamped before the send (gotFirstByte)
 	conn      atomic.Pointer[connRef]
 	floor     time.Duration // the latest arrival given to the body reader
 
@@ -156,14 +157,34 @@ func (x *Exchange) keepSecrets(req *http.Request) {
 // one (ReceiveTime) and it falls between the send and now, else now.
 func (x *Exchange) received() time.Duration {
 	now := x.Now()
-	if r := x.conn.Load(); r != nil {
-		if t, ok := ReceiveTime(r.c); ok {
-			if d := t.Sub(x.start); d >= x.sent && d < now {
-				return d
-			}
-		}
+	if d, ok := x.stamp(); ok && d >= x.sent && d < now {
+		return d
 	}
 	return now
+}
+
+// stamp returns the kernel's receive stamp of the bytes just read from the
+// request's connection (ReceiveTime), as an offset from start.
+func (x *Exchange) stamp() (time.Duration, bool) {
+	if r := x.conn.Load(); r != nil {
+		if t, ok := ReceiveTime(r.c); ok {
+			return t.Sub(x.start), true
+		}
+	}
+	return 0, false
+}
+
+// gotFirstByte runs when the response's first byte can be read
+// (httptrace): it records the byte's arrival, and notes a first read the
+// kernel stamped before the request was sent. Those bytes cannot be this
+// request's answer: they were left on a reused connection by an earlier
+// response (a server that sent more than it framed, in a later segment),
+// and send fails the request instead of taking them for its response.
+func (x *Exchange) gotFirstByte() {
+	if d, ok := x.stamp(); ok && d < x.sent {
+		x.early.Store(true)
+	}
+	x.firstByte.Store(int64(x.received()))
 }
 
 // Arrival returns when the response bytes just read arrived, for the body
@@ -219,7 +240,7 @@ func (x *Exchange) sendTo(ctx context.Context, client *http.Client, method, url 
 	// (WithContext) copies the request.
 	trace := &httptrace.ClientTrace{
 		GotConn:              func(i httptrace.GotConnInfo) { x.conn.Store(&connRef{i.Conn}) },
-		GotFirstResponseByte: func() { x.firstByte.Store(int64(x.received())) },
+		GotFirstResponseByte: x.gotFirstByte,
 	}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(rctx, trace), method, url, rd)
 	if err != nil {
@@ -249,6 +270,14 @@ func (x *Exchange) send(ctx, parent context.Context, client *http.Client, req *h
 	x.s.FirstByte = time.Duration(x.firstByte.Load())
 	if err != nil {
 		x.Fail(parent, ctx, err, results.ErrConnect)
+		return nil
+	}
+	if x.early.Load() {
+		// Closing the body before its end closes the connection too.
+		resp.Body.Close()
+		x.s.Status, x.s.Error, x.s.Done = resp.StatusCode, results.ErrOther, x.Now()
+		x.s.ErrorDetail = "the response's first bytes reached this host before the request was sent: " +
+			"left on the connection by an earlier response, not this request's answer"
 		return nil
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

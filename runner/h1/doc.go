@@ -61,9 +61,13 @@
 //   - bytes a server sends after a response's end in a later segment,
 //     when the next request goes out on the connection within probeAfter,
 //     are read as that request's response (net/http's reader would see
-//     them first and drop the connection); bytes that arrive with the
-//     response, the usual case of a response sent twice or a body longer
-//     than its Content-Length, close the connection (TestLeftoverBytes);
+//     them first and drop the connection); benchrun's drivers then refuse
+//     the response when the kernel stamped its first read before the
+//     request was sent (runner.Exchange), as it is whenever the server
+//     takes longer to answer than the client to read; bytes that arrive
+//     with the response, the usual case of a response sent twice or a
+//     body longer than its Content-Length, close the connection
+//     (TestLeftoverBytes);
 //   - a response body's Read and Close are for one goroutine at a time:
 //     closing a body to abort a Read blocked on another goroutine is a
 //     data race (cancel the request's context instead).
