@@ -181,10 +181,15 @@ func (x *Exchange) stamp() (time.Duration, bool) {
 // response (a server that sent more than it framed, in a later segment),
 // and send fails the request instead of taking them for its response.
 func (x *Exchange) gotFirstByte() {
-	if d, ok := x.stamp(); ok && d < x.sent {
+	now := x.Now()
+	d, ok := x.stamp()
+	if ok && d < x.sent {
 		x.early.Store(true)
 	}
-	x.firstByte.Store(int64(x.received()))
+	if !ok || d < x.sent || d >= now {
+		d = now // as received: a stamp outside the exchange is not used
+	}
+	x.firstByte.Store(int64(d))
 }
 
 // Arrival returns when the response bytes just read arrived, for the body

@@ -63,10 +63,8 @@ func (c *conn) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, req 
 		if body != nil {
 			body.Close()
 		}
-		if c.interrupted.Load() || ctx.Err() != nil {
-			if cerr := ctx.Err(); cerr != nil {
-				err = cerr
-			}
+		if cerr := ctx.Err(); cerr != nil {
+			err = cerr
 		}
 		return nil, wrote, err
 	}
@@ -140,14 +138,7 @@ func (c *conn) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, req 
 	r.Close = r.Close || writeErr != nil
 	if f.kind == noBody {
 		r.Body = http.NoBody
-		if stop != nil && !stop() {
-			keep = false
-		}
-		if keep {
-			c.t.put(c)
-		} else {
-			c.nc.Close()
-		}
+		c.release(stop, keep)
 		return r, true, nil
 	}
 	b := &bodyReader{c: c, br: c.br, ctx: ctx, stop: stop, kind: f.kind, keep: keep}
@@ -239,8 +230,16 @@ func (b *bodyReader) release(reuse bool) {
 		return
 	}
 	b.c, b.br = nil, nil
-	if b.stop != nil && !b.stop() {
-		reuse = false // the context ended: the connection's deadline is spent
+	c.release(b.stop, reuse)
+}
+
+// release ends the request's hold on c when its response is over: stop
+// ends the watch on the request's context, and c goes back to its pool
+// when reuse allows and the context did not end (its interrupt spent the
+// connection's deadline), or is closed.
+func (c *conn) release(stop func() bool, reuse bool) {
+	if stop != nil && !stop() {
+		reuse = false
 	}
 	if reuse {
 		c.t.put(c)

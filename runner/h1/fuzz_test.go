@@ -42,19 +42,14 @@ func FuzzReadResponse(f *testing.F) {
 		if head {
 			method = http.MethodHead
 		}
+		src := bytes.NewReader(raw)
+		br := bufio.NewReaderSize(src, 16)
 		var lines []byte
-		r, fr, err := readResponse(bufio.NewReaderSize(bytes.NewReader(raw), 16), &lines, method)
+		r, fr, err := readResponse(br, &lines, method)
 		if err != nil {
 			return
 		}
 		var body []byte
-		// Read the body from the same reader the header came from.
-		src := bytes.NewReader(raw)
-		br := bufio.NewReaderSize(src, 16)
-		var scratch []byte
-		if _, _, err := readResponse(br, &scratch, method); err != nil {
-			t.Fatalf("second read differs: %v", err)
-		}
 		if fr.kind != noBody {
 			b := &bodyReader{br: br, kind: fr.kind}
 			if fr.kind == byLength {

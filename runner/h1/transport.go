@@ -229,7 +229,7 @@ func (t *Transport) put(c *conn) {
 	if max <= 0 {
 		max = 2
 	}
-	now := time.Now()
+	now, timeout := time.Now(), t.idleTimeout()
 	c.idleSince = now
 	h := c.h
 	h.mu.Lock()
@@ -237,9 +237,9 @@ func (t *Transport) put(c *conn) {
 	// Those past the idle timeout are closed here, since a pool used by
 	// fewer requests at a time than it holds never pops them.
 	var expired []*conn
-	if len(h.idle) > 0 && now.Sub(h.idle[0].idleSince) > t.idleTimeout() {
+	if len(h.idle) > 0 && now.Sub(h.idle[0].idleSince) > timeout {
 		k := 1
-		for k < len(h.idle) && now.Sub(h.idle[k].idleSince) > t.idleTimeout() {
+		for k < len(h.idle) && now.Sub(h.idle[k].idleSince) > timeout {
 			k++
 		}
 		expired = slices.Clone(h.idle[:k])
