@@ -29,7 +29,7 @@ test: deps lint cluster unit accuracy-test browser-test slurm-test gitlab-test
 deps:
 	@.ci/deps.sh
 
-# The 3-node SLURM test cluster (root only; installs slurm-wlm and munge).
+# The 4-node SLURM test cluster (root only; installs slurm-wlm and munge).
 cluster:
 	@if [ "$$(id -u)" = 0 ]; then .ci/slurm-cluster.sh up; \
 	else echo "!!! no SLURM test cluster: .ci/slurm-cluster.sh up needs root; SLURM tests will skip !!!"; fi

@@ -88,6 +88,12 @@ setup_network() {
 	local n addr
 	for n in "${NODES[@]}"; do
 		addr=$(node_addr "$n")
+		# A name left in /run/netns by a machine image is a plain file, not a
+		# namespace: replace it.
+		if [ -e "/run/netns/$n" ] && ! ip -n "$n" link show lo >/dev/null 2>&1; then
+			log "replacing stale namespace $n"
+			ip netns del "$n" 2>/dev/null || rm -f "/run/netns/$n"
+		fi
 		[ -e "/run/netns/$n" ] || ip netns add "$n"
 		if ! ip link show "veth-$n" >/dev/null 2>&1; then
 			ip link add "veth-$n" type veth peer name eth0 netns "$n"
@@ -191,7 +197,24 @@ no_inherit() {
 	exec "$@"
 }
 
-pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# pid_alive PIDFILE: the process the file names is alive and is the daemon
+# the file is for. A pid file can outlive its daemon (a node-kill test, a
+# machine image taken with the cluster up), and its number may by then be
+# another process's: trusting it skipped starting a slurmd (the node stayed
+# down) and would have killed a stranger on "down".
+pid_alive() {
+	local pid want cmd
+	pid=$(cat "$1" 2>/dev/null) || return 1
+	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
+	case "$1" in
+	*/slurmctld.pid) want="/usr/sbin/slurmctld " ;;
+	*/slurmd-*.pid) want="/usr/sbin/slurmd -N $(basename "$1" .pid | sed 's/^slurmd-//') " ;;
+	*/munged.pid) want="/usr/sbin/munged" ;;
+	*) return 1 ;;
+	esac
+	cmd=$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null) || return 1
+	[[ "$cmd" == "$want"* ]]
+}
 
 start_daemons() {
 	if [ "${CONF_CHANGED:-0}" = 1 ]; then stop_daemons; fi
