@@ -87,7 +87,7 @@ browser-test: build
 gitlab-test: build
 	.ci/gitlab-ci-local.sh $(BIN)
 
-# A real 3-node SLURM cluster in network namespaces (.ci/slurm-cluster.sh),
+# A real 4-node SLURM cluster in network namespaces (.ci/slurm-cluster.sh),
 # then jobs through sbatch: roles across nodes, NODE_FAIL, time limit.
 slurm-test: build
 	@if [ "$$(id -u)" != 0 ] && [ "$$CI" != true ]; then \
