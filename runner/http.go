@@ -334,7 +334,7 @@ func (x *Exchange) Fail(parent, ctx context.Context, err error, fallback string)
 		x.s.Error = results.ErrClient
 	case !x.gotConn() || (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &terr):
 		x.s.Error = results.ErrConnect
-	case fallback == results.ErrConnect:
+	case fallback == results.ErrConnect || errors.Is(err, h1.ErrUnsolicited):
 		x.s.Error = results.ErrOther
 	default:
 		x.s.Error = fallback
@@ -388,9 +388,15 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 // otherwise, so without this every streamed request could pay a new
 // connection. Call it only after the end marker, so that it
 // does not wait for a stream still running; it reads at most maxDrain
-// bytes.
-func DrainBody(body io.Reader) {
-	io.CopyN(io.Discard, body, maxDrain)
+// bytes. Its one error is h1.ErrUnsolicited: the stream was followed by
+// bytes on a reused connection, so it may have been an earlier request's
+// (sent twice), and the sample fails (other errors after the end marker
+// only cost the connection).
+func DrainBody(body io.Reader) error {
+	if _, err := io.CopyN(io.Discard, body, maxDrain); errors.Is(err, h1.ErrUnsolicited) {
+		return err
+	}
+	return nil
 }
 
 // maxDrain bounds what DrainBody reads: a server that sends more after the

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -39,6 +40,25 @@ var aLongTimeAgo = time.Unix(1, 0)
 func (c *conn) setInterrupted() {
 	c.interrupted.Store(true)
 	c.nc.SetDeadline(aLongTimeAgo)
+}
+
+// ErrUnsolicited is the error of a response on a reused connection whose
+// end the same read found followed by more bytes. A server sent something
+// nobody asked for: a response twice, or a body longer than its framing.
+// On the connection's first response, the response read is the request's
+// and the bytes are dropped with the connection; on a later one, the bytes
+// may be the request's answer and the response read an earlier request's
+// (its second copy, arrived after that request ended), and which is which
+// cannot be told, so the request fails.
+var ErrUnsolicited = errors.New("h1: bytes followed the response's end on a kept-alive connection (a response sent twice, or a body longer than its framing): the response read may be an earlier request's")
+
+// unsolicited says whether the response that just ended is followed, in
+// what br holds, by bytes on a reused connection.
+func (c *conn) unsolicited(br *bufio.Reader) error {
+	if n := br.Buffered(); n > 0 && c.reused {
+		return fmt.Errorf("%w (%d bytes after it)", ErrUnsolicited, n)
+	}
+	return nil
 }
 
 // errServerClosed is the error of a connection the server closed before
@@ -137,6 +157,9 @@ func (c *conn) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, req 
 	keep := f.keep && !wantsClose(req) && writeErr == nil
 	r.Close = r.Close || writeErr != nil
 	if f.kind == noBody {
+		if err := c.unsolicited(c.br); err != nil {
+			return fail(err)
+		}
 		r.Body = http.NoBody
 		c.release(stop, keep)
 		return r, true, nil
@@ -214,6 +237,11 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 // end records the body's end or failure and releases the connection:
 // back to its pool after a clean end, closed otherwise.
 func (b *bodyReader) end(err error) {
+	if err == io.EOF && b.c != nil {
+		if uerr := b.c.unsolicited(b.br); uerr != nil {
+			err = uerr
+		}
+	}
 	clean := err == io.EOF
 	if !clean && b.c != nil && b.c.interrupted.Load() {
 		if cerr := b.ctx.Err(); cerr != nil {

@@ -61,13 +61,21 @@
 //   - bytes a server sends after a response's end in a later segment,
 //     when the next request goes out on the connection within probeAfter,
 //     are read as that request's response (net/http's reader would see
-//     them first and drop the connection); benchrun's drivers then refuse
+//     them first and drop the connection). benchrun's drivers then refuse
 //     the response when the kernel stamped its first read before the
 //     request was sent (runner.Exchange), as it is whenever the server
-//     takes longer to answer than the client to read; bytes that arrive
-//     with the response, the usual case of a response sent twice or a
-//     body longer than its Content-Length, close the connection
-//     (TestLeftoverBytes);
+//     takes longer to answer than the client to read; when the request's
+//     answer lands in the same read, the bytes after the response's end
+//     fail the request with ErrUnsolicited
+//     (TestUnsolicitedOnReusedConnection), where net/http would take the
+//     first response as the answer. Bytes that arrive with a connection's
+//     first response, the usual case of a response sent twice or a body
+//     longer than its Content-Length, close the connection, and that
+//     response is the request's (TestLeftoverBytes). Left as with
+//     net/http: stale bytes that arrive after the request was sent and
+//     before its answer, in a segment of their own, are its response;
+//     its answer is then left on the connection for the next request,
+//     which the stamp check or the idle check finds;
 //   - a response body's Read and Close are for one goroutine at a time:
 //     closing a body to abort a Read blocked on another goroutine is a
 //     data race (cancel the request's context instead).

@@ -379,6 +379,54 @@ func TestLeftoverBytes(t *testing.T) {
 	}
 }
 
+// TestUnsolicitedOnReusedConnection: on a reused connection, a response
+// followed in the same read by more bytes fails its request. Those bytes
+// may be the request's answer and the response read an earlier request's
+// second copy that arrived after it ended (too soon for the idle check and
+// the drivers' stamp check): taking the first as the answer would be a
+// success with another request's content. The bytes go with the
+// connection; the next request gets its own answer on a new one.
+func TestUnsolicitedOnReusedConnection(t *testing.T) {
+	const fresh = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh"
+	for _, c := range []struct{ name, method, stale string }{
+		{"content-length", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale"},
+		{"chunked", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nstale\r\n0\r\n\r\n"},
+		{"204", "GET", "HTTP/1.1 204 No Content\r\n\r\n"},
+		{"HEAD", "HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newScript(t, func(n int, _ *http.Request, w io.Writer) bool {
+				if n == 2 {
+					io.WriteString(w, c.stale+fresh) // one write: one read on the client
+				} else {
+					io.WriteString(w, fresh)
+				}
+				return false
+			})
+			tr := newTransport(t)
+			for i, method := range []string{"GET", c.method, "GET"} {
+				resp, err := get(t, tr, context.Background(), method, s.url())
+				var b []byte
+				if err == nil {
+					b, err = io.ReadAll(resp.Body)
+					resp.Body.Close()
+				}
+				switch {
+				case i == 1 && !errors.Is(err, ErrUnsolicited):
+					t.Fatalf("request %d on the reused connection: body %q, %v; want ErrUnsolicited", i, b, err)
+				case i == 1:
+					t.Log(err)
+				case err != nil || string(b) != "fresh":
+					t.Fatalf("request %d: body %q, %v; want \"fresh\"", i, b, err)
+				}
+			}
+			if n := s.conns.Load(); n != 2 {
+				t.Errorf("%d connections, want 2", n)
+			}
+		})
+	}
+}
+
 // TestIdleExpiry: connections left idle when fewer requests run at a time
 // than before are closed after IdleTimeout, though the pool is in use and
 // they are never popped.

@@ -250,7 +250,10 @@ func (d *Driver) Do(ctx context.Context, op runner.Op, s *results.Sample) {
 		}
 	}
 	s.Done = x.Now()
-	runner.DrainBody(resp.Body)
+	if err := runner.DrainBody(resp.Body); err != nil {
+		x.Fail(ctx, rctx, err, results.ErrOther)
+		return
+	}
 	s.OutputTokens, s.TokenSource = ch.EvalCount, results.TokensFromUsage
 	if ch.EvalCount == 0 && chunks > 0 {
 		s.OutputTokens, s.TokenSource = chunks, results.TokensFromCounted

@@ -3,6 +3,7 @@ package ollama
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -208,5 +209,28 @@ func TestOllamaRateLimited(t *testing.T) {
 	}
 	if strings.Contains(s.ErrorDetail, "tok-123456") {
 		t.Errorf("detail %q keeps the token", s.ErrorDetail)
+	}
+}
+
+// TestOllamaTwoStreamsInOneRead: on a reused connection, a stream followed
+// in the same read by another fails its request: the first may be an
+// earlier request's second copy, and the second this request's answer.
+func TestOllamaTwoStreamsInOneRead(t *testing.T) {
+	lines := `{"model":"m","response":" w","done":false}` + "\n" +
+		`{"model":"m","response":"","done":true,"done_reason":"length","eval_count":1}` + "\n"
+	stream := "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n" +
+		fmt.Sprintf("%x\r\n%s\r\n", len(lines), lines) + "0\r\n\r\n"
+	url := drivertest.RawServer(t, func(n int) (string, drivertest.WireEnd) {
+		if n == 2 {
+			return stream + stream, drivertest.KeepOpen
+		}
+		return stream, drivertest.KeepOpen
+	})
+	d := newTestOllama(t, Options{BaseURL: url})
+	for i, want := range []string{"", results.ErrOther, ""} {
+		s := drivertest.Do(context.Background(), d, int64(i))
+		if s.Error != want || (want != "" && !strings.Contains(s.ErrorDetail, "followed the response's end")) {
+			t.Errorf("request %d: error %q (%s), want %q", i, s.Error, s.ErrorDetail, want)
+		}
 	}
 }

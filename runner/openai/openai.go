@@ -196,7 +196,9 @@ func (c *Driver) Do(ctx context.Context, op runner.Op, s *results.Sample) {
 	if c.o.Stream {
 		c.readStream(rctx, ctx, resp.Body, x, s)
 		if s.Error == "" {
-			runner.DrainBody(resp.Body)
+			if err := runner.DrainBody(resp.Body); err != nil {
+				x.Fail(ctx, rctx, err, results.ErrOther)
+			}
 		}
 	} else {
 		c.readWhole(rctx, ctx, resp.Body, x, s)

@@ -38,7 +38,7 @@ func TestWireFaults(t *testing.T) {
 		{"not HTTP", "SSH-2.0-OpenSSH_9.2\r\n", false, results.ErrOther},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			d := newTestOpenAI(t, Options{BaseURL: rawServer(t, func(int) (string, wireEnd) { return c.raw, closeConn }), API: APICompletions, Stream: c.stream})
+			d := newTestOpenAI(t, Options{BaseURL: drivertest.RawServer(t, func(int) (string, drivertest.WireEnd) { return c.raw, drivertest.CloseConn }), API: APICompletions, Stream: c.stream})
 			s := drivertest.Do(context.Background(), d, 0)
 			if s.Error != c.class {
 				t.Errorf("sample %+v, want class %s", s, c.class)

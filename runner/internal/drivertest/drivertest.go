@@ -1,6 +1,7 @@
 package drivertest
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -268,4 +270,56 @@ func (c *ChunkReader) Read(p []byte) (int, error) {
 	copy(p, c.b[:n])
 	c.b = c.b[n:]
 	return n, nil
+}
+
+// WireEnd is how a RawServer ends a connection after its bytes.
+type WireEnd int
+
+const (
+	KeepOpen WireEnd = iota
+	CloseConn
+	ResetConn // RST instead of FIN: SO_LINGER 0, then close
+)
+
+// RawServer answers the n-th request (from 1, over all connections) with
+// respond's bytes, written as they are, and ends the connection as it
+// says: a server that frames, cuts and repeats responses as no real
+// server would, to see what the driver makes of them.
+func RawServer(t *testing.T, respond func(n int) (string, WireEnd)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var reqs atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					r, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, r.Body)
+					raw, end := respond(int(reqs.Add(1)))
+					io.WriteString(c, raw)
+					switch end {
+					case CloseConn:
+						return
+					case ResetConn:
+						c.(*net.TCPConn).SetLinger(0)
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
 }
