@@ -26,8 +26,9 @@ type IO500 struct {
 	ScoreX *Score
 	// Legacy is set for the 2018–19 bash scripts' "[RESULT] BW phase 1" form.
 	Legacy bool
-	// Invalid lists why the run is invalid: IO500's "ERROR INVALID" lines
-	// and phases marked [INVALID] or scoring 0. Empty for a valid run.
+	// Invalid lists why the run is invalid: IO500's "ERROR INVALID" lines,
+	// phases marked [INVALID] or scoring 0, and a score or extended score
+	// marked [INVALID]. Empty for a valid run.
 	Invalid []string
 }
 
@@ -259,12 +260,18 @@ func (r *IO500) finish(file string) error {
 		if p.Scored && p.Value == 0 && p.Valid {
 			p.Valid = false
 		}
-		if p.Scored && !p.Valid {
+		// An unscored phase marked invalid counts too: io500 then marks
+		// the standard score (a phase every run has) or, for the optional
+		// mdworkbench-create/-delete, the extended score [INVALID].
+		if !p.Valid {
 			r.addInvalid(fmt.Sprintf("phase %s is invalid", p.Name))
 		}
 	}
 	if r.Score != nil && r.Score.Invalid {
 		r.addInvalid("the score is marked [INVALID]")
+	}
+	if r.ScoreX != nil && r.ScoreX.Invalid {
+		r.addInvalid("the extended score is marked [INVALID]")
 	}
 	if err := r.Check(); err != nil {
 		return errorf(file, 0, "%v", err)

@@ -271,3 +271,35 @@ func TestIO500Rnd4KScoredInSC24(t *testing.T) {
 		}
 	}
 }
+
+// An extended run whose [SCOREX] io500 marks [INVALID] is invalid, also
+// when the phase that made it so is one of the unscored optional ones
+// (mdworkbench-create with md-workbench errors): io500 prints it with
+// "[      ]" and leaves the standard score valid. Before, the run read as
+// valid and valid.min >= 1 (invalid = "fail") passed.
+func TestIO500ExtendedScoreInvalid(t *testing.T) {
+	_, summary := readFixture(t, "extended_beegfs_gwdg_scc_2021_sub582/result_summary.txt")
+	s := strings.Replace(string(summary), "52.929486 kIOPS : time 60.525 seconds", "52.929486 kIOPS : time 60.525 seconds [INVALID]", 1)
+	s = strings.Replace(s, "TOTAL 12.662357", "TOTAL 12.662357 [INVALID]", 1)
+	_, result := readFixture(t, "extended_beegfs_gwdg_scc_2021_sub582/result.txt")
+	x := strings.Replace(string(result), "SCORE           = 12.662357", "SCORE           = 12.662357 [INVALID]", 1)
+	for name, in := range map[string]string{"result_summary.txt": s, "result.txt": x} {
+		r, err := ParseIO500(name, []byte(in))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if r.Valid() || !strings.Contains(strings.Join(r.Invalid, "; "), "extended score") {
+			t.Errorf("%s: valid %v, reasons %q: want invalid, naming the extended score", name, r.Valid(), r.Invalid)
+		}
+		for _, m := range r.Metrics() {
+			if m.Name == MetricValid && m.Value != 0 {
+				t.Errorf("%s: metric valid = %v", name, m.Value)
+			}
+		}
+	}
+	// The phase itself is named in the summary.
+	r, _ := ParseIO500Summary("result_summary.txt", []byte(s))
+	if !strings.Contains(strings.Join(r.Invalid, "; "), "mdworkbench-create") {
+		t.Errorf("reasons %q do not name mdworkbench-create", r.Invalid)
+	}
+}
