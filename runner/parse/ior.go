@@ -26,12 +26,16 @@ const mib = 1 << 20
 // (bytes/s), OP_ops_max, OP_ops_mean (ops/s), OP_time_mean (s); from Max
 // lines alone only OP_bw_max. A test other than the first (Test# > 0)
 // prefixes its names with "testN_". With -v, the Max lines must agree
-// with the summary's maxima.
+// with the summary's maxima. Output in which IOR's data check failed
+// ("WARNING: Incorrect data on read (N errors found)") is an error.
 func IOR(file string, data []byte, _ Options) ([]Metric, error) {
+	ls := lines(data)
+	if err := failedCheck(file, ls, "Incorrect data on"); err != nil {
+		return nil, err
+	}
 	if t := strings.TrimSpace(string(data)); strings.HasPrefix(t, "{") {
 		return iorJSON(file, data)
 	}
-	ls := lines(data)
 	maxes, err := iorMaxLines(file, ls)
 	if err != nil {
 		return nil, err

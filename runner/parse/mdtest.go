@@ -28,10 +28,16 @@ var mdtestUnits = map[string]map[string]bool{
 // creation" → file_creation_max), and the time table, when there is one,
 // into OPERATION_time_max, _time_min and _time_mean in seconds.
 // Operations that did not run print zeros and are left out; a summary
-// where nothing ran, a header with a unit benchrun does not know, or a
-// table that appears twice is an error naming the line.
+// where nothing ran, a header with a unit benchrun does not know, a
+// table that appears twice, or the line in which mdtest says its read
+// check found wrong data ("ERROR: verifying the data on read", printed
+// after the tables; mdtest exits 0 all the same) is an error naming the
+// line.
 func MDTest(file string, data []byte, _ Options) ([]Metric, error) {
 	ls := lines(data)
+	if err := failedCheck(file, ls, "ERROR: verifying the data"); err != nil {
+		return nil, err
+	}
 	start := map[string]int{}
 	for i, l := range ls {
 		t := strings.TrimSpace(l)

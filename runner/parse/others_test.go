@@ -245,3 +245,25 @@ func TestUnknownParser(t *testing.T) {
 		t.Errorf("%T", err)
 	}
 }
+
+// mdtest exits 0 when its read check (-X, as io500's mdtest-hard-read
+// runs it) found wrong data, and IOR exits with its error count, which
+// is 0 modulo 256: both print the summary as usual and say so in a line
+// of their own. Such a run is an error naming that line, never its rates
+// (before: read as a clean run).
+func TestVerificationErrors(t *testing.T) {
+	path, data := readFixture(t, "local_run/standalone/mdtest_n2000_i2.txt")
+	out := strings.Replace(string(data), "-- finished at", "\nERROR: verifying the data on read (12 errors)! Take the performance values with care!\n-- finished at", 1)
+	if _, err := MDTest(path, []byte(out), Options{}); err == nil || !strings.Contains(err.Error(), "verifying the data on read (12 errors)") {
+		t.Errorf("mdtest: error %v, want the verification errors named", err)
+	}
+	for _, f := range []string{"local_run/standalone/ior_posix_fpp_i3.txt", "local_run/standalone/ior_posix_shared_i2_verbose.txt", "local_run/results/ior-easy-read.txt"} {
+		path, data := readFixture(t, f)
+		lines := strings.SplitAfter(string(data), "\n")
+		mid := len(lines) / 2
+		out := strings.Join(lines[:mid], "") + "WARNING: Incorrect data on read (256 errors found).\n\nUsed Time Stamp 1 (0x1) for Data Signature\n" + strings.Join(lines[mid:], "")
+		if _, err := IOR(path, []byte(out), Options{}); err == nil || !strings.Contains(err.Error(), "Incorrect data on read (256 errors found)") {
+			t.Errorf("%s: error %v, want the verification errors named", f, err)
+		}
+	}
+}

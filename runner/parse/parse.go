@@ -127,3 +127,18 @@ func DefaultBetter(unit string) string {
 	}
 	return Higher
 }
+
+// failedCheck returns an error at the first line of ls that holds marker:
+// the line in which a benchmark says its own check of the data failed
+// (IOR "Incorrect data on read", mdtest "ERROR: verifying the data").
+// Such a run measured a storage that returned wrong data, and those
+// programs may still exit 0 (mdtest always; IOR with its error count,
+// 0 modulo 256), so its figures must not read as a clean run.
+func failedCheck(file string, ls []string, marker string) error {
+	for i, l := range ls {
+		if strings.Contains(l, marker) {
+			return errorf(file, i+1, "the benchmark found wrong data, its figures are not a valid run: %q", clip(strings.TrimSpace(l)))
+		}
+	}
+	return nil
+}
