@@ -176,6 +176,7 @@ func iorSummary(file string, ls []string) ([]Metric, error) {
 // iorResults summarises the per-iteration "Results:" table.
 func iorResults(file string, ls []string) ([]Metric, error) {
 	var col map[string]int
+	width := 0 // the header's fields: a name may repeat, so len(col) can be fewer
 	type acc struct {
 		bw, ops, t []float64
 		line       int
@@ -188,10 +189,10 @@ func iorResults(file string, ls []string) ([]Metric, error) {
 			continue
 		}
 		if f[0] == "access" && strings.Contains(l, "bw(MiB/s)") {
-			col = columns(l)
+			col, width = columns(l), len(f)
 			continue
 		}
-		if col == nil || (f[0] != "write" && f[0] != "read") || len(f) < len(col) {
+		if col == nil || (f[0] != "write" && f[0] != "read") || len(f) < width {
 			continue
 		}
 		a := byOp[f[0]]
