@@ -499,7 +499,9 @@ const (
 // with both, their phases and scores must agree, and result.txt adds the
 // process count. A directory holding no result file but exactly one
 // subdirectory that does (IO500's timestamped result directory) is read
-// through it. It returns the run and the directory read.
+// through it. It returns the run and the directory read. An mdtest
+// phase whose own output there (mdtest-hard-read.txt) says mdtest's read
+// check found wrong data makes the run invalid, naming the file and line.
 func ReadIO500Dir(dir string) (*IO500, string, error) {
 	summary, result := io500Files(dir)
 	if summary == "" && result == "" {
@@ -518,6 +520,41 @@ func ReadIO500Dir(dir string) (*IO500, string, error) {
 		dir = filepath.Join(dir, found[0])
 		summary, result = io500Files(dir)
 	}
+	r, err := readIO500Files(dir, summary, result)
+	if err != nil {
+		return nil, dir, err
+	}
+	phaseChecks(r, dir)
+	return r, dir, nil
+}
+
+// phaseChecks marks r invalid where a phase's own output in dir says its
+// data check found wrong data: io500 runs mdtest-hard-read with mdtest's
+// read check (-X) and does not look at its outcome, and mdtest exits 0.
+// (IOR's failed checks io500 marks itself.) A phase file that is absent
+// or unreadable is no evidence either way.
+func phaseChecks(r *IO500, dir string) {
+	for _, p := range r.Phases {
+		if !strings.HasPrefix(p.Name, "mdtest-") {
+			continue
+		}
+		for _, name := range []string{p.Name, strings.ReplaceAll(p.Name, "-", "_")} {
+			path := filepath.Join(dir, name+".txt")
+			b, err := os.ReadFile(path)
+			if err != nil {
+				continue
+			}
+			if err := failedCheck(path, lines(b), mdtestCheckFailed); err != nil {
+				r.addInvalid(err.Error())
+			}
+			break
+		}
+	}
+}
+
+// readIO500Files reads result_summary.txt and result.txt (either may be
+// ""), which must agree when both are there.
+func readIO500Files(dir, summary, result string) (*IO500, error) {
 	var fromSummary, fromResult *IO500
 	for _, f := range []struct {
 		path  string
@@ -529,26 +566,26 @@ func ReadIO500Dir(dir string) (*IO500, string, error) {
 		}
 		b, err := os.ReadFile(f.path)
 		if err != nil {
-			return nil, dir, err
+			return nil, err
 		}
 		if *f.to, err = f.parse(f.path, b); err != nil {
-			return nil, dir, err
+			return nil, err
 		}
 	}
 	switch {
 	case fromSummary == nil:
-		return fromResult, dir, nil
+		return fromResult, nil
 	case fromResult == nil:
-		return fromSummary, dir, nil
+		return fromSummary, nil
 	}
 	if err := sameRun(fromSummary, fromResult); err != nil {
-		return nil, dir, fmt.Errorf("%s and %s disagree: %w", summary, result, err)
+		return nil, fmt.Errorf("%s and %s disagree: %w", summary, result, err)
 	}
 	fromSummary.Procs = fromResult.Procs
 	for _, why := range fromResult.Invalid {
 		fromSummary.addInvalid(why)
 	}
-	return fromSummary, dir, nil
+	return fromSummary, nil
 }
 
 func io500Files(dir string) (summary, result string) {

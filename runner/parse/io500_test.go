@@ -3,6 +3,8 @@ package parse
 import (
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -301,5 +303,37 @@ func TestIO500ExtendedScoreInvalid(t *testing.T) {
 	r, _ := ParseIO500Summary("result_summary.txt", []byte(s))
 	if !strings.Contains(strings.Join(r.Invalid, "; "), "mdworkbench-create") {
 		t.Errorf("reasons %q do not name mdworkbench-create", r.Invalid)
+	}
+}
+
+// io500 runs mdtest-hard-read with mdtest's read check (-X) but does not
+// look at its outcome: a run whose mdtest-hard-read.txt says the check
+// found wrong data is printed valid. Read as a results directory, such a
+// run is invalid, naming the file and line.
+func TestIO500DirVerificationErrors(t *testing.T) {
+	src := fixtures(t) + "/lustre_cyfronet_helios_2024_sub708/results/2024.05.03-09.25.44"
+	dir := t.TempDir()
+	for _, f := range []string{SummaryFile, ResultFile, "mdtest-hard-read.txt"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "mdtest-hard-read.txt" {
+			b = []byte(strings.Replace(string(b), "-- finished at", "\nERROR: verifying the data on read (7 errors)! Take the performance values with care!\n-- finished at", 1))
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, _, err := ReadIO500Dir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Valid() || !strings.Contains(strings.Join(r.Invalid, "; "), "mdtest-hard-read.txt:") {
+		t.Errorf("valid %v, reasons %q: want invalid, naming mdtest-hard-read.txt", r.Valid(), r.Invalid)
+	}
+	// The unchanged directory is valid.
+	if r, _, err := ReadIO500Dir(src); err != nil || !r.Valid() {
+		t.Errorf("the fixture: %v, %+v", err, r)
 	}
 }

@@ -5,6 +5,10 @@ import (
 	"strings"
 )
 
+// mdtestCheckFailed starts the line in which mdtest says its read check
+// (-X) found wrong data: "ERROR: verifying the data on read (N errors)!".
+const mdtestCheckFailed = "ERROR: verifying the data"
+
 // mdtestHeaderRE matches the summary headers of every mdtest release:
 // rate tables "SUMMARY: (of N iterations)" (1.9), "SUMMARY rate: (of N
 // iterations)" (3.x), "SUMMARY rate (in ops/sec): (of N iterations)"
@@ -35,7 +39,7 @@ var mdtestUnits = map[string]map[string]bool{
 // line.
 func MDTest(file string, data []byte, _ Options) ([]Metric, error) {
 	ls := lines(data)
-	if err := failedCheck(file, ls, "ERROR: verifying the data"); err != nil {
+	if err := failedCheck(file, ls, mdtestCheckFailed); err != nil {
 		return nil, err
 	}
 	start := map[string]int{}
