@@ -138,13 +138,21 @@ func counterAt(pts []tpoint, t float64) float64 {
 }
 
 // counterWindows is a counter's increase over each window, summed; ok is
-// false when the series has fewer than two points.
-func counterWindows(pts []tpoint, windows [][2]float64) (float64, bool) {
+// false when the series has fewer than two points, or when its points do
+// not reach a window's ends within slack (a query step: the steps need
+// not fall on the window's ends), so that the increase over the window
+// cannot be known (the exporter was down, the target gone): counterAt
+// clamps to the points, which would give a part of the window's increase
+// as all of it.
+func counterWindows(pts []tpoint, windows [][2]float64, slack float64) (float64, bool) {
 	if len(pts) < 2 {
 		return 0, false
 	}
 	sum := 0.0
 	for _, w := range windows {
+		if pts[0].t > w[0]+slack || pts[len(pts)-1].t < w[1]-slack {
+			return 0, false
+		}
 		sum += counterAt(pts, w[1]) - counterAt(pts, w[0])
 	}
 	return sum, true
@@ -152,7 +160,9 @@ func counterWindows(pts []tpoint, windows [][2]float64) (float64, bool) {
 
 // gpuFigures derives each GPU's figures over [from, to] and, for energy,
 // the repetitions' windows; GPUs sorted by host and index (numerically).
-func (td *telemetryData) gpuFigures(from, to float64, windows [][2]float64) []GPUFigures {
+// partial names the GPUs whose energy series does not cover the windows:
+// they have no energy figure.
+func (td *telemetryData) gpuFigures(from, to float64, windows [][2]float64) (out []GPUFigures, partial []string) {
 	byKey := map[[2]string]*GPUFigures{}
 	get := func(l map[string]string) *GPUFigures {
 		host, gpu := gpuKey(l)
@@ -200,12 +210,19 @@ func (td *telemetryData) gpuFigures(from, to float64, windows [][2]float64) []GP
 		}
 	}
 	for _, s := range td.promqlNamed(QueryGPUEnergy) {
-		if e, ok := counterWindows(s.pts, windows); ok {
-			e *= millijoulesToJoule
-			get(s.labels).Energy = &e
+		slack := td.step
+		if slack <= 0 && len(s.pts) >= 2 {
+			slack = s.pts[1].t - s.pts[0].t // a file without its step
 		}
+		e, ok := counterWindows(s.pts, windows, slack)
+		f := get(s.labels)
+		if !ok {
+			partial = append(partial, fmt.Sprintf("%s gpu %s (points %.3g s to %.3g s)", f.Host, f.GPU, s.pts[0].t, s.pts[len(s.pts)-1].t))
+			continue
+		}
+		e *= millijoulesToJoule
+		f.Energy = &e
 	}
-	var out []GPUFigures
 	for _, f := range byKey {
 		out = append(out, *f)
 	}
@@ -218,7 +235,8 @@ func (td *telemetryData) gpuFigures(from, to float64, windows [][2]float64) []GP
 		}
 		return out[i].GPU < out[j].GPU
 	})
-	return out
+	slices.Sort(partial)
+	return out, partial
 }
 
 // nodeFigures derives each node's figures over [from, to], by instance.
@@ -272,8 +290,11 @@ func (td *telemetryData) promqlNotes(queries map[string]string) []string {
 
 // promqlTelemetry fills the GPU and node tables and the energy per
 // output token (J/token: the GPUs' energy over the repetitions' measured
-// windows ÷ the output tokens of the successful measured operations).
-func (a *caseAcc) promqlTelemetry(t *Telemetry, td *telemetryData, from, to float64) {
+// windows ÷ the output tokens of the successful measured operations). A
+// GPU whose energy series does not cover the windows has no energy, and
+// then neither has the case (a sum without it would be too small): the
+// warning returned names it.
+func (a *caseAcc) promqlTelemetry(t *Telemetry, td *telemetryData, from, to float64) []string {
 	var windows [][2]float64
 	var out int64
 	for _, id := range slices.Sorted(maps.Keys(a.reps)) {
@@ -282,8 +303,13 @@ func (a *caseAcc) promqlTelemetry(t *Telemetry, td *telemetryData, from, to floa
 			out += r.outTk
 		}
 	}
-	t.GPUs = td.gpuFigures(from, to, windows)
+	var partial []string
+	t.GPUs, partial = td.gpuFigures(from, to, windows)
 	t.Nodes = td.nodeFigures(from, to)
+	if len(partial) > 0 {
+		return []string{fmt.Sprintf("telemetry promql: %s of %s does not cover the measured window: no energy figure for it, nor for the case",
+			QueryGPUEnergy, strings.Join(partial, ", "))}
+	}
 	energy, any := 0.0, false
 	for _, g := range t.GPUs {
 		if g.Energy != nil {
@@ -298,4 +324,5 @@ func (a *caseAcc) promqlTelemetry(t *Telemetry, td *telemetryData, from, to floa
 			t.EnergyPerOutputToken = &e
 		}
 	}
+	return nil
 }

@@ -192,3 +192,55 @@ func TestTimelineSeries(t *testing.T) {
 		t.Errorf("waiting at the third scrape = %+v, want 2 at 1.995 s (the scraper started 5 ms early)", p)
 	}
 }
+
+// TestEnergyNotFromPartialSeries: gpu 1's energy counter has no point
+// after 2 s (its exporter died, a target down): its increase over the
+// measured window [1, 3.05] cannot be known. Before, the counter was
+// clamped to its points and gave 200 J for 410, so the energy per output
+// token looked half as large; now gpu 1 and the run's total have no
+// energy figure, and a warning says why. gpu 0's is unchanged.
+func TestEnergyNotFromPartialSeries(t *testing.T) {
+	dir := promqlRun(t, testGPUQueries, false)
+	m, err := results.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf := &m.Cases[0].Telemetry[0]
+	path := filepath.Join(dir, tf.Path)
+	var kept []results.Point
+	if _, err := results.ScanPointFile(path, func(p results.Point) error {
+		if !(p.Metric == "gpu_energy" && p.Labels["gpu"] == "1" && p.T > 2*time.Second) {
+			kept = append(kept, p)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pw, err := results.CreatePointFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw.Write(kept...)
+	pw.Close()
+	tf.Points, _ = pw.Count()
+	if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
+		t.Fatal(err)
+	}
+	c := summarizeOne(t, dir)
+	tel := c.Telemetry
+	if tel == nil || len(tel.GPUs) != 2 {
+		t.Fatalf("telemetry %+v", tel)
+	}
+	if e := tel.GPUs[0].Energy; e == nil || math.Abs(*e-100*2.05) > 1e-6 {
+		t.Errorf("gpu 0 energy %v, want %v", e, 100*2.05)
+	}
+	if e := tel.GPUs[1].Energy; e != nil {
+		t.Errorf("gpu 1 energy %v from a series that ends at 2 s", *e)
+	}
+	if tel.Energy != nil || tel.EnergyPerOutputToken != nil {
+		t.Errorf("energy %v, per token %v: want none without gpu 1's", tel.Energy, tel.EnergyPerOutputToken)
+	}
+	if w := strings.Join(c.Warnings, "\n"); !strings.Contains(w, "gpu_energy") || !strings.Contains(w, "does not cover the measured window") {
+		t.Errorf("warnings %q do not say why there is no energy", w)
+	}
+}

@@ -132,6 +132,7 @@ type telemetryData struct {
 	series  []*tseries
 	notes   []string          // warnings: failed scrapes, damaged files
 	queries map[string]string // the PromQL queries run, by name
+	step    float64           // the PromQL step (s); 0 when not recorded
 }
 
 // readTelemetry reads the telemetry files the manifest lists for a case
@@ -151,7 +152,7 @@ func readTelemetry(dir string, info results.CaseInfo) *telemetryData {
 				tf.Source, tf.Kind, tf.URL, tf.Failures, tf.Attempts, tf.Error))
 		}
 		if tf.Kind == results.TelemetryPromQL {
-			td.queries = tf.Queries
+			td.queries, td.step = tf.Queries, tf.Step.Seconds()
 		}
 		shift := 0.0
 		if !info.Start.IsZero() && !tf.Start.IsZero() {
@@ -440,7 +441,7 @@ func (a *caseAcc) telemetry(c *Case, td *telemetryData) {
 	}
 	if td.queries != nil {
 		c.Warnings = append(c.Warnings, td.promqlNotes(td.queries)...)
-		a.promqlTelemetry(c.Telemetry, td, from, to)
+		c.Warnings = append(c.Warnings, a.promqlTelemetry(c.Telemetry, td, from, to)...)
 	}
 	srv, waiting := td.serverFigures(from, to, client)
 	c.Telemetry.Server = srv
