@@ -244,6 +244,20 @@ func windowed(pts []tpoint, from, to float64) []tpoint {
 	return pts[i : j+1]
 }
 
+// covering returns the points of a counter over [from, to] (windowed),
+// or nil when none is at or after to: the scrapes there failed (the last
+// one starts after the case ended), and the counter's increase over the
+// window cannot be known (a part of it would read as the whole). The
+// start is not held to the same: the first scrape may start a little
+// after the case does, and the load is only beginning then.
+func covering(pts []tpoint, from, to float64) []tpoint {
+	w := windowed(pts, from, to)
+	if len(w) < 2 || w[len(w)-1].t < to {
+		return nil
+	}
+	return w
+}
+
 // increase is a counter's increase over points, across resets (a value
 // below the one before starts again from zero), as PromQL's increase
 // without extrapolation.
@@ -269,12 +283,12 @@ func counterPoints(s *tseries) []tpoint {
 }
 
 // counterIncrease sums the increase of every series of metric over the
-// window; ok is false when there is no such series with two points.
+// window; ok is false when there is no such series with points that
+// bound the window (covering).
 func (td *telemetryData) counterIncrease(metric string, from, to float64) (float64, bool) {
 	sum, ok := 0.0, false
 	for _, s := range td.named(metric) {
-		w := windowed(counterPoints(s), from, to)
-		if len(w) >= 2 {
+		if w := covering(counterPoints(s), from, to); w != nil {
 			sum += increase(w)
 			ok = true
 		}
@@ -297,7 +311,7 @@ func (td *telemetryData) histogramWindow(name string, from, to float64) *ServerL
 		if err != nil {
 			continue
 		}
-		if w := windowed(counterPoints(s), from, to); len(w) >= 2 {
+		if w := covering(counterPoints(s), from, to); w != nil {
 			buckets[le] += increase(w)
 		}
 	}
@@ -443,6 +457,9 @@ func (a *caseAcc) telemetry(c *Case, td *telemetryData) {
 		c.Warnings = append(c.Warnings, td.promqlNotes(td.queries)...)
 		c.Warnings = append(c.Warnings, a.promqlTelemetry(c.Telemetry, td, from, to)...)
 	}
+	if note := td.scrapeCoverage(to); note != "" {
+		c.Warnings = append(c.Warnings, note)
+	}
 	srv, waiting := td.serverFigures(from, to, client)
 	c.Telemetry.Server = srv
 	if srv == nil {
@@ -459,6 +476,26 @@ func (a *caseAcc) telemetry(c *Case, td *telemetryData) {
 	if srv.Queue != nil {
 		a.sat.scrapedQueue = srv.Queue
 	}
+}
+
+// scrapeCoverage is the warning when no scrape that succeeded is at or
+// after the measured window's end (to), so that the server's counters and
+// latencies are absent (covering); "" when one is or there is none.
+func (td *telemetryData) scrapeCoverage(to float64) string {
+	last, any := 0.0, false
+	for _, s := range td.series {
+		if s.kind != results.TelemetryScrape || len(s.pts) == 0 {
+			continue
+		}
+		if t := s.pts[len(s.pts)-1].t; !any || t > last {
+			last = t
+		}
+		any = true
+	}
+	if !any || last >= to {
+		return ""
+	}
+	return fmt.Sprintf("telemetry: the last scrape that succeeded was at %.3f s, before the measured window's end at %.3f s: no server-side counters or latencies (they would give a part of the window as all of it)", last, to)
 }
 
 func hasScrape(td *telemetryData) bool {

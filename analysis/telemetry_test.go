@@ -240,3 +240,49 @@ func TestCounterAbsentFromFirstScrape(t *testing.T) {
 		t.Fatalf("histogramWindow = %+v, want 8 observations of mean 0.5 s since the first scrape", l)
 	}
 }
+
+// TestServerCountersNotFromPartialWindow: every scrape after 3 s failed
+// (a server too busy to answer /metrics, the last scrape too), so no
+// scrape bounds the measured window's end (6.05 s). Before, the deltas
+// ran to the last scrape there was: the server-side latencies covered
+// the first two seconds of five and read as the whole window's (a queue
+// time from before the overload, a client + network overhead that was the
+// server's queue). Now they are absent, with a warning saying why.
+func TestServerCountersNotFromPartialWindow(t *testing.T) {
+	dir := telemetryRun(t, 100, 0.08, func(i int) float64 { return 0 })
+	m, err := results.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf := &m.Cases[0].Telemetry[0]
+	path := filepath.Join(dir, tf.Path)
+	var kept []results.Point
+	if _, err := results.ScanPointFile(path, func(p results.Point) error {
+		if p.T <= 3*time.Second {
+			kept = append(kept, p)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pw, err := results.CreatePointFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw.Write(kept...)
+	pw.Close()
+	tf.Points, _ = pw.Count()
+	if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
+		t.Fatal(err)
+	}
+	c := summarizeOne(t, dir)
+	if c.Telemetry == nil {
+		t.Fatal("no telemetry")
+	}
+	if srv := c.Telemetry.Server; srv != nil && (srv.TTFT != nil || srv.E2E != nil || srv.Queue != nil || srv.GenerationTokens != nil) {
+		t.Errorf("server figures from part of the window: %+v", srv)
+	}
+	if w := strings.Join(c.Warnings, "\n"); !strings.Contains(w, "measured window") {
+		t.Errorf("warnings %q do not say why there are no server-side latencies", w)
+	}
+}
