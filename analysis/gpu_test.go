@@ -244,3 +244,26 @@ func TestEnergyNotFromPartialSeries(t *testing.T) {
 		t.Errorf("warnings %q do not say why there is no energy", w)
 	}
 }
+
+// TestNonFiniteValuesNamed: values a query or scrape gave as NaN or ±Inf
+// are not stored (JSON has no such numbers); the figures come from the
+// others, and a warning says how many were left out, so a query that
+// gave only NaN does not read as one that matched nothing.
+func TestNonFiniteValuesNamed(t *testing.T) {
+	dir := promqlRun(t, testGPUQueries, false)
+	m, err := results.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Cases[0].Telemetry[0].Skipped = 9
+	if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
+		t.Fatal(err)
+	}
+	c := summarizeOne(t, dir)
+	if w := strings.Join(c.Warnings, "\n"); !strings.Contains(w, "9 values were not finite") {
+		t.Errorf("warnings %q do not name the non-finite values", w)
+	}
+	if c.Telemetry == nil || len(c.Telemetry.GPUs) != 2 {
+		t.Errorf("figures from the finite values: %+v", c.Telemetry)
+	}
+}

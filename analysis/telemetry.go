@@ -151,6 +151,10 @@ func readTelemetry(dir string, info results.CaseInfo) *telemetryData {
 			td.notes = append(td.notes, fmt.Sprintf("telemetry %s (%s %s): %d of %d attempts failed, last: %s",
 				tf.Source, tf.Kind, tf.URL, tf.Failures, tf.Attempts, tf.Error))
 		}
+		if tf.Skipped > 0 {
+			td.notes = append(td.notes, fmt.Sprintf("telemetry %s (%s %s): %d values were not finite (NaN, ±Inf) and are left out of its figures",
+				tf.Source, tf.Kind, tf.URL, tf.Skipped))
+		}
 		if tf.Kind == results.TelemetryPromQL {
 			td.queries, td.step = tf.Queries, tf.Step.Seconds()
 		}
