@@ -57,6 +57,10 @@ type CompareOptions struct {
 	Seed uint64
 	// IgnoreFingerprint lists fingerprint keys that may differ.
 	IgnoreFingerprint []string
+	// PerRun says each value of the case's distributions is one run of a
+	// batch command (exec, io500): with one run on each side no test can
+	// tell noise from change, and the tolerance decides.
+	PerRun bool
 }
 
 func (o CompareOptions) withDefaults() CompareOptions {
@@ -217,7 +221,9 @@ func measured(c *analysis.Case) bool {
 //
 // A throughput rate (not a ratio) that fell from above 0 to 0 beyond
 // tolerance is a regression without a test: with nothing counted there is
-// no count test, and nothing completing is never noise.
+// no count test, and nothing completing is never noise. With PerRun, a
+// distribution of one run on each side beyond tolerance is a regression
+// or an improvement without a test, for the same reason.
 //
 // Delta is relative ((cur−base)/|base|), or absolute for ratio metrics and
 // zero baselines, as Detail then says. raw may be nil (no raw-sample tests).
@@ -311,6 +317,18 @@ func compareStat(ck *analysis.Check, cm analysis.Metric, bm Metric, raw *analysi
 	if cm.Kind == analysis.KindRate && !ratio && old > 0 && cur == 0 && worse {
 		ck.Verdict = analysis.Regression
 		notes = append(notes, fmt.Sprintf("fell from %s to 0", analysis.FormatValue(old, cm.Unit)))
+		ck.Detail = strings.Join(notes, "; ")
+		return
+	}
+	if o.PerRun && cm.Kind == analysis.KindDistribution && cm.Count == 1 && bm.Count == 1 {
+		// One run on each side (a batch benchmark's single repetition:
+		// io500's score): no test can ever tell noise from change here,
+		// so the tolerance decides, or the comparison could never fail.
+		ck.Verdict = analysis.Improvement
+		if worse {
+			ck.Verdict = analysis.Regression
+		}
+		notes = append(notes, "one value on each side: no test possible, the tolerance decides")
 		ck.Detail = strings.Join(notes, "; ")
 		return
 	}

@@ -368,3 +368,44 @@ func TestCompareDeclaredDirection(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareOneValueEachSide: a batch benchmark's metric with one
+// repetition has one value on each side (io500's score_total of a nightly
+// run). No test can ever tell noise from change there, so the tolerance
+// decides: before, a score that halved was "inconclusive" (no test
+// possible) and the case passed, whatever the drop.
+func TestCompareOneValueEachSide(t *testing.T) {
+	one := func(v float64) analysis.Metric {
+		return analysis.Metric{Kind: analysis.KindDistribution, Better: "higher", Count: 1, Mean: v, Min: v, Max: v,
+			P50: v, P90: v, P95: v, P99: v, P999: v}
+	}
+	o := CompareOptions{PerRun: true}.withDefaults()
+	for _, c := range []struct {
+		name     string
+		cur, old float64
+		stat     string
+		want     string
+	}{
+		{"halved", 50, 100, "mean", analysis.Regression},
+		{"halved, a percentile", 50, 100, "p95", analysis.Regression},
+		{"doubled", 200, 100, "mean", analysis.Improvement},
+		{"within tolerance", 97, 100, "mean", analysis.Pass},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ck := analysis.Check{Metric: "score_total", Stat: c.stat}
+			compareStat(&ck, one(c.cur), Metric{Metric: one(c.old)}, nil, o)
+			if ck.Verdict != c.want {
+				t.Errorf("verdict %s (%s), want %s", ck.Verdict, ck.Detail, c.want)
+			}
+			if c.want != analysis.Pass && !strings.Contains(ck.Detail, "one value on each side") {
+				t.Errorf("detail %q does not say why no test ran", ck.Detail)
+			}
+		})
+	}
+	// Samples of requests (not runs): one on each side stays untested.
+	ck := analysis.Check{Metric: "ttft", Stat: "mean"}
+	compareStat(&ck, one(50), Metric{Metric: one(100)}, nil, CompareOptions{}.withDefaults())
+	if ck.Verdict != analysis.Inconclusive {
+		t.Errorf("one request on each side: %s, want inconclusive", ck.Verdict)
+	}
+}

@@ -455,3 +455,49 @@ func TestIO500StandinExtended(t *testing.T) {
 		t.Errorf("standard suite on an extended run: %v", r)
 	}
 }
+
+// TestBatchOneRunRegressionFails: a batch benchmark of one repetition
+// (io500's nightly run) has one value per metric on each side of a
+// baseline comparison; a score that halved was "inconclusive" (no test
+// possible) and the run passed. The tolerance decides now: exit 1.
+func TestBatchOneRunRegressionFails(t *testing.T) {
+	t.Parallel()
+	work := t.TempDir()
+	scoreFile := filepath.Join(work, "score.txt")
+	writeFile(t, filepath.Join(work, "s.toml"), `[suite]
+name = "one"
+
+[[benchmark]]
+name = "score"
+kind = "exec"
+
+[benchmark.workload]
+command = ["cat", "`+scoreFile+`"]
+parser = "regex"
+patterns = ['score (?P<score>[0-9.]+)']
+
+[benchmark.regression]
+metrics = ["score"]
+`)
+	if err := os.MkdirAll(filepath.Join(work, "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := binEnv()
+	writeFile(t, scoreFile, "score 100\n")
+	if r := runBin(t, work, env, "suite", "-o", "r1", "--baselines", "b", "s.toml"); r.code != ExitOK {
+		t.Fatalf("first run: %v", r)
+	}
+	if r := runBin(t, work, env, "baseline", "promote", "--baselines", "b", "r1"); r.code != ExitOK {
+		t.Fatalf("promote: %v", r)
+	}
+	for _, c := range []struct {
+		score string
+		code  int
+	}{{"50", ExitFailed}, {"101", ExitOK}} {
+		writeFile(t, scoreFile, "score "+c.score+"\n")
+		r := runBin(t, work, env, "suite", "-o", "r-"+c.score, "--baselines", "b", "s.toml")
+		if r.code != c.code {
+			t.Errorf("score %s against a baseline of 100: exit %d, want %d: %v", c.score, r.code, c.code, r)
+		}
+	}
+}

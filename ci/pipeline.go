@@ -347,7 +347,7 @@ func (p *pipeline) storedBaselines(s *suites.Suite, suiteFile string) (f *baseli
 
 // compareOptions maps a benchmark's regression settings onto baselines'.
 func compareOptions(s *suites.Suite, b *suites.Benchmark) baselines.CompareOptions {
-	o := baselines.CompareOptions{Metrics: b.Regression.Metrics, Tolerances: map[string]float64{}}
+	o := baselines.CompareOptions{Metrics: b.Regression.Metrics, Tolerances: map[string]float64{}, PerRun: b.Batch()}
 	if len(o.Metrics) == 0 {
 		o.Metrics = b.DefaultRegressionMetrics() // nil: baselines' defaults
 	}

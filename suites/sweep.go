@@ -39,6 +39,10 @@ var kinds = map[string]benchmarkKind{
 	"io500": {workload: func() any { return defaultIO500Workload() }, dataset: func() any { return &NoDataset{} }, batch: true},
 }
 
+// Batch reports whether b is of a batch kind (exec, io500): each sample
+// of its cases is one run of a command.
+func (b *Benchmark) Batch() bool { return kinds[b.Kind].batch }
+
 // Case is one point of a benchmark's sweep: what runs, with which values.
 type Case struct {
 	ID        string            // stable: "<benchmark>" or "<benchmark>/<k>=<v>,..." over swept keys
