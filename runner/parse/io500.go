@@ -349,7 +349,8 @@ func (r *IO500) Check() error {
 	}
 	if r.Score != nil {
 		if err := agree("score", *r.Score, std); err != nil {
-			return err
+			bw, md := StandardPhases(r.Version)
+			return r.zeroPhase(err, append(bw, md...))
 		}
 	}
 	if r.ScoreX != nil {
@@ -357,10 +358,24 @@ func (r *IO500) Check() error {
 			return errors.New("a [SCOREX] line in a run that is not extended")
 		}
 		if err := agree("extended score", *r.ScoreX, *x); err != nil {
-			return err
+			return r.zeroPhase(err, nil)
 		}
 	}
 	return nil
+}
+
+// zeroPhase explains a disagreement of the scores by a phase of the
+// score (names; nil: every scored phase) that scored 0, when there is
+// one: io500's C releases leave such a phase out of their geometric
+// means, so the printed score covers fewer phases than the rules ask and
+// is no score to compare.
+func (r *IO500) zeroPhase(err error, names []string) error {
+	for _, p := range r.Phases {
+		if p.Scored && p.Value == 0 && (names == nil || slices.Contains(names, p.Name)) {
+			return fmt.Errorf("phase %s scored 0 (it failed): io500 left it out of its score, which covers fewer phases than the rules ask (%v)", p.Name, err)
+		}
+	}
+	return err
 }
 
 func agree(what string, printed, computed Score) error {
