@@ -133,6 +133,11 @@ type telemetryData struct {
 	notes   []string          // warnings: failed scrapes, damaged files
 	queries map[string]string // the PromQL queries run, by name
 	step    float64           // the PromQL step (s); 0 when not recorded
+	// slack is half the shortest time between two scrapes of a source
+	// (s): how far before the window's end the last scrape may be, for
+	// the clocks of SLURM workers, whose samples set the window, and of
+	// this node, which scrapes, need not agree to the millisecond.
+	slack float64
 }
 
 // readTelemetry reads the telemetry files the manifest lists for a case
@@ -197,6 +202,11 @@ func readTelemetry(dir string, info results.CaseInfo) *telemetryData {
 			}
 		}
 		scrapes := slices.Sorted(maps.Keys(times))
+		for k := 1; k < len(scrapes) && tf.Kind == results.TelemetryScrape; k++ {
+			if gap := (scrapes[k] - scrapes[k-1]) / 2; td.slack == 0 || gap < td.slack {
+				td.slack = gap
+			}
+		}
 		for _, k := range keys {
 			s := byKey[k]
 			sort.SliceStable(s.pts, func(i, j int) bool { return s.pts[i].t < s.pts[j].t })
@@ -249,14 +259,15 @@ func windowed(pts []tpoint, from, to float64) []tpoint {
 }
 
 // covering returns the points of a counter over [from, to] (windowed),
-// or nil when none is at or after to: the scrapes there failed (the last
-// one starts after the case ended), and the counter's increase over the
-// window cannot be known (a part of it would read as the whole). The
-// start is not held to the same: the first scrape may start a little
-// after the case does, and the load is only beginning then.
-func covering(pts []tpoint, from, to float64) []tpoint {
+// or nil when none is at or after to (within slack): the scrapes there
+// failed (the last one starts after the case ended), and the counter's
+// increase over the window cannot be known (a part of it would read as
+// the whole). The start is not held to the same: the first scrape may
+// start a little after the case does, and the load is only beginning
+// then.
+func covering(pts []tpoint, from, to, slack float64) []tpoint {
 	w := windowed(pts, from, to)
-	if len(w) < 2 || w[len(w)-1].t < to {
+	if len(w) < 2 || w[len(w)-1].t < to-slack {
 		return nil
 	}
 	return w
@@ -292,7 +303,7 @@ func counterPoints(s *tseries) []tpoint {
 func (td *telemetryData) counterIncrease(metric string, from, to float64) (float64, bool) {
 	sum, ok := 0.0, false
 	for _, s := range td.named(metric) {
-		if w := covering(counterPoints(s), from, to); w != nil {
+		if w := covering(counterPoints(s), from, to, td.slack); w != nil {
 			sum += increase(w)
 			ok = true
 		}
@@ -315,7 +326,7 @@ func (td *telemetryData) histogramWindow(name string, from, to float64) *ServerL
 		if err != nil {
 			continue
 		}
-		if w := covering(counterPoints(s), from, to); w != nil {
+		if w := covering(counterPoints(s), from, to, td.slack); w != nil {
 			buckets[le] += increase(w)
 		}
 	}
@@ -496,7 +507,7 @@ func (td *telemetryData) scrapeCoverage(to float64) string {
 		}
 		any = true
 	}
-	if !any || last >= to {
+	if !any || last >= to-td.slack {
 		return ""
 	}
 	return fmt.Sprintf("telemetry: the last scrape that succeeded was at %.3f s, before the measured window's end at %.3f s: no server-side counters or latencies (they would give a part of the window as all of it)", last, to)
