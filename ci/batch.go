@@ -171,9 +171,6 @@ func runExecOnce(ctx context.Context, s *suites.Suite, cs suites.Case, w *suites
 	if err := os.MkdirAll(repDir, 0o755); err != nil {
 		return nil, err
 	}
-	if _, err := batch.Run(ctx, c); err != nil {
-		return nil, err
-	}
 	out := c.Stdout
 	switch w.Output {
 	case suites.OutputStdout:
@@ -185,6 +182,14 @@ func runExecOnce(ctx context.Context, s *suites.Suite, cs suites.Case, w *suites
 			out = filepath.Join(workDir, out)
 		}
 	}
+	before, _ := os.Stat(out) // nil when absent: a file of an earlier run otherwise
+	started := time.Now()
+	if _, err := batch.Run(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := notRewritten(out, before, started); err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(out)
 	if err != nil {
 		return nil, fmt.Errorf("the command's output: %w", err)
@@ -194,6 +199,31 @@ func runExecOnce(ctx context.Context, s *suites.Suite, cs suites.Case, w *suites
 		return nil, fmt.Errorf("parser %s: %w", w.Parser, err)
 	}
 	return &batchRun{metrics: ms}, nil
+}
+
+// staleMargin is how long before a run its output file must have been
+// last written to be found stale when the run left it as it was: longer
+// than any file system's timestamp granularity, so a rewrite during the
+// run changes the modification time.
+const staleMargin = 2 * time.Second
+
+// notRewritten is the error for an output file that the run left as it
+// found it (same file, size and modification time, last written before
+// the run started): a command that exits 0 without writing its output
+// must not have the output of an earlier run read as its own.
+func notRewritten(out string, before os.FileInfo, started time.Time) error {
+	if before == nil {
+		return nil
+	}
+	after, err := os.Stat(out)
+	if err != nil || !os.SameFile(before, after) || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
+		return nil
+	}
+	if !before.ModTime().Before(started.Add(-staleMargin)) {
+		return nil
+	}
+	return fmt.Errorf("the command's output %s was not written by this run: it is unchanged since %s, before the run started",
+		out, before.ModTime().UTC().Format(time.RFC3339))
 }
 
 // io500ResultDir is io500's results directory inside a repetition's.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // io500Fixtures returns ../shared/fixtures/io500 (real io500 outputs),
@@ -498,6 +499,53 @@ metrics = ["score"]
 		r := runBin(t, work, env, "suite", "-o", "r-"+c.score, "--baselines", "b", "s.toml")
 		if r.code != c.code {
 			t.Errorf("score %s against a baseline of 100: exit %d, want %d: %v", c.score, r.code, c.code, r)
+		}
+	}
+}
+
+// TestExecStaleOutputIsError: an exec benchmark whose output is a file in
+// a directory of its own (dir, output) and whose command exits 0 without
+// writing it read the file an earlier run left there as its own result.
+// A file the run left as it was is an error now; one it rewrote is read.
+func TestExecStaleOutputIsError(t *testing.T) {
+	t.Parallel()
+	work := t.TempDir()
+	suite := func(command string) string {
+		return `[suite]
+name = "stale"
+
+[[benchmark]]
+name = "s"
+kind = "exec"
+
+[benchmark.workload]
+command = ` + command + `
+dir = "."
+output = "out.txt"
+parser = "regex"
+patterns = ['score (?P<score>[0-9.]+)']
+
+[benchmark.regression]
+disable = true
+`
+	}
+	old := time.Now().Add(-time.Hour)
+	for _, c := range []struct {
+		name, command string
+		code          int
+		want          string
+	}{
+		{"not written", `["true"]`, ExitError, "out.txt was not written by this run"},
+		{"rewritten", `["sh", "-c", "echo score 2 > out.txt"]`, ExitOK, ""},
+	} {
+		writeFile(t, filepath.Join(work, "out.txt"), "score 1\n")
+		if err := os.Chtimes(filepath.Join(work, "out.txt"), old, old); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(work, "s.toml"), suite(c.command))
+		r := runBin(t, work, binEnv(), "suite", "-o", "r-"+strings.ReplaceAll(c.name, " ", "-"), "s.toml")
+		if r.code != c.code || !strings.Contains(r.stdout+r.stderr, c.want) {
+			t.Errorf("%s: exit %d, want %d with %q: %v", c.name, r.code, c.code, c.want, r)
 		}
 	}
 }
