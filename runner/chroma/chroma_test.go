@@ -16,7 +16,12 @@ import (
 
 func testSet(t *testing.T, n, q int) *vectors.Set {
 	t.Helper()
-	s, err := vectors.Synthetic(vectors.SyntheticOptions{Dim: 8, Count: n, Queries: q, Seed: 5, Clusters: 3, Fields: []vectors.Field{{Name: "cat", Cardinality: 4}}})
+	return testSetSeed(t, 8, n, q, 5)
+}
+
+func testSetSeed(t *testing.T, dim, n, q int, seed int64) *vectors.Set {
+	t.Helper()
+	s, err := vectors.Synthetic(vectors.SyntheticOptions{Dim: dim, Count: n, Queries: q, Seed: seed, Clusters: 3, Fields: []vectors.Field{{Name: "cat", Cardinality: 4}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,6 +262,43 @@ func TestQuerierFailures(t *testing.T) {
 		b := newClient(t, srv.URL, Options{Set: set, HNSW: HNSW{Space: "l2", EfSearch: 99}})
 		if err := b.Open(ctx); err == nil || !strings.Contains(err.Error(), "exists with hnsw") {
 			t.Fatalf("err %v", err)
+		}
+	})
+	// A collection left by another run with as many records, of another
+	// dataset: queried as this one, its recall would be judged against
+	// the wrong neighbours and its latency measured on another index.
+	t.Run("other vectors", func(t *testing.T) {
+		for _, other := range []*vectors.Set{
+			testSetSeed(t, 8, 120, 5, 6),  // same size and dimension, other vectors
+			testSetSeed(t, 16, 120, 5, 5), // another dimension
+		} {
+			_, srv := newFake(t)
+			old := newClient(t, srv.URL, Options{Set: other})
+			if err := old.Prepare(ctx); err != nil {
+				t.Fatal(err)
+			}
+			old.Open(ctx)
+			if err := old.LoadAll(ctx); err != nil {
+				t.Fatal(err)
+			}
+			q := NewQuerier(newClient(t, srv.URL, Options{Set: set}), 1, false, nil)
+			if err := q.Prepare(ctx); err == nil || !strings.Contains(err.Error(), "holds 120 records but not this dataset's") {
+				t.Fatalf("dim %d: err %v", other.Dim, err)
+			}
+		}
+	})
+	t.Run("same vectors", func(t *testing.T) {
+		_, srv := newFake(t)
+		old := newClient(t, srv.URL, Options{Set: set})
+		if err := old.Prepare(ctx); err != nil {
+			t.Fatal(err)
+		}
+		old.Open(ctx)
+		if err := old.LoadAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := NewQuerier(newClient(t, srv.URL, Options{Set: set}), 1, false, nil).Prepare(ctx); err != nil {
+			t.Fatal(err)
 		}
 	})
 	t.Run("other count", func(t *testing.T) {

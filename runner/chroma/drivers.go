@@ -264,7 +264,8 @@ func setValue(m map[string]float64, k string, v float64) map[string]float64 {
 // runs query perm[n mod Q] of the set, perm a seeded permutation of all Q
 // queries, so every query is used before any repeats. Prepare opens the
 // collection and, when it is empty, loads the set (unmeasured); a
-// collection holding another number of vectors is an error. With a
+// collection holding another number of vectors, or as many but not the
+// set's (Client.Verify), is an error. With a
 // Writer, upserts run beside the queries in every repetition.
 type Querier struct {
 	c       *Client
@@ -297,7 +298,9 @@ func NewQuerier(c *Client, seed int64, keep bool, w *Writer) *Querier {
 	return &Querier{c: c, perm: perm, keep: keep, w: w}
 }
 
-// Prepare opens the collection, loading the set when it is empty.
+// Prepare opens the collection, loading the set when it is empty; one
+// that holds as many records as the set must hold the set's vectors
+// (Client.Verify).
 func (q *Querier) Prepare(ctx context.Context) error {
 	if err := q.c.Prepare(ctx); err != nil {
 		return err
@@ -312,7 +315,7 @@ func (q *Querier) Prepare(ctx context.Context) error {
 	want := q.c.o.Set.Len()
 	switch {
 	case n == want:
-		return nil
+		return q.c.Verify(ctx)
 	case n != 0:
 		return fmt.Errorf("chroma: collection %q holds %d records, the dataset %d vectors: delete it or name another collection", q.c.o.Collection, n, want)
 	}

@@ -120,6 +120,18 @@ func (f *fakeChroma) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				code = 200
 			}
 			reply(code, map[string]any{})
+		case "get":
+			var req struct {
+				IDs []string `json:"ids"`
+			}
+			json.Unmarshal(body, &req)
+			ids, es, ms := []string{}, [][]float32{}, []map[string]any{}
+			for _, x := range req.IDs {
+				if v, ok := recs[x]; ok {
+					ids, es, ms = append(ids, x), append(es, v), append(ms, f.meta[id][x])
+				}
+			}
+			reply(200, map[string]any{"ids": ids, "embeddings": es, "metadatas": ms, "include": []string{"embeddings", "metadatas"}})
 		case "query":
 			if f.queryErr != 0 {
 				reply(f.queryErr, map[string]string{"error": "InternalError", "message": "boom"})
