@@ -219,6 +219,50 @@ func TestQuerierRecallCountsMisses(t *testing.T) {
 	}
 }
 
+// TestQuerierRecallNoNeighbours: a filtered query whose filter keeps no
+// vector of the dataset has no true neighbours, so nothing to recall: it
+// records no recall (vectors.Recall's 1 would lift the case's mean
+// recall with queries that measured nothing, up to 1 when none had any).
+func TestQuerierRecallNoNeighbours(t *testing.T) {
+	set, err := vectors.Synthetic(vectors.SyntheticOptions{Dim: 8, Count: 30, Queries: 40, Seed: 5, Fields: []vectors.Field{{Name: "cat", Cardinality: 200}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, err := vectors.GroundTruth(context.Background(), set, vectors.TruthOptions{K: 10, Space: vectors.L2, Field: "cat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, srv := newFake(t)
+	c := newClient(t, srv.URL, Options{Set: set, Filter: "cat", Truth: truth})
+	q := NewQuerier(c, 1, false, nil)
+	if err := q.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	empty, withTruth := 0, 0
+	for i := range set.NumQueries() {
+		var s results.Sample
+		c.Query(context.Background(), runner.Op{Start: time.Now()}, &s, i)
+		r, has := s.Values[RecallKey(10)]
+		switch {
+		case !s.OK():
+			t.Fatalf("query %d: %+v", i, s)
+		case len(truth[i]) == 0:
+			empty++
+			if has {
+				t.Errorf("query %d keeps no vector of the dataset, yet recall %v", i, r)
+			}
+		default:
+			withTruth++
+			if !has || r != 1 {
+				t.Errorf("query %d: recall %v (recorded %v) from the exact server", i, r, has)
+			}
+		}
+	}
+	if empty == 0 || withTruth == 0 {
+		t.Fatalf("%d queries without neighbours, %d with: the test needs both", empty, withTruth)
+	}
+}
+
 func TestQuerierFailures(t *testing.T) {
 	set := testSet(t, 120, 5)
 	ctx := context.Background()

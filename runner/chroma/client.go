@@ -439,7 +439,8 @@ type queryAnswer struct {
 
 // Query runs kNN query q of the set as one operation recorded in s and
 // returns the ids found, nil when it failed. With ground truth, the
-// sample gets recall_at_<K> (Values, 0–1).
+// sample gets recall_at_<K> (Values, 0–1), unless the query has no true
+// neighbours (its filter keeps no vector of the set).
 func (c *Client) Query(ctx context.Context, op runner.Op, s *results.Sample, q int) []string {
 	return c.query(ctx, op, s, c.o.Set.Query(q), q)
 }
@@ -473,7 +474,10 @@ func (c *Client) query(ctx context.Context, op runner.Op, s *results.Sample, v [
 		s.Error, s.ErrorDetail = results.ErrParse, x.Detail(fmt.Sprintf("%d ids for n_results %d", len(ids), c.o.K))
 		return nil
 	}
-	if c.o.Truth != nil && q >= 0 {
+	// A query whose filter keeps no vector has nothing to recall: no value
+	// (vectors.Recall's 1 would lift the case's mean with a query that
+	// measured nothing).
+	if c.o.Truth != nil && q >= 0 && len(c.o.Truth[q]) > 0 {
 		if s.Values == nil {
 			s.Values = map[string]float64{}
 		}
