@@ -392,6 +392,26 @@ func TestWriter(t *testing.T) {
 	}
 }
 
+// TestWriterNeverWrote: a mixed run whose every upsert failed measured
+// queries without the writes the workload asks for: the repetition is an
+// error naming the failure, never a mixed run that passes; its samples
+// are kept.
+func TestWriterNeverWrote(t *testing.T) {
+	f, srv := newFake(t)
+	f.upsertErr = 500
+	set := testSet(t, 200, 30)
+	c := newClient(t, srv.URL, Options{Set: set, BatchSize: 50})
+	load := results.Load{Mode: results.ModeClosed, Users: 1, Duration: 200 * time.Millisecond, Seed: 1}
+	ss, err := runDriver(t, NewQuerier(c, 1, true, &Writer{Rate: 40, Batch: 20}), load)
+	own, side := sideSamples(ss, OpUpsert)
+	if len(own) == 0 || len(side) == 0 || side[0].Error != results.ErrHTTP5xx {
+		t.Fatalf("%d queries, upserts %+v", len(own), side)
+	}
+	if err == nil || !strings.Contains(err.Error(), "none of the") || !strings.Contains(err.Error(), "upsert refused") {
+		t.Fatalf("err %v, want the writer's failure", err)
+	}
+}
+
 func TestCheckName(t *testing.T) {
 	for name, ok := range map[string]bool{"abc": true, "a.b-c_d": true, "ab": false, "-ab": false, "ab-": false, "a b": false, strings.Repeat("a", 513): false} {
 		if err := CheckName(name); (err == nil) != ok {

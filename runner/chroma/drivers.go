@@ -376,7 +376,9 @@ func (c *Client) LoadAll(ctx context.Context) error {
 // through the set with the same vectors and ids (so the ground truth
 // still holds while the index is rewritten). Each upsert is a side sample
 // (OpUpsert) with its latency from its scheduled time (ValueUpsertLatency):
-// a writer that falls behind shows it.
+// a writer that falls behind shows it. A repetition in which no upsert
+// succeeded ends with an error (Querier.EndRep): it measured no mixed
+// load.
 type Writer struct {
 	Rate  float64 // upserts per second, > 0
 	Batch int     // vectors per upsert, ≥ 1 (lowered to the batch size)
@@ -402,17 +404,28 @@ func (w *Writer) run(ctx context.Context, r runner.Rep) error {
 	base := time.Since(r.Start)
 	every := time.Duration(float64(time.Second) / w.Rate)
 	op := runner.Op{Start: r.Start}
+	var tried, ok int
+	var last *results.Sample
+	// stopped ends the writer: a repetition in which upserts were sent and
+	// none succeeded measured the queries without the writes the workload
+	// asks for, an error of the case, not a mixed run.
+	stopped := func() error {
+		if tried == 0 || ok > 0 {
+			return nil
+		}
+		return fmt.Errorf("chroma mixed: the writer sent %d upserts and none of them succeeded (last: %s: %s)", tried, last.Error, last.ErrorDetail)
+	}
 	for j := int64(0); ; j++ {
 		sched := base + time.Duration(j)*every
 		if wait := sched - time.Since(r.Start); wait > 0 {
 			select {
 			case <-ctx.Done():
-				return nil
+				return stopped()
 			case <-time.After(wait):
 			}
 		}
 		if ctx.Err() != nil {
-			return nil
+			return stopped()
 		}
 		lo := int(j*int64(batch)) % n
 		hi := min(lo+batch, n)
@@ -420,10 +433,14 @@ func (w *Writer) run(ctx context.Context, r runner.Rep) error {
 		op.Seq = j
 		w.c.Add(ctx, op, s, lo, hi, true)
 		if s.Error == results.ErrCanceled {
-			return nil // stopped with the case: says nothing about the server
+			return stopped() // stopped with the case: says nothing about the server
 		}
+		tried++
 		if s.OK() {
+			ok++
 			s.Values = map[string]float64{ValueUpsertLatency: (s.Done - s.Scheduled).Seconds(), ValueUpsertVectors: float64(hi - lo)}
+		} else {
+			last = s
 		}
 		if err := r.Samples.Write(s); err != nil {
 			return err

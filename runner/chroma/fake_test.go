@@ -19,17 +19,18 @@ import (
 // driver speaks, answering queries exactly (brute force, l2). Its faults
 // let tests make it misbehave.
 type fakeChroma struct {
-	mu       sync.Mutex
-	maxBatch int
-	hnsw     map[string]HNSW                 // by collection name
-	ids      map[string]string               // name → uuid
-	recs     map[string]map[string][]float32 // uuid → id → vector
-	meta     map[string]map[string]map[string]any
-	adds     []int // size of every add/upsert
-	dropOne  bool  // lose the first vector of every add: the count check must fail
-	queryErr int   // status to answer queries with (0: answer)
-	badJSON  bool  // answer queries with something that is not API v2
-	nextID   int
+	mu        sync.Mutex
+	maxBatch  int
+	hnsw      map[string]HNSW                 // by collection name
+	ids       map[string]string               // name → uuid
+	recs      map[string]map[string][]float32 // uuid → id → vector
+	meta      map[string]map[string]map[string]any
+	adds      []int // size of every add/upsert
+	dropOne   bool  // lose the first vector of every add: the count check must fail
+	queryErr  int   // status to answer queries with (0: answer)
+	upsertErr int   // status to answer upserts with (0: apply)
+	badJSON   bool  // answer queries with something that is not API v2
+	nextID    int
 }
 
 func newFake(t *testing.T) (*fakeChroma, *httptest.Server) {
@@ -102,6 +103,10 @@ func (f *fakeChroma) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			f.adds = append(f.adds, len(req.IDs))
+			if verb == "upsert" && f.upsertErr != 0 {
+				reply(f.upsertErr, map[string]string{"error": "InternalError", "message": "upsert refused"})
+				return
+			}
 			if len(req.IDs) > f.maxBatch {
 				reply(400, map[string]string{"error": "batch too large"})
 				return
