@@ -392,6 +392,33 @@ func TestWriter(t *testing.T) {
 	}
 }
 
+// TestLoaderWithFilter: a load whose workload names a filter (the
+// suite's queries filter, the load's do not) finds its last vector: the
+// check's probe is a query of that vector, not of a query of the set,
+// and must not filter on a value no vector has (it timed out after
+// QueryableTimeout and failed every such load).
+func TestLoaderWithFilter(t *testing.T) {
+	_, srv := newFake(t)
+	set := testSet(t, 250, 5)
+	l := NewLoader(newClient(t, srv.URL, Options{Set: set, Filter: "cat", BatchSize: 100}), false)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := l.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.BeginRep(ctx, runner.Rep{Start: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.c.LoadAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l.lastID = set.Len() - 1
+	ttq, err := l.queryable(ctx, runner.Rep{Start: time.Now()}, 0)
+	if err != nil {
+		t.Fatalf("the last vector of a filtered load: %v (after %v)", err, ttq)
+	}
+}
+
 // TestWriterNeverWrote: a mixed run whose every upsert failed measured
 // queries without the writes the workload asks for: the repetition is an
 // error naming the failure, never a mixed run that passes; its samples

@@ -448,11 +448,14 @@ func (c *Client) Query(ctx context.Context, op runner.Op, s *results.Sample, q i
 func (c *Client) query(ctx context.Context, op runner.Op, s *results.Sample, v []float32, q int) []string {
 	x := runner.NewExchange(op, s)
 	defer x.Settle()
+	// Only a query of the set filters (q < 0: a base vector, the load's
+	// probe, whose value of the field is not the query's).
 	var where int32
-	if c.field >= 0 {
+	filter := c.field >= 0 && q >= 0
+	if filter {
 		where = c.o.Set.FilterValue(c.field, q)
 	}
-	resp, rctx, done := x.Post(ctx, c.client, c.coll()+"/query", c.queryBody(v, where, c.field >= 0), c.o.Timeout, nil)
+	resp, rctx, done := x.Post(ctx, c.client, c.coll()+"/query", c.queryBody(v, where, filter), c.o.Timeout, nil)
 	defer done()
 	if resp == nil {
 		return nil
