@@ -125,26 +125,27 @@ func parseThreshold(expr string) (Threshold, error) {
 	if err := unitFits(t.Metric, t.Stat, unit, kind); err != nil {
 		return t, err
 	}
-	if err := ratioFits(t.Metric, t.Stat, unit, v); err != nil {
+	t.Limit = v * f
+	if err := ratioFits(t.Metric, t.Stat, unit, t.Limit); err != nil {
 		return t, err
 	}
-	t.Limit = v * f
 	return t, nil
 }
 
-// ratioFits refuses a bare limit on a ratio metric (error_rate...) that is
-// not a share below 1: "error_rate < 5" meant as 5% is a limit no ratio
-// reaches, a threshold that always passes, and a bare 1 may mean 1% or
-// 100%. Written with %, any limit is taken as given.
-func ratioFits(metric, stat, unit string, v float64) error {
-	if unit != "" || stat == "count" || UnitOf(metric) != UnitRatio {
+// ratioFits refuses a limit on a ratio metric (error_rate...) not written
+// with % that is not a share below 1: "error_rate < 5" meant as 5% (or
+// "error_rate < 1k") is a limit no ratio reaches, a threshold that always
+// passes, and a bare 1 may mean 1% or 100%. Written with %, any limit is
+// taken as given.
+func ratioFits(metric, stat, unit string, limit float64) error {
+	if unit == "%" || stat == "count" || UnitOf(metric) != UnitRatio {
 		return nil
 	}
 	switch {
-	case v == 1:
+	case limit == 1 && unit == "":
 		return fmt.Errorf("%s is a ratio (0–1): limit 1 is ambiguous, write 1%% or 100%%", metric)
-	case v < 0 || v > 1:
-		return fmt.Errorf("%s is a ratio (0–1): limit %g is outside it (for a percentage, write %g%%)", metric, v, v)
+	case limit < 0 || limit > 1:
+		return fmt.Errorf("%s is a ratio (0–1): limit %g is outside it (for a percentage, write it with %%)", metric, limit)
 	}
 	return nil
 }

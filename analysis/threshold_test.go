@@ -71,6 +71,7 @@ func TestParseThresholdErrors(t *testing.T) {
 		{"error_rate <= 1", `limit 1 is ambiguous`},
 		{"error_rate_http_5xx.value < 2", "outside it"},
 		{"infrastructure_error_rate > -1", "outside it"},
+		{"error_rate < 1k", "limit 1000 is outside it"},
 		{"", "no comparison"},
 	}
 	for _, tt := range tests {
