@@ -300,6 +300,10 @@ func TestRegressionMetricNames(t *testing.T) {
 		{"same statistic twice", "[benchmark.regression]\ntolerances = { \"ttft.p50\" = \"5%\", \"ttft.median\" = \"9%\" }\n", []string{
 			`s.toml:11: benchmark "chat": regression.tolerances: "ttft.median" and "ttft.p50" are the same statistic`,
 		}},
+		{"ratio tolerance that allows any change", "[benchmark.regression]\ntolerances = { \"error_rate\" = 5, \"error_rate_timeout.value\" = \"100%\", \"ttft\" = 5, \"error_rate_http_5xx\" = \"2%\" }\n", []string{
+			`s.toml:11: benchmark "chat": regression.tolerances: "error_rate": error_rate is a ratio and its tolerance absolute (percentage points): 500% allows any change`,
+			`s.toml:11: benchmark "chat": regression.tolerances: "error_rate_timeout.value": error_rate_timeout is a ratio`,
+		}},
 		{"checked when disabled too", "[benchmark.regression]\ndisable = true\nmetrics = [\"ttfb.p95\", \"tpot.p5\"]\n", []string{
 			`s.toml:12: benchmark "chat": regression.metrics: unknown stat "p5" in "tpot.p5" (did you mean "tpot.p50"?)`,
 		}},

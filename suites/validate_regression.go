@@ -48,6 +48,14 @@ func (d *decoder) validateRegression(p []string, b *Benchmark) {
 			d.problem(path, "benchmark %q: regression.tolerances: %q and %q are the same statistic", b.Name, given[canon], k)
 			continue
 		}
+		if name, _, _ := strings.Cut(canon, "."); analysis.UnitOf(name) == analysis.UnitRatio && b.Regression.Tolerances[k] >= 1 {
+			// A ratio's tolerance is absolute: 100 percentage points or more
+			// allow any change of a share of 0–1, so the check could never
+			// fail ("5" meant as 5% is 500%).
+			d.problem(path, "benchmark %q: regression.tolerances: %q: %s is a ratio and its tolerance absolute (percentage points): %g%% allows any change, so the check could never fail (write e.g. \"2%%\")",
+				b.Name, k, name, float64(b.Regression.Tolerances[k])*100)
+			continue
+		}
 		given[canon] = k
 		tols[canon] = b.Regression.Tolerances[k]
 	}
