@@ -422,4 +422,17 @@ service = "db"
 	if m := s.Benchmarks[1].DefaultRegressionMetrics(); !slices.Contains(m, "recall_at_10.mean") {
 		t.Errorf("default regression metrics %v", m)
 	}
+	// k swept: every case's recall is compared (with the first k alone
+	// taken, a k = 50 case's recall_at_50 went uncompared, silently).
+	for _, k := range []string{"k = 50", "k = [10, 50]", "k = [\n    50,\n  ]"} {
+		swept := strings.Replace(ok, "workload = \"mixed\"", k+"\n  workload = \"mixed\"", 1)
+		s, err := Parse("c.toml", []byte(swept))
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		m := s.Benchmarks[1].DefaultRegressionMetrics()
+		if !slices.Contains(m, "recall_at_50.mean") || strings.Contains(k, "10") != slices.Contains(m, "recall_at_10.mean") {
+			t.Errorf("%s: default regression metrics %v", k, m)
+		}
+	}
 }
