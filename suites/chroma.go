@@ -199,22 +199,32 @@ func (b *Benchmark) DefaultRegressionMetrics() []string {
 	if b.Kind != "chroma" {
 		return nil
 	}
-	var ks []any
-	switch v := b.Workload["k"].(type) {
-	case nil:
-		ks = []any{int64(10)}
-	case []any:
-		ks = v
-	default:
-		ks = []any{v}
-	}
 	m := []string{"e2e.p50", "e2e.p95", "e2e.p99", "requests_per_second", "error_rate"}
-	for _, k := range ks {
-		if v, ok := k.(int64); ok && !slices.Contains(m, recallMetric(v)+".mean") {
-			m = append(m, recallMetric(v)+".mean")
-		}
+	for _, k := range chromaKs(b) {
+		m = append(m, recallMetric(k)+".mean")
 	}
 	return append(m, "insert_vectors_per_second.mean", "load_duration.mean", "time_to_queryable.mean", "upsert_latency.p95")
+}
+
+// chromaKs are the k of a chroma benchmark's cases, each once, in the
+// order given: its workload's k, every k of a sweep, 10 when not given.
+func chromaKs(b *Benchmark) []int64 {
+	var given []any
+	switch v := b.Workload["k"].(type) {
+	case nil:
+		return []int64{10}
+	case []any:
+		given = v
+	default:
+		given = []any{v}
+	}
+	var ks []int64
+	for _, k := range given {
+		if v, ok := k.(int64); ok && !slices.Contains(ks, v) {
+			ks = append(ks, v)
+		}
+	}
+	return ks
 }
 
 // recallMetric is the name of recall@k: "recall_at_10".

@@ -435,4 +435,21 @@ service = "db"
 			t.Errorf("%s: default regression metrics %v", k, m)
 		}
 	}
+	// A recall no case measures, named in regression.metrics or
+	// tolerances: a problem, not a comparison skipped silently.
+	for _, tt := range []struct{ k, want string }{
+		{"", `regression.metrics: "recall_at_100.mean": recall_at_100 is not measured: the benchmark's k is 10`},
+		{"k = [10, 50]\n  ", `recall_at_100 is not measured: the benchmark's k is 10, 50`},
+		{"k = [10, 100]\n  ", ""},
+	} {
+		src := strings.Replace(ok, "workload = \"mixed\"", tt.k+"workload = \"mixed\"", 1) +
+			"  [benchmark.regression]\n  metrics = [\"recall_at_100.mean\", \"e2e.p95\"]\n  tolerances = { recall_at_100 = \"2%\" }\n"
+		_, err := Parse("c.toml", []byte(src))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%q: %v", tt.k, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "regression.tolerances")):
+			t.Errorf("%q: problems %v, want %q for metrics and tolerances", tt.k, err, tt.want)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/benchrun/benchrun/analysis"
@@ -89,6 +90,9 @@ func regressionSpec(spec string, b *Benchmark) (string, error) {
 	if name == analysis.MetricGoodput && b.SLO == (SLO{}) {
 		return "", fmt.Errorf("%q: goodput is only measured with a [benchmark.slo] table", spec)
 	}
+	if err := recallMeasured(name, spec, b); err != nil {
+		return "", err
+	}
 	if !hasStat {
 		return spec, nil
 	}
@@ -118,4 +122,25 @@ func closest(s string, known []string) string {
 		}
 	}
 	return best
+}
+
+// recallMeasured checks that a chroma benchmark measures recall_at_<n>:
+// n must be the workload's k (one of a sweep's), else no case has it and
+// the comparison would skip it silently.
+func recallMeasured(name, spec string, b *Benchmark) error {
+	n, ok := strings.CutPrefix(name, "recall_at_")
+	if b.Kind != "chroma" || !ok {
+		return nil
+	}
+	ks := chromaKs(b)
+	for _, k := range ks {
+		if recallMetric(k) == name {
+			return nil
+		}
+	}
+	var list []string
+	for _, k := range ks {
+		list = append(list, strconv.FormatInt(k, 10))
+	}
+	return fmt.Errorf("%q: recall_at_%s is not measured: the benchmark's k is %s (recall_at_<k>)", spec, n, strings.Join(list, ", "))
 }
