@@ -8,7 +8,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/benchrun/benchrun/runner"
+	"github.com/benchrun/benchrun/runner/results"
 	"github.com/benchrun/benchrun/runner/vectors"
 )
 
@@ -74,6 +77,63 @@ func FuzzVerify(f *testing.F) {
 				got.Metadatas[j]["cat"] != float64(set.Meta[0][i]) {
 				t.Fatalf("accepted %q: record %d is not the set's", body, i)
 			}
+		}
+	})
+}
+
+// FuzzQueryAnswer: whatever a server answers to a query, the sample is
+// a success only with one list of at most k ids and as many distances,
+// and its recall, when recorded, is a share of 0–1; nothing panics.
+func FuzzQueryAnswer(f *testing.F) {
+	set := &vectors.Set{Dim: 2, Base: []float32{0, 0, 1, 1, 2, 2}, Queries: []float32{0, 0, 2, 2}}
+	truth := [][]int32{{0, 1}, {}}
+	for _, s := range []string{
+		`{"ids":[["0","1"]],"distances":[[0,2]]}`,
+		`{"ids":[["1","1"]],"distances":[[2,2]]}`,
+		`{"ids":[["0","1","2"]],"distances":[[0,2,8]]}`,
+		`{"ids":[[]],"distances":[[]]}`,
+		`{"ids":[["0"]],"distances":[[null]]}`,
+		`{"ids":[["0"]],"distances":[[NaN]]}`,
+		`{"ids":[["x"," 0"]],"distances":[[1,2]]}`,
+		`{"ids":[null],"distances":[null]}`,
+		`{"error":"InternalError","message":"boom"}`, `[]`, ``,
+	} {
+		f.Add(s, uint8(0))
+	}
+	var mu sync.Mutex
+	var answer string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Write([]byte(answer))
+	}))
+	defer srv.Close()
+	c, err := New(Options{BaseURL: srv.URL, Collection: "fuzz", Set: set, K: 2, Truth: truth})
+	if err != nil {
+		f.Fatal(err)
+	}
+	c.id = "00000000-0000-4000-8000-000000000001"
+	f.Fuzz(func(t *testing.T, body string, q uint8) {
+		mu.Lock()
+		answer = body
+		mu.Unlock()
+		var s results.Sample
+		ids := c.Query(context.Background(), runner.Op{Start: time.Now()}, &s, int(q%2))
+		if !s.OK() {
+			if ids != nil {
+				t.Fatalf("failed sample %+v returned ids %q", s, ids)
+			}
+			return
+		}
+		if len(ids) > 2 {
+			t.Fatalf("accepted %d ids for k 2: %q", len(ids), body)
+		}
+		r, has := s.Values[RecallKey(2)]
+		switch {
+		case len(truth[q%2]) == 0 && has:
+			t.Fatalf("recall %v for a query without true neighbours", r)
+		case len(truth[q%2]) > 0 && (!has || r < 0 || r > 1):
+			t.Fatalf("recall %v (recorded %v) from %q", r, has, body)
 		}
 	})
 }
