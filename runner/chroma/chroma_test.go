@@ -392,6 +392,32 @@ func TestWriter(t *testing.T) {
 	}
 }
 
+// TestLoaderCollectionNotDropped: a server that answers the delete of
+// the collection 404 (an API that names it otherwise) and keeps it: the
+// load's adds of ids it holds are acknowledged and ignored, as Chroma
+// does, and its count is the dataset's. The repetition must not start on
+// a collection that is not empty: it would time adds that store nothing
+// and pass the count check.
+func TestLoaderCollectionNotDropped(t *testing.T) {
+	f, srv := newFake(t)
+	set := testSet(t, 250, 5)
+	ctx := context.Background()
+	old := newClient(t, srv.URL, Options{Set: set})
+	if err := old.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	old.Open(ctx)
+	if err := old.LoadAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.keepDrop, f.keepAdds = true, true
+	l := NewLoader(newClient(t, srv.URL, Options{Set: set, BatchSize: 100}), true)
+	_, err := runDriver(t, l, closed(1, l.Requests()))
+	if err == nil || !strings.Contains(err.Error(), "holds 250 records before the load") {
+		t.Fatalf("err %v, want the load refused on a collection that was not emptied", err)
+	}
+}
+
 // TestLoaderWithFilter: a load whose workload names a filter (the
 // suite's queries filter, the load's do not) finds its last vector: the
 // check's probe is a query of that vector, not of a query of the set,

@@ -77,7 +77,11 @@ func (l *Loader) Prepare(ctx context.Context) error { return l.c.Prepare(ctx) }
 // Requests is the number of operations a load runs: one per batch.
 func (l *Loader) Requests() int64 { return int64(l.c.Batches()) }
 
-// BeginRep drops the collection and creates it empty.
+// BeginRep drops the collection and creates it empty. A collection
+// that still holds records (a delete the server answered 404 without
+// deleting) is an error: Chroma acknowledges an add of an id it holds
+// and ignores it, so the load would time adds that store nothing and its
+// count check would pass.
 func (l *Loader) BeginRep(ctx context.Context, _ runner.Rep) error {
 	if err := l.c.Drop(ctx); err != nil {
 		return err
@@ -86,7 +90,14 @@ func (l *Loader) BeginRep(ctx context.Context, _ runner.Rep) error {
 	l.firstSent.Store(-1)
 	l.lastDone.Store(0)
 	l.lastID = -1
-	return l.c.Open(ctx)
+	if err := l.c.Open(ctx); err != nil {
+		return err
+	}
+	n, err := l.c.Count(ctx)
+	if err == nil && n != 0 {
+		err = fmt.Errorf("chroma load: collection %q holds %d records before the load, after it was deleted and created: the server did not delete it", l.c.o.Collection, n)
+	}
+	return err
 }
 
 // Do adds batch op.Seq.

@@ -29,6 +29,8 @@ type fakeChroma struct {
 	dropOne   bool  // lose the first vector of every add: the count check must fail
 	queryErr  int   // status to answer queries with (0: answer)
 	upsertErr int   // status to answer upserts with (0: apply)
+	keepDrop  bool  // answer a delete 404 and keep the collection
+	keepAdds  bool  // acknowledge an add of an id the collection has and keep the old record, as Chroma does
 	badJSON   bool  // answer queries with something that is not API v2
 	nextID    int
 }
@@ -74,7 +76,7 @@ func (f *fakeChroma) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, db+"/") && r.Method == http.MethodDelete:
 		name := strings.TrimPrefix(p, db+"/")
 		id, ok := f.ids[name]
-		if !ok {
+		if !ok || f.keepDrop {
 			reply(404, map[string]string{"error": "NotFoundError"})
 			return
 		}
@@ -113,6 +115,9 @@ func (f *fakeChroma) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			for i, x := range req.IDs {
 				if f.dropOne && i == 0 {
+					continue
+				}
+				if _, had := recs[x]; had && verb == "add" && f.keepAdds {
 					continue
 				}
 				recs[x] = req.Embeddings[i]
