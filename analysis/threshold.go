@@ -126,7 +126,28 @@ func parseThreshold(expr string) (Threshold, error) {
 		return t, err
 	}
 	t.Limit = v * f
+	if err := ratioFits(t.Metric, t.Stat, unit, t.Limit); err != nil {
+		return t, err
+	}
 	return t, nil
+}
+
+// ratioFits refuses a limit on a ratio metric (error_rate...) not written
+// with % that is not a share below 1: "error_rate < 5" meant as 5% (or
+// "error_rate < 1k") is a limit no ratio reaches, a threshold that always
+// passes, and a bare 1 may mean 1% or 100%. Written with %, any limit is
+// taken as given.
+func ratioFits(metric, stat, unit string, limit float64) error {
+	if unit == "%" || stat == "count" || UnitOf(metric) != UnitRatio {
+		return nil
+	}
+	switch {
+	case limit == 1 && unit == "":
+		return fmt.Errorf("%s is a ratio (0–1): limit 1 is ambiguous, write 1%% or 100%%", metric)
+	case limit < 0 || limit > 1:
+		return fmt.Errorf("%s is a ratio (0–1): limit %g is outside it (for a percentage, write it with %%)", metric, limit)
+	}
+	return nil
 }
 
 func isMetricName(s string) bool {

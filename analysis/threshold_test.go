@@ -65,6 +65,13 @@ func TestParseThresholdErrors(t *testing.T) {
 		{"ttft.p95 < 5MiB", "is a size"},
 		{"ttft.count < 5s", "on a count"},
 		{"ttft < 1s < 2s", "more than one comparison"},
+		// A bare number on a ratio is a share of 1: 5 (meant as 5%) is a
+		// limit no error rate can reach, a threshold that always passes.
+		{"error_rate < 5", `error_rate is a ratio (0–1): limit 5 is outside it`},
+		{"error_rate <= 1", `limit 1 is ambiguous`},
+		{"error_rate_http_5xx.value < 2", "outside it"},
+		{"infrastructure_error_rate > -1", "outside it"},
+		{"error_rate < 1k", "limit 1000 is outside it"},
 		{"", "no comparison"},
 	}
 	for _, tt := range tests {

@@ -351,11 +351,13 @@ func compareOptions(s *suites.Suite, b *suites.Benchmark) baselines.CompareOptio
 	if len(o.Metrics) == 0 {
 		o.Metrics = b.DefaultRegressionMetrics() // nil: baselines' defaults
 	}
-	if s.Suite.Tolerance > 0 {
-		o.Tolerances["*"] = float64(s.Suite.Tolerance)
+	// A tolerance written as 0 is 0 (every significant change counts);
+	// only one left out is the default.
+	if s.Suite.Tolerance != nil {
+		o.Tolerances["*"] = float64(*s.Suite.Tolerance)
 	}
-	if b.Regression.Tolerance > 0 {
-		o.Tolerances["*"] = float64(b.Regression.Tolerance)
+	if b.Regression.Tolerance != nil {
+		o.Tolerances["*"] = float64(*b.Regression.Tolerance)
 	}
 	for k, v := range b.Regression.Tolerances {
 		o.Tolerances[k] = float64(v)

@@ -3,6 +3,7 @@ package ci
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -153,5 +154,35 @@ func TestRunCases(t *testing.T) {
 	}
 	if x.err == nil || r.rec.m.Reason != "llm did not start" {
 		t.Errorf("failed start: %+v, reason %q", x, r.rec.m.Reason)
+	}
+}
+
+// TestCompareOptionsZeroTolerance: a tolerance written as 0 (suite or
+// benchmark) is a tolerance of 0, not the default 5%: a suite that asks
+// for every significant change to count was compared with 5% of slack,
+// and a 4% regression passed. Left out, the default holds.
+func TestCompareOptionsZeroTolerance(t *testing.T) {
+	const head = "schema_version = 1\n[suite]\nname = \"z\"\n%s[[service]]\nname = \"llm\"\nkind = \"emulator\"\n[[benchmark]]\nname = \"b\"\nservice = \"llm\"\n%s  [benchmark.workload]\n  requests = 5\n"
+	for _, tt := range []struct {
+		name, suite, bench string
+		want               float64
+		set                bool
+	}{
+		{"suite 0", "tolerance = 0\n", "", 0, true},
+		{"benchmark 0 over the suite's 10%", "tolerance = \"10%\"\n", "  [benchmark.regression]\n  tolerance = \"0%\"\n", 0, true},
+		{"suite 10%", "tolerance = \"10%\"\n", "", 0.1, true},
+		{"none", "", "", 0, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := suites.Parse("z.toml", []byte(fmt.Sprintf(head, tt.suite, tt.bench)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := compareOptions(s, &s.Benchmarks[0])
+			got, set := o.Tolerances["*"]
+			if set != tt.set || got != tt.want {
+				t.Errorf("tolerance \"*\" = %v (set %v), want %v (set %v)", got, set, tt.want, tt.set)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package suites
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/benchrun/benchrun/runner/results"
@@ -191,16 +192,40 @@ var chromaMetrics = []string{"load_duration", "insert_vectors_per_second", "time
 // DefaultRegressionMetrics are the statistics a benchmark's cases are
 // compared on when regression.metrics is not given: nil for the LLM
 // kinds (baselines' defaults); for chroma the query latency, throughput,
-// recall (at the benchmark's k, default 10), the load's figures and the
-// writer's latency — those a case does not have are skipped.
+// recall (at the benchmark's k, every k of a sweep; default 10), the
+// load's figures and the writer's latency — those a case does not have
+// are skipped.
 func (b *Benchmark) DefaultRegressionMetrics() []string {
 	if b.Kind != "chroma" {
 		return nil
 	}
-	k := "10"
-	if v, ok := b.Workload["k"].(int64); ok {
-		k = strconv.FormatInt(v, 10)
+	m := []string{"e2e.p50", "e2e.p95", "e2e.p99", "requests_per_second", "error_rate"}
+	for _, k := range chromaKs(b) {
+		m = append(m, recallMetric(k)+".mean")
 	}
-	return []string{"e2e.p50", "e2e.p95", "e2e.p99", "requests_per_second", "error_rate", "recall_at_" + k + ".mean",
-		"insert_vectors_per_second.mean", "load_duration.mean", "time_to_queryable.mean", "upsert_latency.p95"}
+	return append(m, "insert_vectors_per_second.mean", "load_duration.mean", "time_to_queryable.mean", "upsert_latency.p95")
 }
+
+// chromaKs are the k of a chroma benchmark's cases, each once, in the
+// order given: its workload's k, every k of a sweep, 10 when not given.
+func chromaKs(b *Benchmark) []int64 {
+	var given []any
+	switch v := b.Workload["k"].(type) {
+	case nil:
+		return []int64{10}
+	case []any:
+		given = v
+	default:
+		given = []any{v}
+	}
+	var ks []int64
+	for _, k := range given {
+		if v, ok := k.(int64); ok && !slices.Contains(ks, v) {
+			ks = append(ks, v)
+		}
+	}
+	return ks
+}
+
+// recallMetric is the name of recall@k: "recall_at_10".
+func recallMetric(k int64) string { return "recall_at_" + strconv.FormatInt(k, 10) }

@@ -49,7 +49,7 @@ type Meta struct {
 	Description string            `toml:"description" doc:"Free text shown in reports."`
 	Output      string            `toml:"output" doc:"Results directory; default results/<name>/<UTC timestamp>. -o overrides."`
 	Baselines   string            `toml:"baselines" doc:"Baselines directory kept in git; default baselines/. --baselines overrides."`
-	Tolerance   Ratio             `toml:"tolerance" doc:"Default regression tolerance, e.g. \"10%\"."`
+	Tolerance   *Ratio            `toml:"tolerance" doc:"Default regression tolerance, e.g. \"10%\"; 0 counts every significant change."`
 	Fingerprint map[string]string `toml:"fingerprint" doc:"Extra environment fingerprint fields (partition, gpu, ...): baselines only compare runs whose fingerprints match."`
 	// IgnoreFingerprint lists fingerprint fields allowed to differ from
 	// the baseline's; --ignore-fingerprint adds to it.
@@ -134,7 +134,7 @@ type SLO struct {
 // Regression configures the baseline comparison of a benchmark.
 type Regression struct {
 	Disable    bool             `toml:"disable" doc:"Skip baseline comparison for this benchmark."`
-	Tolerance  Ratio            `toml:"tolerance" doc:"Relative change allowed before a significant change counts; default the suite's, else 5%."`
+	Tolerance  *Ratio           `toml:"tolerance" doc:"Relative change allowed before a significant change counts; default the suite's, else 5%; 0 counts every significant change."`
 	Metrics    []string         `toml:"metrics" doc:"metric.stat pairs compared, e.g. [\"ttft.p95\", \"output_tokens_per_second\"]; default: ttft.p50, ttft.p95, ttft.p99, itl.p50, e2e.p95, output_tokens_per_second, requests_per_second, error_rate."`
 	Tolerances map[string]Ratio `toml:"tolerances" doc:"Per-metric tolerance overrides keyed by metric.stat or metric."`
 }

@@ -300,6 +300,10 @@ func TestRegressionMetricNames(t *testing.T) {
 		{"same statistic twice", "[benchmark.regression]\ntolerances = { \"ttft.p50\" = \"5%\", \"ttft.median\" = \"9%\" }\n", []string{
 			`s.toml:11: benchmark "chat": regression.tolerances: "ttft.median" and "ttft.p50" are the same statistic`,
 		}},
+		{"ratio tolerance that allows any change", "[benchmark.regression]\ntolerances = { \"error_rate\" = 5, \"error_rate_timeout.value\" = \"100%\", \"ttft\" = 5, \"error_rate_http_5xx\" = \"2%\" }\n", []string{
+			`s.toml:11: benchmark "chat": regression.tolerances: "error_rate": error_rate is a ratio and its tolerance absolute (percentage points): 500% allows any change`,
+			`s.toml:11: benchmark "chat": regression.tolerances: "error_rate_timeout.value": error_rate_timeout is a ratio`,
+		}},
 		{"checked when disabled too", "[benchmark.regression]\ndisable = true\nmetrics = [\"ttfb.p95\", \"tpot.p5\"]\n", []string{
 			`s.toml:12: benchmark "chat": regression.metrics: unknown stat "p5" in "tpot.p5" (did you mean "tpot.p50"?)`,
 		}},
@@ -417,5 +421,35 @@ service = "db"
 	}
 	if m := s.Benchmarks[1].DefaultRegressionMetrics(); !slices.Contains(m, "recall_at_10.mean") {
 		t.Errorf("default regression metrics %v", m)
+	}
+	// k swept: every case's recall is compared (with the first k alone
+	// taken, a k = 50 case's recall_at_50 went uncompared, silently).
+	for _, k := range []string{"k = 50", "k = [10, 50]", "k = [\n    50,\n  ]"} {
+		swept := strings.Replace(ok, "workload = \"mixed\"", k+"\n  workload = \"mixed\"", 1)
+		s, err := Parse("c.toml", []byte(swept))
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		m := s.Benchmarks[1].DefaultRegressionMetrics()
+		if !slices.Contains(m, "recall_at_50.mean") || strings.Contains(k, "10") != slices.Contains(m, "recall_at_10.mean") {
+			t.Errorf("%s: default regression metrics %v", k, m)
+		}
+	}
+	// A recall no case measures, named in regression.metrics or
+	// tolerances: a problem, not a comparison skipped silently.
+	for _, tt := range []struct{ k, want string }{
+		{"", `regression.metrics: "recall_at_100.mean": recall_at_100 is not measured: the benchmark's k is 10`},
+		{"k = [10, 50]\n  ", `recall_at_100 is not measured: the benchmark's k is 10, 50`},
+		{"k = [10, 100]\n  ", ""},
+	} {
+		src := strings.Replace(ok, "workload = \"mixed\"", tt.k+"workload = \"mixed\"", 1) +
+			"  [benchmark.regression]\n  metrics = [\"recall_at_100.mean\", \"e2e.p95\"]\n  tolerances = { recall_at_100 = \"2%\" }\n"
+		_, err := Parse("c.toml", []byte(src))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%q: %v", tt.k, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "regression.tolerances")):
+			t.Errorf("%q: problems %v, want %q for metrics and tolerances", tt.k, err, tt.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/benchrun/benchrun/analysis"
@@ -48,6 +49,14 @@ func (d *decoder) validateRegression(p []string, b *Benchmark) {
 			d.problem(path, "benchmark %q: regression.tolerances: %q and %q are the same statistic", b.Name, given[canon], k)
 			continue
 		}
+		if name, _, _ := strings.Cut(canon, "."); analysis.UnitOf(name) == analysis.UnitRatio && b.Regression.Tolerances[k] >= 1 {
+			// A ratio's tolerance is absolute: 100 percentage points or more
+			// allow any change of a share of 0–1, so the check could never
+			// fail ("5" meant as 5% is 500%).
+			d.problem(path, "benchmark %q: regression.tolerances: %q: %s is a ratio and its tolerance absolute (percentage points): %g%% allows any change, so the check could never fail (write e.g. \"2%%\")",
+				b.Name, k, name, float64(b.Regression.Tolerances[k])*100)
+			continue
+		}
 		given[canon] = k
 		tols[canon] = b.Regression.Tolerances[k]
 	}
@@ -81,6 +90,9 @@ func regressionSpec(spec string, b *Benchmark) (string, error) {
 	if name == analysis.MetricGoodput && b.SLO == (SLO{}) {
 		return "", fmt.Errorf("%q: goodput is only measured with a [benchmark.slo] table", spec)
 	}
+	if err := recallMeasured(name, spec, b); err != nil {
+		return "", err
+	}
 	if !hasStat {
 		return spec, nil
 	}
@@ -110,4 +122,25 @@ func closest(s string, known []string) string {
 		}
 	}
 	return best
+}
+
+// recallMeasured checks that a chroma benchmark measures recall_at_<n>:
+// n must be the workload's k (one of a sweep's), else no case has it and
+// the comparison would skip it silently.
+func recallMeasured(name, spec string, b *Benchmark) error {
+	n, ok := strings.CutPrefix(name, "recall_at_")
+	if b.Kind != "chroma" || !ok {
+		return nil
+	}
+	ks := chromaKs(b)
+	for _, k := range ks {
+		if recallMetric(k) == name {
+			return nil
+		}
+	}
+	var list []string
+	for _, k := range ks {
+		list = append(list, strconv.FormatInt(k, 10))
+	}
+	return fmt.Errorf("%q: recall_at_%s is not measured: the benchmark's k is %s (recall_at_<k>)", spec, n, strings.Join(list, ", "))
 }

@@ -16,7 +16,12 @@ import (
 
 func testSet(t *testing.T, n, q int) *vectors.Set {
 	t.Helper()
-	s, err := vectors.Synthetic(vectors.SyntheticOptions{Dim: 8, Count: n, Queries: q, Seed: 5, Clusters: 3, Fields: []vectors.Field{{Name: "cat", Cardinality: 4}}})
+	return testSetSeed(t, 8, n, q, 5)
+}
+
+func testSetSeed(t *testing.T, dim, n, q int, seed int64) *vectors.Set {
+	t.Helper()
+	s, err := vectors.Synthetic(vectors.SyntheticOptions{Dim: dim, Count: n, Queries: q, Seed: seed, Clusters: 3, Fields: []vectors.Field{{Name: "cat", Cardinality: 4}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,6 +219,50 @@ func TestQuerierRecallCountsMisses(t *testing.T) {
 	}
 }
 
+// TestQuerierRecallNoNeighbours: a filtered query whose filter keeps no
+// vector of the dataset has no true neighbours, so nothing to recall: it
+// records no recall (vectors.Recall's 1 would lift the case's mean
+// recall with queries that measured nothing, up to 1 when none had any).
+func TestQuerierRecallNoNeighbours(t *testing.T) {
+	set, err := vectors.Synthetic(vectors.SyntheticOptions{Dim: 8, Count: 30, Queries: 40, Seed: 5, Fields: []vectors.Field{{Name: "cat", Cardinality: 200}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, err := vectors.GroundTruth(context.Background(), set, vectors.TruthOptions{K: 10, Space: vectors.L2, Field: "cat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, srv := newFake(t)
+	c := newClient(t, srv.URL, Options{Set: set, Filter: "cat", Truth: truth})
+	q := NewQuerier(c, 1, false, nil)
+	if err := q.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	empty, withTruth := 0, 0
+	for i := range set.NumQueries() {
+		var s results.Sample
+		c.Query(context.Background(), runner.Op{Start: time.Now()}, &s, i)
+		r, has := s.Values[RecallKey(10)]
+		switch {
+		case !s.OK():
+			t.Fatalf("query %d: %+v", i, s)
+		case len(truth[i]) == 0:
+			empty++
+			if has {
+				t.Errorf("query %d keeps no vector of the dataset, yet recall %v", i, r)
+			}
+		default:
+			withTruth++
+			if !has || r != 1 {
+				t.Errorf("query %d: recall %v (recorded %v) from the exact server", i, r, has)
+			}
+		}
+	}
+	if empty == 0 || withTruth == 0 {
+		t.Fatalf("%d queries without neighbours, %d with: the test needs both", empty, withTruth)
+	}
+}
+
 func TestQuerierFailures(t *testing.T) {
 	set := testSet(t, 120, 5)
 	ctx := context.Background()
@@ -257,6 +306,43 @@ func TestQuerierFailures(t *testing.T) {
 		b := newClient(t, srv.URL, Options{Set: set, HNSW: HNSW{Space: "l2", EfSearch: 99}})
 		if err := b.Open(ctx); err == nil || !strings.Contains(err.Error(), "exists with hnsw") {
 			t.Fatalf("err %v", err)
+		}
+	})
+	// A collection left by another run with as many records, of another
+	// dataset: queried as this one, its recall would be judged against
+	// the wrong neighbours and its latency measured on another index.
+	t.Run("other vectors", func(t *testing.T) {
+		for _, other := range []*vectors.Set{
+			testSetSeed(t, 8, 120, 5, 6),  // same size and dimension, other vectors
+			testSetSeed(t, 16, 120, 5, 5), // another dimension
+		} {
+			_, srv := newFake(t)
+			old := newClient(t, srv.URL, Options{Set: other})
+			if err := old.Prepare(ctx); err != nil {
+				t.Fatal(err)
+			}
+			old.Open(ctx)
+			if err := old.LoadAll(ctx); err != nil {
+				t.Fatal(err)
+			}
+			q := NewQuerier(newClient(t, srv.URL, Options{Set: set}), 1, false, nil)
+			if err := q.Prepare(ctx); err == nil || !strings.Contains(err.Error(), "holds 120 records but not this dataset's") {
+				t.Fatalf("dim %d: err %v", other.Dim, err)
+			}
+		}
+	})
+	t.Run("same vectors", func(t *testing.T) {
+		_, srv := newFake(t)
+		old := newClient(t, srv.URL, Options{Set: set})
+		if err := old.Prepare(ctx); err != nil {
+			t.Fatal(err)
+		}
+		old.Open(ctx)
+		if err := old.LoadAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := NewQuerier(newClient(t, srv.URL, Options{Set: set}), 1, false, nil).Prepare(ctx); err != nil {
+			t.Fatal(err)
 		}
 	})
 	t.Run("other count", func(t *testing.T) {
@@ -303,6 +389,79 @@ func TestWriter(t *testing.T) {
 		if n != 200 {
 			t.Errorf("collection holds %d after upserts", n)
 		}
+	}
+}
+
+// TestLoaderCollectionNotDropped: a server that answers the delete of
+// the collection 404 (an API that names it otherwise) and keeps it: the
+// load's adds of ids it holds are acknowledged and ignored, as Chroma
+// does, and its count is the dataset's. The repetition must not start on
+// a collection that is not empty: it would time adds that store nothing
+// and pass the count check.
+func TestLoaderCollectionNotDropped(t *testing.T) {
+	f, srv := newFake(t)
+	set := testSet(t, 250, 5)
+	ctx := context.Background()
+	old := newClient(t, srv.URL, Options{Set: set})
+	if err := old.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	old.Open(ctx)
+	if err := old.LoadAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.keepDrop, f.keepAdds = true, true
+	l := NewLoader(newClient(t, srv.URL, Options{Set: set, BatchSize: 100}), true)
+	_, err := runDriver(t, l, closed(1, l.Requests()))
+	if err == nil || !strings.Contains(err.Error(), "holds 250 records before the load") {
+		t.Fatalf("err %v, want the load refused on a collection that was not emptied", err)
+	}
+}
+
+// TestLoaderWithFilter: a load whose workload names a filter (the
+// suite's queries filter, the load's do not) finds its last vector: the
+// check's probe is a query of that vector, not of a query of the set,
+// and must not filter on a value no vector has (it timed out after
+// QueryableTimeout and failed every such load).
+func TestLoaderWithFilter(t *testing.T) {
+	_, srv := newFake(t)
+	set := testSet(t, 250, 5)
+	l := NewLoader(newClient(t, srv.URL, Options{Set: set, Filter: "cat", BatchSize: 100}), false)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := l.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.BeginRep(ctx, runner.Rep{Start: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.c.LoadAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l.lastID = set.Len() - 1
+	ttq, err := l.queryable(ctx, runner.Rep{Start: time.Now()}, 0)
+	if err != nil {
+		t.Fatalf("the last vector of a filtered load: %v (after %v)", err, ttq)
+	}
+}
+
+// TestWriterNeverWrote: a mixed run whose every upsert failed measured
+// queries without the writes the workload asks for: the repetition is an
+// error naming the failure, never a mixed run that passes; its samples
+// are kept.
+func TestWriterNeverWrote(t *testing.T) {
+	f, srv := newFake(t)
+	f.upsertErr = 500
+	set := testSet(t, 200, 30)
+	c := newClient(t, srv.URL, Options{Set: set, BatchSize: 50})
+	load := results.Load{Mode: results.ModeClosed, Users: 1, Duration: 200 * time.Millisecond, Seed: 1}
+	ss, err := runDriver(t, NewQuerier(c, 1, true, &Writer{Rate: 40, Batch: 20}), load)
+	own, side := sideSamples(ss, OpUpsert)
+	if len(own) == 0 || len(side) == 0 || side[0].Error != results.ErrHTTP5xx {
+		t.Fatalf("%d queries, upserts %+v", len(own), side)
+	}
+	if err == nil || !strings.Contains(err.Error(), "none of the") || !strings.Contains(err.Error(), "upsert refused") {
+		t.Fatalf("err %v, want the writer's failure", err)
 	}
 }
 

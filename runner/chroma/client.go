@@ -253,6 +253,73 @@ func (c *Client) Drop(ctx context.Context) error {
 	return err
 }
 
+// VerifyRecords is the number of records, spread over the set, that
+// Verify reads back.
+const VerifyRecords = 16
+
+// Verify reads back VerifyRecords records spread over the set (the
+// first and the last among them) and checks that the collection holds
+// each with the set's vector and metadata (after Open): a collection left
+// by another run with as many records of another dataset would otherwise
+// be queried as this one, its recall judged against the wrong neighbours
+// and its latency measured on another index.
+func (c *Client) Verify(ctx context.Context) error {
+	s := c.o.Set
+	n := s.Len()
+	var ids []string
+	for j := range min(VerifyRecords, n) {
+		i := 0
+		if VerifyRecords > 1 && n > 1 {
+			i = j * (n - 1) / (min(VerifyRecords, n) - 1)
+		}
+		if len(ids) == 0 || ids[len(ids)-1] != strconv.Itoa(i) {
+			ids = append(ids, strconv.Itoa(i))
+		}
+	}
+	var got struct {
+		IDs        []string         `json:"ids"`
+		Embeddings [][]float64      `json:"embeddings"`
+		Metadatas  []map[string]any `json:"metadatas"`
+	}
+	req := map[string]any{"ids": ids, "include": []string{"embeddings", "metadatas"}}
+	if _, err := c.call(ctx, http.MethodPost, c.coll()+"/get", req, &got); err != nil {
+		return err
+	}
+	other := func(format string, a ...any) error {
+		return fmt.Errorf("chroma: collection %q holds %d records but not this dataset's (%s): delete it or name another collection",
+			c.o.Collection, n, fmt.Sprintf(format, a...))
+	}
+	if len(got.Embeddings) != len(got.IDs) || (len(s.Fields) > 0 && len(got.Metadatas) != len(got.IDs)) {
+		return fmt.Errorf("chroma: collection %q: get answered %d ids, %d embeddings, %d metadatas", c.o.Collection, len(got.IDs), len(got.Embeddings), len(got.Metadatas))
+	}
+	at := map[string]int{}
+	for j, id := range got.IDs {
+		at[id] = j
+	}
+	for _, id := range ids {
+		j, ok := at[id]
+		if !ok {
+			return other("it has no record %s", id)
+		}
+		i, _ := strconv.Atoi(id)
+		want, e := s.Vector(i), got.Embeddings[j]
+		if len(e) != len(want) {
+			return other("record %s has %d dimensions, the dataset %d", id, len(e), len(want))
+		}
+		for d, x := range want {
+			if float32(e[d]) != x {
+				return other("record %s differs from vector %s of the dataset", id, id)
+			}
+		}
+		for f, fd := range s.Fields {
+			if v, ok := got.Metadatas[j][fd.Name].(float64); !ok || v != float64(s.Meta[f][i]) {
+				return other("record %s has %s %v, the dataset %d", id, fd.Name, got.Metadatas[j][fd.Name], s.Meta[f][i])
+			}
+		}
+	}
+	return nil
+}
+
 // Count returns the number of records in the collection (after Open).
 func (c *Client) Count(ctx context.Context) (int, error) {
 	var n int
@@ -372,7 +439,8 @@ type queryAnswer struct {
 
 // Query runs kNN query q of the set as one operation recorded in s and
 // returns the ids found, nil when it failed. With ground truth, the
-// sample gets recall_at_<K> (Values, 0–1).
+// sample gets recall_at_<K> (Values, 0–1), unless the query has no true
+// neighbours (its filter keeps no vector of the set).
 func (c *Client) Query(ctx context.Context, op runner.Op, s *results.Sample, q int) []string {
 	return c.query(ctx, op, s, c.o.Set.Query(q), q)
 }
@@ -380,11 +448,14 @@ func (c *Client) Query(ctx context.Context, op runner.Op, s *results.Sample, q i
 func (c *Client) query(ctx context.Context, op runner.Op, s *results.Sample, v []float32, q int) []string {
 	x := runner.NewExchange(op, s)
 	defer x.Settle()
+	// Only a query of the set filters (q < 0: a base vector, the load's
+	// probe, whose value of the field is not the query's).
 	var where int32
-	if c.field >= 0 {
+	filter := c.field >= 0 && q >= 0
+	if filter {
 		where = c.o.Set.FilterValue(c.field, q)
 	}
-	resp, rctx, done := x.Post(ctx, c.client, c.coll()+"/query", c.queryBody(v, where, c.field >= 0), c.o.Timeout, nil)
+	resp, rctx, done := x.Post(ctx, c.client, c.coll()+"/query", c.queryBody(v, where, filter), c.o.Timeout, nil)
 	defer done()
 	if resp == nil {
 		return nil
@@ -406,7 +477,10 @@ func (c *Client) query(ctx context.Context, op runner.Op, s *results.Sample, v [
 		s.Error, s.ErrorDetail = results.ErrParse, x.Detail(fmt.Sprintf("%d ids for n_results %d", len(ids), c.o.K))
 		return nil
 	}
-	if c.o.Truth != nil && q >= 0 {
+	// A query whose filter keeps no vector has nothing to recall: no value
+	// (vectors.Recall's 1 would lift the case's mean with a query that
+	// measured nothing).
+	if c.o.Truth != nil && q >= 0 && len(c.o.Truth[q]) > 0 {
 		if s.Values == nil {
 			s.Values = map[string]float64{}
 		}

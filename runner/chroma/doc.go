@@ -11,8 +11,10 @@
 // "query": one operation per query, drawn from the whole query set in a
 // seeded order) and, with a Writer running beside it, workload "mixed".
 // A failed operation is a sample with an error class; setup failures
-// (the collection cannot be created, holds other settings or another
-// number of vectors) are Go errors that make the case an error.
+// (the collection cannot be created, holds other settings, another
+// number of vectors or, read back in a sample of records, other vectors
+// than the set's: Client.Verify) are Go errors that make the case an
+// error.
 //
 // Data flow: package ci builds the Client from a case's validated tables
 // and a runner/vectors Set; samples go through runner/results.

@@ -77,7 +77,11 @@ func (l *Loader) Prepare(ctx context.Context) error { return l.c.Prepare(ctx) }
 // Requests is the number of operations a load runs: one per batch.
 func (l *Loader) Requests() int64 { return int64(l.c.Batches()) }
 
-// BeginRep drops the collection and creates it empty.
+// BeginRep drops the collection and creates it empty. A collection
+// that still holds records (a delete the server answered 404 without
+// deleting) is an error: Chroma acknowledges an add of an id it holds
+// and ignores it, so the load would time adds that store nothing and its
+// count check would pass.
 func (l *Loader) BeginRep(ctx context.Context, _ runner.Rep) error {
 	if err := l.c.Drop(ctx); err != nil {
 		return err
@@ -86,7 +90,14 @@ func (l *Loader) BeginRep(ctx context.Context, _ runner.Rep) error {
 	l.firstSent.Store(-1)
 	l.lastDone.Store(0)
 	l.lastID = -1
-	return l.c.Open(ctx)
+	if err := l.c.Open(ctx); err != nil {
+		return err
+	}
+	n, err := l.c.Count(ctx)
+	if err == nil && n != 0 {
+		err = fmt.Errorf("chroma load: collection %q holds %d records before the load, after it was deleted and created: the server did not delete it", l.c.o.Collection, n)
+	}
+	return err
 }
 
 // Do adds batch op.Seq.
@@ -264,7 +275,8 @@ func setValue(m map[string]float64, k string, v float64) map[string]float64 {
 // runs query perm[n mod Q] of the set, perm a seeded permutation of all Q
 // queries, so every query is used before any repeats. Prepare opens the
 // collection and, when it is empty, loads the set (unmeasured); a
-// collection holding another number of vectors is an error. With a
+// collection holding another number of vectors, or as many but not the
+// set's (Client.Verify), is an error. With a
 // Writer, upserts run beside the queries in every repetition.
 type Querier struct {
 	c       *Client
@@ -297,7 +309,9 @@ func NewQuerier(c *Client, seed int64, keep bool, w *Writer) *Querier {
 	return &Querier{c: c, perm: perm, keep: keep, w: w}
 }
 
-// Prepare opens the collection, loading the set when it is empty.
+// Prepare opens the collection, loading the set when it is empty; one
+// that holds as many records as the set must hold the set's vectors
+// (Client.Verify).
 func (q *Querier) Prepare(ctx context.Context) error {
 	if err := q.c.Prepare(ctx); err != nil {
 		return err
@@ -312,7 +326,7 @@ func (q *Querier) Prepare(ctx context.Context) error {
 	want := q.c.o.Set.Len()
 	switch {
 	case n == want:
-		return nil
+		return q.c.Verify(ctx)
 	case n != 0:
 		return fmt.Errorf("chroma: collection %q holds %d records, the dataset %d vectors: delete it or name another collection", q.c.o.Collection, n, want)
 	}
@@ -373,7 +387,9 @@ func (c *Client) LoadAll(ctx context.Context) error {
 // through the set with the same vectors and ids (so the ground truth
 // still holds while the index is rewritten). Each upsert is a side sample
 // (OpUpsert) with its latency from its scheduled time (ValueUpsertLatency):
-// a writer that falls behind shows it.
+// a writer that falls behind shows it. A repetition in which no upsert
+// succeeded ends with an error (Querier.EndRep): it measured no mixed
+// load.
 type Writer struct {
 	Rate  float64 // upserts per second, > 0
 	Batch int     // vectors per upsert, ≥ 1 (lowered to the batch size)
@@ -399,17 +415,28 @@ func (w *Writer) run(ctx context.Context, r runner.Rep) error {
 	base := time.Since(r.Start)
 	every := time.Duration(float64(time.Second) / w.Rate)
 	op := runner.Op{Start: r.Start}
+	var tried, ok int
+	var last *results.Sample
+	// stopped ends the writer: a repetition in which upserts were sent and
+	// none succeeded measured the queries without the writes the workload
+	// asks for, an error of the case, not a mixed run.
+	stopped := func() error {
+		if tried == 0 || ok > 0 {
+			return nil
+		}
+		return fmt.Errorf("chroma mixed: the writer sent %d upserts and none of them succeeded (last: %s: %s)", tried, last.Error, last.ErrorDetail)
+	}
 	for j := int64(0); ; j++ {
 		sched := base + time.Duration(j)*every
 		if wait := sched - time.Since(r.Start); wait > 0 {
 			select {
 			case <-ctx.Done():
-				return nil
+				return stopped()
 			case <-time.After(wait):
 			}
 		}
 		if ctx.Err() != nil {
-			return nil
+			return stopped()
 		}
 		lo := int(j*int64(batch)) % n
 		hi := min(lo+batch, n)
@@ -417,10 +444,14 @@ func (w *Writer) run(ctx context.Context, r runner.Rep) error {
 		op.Seq = j
 		w.c.Add(ctx, op, s, lo, hi, true)
 		if s.Error == results.ErrCanceled {
-			return nil // stopped with the case: says nothing about the server
+			return stopped() // stopped with the case: says nothing about the server
 		}
+		tried++
 		if s.OK() {
+			ok++
 			s.Values = map[string]float64{ValueUpsertLatency: (s.Done - s.Scheduled).Seconds(), ValueUpsertVectors: float64(hi - lo)}
+		} else {
+			last = s
 		}
 		if err := r.Samples.Write(s); err != nil {
 			return err

@@ -19,17 +19,20 @@ import (
 // driver speaks, answering queries exactly (brute force, l2). Its faults
 // let tests make it misbehave.
 type fakeChroma struct {
-	mu       sync.Mutex
-	maxBatch int
-	hnsw     map[string]HNSW                 // by collection name
-	ids      map[string]string               // name → uuid
-	recs     map[string]map[string][]float32 // uuid → id → vector
-	meta     map[string]map[string]map[string]any
-	adds     []int // size of every add/upsert
-	dropOne  bool  // lose the first vector of every add: the count check must fail
-	queryErr int   // status to answer queries with (0: answer)
-	badJSON  bool  // answer queries with something that is not API v2
-	nextID   int
+	mu        sync.Mutex
+	maxBatch  int
+	hnsw      map[string]HNSW                 // by collection name
+	ids       map[string]string               // name → uuid
+	recs      map[string]map[string][]float32 // uuid → id → vector
+	meta      map[string]map[string]map[string]any
+	adds      []int // size of every add/upsert
+	dropOne   bool  // lose the first vector of every add: the count check must fail
+	queryErr  int   // status to answer queries with (0: answer)
+	upsertErr int   // status to answer upserts with (0: apply)
+	keepDrop  bool  // answer a delete 404 and keep the collection
+	keepAdds  bool  // acknowledge an add of an id the collection has and keep the old record, as Chroma does
+	badJSON   bool  // answer queries with something that is not API v2
+	nextID    int
 }
 
 func newFake(t *testing.T) (*fakeChroma, *httptest.Server) {
@@ -73,7 +76,7 @@ func (f *fakeChroma) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, db+"/") && r.Method == http.MethodDelete:
 		name := strings.TrimPrefix(p, db+"/")
 		id, ok := f.ids[name]
-		if !ok {
+		if !ok || f.keepDrop {
 			reply(404, map[string]string{"error": "NotFoundError"})
 			return
 		}
@@ -102,12 +105,19 @@ func (f *fakeChroma) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			f.adds = append(f.adds, len(req.IDs))
+			if verb == "upsert" && f.upsertErr != 0 {
+				reply(f.upsertErr, map[string]string{"error": "InternalError", "message": "upsert refused"})
+				return
+			}
 			if len(req.IDs) > f.maxBatch {
 				reply(400, map[string]string{"error": "batch too large"})
 				return
 			}
 			for i, x := range req.IDs {
 				if f.dropOne && i == 0 {
+					continue
+				}
+				if _, had := recs[x]; had && verb == "add" && f.keepAdds {
 					continue
 				}
 				recs[x] = req.Embeddings[i]
@@ -120,6 +130,18 @@ func (f *fakeChroma) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				code = 200
 			}
 			reply(code, map[string]any{})
+		case "get":
+			var req struct {
+				IDs []string `json:"ids"`
+			}
+			json.Unmarshal(body, &req)
+			ids, es, ms := []string{}, [][]float32{}, []map[string]any{}
+			for _, x := range req.IDs {
+				if v, ok := recs[x]; ok {
+					ids, es, ms = append(ids, x), append(es, v), append(ms, f.meta[id][x])
+				}
+			}
+			reply(200, map[string]any{"ids": ids, "embeddings": es, "metadatas": ms, "include": []string{"embeddings", "metadatas"}})
 		case "query":
 			if f.queryErr != 0 {
 				reply(f.queryErr, map[string]string{"error": "InternalError", "message": "boom"})

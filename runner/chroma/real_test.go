@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -64,7 +65,8 @@ func startChroma(t *testing.T) string {
 
 // TestRealChroma loads a set into a real Chroma, checks the load, queries
 // it with and without a filter (recall against the brute force), and runs
-// queries beside a writer.
+// queries beside a writer; a collection of another dataset with as many
+// records is refused.
 func TestRealChroma(t *testing.T) {
 	url := startChroma(t)
 	set, err := vectors.Synthetic(vectors.SyntheticOptions{Dim: 32, Count: 3000, Queries: 200, Clusters: 10, Spread: 0.3, Seed: 3, Fields: []vectors.Field{{Name: "cat", Cardinality: 5}}})
@@ -123,5 +125,14 @@ func TestRealChroma(t *testing.T) {
 				t.Errorf("upsert failed: %+v", s)
 			}
 		}
+	}
+	// As many records of another dataset: read back, refused.
+	other, err := vectors.Synthetic(vectors.SyntheticOptions{Dim: 32, Count: 3000, Queries: 200, Clusters: 10, Spread: 0.3, Seed: 4, Fields: []vectors.Field{{Name: "cat", Cardinality: 5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := NewQuerier(newClient(t, url, Options{Set: other, HNSW: hnsw, Collection: "real-test"}), 1, true, nil)
+	if err := q.Prepare(context.Background()); err == nil || !strings.Contains(err.Error(), "not this dataset's") {
+		t.Errorf("a collection of another dataset: Prepare gave %v", err)
 	}
 }
