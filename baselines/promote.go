@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,6 +122,11 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 			changes = append(changes, ch)
 			continue
 		}
+		if why := invalidIO500(c); why != "" && !o.Force {
+			ch.Action, ch.Reason = NotPromoted, why
+			changes = append(changes, ch)
+			continue
+		}
 		info, ok := infos[c.ID]
 		_, derived := c.Metrics[analysis.MetricCapacity]
 		var raw *analysis.Raw
@@ -177,6 +183,23 @@ func Promote(resultsDir, baselinesDir string, o PromoteOptions) ([]Change, error
 		return nil, fmt.Errorf("promote %s: %w", resultsDir, err)
 	}
 	return changes, nil
+}
+
+// invalidIO500 says why case c, an IO500 case with a run that IO500
+// marked invalid, is no baseline ("" when it is one): with the suite's
+// invalid = "warn" such a run passes, and as a baseline it would make a
+// valid run's change look like a regression or hide a real one. The
+// metric "valid" is 1 for each valid run, 0 for an invalid one.
+func invalidIO500(c *analysis.Case) string {
+	v, ok := c.Metrics["valid"]
+	if c.Kind != "io500" || !ok || v.Min >= 1 {
+		return ""
+	}
+	which := "some of its runs"
+	if v.Max < 1 {
+		which = "its runs"
+	}
+	return "IO500 marked " + which + " invalid (valid.mean " + strconv.FormatFloat(v.Mean, 'g', 3, 64) + "): not a baseline; use --force to promote it anyway"
 }
 
 // sameRun reports whether entries a and b are equal apart from when they

@@ -316,3 +316,43 @@ func TestPromoteProvenance(t *testing.T) {
 		t.Errorf("no baseline: source = %+v", b)
 	}
 }
+
+// TestPromoteInvalidIO500: an IO500 case whose run IO500 marked invalid
+// passes with the suite's invalid = "warn", and is still no baseline: it
+// is not promoted unless forced. A valid one is.
+func TestPromoteInvalidIO500(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		min, max float64
+		force    bool
+		want     Action
+	}{
+		{"invalid", 0, 0, false, NotPromoted},
+		{"invalid in some runs", 0, 1, false, NotPromoted},
+		{"invalid, forced", 0, 0, true, Added},
+		{"valid", 1, 1, false, Added},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			run := writeRun(t, 1, "", false)
+			s, err := analysis.ReadSummary(run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Cases[0].Kind = "io500"
+			s.Cases[0].Metrics["valid"] = analysis.Metric{Kind: "value", Unit: analysis.UnitRatio, Count: 2, Min: tt.min, Max: tt.max, Mean: (tt.min + tt.max) / 2}
+			if err := analysis.WriteSummary(run, s); err != nil {
+				t.Fatal(err)
+			}
+			changes, err := Promote(run, t.TempDir(), PromoteOptions{Force: tt.force})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(changes) != 1 || changes[0].Action != tt.want {
+				t.Fatalf("changes %+v, want one %v", changes, tt.want)
+			}
+			if tt.want == NotPromoted && !strings.Contains(changes[0].Reason, "IO500 marked") {
+				t.Errorf("reason %q does not say IO500 marked the run invalid", changes[0].Reason)
+			}
+		})
+	}
+}
