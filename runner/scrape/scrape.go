@@ -27,7 +27,10 @@ const (
 const acceptHeader = `application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.6,*/*;q=0.1`
 
 // maxBody bounds what one scrape reads: a vLLM exposition is tens of kB.
-const maxBody = 64 << 20
+// A longer one is refused, not cut: a cut exposition lacks the series
+// after the cut, and a counter missing from one scrape reads as counting
+// from zero in the next. A variable for tests.
+var maxBody int64 = 64 << 20
 
 // Scraper scrapes one endpoint.
 type Scraper struct {
@@ -123,7 +126,11 @@ func (s *Scraper) Scrape(ctx context.Context, t time.Duration) ([]results.Point,
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", s.URL, err)
 	}
-	pts, err := Parse(io.LimitReader(resp.Body, maxBody), format, t)
+	body := &io.LimitedReader{R: resp.Body, N: maxBody + 1}
+	pts, err := Parse(body, format, t)
+	if body.N == 0 {
+		pts, err = nil, fmt.Errorf("the exposition is longer than %d bytes: refused, as a cut one would lack series", maxBody)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", s.URL, err)
 	}

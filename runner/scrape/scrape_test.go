@@ -118,6 +118,32 @@ func TestScrapeRefusesWhatIsNotAnExposition(t *testing.T) {
 	}
 }
 
+// TestScrapeRefusesLongExposition: an exposition longer than maxBody is
+// refused, not cut at a line boundary: the series after the cut would be
+// missing from the scrape, and a counter missing from one scrape reads as
+// counting from zero in the next.
+func TestScrapeRefusesLongExposition(t *testing.T) {
+	defer func(n int64) { maxBody = n }(maxBody)
+	maxBody = 1 << 10
+	lines := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		for i := range lines {
+			fmt.Fprintf(w, "m_%03d 1\n", i) // 8 bytes a line
+		}
+	}))
+	defer srv.Close()
+	lines = 128 // 1024 bytes: at the bound
+	if pts, err := (&Scraper{URL: srv.URL}).Scrape(context.Background(), 0); err != nil || len(pts) != 128 {
+		t.Fatalf("an exposition at the bound: %d points, %v; want 128", len(pts), err)
+	}
+	lines = 200
+	pts, err := (&Scraper{URL: srv.URL}).Scrape(context.Background(), 0)
+	if err == nil || !strings.Contains(err.Error(), "longer than 1024 bytes") {
+		t.Fatalf("an exposition over the bound: %d points, %v; want an error", len(pts), err)
+	}
+}
+
 // TestRunScrapesUntilDoneAndOnceMore: Run scrapes at once, at the
 // interval, and a last time after the context ends; failures are counted.
 func TestRunScrapesUntilDoneAndOnceMore(t *testing.T) {
