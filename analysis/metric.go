@@ -50,6 +50,15 @@ const (
 	UnitNone              = ""        // a plain number (recall, counts)
 )
 
+// Computed says whether metric name is one SummarizeCase computes from
+// the operations themselves (latencies, rates, error rates, the server's
+// figures), not one the samples carry under its own name (a batch
+// command's score or bandwidth, a Chroma query's recall).
+func Computed(name string) bool {
+	_, ok := builtinUnits[name]
+	return ok || strings.HasPrefix(name, ErrorRatePrefix) || strings.HasPrefix(name, ServerPrefix)
+}
+
 // builtinUnits are the units of the metrics SummarizeCase computes itself.
 var builtinUnits = map[string]string{
 	MetricTTFT:                  UnitSeconds,

@@ -174,7 +174,7 @@ func buildPage(in *Input) (*htmlPage, error) {
 	var present []int
 	for i, k := range keyHeadline {
 		for _, c := range s.Cases {
-			if _, ok := c.Metrics[k.metric]; ok {
+			if _, ok := c.Metrics[k.metric]; ok && !batchCase(&c) {
 				present = append(present, i)
 				break
 			}
@@ -265,7 +265,7 @@ func verdictClassOfText(t string) string {
 // 0.98"; "" for a case with a key metric or without metrics.
 func otherNumbers(c *analysis.Case) string {
 	for _, k := range keyHeadline {
-		if _, ok := c.Metrics[k.metric]; ok {
+		if _, ok := c.Metrics[k.metric]; ok && !batchCase(c) {
 			return ""
 		}
 	}
@@ -283,7 +283,7 @@ func overviewCase(c *analysis.Case, anchor string, notes []int, present []int) o
 	for _, i := range present {
 		k := keyHeadline[i]
 		m, ok := c.Metrics[k.metric]
-		if !ok {
+		if !ok || batchCase(c) { // a batch case's numbers are in Other
 			r.Key = append(r.Key, "—")
 			continue
 		}

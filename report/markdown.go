@@ -49,6 +49,11 @@ var headline = []struct{ metric, stat string }{
 // no checks: the known headline ones it has, else the p95 or value of its
 // first metrics.
 func headlineMetrics(c *analysis.Case) [][2]string {
+	if batchCase(c) {
+		if out := commandHeadline(c); len(out) > 0 {
+			return out
+		}
+	}
 	var out [][2]string
 	for _, h := range headline {
 		if _, ok := c.Metrics[h.metric]; ok {
@@ -65,6 +70,44 @@ func headlineMetrics(c *analysis.Case) [][2]string {
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Metrics)) {
 		stat := "p95"
+		if c.Metrics[name].Kind == analysis.KindRate {
+			stat = "value"
+		}
+		out = append(out, [2]string{name, stat})
+		if len(out) == 4 {
+			break
+		}
+	}
+	return out
+}
+
+// batchCase says whether c is a batch benchmark's case (kinds exec and
+// io500, suites' batch kinds): its numbers are its command's (a score, a
+// bandwidth, a time), and the request figures analysis also gives it (a
+// run's e2e, no tokens, runs per second) are not its headline.
+func batchCase(c *analysis.Case) bool { return c.Kind == "exec" || c.Kind == "io500" }
+
+// ioScores are an IO500 case's headline: its scores.
+var ioScores = []string{"score_total", "score_bandwidth", "score_metadata"}
+
+// commandHeadline is a batch case's headline: the IO500 scores, or else
+// the first four metrics its command's output gave (those analysis does
+// not compute from the operations itself).
+func commandHeadline(c *analysis.Case) [][2]string {
+	var out [][2]string
+	for _, name := range ioScores {
+		if _, ok := c.Metrics[name]; ok {
+			out = append(out, [2]string{name, "mean"})
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Metrics)) {
+		if analysis.Computed(name) {
+			continue
+		}
+		stat := "mean"
 		if c.Metrics[name].Kind == analysis.KindRate {
 			stat = "value"
 		}
@@ -113,6 +156,18 @@ func buildTable(in *Input) *tableModel {
 					verdict:   verdictText(ch.Verdict),
 					why:       explain(c, ch),
 				})
+			}
+			if len(rows) > 0 && !slices.ContainsFunc(c.Checks, func(ch analysis.Check) bool { return ch.Metric != "" }) &&
+				c.Verdict != analysis.Error && c.Verdict != analysis.Skipped {
+				// Only whole-case checks ("no baseline"): the case's numbers
+				// still show, before them.
+				var head []row
+				for _, h := range headlineMetrics(c) {
+					m := c.Metrics[h[0]]
+					v, _ := m.Stat(h[1])
+					head = append(head, row{metric: h[0] + "." + h[1], value: analysis.FormatValue(v, m.Unit), reference: "—"})
+				}
+				rows = append(head, rows...)
 			}
 			if len(rows) == 0 {
 				switch c.Verdict {
