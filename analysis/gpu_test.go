@@ -267,3 +267,22 @@ func TestNonFiniteValuesNamed(t *testing.T) {
 		t.Errorf("figures from the finite values: %+v", c.Telemetry)
 	}
 }
+
+// TestPromQLWarningsNamed: Prometheus's warnings with its answers (a
+// partial response) are the case's warnings: the figures from those
+// answers may cover less than they say.
+func TestPromQLWarningsNamed(t *testing.T) {
+	dir := promqlRun(t, testGPUQueries, false)
+	m, err := results.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Cases[0].Telemetry[0].Warnings = []string{"query gpu_energy: partial response: store 10.0.0.2:10901 unreachable"}
+	if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
+		t.Fatal(err)
+	}
+	c := summarizeOne(t, dir)
+	if w := strings.Join(c.Warnings, "\n"); !strings.Contains(w, "may be incomplete") || !strings.Contains(w, "query gpu_energy: partial response") {
+		t.Errorf("warnings %q do not give Prometheus's warning", w)
+	}
+}

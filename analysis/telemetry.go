@@ -160,6 +160,10 @@ func readTelemetry(dir string, info results.CaseInfo) *telemetryData {
 			td.notes = append(td.notes, fmt.Sprintf("telemetry %s (%s %s): %d values were not finite (NaN, ±Inf) and are left out of its figures",
 				tf.Source, tf.Kind, tf.URL, tf.Skipped))
 		}
+		if len(tf.Warnings) > 0 {
+			td.notes = append(td.notes, fmt.Sprintf("telemetry %s (%s %s): the server warned that its answers may be incomplete, and the figures from them with them: %s",
+				tf.Source, tf.Kind, tf.URL, strings.Join(tf.Warnings, "; ")))
+		}
 		if tf.Kind == results.TelemetryPromQL {
 			td.queries, td.step = tf.Queries, tf.Step.Seconds()
 		}

@@ -89,7 +89,10 @@ func (r *caseRun) queryCase(ctx context.Context, cs suites.Case, info *results.C
 			r.e.log.Warn("telemetry: closing the PromQL series file", "case", cs.ID, "err", err)
 		}
 		tf.Points, tf.Skipped = w.Count()
-		tf.Attempts, tf.Failures, tf.Error, tf.Step = st.Attempts, st.Failures, st.LastError, st.Step
+		tf.Attempts, tf.Failures, tf.Error, tf.Step, tf.Warnings = st.Attempts, st.Failures, st.LastError, st.Step, st.Warnings
+		if len(st.Warnings) > 0 {
+			r.e.log.Warn("telemetry: Prometheus warned that its answers may be incomplete", "case", cs.ID, "prometheus", m.Prometheus, "warnings", st.Warnings)
+		}
 		if st.Failures > 0 {
 			r.e.log.Warn("telemetry: PromQL queries failed", "case", cs.ID, "prometheus", m.Prometheus, "failed", st.Failures, "of", st.Attempts, "last", st.LastError)
 		}

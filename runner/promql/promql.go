@@ -38,6 +38,11 @@ type Stats struct {
 	Attempts, Failures int
 	LastError          string
 	Empty              []string
+	// Warnings are what Prometheus said with its answers ("query NAME:
+	// text"): a warning marks an answer that may be incomplete (a
+	// partial response, a source that did not answer), whose points are
+	// kept.
+	Warnings []string
 	// Step is the step used: the one asked for, or coarser to stay within
 	// MaxPoints.
 	Step time.Duration
@@ -76,7 +81,10 @@ func (q *Querier) Run(ctx context.Context, queries map[string]string, start, end
 	r := v1.Range{Start: start, End: end, Step: st.Step}
 	for _, name := range slices.Sorted(maps.Keys(queries)) {
 		st.Attempts++
-		pts, err := query(ctx, prom, queries[name], name, r, start)
+		pts, warns, err := query(ctx, prom, queries[name], name, r, start)
+		for _, w := range warns {
+			st.Warnings = append(st.Warnings, fmt.Sprintf("query %s: %s", name, w))
+		}
 		if err == nil {
 			err = w.Write(pts...)
 		}
@@ -91,17 +99,18 @@ func (q *Querier) Run(ctx context.Context, queries map[string]string, start, end
 	return st
 }
 
-// query runs one range query and returns its points.
-func query(ctx context.Context, prom v1.API, expr, name string, r v1.Range, start time.Time) ([]results.Point, error) {
+// query runs one range query and returns its points and Prometheus's
+// warnings about the answer.
+func query(ctx context.Context, prom v1.API, expr, name string, r v1.Range, start time.Time) ([]results.Point, v1.Warnings, error) {
 	ctx, cancel := context.WithTimeout(ctx, QueryTimeout)
 	defer cancel()
-	v, _, err := prom.QueryRange(ctx, expr, r)
+	v, warns, err := prom.QueryRange(ctx, expr, r)
 	if err != nil {
-		return nil, err
+		return nil, warns, err
 	}
 	m, ok := v.(model.Matrix)
 	if !ok {
-		return nil, fmt.Errorf("a range query answered a %s, not a matrix", v.Type())
+		return nil, warns, fmt.Errorf("a range query answered a %s, not a matrix", v.Type())
 	}
 	sort.Slice(m, func(i, j int) bool { return m[i].Metric.Before(m[j].Metric) })
 	var pts []results.Point
@@ -117,5 +126,5 @@ func query(ctx context.Context, prom v1.API, expr, name string, r v1.Range, star
 			pts = append(pts, results.Point{T: sp.Timestamp.Time().Sub(start), Metric: name, Labels: labels, Value: float64(sp.Value)})
 		}
 	}
-	return pts, nil
+	return pts, warns, nil
 }

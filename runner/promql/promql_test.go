@@ -95,3 +95,23 @@ func TestStep(t *testing.T) {
 		}
 	}
 }
+
+// TestRunWarnings: Prometheus's warnings with an answer (a partial
+// response) are kept in Stats, naming the query, beside the answer's
+// points: the figures from them may cover less than they say.
+func TestRunWarnings(t *testing.T) {
+	start := time.Unix(1000, 0)
+	srv := fakePrometheus(t, map[string]string{
+		"up": `{"status":"success","warnings":["partial response: store 10.0.0.2:10901 unreachable"],"data":{"resultType":"matrix","result":[
+			{"metric":{"__name__":"up"},"values":[[1000,"1"]]}]}}`,
+	})
+	var buf bytes.Buffer
+	st := (&Querier{URL: srv.URL}).Run(context.Background(), map[string]string{"up": "up"}, start, start.Add(time.Second), time.Second, results.NewPointWriter(&buf))
+	if st.Failures != 0 || len(st.Warnings) != 1 || st.Warnings[0] != "query up: partial response: store 10.0.0.2:10901 unreachable" {
+		t.Errorf("stats %+v, want the warning of query up", st)
+	}
+	n := 0
+	if _, err := results.ScanPoints(&buf, func(results.Point) error { n++; return nil }); err != nil || n != 1 {
+		t.Errorf("%d points (%v), want the answer's 1", n, err)
+	}
+}

@@ -69,6 +69,10 @@ type TelemetryFile struct {
 	// Skipped counts values not stored because they are not finite (NaN,
 	// ±Inf cannot be written as JSON numbers).
 	Skipped int64 `json:"skipped,omitempty"`
+	// Warnings are what the server said may make its answers incomplete
+	// (Prometheus's warnings with a PromQL answer, "query NAME: text");
+	// the answers' points are in the file.
+	Warnings []string `json:"warnings,omitempty"`
 	// Queries are the PromQL queries run, by name (kind TelemetryPromQL),
 	// and Step their resolution.
 	Queries map[string]string `json:"queries,omitempty"`
