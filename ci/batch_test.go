@@ -302,7 +302,16 @@ func TestIngestIO500(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			work := t.TempDir()
-			env := binEnv()
+			tmp := filepath.Join(work, "tmp") // the suite written for the run goes there, and is removed
+			if err := os.Mkdir(tmp, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			env := append(binEnv(), "TMPDIR="+tmp)
+			defer func() {
+				if left, _ := os.ReadDir(tmp); len(left) > 0 {
+					t.Errorf("ingest left %s in TMPDIR", left[0].Name())
+				}
+			}()
 			r := runBin(t, work, env, "ingest", "io500", "-o", "r1", filepath.Join(fx, c.path))
 			if r.code != ExitOK {
 				t.Fatalf("ingest: %v", r)
@@ -322,7 +331,22 @@ func TestIngestIO500(t *testing.T) {
 			if r := runBin(t, work, env, "report", "r1"); r.code != ExitOK {
 				t.Fatalf("report: %v", r)
 			}
-			if r := runBin(t, work, env, "baseline", "promote", "--baselines", "b", "r1"); r.code != ExitOK {
+			promote := []string{"baseline", "promote", "--baselines", "b", "r1"}
+			if !c.valid {
+				// An invalid run is no baseline unless forced.
+				r := runBin(t, work, env, promote...)
+				if r.code != ExitOK || !strings.Contains(r.stdout+r.stderr, "IO500 marked its runs invalid") {
+					t.Fatalf("promote of an invalid run: %v", r)
+				}
+				files, _ := filepath.Glob(filepath.Join(work, "b", "*.json"))
+				for _, f := range files {
+					if b, _ := os.ReadFile(f); strings.Contains(string(b), "score_total") {
+						t.Fatalf("an invalid run became the baseline %s:\n%s", f, b)
+					}
+				}
+				promote = append([]string{"baseline", "promote", "--force"}, promote[2:]...)
+			}
+			if r := runBin(t, work, env, promote...); r.code != ExitOK {
 				t.Fatalf("promote: %v", r)
 			}
 			r = runBin(t, work, env, "ingest", "io500", "-o", "r2", "--baselines", "b", filepath.Join(fx, c.path))

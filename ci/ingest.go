@@ -70,6 +70,11 @@ func ingest(c *cli.Context, stdout, stderr io.Writer, kind string) error {
 	if err != nil {
 		return withExitCode(err, ExitUsage)
 	}
+	if c.String("suite") == "" {
+		// The suite written for the run: its copy is in the results
+		// directory.
+		defer os.RemoveAll(filepath.Dir(s.File))
+	}
 	run, err := ingestRun(c, s, cs, src)
 	if err != nil {
 		return withExitCode(fmt.Errorf("ingest %s: %w", src, err), ExitError)
@@ -104,11 +109,15 @@ func ingestSuite(c *cli.Context, kind string) (*suites.Suite, suites.Case, error
 		}
 		file = filepath.Join(dir, "ingested.toml")
 		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+			os.RemoveAll(dir)
 			return nil, suites.Case{}, err
 		}
 	}
 	s, err := suites.Load(file)
 	if err != nil {
+		if c.String("suite") == "" {
+			os.RemoveAll(filepath.Dir(file))
+		}
 		return nil, suites.Case{}, err
 	}
 	var found []suites.Case
