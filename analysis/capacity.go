@@ -62,8 +62,9 @@ func (s SearchSpec) ProbeRequests() int {
 // JudgeProbe decides a probe on confidence bounds: pass when every SLO
 // is met by the whole 95% interval of its statistic, fail when one is
 // missed by its whole interval (or its metric is missing, or the probe
-// had execution errors, or was stopped early: ProbeWatch, or had failed
-// requests while no SLO bounds the error rate: failedRequests, or
+// had execution errors, or was stopped early: ProbeWatch, or the server
+// fell behind its offered rate: label saturated of test rate, or had
+// failed requests while no SLO bounds the error rate: failedRequests, or
 // measured fewer requests than it was given: shortProbe), else
 // indeterminate. A latency miss (or early stop) of a probe whose client
 // lagged its schedule (label client_lag) is indeterminate, not a fail:
@@ -98,6 +99,19 @@ func JudgeProbe(c *Case, s SearchSpec) (verdict, detail string) {
 		}
 		if v != ProbePass {
 			note(v, d)
+		}
+	}
+	for _, l := range c.Labels {
+		// The server fell behind the offered rate (saturated by the rate
+		// test): its queue grew through the probe, and a probe too short
+		// for that queue to reach the SLOs would pass a rate the server
+		// never kept.
+		if l.Name == LabelSaturated && l.Test == TestRate {
+			if lag != "" {
+				note(ProbeIndeterminate, lag+l.Evidence)
+			} else {
+				note(ProbeFail, l.Evidence)
+			}
 		}
 	}
 	if s.Attainment > 0 {

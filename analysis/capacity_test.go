@@ -159,12 +159,15 @@ func TestProbeRequestsErrorRate(t *testing.T) {
 // TestProbeClientLag: a latency miss or an early stop of a probe whose
 // client lagged its schedule is indeterminate (measured again), not a
 // fail; a pass stays a pass (the lag is in the latencies it met), and a
-// miss of a non-latency SLO stays a fail.
+// miss of a non-latency SLO stays a fail. A probe whose server fell
+// behind the offered rate (label saturated, test rate) fails whatever its
+// latencies, or is indeterminate when the client lagged.
 func TestProbeClientLag(t *testing.T) {
 	ttft, _ := ParseThreshold("ttft.p99 < 100ms")
 	errs, _ := ParseThreshold("error_rate < 1%")
 	lag := Label{Name: LabelClientLag, Test: TestLag, Evidence: "the client sent late"}
 	stop := Label{Name: LabelSaturated, Test: TestEarlyStop, Evidence: "stopped early: 18 requests had ttft beyond 100 ms"}
+	behind := Label{Name: LabelSaturated, Test: TestRate, Evidence: "achieved 681 requests/s of 4.1k requests/s offered (17%): the server fell behind"}
 	slow := func() float64 { return 0.5 }
 	fast := func() float64 { return 0.01 }
 	spec := SearchSpec{Variable: "rate", Min: 10, Max: 80, SLOs: []Threshold{ttft, errs}, Precision: 0.1, Remeasure: 1}
@@ -181,6 +184,11 @@ func TestProbeClientLag(t *testing.T) {
 		{"stopped early, lag", slow, 0, []Label{stop, lag}, ProbeIndeterminate},
 		{"fast, lag", fast, 0, []Label{lag}, ProbePass},
 		{"errors, lag", fast, 0.5, []Label{lag}, ProbeFail},
+		// The server fell behind the offered rate, the probe too short for
+		// its queue to reach the SLOs (a real Chroma's 4,100 queries/s
+		// probe achieved 681/s with every SLO met): never a pass.
+		{"fell behind, fast", fast, 0, []Label{behind}, ProbeFail},
+		{"fell behind, lag", fast, 0, []Label{behind, lag}, ProbeIndeterminate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
