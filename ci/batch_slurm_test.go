@@ -51,8 +51,9 @@ func runSuiteOutside(t *testing.T, path, dir, base string) (int, string) {
 // cluster: io500 (the stand-in, which replays a recorded real run) runs as
 // one srun step of 4 MPI tasks, 2 on each of the job's two nodes; every
 // rank leaves its host name, rank 0 alone writes the results. The run
-// reports the phases and scores; promoted, it is the baseline the second
-// run is compared with.
+// reports the phases and scores; promoted (with --force: the recorded
+// run is invalid by IO500's rules), it is the baseline the second run is
+// compared with.
 func TestClusterIO500(t *testing.T) {
 	slurmtest.RequireCluster(t)
 	work := t.TempDir()
@@ -90,8 +91,13 @@ func TestClusterIO500(t *testing.T) {
 			t.Errorf("report.md has no %q", want)
 		}
 	}
-	if r := runBin(t, work, binEnv(), "baseline", "promote", "--baselines", base, r1); r.code != ExitOK {
-		t.Fatalf("promote: %v", r)
+	// The recorded run is invalid by IO500's rules: no baseline unless
+	// forced.
+	if r := runBin(t, work, binEnv(), "baseline", "promote", "--baselines", base, r1); r.code != ExitOK || !strings.Contains(r.stdout+r.stderr, "IO500 marked its runs invalid") {
+		t.Fatalf("promote of an invalid run: %v", r)
+	}
+	if r := runBin(t, work, binEnv(), "baseline", "promote", "--force", "--baselines", base, r1); r.code != ExitOK {
+		t.Fatalf("promote --force: %v", r)
 	}
 	code, out = runSuiteOutside(t, suite, filepath.Join(work, "r2"), base)
 	if code != ExitOK {

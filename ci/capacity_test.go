@@ -55,11 +55,15 @@ type capacitySummary struct {
 			CI    map[string][2]float64
 		}
 		Checks   []struct{ Name, Kind, Verdict, Detail string }
+		Labels   []capacityLabel
 		Frontier struct {
 			WallSeconds float64 `json:"wall_seconds"`
 		}
 	} `json:"cases"`
 }
+
+// capacityLabel is a saturation label of a summary's case.
+type capacityLabel struct{ Name, Test string }
 
 // logWall logs what the search of summary s cost in wall time
 // (frontier.wall_seconds), as docs/capacity.md quotes it.

@@ -82,8 +82,8 @@ func TestClusterSearch(t *testing.T) {
 	}
 	// The replay is in the manifest from the start; each probe is added
 	// when it starts.
-	if strings.Join(ids, " ") != "replay chat/search=rate:40 chat/search=rate:80 chat/search=rate:60 yesterday/search=speed:8 yesterday/search=speed:16" {
-		t.Errorf("cases %q", ids)
+	if want := "replay chat/search=rate:40 chat/search=rate:80 chat/search=rate:60 yesterday/search=speed:8 yesterday/search=speed:16"; !strings.HasPrefix(strings.Join(ids, " "), want) {
+		t.Errorf("cases %q, want first %s, then the speed search's bisection", ids, want)
 	}
 	var s capacitySummary
 	readJSON(t, filepath.Join(dir, "summary.json"), &s)
@@ -93,8 +93,15 @@ func TestClusterSearch(t *testing.T) {
 	}
 	s.logWall(t, "TestClusterSearch")
 	for _, cs := range s.Cases {
-		if m := cs.Metrics["capacity"]; cs.ID == "yesterday/capacity" && (m.Value != 16 || m.CI["value"] != [2]float64{16, 16} || cs.Verdict != "pass") {
-			t.Errorf("yesterday/capacity %v %v, verdict %s: want speed 16 (max: every probe passed)", m.Value, m.CI["value"], cs.Verdict)
+		// At speed 16 the trace offers about 107 requests/s to a server
+		// of 50: its ttft stays inside the generous SLO over 104
+		// requests, but it falls behind (label saturated, test rate), and
+		// that probe fails; the capacity is bracketed between 8 and 16.
+		if cs.ID == "yesterday/search=speed:16" && !slices.ContainsFunc(cs.Labels, func(l capacityLabel) bool { return l.Name == "saturated" && l.Test == "rate" }) {
+			t.Errorf("%s: labels %+v, want saturated (rate): the server falls behind", cs.ID, cs.Labels)
+		}
+		if m := cs.Metrics["capacity"]; cs.ID == "yesterday/capacity" && (m.Value < 8 || m.Value >= 16 || !(m.CI["value"][1] > m.Value) || cs.Verdict != "pass") {
+			t.Errorf("yesterday/capacity %v %v, verdict %s: want a speed in [8, 16) with a bracket", m.Value, m.CI["value"], cs.Verdict)
 		}
 	}
 	checkReplay(t, filepath.Join(dir, "samples", "replay"), offsets, 0.5)
