@@ -68,12 +68,23 @@ func headlineMetrics(c *analysis.Case) [][2]string {
 	if len(out) > 0 {
 		return out
 	}
+	return firstMetrics(c, "p95", func(string) bool { return false })
+}
+
+// firstMetrics is the (metric, stat) pairs of c's first four metrics in
+// name order, skipping those skip names: stat of a distribution, the
+// value of a rate.
+func firstMetrics(c *analysis.Case, stat string, skip func(name string) bool) [][2]string {
+	var out [][2]string
 	for _, name := range slices.Sorted(maps.Keys(c.Metrics)) {
-		stat := "p95"
-		if c.Metrics[name].Kind == analysis.KindRate {
-			stat = "value"
+		if skip(name) {
+			continue
 		}
-		out = append(out, [2]string{name, stat})
+		st := stat
+		if c.Metrics[name].Kind == analysis.KindRate {
+			st = "value"
+		}
+		out = append(out, [2]string{name, st})
 		if len(out) == 4 {
 			break
 		}
@@ -103,20 +114,19 @@ func commandHeadline(c *analysis.Case) [][2]string {
 	if len(out) > 0 {
 		return out
 	}
-	for _, name := range slices.Sorted(maps.Keys(c.Metrics)) {
-		if analysis.Computed(name) {
-			continue
-		}
-		stat := "mean"
-		if c.Metrics[name].Kind == analysis.KindRate {
-			stat = "value"
-		}
-		out = append(out, [2]string{name, stat})
-		if len(out) == 4 {
-			break
-		}
+	return firstMetrics(c, "mean", analysis.Computed)
+}
+
+// headlineRows are c's headline numbers (headlineMetrics) as table rows
+// with verdict.
+func headlineRows(c *analysis.Case, verdict string) []row {
+	var rows []row
+	for _, h := range headlineMetrics(c) {
+		m := c.Metrics[h[0]]
+		v, _ := m.Stat(h[1])
+		rows = append(rows, row{metric: h[0] + "." + h[1], value: analysis.FormatValue(v, m.Unit), reference: "—", verdict: verdict})
 	}
-	return out
+	return rows
 }
 
 func buildTable(in *Input) *tableModel {
@@ -161,24 +171,14 @@ func buildTable(in *Input) *tableModel {
 				c.Verdict != analysis.Error && c.Verdict != analysis.Skipped {
 				// Only whole-case checks ("no baseline"): the case's numbers
 				// still show, before them.
-				var head []row
-				for _, h := range headlineMetrics(c) {
-					m := c.Metrics[h[0]]
-					v, _ := m.Stat(h[1])
-					head = append(head, row{metric: h[0] + "." + h[1], value: analysis.FormatValue(v, m.Unit), reference: "—"})
-				}
-				rows = append(head, rows...)
+				rows = append(headlineRows(c, ""), rows...)
 			}
 			if len(rows) == 0 {
 				switch c.Verdict {
 				case analysis.Error, analysis.Skipped:
 					rows = append(rows, row{metric: "—", value: "—", reference: "—", verdict: verdictText(c.Verdict)})
 				default:
-					for _, h := range headlineMetrics(c) {
-						m := c.Metrics[h[0]]
-						v, _ := m.Stat(h[1])
-						rows = append(rows, row{metric: h[0] + "." + h[1], value: analysis.FormatValue(v, m.Unit), reference: "—", verdict: verdictText(analysis.NoBaseline)})
-					}
+					rows = headlineRows(c, verdictText(analysis.NoBaseline))
 				}
 			}
 			if len(rows) == 0 {
