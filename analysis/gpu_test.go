@@ -201,31 +201,9 @@ func TestTimelineSeries(t *testing.T) {
 // energy figure, and a warning says why. gpu 0's is unchanged.
 func TestEnergyNotFromPartialSeries(t *testing.T) {
 	dir := promqlRun(t, testGPUQueries, false)
-	m, err := results.ReadManifest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tf := &m.Cases[0].Telemetry[0]
-	path := filepath.Join(dir, tf.Path)
-	var kept []results.Point
-	if _, err := results.ScanPointFile(path, func(p results.Point) error {
-		if !(p.Metric == "gpu_energy" && p.Labels["gpu"] == "1" && p.T > 2*time.Second) {
-			kept = append(kept, p)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	pw, err := results.CreatePointFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw.Write(kept...)
-	pw.Close()
-	tf.Points, _ = pw.Count()
-	if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
-		t.Fatal(err)
-	}
+	editTelemetry(t, dir, func(p results.Point) bool {
+		return !(p.Metric == "gpu_energy" && p.Labels["gpu"] == "1" && p.T > 2*time.Second)
+	}, nil)
 	c := summarizeOne(t, dir)
 	tel := c.Telemetry
 	if tel == nil || len(tel.GPUs) != 2 {
@@ -251,14 +229,7 @@ func TestEnergyNotFromPartialSeries(t *testing.T) {
 // gave only NaN does not read as one that matched nothing.
 func TestNonFiniteValuesNamed(t *testing.T) {
 	dir := promqlRun(t, testGPUQueries, false)
-	m, err := results.ReadManifest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Cases[0].Telemetry[0].Skipped = 9
-	if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
-		t.Fatal(err)
-	}
+	editTelemetry(t, dir, nil, func(tf *results.TelemetryFile) { tf.Skipped = 9 })
 	c := summarizeOne(t, dir)
 	if w := strings.Join(c.Warnings, "\n"); !strings.Contains(w, "9 values were not finite") {
 		t.Errorf("warnings %q do not name the non-finite values", w)
@@ -273,14 +244,9 @@ func TestNonFiniteValuesNamed(t *testing.T) {
 // answers may cover less than they say.
 func TestPromQLWarningsNamed(t *testing.T) {
 	dir := promqlRun(t, testGPUQueries, false)
-	m, err := results.ReadManifest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Cases[0].Telemetry[0].Warnings = []string{"query gpu_energy: partial response: store 10.0.0.2:10901 unreachable"}
-	if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
-		t.Fatal(err)
-	}
+	editTelemetry(t, dir, nil, func(tf *results.TelemetryFile) {
+		tf.Warnings = []string{"query gpu_energy: partial response: store 10.0.0.2:10901 unreachable"}
+	})
 	c := summarizeOne(t, dir)
 	if w := strings.Join(c.Warnings, "\n"); !strings.Contains(w, "may be incomplete") || !strings.Contains(w, "query gpu_energy: partial response") {
 		t.Errorf("warnings %q do not give Prometheus's warning", w)

@@ -250,31 +250,7 @@ func TestCounterAbsentFromFirstScrape(t *testing.T) {
 // server's queue). Now they are absent, with a warning saying why.
 func TestServerCountersNotFromPartialWindow(t *testing.T) {
 	dir := telemetryRun(t, 100, 0.08, func(i int) float64 { return 0 })
-	m, err := results.ReadManifest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tf := &m.Cases[0].Telemetry[0]
-	path := filepath.Join(dir, tf.Path)
-	var kept []results.Point
-	if _, err := results.ScanPointFile(path, func(p results.Point) error {
-		if p.T <= 3*time.Second {
-			kept = append(kept, p)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	pw, err := results.CreatePointFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw.Write(kept...)
-	pw.Close()
-	tf.Points, _ = pw.Count()
-	if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
-		t.Fatal(err)
-	}
+	editTelemetry(t, dir, func(p results.Point) bool { return p.T <= 3*time.Second }, nil)
 	c := summarizeOne(t, dir)
 	if c.Telemetry == nil {
 		t.Fatal("no telemetry")
@@ -284,5 +260,44 @@ func TestServerCountersNotFromPartialWindow(t *testing.T) {
 	}
 	if w := strings.Join(c.Warnings, "\n"); !strings.Contains(w, "measured window") {
 		t.Errorf("warnings %q do not say why there are no server-side latencies", w)
+	}
+}
+
+// editTelemetry edits the first case's first telemetry file of the
+// results directory dir: it keeps the points keep accepts (all when keep
+// is nil), then lets edit change the manifest's entry, and writes both.
+func editTelemetry(t *testing.T, dir string, keep func(results.Point) bool, edit func(*results.TelemetryFile)) {
+	t.Helper()
+	m, err := results.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf := &m.Cases[0].Telemetry[0]
+	if keep != nil {
+		path := filepath.Join(dir, tf.Path)
+		var kept []results.Point
+		if _, err := results.ScanPointFile(path, func(p results.Point) error {
+			if keep(p) {
+				kept = append(kept, p)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		pw, err := results.CreatePointFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pw.Write(kept...)
+		if err := pw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		tf.Points, _ = pw.Count()
+	}
+	if edit != nil {
+		edit(tf)
+	}
+	if err := results.WriteJSONAtomic(filepath.Join(dir, results.ManifestFile), m); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -53,9 +53,9 @@ func (c *conn) setInterrupted() {
 var ErrUnsolicited = errors.New("h1: bytes followed the response's end on a kept-alive connection (a response sent twice, or a body longer than its framing): the response read may be an earlier request's")
 
 // unsolicited says whether the response that just ended is followed, in
-// what br holds, by bytes on a reused connection.
-func (c *conn) unsolicited(br *bufio.Reader) error {
-	if n := br.Buffered(); n > 0 && c.reused {
+// what the connection's reader holds, by bytes on a reused connection.
+func (c *conn) unsolicited() error {
+	if n := c.br.Buffered(); n > 0 && c.reused {
 		return fmt.Errorf("%w (%d bytes after it)", ErrUnsolicited, n)
 	}
 	return nil
@@ -157,7 +157,7 @@ func (c *conn) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, req 
 	keep := f.keep && !wantsClose(req) && writeErr == nil
 	r.Close = r.Close || writeErr != nil
 	if f.kind == noBody {
-		if err := c.unsolicited(c.br); err != nil {
+		if err := c.unsolicited(); err != nil {
 			return fail(err)
 		}
 		r.Body = http.NoBody
@@ -238,7 +238,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 // back to its pool after a clean end, closed otherwise.
 func (b *bodyReader) end(err error) {
 	if err == io.EOF && b.c != nil {
-		if uerr := b.c.unsolicited(b.br); uerr != nil {
+		if uerr := b.c.unsolicited(); uerr != nil {
 			err = uerr
 		}
 	}
